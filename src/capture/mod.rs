@@ -1,0 +1,120 @@
+//! Capture input: pcap / pcapng files, pcap streams on stdin, live capture
+//! (feature `live`) and a time-ordered merge of several sources.
+//!
+//! A source is a cursor: [`PacketSource::advance`] moves to the next frame
+//! and [`PacketSource::frame`] lends it until the next call. Frame bytes are
+//! never copied; one buffer per source is reused.
+
+use std::fmt;
+
+/// A timestamp in nanoseconds since the Unix epoch (capture clock).
+pub type TimestampNs = i64;
+
+/// Link-layer header types (tcpdump.org LINKTYPE_* values) that corowire decodes.
+pub mod linktype {
+    pub const NULL: u32 = 0;
+    pub const ETHERNET: u32 = 1;
+    pub const RAW: u32 = 101;
+    pub const LINUX_SLL: u32 = 113;
+    pub const IPV4: u32 = 228;
+    pub const IPV6: u32 = 229;
+    pub const LINUX_SLL2: u32 = 276;
+    /// DLT_RAW as some systems number it.
+    pub const RAW_ALT12: u32 = 12;
+    pub const RAW_ALT14: u32 = 14;
+}
+
+/// One captured frame, borrowed from its source.
+#[derive(Debug, Clone, Copy)]
+pub struct RawFrame<'a> {
+    /// Capture time, ns since the epoch.
+    pub ts: TimestampNs,
+    /// LINKTYPE_* of the interface the frame was captured on.
+    pub linktype: u32,
+    /// Bytes on the wire (may exceed `data.len()` when snaplen cut the frame).
+    pub orig_len: u32,
+    /// The captured bytes.
+    pub data: &'a [u8],
+    /// 1-based frame number within its source.
+    pub packet_no: u64,
+    /// Byte offset of the frame's record in its file (0 for live capture).
+    pub offset: u64,
+    /// Index of the source among the inputs of this run.
+    pub source: usize,
+}
+
+impl RawFrame<'_> {
+    /// True when the capture kept fewer bytes than the wire carried.
+    pub fn is_snaplen_cut(&self) -> bool {
+        (self.data.len() as u64) < u64::from(self.orig_len)
+    }
+}
+
+/// What went wrong while reading a capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureErrorKind {
+    /// The operating system refused a read.
+    Io(String),
+    /// The file is neither pcap nor pcapng.
+    NotACapture,
+    /// The file ends inside a record: `have` of `need` bytes present.
+    TruncatedRecord { need: u64, have: u64 },
+    /// A record header makes no sense (length beyond limits, bad block).
+    CorruptRecord(String),
+    /// A link type corowire does not decode (frames are counted and skipped).
+    UnsupportedLinkType(u32),
+}
+
+/// A capture error with its place: which input, which packet, which byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureError {
+    pub file: String,
+    pub packet_no: u64,
+    pub offset: u64,
+    pub kind: CaptureErrorKind,
+    /// False when the source cannot go on after this error.
+    pub recoverable: bool,
+}
+
+impl fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: packet {} at byte {}: ", self.file, self.packet_no, self.offset)?;
+        match &self.kind {
+            CaptureErrorKind::Io(e) => write!(f, "read error: {e}"),
+            CaptureErrorKind::NotACapture => write!(f, "not a pcap or pcapng capture"),
+            CaptureErrorKind::TruncatedRecord { need, have } => {
+                write!(f, "truncated record: {have} of {need} bytes present")
+            }
+            CaptureErrorKind::CorruptRecord(why) => write!(f, "corrupt record: {why}"),
+            CaptureErrorKind::UnsupportedLinkType(l) => write!(f, "unsupported link type {l}"),
+        }
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+/// Counters a source keeps about itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SourceStats {
+    pub frames: u64,
+    pub bytes: u64,
+    /// Frames whose captured length is below their wire length.
+    pub snaplen_cut: u64,
+    /// Records skipped as corrupt or truncated.
+    pub skipped: u64,
+    /// Kernel / interface drops (live capture only).
+    pub dropped_kernel: u64,
+    pub dropped_if: u64,
+}
+
+/// A cursor over captured frames.
+pub trait PacketSource {
+    /// Moves to the next frame. `Ok(false)` at the end. A recoverable error
+    /// leaves the source usable: call `advance` again to go on.
+    fn advance(&mut self) -> Result<bool, CaptureError>;
+    /// The current frame; only valid after `advance` returned `Ok(true)`.
+    fn frame(&self) -> RawFrame<'_>;
+    /// The name used in messages (file path or interface).
+    fn name(&self) -> &str;
+    fn stats(&self) -> SourceStats;
+}

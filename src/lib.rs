@@ -1,0 +1,12 @@
+//! corowire: reads Corosync / kronosnet interconnect traffic and tells what
+//! threatened membership.
+//!
+//! Flow is one-way: [`capture`] lends raw frames, [`wire`] decodes them
+//! (pure, no I/O, no clock), [`decode`] runs the per-packet pipeline,
+//! `analysis` turns decoded packets into a snapshot, and `report` / `tui`
+//! render snapshots.
+
+pub mod capture;
+pub mod config;
+pub mod decode;
+pub mod wire;

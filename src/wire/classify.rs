@@ -1,0 +1,1 @@
+//! What a UDP payload on a corosync port is (spec section 0).

@@ -1,0 +1,1 @@
+//! kronosnet onwire v1.

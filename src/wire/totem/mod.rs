@@ -1,0 +1,1 @@
+//! Totem (totemsrp) messages, corosync 3 and 2.
