@@ -1,1 +1,381 @@
-//! The per-packet decode pipeline.
+//! The per-packet decode pipeline: frame → network layer → corosync port
+//! filter → classification → (decryption) → knet → knet reassembly →
+//! totem. One [`Decoder`] per run holds the bounded reassembly state and the
+//! reusable buffers; [`Decoder::decode`] allocates nothing per packet.
+
+use std::collections::BTreeMap;
+
+use crate::capture::RawFrame;
+use crate::wire::classify::{self, Class, Framing};
+use crate::wire::knet::{self, Knet, PacketType, defrag};
+use crate::wire::net::{Datagram, DefragLimits, NetDecoder, NetPacket, TooBig};
+use crate::wire::totem::{self, MessageType, Totem};
+use crate::wire::{Layer, WireError};
+
+/// A set of UDP ports (a 65,536-bit map: one lookup per packet).
+#[derive(Clone)]
+pub struct Ports {
+    bits: Box<[u64; 1024]>,
+}
+
+impl std::fmt::Debug for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n: u32 = self.bits.iter().map(|w| w.count_ones()).sum();
+        write!(f, "Ports({n} ports)")
+    }
+}
+
+impl Default for Ports {
+    fn default() -> Self {
+        Ports::from_ranges(&[crate::wire::DEFAULT_PORTS])
+    }
+}
+
+impl Ports {
+    pub fn from_ranges(ranges: &[std::ops::RangeInclusive<u16>]) -> Self {
+        let mut bits = Box::new([0u64; 1024]);
+        for r in ranges {
+            for p in r.clone() {
+                bits[usize::from(p) / 64] |= 1 << (p % 64);
+            }
+        }
+        Ports { bits }
+    }
+    #[inline]
+    pub fn contains(&self, p: u16) -> bool {
+        self.bits[usize::from(p) / 64] & (1 << (p % 64)) != 0
+    }
+    /// Parses "5404-5412,5420".
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let mut ranges = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (a, b) = part.split_once('-').unwrap_or((part, part));
+            let a: u16 = a.trim().parse().map_err(|_| format!("bad port '{a}' in '{s}'"))?;
+            let b: u16 = b.trim().parse().map_err(|_| format!("bad port '{b}' in '{s}'"))?;
+            if a > b {
+                return Err(format!("empty port range '{part}'"));
+            }
+            ranges.push(a..=b);
+        }
+        if ranges.is_empty() {
+            return Err("no ports given".into());
+        }
+        Ok(Ports::from_ranges(&ranges))
+    }
+}
+
+/// State of knet DATA fragment reassembly for one packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FragState {
+    /// Not a fragment.
+    Whole,
+    /// A fragment; the message is not complete yet.
+    Pending { have: u8, need: u8 },
+    /// This fragment completed the message (its totem is decoded here).
+    Completed,
+    /// A fragment seen before.
+    Duplicate,
+    /// Reassembly failed (reason in `Packet::error`).
+    Failed,
+}
+
+/// A decoded packet on a corosync port.
+#[derive(Debug, Clone, Copy)]
+pub struct Packet<'a> {
+    pub ts: i64,
+    pub source: usize,
+    pub packet_no: u64,
+    pub dgram: Datagram<'a>,
+    pub class: Class,
+    pub framing: Framing,
+    /// True when the payload was decrypted with a configured key.
+    pub decrypted: bool,
+    pub knet: Option<Knet<'a>>,
+    pub frag: FragState,
+    pub totem: Option<Totem<'a>>,
+    /// Why the packet is malformed, or what failed inside a valid outer layer.
+    pub error: Option<WireError>,
+}
+
+impl Packet<'_> {
+    /// The PMTUD size field, read in the byte order that matches the probe's IP length.
+    pub fn pmtud_size(&self) -> Option<u16> {
+        match self.knet {
+            Some(Knet::Pmtud(p)) => Some(p.size(Some(self.dgram.ip_len))),
+            Some(Knet::PmtudReply(p)) => Some(p.size(None)),
+            _ => None,
+        }
+    }
+}
+
+/// What one frame turned out to be.
+#[derive(Debug)]
+pub enum Outcome<'a> {
+    Corosync(Packet<'a>),
+    /// ICMP fragmentation-needed / packet-too-big.
+    TooBig { ts: i64, notice: TooBig },
+    /// An IP fragment was stored for reassembly.
+    Held,
+    /// Not UDP, or UDP on other ports.
+    NotCorosync,
+    /// The link / IP / UDP layers could not be decoded.
+    Undecodable(WireError),
+}
+
+/// Counters of a decode run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecodeStats {
+    pub frames: u64,
+    pub not_corosync: u64,
+    pub undecodable: u64,
+    pub too_big: u64,
+    pub snaplen_cut: u64,
+    /// Per class, indexed as `Class::ALL`.
+    pub class: [u64; 5],
+    /// knet packets by type: data, ping, pong, pmtud, pmtud_reply, other.
+    pub knet: [u64; 6],
+    /// totem messages by type code 0..=5, then "other".
+    pub totem: [u64; 7],
+    pub decrypted: u64,
+    /// Malformed / undecodable reasons and their counts.
+    pub reasons: BTreeMap<String, u64>,
+}
+
+impl DecodeStats {
+    pub const KNET_NAMES: [&'static str; 6] = ["data", "ping", "pong", "pmtud", "pmtud_reply", "other"];
+
+    pub fn class_count(&self, c: Class) -> u64 {
+        self.class[Class::ALL.iter().position(|x| *x == c).unwrap_or(0)]
+    }
+    pub fn corosync_packets(&self) -> u64 {
+        self.class.iter().sum()
+    }
+    fn knet_index(t: PacketType) -> usize {
+        match t {
+            PacketType::Data => 0,
+            PacketType::Ping => 1,
+            PacketType::Pong => 2,
+            PacketType::Pmtud => 3,
+            PacketType::PmtudReply => 4,
+            _ => 5,
+        }
+    }
+    fn reason(&mut self, e: &WireError) {
+        *self.reasons.entry(e.reason()).or_insert(0) += 1;
+    }
+}
+
+/// Options of the pipeline.
+#[derive(Debug, Clone, Default)]
+pub struct DecodeOptions {
+    pub ports: Ports,
+    pub ip_defrag: DefragLimits,
+    pub knet_defrag: defrag::Limits,
+}
+
+/// The pipeline. One per run (or per source when sources are independent).
+#[derive(Debug)]
+pub struct Decoder {
+    ports: Ports,
+    net: NetDecoder,
+    defrag: defrag::Defrag,
+    pub stats: DecodeStats,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new(DecodeOptions::default())
+    }
+}
+
+impl Decoder {
+    pub fn new(opts: DecodeOptions) -> Self {
+        Decoder {
+            ports: opts.ports,
+            net: NetDecoder::new(opts.ip_defrag),
+            defrag: defrag::Defrag::new(opts.knet_defrag),
+            stats: DecodeStats::default(),
+        }
+    }
+
+    /// knet fragment reassembly counters.
+    pub fn knet_defrag_stats(&self) -> defrag::Stats {
+        self.defrag.stats
+    }
+    /// IP layer counters.
+    pub fn net_stats(&self) -> crate::wire::net::NetStats {
+        self.net.stats
+    }
+
+    /// Decodes one frame.
+    pub fn decode<'a>(&'a mut self, frame: &RawFrame<'a>) -> Outcome<'a> {
+        let Decoder { ports, net, defrag, stats } = self;
+        stats.frames += 1;
+        if frame.is_snaplen_cut() {
+            stats.snaplen_cut += 1;
+        }
+        let dgram = match net.decode(frame.ts, frame.linktype, frame.data) {
+            Ok(NetPacket::Udp(d)) => d,
+            Ok(NetPacket::TooBig(notice)) => {
+                stats.too_big += 1;
+                return Outcome::TooBig { ts: frame.ts, notice };
+            }
+            Ok(NetPacket::FragmentHeld) => return Outcome::Held,
+            Ok(NetPacket::NotUdp) => {
+                stats.not_corosync += 1;
+                return Outcome::NotCorosync;
+            }
+            Err(e) => {
+                stats.undecodable += 1;
+                stats.reason(&e);
+                return Outcome::Undecodable(e);
+            }
+        };
+        if !ports.contains(dgram.dport) && !ports.contains(dgram.sport) {
+            stats.not_corosync += 1;
+            return Outcome::NotCorosync;
+        }
+        let mut p = Packet {
+            ts: frame.ts,
+            source: frame.source,
+            packet_no: frame.packet_no,
+            dgram,
+            class: Class::Encrypted,
+            framing: Framing::Opaque,
+            decrypted: false,
+            knet: None,
+            frag: FragState::Whole,
+            totem: None,
+            error: None,
+        };
+        let base = dgram.payload_offset;
+        let payload = dgram.payload;
+        if dgram.is_cut() {
+            // Cut by snaplen: decode what is there only when the format can
+            // say so honestly; a cut payload is never guessed at.
+            p.class = Class::Malformed;
+            p.error = Some(WireError::bad_length(Layer::Udp, base, "captured payload (snaplen)", dgram.payload_len as u64, payload.len()));
+        } else {
+            p.framing = classify::framing(payload);
+            match p.framing {
+                Framing::Knet => decode_knet(&mut p, payload, 0, defrag),
+                Framing::KnetHashOnly { hash_len } => decode_knet(&mut p, &payload[..payload.len() - hash_len], 0, defrag),
+                Framing::TotemV3 => {
+                    p.class = Class::TotemUdp;
+                    set_totem(&mut p, totem::parse_v3(payload), 0);
+                }
+                Framing::TotemV2 => {
+                    p.class = Class::Corosync2;
+                    set_totem(&mut p, totem::parse_v2(payload), 0);
+                }
+                Framing::Totemnet20 => {
+                    p.class = Class::Corosync2;
+                    set_totem(&mut p, totem::parse_v2(&payload[4..]), 4);
+                }
+                Framing::Totemnet => {
+                    let inner = &payload[4..];
+                    if totem::looks_like_v2(inner) {
+                        p.class = Class::Corosync2;
+                        set_totem(&mut p, totem::parse_v2(inner), 4);
+                    } else {
+                        p.class = Class::Encrypted;
+                    }
+                }
+                Framing::Opaque => {
+                    if payload.len() < classify::MIN_OPAQUE_LEN {
+                        p.class = Class::Malformed;
+                        p.error = Some(WireError::short(Layer::Knet, base, classify::MIN_OPAQUE_LEN, payload.len()));
+                    } else {
+                        p.class = Class::Encrypted;
+                    }
+                }
+            }
+            if let Some(e) = p.error.as_mut() {
+                e.offset += base;
+            }
+        }
+        stats.class[Class::ALL.iter().position(|c| *c == p.class).unwrap_or(4)] += 1;
+        if let Some(k) = &p.knet {
+            stats.knet[DecodeStats::knet_index(k.packet_type())] += 1;
+        }
+        if let Some(t) = &p.totem {
+            stats.totem[usize::from(t.header.mtype.code()).min(6)] += 1;
+        }
+        if p.decrypted {
+            stats.decrypted += 1;
+        }
+        if p.class == Class::Malformed {
+            if let Some(e) = &p.error {
+                stats.reason(e);
+            }
+        }
+        Outcome::Corosync(p)
+    }
+}
+
+fn set_totem<'a>(p: &mut Packet<'a>, r: Result<Totem<'a>, WireError>, off: usize) {
+    match r {
+        Ok(t) => p.totem = Some(t),
+        Err(e) => {
+            p.class = Class::Malformed;
+            p.error = Some(e.at(off));
+        }
+    }
+}
+
+/// Decodes a cleartext knet packet `b` (at `off` within the UDP payload).
+fn decode_knet<'a>(p: &mut Packet<'a>, b: &'a [u8], off: usize, defrag: &'a mut defrag::Defrag) {
+    let k = match knet::parse(b) {
+        Ok(k) => k,
+        Err(e) => {
+            p.class = Class::Malformed;
+            p.error = Some(e.at(off));
+            return;
+        }
+    };
+    p.class = Class::Knet;
+    p.knet = Some(k);
+    let Knet::Data(d) = k else { return };
+    let totem_off = off + knet::DATA_HEADER_LEN;
+    let message: &'a [u8] = if d.is_fragment() {
+        let key = defrag::FragKey { src: p.dgram.src, dst: p.dgram.dst, sport: p.dgram.sport, dport: p.dgram.dport, node: d.node, seq: d.seq };
+        match defrag.push(p.ts, key, &d) {
+            Ok(defrag::Push::Complete(m)) => {
+                p.frag = FragState::Completed;
+                m
+            }
+            Ok(defrag::Push::Pending { have, need }) => {
+                p.frag = FragState::Pending { have, need };
+                return;
+            }
+            Ok(defrag::Push::Duplicate) => {
+                p.frag = FragState::Duplicate;
+                return;
+            }
+            Err(e) => {
+                p.frag = FragState::Failed;
+                p.error = Some(e.at(off));
+                return;
+            }
+        }
+    } else {
+        d.payload
+    };
+    // Corosync sends totem on channel 0, uncompressed unless configured.
+    if d.channel != 0 || d.compress != 0 || !totem::looks_like_v3(message) {
+        return;
+    }
+    match totem::parse_v3(message) {
+        Ok(t) => p.totem = Some(t),
+        Err(e) => {
+            p.class = Class::Malformed;
+            // Offsets inside a reassembled message are relative to it.
+            p.error = Some(if p.frag == FragState::Completed { e } else { e.at(totem_off) });
+        }
+    }
+}
+
+/// The name of a totem type for counters.
+pub fn totem_counter_name(i: usize) -> &'static str {
+    if i < 6 { MessageType::from_u8(i as u8).name() } else { "other" }
+}

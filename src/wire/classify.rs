@@ -1,1 +1,124 @@
-//! What a UDP payload on a corosync port is (spec section 0).
+//! What a UDP payload on a corosync port is (spec section 0), by content
+//! alone. The decode pipeline uses the verdict to pick a decoder; a payload
+//! that matches no cleartext format is "encrypted" — a normal outcome on a
+//! cluster with crypto on, not an error.
+
+use super::{knet, totem};
+
+/// The traffic class of a corosync-port UDP payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Class {
+    /// Cleartext knet (corosync 3, crypto off), or knet decrypted with a key.
+    Knet,
+    /// A raw corosync 3 totem message (udp / udpu transport).
+    TotemUdp,
+    /// Corosync 2 totemnet (`FE FE 00 00` / `FF FF 00 00` framing, or the
+    /// raw 8-byte-header messages of 1.x / 2.0 / 2.1).
+    Corosync2,
+    /// Ciphertext: not decodable without the key.
+    Encrypted,
+    /// Looks like a corosync format but breaks its rules.
+    Malformed,
+}
+
+impl Class {
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Knet => "knet",
+            Class::TotemUdp => "totem-udp",
+            Class::Corosync2 => "corosync2",
+            Class::Encrypted => "encrypted",
+            Class::Malformed => "malformed",
+        }
+    }
+    pub const ALL: [Class; 5] = [Class::Knet, Class::TotemUdp, Class::Corosync2, Class::Encrypted, Class::Malformed];
+}
+
+/// The framing found in front of the payload's content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Cleartext knet packet.
+    Knet,
+    /// Cleartext knet packet followed by an unverified HMAC of `hash_len`
+    /// bytes (crypto_cipher none with a crypto_hash).
+    KnetHashOnly { hash_len: usize },
+    /// Raw corosync 3 totem message.
+    TotemV3,
+    /// Corosync 2.2-2.4 totemnet header (4 bytes) in front of the rest.
+    Totemnet,
+    /// Corosync 2.0/2.1 header `00 00 00 00` in front of a totem message.
+    Totemnet20,
+    /// A raw corosync 2 / 1.x style totem message.
+    TotemV2,
+    /// None of the above.
+    Opaque,
+}
+
+/// Smallest payload any encrypted corosync format can have: a 9-byte knet
+/// PMTUD reply with a 16-byte MD5 HMAC (hash-only), shorter than any
+/// AES-CBC packet (16 salt + 16 block + 16 HMAC).
+pub const MIN_OPAQUE_LEN: usize = 25;
+
+/// HMAC lengths corosync can configure: md5, sha1, sha256, sha384, sha512.
+pub const HASH_LENS: [usize; 5] = [16, 20, 32, 48, 64];
+
+/// Decides the framing of a payload by its content.
+pub fn framing(p: &[u8]) -> Framing {
+    if totem::looks_like_v3(p) {
+        return Framing::TotemV3;
+    }
+    if knet::looks_like_knet(p) {
+        return Framing::Knet;
+    }
+    if let Some(h) = knet_hash_only(p) {
+        return Framing::KnetHashOnly { hash_len: h };
+    }
+    if p.len() >= 4 && (p[0..2] == [0xFE, 0xFE] || p[0..2] == [0xFF, 0xFF]) && p[2..4] == [0, 0] {
+        return Framing::Totemnet;
+    }
+    if p.len() >= 4 && p[0..4] == [0, 0, 0, 0] && totem::looks_like_v2(&p[4..]) {
+        return Framing::Totemnet20;
+    }
+    if totem::looks_like_v2(p) {
+        return Framing::TotemV2;
+    }
+    Framing::Opaque
+}
+
+/// A knet header whose length only fits once a trailing HMAC is removed.
+fn knet_hash_only(p: &[u8]) -> Option<usize> {
+    if p.len() < knet::HEADER_LEN || p[0] != knet::VERSION || p[4] > 1 || p[5] != 0 {
+        return None;
+    }
+    let fixed = match knet::PacketType::from_u8(p[1]) {
+        knet::PacketType::Ping | knet::PacketType::Pong => knet::PING_LEN,
+        knet::PacketType::PmtudReply => knet::PMTUD_HEADER_LEN,
+        _ => return None,
+    };
+    HASH_LENS.into_iter().find(|&h| p.len() == fixed + h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framings() {
+        let mut ping = vec![1, 0x81, 0, 1, 0, 0, 0];
+        ping.resize(26, 0);
+        assert_eq!(framing(&ping), Framing::Knet);
+        let mut hashed = ping.clone();
+        hashed.extend([0u8; 32]);
+        assert_eq!(framing(&hashed), Framing::KnetHashOnly { hash_len: 32 });
+        let mut t3 = vec![0x70, 0xc0, 3, 0, 0];
+        t3.resize(57, 0);
+        assert_eq!(framing(&t3), Framing::TotemV3);
+        assert_eq!(framing(&[0xfe, 0xfe, 0, 0, 9]), Framing::Totemnet);
+        let mut t2 = vec![0, 0, 0x22, 0xff, 1, 0, 0, 0];
+        assert_eq!(framing(&t2), Framing::TotemV2);
+        t2.splice(0..0, [0, 0, 0, 0]);
+        assert_eq!(framing(&t2), Framing::Totemnet20);
+        assert_eq!(framing(&[0x52, 0x27, 0x04, 0x52, 0x83]), Framing::Opaque);
+        assert_eq!(framing(&[]), Framing::Opaque);
+    }
+}

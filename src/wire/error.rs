@@ -48,7 +48,7 @@ impl fmt::Display for Layer {
 }
 
 /// What is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WireErrorKind {
     /// Fewer bytes than the layer needs.
     Short { need: usize, have: usize },
@@ -63,7 +63,7 @@ pub enum WireErrorKind {
 }
 
 /// An error with its place.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WireError {
     pub layer: Layer,
     /// Byte offset where the layer starts (or the bad field sits).
