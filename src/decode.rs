@@ -109,6 +109,8 @@ impl Packet<'_> {
 }
 
 /// What one frame turned out to be.
+// Returned by value once per frame; boxing the big variant would allocate.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Outcome<'a> {
     Corosync(Packet<'a>),
