@@ -7,6 +7,14 @@
 
 use std::fmt;
 
+pub mod file;
+#[cfg(feature = "live")]
+pub mod live;
+pub mod merge;
+
+pub use file::FileSource;
+pub use merge::Merge;
+
 /// A timestamp in nanoseconds since the Unix epoch (capture clock).
 pub type TimestampNs = i64;
 
@@ -78,7 +86,11 @@ pub struct CaptureError {
 
 impl fmt::Display for CaptureError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: packet {} at byte {}: ", self.file, self.packet_no, self.offset)?;
+        write!(
+            f,
+            "{}: packet {} at byte {}: ",
+            self.file, self.packet_no, self.offset
+        )?;
         match &self.kind {
             CaptureErrorKind::Io(e) => write!(f, "read error: {e}"),
             CaptureErrorKind::NotACapture => write!(f, "not a pcap or pcapng capture"),

@@ -1,0 +1,850 @@
+//! Streaming pcap / pcapng reader over any `Read` (files, stdin, pipes).
+//!
+//! One buffer per source, reused for every record: the reader keeps a window
+//! `buf[start..end]` of unread bytes, parses the next record in place and
+//! lends its bytes until the next `advance`. Memory is bounded by the largest
+//! record accepted (`MAX_PCAP_RECORD` / `MAX_PCAPNG_BLOCK`), never by file size.
+//!
+//! Reads block until the bytes a record needs have arrived, so a pipe that
+//! delivers a record in several pieces (`tcpdump -U -w - | corowire ... -`)
+//! is read like a file.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use super::{CaptureError, CaptureErrorKind, PacketSource, RawFrame, SourceStats, TimestampNs};
+
+/// Bytes asked from the reader at once (and the initial buffer size).
+const READ_CHUNK: usize = 1 << 20;
+/// Largest captured length accepted in a pcap record (libpcap accepts up to
+/// the file's snaplen or 256 KiB, whichever is larger; this caps both).
+const MAX_PCAP_RECORD: u32 = 16 << 20;
+/// Largest pcapng block accepted.
+const MAX_PCAPNG_BLOCK: u32 = 16 << 20;
+/// libpcap's maximum snapshot length.
+const PCAP_DEFAULT_MAX: u32 = 262_144;
+
+const PCAP_MAGIC_US: u32 = 0xa1b2_c3d4;
+const PCAP_MAGIC_NS: u32 = 0xa1b2_3c4d;
+const PCAPNG_SHB: u32 = 0x0a0d_0d0a;
+const PCAPNG_BOM: u32 = 0x1a2b_3c4d;
+const PCAPNG_IDB: u32 = 1;
+const PCAPNG_PB: u32 = 2;
+const PCAPNG_SPB: u32 = 3;
+const PCAPNG_EPB: u32 = 6;
+/// Interfaces per pcapng section we keep (a bound on memory).
+const MAX_INTERFACES: usize = 4096;
+
+/// How a raw timestamp counts time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TsUnit {
+    /// Units of 10^-9 / mul seconds: ns = raw * mul.
+    Mul(i64),
+    /// Any other resolution, in units per second.
+    PerSec(u64),
+}
+
+impl TsUnit {
+    fn from_tsresol(v: u8) -> TsUnit {
+        if v & 0x80 == 0 {
+            let exp = u32::from(v);
+            if exp <= 9 {
+                TsUnit::Mul(10i64.pow(9 - exp))
+            } else if exp <= 19 {
+                TsUnit::PerSec(10u64.pow(exp))
+            } else {
+                // Finer than 10^-19 s cannot be counted in u64 units; treat
+                // as the coarsest plausible value rather than failing.
+                TsUnit::PerSec(u64::MAX)
+            }
+        } else {
+            let exp = u32::from(v & 0x7f);
+            if exp < 64 {
+                TsUnit::PerSec(1u64 << exp)
+            } else {
+                TsUnit::PerSec(u64::MAX)
+            }
+        }
+    }
+
+    #[inline]
+    fn to_ns(self, raw: u64) -> i64 {
+        match self {
+            TsUnit::Mul(m) => {
+                let v = i128::from(raw) * i128::from(m);
+                clamp_i64(v)
+            }
+            TsUnit::PerSec(per) => {
+                let per = u128::from(per.max(1));
+                let raw = u128::from(raw);
+                let v = (raw / per) * 1_000_000_000 + (raw % per) * 1_000_000_000 / per;
+                clamp_i64(v as i128)
+            }
+        }
+    }
+}
+
+fn clamp_i64(v: i128) -> i64 {
+    if v > i128::from(i64::MAX) {
+        i64::MAX
+    } else if v < i128::from(i64::MIN) {
+        i64::MIN
+    } else {
+        v as i64
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    linktype: u32,
+    snaplen: u32,
+    unit: TsUnit,
+    /// if_tsoffset in ns.
+    offset_ns: i64,
+}
+
+#[derive(Debug)]
+enum Format {
+    Pcap {
+        swapped: bool,
+        unit: TsUnit,
+        linktype: u32,
+        max_caplen: u32,
+    },
+    Pcapng {
+        swapped: bool,
+        interfaces: Vec<Interface>,
+    },
+}
+
+/// The current frame, as positions in the buffer.
+#[derive(Debug, Default, Clone, Copy)]
+struct Current {
+    ts: TimestampNs,
+    linktype: u32,
+    orig_len: u32,
+    data_start: usize,
+    data_len: usize,
+    packet_no: u64,
+    offset: u64,
+}
+
+/// A pcap or pcapng capture read as a stream.
+pub struct FileSource {
+    name: String,
+    reader: Box<dyn Read + Send>,
+    buf: Vec<u8>,
+    /// Unread bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    /// File offset of `buf[start]`.
+    file_off: u64,
+    eof: bool,
+    /// Bytes of the current record still to skip at the next `advance`.
+    pending: usize,
+    format: Format,
+    cur: Current,
+    /// Records seen (frames and failed frame records), for numbering.
+    packet_no: u64,
+    /// Set after a non-recoverable error or the end of input.
+    finished: bool,
+    stats: SourceStats,
+}
+
+impl std::fmt::Debug for FileSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileSource")
+            .field("name", &self.name)
+            .field("format", &self.format)
+            .finish()
+    }
+}
+
+impl FileSource {
+    /// Opens a capture file; `-` reads from stdin.
+    pub fn open(path: &Path) -> Result<FileSource, CaptureError> {
+        if path.as_os_str() == "-" {
+            return FileSource::from_reader("-".to_string(), Box::new(io::stdin()));
+        }
+        let name = path.display().to_string();
+        let file = File::open(path).map_err(|e| CaptureError {
+            file: name.clone(),
+            packet_no: 0,
+            offset: 0,
+            kind: CaptureErrorKind::Io(e.to_string()),
+            recoverable: false,
+        })?;
+        FileSource::from_reader(name, Box::new(file))
+    }
+
+    /// Reads a capture from any byte stream; reads the file header now.
+    pub fn from_reader(
+        name: String,
+        reader: Box<dyn Read + Send>,
+    ) -> Result<FileSource, CaptureError> {
+        let mut s = FileSource {
+            name,
+            reader,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            file_off: 0,
+            eof: false,
+            pending: 0,
+            format: Format::Pcapng {
+                swapped: false,
+                interfaces: Vec::new(),
+            },
+            cur: Current::default(),
+            packet_no: 0,
+            finished: false,
+            stats: SourceStats::default(),
+        };
+        s.read_file_header()?;
+        Ok(s)
+    }
+
+    /// "pcap" or "pcapng".
+    pub fn format_name(&self) -> &'static str {
+        match self.format {
+            Format::Pcap { .. } => "pcap",
+            Format::Pcapng { .. } => "pcapng",
+        }
+    }
+
+    /// The link type of a pcap file, or of the first interface of the
+    /// current pcapng section (None when no interface was described yet).
+    pub fn linktype(&self) -> Option<u32> {
+        match &self.format {
+            Format::Pcap { linktype, .. } => Some(*linktype),
+            Format::Pcapng { interfaces, .. } => interfaces.first().map(|i| i.linktype),
+        }
+    }
+
+    fn err(&self, offset: u64, kind: CaptureErrorKind, recoverable: bool) -> CaptureError {
+        CaptureError {
+            file: self.name.clone(),
+            packet_no: self.packet_no,
+            offset,
+            kind,
+            recoverable,
+        }
+    }
+
+    fn avail(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Makes `n` unread bytes available in the buffer if the input has them.
+    /// Returns false at end of input with fewer than `n` bytes left.
+    #[inline]
+    fn fill(&mut self, n: usize) -> Result<bool, CaptureError> {
+        if self.avail() >= n {
+            return Ok(true);
+        }
+        self.fill_slow(n)
+    }
+
+    #[cold]
+    fn fill_slow(&mut self, n: usize) -> Result<bool, CaptureError> {
+        if self.eof {
+            return Ok(false);
+        }
+        // Move the unread tail to the front, grow when one record needs more.
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        let want = n.max(READ_CHUNK);
+        if self.buf.len() < want {
+            self.buf.resize(want, 0);
+        }
+        while self.end < n {
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let off = self.file_off + self.avail() as u64;
+                    return Err(self.err(off, CaptureErrorKind::Io(e.to_string()), false));
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Skips `n` unread bytes (all present in the buffer).
+    #[inline]
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.avail());
+        self.start += n;
+        self.file_off += n as u64;
+    }
+
+    /// Skips `n` bytes that may not all be buffered (used to pass over a
+    /// large block without keeping it).
+    fn skip(&mut self, mut n: u64) -> Result<bool, CaptureError> {
+        loop {
+            let here = (self.avail() as u64).min(n);
+            self.consume(here as usize);
+            n -= here;
+            if n == 0 {
+                return Ok(true);
+            }
+            if !self.fill(1)? {
+                return Ok(false);
+            }
+        }
+    }
+
+    #[inline]
+    fn u32_at(&self, pos: usize, swapped: bool) -> u32 {
+        let mut b = [0u8; 4];
+        if let Some(s) = self.buf.get(pos..pos + 4) {
+            b.copy_from_slice(s);
+        }
+        let v = u32::from_ne_bytes(b);
+        if swapped { v.swap_bytes() } else { v }
+    }
+
+    #[inline]
+    fn u16_at(&self, pos: usize, swapped: bool) -> u16 {
+        let mut b = [0u8; 2];
+        if let Some(s) = self.buf.get(pos..pos + 2) {
+            b.copy_from_slice(s);
+        }
+        let v = u16::from_ne_bytes(b);
+        if swapped { v.swap_bytes() } else { v }
+    }
+
+    #[inline]
+    fn u64_at(&self, pos: usize, swapped: bool) -> u64 {
+        let mut b = [0u8; 8];
+        if let Some(s) = self.buf.get(pos..pos + 8) {
+            b.copy_from_slice(s);
+        }
+        let v = u64::from_ne_bytes(b);
+        if swapped { v.swap_bytes() } else { v }
+    }
+
+    fn read_file_header(&mut self) -> Result<(), CaptureError> {
+        if !self.fill(4)? {
+            let have = self.avail() as u64;
+            return Err(self.err(
+                0,
+                if have == 0 {
+                    CaptureErrorKind::NotACapture
+                } else {
+                    CaptureErrorKind::TruncatedRecord { need: 4, have }
+                },
+                false,
+            ));
+        }
+        // Read in host order: a magic that comes out byte-swapped means the
+        // file was written on a machine of the other byte order.
+        let magic = self.u32_at(self.start, false);
+        let (swapped, nanos) = match magic {
+            PCAP_MAGIC_US => (false, false),
+            PCAP_MAGIC_NS => (false, true),
+            m if m == PCAP_MAGIC_US.swap_bytes() => (true, false),
+            m if m == PCAP_MAGIC_NS.swap_bytes() => (true, true),
+            PCAPNG_SHB => {
+                self.format = Format::Pcapng {
+                    swapped: false,
+                    interfaces: Vec::new(),
+                };
+                return Ok(());
+            }
+            _ => return Err(self.err(0, CaptureErrorKind::NotACapture, false)),
+        };
+        if !self.fill(24)? {
+            let have = self.avail() as u64;
+            return Err(self.err(
+                0,
+                CaptureErrorKind::TruncatedRecord { need: 24, have },
+                false,
+            ));
+        }
+        let snaplen = self.u32_at(self.start + 16, swapped);
+        let network = self.u32_at(self.start + 20, swapped);
+        self.consume(24);
+        let unit = if nanos {
+            TsUnit::Mul(1)
+        } else {
+            TsUnit::Mul(1000)
+        };
+        let max_caplen = snaplen.max(PCAP_DEFAULT_MAX).min(MAX_PCAP_RECORD);
+        self.format = Format::Pcap {
+            swapped,
+            unit,
+            linktype: network & 0xffff,
+            max_caplen,
+        };
+        Ok(())
+    }
+
+    #[inline]
+    fn next_pcap(
+        &mut self,
+        swapped: bool,
+        unit: TsUnit,
+        linktype: u32,
+        max_caplen: u32,
+    ) -> Result<bool, CaptureError> {
+        let rec_off = self.file_off;
+        if !self.fill(16)? {
+            self.finished = true;
+            let have = self.avail() as u64;
+            if have == 0 {
+                return Ok(false);
+            }
+            self.packet_no += 1;
+            self.stats.skipped += 1;
+            return Err(self.err(
+                rec_off,
+                CaptureErrorKind::TruncatedRecord { need: 16, have },
+                true,
+            ));
+        }
+        let p = self.start;
+        let sec = self.u32_at(p, swapped);
+        let frac = self.u32_at(p + 4, swapped);
+        let caplen = self.u32_at(p + 8, swapped);
+        let orig_len = self.u32_at(p + 12, swapped);
+        self.packet_no += 1;
+        if caplen > max_caplen {
+            self.finished = true;
+            self.stats.skipped += 1;
+            return Err(self.err(
+                rec_off,
+                CaptureErrorKind::CorruptRecord(format!(
+                    "captured length {caplen} exceeds the limit {max_caplen}; pcap cannot resynchronise after a bad record length"
+                )),
+                false,
+            ));
+        }
+        let total = 16 + caplen as usize;
+        if !self.fill(total)? {
+            self.finished = true;
+            self.stats.skipped += 1;
+            let have = self.avail() as u64;
+            return Err(self.err(
+                rec_off,
+                CaptureErrorKind::TruncatedRecord {
+                    need: total as u64,
+                    have,
+                },
+                true,
+            ));
+        }
+        let ts = i64::from(sec)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(unit.to_ns(u64::from(frac)));
+        self.set_current(
+            ts,
+            linktype,
+            orig_len,
+            self.start + 16,
+            caplen as usize,
+            rec_off,
+        );
+        self.pending = total;
+        Ok(true)
+    }
+
+    #[inline]
+    fn set_current(
+        &mut self,
+        ts: i64,
+        linktype: u32,
+        orig_len: u32,
+        data_start: usize,
+        data_len: usize,
+        offset: u64,
+    ) {
+        self.cur = Current {
+            ts,
+            linktype,
+            orig_len,
+            data_start,
+            data_len,
+            packet_no: self.packet_no,
+            offset,
+        };
+        self.stats.frames += 1;
+        self.stats.bytes += data_len as u64;
+        if (data_len as u64) < u64::from(orig_len) {
+            self.stats.snaplen_cut += 1;
+        }
+    }
+
+    /// Reads pcapng blocks until a packet block, the end, or an error.
+    fn next_pcapng(&mut self) -> Result<bool, CaptureError> {
+        loop {
+            let blk_off = self.file_off;
+            if !self.fill(12)? {
+                self.finished = true;
+                let have = self.avail() as u64;
+                if have == 0 {
+                    return Ok(false);
+                }
+                return Err(self.err(
+                    blk_off,
+                    CaptureErrorKind::TruncatedRecord { need: 12, have },
+                    true,
+                ));
+            }
+            let p = self.start;
+            // The section header type reads the same in both byte orders.
+            if self.u32_at(p, false) == PCAPNG_SHB {
+                self.read_shb(blk_off)?;
+                continue;
+            }
+            let swapped = match &self.format {
+                Format::Pcapng { swapped, .. } => *swapped,
+                Format::Pcap { .. } => false,
+            };
+            let btype = self.u32_at(p, swapped);
+            let blen = self.u32_at(p + 4, swapped);
+            if blen < 12 || blen % 4 != 0 || blen > MAX_PCAPNG_BLOCK {
+                self.finished = true;
+                return Err(self.err(
+                    blk_off,
+                    CaptureErrorKind::CorruptRecord(format!(
+                        "block type 0x{btype:08x} with impossible length {blen}"
+                    )),
+                    false,
+                ));
+            }
+            let is_packet = matches!(btype, PCAPNG_EPB | PCAPNG_SPB | PCAPNG_PB);
+            if !is_packet && btype != PCAPNG_IDB {
+                // Unknown or uninteresting block: skip by its length without buffering it.
+                if !self.skip(u64::from(blen))? {
+                    self.finished = true;
+                    return Err(self.err(
+                        blk_off,
+                        CaptureErrorKind::TruncatedRecord {
+                            need: u64::from(blen),
+                            have: self.file_off - blk_off,
+                        },
+                        true,
+                    ));
+                }
+                continue;
+            }
+            if is_packet {
+                self.packet_no += 1;
+            }
+            let blen_us = blen as usize;
+            if !self.fill(blen_us)? {
+                self.finished = true;
+                if is_packet {
+                    self.stats.skipped += 1;
+                }
+                let have = self.avail() as u64;
+                return Err(self.err(
+                    blk_off,
+                    CaptureErrorKind::TruncatedRecord {
+                        need: u64::from(blen),
+                        have,
+                    },
+                    true,
+                ));
+            }
+            let trailer = self.u32_at(p + blen_us - 4, swapped);
+            if trailer != blen {
+                // The leading length is plausible: skip the block by it.
+                self.consume(blen_us);
+                if is_packet {
+                    self.stats.skipped += 1;
+                }
+                return Err(self.err(
+                    blk_off,
+                    CaptureErrorKind::CorruptRecord(format!(
+                        "block length {blen} disagrees with its trailing copy {trailer}"
+                    )),
+                    true,
+                ));
+            }
+            if btype == PCAPNG_IDB {
+                let r = self.read_idb(p, blen_us, swapped, blk_off);
+                self.consume(blen_us);
+                r?;
+                continue;
+            }
+            match self.packet_block(btype, p, blen_us, swapped, blk_off) {
+                Ok(()) => {
+                    self.pending = blen_us;
+                    return Ok(true);
+                }
+                Err(e) => {
+                    self.consume(blen_us);
+                    self.stats.skipped += 1;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn read_shb(&mut self, blk_off: u64) -> Result<(), CaptureError> {
+        if !self.fill(16)? {
+            self.finished = true;
+            let have = self.avail() as u64;
+            return Err(self.err(
+                blk_off,
+                CaptureErrorKind::TruncatedRecord { need: 16, have },
+                true,
+            ));
+        }
+        let p = self.start;
+        let bom = self.u32_at(p + 8, false);
+        let swapped = if bom == PCAPNG_BOM {
+            false
+        } else if bom == PCAPNG_BOM.swap_bytes() {
+            true
+        } else {
+            self.finished = true;
+            return Err(self.err(
+                blk_off,
+                CaptureErrorKind::CorruptRecord(format!(
+                    "section header with unknown byte-order magic 0x{bom:08x}"
+                )),
+                false,
+            ));
+        };
+        let blen = self.u32_at(p + 4, swapped);
+        if blen < 28 || blen % 4 != 0 || blen > MAX_PCAPNG_BLOCK {
+            self.finished = true;
+            return Err(self.err(
+                blk_off,
+                CaptureErrorKind::CorruptRecord(format!(
+                    "section header with impossible length {blen}"
+                )),
+                false,
+            ));
+        }
+        self.format = Format::Pcapng {
+            swapped,
+            interfaces: Vec::new(),
+        };
+        if !self.skip(u64::from(blen))? {
+            self.finished = true;
+            return Err(self.err(
+                blk_off,
+                CaptureErrorKind::TruncatedRecord {
+                    need: u64::from(blen),
+                    have: self.file_off - blk_off,
+                },
+                true,
+            ));
+        }
+        Ok(())
+    }
+
+    fn read_idb(
+        &mut self,
+        p: usize,
+        blen: usize,
+        swapped: bool,
+        blk_off: u64,
+    ) -> Result<(), CaptureError> {
+        if blen < 20 {
+            return Err(self.err(
+                blk_off,
+                CaptureErrorKind::CorruptRecord(format!("interface block of {blen} bytes")),
+                true,
+            ));
+        }
+        let linktype = u32::from(self.u16_at(p + 8, swapped));
+        let snaplen = self.u32_at(p + 12, swapped);
+        let mut iface = Interface {
+            linktype,
+            snaplen,
+            unit: TsUnit::Mul(1000),
+            offset_ns: 0,
+        };
+        // Options: code u16, length u16, value padded to 4 bytes.
+        let mut o = p + 16;
+        let opt_end = p + blen - 4;
+        while o + 4 <= opt_end {
+            let code = self.u16_at(o, swapped);
+            let len = usize::from(self.u16_at(o + 2, swapped));
+            let v = o + 4;
+            if code == 0 || v + len > opt_end {
+                break;
+            }
+            match (code, len) {
+                (9, 1) => iface.unit = TsUnit::from_tsresol(self.buf.get(v).copied().unwrap_or(6)),
+                (14, 8) => {
+                    let secs = self.u64_at(v, swapped) as i64;
+                    iface.offset_ns = secs.saturating_mul(1_000_000_000);
+                }
+                _ => {}
+            }
+            o = v + len.div_ceil(4) * 4;
+        }
+        if let Format::Pcapng { interfaces, .. } = &mut self.format {
+            if interfaces.len() >= MAX_INTERFACES {
+                return Err(self.err(
+                    blk_off,
+                    CaptureErrorKind::CorruptRecord("too many interfaces in one section".into()),
+                    true,
+                ));
+            }
+            interfaces.push(iface);
+        }
+        Ok(())
+    }
+
+    fn iface(&self, id: u32, blk_off: u64) -> Result<Interface, CaptureError> {
+        match &self.format {
+            Format::Pcapng { interfaces, .. } => {
+                interfaces.get(id as usize).copied().ok_or_else(|| {
+                    self.err(
+                        blk_off,
+                        CaptureErrorKind::CorruptRecord(format!(
+                            "packet on interface {id}, only {} described",
+                            interfaces.len()
+                        )),
+                        true,
+                    )
+                })
+            }
+            Format::Pcap { .. } => Err(self.err(
+                blk_off,
+                CaptureErrorKind::CorruptRecord("no interface".into()),
+                true,
+            )),
+        }
+    }
+
+    fn packet_block(
+        &mut self,
+        btype: u32,
+        p: usize,
+        blen: usize,
+        swapped: bool,
+        blk_off: u64,
+    ) -> Result<(), CaptureError> {
+        let body_end = blen - 4; // relative to p
+        let (iface_id, ts_raw, caplen, orig_len, data_rel) = match btype {
+            PCAPNG_EPB | PCAPNG_PB => {
+                if blen < 32 {
+                    return Err(self.err(
+                        blk_off,
+                        CaptureErrorKind::CorruptRecord(format!("packet block of {blen} bytes")),
+                        true,
+                    ));
+                }
+                let iface_id = if btype == PCAPNG_EPB {
+                    self.u32_at(p + 8, swapped)
+                } else {
+                    u32::from(self.u16_at(p + 8, swapped))
+                };
+                let hi = u64::from(self.u32_at(p + 12, swapped));
+                let lo = u64::from(self.u32_at(p + 16, swapped));
+                let caplen = self.u32_at(p + 20, swapped);
+                let orig = self.u32_at(p + 24, swapped);
+                (iface_id, Some((hi << 32) | lo), caplen, orig, 28usize)
+            }
+            _ => {
+                // Simple packet block: interface 0, no timestamp, captured
+                // length = min(original length, snaplen, block space).
+                if blen < 16 {
+                    return Err(self.err(
+                        blk_off,
+                        CaptureErrorKind::CorruptRecord(format!(
+                            "simple packet block of {blen} bytes"
+                        )),
+                        true,
+                    ));
+                }
+                let orig = self.u32_at(p + 8, swapped);
+                let room = (body_end - 12) as u32;
+                let snap = self.iface(0, blk_off)?.snaplen;
+                let mut cap = orig.min(room);
+                if snap != 0 {
+                    cap = cap.min(snap);
+                }
+                (0, None, cap, orig, 12usize)
+            }
+        };
+        if data_rel + caplen as usize > body_end {
+            return Err(self.err(
+                blk_off,
+                CaptureErrorKind::CorruptRecord(format!(
+                    "captured length {caplen} exceeds its block of {blen} bytes"
+                )),
+                true,
+            ));
+        }
+        let iface = self.iface(iface_id, blk_off)?;
+        let ts = match ts_raw {
+            Some(raw) => iface.unit.to_ns(raw).saturating_add(iface.offset_ns),
+            None => 0,
+        };
+        self.set_current(
+            ts,
+            iface.linktype,
+            orig_len,
+            p + data_rel,
+            caplen as usize,
+            blk_off,
+        );
+        Ok(())
+    }
+}
+
+impl PacketSource for FileSource {
+    #[inline]
+    fn advance(&mut self) -> Result<bool, CaptureError> {
+        if self.pending > 0 {
+            let n = self.pending;
+            self.pending = 0;
+            self.consume(n);
+        }
+        if self.finished {
+            return Ok(false);
+        }
+        match self.format {
+            Format::Pcap {
+                swapped,
+                unit,
+                linktype,
+                max_caplen,
+            } => self.next_pcap(swapped, unit, linktype, max_caplen),
+            Format::Pcapng { .. } => self.next_pcapng(),
+        }
+    }
+
+    #[inline]
+    fn frame(&self) -> RawFrame<'_> {
+        let c = &self.cur;
+        let data = self
+            .buf
+            .get(c.data_start..c.data_start + c.data_len)
+            .unwrap_or(&[]);
+        RawFrame {
+            ts: c.ts,
+            linktype: c.linktype,
+            orig_len: c.orig_len,
+            data,
+            packet_no: c.packet_no,
+            offset: c.offset,
+            source: 0,
+        }
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn stats(&self) -> SourceStats {
+        self.stats
+    }
+}

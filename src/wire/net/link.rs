@@ -1,0 +1,364 @@
+//! Link layer: where the IP header starts in a frame of a given link type.
+//!
+//! Ethernet II with any stack of 802.1Q / 802.1ad / old QinQ (0x9100) tags,
+//! Linux cooked capture v1 (SLL, 16 bytes) and v2 (SLL2, 20 bytes), BSD
+//! loopback (NULL, LOOP) and raw IP (LINKTYPE_RAW and its aliases).
+
+use crate::capture::linktype;
+use crate::wire::{Layer, WireError, WireErrorKind};
+
+/// BSD loopback with the family in network byte order (OpenBSD).
+pub const LINKTYPE_LOOP: u32 = 108;
+
+pub const ETHERTYPE_IPV4: u16 = 0x0800;
+pub const ETHERTYPE_IPV6: u16 = 0x86dd;
+pub const ETHERTYPE_VLAN: u16 = 0x8100;
+pub const ETHERTYPE_QINQ: u16 = 0x88a8;
+pub const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
+
+/// VLAN tags followed at most (more is treated as malformed).
+pub const MAX_VLAN_TAGS: usize = 8;
+
+const ETH_HDR: usize = 14;
+const SLL_HDR: usize = 16;
+const SLL2_HDR: usize = 20;
+const NULL_HDR: usize = 4;
+
+/// The network protocol a frame carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetProto {
+    Ipv4,
+    Ipv6,
+    /// Another EtherType (ARP, LLDP, ...) or an 802.3 length field.
+    Other(u16),
+}
+
+/// What the link layer says about a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkInfo {
+    pub proto: NetProto,
+    /// Offset of the network header in the frame.
+    pub offset: usize,
+    /// Outermost VLAN id, if tagged.
+    pub vlan: Option<u16>,
+}
+
+#[inline]
+pub(crate) fn be16(b: &[u8], i: usize) -> u16 {
+    match b.get(i..i + 2) {
+        Some(s) => u16::from_be_bytes([s[0], s[1]]),
+        None => 0,
+    }
+}
+
+#[inline]
+pub(crate) fn be32(b: &[u8], i: usize) -> u32 {
+    match b.get(i..i + 4) {
+        Some(s) => u32::from_be_bytes([s[0], s[1], s[2], s[3]]),
+        None => 0,
+    }
+}
+
+#[inline]
+fn from_ethertype(t: u16) -> NetProto {
+    match t {
+        ETHERTYPE_IPV4 => NetProto::Ipv4,
+        ETHERTYPE_IPV6 => NetProto::Ipv6,
+        t => NetProto::Other(t),
+    }
+}
+
+/// Follows VLAN tags starting with EtherType `t` whose payload is at `off`.
+#[inline]
+fn ethertype_chain(frame: &[u8], mut t: u16, mut off: usize) -> Result<LinkInfo, WireError> {
+    let mut vlan = None;
+    let mut tags = 0;
+    while matches!(t, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) {
+        if frame.len() < off + 4 {
+            return Err(WireError::short(
+                Layer::Vlan,
+                off,
+                4,
+                frame.len().saturating_sub(off),
+            ));
+        }
+        tags += 1;
+        if tags > MAX_VLAN_TAGS {
+            return Err(WireError::bad_value(
+                Layer::Vlan,
+                off,
+                "tag count",
+                tags as u64,
+            ));
+        }
+        if vlan.is_none() {
+            vlan = Some(be16(frame, off) & 0x0fff);
+        }
+        t = be16(frame, off + 2);
+        off += 4;
+    }
+    Ok(LinkInfo {
+        proto: from_ethertype(t),
+        offset: off,
+        vlan,
+    })
+}
+
+/// Finds the network header of a frame of link type `lt`.
+#[inline]
+pub fn parse(lt: u32, frame: &[u8]) -> Result<LinkInfo, WireError> {
+    match lt {
+        linktype::ETHERNET => {
+            if frame.len() < ETH_HDR {
+                return Err(WireError::short(Layer::Link, 0, ETH_HDR, frame.len()));
+            }
+            let t = be16(frame, 12);
+            if t < 0x0600 {
+                // 802.3 length: LLC/SNAP, not IP for our purposes.
+                return Ok(LinkInfo {
+                    proto: NetProto::Other(t),
+                    offset: ETH_HDR,
+                    vlan: None,
+                });
+            }
+            ethertype_chain(frame, t, ETH_HDR)
+        }
+        linktype::LINUX_SLL2 => {
+            if frame.len() < SLL2_HDR {
+                return Err(WireError::short(Layer::Link, 0, SLL2_HDR, frame.len()));
+            }
+            ethertype_chain(frame, be16(frame, 0), SLL2_HDR)
+        }
+        linktype::LINUX_SLL => {
+            if frame.len() < SLL_HDR {
+                return Err(WireError::short(Layer::Link, 0, SLL_HDR, frame.len()));
+            }
+            ethertype_chain(frame, be16(frame, 14), SLL_HDR)
+        }
+        linktype::RAW | linktype::RAW_ALT12 | linktype::RAW_ALT14 => {
+            match frame.first().map(|b| b >> 4) {
+                Some(4) => Ok(LinkInfo {
+                    proto: NetProto::Ipv4,
+                    offset: 0,
+                    vlan: None,
+                }),
+                Some(6) => Ok(LinkInfo {
+                    proto: NetProto::Ipv6,
+                    offset: 0,
+                    vlan: None,
+                }),
+                Some(v) => Err(WireError::bad_value(
+                    Layer::Link,
+                    0,
+                    "ip version",
+                    u64::from(v),
+                )),
+                None => Err(WireError::short(Layer::Link, 0, 1, 0)),
+            }
+        }
+        linktype::IPV4 => Ok(LinkInfo {
+            proto: NetProto::Ipv4,
+            offset: 0,
+            vlan: None,
+        }),
+        linktype::IPV6 => Ok(LinkInfo {
+            proto: NetProto::Ipv6,
+            offset: 0,
+            vlan: None,
+        }),
+        linktype::NULL | LINKTYPE_LOOP => {
+            let Some(h) = frame.get(..NULL_HDR) else {
+                return Err(WireError::short(Layer::Link, 0, NULL_HDR, frame.len()));
+            };
+            let h = [h[0], h[1], h[2], h[3]];
+            // NULL stores the family in the capturing host's order, LOOP in
+            // network order; families are small, so the order shows itself.
+            let le = u32::from_le_bytes(h);
+            let fam = if le < 0x100 {
+                le
+            } else {
+                u32::from_be_bytes(h)
+            };
+            let proto = match fam {
+                2 => NetProto::Ipv4,
+                10 | 24 | 28 | 30 => NetProto::Ipv6,
+                f => NetProto::Other(f as u16),
+            };
+            Ok(LinkInfo {
+                proto,
+                offset: NULL_HDR,
+                vlan: None,
+            })
+        }
+        _ => Err(WireError {
+            layer: Layer::Link,
+            offset: 0,
+            kind: WireErrorKind::Unsupported("link type"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // dst mac, src mac, 802.1ad tag (vid 100), 802.1Q tag (vid 200), IPv4.
+    const QINQ: [u8; 23] = [
+        0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, // macs
+        0x88, 0xa8, 0x00, 0x64, // S-tag, vid 100
+        0x81, 0x00, 0x20, 0xc8, // C-tag, pcp 1, vid 200
+        0x08, 0x00, // IPv4
+        0x45,
+    ];
+
+    #[test]
+    fn ethernet_qinq() {
+        let l = parse(linktype::ETHERNET, &QINQ).unwrap();
+        assert_eq!(
+            l,
+            LinkInfo {
+                proto: NetProto::Ipv4,
+                offset: 22,
+                vlan: Some(100)
+            }
+        );
+    }
+
+    #[test]
+    fn ethernet_qinq_truncated_every_length() {
+        for n in 0..22 {
+            let e = parse(linktype::ETHERNET, &QINQ[..n]).unwrap_err();
+            if n < 14 {
+                assert_eq!(e, WireError::short(Layer::Link, 0, 14, n));
+            } else if n < 18 {
+                assert_eq!(e, WireError::short(Layer::Vlan, 14, 4, n - 14));
+            } else {
+                assert_eq!(e, WireError::short(Layer::Vlan, 18, 4, n - 18));
+            }
+        }
+    }
+
+    #[test]
+    fn too_many_tags() {
+        let mut f = vec![0u8; 12];
+        for _ in 0..10 {
+            f.extend_from_slice(&[0x81, 0x00, 0x00, 0x01]);
+        }
+        f.extend_from_slice(&[0x08, 0x00]);
+        let e = parse(linktype::ETHERNET, &f).unwrap_err();
+        assert_eq!(e.layer, Layer::Vlan);
+        assert!(matches!(
+            e.kind,
+            WireErrorKind::BadValue {
+                field: "tag count",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn ethernet_8023_length_is_other() {
+        let mut f = [0u8; 20];
+        f[12] = 0x00;
+        f[13] = 0x40;
+        assert_eq!(
+            parse(linktype::ETHERNET, &f).unwrap().proto,
+            NetProto::Other(0x40)
+        );
+    }
+
+    #[test]
+    fn sll_v1_ipv6_with_vlan() {
+        // packet type 0 (to us), ARPHRD_ETHER, addr len 6, addr, protocol 802.1Q
+        let f = [
+            0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 1, 2, 3, 4, 5, 6, 0, 0, 0x81, 0x00, // SLL
+            0x00, 0x07, 0x86, 0xdd, // vid 7, IPv6
+            0x60,
+        ];
+        assert_eq!(
+            parse(linktype::LINUX_SLL, &f).unwrap(),
+            LinkInfo {
+                proto: NetProto::Ipv6,
+                offset: 20,
+                vlan: Some(7)
+            }
+        );
+        for n in 0..16 {
+            assert_eq!(
+                parse(linktype::LINUX_SLL, &f[..n]).unwrap_err(),
+                WireError::short(Layer::Link, 0, 16, n)
+            );
+        }
+    }
+
+    #[test]
+    fn sll2_ipv4() {
+        let f = [
+            0x08, 0x00, 0, 0, 0, 0, 0, 6, 0x00, 0x01, 0x04, 0x06, 1, 2, 3, 4, 5, 6, 0,
+            0, // SLL2
+            0x45,
+        ];
+        assert_eq!(
+            parse(linktype::LINUX_SLL2, &f).unwrap(),
+            LinkInfo {
+                proto: NetProto::Ipv4,
+                offset: 20,
+                vlan: None
+            }
+        );
+        for n in 0..20 {
+            assert_eq!(
+                parse(linktype::LINUX_SLL2, &f[..n]).unwrap_err(),
+                WireError::short(Layer::Link, 0, 20, n)
+            );
+        }
+    }
+
+    #[test]
+    fn raw_and_null() {
+        assert_eq!(parse(linktype::RAW, &[0x45]).unwrap().proto, NetProto::Ipv4);
+        assert_eq!(
+            parse(linktype::RAW_ALT14, &[0x60]).unwrap().proto,
+            NetProto::Ipv6
+        );
+        assert_eq!(
+            parse(linktype::RAW, &[]).unwrap_err(),
+            WireError::short(Layer::Link, 0, 1, 0)
+        );
+        assert_eq!(
+            parse(linktype::RAW, &[0x10]).unwrap_err(),
+            WireError::bad_value(Layer::Link, 0, "ip version", 1)
+        );
+        assert_eq!(parse(linktype::IPV6, &[]).unwrap().offset, 0);
+        // NULL, little-endian host, AF_INET
+        assert_eq!(
+            parse(linktype::NULL, &[2, 0, 0, 0, 0x45]).unwrap(),
+            LinkInfo {
+                proto: NetProto::Ipv4,
+                offset: 4,
+                vlan: None
+            }
+        );
+        // NULL, big-endian host, AF_INET6 (FreeBSD 28)
+        assert_eq!(
+            parse(linktype::NULL, &[0, 0, 0, 28]).unwrap().proto,
+            NetProto::Ipv6
+        );
+        assert_eq!(
+            parse(LINKTYPE_LOOP, &[0, 0, 0, 2]).unwrap().proto,
+            NetProto::Ipv4
+        );
+        for n in 0..4 {
+            assert_eq!(
+                parse(linktype::NULL, &[2, 0, 0, 0][..n]).unwrap_err(),
+                WireError::short(Layer::Link, 0, 4, n)
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_linktype() {
+        let e = parse(147, &[0; 64]).unwrap_err();
+        assert_eq!(e.kind, WireErrorKind::Unsupported("link type"));
+    }
+}
