@@ -50,8 +50,14 @@ impl Ports {
         let mut ranges = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (a, b) = part.split_once('-').unwrap_or((part, part));
-            let a: u16 = a.trim().parse().map_err(|_| format!("bad port '{a}' in '{s}'"))?;
-            let b: u16 = b.trim().parse().map_err(|_| format!("bad port '{b}' in '{s}'"))?;
+            let a: u16 = a
+                .trim()
+                .parse()
+                .map_err(|_| format!("bad port '{a}' in '{s}'"))?;
+            let b: u16 = b
+                .trim()
+                .parse()
+                .map_err(|_| format!("bad port '{b}' in '{s}'"))?;
             if a > b {
                 return Err(format!("empty port range '{part}'"));
             }
@@ -115,7 +121,10 @@ impl Packet<'_> {
 pub enum Outcome<'a> {
     Corosync(Packet<'a>),
     /// ICMP fragmentation-needed / packet-too-big.
-    TooBig { ts: i64, notice: TooBig },
+    TooBig {
+        ts: i64,
+        notice: TooBig,
+    },
     /// An IP fragment was stored for reassembly.
     Held,
     /// Not UDP, or UDP on other ports.
@@ -144,7 +153,8 @@ pub struct DecodeStats {
 }
 
 impl DecodeStats {
-    pub const KNET_NAMES: [&'static str; 6] = ["data", "ping", "pong", "pmtud", "pmtud_reply", "other"];
+    pub const KNET_NAMES: [&'static str; 6] =
+        ["data", "ping", "pong", "pmtud", "pmtud_reply", "other"];
 
     pub fn class_count(&self, c: Class) -> u64 {
         self.class[Class::ALL.iter().position(|x| *x == c).unwrap_or(0)]
@@ -211,7 +221,12 @@ impl Decoder {
 
     /// Decodes one frame.
     pub fn decode<'a>(&'a mut self, frame: &RawFrame<'a>) -> Outcome<'a> {
-        let Decoder { ports, net, defrag, stats } = self;
+        let Decoder {
+            ports,
+            net,
+            defrag,
+            stats,
+        } = self;
         stats.frames += 1;
         if frame.is_snaplen_cut() {
             stats.snaplen_cut += 1;
@@ -220,7 +235,10 @@ impl Decoder {
             Ok(NetPacket::Udp(d)) => d,
             Ok(NetPacket::TooBig(notice)) => {
                 stats.too_big += 1;
-                return Outcome::TooBig { ts: frame.ts, notice };
+                return Outcome::TooBig {
+                    ts: frame.ts,
+                    notice,
+                };
             }
             Ok(NetPacket::FragmentHeld) => return Outcome::Held,
             Ok(NetPacket::NotUdp) => {
@@ -256,12 +274,20 @@ impl Decoder {
             // Cut by snaplen: decode what is there only when the format can
             // say so honestly; a cut payload is never guessed at.
             p.class = Class::Malformed;
-            p.error = Some(WireError::bad_length(Layer::Udp, base, "captured payload (snaplen)", dgram.payload_len as u64, payload.len()));
+            p.error = Some(WireError::bad_length(
+                Layer::Udp,
+                base,
+                "captured payload (snaplen)",
+                dgram.payload_len as u64,
+                payload.len(),
+            ));
         } else {
             p.framing = classify::framing(payload);
             match p.framing {
                 Framing::Knet => decode_knet(&mut p, payload, 0, defrag),
-                Framing::KnetHashOnly { hash_len } => decode_knet(&mut p, &payload[..payload.len() - hash_len], 0, defrag),
+                Framing::KnetHashOnly { hash_len } => {
+                    decode_knet(&mut p, &payload[..payload.len() - hash_len], 0, defrag)
+                }
                 Framing::TotemV3 => {
                     p.class = Class::TotemUdp;
                     set_totem(&mut p, totem::parse_v3(payload), 0);
@@ -286,7 +312,12 @@ impl Decoder {
                 Framing::Opaque => {
                     if payload.len() < classify::MIN_OPAQUE_LEN {
                         p.class = Class::Malformed;
-                        p.error = Some(WireError::short(Layer::Knet, base, classify::MIN_OPAQUE_LEN, payload.len()));
+                        p.error = Some(WireError::short(
+                            Layer::Knet,
+                            base,
+                            classify::MIN_OPAQUE_LEN,
+                            payload.len(),
+                        ));
                     } else {
                         p.class = Class::Encrypted;
                     }
@@ -340,7 +371,14 @@ fn decode_knet<'a>(p: &mut Packet<'a>, b: &'a [u8], off: usize, defrag: &'a mut 
     let Knet::Data(d) = k else { return };
     let totem_off = off + knet::DATA_HEADER_LEN;
     let message: &'a [u8] = if d.is_fragment() {
-        let key = defrag::FragKey { src: p.dgram.src, dst: p.dgram.dst, sport: p.dgram.sport, dport: p.dgram.dport, node: d.node, seq: d.seq };
+        let key = defrag::FragKey {
+            src: p.dgram.src,
+            dst: p.dgram.dst,
+            sport: p.dgram.sport,
+            dport: p.dgram.dport,
+            node: d.node,
+            seq: d.seq,
+        };
         match defrag.push(p.ts, key, &d) {
             Ok(defrag::Push::Complete(m)) => {
                 p.frag = FragState::Completed;
@@ -372,12 +410,20 @@ fn decode_knet<'a>(p: &mut Packet<'a>, b: &'a [u8], off: usize, defrag: &'a mut 
         Err(e) => {
             p.class = Class::Malformed;
             // Offsets inside a reassembled message are relative to it.
-            p.error = Some(if p.frag == FragState::Completed { e } else { e.at(totem_off) });
+            p.error = Some(if p.frag == FragState::Completed {
+                e
+            } else {
+                e.at(totem_off)
+            });
         }
     }
 }
 
 /// The name of a totem type for counters.
 pub fn totem_counter_name(i: usize) -> &'static str {
-    if i < 6 { MessageType::from_u8(i as u8).name() } else { "other" }
+    if i < 6 {
+        MessageType::from_u8(i as u8).name()
+    } else {
+        "other"
+    }
 }

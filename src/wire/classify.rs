@@ -31,7 +31,13 @@ impl Class {
             Class::Malformed => "malformed",
         }
     }
-    pub const ALL: [Class; 5] = [Class::Knet, Class::TotemUdp, Class::Corosync2, Class::Encrypted, Class::Malformed];
+    pub const ALL: [Class; 5] = [
+        Class::Knet,
+        Class::TotemUdp,
+        Class::Corosync2,
+        Class::Encrypted,
+        Class::Malformed,
+    ];
 }
 
 /// The framing found in front of the payload's content.
@@ -68,6 +74,17 @@ pub fn framing(p: &[u8]) -> Framing {
         return Framing::TotemV3;
     }
     if knet::looks_like_knet(p) {
+        // A raw corosync 2 mcast (type 1, encapsulated 0, detector, nodeid
+        // <= 0x100) also passes the knet DATA test, with the detector read
+        // as the knet node. A real knet DATA packet carries a v3 totem
+        // message; without one, the corosync 2 reading wins.
+        if totem::looks_like_v2(p)
+            && !p
+                .get(knet::DATA_HEADER_LEN..)
+                .is_some_and(totem::looks_like_v3)
+        {
+            return Framing::TotemV2;
+        }
         return Framing::Knet;
     }
     if let Some(h) = knet_hash_only(p) {
@@ -119,6 +136,16 @@ mod tests {
         t2.splice(0..0, [0, 0, 0, 0]);
         assert_eq!(framing(&t2), Framing::Totemnet20);
         assert_eq!(framing(&[0x52, 0x27, 0x04, 0x52, 0x83]), Framing::Opaque);
+        // A raw corosync 2 mcast that also passes the knet DATA rules.
+        let mut c2_mcast = vec![1, 0, 0x22, 0xff, 1, 0, 0, 0];
+        c2_mcast.resize(99, 0);
+        assert_eq!(framing(&c2_mcast), Framing::TotemV2);
+        // ... while a knet DATA packet from node 0x22ff carrying totem stays knet.
+        let mut data = vec![
+            1, 0, 0x22, 0xff, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0x70, 0xc0, 3, 5, 0,
+        ];
+        data.resize(14 + 25, 0);
+        assert_eq!(framing(&data), Framing::Knet);
         assert_eq!(framing(&[]), Framing::Opaque);
     }
 }

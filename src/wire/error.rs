@@ -53,7 +53,11 @@ pub enum WireErrorKind {
     /// Fewer bytes than the layer needs.
     Short { need: usize, have: usize },
     /// A length field disagrees with the bytes present or with its limits.
-    BadLength { field: &'static str, value: u64, have: usize },
+    BadLength {
+        field: &'static str,
+        value: u64,
+        have: usize,
+    },
     /// A field holds a value this layer cannot accept.
     BadValue { field: &'static str, value: u64 },
     /// The layer is valid but not something corowire decodes further.
@@ -73,13 +77,31 @@ pub struct WireError {
 
 impl WireError {
     pub fn short(layer: Layer, offset: usize, need: usize, have: usize) -> Self {
-        WireError { layer, offset, kind: WireErrorKind::Short { need, have } }
+        WireError {
+            layer,
+            offset,
+            kind: WireErrorKind::Short { need, have },
+        }
     }
     pub fn bad_value(layer: Layer, offset: usize, field: &'static str, value: u64) -> Self {
-        WireError { layer, offset, kind: WireErrorKind::BadValue { field, value } }
+        WireError {
+            layer,
+            offset,
+            kind: WireErrorKind::BadValue { field, value },
+        }
     }
-    pub fn bad_length(layer: Layer, offset: usize, field: &'static str, value: u64, have: usize) -> Self {
-        WireError { layer, offset, kind: WireErrorKind::BadLength { field, value, have } }
+    pub fn bad_length(
+        layer: Layer,
+        offset: usize,
+        field: &'static str,
+        value: u64,
+        have: usize,
+    ) -> Self {
+        WireError {
+            layer,
+            offset,
+            kind: WireErrorKind::BadLength { field, value, have },
+        }
     }
     /// The same error with its offset moved by `base` (when a layer's bytes
     /// start `base` bytes into the frame).
@@ -107,7 +129,9 @@ impl fmt::Display for WireError {
             WireErrorKind::BadLength { field, value, have } => {
                 write!(f, "{field} = {value} does not fit the {have} bytes present")
             }
-            WireErrorKind::BadValue { field, value } => write!(f, "{field} = {value} (0x{value:x}) is not valid here"),
+            WireErrorKind::BadValue { field, value } => {
+                write!(f, "{field} = {value} (0x{value:x}) is not valid here")
+            }
             WireErrorKind::Unsupported(what) => write!(f, "{what} is not decoded"),
             WireErrorKind::Overflow(what) => write!(f, "{what} is full; packet dropped"),
         }

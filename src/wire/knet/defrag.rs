@@ -36,7 +36,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_messages: 64, max_len: 65_536, timeout_ns: 10_000_000_000 }
+        Limits {
+            max_messages: 64,
+            max_len: 65_536,
+            timeout_ns: 10_000_000_000,
+        }
     }
 }
 
@@ -98,13 +102,23 @@ impl Default for Defrag {
 impl Defrag {
     pub fn new(limits: Limits) -> Self {
         let n = limits.max_messages.max(1);
-        Defrag { limits, slots: (0..n).map(|_| Slot::default()).collect(), out: Vec::new(), stats: Stats::default() }
+        Defrag {
+            limits,
+            slots: (0..n).map(|_| Slot::default()).collect(),
+            out: Vec::new(),
+            stats: Stats::default(),
+        }
     }
 
     /// Feeds one fragment (a DATA packet with frag_num > 1) seen at `ts`.
     pub fn push(&mut self, ts: i64, key: FragKey, d: &Data<'_>) -> Result<Push<'_>, WireError> {
         if d.frag_seq == 0 || d.frag_seq > d.frag_num {
-            return Err(WireError::bad_value(Layer::KnetFragment, 12, "frag_seq", d.frag_seq.into()));
+            return Err(WireError::bad_value(
+                Layer::KnetFragment,
+                12,
+                "frag_seq",
+                d.frag_seq.into(),
+            ));
         }
         self.stats.fragments += 1;
         let timeout = self.limits.timeout_ns;
@@ -117,7 +131,11 @@ impl Defrag {
         }
         self.stats.dropped += dropped;
 
-        let idx = match self.slots.iter().position(|s| s.key == Some(key) && s.frag_num == d.frag_num) {
+        let idx = match self
+            .slots
+            .iter()
+            .position(|s| s.key == Some(key) && s.frag_num == d.frag_num)
+        {
             Some(i) => i,
             None => {
                 // A free slot, else evict the oldest partial message.
@@ -125,7 +143,12 @@ impl Defrag {
                     Some(i) => i,
                     None => {
                         self.stats.dropped += 1;
-                        self.slots.iter().enumerate().min_by_key(|(_, s)| s.first_ts).map(|(i, _)| i).unwrap_or(0)
+                        self.slots
+                            .iter()
+                            .enumerate()
+                            .min_by_key(|(_, s)| s.first_ts)
+                            .map(|(i, _)| i)
+                            .unwrap_or(0)
                     }
                 };
                 let s = &mut self.slots[i];
@@ -145,13 +168,20 @@ impl Defrag {
         if slot.data.len() + d.payload.len() > max_len {
             slot.clear();
             self.stats.dropped += 1;
-            return Err(WireError { layer: Layer::KnetFragment, offset: 14, kind: WireErrorKind::Overflow("reassembly buffer") });
+            return Err(WireError {
+                layer: Layer::KnetFragment,
+                offset: 14,
+                kind: WireErrorKind::Overflow("reassembly buffer"),
+            });
         }
         let start = slot.data.len() as u32;
         slot.data.extend_from_slice(d.payload);
         slot.parts.push((d.frag_seq, start, d.payload.len() as u32));
         if slot.parts.len() < usize::from(d.frag_num) {
-            return Ok(Push::Pending { have: slot.parts.len() as u8, need: d.frag_num });
+            return Ok(Push::Pending {
+                have: slot.parts.len() as u8,
+                need: d.frag_num,
+            });
         }
         slot.parts.sort_unstable_by_key(|p| p.0);
         self.out.clear();
@@ -175,18 +205,40 @@ mod tests {
     use super::*;
 
     fn key(seq: u16) -> FragKey {
-        FragKey { src: [10, 0, 0, 1].into(), dst: [10, 0, 0, 2].into(), sport: 5405, dport: 5405, node: 1, seq }
+        FragKey {
+            src: [10, 0, 0, 1].into(),
+            dst: [10, 0, 0, 2].into(),
+            sport: 5405,
+            dport: 5405,
+            node: 1,
+            seq,
+        }
     }
 
     fn frag(seq: u16, frag_seq: u8, frag_num: u8, payload: &[u8]) -> Data<'_> {
-        Data { node: 1, seq, compress: 0, bcast: true, frag_num, frag_seq, channel: 0, payload }
+        Data {
+            node: 1,
+            seq,
+            compress: 0,
+            bcast: true,
+            frag_num,
+            frag_seq,
+            channel: 0,
+            payload,
+        }
     }
 
     #[test]
     fn in_order_and_out_of_order() {
         let mut d = Defrag::default();
-        assert_eq!(d.push(0, key(15), &frag(15, 2, 2, b"world")).unwrap(), Push::Pending { have: 1, need: 2 });
-        assert_eq!(d.push(1, key(15), &frag(15, 1, 2, b"hello ")).unwrap(), Push::Complete(b"hello world"));
+        assert_eq!(
+            d.push(0, key(15), &frag(15, 2, 2, b"world")).unwrap(),
+            Push::Pending { have: 1, need: 2 }
+        );
+        assert_eq!(
+            d.push(1, key(15), &frag(15, 1, 2, b"hello ")).unwrap(),
+            Push::Complete(b"hello world")
+        );
         assert_eq!(d.pending(), 0);
         assert_eq!(d.stats.messages, 1);
     }
@@ -195,21 +247,31 @@ mod tests {
     fn duplicates_and_bad_frag_seq() {
         let mut d = Defrag::default();
         d.push(0, key(1), &frag(1, 1, 3, b"a")).unwrap();
-        assert_eq!(d.push(0, key(1), &frag(1, 1, 3, b"a")).unwrap(), Push::Duplicate);
+        assert_eq!(
+            d.push(0, key(1), &frag(1, 1, 3, b"a")).unwrap(),
+            Push::Duplicate
+        );
         assert!(d.push(0, key(1), &frag(1, 0, 3, b"a")).is_err());
         assert!(d.push(0, key(1), &frag(1, 4, 3, b"a")).is_err());
     }
 
     #[test]
     fn bounded_table_and_timeout() {
-        let mut d = Defrag::new(Limits { max_messages: 2, max_len: 10, timeout_ns: 100 });
+        let mut d = Defrag::new(Limits {
+            max_messages: 2,
+            max_len: 10,
+            timeout_ns: 100,
+        });
         d.push(0, key(1), &frag(1, 1, 2, b"a")).unwrap();
         d.push(1, key(2), &frag(2, 1, 2, b"b")).unwrap();
         d.push(2, key(3), &frag(3, 1, 2, b"c")).unwrap();
         assert_eq!(d.pending(), 2);
         assert_eq!(d.stats.dropped, 1);
         // key(1) was evicted: its second fragment starts a new partial message.
-        assert!(matches!(d.push(3, key(1), &frag(1, 2, 2, b"z")).unwrap(), Push::Pending { .. }));
+        assert!(matches!(
+            d.push(3, key(1), &frag(1, 2, 2, b"z")).unwrap(),
+            Push::Pending { .. }
+        ));
         // Everything times out.
         d.push(1000, key(9), &frag(9, 1, 2, b"x")).unwrap();
         assert_eq!(d.pending(), 1);
@@ -224,7 +286,13 @@ mod tests {
         k2.dst = [10, 0, 0, 3].into();
         d.push(0, key(7), &frag(7, 1, 2, b"x")).unwrap();
         d.push(0, k2, &frag(7, 1, 2, b"x")).unwrap();
-        assert_eq!(d.push(0, key(7), &frag(7, 2, 2, b"y")).unwrap(), Push::Complete(b"xy"));
-        assert_eq!(d.push(0, k2, &frag(7, 2, 2, b"y")).unwrap(), Push::Complete(b"xy"));
+        assert_eq!(
+            d.push(0, key(7), &frag(7, 2, 2, b"y")).unwrap(),
+            Push::Complete(b"xy")
+        );
+        assert_eq!(
+            d.push(0, k2, &frag(7, 2, 2, b"y")).unwrap(),
+            Push::Complete(b"xy")
+        );
     }
 }

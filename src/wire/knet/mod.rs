@@ -115,14 +115,29 @@ impl<'a> Packet<'a> {
             return Err(WireError::short(Layer::Knet, 0, HEADER_LEN, buf.len()));
         }
         if buf[field::VERSION] != VERSION {
-            return Err(WireError::bad_value(Layer::Knet, field::VERSION, "version", buf[field::VERSION].into()));
+            return Err(WireError::bad_value(
+                Layer::Knet,
+                field::VERSION,
+                "version",
+                buf[field::VERSION].into(),
+            ));
         }
         // stable1 sends 0; knet main puts its highest onwire version (1) here.
         if buf[field::PAD1] > 1 {
-            return Err(WireError::bad_value(Layer::Knet, field::PAD1, "pad1/max_ver", buf[field::PAD1].into()));
+            return Err(WireError::bad_value(
+                Layer::Knet,
+                field::PAD1,
+                "pad1/max_ver",
+                buf[field::PAD1].into(),
+            ));
         }
         if buf[field::PAD2] != 0 {
-            return Err(WireError::bad_value(Layer::Knet, field::PAD2, "pad2", buf[field::PAD2].into()));
+            return Err(WireError::bad_value(
+                Layer::Knet,
+                field::PAD2,
+                "pad2",
+                buf[field::PAD2].into(),
+            ));
         }
         let len = buf.len();
         match PacketType::from_u8(buf[field::TYPE]) {
@@ -130,13 +145,25 @@ impl<'a> Packet<'a> {
                 return Err(WireError::short(Layer::KnetData, 0, DATA_HEADER_LEN, len));
             }
             PacketType::Ping | PacketType::Pong if len != PING_LEN => {
-                return Err(WireError::bad_length(Layer::KnetPing, 0, "ping length", PING_LEN as u64, len));
+                return Err(WireError::bad_length(
+                    Layer::KnetPing,
+                    0,
+                    "ping length",
+                    PING_LEN as u64,
+                    len,
+                ));
             }
             PacketType::Pmtud if len < PMTUD_HEADER_LEN => {
                 return Err(WireError::short(Layer::KnetPmtud, 0, PMTUD_HEADER_LEN, len));
             }
             PacketType::PmtudReply if len != PMTUD_HEADER_LEN => {
-                return Err(WireError::bad_length(Layer::KnetPmtud, 0, "pmtud reply length", PMTUD_HEADER_LEN as u64, len));
+                return Err(WireError::bad_length(
+                    Layer::KnetPmtud,
+                    0,
+                    "pmtud reply length",
+                    PMTUD_HEADER_LEN as u64,
+                    len,
+                ));
             }
             _ => {}
         }
@@ -176,16 +203,39 @@ impl<'a> Packet<'a> {
             t @ (PacketType::Ping | PacketType::Pong) => {
                 let mut time = [0u8; 16];
                 time.copy_from_slice(&b[field::TIME]);
-                let p = Ping { node, link: b[field::LINK], time, seq: be16(b, field::PING_SEQ), timed: b[field::TIMED] != 0 };
-                if t == PacketType::Ping { Knet::Ping(p) } else { Knet::Pong(p) }
+                let p = Ping {
+                    node,
+                    link: b[field::LINK],
+                    time,
+                    seq: be16(b, field::PING_SEQ),
+                    timed: b[field::TIMED] != 0,
+                };
+                if t == PacketType::Ping {
+                    Knet::Ping(p)
+                } else {
+                    Knet::Pong(p)
+                }
             }
             t @ (PacketType::Pmtud | PacketType::PmtudReply) => {
                 let mut size = [0u8; 2];
                 size.copy_from_slice(&b[field::PMTUD_SIZE]);
-                let p = Pmtud { node, link: b[field::LINK], size_bytes: size, filler_len: b.len() - PMTUD_HEADER_LEN };
-                if t == PacketType::Pmtud { Knet::Pmtud(p) } else { Knet::PmtudReply(p) }
+                let p = Pmtud {
+                    node,
+                    link: b[field::LINK],
+                    size_bytes: size,
+                    filler_len: b.len() - PMTUD_HEADER_LEN,
+                };
+                if t == PacketType::Pmtud {
+                    Knet::Pmtud(p)
+                } else {
+                    Knet::PmtudReply(p)
+                }
             }
-            t => Knet::Other { ptype: t, node, body: &b[HEADER_LEN..] },
+            t => Knet::Other {
+                ptype: t,
+                node,
+                body: &b[HEADER_LEN..],
+            },
         }
     }
 }
@@ -199,7 +249,11 @@ pub enum Knet<'a> {
     Pmtud(Pmtud),
     PmtudReply(Pmtud),
     /// HOST_INFO or an unknown type code: kept, not decoded further.
-    Other { ptype: PacketType, node: u16, body: &'a [u8] },
+    Other {
+        ptype: PacketType,
+        node: u16,
+        body: &'a [u8],
+    },
 }
 
 impl<'a> Knet<'a> {
@@ -342,7 +396,11 @@ pub fn parse(buf: &[u8]) -> Result<Knet<'_>, WireError> {
 pub fn looks_like_knet(buf: &[u8]) -> bool {
     matches!(
         Packet::new_checked(buf).map(|p| p.packet_type()),
-        Ok(PacketType::Data | PacketType::Ping | PacketType::Pong | PacketType::Pmtud | PacketType::PmtudReply)
+        Ok(PacketType::Data
+            | PacketType::Ping
+            | PacketType::Pong
+            | PacketType::Pmtud
+            | PacketType::PmtudReply)
     )
 }
 
@@ -353,7 +411,10 @@ mod tests {
 
     fn hex(s: &str) -> Vec<u8> {
         let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     // Spec 3.4, captured PING 1->2.
@@ -365,12 +426,17 @@ mod tests {
     #[test]
     fn ping_vector() {
         let b = hex(PING);
-        let Knet::Ping(p) = parse(&b).unwrap() else { panic!("not a ping") };
+        let Knet::Ping(p) = parse(&b).unwrap() else {
+            panic!("not a ping")
+        };
         assert_eq!(p.node, 1);
         assert_eq!(p.link, 0);
         assert_eq!(p.seq, 0);
         assert!(p.timed);
-        assert_eq!(p.monotonic_ns(), Some((451 * 1_000_000_000 + 451_026_631, ByteOrder::Little)));
+        assert_eq!(
+            p.monotonic_ns(),
+            Some((451 * 1_000_000_000 + 451_026_631, ByteOrder::Little))
+        );
     }
 
     #[test]
@@ -381,30 +447,47 @@ mod tests {
         assert_eq!(k.node(), 1);
         assert_eq!(k.link(), Some(0));
         let Knet::Pong(p) = k else { panic!() };
-        assert_eq!(p.monotonic_ns().unwrap().0, 451 * 1_000_000_000 + 0x388d2f23);
+        assert_eq!(
+            p.monotonic_ns().unwrap().0,
+            451 * 1_000_000_000 + 0x388d2f23
+        );
     }
 
     #[test]
     fn pmtud_vectors() {
         let mut probe = hex("01 83 0002 00 00 00 dc05");
         probe.resize(1472, 0);
-        let Knet::Pmtud(p) = parse(&probe).unwrap() else { panic!() };
+        let Knet::Pmtud(p) = parse(&probe).unwrap() else {
+            panic!()
+        };
         assert_eq!((p.node, p.link, p.filler_len), (2, 0, 1463));
         assert_eq!(p.size(Some(1500)), 1500);
         assert_eq!(p.size(None), 1500);
         let r = hex(REPLY);
-        let Knet::PmtudReply(p) = parse(&r).unwrap() else { panic!() };
+        let Knet::PmtudReply(p) = parse(&r).unwrap() else {
+            panic!()
+        };
         assert_eq!((p.node, p.size(None)), (1, 1500));
         // A big-endian sender's size is found through the IP length.
-        let be = Pmtud { node: 1, link: 0, size_bytes: 1500u16.to_be_bytes(), filler_len: 0 };
+        let be = Pmtud {
+            node: 1,
+            link: 0,
+            size_bytes: 1500u16.to_be_bytes(),
+            filler_len: 0,
+        };
         assert_eq!(be.size(Some(1500)), 1500);
     }
 
     #[test]
     fn data_fragment_vector() {
         let b = hex(DATA_FRAG);
-        let Knet::Data(d) = parse(&b).unwrap() else { panic!() };
-        assert_eq!((d.node, d.seq, d.bcast, d.frag_num, d.frag_seq, d.channel), (2, 15, true, 2, 2, 0));
+        let Knet::Data(d) = parse(&b).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (d.node, d.seq, d.bcast, d.frag_num, d.frag_seq, d.channel),
+            (2, 15, true, 2, 2, 0)
+        );
         assert!(d.is_fragment());
         assert!(d.payload.is_empty());
     }
@@ -413,8 +496,13 @@ mod tests {
     fn data_with_token_vector() {
         let mut b = hex("01 00 0001 00 00 0004 00 00 00 01 00 00");
         b.extend_from_slice(&[0u8; 57]);
-        let Knet::Data(d) = parse(&b).unwrap() else { panic!() };
-        assert_eq!((d.node, d.seq, d.bcast, d.frag_num, d.frag_seq), (1, 4, false, 1, 0));
+        let Knet::Data(d) = parse(&b).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (d.node, d.seq, d.bcast, d.frag_num, d.frag_seq),
+            (1, 4, false, 1, 0)
+        );
         assert_eq!(d.payload.len(), 57);
     }
 
@@ -424,7 +512,13 @@ mod tests {
             let b = hex(v);
             for n in 0..b.len() {
                 let e = parse(&b[..n]).unwrap_err();
-                assert!(matches!(e.layer, Layer::Knet | Layer::KnetData | Layer::KnetPing | Layer::KnetPmtud), "{e}");
+                assert!(
+                    matches!(
+                        e.layer,
+                        Layer::Knet | Layer::KnetData | Layer::KnetPing | Layer::KnetPmtud
+                    ),
+                    "{e}"
+                );
             }
         }
     }
@@ -436,7 +530,13 @@ mod tests {
         assert_eq!(parse(&b).unwrap_err().layer, Layer::KnetPing);
         let mut b = hex(PING);
         b[0] = 2;
-        assert_eq!(parse(&b).unwrap_err().kind, WireErrorKind::BadValue { field: "version", value: 2 });
+        assert_eq!(
+            parse(&b).unwrap_err().kind,
+            WireErrorKind::BadValue {
+                field: "version",
+                value: 2
+            }
+        );
         let mut b = hex(PING);
         b[5] = 1;
         assert!(parse(&b).is_err());
@@ -449,7 +549,14 @@ mod tests {
     fn unknown_types_are_kept() {
         let b = hex("01 42 0003 00 00 aa bb");
         let k = parse(&b).unwrap();
-        assert_eq!(k, Knet::Other { ptype: PacketType::Unknown(0x42), node: 3, body: &[0xaa, 0xbb] });
+        assert_eq!(
+            k,
+            Knet::Other {
+                ptype: PacketType::Unknown(0x42),
+                node: 3,
+                body: &[0xaa, 0xbb]
+            }
+        );
         assert!(!looks_like_knet(&b));
         assert!(looks_like_knet(&hex(PING)));
     }

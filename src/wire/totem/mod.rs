@@ -102,9 +102,19 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub const V3: Layout = Layout { header: V3_HEADER_LEN, ring_id: 12, srp_addr: 4, srp_nodeid: 0 };
+    pub const V3: Layout = Layout {
+        header: V3_HEADER_LEN,
+        ring_id: 12,
+        srp_addr: 4,
+        srp_nodeid: 0,
+    };
     /// srp_addr = no_addrs u8 + 2 totem_ip_address (22 bytes each).
-    pub const V2: Layout = Layout { header: V2_HEADER_LEN, ring_id: 30, srp_addr: 45, srp_nodeid: 1 };
+    pub const V2: Layout = Layout {
+        header: V2_HEADER_LEN,
+        ring_id: 30,
+        srp_addr: 45,
+        srp_nodeid: 1,
+    };
 
     pub fn of(v: Version) -> Layout {
         match v {
@@ -156,15 +166,28 @@ impl<'a> Rd<'a> {
     }
     fn need(&self, layer_off: usize, n: usize) -> Result<(), WireError> {
         if self.b.len() < layer_off + n {
-            Err(WireError::short(Layer::Totem, 0, layer_off + n, self.b.len()))
+            Err(WireError::short(
+                Layer::Totem,
+                0,
+                layer_off + n,
+                self.b.len(),
+            ))
         } else {
             Ok(())
         }
     }
     fn ring_id(&self, off: usize, v: Version) -> RingId {
         match v {
-            Version::V3 => RingId { rep: self.u32(off), seq: self.u64(off + 4), rep_addr: None },
-            Version::V2 => RingId { rep: self.u32(off), seq: self.u64(off + 22), rep_addr: ip_addr(*self, off) },
+            Version::V3 => RingId {
+                rep: self.u32(off),
+                seq: self.u64(off + 4),
+                rep_addr: None,
+            },
+            Version::V2 => RingId {
+                rep: self.u32(off),
+                seq: self.u64(off + 22),
+                rep_addr: ip_addr(*self, off),
+            },
         }
     }
 }
@@ -262,7 +285,10 @@ impl<'a> RtrList<'a> {
         let l = Layout::of(v);
         (0..self.count).map(move |i| {
             let o = start + i * l.rtr_item();
-            RtrItem { ring_id: rd.ring_id(o, v), seq: rd.u32(o + l.ring_id) }
+            RtrItem {
+                ring_id: rd.ring_id(o, v),
+                seq: rd.u32(o + l.ring_id),
+            }
         })
     }
 }
@@ -299,7 +325,12 @@ impl<'a> MembEntries<'a> {
         (0..self.count).map(move |i| {
             let o = start + i * l.memb_entry();
             let r = o + l.ring_id;
-            MembEntry { ring_id: rd.ring_id(o, v), aru: rd.u32(r), high_delivered: rd.u32(r + 4), received_flg: rd.u32(r + 8) }
+            MembEntry {
+                ring_id: rd.ring_id(o, v),
+                aru: rd.u32(r),
+                high_delivered: rd.u32(r + 4),
+                received_flg: rd.u32(r + 8),
+            }
         })
     }
 }
@@ -355,12 +386,20 @@ pub struct CommitToken<'a> {
 pub enum Body<'a> {
     OrfToken(OrfToken<'a>),
     Mcast(Mcast<'a>),
-    MergeDetect { system_from: u32, ring_id: RingId },
+    MergeDetect {
+        system_from: u32,
+        ring_id: RingId,
+    },
     Join(Join<'a>),
     CommitToken(CommitToken<'a>),
-    HoldCancel { ring_id: RingId },
+    HoldCancel {
+        ring_id: RingId,
+    },
     /// Corosync 2 RRP ring test.
-    RingTest { ring_number: i32, nodeid_activator: i32 },
+    RingTest {
+        ring_number: i32,
+        nodeid_activator: i32,
+    },
     /// An unknown type: the bytes after the header, kept.
     Unknown(&'a [u8]),
 }
@@ -420,9 +459,21 @@ pub fn parse_v3(b: &[u8]) -> Result<Totem<'_>, WireError> {
     if b.len() < V3_HEADER_LEN {
         return Err(WireError::short(Layer::Totem, 0, V3_HEADER_LEN, b.len()));
     }
-    let order = v3_order(b).ok_or_else(|| WireError::bad_value(Layer::Totem, 0, "magic", u16::from_be_bytes([b[0], b[1]]).into()))?;
+    let order = v3_order(b).ok_or_else(|| {
+        WireError::bad_value(
+            Layer::Totem,
+            0,
+            "magic",
+            u16::from_be_bytes([b[0], b[1]]).into(),
+        )
+    })?;
     if b[2] != 3 {
-        return Err(WireError::bad_value(Layer::Totem, 2, "version", b[2].into()));
+        return Err(WireError::bad_value(
+            Layer::Totem,
+            2,
+            "version",
+            b[2].into(),
+        ));
     }
     let rd = Rd { b, order };
     let header = Header {
@@ -441,7 +492,14 @@ pub fn parse_v2(b: &[u8]) -> Result<Totem<'_>, WireError> {
     if b.len() < V2_HEADER_LEN {
         return Err(WireError::short(Layer::Totem, 0, V2_HEADER_LEN, b.len()));
     }
-    let order = v2_order(b).ok_or_else(|| WireError::bad_value(Layer::Totem, 2, "endian_detector", u16::from_be_bytes([b[2], b[3]]).into()))?;
+    let order = v2_order(b).ok_or_else(|| {
+        WireError::bad_value(
+            Layer::Totem,
+            2,
+            "endian_detector",
+            u16::from_be_bytes([b[2], b[3]]).into(),
+        )
+    })?;
     let rd = Rd { b, order };
     let header = Header {
         version: Version::V2,
@@ -456,22 +514,43 @@ pub fn parse_v2(b: &[u8]) -> Result<Totem<'_>, WireError> {
 
 /// Decodes either generation, chosen by the magic / detector.
 pub fn parse(b: &[u8]) -> Result<Totem<'_>, WireError> {
-    if v3_order(b).is_some() { parse_v3(b) } else { parse_v2(b) }
+    if v3_order(b).is_some() {
+        parse_v3(b)
+    } else {
+        parse_v2(b)
+    }
 }
 
 fn count(rd: Rd<'_>, off: usize, field: &'static str) -> Result<usize, WireError> {
     let n = rd.i32(off);
     // No list in totem is near this long; the bound keeps the maths small.
     if !(0..=65_535).contains(&n) {
-        return Err(WireError::bad_value(Layer::Totem, off, field, u64::from(rd.u32(off))));
+        return Err(WireError::bad_value(
+            Layer::Totem,
+            off,
+            field,
+            u64::from(rd.u32(off)),
+        ));
     }
     Ok(n as usize)
 }
 
-fn list_end(rd: Rd<'_>, start: usize, n: usize, stride: usize, field: &'static str) -> Result<usize, WireError> {
+fn list_end(
+    rd: Rd<'_>,
+    start: usize,
+    n: usize,
+    stride: usize,
+    field: &'static str,
+) -> Result<usize, WireError> {
     let end = start + n * stride;
     if end > rd.b.len() {
-        return Err(WireError::bad_length(Layer::Totem, start, field, n as u64, rd.b.len()));
+        return Err(WireError::bad_length(
+            Layer::Totem,
+            start,
+            field,
+            n as u64,
+            rd.b.len(),
+        ));
     }
     Ok(end)
 }
@@ -496,7 +575,12 @@ fn body(rd: Rd<'_>, header: Header) -> Result<Totem<'_>, WireError> {
                 backlog: rd.u32(after),
                 fcc: rd.u32(after + 4),
                 retrans_flg: rd.i32(after + 8),
-                rtr: RtrList { rd, start: after + 16, count: n, version: v },
+                rtr: RtrList {
+                    rd,
+                    start: after + 16,
+                    count: n,
+                    version: v,
+                },
             };
             (Body::OrfToken(t), end)
         }
@@ -519,7 +603,13 @@ fn body(rd: Rd<'_>, header: Header) -> Result<Totem<'_>, WireError> {
         MessageType::MembMergeDetect => {
             let ring = h + l.srp_addr;
             rd.need(ring, l.ring_id)?;
-            (Body::MergeDetect { system_from: rd.u32(h + l.srp_nodeid), ring_id: rd.ring_id(ring, v) }, ring + l.ring_id)
+            (
+                Body::MergeDetect {
+                    system_from: rd.u32(h + l.srp_nodeid),
+                    ring_id: rd.ring_id(ring, v),
+                },
+                ring + l.ring_id,
+            )
         }
         MessageType::MembJoin => {
             let p = h + l.srp_addr;
@@ -532,8 +622,18 @@ fn body(rd: Rd<'_>, header: Header) -> Result<Totem<'_>, WireError> {
             let j = Join {
                 system_from: rd.u32(h + l.srp_nodeid),
                 ring_seq: rd.u64(p + 8),
-                proc_list: NodeList { rd, start: lists, count: np, layout: l },
-                failed_list: NodeList { rd, start: mid, count: nf, layout: l },
+                proc_list: NodeList {
+                    rd,
+                    start: lists,
+                    count: np,
+                    layout: l,
+                },
+                failed_list: NodeList {
+                    rd,
+                    start: mid,
+                    count: nf,
+                    layout: l,
+                },
             };
             (Body::Join(j), end)
         }
@@ -550,22 +650,47 @@ fn body(rd: Rd<'_>, header: Header) -> Result<Totem<'_>, WireError> {
                 ring_id: rd.ring_id(ring, v),
                 retrans_flg: rd.i32(after),
                 memb_index: rd.i32(after + 4),
-                members: NodeList { rd, start: addrs, count: n, layout: l },
-                entries: MembEntries { rd, start: mid, count: n, version: v },
+                members: NodeList {
+                    rd,
+                    start: addrs,
+                    count: n,
+                    layout: l,
+                },
+                entries: MembEntries {
+                    rd,
+                    start: mid,
+                    count: n,
+                    version: v,
+                },
             };
             (Body::CommitToken(c), end)
         }
         MessageType::TokenHoldCancel => {
             rd.need(h, l.ring_id)?;
-            (Body::HoldCancel { ring_id: rd.ring_id(h, v) }, h + l.ring_id)
+            (
+                Body::HoldCancel {
+                    ring_id: rd.ring_id(h, v),
+                },
+                h + l.ring_id,
+            )
         }
         MessageType::RingTestActive | MessageType::RingTestActivate if v == Version::V2 => {
             rd.need(4, 8)?;
-            (Body::RingTest { ring_number: rd.i32(4), nodeid_activator: rd.i32(8) }, 12)
+            (
+                Body::RingTest {
+                    ring_number: rd.i32(4),
+                    nodeid_activator: rd.i32(8),
+                },
+                12,
+            )
         }
         _ => (Body::Unknown(&rd.b[h..]), rd.b.len()),
     };
-    Ok(Totem { header, body, trailing: rd.b.len() - end })
+    Ok(Totem {
+        header,
+        body,
+        trailing: rd.b.len() - end,
+    })
 }
 
 #[cfg(test)]

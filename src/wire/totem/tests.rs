@@ -3,7 +3,10 @@ use crate::wire::WireErrorKind;
 
 fn hex(s: &str) -> Vec<u8> {
     let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 /// Spec 5.5: the first orf token of a new 2-node ring (LE sender).
@@ -37,7 +40,10 @@ fn orf_token_vector() {
     assert_eq!(t.header.mtype, MessageType::OrfToken);
     assert_eq!((t.header.nodeid, t.header.target_nodeid), (1, Some(2)));
     let Body::OrfToken(o) = t.body else { panic!() };
-    assert_eq!((o.seq, o.token_seq, o.aru, o.aru_addr), (0, 0, 0xffff_ffff, 1));
+    assert_eq!(
+        (o.seq, o.token_seq, o.aru, o.aru_addr),
+        (0, 0, 0xffff_ffff, 1)
+    );
     assert_eq!(o.ring_id.to_string(), "1.9");
     assert!(o.rtr.is_empty());
     assert_eq!(t.trailing, 0);
@@ -95,7 +101,10 @@ fn mcast_join_commit_merge_hold() {
     m.extend(b"payload");
     let t = parse(&m).unwrap();
     let Body::Mcast(mc) = t.body else { panic!() };
-    assert_eq!((mc.system_from, mc.seq, mc.this_seqno, mc.payload), (2, 15, 3, &b"payload"[..]));
+    assert_eq!(
+        (mc.system_from, mc.seq, mc.this_seqno, mc.payload),
+        (2, 15, 3, &b"payload"[..])
+    );
     assert_eq!(t.header.encapsulated, 2);
     assert_eq!(t.ring_id().unwrap().to_string(), "1.d");
 
@@ -109,7 +118,9 @@ fn mcast_join_commit_merge_hold() {
         j.extend(v.to_le_bytes());
     }
     assert_eq!(j.len(), 33 + 12);
-    let Body::Join(jn) = parse(&j).unwrap().body else { panic!() };
+    let Body::Join(jn) = parse(&j).unwrap().body else {
+        panic!()
+    };
     assert_eq!(jn.proc_list.iter().collect::<Vec<_>>(), [1, 2]);
     assert_eq!(jn.failed_list.iter().collect::<Vec<_>>(), [3]);
     assert_eq!(jn.ring_seq, 0x10);
@@ -130,7 +141,9 @@ fn mcast_join_commit_merge_hold() {
         c.extend(1u32.to_le_bytes());
     }
     assert_eq!(c.len(), 97);
-    let Body::CommitToken(ct) = parse(&c).unwrap().body else { panic!() };
+    let Body::CommitToken(ct) = parse(&c).unwrap().body else {
+        panic!()
+    };
     assert_eq!(ct.members.iter().collect::<Vec<_>>(), [1, 2]);
     assert_eq!(ct.ring_id.to_string(), "1.d");
     assert_eq!(ct.memb_index, 1);
@@ -142,7 +155,17 @@ fn mcast_join_commit_merge_hold() {
     md.extend(1u32.to_le_bytes());
     md.extend(ring(1, 9));
     assert_eq!(md.len(), 29);
-    assert_eq!(parse(&md).unwrap().body, Body::MergeDetect { system_from: 1, ring_id: RingId { rep: 1, seq: 9, rep_addr: None } });
+    assert_eq!(
+        parse(&md).unwrap().body,
+        Body::MergeDetect {
+            system_from: 1,
+            ring_id: RingId {
+                rep: 1,
+                seq: 9,
+                rep_addr: None
+            }
+        }
+    );
     let mut hc = v3_header(5, 2, 0);
     hc.extend(ring(1, 9));
     assert_eq!(hc.len(), 25);
@@ -170,10 +193,19 @@ fn unknown_types_and_bad_counts() {
 
     let mut b = hex(ORF);
     b[53..57].copy_from_slice(&(-1i32).to_le_bytes());
-    assert!(matches!(parse(&b).unwrap_err().kind, WireErrorKind::BadValue { field: "rtr_list_entries", .. }));
+    assert!(matches!(
+        parse(&b).unwrap_err().kind,
+        WireErrorKind::BadValue {
+            field: "rtr_list_entries",
+            ..
+        }
+    ));
     let mut b = hex(ORF);
     b[53] = 1;
-    assert!(matches!(parse(&b).unwrap_err().kind, WireErrorKind::BadLength { .. }));
+    assert!(matches!(
+        parse(&b).unwrap_err().kind,
+        WireErrorKind::BadLength { .. }
+    ));
     let mut b = hex(ORF);
     b[2] = 2;
     assert!(parse_v3(&b).is_err());
@@ -228,7 +260,9 @@ fn corosync2_messages() {
     m.extend([0u8; 8]);
     assert_eq!(m.len(), 99);
     m.extend(b"x");
-    let Body::Mcast(mc) = parse(&m).unwrap().body else { panic!() };
+    let Body::Mcast(mc) = parse(&m).unwrap().body else {
+        panic!()
+    };
     assert_eq!((mc.system_from, mc.seq, mc.payload), (2, 7, &b"x"[..]));
 
     // join with 2 procs
@@ -241,7 +275,9 @@ fn corosync2_messages() {
     j.extend(srp2(1, [10, 0, 0, 1]));
     j.extend(srp2(2, [10, 0, 0, 2]));
     assert_eq!(j.len(), 69 + 90);
-    let Body::Join(jn) = parse(&j).unwrap().body else { panic!() };
+    let Body::Join(jn) = parse(&j).unwrap().body else {
+        panic!()
+    };
     assert_eq!(jn.proc_list.iter().collect::<Vec<_>>(), [1, 2]);
 
     // hold cancel 38, ring test 12
@@ -253,7 +289,13 @@ fn corosync2_messages() {
     let mut rt = vec![6, 0, 0x22, 0xff];
     rt.extend(1i32.to_le_bytes());
     rt.extend(2i32.to_le_bytes());
-    assert_eq!(parse(&rt).unwrap().body, Body::RingTest { ring_number: 1, nodeid_activator: 2 });
+    assert_eq!(
+        parse(&rt).unwrap().body,
+        Body::RingTest {
+            ring_number: 1,
+            nodeid_activator: 2
+        }
+    );
 
     for msg in [&o, &j, &hc, &rt] {
         for n in 0..msg.len() {
