@@ -1,0 +1,99 @@
+//! Helpers shared by the integration tests: the committed corpus, its truth
+//! files, and decoding a capture through the real pipeline.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use corowire::capture::PacketSource;
+use corowire::capture::file::FileSource;
+use corowire::decode::{Decoder, Outcome};
+use serde_json::Value;
+
+pub fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The spec's sample captures (in ../shared beside the repository).
+pub fn spec_capture(name: &str) -> PathBuf {
+    crate_dir().join("../shared/spec/captures").join(name)
+}
+
+/// Every committed truth file, sorted.
+pub fn truth_files() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(crate_dir().join("captures"))
+        .expect("captures/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".truth.json"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A truth file and the paths it names.
+pub struct Truth {
+    pub path: PathBuf,
+    pub json: Value,
+}
+
+impl Truth {
+    pub fn load(path: &Path) -> Truth {
+        let text = std::fs::read_to_string(path).expect("truth file readable");
+        Truth { path: path.to_path_buf(), json: serde_json::from_str(&text).expect("truth file is JSON") }
+    }
+    pub fn name(&self) -> String {
+        self.json["scenario"].as_str().unwrap_or("?").to_string()
+    }
+    pub fn dir(&self) -> PathBuf {
+        self.path.parent().expect("in a folder").to_path_buf()
+    }
+    pub fn pcap(&self) -> PathBuf {
+        self.dir().join(self.json["files"]["pcap"].as_str().expect("files.pcap"))
+    }
+    pub fn encrypted(&self) -> bool {
+        self.json["config"]["crypto"]["enabled"].as_bool().unwrap_or(false)
+    }
+    pub fn transport(&self) -> String {
+        self.json["config"]["transport"].as_str().unwrap_or("knet").to_string()
+    }
+    /// Address → (nodeid, link) from the configured nodes.
+    pub fn addresses(&self) -> HashMap<IpAddr, (u32, u32)> {
+        let mut m = HashMap::new();
+        for n in self.json["config"]["nodes"].as_array().into_iter().flatten() {
+            let id = n["nodeid"].as_u64().expect("nodeid") as u32;
+            for (link, l) in n["links"].as_object().into_iter().flatten() {
+                if let Some(a) = l["address"].as_str().and_then(|a| a.parse().ok()) {
+                    m.insert(a, (id, link.parse().expect("link number")));
+                }
+            }
+        }
+        m
+    }
+    pub fn faults(&self) -> Vec<Value> {
+        self.json["faults"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// Seconds (float) to ns.
+pub fn ns(t: f64) -> i64 {
+    (t * 1e9).round() as i64
+}
+
+/// Decodes a whole capture, calling `f` for every outcome.
+pub fn decode_file(path: &Path, mut f: impl FnMut(&Outcome<'_>)) -> Decoder {
+    let mut src = FileSource::open(path).unwrap_or_else(|e| panic!("{e}"));
+    let mut dec = Decoder::default();
+    loop {
+        match src.advance() {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) if e.recoverable => continue,
+            Err(e) => panic!("{e}"),
+        }
+        let fr = src.frame();
+        let o = dec.decode(&fr);
+        f(&o);
+    }
+    dec
+}
