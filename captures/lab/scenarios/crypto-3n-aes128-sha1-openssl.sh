@@ -1,0 +1,12 @@
+DESCRIPTION="3 nodes, 1 link, knet crypto aes128/sha1 with crypto_model openssl on every node; small and fragmented CPG messages"
+NODES=3
+LINKS=1
+CRYPTO_CIPHER=aes128
+CRYPTO_HASH=sha1
+CRYPTO_MODELS=openssl
+DURATION=35
+scenario() {
+    at 1; bg_traffic 1 100 3000 1
+    at 6; cpg 2 200 10 100
+    at 12; cpg 3 3000 5 300
+}
