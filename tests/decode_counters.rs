@@ -23,8 +23,14 @@ fn excluded(t: &Truth, sender: u32, receiver: u32, link: u32, t0: f64, t1: f64) 
     for f in t.faults() {
         let node = f["node"].as_u64().unwrap_or(0) as u32;
         let flink = f["link"].as_u64().map(|l| l as u32);
-        let start = f["effective_start"].as_f64().or(f["requested_start"].as_f64()).unwrap_or(0.0);
-        let end = f["effective_end"].as_f64().or(f["requested_end"].as_f64()).unwrap_or(f64::MAX);
+        let start = f["effective_start"]
+            .as_f64()
+            .or(f["requested_start"].as_f64())
+            .unwrap_or(0.0);
+        let end = f["effective_end"]
+            .as_f64()
+            .or(f["requested_end"].as_f64())
+            .unwrap_or(f64::MAX);
         if end < t0 || start > t1 || flink.is_some_and(|l| l != link) {
             continue;
         }
@@ -38,7 +44,9 @@ fn excluded(t: &Truth, sender: u32, receiver: u32, link: u32, t0: f64, t1: f64) 
             return Some(format!("fault {id} ({kind}, {dir}) on the sender's egress"));
         }
         if node == receiver && (kind.contains("down") || kind.contains("flap")) {
-            return Some(format!("fault {id} ({kind}) takes the receiver's interface down"));
+            return Some(format!(
+                "fault {id} ({kind}) takes the receiver's interface down"
+            ));
         }
     }
     None
@@ -49,7 +57,10 @@ fn cleartext_counters_match_corosync() {
     let mut checked = 0;
     for path in truth_files() {
         let t = Truth::load(&path);
-        if t.encrypted() || t.transport() != "knet" || t.json["counter_windows"].as_array().is_none() {
+        if t.encrypted()
+            || t.transport() != "knet"
+            || t.json["counter_windows"].as_array().is_none()
+        {
             continue;
         }
         let addrs = t.addresses();
@@ -60,7 +71,9 @@ fn cleartext_counters_match_corosync() {
                 if p.class == Class::Malformed {
                     malformed.push(format!("packet {}: {:?}", p.packet_no, p.error));
                 }
-                let (Some(k), Some(&(rx, link))) = (&p.knet, addrs.get(&p.dgram.dst)) else { return };
+                let (Some(k), Some(&(rx, link))) = (&p.knet, addrs.get(&p.dgram.dst)) else {
+                    return;
+                };
                 let ty = match k {
                     Knet::Data(_) => "tx_data_packets",
                     Knet::Ping(_) => "tx_ping_packets",
@@ -72,11 +85,18 @@ fn cleartext_counters_match_corosync() {
                 packets.push((p.ts, u32::from(k.node()), rx, link, ty));
             }
         });
-        assert!(malformed.is_empty(), "{}: malformed packets: {malformed:?}", t.name());
+        assert!(
+            malformed.is_empty(),
+            "{}: malformed packets: {malformed:?}",
+            t.name()
+        );
         let mut bad = Vec::new();
         for w in t.json["counter_windows"].as_array().unwrap() {
             let a = w["node"].as_u64().unwrap() as u32;
-            let (t0, t1) = (w["begin"]["t"].as_f64().unwrap(), w["end"]["t"].as_f64().unwrap());
+            let (t0, t1) = (
+                w["begin"]["t"].as_f64().unwrap(),
+                w["end"]["t"].as_f64().unwrap(),
+            );
             let mut counts: Counts = HashMap::new();
             for &(ts, s, r, l, ty) in &packets {
                 if s == a && ts >= ns(t0) && ts <= ns(t1) {
@@ -88,10 +108,18 @@ fn cleartext_counters_match_corosync() {
                 for (link, d) in links.as_object().unwrap() {
                     let link: u32 = link.parse().unwrap();
                     if let Some(why) = excluded(&t, a, peer, link, t0, t1) {
-                        eprintln!("{}: node{a}->node{peer} link{link}: not compared: {why}", t.name());
+                        eprintln!(
+                            "{}: node{a}->node{peer} link{link}: not compared: {why}",
+                            t.name()
+                        );
                         continue;
                     }
-                    for ty in ["tx_data_packets", "tx_ping_packets", "tx_pong_packets", "tx_pmtu_packets"] {
+                    for ty in [
+                        "tx_data_packets",
+                        "tx_ping_packets",
+                        "tx_pong_packets",
+                        "tx_pmtu_packets",
+                    ] {
                         let counter = d[ty].as_u64().unwrap_or(0);
                         let wire = counts.get(&(a, peer, link, ty)).copied().unwrap_or(0);
                         checked += 1;
@@ -115,7 +143,10 @@ fn logged_ring_ids_appear_in_tokens() {
         if t.encrypted() {
             continue;
         }
-        let (first, last) = (t.json["capture"]["first_packet"].as_f64().unwrap(), t.json["capture"]["last_packet"].as_f64().unwrap());
+        let (first, last) = (
+            t.json["capture"]["first_packet"].as_f64().unwrap(),
+            t.json["capture"]["last_packet"].as_f64().unwrap(),
+        );
         let mut rings = BTreeSet::new();
         decode_file(&t.pcap(), |o| {
             if let Outcome::Corosync(p) = o {
@@ -130,7 +161,11 @@ fn logged_ring_ids_appear_in_tokens() {
             if e["kind"] == "membership" && ts > first + 1.0 && ts <= last {
                 let r = e["ring_id"].as_str().unwrap();
                 checked += 1;
-                assert!(rings.contains(r), "{}: ring {r} logged at {ts} not in decoded tokens {rings:?}", t.name());
+                assert!(
+                    rings.contains(r),
+                    "{}: ring {r} logged at {ts} not in decoded tokens {rings:?}",
+                    t.name()
+                );
             }
         }
     }

@@ -27,7 +27,10 @@ fn captures() -> Vec<std::path::PathBuf> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
         .collect();
-    for s in ["lab-c3.1.7-knet1.25-cleartext.pcap", "synthetic-totem-variants.pcap"] {
+    for s in [
+        "lab-c3.1.7-knet1.25-cleartext.pcap",
+        "synthetic-totem-variants.pcap",
+    ] {
         v.push(common::spec_capture(s));
     }
     v.sort();
@@ -45,25 +48,41 @@ fn cut_captures_decode_without_panic() {
             let at = (rng.next() % bytes.len() as u64) as usize;
             let (n, err) = decoded_packets(&bytes[..at], "cut");
             cuts += 1;
-            assert!(n <= full, "{}: cut at {at} decoded more than the whole file", path.display());
+            assert!(
+                n <= full,
+                "{}: cut at {at} decoded more than the whole file",
+                path.display()
+            );
             if at >= 24 {
                 // The header was whole; a cut inside a record must be named.
                 if let Some((kind, offset)) = err {
                     reported += 1;
-                    assert!(offset <= at as u64, "{}: offset {offset} beyond cut {at}", path.display());
-                    assert!(matches!(kind, CaptureErrorKind::TruncatedRecord { .. } | CaptureErrorKind::CorruptRecord(_)));
+                    assert!(
+                        offset <= at as u64,
+                        "{}: offset {offset} beyond cut {at}",
+                        path.display()
+                    );
+                    assert!(matches!(
+                        kind,
+                        CaptureErrorKind::TruncatedRecord { .. }
+                            | CaptureErrorKind::CorruptRecord(_)
+                    ));
                 }
             }
         }
     }
     assert!(cuts >= 300);
     // A random cut almost never falls exactly on a record boundary.
-    assert!(reported * 100 >= cuts * 95, "only {reported} of {cuts} cuts were reported");
+    assert!(
+        reported * 100 >= cuts * 95,
+        "only {reported} of {cuts} cuts were reported"
+    );
 }
 
 /// Corosync packets decoded from `bytes`, and the last capture error.
 fn decoded_packets(bytes: &[u8], name: &str) -> (u64, Option<(CaptureErrorKind, u64)>) {
-    let mut src = match FileSource::from_reader(name.into(), Box::new(Cursor::new(bytes.to_vec()))) {
+    let mut src = match FileSource::from_reader(name.into(), Box::new(Cursor::new(bytes.to_vec())))
+    {
         Ok(s) => s,
         Err(e) => return (0, Some((e.kind, e.offset))),
     };

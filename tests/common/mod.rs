@@ -40,7 +40,10 @@ pub struct Truth {
 impl Truth {
     pub fn load(path: &Path) -> Truth {
         let text = std::fs::read_to_string(path).expect("truth file readable");
-        Truth { path: path.to_path_buf(), json: serde_json::from_str(&text).expect("truth file is JSON") }
+        Truth {
+            path: path.to_path_buf(),
+            json: serde_json::from_str(&text).expect("truth file is JSON"),
+        }
     }
     pub fn name(&self) -> String {
         self.json["scenario"].as_str().unwrap_or("?").to_string()
@@ -49,18 +52,28 @@ impl Truth {
         self.path.parent().expect("in a folder").to_path_buf()
     }
     pub fn pcap(&self) -> PathBuf {
-        self.dir().join(self.json["files"]["pcap"].as_str().expect("files.pcap"))
+        self.dir()
+            .join(self.json["files"]["pcap"].as_str().expect("files.pcap"))
     }
     pub fn encrypted(&self) -> bool {
-        self.json["config"]["crypto"]["enabled"].as_bool().unwrap_or(false)
+        self.json["config"]["crypto"]["enabled"]
+            .as_bool()
+            .unwrap_or(false)
     }
     pub fn transport(&self) -> String {
-        self.json["config"]["transport"].as_str().unwrap_or("knet").to_string()
+        self.json["config"]["transport"]
+            .as_str()
+            .unwrap_or("knet")
+            .to_string()
     }
     /// Address → (nodeid, link) from the configured nodes.
     pub fn addresses(&self) -> HashMap<IpAddr, (u32, u32)> {
         let mut m = HashMap::new();
-        for n in self.json["config"]["nodes"].as_array().into_iter().flatten() {
+        for n in self.json["config"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             let id = n["nodeid"].as_u64().expect("nodeid") as u32;
             for (link, l) in n["links"].as_object().into_iter().flatten() {
                 if let Some(a) = l["address"].as_str().and_then(|a| a.parse().ok()) {
