@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::capture::RawFrame;
 use crate::wire::classify::{self, Class, Framing};
+use crate::wire::crypto::{AuthKey, CryptoSuite, DecryptError, Decryptor};
 use crate::wire::knet::{self, Knet, PacketType, defrag};
 use crate::wire::net::{Datagram, DefragLimits, NetDecoder, NetPacket, TooBig};
 use crate::wire::totem::{self, MessageType, Totem};
@@ -178,11 +179,16 @@ impl DecodeStats {
 }
 
 /// Options of the pipeline.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct DecodeOptions {
     pub ports: Ports,
     pub ip_defrag: DefragLimits,
     pub knet_defrag: defrag::Limits,
+    /// Candidate authkeys (two are live during a key change). Empty: no
+    /// decryption; encrypted packets stay `Class::Encrypted`.
+    pub keys: Vec<AuthKey>,
+    /// Candidate suites; empty = try every combination corosync accepts.
+    pub suites: Vec<CryptoSuite>,
 }
 
 /// The pipeline. One per run (or per source when sources are independent).
@@ -191,6 +197,9 @@ pub struct Decoder {
     ports: Ports,
     net: NetDecoder,
     defrag: defrag::Defrag,
+    crypto: Option<Decryptor>,
+    /// Cleartext of the packet being decoded (reused).
+    clear: Vec<u8>,
     pub stats: DecodeStats,
 }
 
@@ -202,12 +211,24 @@ impl Default for Decoder {
 
 impl Decoder {
     pub fn new(opts: DecodeOptions) -> Self {
+        let crypto = (!opts.keys.is_empty()).then(|| Decryptor::new(&opts.keys, &opts.suites));
         Decoder {
             ports: opts.ports,
             net: NetDecoder::new(opts.ip_defrag),
             defrag: defrag::Defrag::new(opts.knet_defrag),
+            clear: if crypto.is_some() {
+                vec![0; 1 << 16]
+            } else {
+                Vec::new()
+            },
+            crypto,
             stats: DecodeStats::default(),
         }
+    }
+
+    /// The decryptor (with its counters and the suite it found), when keys were given.
+    pub fn decryptor(&self) -> Option<&Decryptor> {
+        self.crypto.as_ref()
     }
 
     /// knet fragment reassembly counters.
@@ -225,6 +246,8 @@ impl Decoder {
             ports,
             net,
             defrag,
+            crypto,
+            clear,
             stats,
         } = self;
         stats.frames += 1;
@@ -285,9 +308,11 @@ impl Decoder {
             p.framing = classify::framing(payload);
             match p.framing {
                 Framing::Knet => decode_knet(&mut p, payload, 0, defrag),
-                Framing::KnetHashOnly { hash_len } => {
-                    decode_knet(&mut p, &payload[..payload.len() - hash_len], 0, defrag)
-                }
+                Framing::KnetHashOnly { hash_len } => match crypto.as_mut() {
+                    // With a key the HMAC is checked like any other.
+                    Some(c) => decrypted_knet(&mut p, c.decrypt_knet(payload, clear), defrag),
+                    None => decode_knet(&mut p, &payload[..payload.len() - hash_len], 0, defrag),
+                },
                 Framing::TotemV3 => {
                     p.class = Class::TotemUdp;
                     set_totem(&mut p, totem::parse_v3(payload), 0);
@@ -302,26 +327,37 @@ impl Decoder {
                 }
                 Framing::Totemnet => {
                     let inner = &payload[4..];
-                    if totem::looks_like_v2(inner) {
-                        p.class = Class::Corosync2;
-                        set_totem(&mut p, totem::parse_v2(inner), 4);
-                    } else {
-                        p.class = Class::Encrypted;
+                    let opened = crypto.as_mut().map(|c| c.decrypt_totemnet2(payload, clear));
+                    match opened {
+                        Some(Ok(c)) => {
+                            p.class = Class::Corosync2;
+                            p.decrypted = true;
+                            set_totem(&mut p, totem::parse_v2(c.bytes), 0);
+                            if let Some(e) = p.error.as_mut() {
+                                // Offsets inside a cleartext are not frame offsets.
+                                e.offset = 0;
+                            }
+                        }
+                        _ if totem::looks_like_v2(inner) => {
+                            p.class = Class::Corosync2;
+                            set_totem(&mut p, totem::parse_v2(inner), 4);
+                        }
+                        _ => p.class = Class::Encrypted,
                     }
                 }
-                Framing::Opaque => {
-                    if payload.len() < classify::MIN_OPAQUE_LEN {
-                        p.class = Class::Malformed;
-                        p.error = Some(WireError::short(
-                            Layer::Knet,
-                            base,
-                            classify::MIN_OPAQUE_LEN,
-                            payload.len(),
-                        ));
-                    } else {
-                        p.class = Class::Encrypted;
-                    }
+                Framing::Opaque if payload.len() < classify::MIN_OPAQUE_LEN => {
+                    p.class = Class::Malformed;
+                    p.error = Some(WireError::short(
+                        Layer::Knet,
+                        0,
+                        classify::MIN_OPAQUE_LEN,
+                        payload.len(),
+                    ));
                 }
+                Framing::Opaque => match crypto.as_mut() {
+                    Some(c) => decrypted_knet(&mut p, c.decrypt_knet(payload, clear), defrag),
+                    None => p.class = Class::Encrypted,
+                },
             }
             if let Some(e) = p.error.as_mut() {
                 e.offset += base;
@@ -343,6 +379,25 @@ impl Decoder {
             }
         }
         Outcome::Corosync(p)
+    }
+}
+
+/// A knet packet after decryption: decoded when the key opened it, else
+/// left as `Encrypted` (a wrong key is counted by the decryptor, never guessed at).
+fn decrypted_knet<'a>(
+    p: &mut Packet<'a>,
+    r: Result<crate::wire::crypto::Cleartext<'a>, DecryptError>,
+    defrag: &'a mut defrag::Defrag,
+) {
+    match r {
+        Ok(c) => {
+            decode_knet(p, c.bytes, 0, defrag);
+            p.decrypted = true;
+            if let Some(e) = p.error.as_mut() {
+                e.layer = Layer::Crypto;
+            }
+        }
+        Err(_) => p.class = Class::Encrypted,
     }
 }
 

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use corowire::capture::PacketSource;
 use corowire::capture::file::FileSource;
-use corowire::decode::{Decoder, Outcome};
+use corowire::decode::{DecodeOptions, Decoder, Outcome};
+use corowire::wire::crypto::AuthKey;
 use serde_json::Value;
 
 pub fn crate_dir() -> PathBuf {
@@ -83,6 +84,19 @@ impl Truth {
         }
         m
     }
+    /// The throw-away authkey of an encrypted capture.
+    pub fn authkey(&self) -> Option<AuthKey> {
+        let name = self.json["files"]["authkey"].as_str()?;
+        let bytes = std::fs::read(self.dir().join(name)).expect("authkey readable");
+        Some(AuthKey::from_vec(bytes).expect("valid authkey"))
+    }
+    /// Decoder options for this capture: its key when it is encrypted.
+    pub fn options(&self) -> DecodeOptions {
+        DecodeOptions {
+            keys: self.authkey().into_iter().collect(),
+            ..DecodeOptions::default()
+        }
+    }
     pub fn faults(&self) -> Vec<Value> {
         self.json["faults"].as_array().cloned().unwrap_or_default()
     }
@@ -94,9 +108,18 @@ pub fn ns(t: f64) -> i64 {
 }
 
 /// Decodes a whole capture, calling `f` for every outcome.
-pub fn decode_file(path: &Path, mut f: impl FnMut(&Outcome<'_>)) -> Decoder {
+pub fn decode_file(path: &Path, f: impl FnMut(&Outcome<'_>)) -> Decoder {
+    decode_file_with(path, DecodeOptions::default(), f)
+}
+
+/// Decodes a whole capture with options (keys, ports), calling `f` for every outcome.
+pub fn decode_file_with(
+    path: &Path,
+    opts: DecodeOptions,
+    mut f: impl FnMut(&Outcome<'_>),
+) -> Decoder {
     let mut src = FileSource::open(path).unwrap_or_else(|e| panic!("{e}"));
-    let mut dec = Decoder::default();
+    let mut dec = Decoder::new(opts);
     loop {
         match src.advance() {
             Ok(true) => {}
