@@ -6,10 +6,12 @@
 //! `analysis` turns decoded packets into a snapshot, and `report` / `tui`
 //! render snapshots.
 
+pub mod analysis;
 pub mod app;
 pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod output;
+pub mod report;
 pub mod wire;

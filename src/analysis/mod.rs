@@ -1,0 +1,41 @@
+//! The analysis engine: decoded packets in, a [`Snapshot`] out.
+//!
+//! The engine runs on capture timestamps only (never the wall clock), keeps
+//! bounded state per directed link (pinger/sender address, receiver
+//! address, knet link), and derives typed [`Finding`]s against the cluster's
+//! budgets ([`Thresholds`]).
+//!
+//! How the measurements are defined (also in the README's metric section):
+//! - RTT: a PONG is matched to its PING by (pinger address, responder
+//!   address, link, the 16 echoed time bytes); RTT = t(pong) − t(ping) at the
+//!   capture point. On a capture taken on the responder this is the
+//!   responder's delay, not the round trip (see [`Measures`]).
+//! - Vantage: when one address takes part in every directed path and at
+//!   least two peers are seen, the capture was taken on that node; otherwise
+//!   (bridge, or two-node cluster) the vantage is unknown and ping→pong times
+//!   are treated as round trips. A two-node capture cannot tell.
+//! - Loss of a pinger's pings: pings absent from its cadence (a gap of n
+//!   spacings = n − 1 missing; spacing = interval rounded up to 200 ms) plus
+//!   pings seen whose pong did not come within the ping timeout.
+//! - Loss in direction A→B: max(A's pings missing from A's cadence, B's pings
+//!   to A unanswered). An unanswered ping is attributed to the pong's leg:
+//!   at a bridge this is exact for egress loss; loss of the ping after the
+//!   capture point is counted in the same place.
+//! - Link state: knet's rule at the pinger: up on the (pong_count+1)-th pong
+//!   while down; down when no pong for ping_timeout × backoff + 2 × average
+//!   latency, backoff 10 right after a fresh start/up, minus one per second,
+//!   down to 1. A link first seen answering a ping with data seq ≠ 0 is
+//!   assumed already up (capture started mid-run, backoff 1).
+
+mod budget;
+mod engine;
+mod findings;
+mod snapshot;
+
+pub use budget::{Limits, Thresholds, round_up_to_grid};
+pub use engine::Engine;
+pub use findings::{Direction, Finding, FindingKind, Severity};
+pub use snapshot::{
+    LinkState, LinkView, Measures, MembershipView, NodeView, Overflow, Quantiles, SeriesPoint,
+    Snapshot, TRAFFIC_TYPES, TotemView, Transition, TypeCount,
+};
