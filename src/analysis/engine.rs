@@ -122,23 +122,60 @@ impl LossSums {
             self.rev_unanswered += u64::from(r.unanswered);
         }
     }
-    /// Estimated loss % from src to dst, and from dst to src.
+    /// Estimated loss % from src to dst, and from dst to src (see
+    /// `loss_estimate`).
     fn estimates(&self) -> (f64, f64) {
-        let pct = |n: u64, d: u64| {
-            if d == 0 {
-                0.0
-            } else {
-                100.0 * n as f64 / d as f64
-            }
-        };
-        let fwd = pct(self.missing, self.pings + self.missing)
-            .max(pct(self.rev_unanswered, self.rev_pings));
-        let rev = pct(self.rev_missing, self.rev_pings + self.rev_missing)
-            .max(pct(self.unanswered, self.pings));
-        (fwd, rev)
+        (
+            loss_estimate(
+                self.pings,
+                self.missing,
+                self.unanswered,
+                self.rev_pings,
+                self.rev_missing,
+            ),
+            loss_estimate(
+                self.rev_pings,
+                self.rev_missing,
+                self.rev_unanswered,
+                self.pings,
+                self.missing,
+            ),
+        )
     }
     fn lost_fwd(&self) -> u64 {
-        self.missing + self.rev_unanswered
+        self.missing + self.unanswered
+    }
+}
+
+fn pct(n: u64, d: u64) -> f64 {
+    if d == 0 {
+        0.0
+    } else {
+        100.0 * n as f64 / d as f64
+    }
+}
+
+/// Loss from X to Y in percent, at one capture point. X's pings missing
+/// from its cadence were lost before the capture point. X's pings seen but
+/// unanswered were lost after it on the way to Y — or their pong was lost
+/// at Y's egress, which then also shows as Y's own pings missing. So: when
+/// Y's pings are missing at least half as often as X's go unanswered, the
+/// unanswered ones are Y's egress loss (counted in Y→X); otherwise they
+/// count for X→Y.
+fn loss_estimate(
+    pings: u64,
+    missing: u64,
+    unanswered: u64,
+    rev_pings: u64,
+    rev_missing: u64,
+) -> f64 {
+    let m = pct(missing, pings + missing);
+    let u = pct(unanswered, pings);
+    let rev_m = pct(rev_missing, rev_pings + rev_missing);
+    if u > 0.0 && rev_m >= u / 2.0 {
+        m
+    } else {
+        m.max(u)
     }
 }
 
@@ -196,6 +233,9 @@ struct Dir {
     lat_n: u32,
     // knet link model
     state: LinkState,
+    /// The link was up at least once: loss is only counted from then on
+    /// (before, the peer may simply not run yet).
+    ever_up: bool,
     pongs_while_down: u32,
     up_since: i64,
     fresh_up: bool,
@@ -216,6 +256,8 @@ struct Dir {
     // time series and episodes
     buckets: Vec<Bucket>,
     loss_ep: Option<LossEpisode>,
+    /// Loss windows start after this second (the end of the last episode).
+    loss_floor: i64,
     lat_ep: Option<LatEpisode>,
     lat_run: u32,
     lat_run_start: i64,
@@ -252,6 +294,7 @@ impl Dir {
             avg_lat_us: 0.0,
             lat_n: 0,
             state: LinkState::Unknown,
+            ever_up: false,
             pongs_while_down: 0,
             up_since: 0,
             fresh_up: false,
@@ -276,6 +319,7 @@ impl Dir {
                 series_len.max(64)
             ],
             loss_ep: None,
+            loss_floor: i64::MIN,
             lat_ep: None,
             lat_run: 0,
             lat_run_start: 0,
@@ -481,7 +525,9 @@ impl Engine {
         };
         if let Some(n) = sender {
             self.learn_addr(d.src, n, ts);
-            self.node_activity(n, ts);
+            if self.node_activity(n, ts) {
+                self.pinger_resumed(n, ts);
+            }
         }
         let dir = self.path(d.src, d.dst, link, ts);
         let ty = match (&p.knet, &p.totem) {
@@ -712,11 +758,34 @@ impl Engine {
     }
 
     fn check_downs(&mut self, t: i64) {
+        let quiet = 2 * self.th.ping_spacing_ns();
         for i in 0..self.dirs.len() {
             if let Some(dl) = self.dirs[i].down_deadline(&self.th) {
                 if t > dl {
-                    self.link_down(i, dl);
+                    // A pinger that itself sends nothing (stopped, stalled)
+                    // judges nothing: knet declares the link down when its
+                    // heartbeat runs again (see `pinger_resumed`).
+                    let stalled = self.dirs[i]
+                        .src_node
+                        .and_then(|n| self.nodes.get(&n))
+                        .is_some_and(|n| n.last_ts + quiet < dl);
+                    if !stalled {
+                        self.link_down(i, dl);
+                    }
                 }
+            }
+        }
+    }
+
+    /// A node sent again after a silence: its overdue links go down now.
+    fn pinger_resumed(&mut self, node: u16, ts: i64) {
+        for i in 0..self.dirs.len() {
+            if self.dirs[i].src_node == Some(node)
+                && self.dirs[i]
+                    .down_deadline(&self.th)
+                    .is_some_and(|dl| ts > dl)
+            {
+                self.link_down(i, ts);
             }
         }
     }
@@ -804,13 +873,14 @@ impl Engine {
         }
     }
 
-    fn node_activity(&mut self, node: u16, ts: i64) {
+    /// Notes a packet sent by `node`; true when it ends a silence.
+    fn node_activity(&mut self, node: u16, ts: i64) -> bool {
         let packets = self.packets;
         let quiet = (2 * self.th.ping_spacing_ns()).max(self.th.ping_timeout_ns());
         if !self.nodes.contains_key(&node) {
             if self.nodes.len() >= self.th.limits.max_nodes {
                 self.overflow.nodes += 1;
-                return;
+                return false;
             }
             let addrs = self
                 .addr_node
@@ -839,7 +909,7 @@ impl Engine {
             }
         }
         let Some(n) = self.nodes.get_mut(&node) else {
-            return;
+            return false;
         };
         let gap = ts - n.last_ts;
         if gap > n.max_gap {
@@ -854,6 +924,7 @@ impl Engine {
         n.last_ts = n.last_ts.max(ts);
         n.packets += 1;
         n.mark = packets;
+        gap >= 2 * self.th.ping_spacing_ns()
     }
 
     fn path(&mut self, src: IpAddr, dst: IpAddr, link: u8, ts: i64) -> Option<u32> {
@@ -904,7 +975,7 @@ impl Engine {
             b.pings += 1;
         }
         if ping.timed {
-            if let Some(last) = d.last_ping.filter(|_| d.state != LinkState::Unknown) {
+            if let Some(last) = d.last_ping.filter(|_| d.ever_up) {
                 let gap = ts - last;
                 if gap > d.max_ping_gap {
                     d.max_ping_gap = gap;
@@ -968,7 +1039,7 @@ impl Engine {
             // knet discards a pong older than its timeout.
             let d = &mut self.dirs[i];
             d.late_pongs += 1;
-            if !p.expired {
+            if !p.expired && d.ever_up {
                 d.unanswered += 1;
                 if let Some(b) = d.bucket(p.ts.div_euclid(NS)) {
                     b.unanswered += 1;
@@ -1024,6 +1095,7 @@ impl Engine {
                     d.pongs_while_down = 1;
                 } else {
                     d.state = LinkState::Up;
+                    d.ever_up = true;
                     d.up_since = ts;
                     d.fresh_up = false;
                 }
@@ -1032,6 +1104,7 @@ impl Engine {
                 d.pongs_while_down += 1;
                 if d.pongs_while_down > pong_count {
                     d.state = LinkState::Up;
+                    d.ever_up = true;
                     d.up_since = ts;
                     // The backoff applies after a (re)start of the link, not
                     // after a down/up cycle (real logs show downs within
@@ -1270,37 +1343,60 @@ impl Engine {
             // Window sums.
             let mut win = LossSums::default();
             let mut first_loss = i64::MAX;
-            for s in (k - w + 1)..=k {
+            let mut last_loss_win = 0;
+            for s in (k - w + 1).max(self.dirs[i].loss_floor)..=k {
                 let b = self.dirs[i].bucket_ref(s).copied();
                 let r = rev.and_then(|r| self.dirs[r].bucket_ref(s).copied());
                 if let Some(b) = b {
                     win.add(&b, r.as_ref());
-                    if b.missing > 0 && b.first_loss != 0 {
+                    if b.missing + b.unanswered > 0 && b.first_loss != 0 {
                         first_loss = first_loss.min(b.first_loss);
+                        last_loss_win = last_loss_win.max(b.last_loss);
                     }
                 } else if let Some(r) = r {
                     win.add(&Bucket::default(), Some(&r));
-                }
-                if let Some(r) = r {
-                    if r.unanswered > 0 && r.first_loss != 0 {
-                        first_loss = first_loss.min(r.first_loss);
-                    }
                 }
             }
             let (fwd, _) = win.estimates();
             let bad = fwd >= thr && win.lost_fwd() >= 2;
             let cur_b = self.dirs[i].bucket_ref(k).copied();
             let cur_r = rev.and_then(|r| self.dirs[r].bucket_ref(k).copied());
-            let cur_last_loss = cur_b
-                .map_or(0, |b| if b.missing > 0 { b.last_loss } else { 0 })
-                .max(cur_r.map_or(0, |r| if r.unanswered > 0 { r.last_loss } else { 0 }));
+            let cur_last_loss = cur_b.map_or(0, |b| {
+                if b.missing + b.unanswered > 0 {
+                    b.last_loss
+                } else {
+                    0
+                }
+            });
             match (&mut self.dirs[i].loss_ep, bad) {
                 (None, true) => {
-                    let start = if first_loss == i64::MAX {
+                    // The episode starts at the earliest loss of the latest
+                    // cluster: losses separated by half a window or more of
+                    // clean seconds belong to something older.
+                    let mut start = if first_loss == i64::MAX {
                         k * NS
                     } else {
                         first_loss
                     };
+                    let mut clean = 0;
+                    for s in ((k - w + 1).max(self.dirs[i].loss_floor)..=k).rev() {
+                        let own = self.dirs[i]
+                            .bucket_ref(s)
+                            .filter(|b| b.missing + b.unanswered > 0)
+                            .map(|b| b.first_loss);
+                        match own.filter(|t| *t != 0) {
+                            Some(t) => {
+                                start = t;
+                                clean = 0;
+                            }
+                            None => {
+                                clean += 1;
+                                if clean >= w / 2 && start != first_loss {
+                                    break;
+                                }
+                            }
+                        }
+                    }
                     // Count the episode from the second of its first loss.
                     let mut sums = LossSums::default();
                     for s in start.div_euclid(NS)..=k {
@@ -1310,9 +1406,13 @@ impl Engine {
                     }
                     self.dirs[i].loss_ep = Some(LossEpisode {
                         start,
-                        last_loss: cur_last_loss.max(start),
+                        last_loss: last_loss_win.max(start),
                         sums,
                     });
+                }
+                (Some(ep), true) if ep.last_loss.max(cur_last_loss) + w * NS / 2 < k * NS => {
+                    // No loss for half a window: this episode is over.
+                    self.close_loss(i, Some(k));
                 }
                 (Some(ep), true) => {
                     if let Some(b) = cur_b {
@@ -1329,10 +1429,13 @@ impl Engine {
         }
     }
 
-    fn close_loss(&mut self, i: usize, _k: Option<i64>) {
+    fn close_loss(&mut self, i: usize, k: Option<i64>) {
         let Some(ep) = self.dirs[i].loss_ep.take() else {
             return;
         };
+        if let Some(k) = k {
+            self.dirs[i].loss_floor = k + 1;
+        }
         let (fwd, rev) = ep.sums.estimates();
         let thr = self.th.loss_warning_pct;
         let one_way = rev < thr / 2.0;
@@ -1357,9 +1460,12 @@ impl Engine {
         .ended(ep.last_loss.max(ep.start))
         .ev("loss_pct", fwd)
         .ev("reverse_loss_pct", rev)
+        .ev("pings", ep.sums.pings as f64)
         .ev("pings_missing", ep.sums.missing as f64)
-        .ev("reverse_pings_unanswered", ep.sums.rev_unanswered as f64)
-        .ev("pings", ep.sums.pings as f64);
+        .ev("pings_unanswered", ep.sums.unanswered as f64)
+        .ev("reverse_pings", ep.sums.rev_pings as f64)
+        .ev("reverse_pings_missing", ep.sums.rev_missing as f64)
+        .ev("reverse_pings_unanswered", ep.sums.rev_unanswered as f64);
         self.push_finding(f);
     }
 
@@ -1780,15 +1886,13 @@ impl Engine {
             .map(|d| {
                 let rev = d.rev.and_then(|r| self.dirs.get(r as usize));
                 let expected = d.pings + d.missing;
-                let pct = |n: u64, den: u64| {
-                    if den == 0 {
-                        0.0
-                    } else {
-                        100.0 * n as f64 / den as f64
-                    }
-                };
-                let loss_pct =
-                    pct(d.missing, expected).max(rev.map_or(0.0, |r| pct(r.unanswered, r.pings)));
+                let loss_pct = loss_estimate(
+                    d.pings,
+                    d.missing,
+                    d.unanswered,
+                    rev.map_or(0, |r| r.pings),
+                    rev.map_or(0, |r| r.missing),
+                );
                 let mut series = Vec::new();
                 let len = d.buckets.len() as i64;
                 for s in (now_sec - len + 1)..=now_sec {

@@ -17,10 +17,14 @@
 //! - Loss of a pinger's pings: pings absent from its cadence (a gap of n
 //!   spacings = n − 1 missing; spacing = interval rounded up to 200 ms) plus
 //!   pings seen whose pong did not come within the ping timeout.
-//! - Loss in direction A→B: max(A's pings missing from A's cadence, B's pings
-//!   to A unanswered). An unanswered ping is attributed to the pong's leg:
-//!   at a bridge this is exact for egress loss; loss of the ping after the
-//!   capture point is counted in the same place.
+//! - Loss in direction A→B: A's pings missing from A's cadence were lost
+//!   before the capture point; A's pings seen but unanswered were lost after
+//!   it on the way to B, or their pong was lost at B's egress — which then
+//!   also shows as B's own pings missing. Rule: when B's pings are missing
+//!   at least half as often as A's go unanswered, A's unanswered pings are
+//!   B's egress loss; otherwise loss(A→B) = max(missing_A, unanswered_A).
+//!   At a bridge this separates egress from ingress loss; a cut both ways is
+//!   seen as loss towards the silent node until its pings resume.
 //! - Link state: knet's rule at the pinger: up on the (pong_count+1)-th pong
 //!   while down; down when no pong for ping_timeout × backoff + 2 × average
 //!   latency, backoff 10 right after a fresh start/up, minus one per second,

@@ -115,8 +115,8 @@ pub struct LinkView {
     /// Percent of src's pings lost (missing + unanswered) of those expected.
     pub ping_loss_pct: f64,
     /// Estimated percent of packets from src that did not reach dst:
-    /// max(src's pings missing from its cadence, dst's pings to src whose pong
-    /// from src never came).
+    /// max(src's pings missing from its cadence, src's pings unanswered minus
+    /// dst's pings missing from dst's cadence).
     pub loss_pct: f64,
     pub max_ping_gap_ms: f64,
     pub max_ping_gap_at: i64,
