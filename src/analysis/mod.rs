@@ -43,3 +43,6 @@ pub use snapshot::{
     LinkState, LinkView, Measures, MembershipView, NodeView, Overflow, Quantiles, SeriesPoint,
     Snapshot, TRAFFIC_TYPES, TotemView, Transition, TypeCount,
 };
+
+#[cfg(test)]
+mod tests;

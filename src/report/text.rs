@@ -65,9 +65,7 @@ pub fn write_text(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
             s.packets,
             s.nodes.len(),
             s.vantage
-                .map_or("between the nodes or unknown".to_string(), |v| format!(
-                    "node {v}"
-                ))
+                .map_or("unknown".to_string(), |v| format!("node {v}"))
         )?,
         None => writeln!(w, "no corosync packets")?,
     }
@@ -78,8 +76,7 @@ pub fn write_text(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
             s.opaque_packets
         )?;
     }
-    writeln!(
-        w,
+    let budgets = format!(
         "budgets ({} nodes): token {} ms (warning {}), consensus {} ms, pings every {} ms (interval {}), \
          ping timeout {} ms, pong_count {}",
         th.nodes,
@@ -90,7 +87,10 @@ pub fn write_text(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
         th.ping_interval_ms,
         th.ping_timeout_ms,
         th.pong_count
-    )?;
+    );
+    for (i, l) in wrap(&budgets, 98).iter().enumerate() {
+        writeln!(w, "{}{l}", if i > 0 { "  " } else { "" })?;
+    }
 
     writeln!(w)?;
     writeln!(w, "FINDINGS ({})", s.findings.len())?;
@@ -226,9 +226,8 @@ pub fn write_text(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
         )?,
         None => writeln!(w, "  tokens {}, no token rotation measured", t.tokens)?,
     }
-    writeln!(
-        w,
-        "  token retransmits {}, rtr max {}, tokens with rtr {}, mcasts {} (re-multicast {}), joins {}, commit tokens {}",
+    let line = format!(
+        "token retransmits {}, rtr max {}, tokens with rtr {}, mcasts {} (re-multicast {}), joins {}, commit tokens {}",
         t.token_retransmits,
         t.rtr_max,
         t.tokens_with_rtr,
@@ -236,7 +235,10 @@ pub fn write_text(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
         t.mcast_retransmits,
         t.joins,
         t.commit_tokens
-    )?;
+    );
+    for l in wrap(&line, 96) {
+        writeln!(w, "  {l}")?;
+    }
     if !t.data_by_link.is_empty() {
         let v: Vec<String> = t
             .data_by_link
