@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{Truth, decode_file_with};
-use corowire::analysis::{Engine, Snapshot, Thresholds};
+use corowire::analysis::{Engine, FindingKind, Severity, Snapshot, Thresholds};
 use corowire::decode::{DecodeOptions, Outcome};
 
 fn analyze(path: &Path, opts: DecodeOptions, th: Thresholds) -> Snapshot {
@@ -134,6 +134,222 @@ fn compare() {
                 "  fault {} node {} link {} rel {}..{}",
                 fl["kind"], fl["node"], fl["link"], fl["rel_start"], fl["rel_end"]
             );
+        }
+    }
+}
+
+/// The spec's lab capture (2 nodes, 2 links, taken on node 1, 55 s).
+/// Reference values computed independently from tshark's frame times and
+/// UDP payloads (ping/pong matched by addresses, link and the 16 time bytes):
+/// 10.99.0.1->.2 link 0: 70 pings, 69 pongs, median 131.1 µs, max 278.9 µs;
+/// 10.99.0.2->.1: 69/69, 113.0 µs; link 1: 1->2 70/69, 109.2 µs;
+/// 2->1 69/69, 104.9 µs. The only commit token installs ring 1.9.
+#[test]
+fn spec_lab_capture_matches_tshark_reference() {
+    let path = common::spec_capture("lab-c3.1.7-knet1.25-cleartext.pcap");
+    if !path.exists() {
+        eprintln!("skipped: {} not present", path.display());
+        return;
+    }
+    let s = analyze(&path, DecodeOptions::default(), Thresholds::default());
+    let expect = [
+        (1, 2, 0, 70, 69, 131.1, 278.9),
+        (2, 1, 0, 69, 69, 113.0, 244.1),
+        (1, 2, 1, 70, 69, 109.2, 249.1),
+        (2, 1, 1, 69, 69, 104.9, 275.9),
+    ];
+    for (a, b, link, pings, pongs, p50, max) in expect {
+        let l = s
+            .link(a, b, link)
+            .unwrap_or_else(|| panic!("{a}->{b} link {link}"));
+        assert_eq!(
+            (l.pings_sent, l.pongs_received),
+            (pings, pongs),
+            "{a}->{b} link {link}"
+        );
+        let q = l.rtt_us.expect("rtt");
+        assert!(
+            (q.p50 as f64 - p50).abs() <= 2.0,
+            "{a}->{b} link {link}: p50 {} vs {p50}",
+            q.p50
+        );
+        assert!(
+            (q.max as f64 - max).abs() <= max * 0.01 + 2.0,
+            "{a}->{b} link {link}: max {} vs {max}",
+            q.max
+        );
+        // The last ping of 1's stream was cut by the end of the capture: not a loss.
+        assert_eq!(l.pings_unanswered, 0);
+        assert_eq!(l.state, corowire::analysis::LinkState::Up);
+    }
+    // pings leave every 800 ms (interval 750 rounded up to the 200 ms grid)
+    assert_eq!(s.thresholds.ping_spacing_ms, 800);
+    assert_eq!(
+        s.membership
+            .iter()
+            .map(|m| m.ring_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["1.9"]
+    );
+    assert_eq!(s.membership[0].members, vec![1, 2]);
+    assert!(!s.membership[0].members_inferred);
+    // Totem went over link 0 only (passive mode, link 0 never cut here).
+    assert!(
+        s.totem.data_by_link.iter().all(|(l, _)| *l == 0),
+        "{:?}",
+        s.totem.data_by_link
+    );
+    assert!(
+        s.findings.iter().all(|f| f.severity == Severity::Info),
+        "{:#?}",
+        s.findings
+    );
+}
+
+/// The knet link state the engine derives agrees with corosync's own log
+/// lines ("link: host: H link: L is down" / "rx: host: H link: L is up" on
+/// node N = direction N->H) within 250 ms, and every ring corosync logged
+/// as formed with more than one member is in the timeline with the same
+/// members.
+#[test]
+fn link_state_and_membership_agree_with_corosync_logs() {
+    let mut checked = 0;
+    for tp in corpus() {
+        let t = Truth::load(&tp);
+        if t.json["capture"]["vantage"].is_string() || t.transport() != "knet" {
+            continue;
+        }
+        let s = truth_snapshot(&t);
+        for (kind, up) in [("link_down", false), ("link_up", true)] {
+            for e in log_events(&t, kind) {
+                let (n, h, l) = (
+                    e["node"].as_u64().unwrap() as u16,
+                    e["host"].as_u64().unwrap() as u16,
+                    e["link"].as_u64().unwrap() as u8,
+                );
+                let at = common::ns(e["t"].as_f64().unwrap());
+                let lv = s
+                    .link(n, h, l)
+                    .unwrap_or_else(|| panic!("{}: no link {n}->{h} {l}", t.name()));
+                let best = lv
+                    .transitions
+                    .iter()
+                    .filter(|tr| tr.up == up)
+                    .map(|tr| (tr.ts - at).abs())
+                    .min();
+                // log lines carry ms, truncated
+                assert!(
+                    best.is_some_and(|d| d <= 250_000_000),
+                    "{}: {kind} {n}->{h} link {l} at {}: nearest {:?} ns",
+                    t.name(),
+                    e["rel"],
+                    best
+                );
+                checked += 1;
+            }
+        }
+        for e in log_events(&t, "membership") {
+            let members: Vec<u32> = e["members"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m.as_u64())
+                .map(|m| m as u32)
+                .collect();
+            if members.len() < 2 {
+                continue; // a node alone sends nothing on the wire
+            }
+            let ring = e["ring_id"].as_str().unwrap();
+            let m = s
+                .membership
+                .iter()
+                .find(|m| m.ring_id == ring)
+                .unwrap_or_else(|| panic!("{}: ring {ring} not in the timeline", t.name()));
+            assert_eq!(m.members, members, "{}: ring {ring}", t.name());
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+}
+
+/// Healthy captures: nothing above info. Fault captures: a finding of the
+/// right kind on a link of the faulty node, starting near the fault.
+#[test]
+fn faults_produce_findings_and_healthy_captures_none() {
+    for tp in corpus() {
+        let t = Truth::load(&tp);
+        if t.json["capture"]["vantage"].is_string() || t.transport() != "knet" {
+            continue;
+        }
+        let s = truth_snapshot(&t);
+        let faults = t.faults();
+        if faults.is_empty() {
+            let bad: Vec<_> = s
+                .findings
+                .iter()
+                .filter(|f| f.severity > Severity::Info)
+                .collect();
+            assert!(bad.is_empty(), "{}: {bad:#?}", t.name());
+            assert_eq!(corowire::report::exit_code(&s), 0);
+            continue;
+        }
+        for f in faults {
+            let node = f["node"].as_u64().unwrap_or(0) as u16;
+            let link = f["link"].as_u64().map(|l| l as u8);
+            let start = common::ns(f["effective_start"].as_f64().unwrap());
+            let (kinds, window): (&[FindingKind], i64) = match f["kind"].as_str().unwrap_or("") {
+                "cut" => (&[FindingKind::LinkDown], 2_500_000_000),
+                "loss" => (
+                    &[FindingKind::OneWayLoss, FindingKind::Loss],
+                    10_000_000_000,
+                ),
+                "delay" => (&[FindingKind::Latency], 2_000_000_000),
+                // knet probes the path again only every pmtud_interval
+                "mtu" => (
+                    &[FindingKind::MtuChange, FindingKind::MtuBlackHole],
+                    35_000_000_000,
+                ),
+                "pause" => (
+                    &[FindingKind::HostStall, FindingKind::LinkDown],
+                    2_500_000_000,
+                ),
+                other => panic!("{}: fault kind {other} not covered", t.name()),
+            };
+            let hit = s.findings.iter().find(|x| {
+                kinds.contains(&x.kind)
+                    && (x.src_node == Some(node) || x.dst_node == Some(node))
+                    && (link.is_none() || x.link == link)
+                    && x.start >= start - 1_000_000_000
+                    && x.start <= start + window
+            });
+            assert!(
+                hit.is_some(),
+                "{}: no {kinds:?} for node {node} link {link:?} near {}",
+                t.name(),
+                f["rel_start"]
+            );
+            let hit = hit.unwrap();
+            if f["kind"] == "delay" {
+                // RTT p50 during the episode vs the injected delay plus the healthy baseline
+                let want = f["delay_ms"].as_f64().unwrap();
+                let got =
+                    hit.evidence("rtt_p50_ms").unwrap() - hit.evidence("baseline_ms").unwrap();
+                assert!(
+                    (got - want).abs() <= (0.05 * want).max(0.3),
+                    "{}: delay {got} vs {want}",
+                    t.name()
+                );
+            }
+            if f["kind"] == "loss" {
+                // the lossy direction: egress = from the node, ingress = towards it
+                let from_node = f["direction"] == "egress";
+                assert_eq!(
+                    hit.src_node == Some(node),
+                    from_node,
+                    "{}: {hit:#?}",
+                    t.name()
+                );
+            }
         }
     }
 }

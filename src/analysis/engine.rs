@@ -236,6 +236,8 @@ struct Dir {
     /// The link was up at least once: loss is only counted from then on
     /// (before, the peer may simply not run yet).
     ever_up: bool,
+    /// Capture time of the first pong: earlier pings never count as lost.
+    first_pong: i64,
     pongs_while_down: u32,
     up_since: i64,
     fresh_up: bool,
@@ -295,6 +297,7 @@ impl Dir {
             lat_n: 0,
             state: LinkState::Unknown,
             ever_up: false,
+            first_pong: i64::MAX,
             pongs_while_down: 0,
             up_since: 0,
             fresh_up: false,
@@ -744,7 +747,7 @@ impl Engine {
                 // Before the first pong the peer may simply not run yet.
                 if let Some(d) = dirs
                     .get_mut(p.dir as usize)
-                    .filter(|d| d.state != LinkState::Unknown)
+                    .filter(|d| d.ever_up && p.ts >= d.first_pong)
                 {
                     d.unanswered += 1;
                     if let Some(b) = d.bucket(p.ts.div_euclid(NS)) {
@@ -1039,7 +1042,7 @@ impl Engine {
             // knet discards a pong older than its timeout.
             let d = &mut self.dirs[i];
             d.late_pongs += 1;
-            if !p.expired && d.ever_up {
+            if !p.expired && d.ever_up && p.ts >= d.first_pong {
                 d.unanswered += 1;
                 if let Some(b) = d.bucket(p.ts.div_euclid(NS)) {
                     b.unanswered += 1;
@@ -1059,6 +1062,7 @@ impl Engine {
         let pong_count = self.th.pong_count;
         let d = &mut self.dirs[i];
         d.pongs += 1;
+        d.first_pong = d.first_pong.min(ts);
         let us = (rtt / 1000).max(1) as u64;
         d.rtt.saturating_record(us.min(HIST_MAX_US));
         d.min_rtt_us = d.min_rtt_us.min(us);
