@@ -61,8 +61,35 @@ fn corpus() -> Vec<std::path::PathBuf> {
     v
 }
 
+/// The budgets corosync itself reported (runtime config), as the CLI will
+/// map them from a corosync.conf.
+fn truth_thresholds(t: &Truth) -> Thresholds {
+    let e = &t.json["config"]["effective"];
+    let nodes = t.json["config"]["nodes"].as_array();
+    let n = nodes.map_or(2, |v| v.len() as u32);
+    let g = |k: &str| e[k].as_u64().unwrap_or(0) as u32;
+    let mut th = Thresholds::from_corosync(
+        g("token_ms"),
+        0,
+        Some(g("consensus_ms")),
+        g("knet_pong_count").max(1),
+        n,
+    )
+    .with_knet_ping(g("knet_ping_interval_ms"), g("knet_ping_timeout_ms"));
+    th.token_warning_ms = g("token_warning_ms");
+    th.token_retransmit_ms = g("token_retransmit_ms");
+    th.hold_ms = g("hold_ms");
+    th.expected_nodes = nodes
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["nodeid"].as_u64())
+        .map(|n| n as u16)
+        .collect();
+    th
+}
+
 fn truth_snapshot(t: &Truth) -> Snapshot {
-    analyze(&t.pcap(), t.options(), Thresholds::default())
+    analyze(&t.pcap(), t.options(), truth_thresholds(t))
 }
 
 fn log_events<'a>(t: &'a Truth, kind: &'a str) -> impl Iterator<Item = &'a serde_json::Value> + 'a {
@@ -91,6 +118,17 @@ fn compare() {
                     e["host"].as_u64().unwrap() as u16,
                     e["link"].as_u64().unwrap() as u8,
                 );
+                // Ingress loss on node n drops its pongs after the bridge: the
+                // capture sees pongs node n never got, so n's own view of the
+                // link cannot be judged from this vantage point.
+                let hidden = t.faults().iter().any(|f| {
+                    f["direction"] == "ingress"
+                        && f["node"].as_u64() == Some(u64::from(n))
+                        && f["link"].as_u64().is_none_or(|fl| fl == u64::from(l))
+                });
+                if hidden {
+                    continue;
+                }
                 let at = common::ns(e["t"].as_f64().unwrap());
                 let best = s.link(n, h, l).and_then(|lv| {
                     lv.transitions
@@ -220,6 +258,7 @@ fn link_state_and_membership_agree_with_corosync_logs() {
             continue;
         }
         let s = truth_snapshot(&t);
+        let (mut matched, mut total) = (0, 0);
         for (kind, up) in [("link_down", false), ("link_up", true)] {
             for e in log_events(&t, kind) {
                 let (n, h, l) = (
@@ -227,6 +266,17 @@ fn link_state_and_membership_agree_with_corosync_logs() {
                     e["host"].as_u64().unwrap() as u16,
                     e["link"].as_u64().unwrap() as u8,
                 );
+                // Ingress loss on node n drops its pongs after the bridge: the
+                // capture sees pongs node n never got, so n's own view of the
+                // link cannot be judged from this vantage point.
+                let hidden = t.faults().iter().any(|f| {
+                    f["direction"] == "ingress"
+                        && f["node"].as_u64() == Some(u64::from(n))
+                        && f["link"].as_u64().is_none_or(|fl| fl == u64::from(l))
+                });
+                if hidden {
+                    continue;
+                }
                 let at = common::ns(e["t"].as_f64().unwrap());
                 let lv = s
                     .link(n, h, l)
@@ -238,16 +288,25 @@ fn link_state_and_membership_agree_with_corosync_logs() {
                     .map(|tr| (tr.ts - at).abs())
                     .min();
                 // log lines carry ms, truncated
-                assert!(
-                    best.is_some_and(|d| d <= 250_000_000),
-                    "{}: {kind} {n}->{h} link {l} at {}: nearest {:?} ns",
-                    t.name(),
-                    e["rel"],
-                    best
-                );
+                if best.is_some_and(|d| d <= 250_000_000) {
+                    matched += 1;
+                } else {
+                    eprintln!(
+                        "{}: {kind} {n}->{h} link {l} at {}: nearest {best:?} ns",
+                        t.name(),
+                        e["rel"]
+                    );
+                }
+                total += 1;
                 checked += 1;
             }
         }
+        assert_eq!(
+            matched,
+            total,
+            "{}: link transitions more than 250 ms from corosync's log",
+            t.name()
+        );
         for e in log_events(&t, "membership") {
             let members: Vec<u32> = e["members"]
                 .as_array()
@@ -298,7 +357,7 @@ fn faults_produce_findings_and_healthy_captures_none() {
             let link = f["link"].as_u64().map(|l| l as u8);
             let start = common::ns(f["effective_start"].as_f64().unwrap());
             let (kinds, window): (&[FindingKind], i64) = match f["kind"].as_str().unwrap_or("") {
-                "cut" => (&[FindingKind::LinkDown], 2_500_000_000),
+                "cut" | "link_down" => (&[FindingKind::LinkDown], 2_500_000_000),
                 "loss" => (
                     &[FindingKind::OneWayLoss, FindingKind::Loss],
                     10_000_000_000,
@@ -350,6 +409,48 @@ fn faults_produce_findings_and_healthy_captures_none() {
                     t.name()
                 );
             }
+        }
+    }
+}
+
+#[test]
+#[ignore]
+fn transitions() {
+    let Ok(p) = std::env::var("COROWIRE_DUMP") else {
+        return;
+    };
+    let t = Truth::load(Path::new(&p.replace(".pcap", ".truth.json")));
+    let s = truth_snapshot(&t);
+    let f0 = t.json["clock"]["t0"].as_f64().unwrap();
+    for l in &s.links {
+        let v: Vec<String> = l
+            .transitions
+            .iter()
+            .map(|tr| {
+                format!(
+                    "{}{:.2}",
+                    if tr.up { "U" } else { "D" },
+                    tr.ts as f64 / 1e9 - f0
+                )
+            })
+            .collect();
+        println!(
+            "{:?}->{:?} l{}: {}",
+            l.src_node,
+            l.dst_node,
+            l.link,
+            v.join(" ")
+        );
+    }
+    for e in t.json["log_events"].as_array().unwrap() {
+        if e["kind"] == "link_down" || e["kind"] == "link_up" {
+            println!(
+                "log {}->{} {} {:.2}",
+                e["node"],
+                e["host"],
+                e["kind"],
+                e["t"].as_f64().unwrap() - f0
+            );
         }
     }
 }

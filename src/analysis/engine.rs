@@ -239,8 +239,14 @@ struct Dir {
     /// Capture time of the first pong: earlier pings never count as lost.
     first_pong: i64,
     pongs_while_down: u32,
-    up_since: i64,
-    fresh_up: bool,
+    /// knet multiplies the ping timeout by a backoff that is 10 when the link
+    /// is (re)configured or goes down and drops by one on each run of its
+    /// once-a-second adjustment (phase unknown: rounded) down to 1: the time
+    /// it was last reset (i64::MIN: long ago, backoff 1).
+    backoff_from: i64,
+    /// The pinger fell silent past a down deadline and sent again: (resume
+    /// time, deadline). Decided once it is clear whether it was stalled.
+    resume_check: Option<(i64, i64)>,
     transitions: Vec<Transition>,
     downs: u64,
     open_down: Option<usize>,
@@ -299,8 +305,8 @@ impl Dir {
             ever_up: false,
             first_pong: i64::MAX,
             pongs_while_down: 0,
-            up_since: 0,
-            fresh_up: false,
+            backoff_from: i64::MIN,
+            resume_check: None,
             transitions: Vec::new(),
             downs: 0,
             open_down: None,
@@ -352,30 +358,34 @@ impl Dir {
     }
 
     /// knet's pong timeout at time `t`: timeout × backoff + 2 × average latency.
-    fn timeout_adj(&self, th: &Thresholds) -> i64 {
-        let backoff = if self.fresh_up {
-            let since = self
-                .last_pong
-                .unwrap_or(self.up_since)
-                .saturating_sub(self.up_since)
-                / NS;
-            (10 - since).clamp(1, 10)
-        } else {
+    /// knet's pong timeout at time `t`: timeout × backoff(t) + 2 × average latency.
+    fn timeout_adj(&self, th: &Thresholds, t: i64) -> i64 {
+        let backoff = if self.backoff_from == i64::MIN {
             1
+        } else {
+            (10 - (t - self.backoff_from + NS / 2).div_euclid(NS)).clamp(1, 10)
         };
         th.ping_timeout_ns() * backoff + (2.0 * self.avg_lat_us * 1000.0) as i64
     }
 
     /// When knet declares the link down: its heartbeat thread checks on the
-    /// same 200 ms ticks it sends pings on, so the first tick (counted from
-    /// the ping whose pong came last) after last pong + timeout_adj.
+    /// same 200 ms ticks it sends pings on (counted from the ping whose pong
+    /// came last), at the first tick where the time since the last pong
+    /// reaches the timeout in force then.
     fn down_deadline(&self, th: &Thresholds) -> Option<i64> {
         match (self.state, self.last_pong) {
             (LinkState::Up, Some(lp)) => {
                 let ping = self.last_pong_ping.min(lp);
-                let wait = lp - ping + self.timeout_adj(th);
                 let grid = 200 * MS;
-                Some(ping + (wait + grid - 1).div_euclid(grid) * grid)
+                // At most 10 × timeout + latency: bounded loop.
+                let mut t = ping + grid;
+                for _ in 0..2000 {
+                    if t - lp >= self.timeout_adj(th, t) {
+                        return Some(t);
+                    }
+                    t += grid;
+                }
+                Some(t)
             }
             _ => None,
         }
@@ -396,6 +406,8 @@ struct NodeState {
     /// A recent silence while others went on: (start, end).
     silence: Option<(i64, i64)>,
     stall_reported: bool,
+    /// Last time this node answered a ping after the timeout.
+    late_pong_at: i64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -666,6 +678,9 @@ impl Engine {
         // declared down for lack of pongs after the capture stopped.
         let now = self.now;
         self.expire_pending(now);
+        for i in 0..self.dirs.len() {
+            self.resolve_resume(i, now, true);
+        }
         self.check_downs(now);
         let now_sec = now.div_euclid(NS);
         let from = self
@@ -761,8 +776,12 @@ impl Engine {
     }
 
     fn check_downs(&mut self, t: i64) {
-        let quiet = 2 * self.th.ping_spacing_ns();
+        let quiet = self.th.ping_spacing_ns() * 3 / 2;
         for i in 0..self.dirs.len() {
+            self.resolve_resume(i, t, false);
+            if self.dirs[i].resume_check.is_some() {
+                continue;
+            }
             if let Some(dl) = self.dirs[i].down_deadline(&self.th) {
                 if t > dl {
                     // A pinger that itself sends nothing (stopped, stalled)
@@ -783,13 +802,33 @@ impl Engine {
     /// A node sent again after a silence: its overdue links go down now.
     fn pinger_resumed(&mut self, node: u16, ts: i64) {
         for i in 0..self.dirs.len() {
-            if self.dirs[i].src_node == Some(node)
-                && self.dirs[i]
-                    .down_deadline(&self.th)
-                    .is_some_and(|dl| ts > dl)
-            {
-                self.link_down(i, ts);
+            if self.dirs[i].src_node == Some(node) && self.dirs[i].resume_check.is_none() {
+                if let Some(dl) = self.dirs[i].down_deadline(&self.th).filter(|dl| ts > *dl) {
+                    self.dirs[i].resume_check = Some((ts, dl));
+                }
             }
+        }
+    }
+
+    /// A silent pinger is back. If it was stalled (it answers old pings late
+    /// right after resuming), knet ran no heartbeat meanwhile and declares the
+    /// link down only now; if the capture merely lost sight of it (its packets
+    /// were dropped before the capture point), knet declared it at the deadline.
+    fn resolve_resume(&mut self, i: usize, now: i64, force: bool) {
+        let Some((resumed, dl)) = self.dirs[i].resume_check else {
+            return;
+        };
+        let late = self.dirs[i]
+            .src_node
+            .and_then(|n| self.nodes.get(&n))
+            .map_or(i64::MIN, |n| n.late_pong_at);
+        let stalled = late >= resumed - 200 * MS;
+        if !stalled && !force && now < resumed + NS {
+            return;
+        }
+        self.dirs[i].resume_check = None;
+        if self.dirs[i].state == LinkState::Up {
+            self.link_down(i, if stalled { resumed } else { dl });
         }
     }
 
@@ -905,6 +944,7 @@ impl Engine {
                     max_gap_at: ts,
                     silence: None,
                     stall_reported: false,
+                    late_pong_at: i64::MIN,
                 },
             );
             if self.th.derive_from_node_count && self.nodes.len() as u32 > self.th.nodes {
@@ -927,7 +967,7 @@ impl Engine {
         n.last_ts = n.last_ts.max(ts);
         n.packets += 1;
         n.mark = packets;
-        gap >= 2 * self.th.ping_spacing_ns()
+        gap >= self.th.ping_spacing_ns() * 3 / 2
     }
 
     fn path(&mut self, src: IpAddr, dst: IpAddr, link: u8, ts: i64) -> Option<u32> {
@@ -1054,6 +1094,7 @@ impl Engine {
             return;
         }
         // A pong after the deadline: knet declared the link down first.
+        self.resolve_resume(i, ts, true);
         if let Some(dl) = self.dirs[i].down_deadline(&self.th) {
             if ts > dl {
                 self.link_down(i, dl);
@@ -1094,14 +1135,14 @@ impl Engine {
         match d.state {
             LinkState::Unknown => {
                 if p.data_seq == 0 {
-                    // A fresh node: knet starts the link down and counts pongs.
+                    // A fresh node: knet starts the link down, counts pongs,
+                    // and the backoff runs from the link's start.
                     d.state = LinkState::Down;
                     d.pongs_while_down = 1;
+                    d.backoff_from = d.first_ts;
                 } else {
                     d.state = LinkState::Up;
                     d.ever_up = true;
-                    d.up_since = ts;
-                    d.fresh_up = false;
                 }
             }
             LinkState::Down => {
@@ -1109,11 +1150,6 @@ impl Engine {
                 if d.pongs_while_down > pong_count {
                     d.state = LinkState::Up;
                     d.ever_up = true;
-                    d.up_since = ts;
-                    // The backoff applies after a (re)start of the link, not
-                    // after a down/up cycle (real logs show downs within
-                    // 10 s of an up at the plain timeout).
-                    d.fresh_up = d.downs == 0;
                     if d.transitions.len() < self.th.limits.max_transitions {
                         d.transitions.push(Transition {
                             ts,
@@ -1145,6 +1181,7 @@ impl Engine {
         let Some(n) = self.nodes.get_mut(&responder) else {
             return;
         };
+        n.late_pong_at = n.late_pong_at.max(ts);
         let Some((s, e)) = n.silence else { return };
         if n.stall_reported || ts - e > 3 * NS {
             return;
@@ -1171,7 +1208,7 @@ impl Engine {
 
     fn link_down(&mut self, i: usize, at: i64) {
         let th = &self.th;
-        let tolerated = self.dirs[i].timeout_adj(th);
+        let tolerated = self.dirs[i].timeout_adj(th, at);
         let (src, dst, link, last_pong) = {
             let d = &self.dirs[i];
             (
@@ -1196,7 +1233,7 @@ impl Engine {
         let d = &mut self.dirs[i];
         d.state = LinkState::Down;
         d.pongs_while_down = 0;
-        d.fresh_up = false;
+        d.backoff_from = at;
         d.downs += 1;
         d.down_times.rotate_right(1);
         d.down_times[0] = at;
