@@ -36,7 +36,10 @@ fn excluded(t: &Truth, sender: u32, receiver: u32, link: u32, t0: f64, t1: f64) 
         }
         let kind = f["kind"].as_str().unwrap_or("");
         let dir = f["direction"].as_str().unwrap_or("both");
-        if kind == "pause" || kind == "stall" {
+        // A paused process sends nothing it counts; a lowered MTU makes the
+        // kernel refuse oversize sends before knet counts them (checked on
+        // the mtu capture: its counters match the wire).
+        if kind == "pause" || kind == "stall" || kind == "mtu" {
             continue;
         }
         let id = f["id"].as_str().unwrap_or("?");
