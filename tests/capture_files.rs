@@ -4,18 +4,22 @@
 //! big-endian sections, corrupt blocks).
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use corowire::capture::file::FileSource;
 use corowire::capture::merge::Merge;
 use corowire::capture::{CaptureError, CaptureErrorKind, PacketSource, linktype};
 
 fn shared(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/spec/captures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/spec/captures")
+        .join(name)
 }
 
 fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 const CLEARTEXT: &str = "lab-c3.1.7-knet1.25-cleartext.pcap";
@@ -68,7 +72,7 @@ fn drain(src: &mut dyn PacketSource) -> (Vec<F>, Vec<CaptureError>) {
     (frames, errors)
 }
 
-fn read_path(p: &PathBuf) -> (Vec<F>, Vec<CaptureError>) {
+fn read_path(p: &Path) -> (Vec<F>, Vec<CaptureError>) {
     let mut s = FileSource::open(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     drain(&mut s)
 }
@@ -86,9 +90,24 @@ fn ns(secs: i64, frac_ns: i64) -> i64 {
 fn sample_counts_first_timestamps_and_linktypes() {
     // Counts and first times as capinfos / tshark report them.
     let cases = [
-        (CLEARTEXT, 956, ns(1_795_311_487, 627_389_000), linktype::LINUX_SLL2),
-        (AES, 773, ns(1_795_311_578, 862_433_000), linktype::LINUX_SLL2),
-        (NSS_OPENSSL, 321, ns(1_795_311_637, 240_296_000), linktype::LINUX_SLL2),
+        (
+            CLEARTEXT,
+            956,
+            ns(1_795_311_487, 627_389_000),
+            linktype::LINUX_SLL2,
+        ),
+        (
+            AES,
+            773,
+            ns(1_795_311_578, 862_433_000),
+            linktype::LINUX_SLL2,
+        ),
+        (
+            NSS_OPENSSL,
+            321,
+            ns(1_795_311_637, 240_296_000),
+            linktype::LINUX_SLL2,
+        ),
         (KNET_TYPES, 5, ns(1_700_000_000, 0), linktype::ETHERNET),
         (TOTEM_VARIANTS, 5, ns(1_700_000_000, 0), linktype::ETHERNET),
     ];
@@ -104,22 +123,36 @@ fn sample_counts_first_timestamps_and_linktypes() {
         assert!(frames.iter().all(|f| f.linktype == lt));
         // Numbering and offsets: 1-based, first record after the 24-byte header.
         assert_eq!((frames[0].packet_no, frames[0].offset), (1, 24));
-        assert!(frames.iter().enumerate().all(|(i, f)| f.packet_no == i as u64 + 1));
+        assert!(
+            frames
+                .iter()
+                .enumerate()
+                .all(|(i, f)| f.packet_no == i as u64 + 1)
+        );
         let st = s.stats();
         assert_eq!(st.frames, count as u64);
-        assert_eq!(st.bytes, frames.iter().map(|f| f.data.len() as u64).sum::<u64>());
+        assert_eq!(
+            st.bytes,
+            frames.iter().map(|f| f.data.len() as u64).sum::<u64>()
+        );
         assert_eq!((st.snaplen_cut, st.skipped), (0, 0));
         // Record offsets chain: each record is 16 bytes of header plus data.
         for w in frames.windows(2) {
             assert_eq!(w[1].offset, w[0].offset + 16 + w[0].data.len() as u64);
         }
         let last = frames.last().unwrap();
-        assert_eq!(last.offset + 16 + last.data.len() as u64, std::fs::metadata(&p).unwrap().len());
+        assert_eq!(
+            last.offset + 16 + last.data.len() as u64,
+            std::fs::metadata(&p).unwrap().len()
+        );
     }
     // Last frame of the cleartext capture: time and length as tshark shows them.
     let (frames, _) = read_path(&shared(CLEARTEXT));
     let last = frames.last().unwrap();
-    assert_eq!((last.ts, last.orig_len), (ns(1_795_311_542, 928_518_000), 91));
+    assert_eq!(
+        (last.ts, last.orig_len),
+        (ns(1_795_311_542, 928_518_000), 91)
+    );
 }
 
 #[test]
@@ -146,15 +179,27 @@ fn sll2_frames_carry_corosync_ports() {
 fn nanosecond_pcap_and_pcapng_agree_with_microsecond_pcap() {
     let (base, _) = read_path(&shared(CLEARTEXT));
     let base = &base[..20];
-    for name in ["cleartext-20-ns.pcap", "cleartext-20.pcapng", "cleartext-20-ns.pcapng"] {
+    for name in [
+        "cleartext-20-ns.pcap",
+        "cleartext-20.pcapng",
+        "cleartext-20-ns.pcapng",
+    ] {
         let mut s = FileSource::open(&data(name)).unwrap();
-        let want_format = if name.ends_with("pcapng") { "pcapng" } else { "pcap" };
+        let want_format = if name.ends_with("pcapng") {
+            "pcapng"
+        } else {
+            "pcap"
+        };
         assert_eq!(s.format_name(), want_format);
         let (frames, errors) = drain(&mut s);
         assert!(errors.is_empty(), "{name}: {errors:?}");
         assert_eq!(frames.len(), 20, "{name}");
         for (a, b) in frames.iter().zip(base) {
-            assert_eq!((a.ts, a.linktype, a.orig_len, &a.data, a.packet_no), (b.ts, b.linktype, b.orig_len, &b.data, b.packet_no), "{name}");
+            assert_eq!(
+                (a.ts, a.linktype, a.orig_len, &a.data, a.packet_no),
+                (b.ts, b.linktype, b.orig_len, &b.data, b.packet_no),
+                "{name}"
+            );
         }
     }
 }
@@ -167,7 +212,11 @@ fn pcapng_several_interfaces_with_their_own_link_types() {
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(frames.len(), 25);
     assert!(frames[..5].iter().all(|f| f.linktype == linktype::ETHERNET));
-    assert!(frames[5..].iter().all(|f| f.linktype == linktype::LINUX_SLL2));
+    assert!(
+        frames[5..]
+            .iter()
+            .all(|f| f.linktype == linktype::LINUX_SLL2)
+    );
     assert_eq!(frames[0].ts, ns(1_700_000_000, 0));
     assert_eq!(frames[4].ts, ns(1_700_000_004, 0));
     assert_eq!(frames[5].ts, ns(1_795_311_487, 627_389_000));
@@ -237,8 +286,17 @@ fn truncated_last_record_is_reported_with_its_offset() {
     assert_eq!(got.len(), 955);
     assert_eq!(errors.len(), 1);
     let e = &errors[0];
-    assert_eq!((e.packet_no, e.offset, e.file.as_str()), (956, last.offset, "mem"));
-    assert_eq!(e.kind, CaptureErrorKind::TruncatedRecord { need: 16 + 91, have: 26 });
+    assert_eq!(
+        (e.packet_no, e.offset, e.file.as_str()),
+        (956, last.offset, "mem")
+    );
+    assert_eq!(
+        e.kind,
+        CaptureErrorKind::TruncatedRecord {
+            need: 16 + 91,
+            have: 26
+        }
+    );
     assert!(e.to_string().contains("packet 956 at byte"), "{e}");
 }
 
@@ -251,17 +309,29 @@ fn corrupt_pcap_length_stops_without_resync() {
     let (got, errors) = read_bytes(b).unwrap();
     assert_eq!(got.len(), 2);
     assert_eq!(errors.len(), 1);
-    assert_eq!((errors[0].packet_no, errors[0].offset, errors[0].recoverable), (3, third as u64, false));
+    assert_eq!(
+        (errors[0].packet_no, errors[0].offset, errors[0].recoverable),
+        (3, third as u64, false)
+    );
     assert!(matches!(errors[0].kind, CaptureErrorKind::CorruptRecord(_)));
 }
 
 #[test]
 fn not_a_capture_and_empty_input() {
     let e = read_bytes(b"GET / HTTP/1.1\r\n\r\n".to_vec()).unwrap_err();
-    assert_eq!((e.kind, e.offset, e.recoverable), (CaptureErrorKind::NotACapture, 0, false));
-    assert_eq!(read_bytes(Vec::new()).unwrap_err().kind, CaptureErrorKind::NotACapture);
+    assert_eq!(
+        (e.kind, e.offset, e.recoverable),
+        (CaptureErrorKind::NotACapture, 0, false)
+    );
+    assert_eq!(
+        read_bytes(Vec::new()).unwrap_err().kind,
+        CaptureErrorKind::NotACapture
+    );
     let e = read_bytes(vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0]).unwrap_err();
-    assert_eq!(e.kind, CaptureErrorKind::TruncatedRecord { need: 24, have: 6 });
+    assert_eq!(
+        e.kind,
+        CaptureErrorKind::TruncatedRecord { need: 24, have: 6 }
+    );
     let e = FileSource::open(&data("does-not-exist.pcap")).unwrap_err();
     assert!(matches!(e.kind, CaptureErrorKind::Io(_)));
 }
@@ -283,7 +353,10 @@ fn every_sample_cut_at_100_random_offsets() {
     for name in [CLEARTEXT, AES, NSS_OPENSSL, KNET_TYPES, TOTEM_VARIANTS] {
         let full = std::fs::read(shared(name)).unwrap();
         let (frames, _) = read_bytes(full.clone()).unwrap();
-        let ends: Vec<u64> = frames.iter().map(|f| f.offset + 16 + f.data.len() as u64).collect();
+        let ends: Vec<u64> = frames
+            .iter()
+            .map(|f| f.offset + 16 + f.data.len() as u64)
+            .collect();
         for _ in 0..100 {
             let cut = (rng.next() % full.len() as u64) as usize;
             let r = read_bytes(full[..cut].to_vec());
@@ -302,8 +375,16 @@ fn every_sample_cut_at_100_random_offsets() {
             } else {
                 assert_eq!(errors.len(), 1, "{name} cut at {cut}");
                 let e = &errors[0];
-                let rec_off = if complete == 0 { 24 } else { ends[complete - 1] };
-                assert_eq!((e.offset, e.packet_no), (rec_off, complete as u64 + 1), "{name} cut at {cut}");
+                let rec_off = if complete == 0 {
+                    24
+                } else {
+                    ends[complete - 1]
+                };
+                assert_eq!(
+                    (e.offset, e.packet_no),
+                    (rec_off, complete as u64 + 1),
+                    "{name} cut at {cut}"
+                );
                 assert!(matches!(e.kind, CaptureErrorKind::TruncatedRecord { .. }));
             }
         }
@@ -347,7 +428,15 @@ fn records_arriving_in_pieces_read_the_same() {
     for p in [shared(CLEARTEXT), data("two-interfaces.pcapng")] {
         let bytes = std::fs::read(&p).unwrap();
         let (want, _) = read_bytes(bytes.clone()).unwrap();
-        let mut s = FileSource::from_reader("pipe".into(), Box::new(Trickle { data: bytes, pos: 0, n: 0 })).unwrap();
+        let mut s = FileSource::from_reader(
+            "pipe".into(),
+            Box::new(Trickle {
+                data: bytes,
+                pos: 0,
+                n: 0,
+            }),
+        )
+        .unwrap();
         let (got, errors) = drain(&mut s);
         assert!(errors.is_empty());
         assert_eq!(got, want);
@@ -356,7 +445,11 @@ fn records_arriving_in_pieces_read_the_same() {
 
 #[test]
 fn reads_a_real_pipe() {
-    let Ok(mut child) = std::process::Command::new("cat").arg(shared(AES)).stdout(std::process::Stdio::piped()).spawn() else {
+    let Ok(mut child) = std::process::Command::new("cat")
+        .arg(shared(AES))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    else {
         return;
     };
     let out = child.stdout.take().unwrap();
@@ -397,7 +490,9 @@ fn reads_tcpdump_streaming_to_stdout_when_root() {
     let guard = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_secs(20));
         // Ends a hung test; the child may already be gone.
-        let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
     });
     drop(guard);
     let out = child.stdout.take().unwrap();
@@ -421,7 +516,11 @@ fn reads_tcpdump_streaming_to_stdout_when_root() {
 #[test]
 fn merge_orders_by_time_and_keeps_ties_stable() {
     let open = |p: PathBuf| Box::new(FileSource::open(&p).unwrap()) as Box<dyn PacketSource + Send>;
-    let mut m = Merge::new(vec![open(shared(CLEARTEXT)), open(shared(AES)), open(shared(NSS_OPENSSL))]);
+    let mut m = Merge::new(vec![
+        open(shared(CLEARTEXT)),
+        open(shared(AES)),
+        open(shared(NSS_OPENSSL)),
+    ]);
     let (frames, errors) = drain(&mut m);
     assert!(errors.is_empty());
     assert_eq!(frames.len(), 956 + 773 + 321);
@@ -438,20 +537,38 @@ fn merge_orders_by_time_and_keeps_ties_stable() {
     let mut m = Merge::new(vec![open(shared(KNET_TYPES)), open(shared(KNET_TYPES))]);
     let (frames, _) = drain(&mut m);
     let order: Vec<(usize, u64)> = frames.iter().map(|f| (f.source, f.packet_no)).collect();
-    assert_eq!(order, vec![(0, 1), (1, 1), (0, 2), (1, 2), (0, 3), (1, 3), (0, 4), (1, 4), (0, 5), (1, 5)]);
+    assert_eq!(
+        order,
+        vec![
+            (0, 1),
+            (1, 1),
+            (0, 2),
+            (1, 2),
+            (0, 3),
+            (1, 3),
+            (0, 4),
+            (1, 4),
+            (0, 5),
+            (1, 5)
+        ]
+    );
 }
 
 #[test]
 fn merge_errors_name_their_member() {
     let full = std::fs::read(shared(KNET_TYPES)).unwrap();
     let cut = full[..full.len() - 5].to_vec();
-    let a = FileSource::from_reader("node1.pcap".into(), Box::new(std::io::Cursor::new(cut))).unwrap();
+    let a =
+        FileSource::from_reader("node1.pcap".into(), Box::new(std::io::Cursor::new(cut))).unwrap();
     let b = FileSource::open(&shared(TOTEM_VARIANTS)).unwrap();
     let mut m = Merge::new(vec![Box::new(a), Box::new(b)]);
     let (frames, errors) = drain(&mut m);
     assert_eq!(frames.len(), 4 + 5);
     assert_eq!(errors.len(), 1);
-    assert_eq!((errors[0].file.as_str(), errors[0].packet_no), ("node1.pcap", 5));
+    assert_eq!(
+        (errors[0].file.as_str(), errors[0].packet_no),
+        ("node1.pcap", 5)
+    );
 }
 
 // ---- hand-built pcapng -------------------------------------------------
@@ -464,13 +581,24 @@ struct Ng {
 
 impl Ng {
     fn new(be: bool) -> Ng {
-        Ng { be, out: Vec::new() }
+        Ng {
+            be,
+            out: Vec::new(),
+        }
     }
     fn u16(&self, v: u16) -> [u8; 2] {
-        if self.be { v.to_be_bytes() } else { v.to_le_bytes() }
+        if self.be {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
     }
     fn u32(&self, v: u32) -> [u8; 4] {
-        if self.be { v.to_be_bytes() } else { v.to_le_bytes() }
+        if self.be {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
     }
     fn block(&mut self, t: u32, body: &[u8]) -> &mut Ng {
         let len = 12 + body.len().div_ceil(4) * 4;
@@ -489,7 +617,13 @@ impl Ng {
         b.extend_from_slice(&[0xff; 8]);
         self.block(0x0a0d_0d0a, &b)
     }
-    fn idb(&mut self, lt: u16, snaplen: u32, tsresol: Option<u8>, tsoffset: Option<i64>) -> &mut Ng {
+    fn idb(
+        &mut self,
+        lt: u16,
+        snaplen: u32,
+        tsresol: Option<u8>,
+        tsoffset: Option<i64>,
+    ) -> &mut Ng {
         let mut b = self.u16(lt).to_vec();
         b.extend_from_slice(&[0, 0]);
         b.extend_from_slice(&self.u32(snaplen));
@@ -501,7 +635,11 @@ impl Ng {
         if let Some(o) = tsoffset {
             b.extend_from_slice(&self.u16(14));
             b.extend_from_slice(&self.u16(8));
-            b.extend_from_slice(&if self.be { o.to_be_bytes() } else { o.to_le_bytes() });
+            b.extend_from_slice(&if self.be {
+                o.to_be_bytes()
+            } else {
+                o.to_le_bytes()
+            });
         }
         b.extend_from_slice(&[0; 4]); // opt_endofopt
         self.block(1, &b)
@@ -552,8 +690,10 @@ fn pcapng_block_kinds_resolutions_offsets_and_sections() {
         ng.shb().idb(1, 16, Some(3), None).spb(&[9u8; 40], 40);
         let (frames, errors) = read_bytes(ng.out.clone()).unwrap();
         assert!(errors.is_empty(), "{errors:?}");
-        let got: Vec<(i64, u32, u32, &[u8], u64)> =
-            frames.iter().map(|f| (f.ts, f.linktype, f.orig_len, &f.data[..], f.packet_no)).collect();
+        let got: Vec<(i64, u32, u32, &[u8], u64)> = frames
+            .iter()
+            .map(|f| (f.ts, f.linktype, f.orig_len, &f.data[..], f.packet_no))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -567,7 +707,8 @@ fn pcapng_block_kinds_resolutions_offsets_and_sections() {
         );
         assert!(frames[4].offset > first as u64);
         // frame-bb (8 of 100 bytes) and the SPB (16 of 40, snaplen 16) are cut
-        let mut s = FileSource::from_reader("m".into(), Box::new(std::io::Cursor::new(ng.out))).unwrap();
+        let mut s =
+            FileSource::from_reader("m".into(), Box::new(std::io::Cursor::new(ng.out))).unwrap();
         let _ = drain(&mut s);
         assert_eq!(s.stats().snaplen_cut, 2);
     }
@@ -584,24 +725,38 @@ fn pcapng_bad_blocks() {
     let blen = u32::from_le_bytes(b[bad_at + 4..bad_at + 8].try_into().unwrap()) as usize;
     b[bad_at + blen - 4] ^= 0x40;
     let (frames, errors) = read_bytes(b).unwrap();
-    assert_eq!(frames.iter().map(|f| f.data.clone()).collect::<Vec<_>>(), vec![b"one".to_vec(), b"three".to_vec()]);
+    assert_eq!(
+        frames.iter().map(|f| f.data.clone()).collect::<Vec<_>>(),
+        vec![b"one".to_vec(), b"three".to_vec()]
+    );
     assert_eq!(frames[1].packet_no, 3);
     assert_eq!(errors.len(), 1);
-    assert_eq!((errors[0].offset, errors[0].packet_no, errors[0].recoverable), (bad_at as u64, 2, true));
+    assert_eq!(
+        (errors[0].offset, errors[0].packet_no, errors[0].recoverable),
+        (bad_at as u64, 2, true)
+    );
 
     // An impossible length: cannot skip, stop.
     let mut b = ng.out.clone();
     b[bad_at + 4..bad_at + 8].copy_from_slice(&7u32.to_le_bytes());
     let (frames, errors) = read_bytes(b).unwrap();
     assert_eq!(frames.len(), 1);
-    assert_eq!((errors[0].offset, errors[0].recoverable), (bad_at as u64, false));
+    assert_eq!(
+        (errors[0].offset, errors[0].recoverable),
+        (bad_at as u64, false)
+    );
 
     // A packet on an interface that was never described: skipped.
     let mut ng = Ng::new(false);
-    ng.shb().idb(1, 0, None, None).epb(3, 1, b"x", 1).epb(0, 2, b"y", 1);
+    ng.shb()
+        .idb(1, 0, None, None)
+        .epb(3, 1, b"x", 1)
+        .epb(0, 2, b"y", 1);
     let (frames, errors) = read_bytes(ng.out).unwrap();
     assert_eq!(frames.len(), 1);
-    assert!(matches!(&errors[0].kind, CaptureErrorKind::CorruptRecord(m) if m.contains("interface 3")));
+    assert!(
+        matches!(&errors[0].kind, CaptureErrorKind::CorruptRecord(m) if m.contains("interface 3"))
+    );
 
     // Captured length beyond the block.
     let mut ng = Ng::new(false);

@@ -11,7 +11,9 @@ use corowire::wire::net::{NetDecoder, NetPacket};
 use etherparse::{EtherType, NetSlice, SlicedPacket, TransportSlice};
 
 fn shared(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/spec/captures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/spec/captures")
+        .join(name)
 }
 
 const SAMPLES: [&str; 5] = [
@@ -36,7 +38,11 @@ fn oracle(lt: u32, data: &[u8]) -> SlicedPacket<'_> {
     match lt {
         linktype::ETHERNET => SlicedPacket::from_ethernet(data).unwrap(),
         // etherparse has no SLL2: start from its protocol field.
-        linktype::LINUX_SLL2 => SlicedPacket::from_ether_type(EtherType(u16::from_be_bytes([data[0], data[1]])), &data[20..]).unwrap(),
+        linktype::LINUX_SLL2 => SlicedPacket::from_ether_type(
+            EtherType(u16::from_be_bytes([data[0], data[1]])),
+            &data[20..],
+        )
+        .unwrap(),
         lt => panic!("link type {lt}"),
     }
 }
@@ -47,15 +53,28 @@ fn every_sample_frame_matches_etherparse() {
     for name in SAMPLES {
         let mut d = NetDecoder::default();
         for (ts, lt, data) in frames(name) {
-            let NetPacket::Udp(g) = d.decode(ts, lt, &data).unwrap() else { panic!("{name}: not UDP") };
+            let NetPacket::Udp(g) = d.decode(ts, lt, &data).unwrap() else {
+                panic!("{name}: not UDP")
+            };
             let o = oracle(lt, &data);
-            let Some(NetSlice::Ipv4(ip)) = &o.net else { panic!("{name}: oracle not IPv4") };
+            let Some(NetSlice::Ipv4(ip)) = &o.net else {
+                panic!("{name}: oracle not IPv4")
+            };
             let h = ip.header();
             assert_eq!(g.src, IpAddr::V4(h.source_addr()));
             assert_eq!(g.dst, IpAddr::V4(h.destination_addr()));
-            assert_eq!((g.ttl, g.tos, g.dont_fragment), (h.ttl(), (h.dcp().value() << 2) | h.ecn().value(), h.dont_fragment()));
+            assert_eq!(
+                (g.ttl, g.tos, g.dont_fragment),
+                (
+                    h.ttl(),
+                    (h.dcp().value() << 2) | h.ecn().value(),
+                    h.dont_fragment()
+                )
+            );
             assert_eq!(g.ip_len, u32::from(h.total_len()));
-            let Some(TransportSlice::Udp(u)) = &o.transport else { panic!("{name}: oracle not UDP") };
+            let Some(TransportSlice::Udp(u)) = &o.transport else {
+                panic!("{name}: oracle not UDP")
+            };
             assert_eq!((g.sport, g.dport), (u.source_port(), u.destination_port()));
             assert_eq!(g.payload, u.payload());
             assert_eq!(g.payload_len, usize::from(u.length()) - 8);
@@ -72,11 +91,16 @@ fn first_cleartext_frame_fields() {
     let f = frames(SAMPLES[0]);
     let (ts, lt, data) = &f[0];
     let mut d = NetDecoder::default();
-    let NetPacket::Udp(g) = d.decode(*ts, *lt, data).unwrap() else { panic!() };
+    let NetPacket::Udp(g) = d.decode(*ts, *lt, data).unwrap() else {
+        panic!()
+    };
     // tshark: 10.99.0.1 -> 10.99.0.2, udp length 34, ttl 64, dsfield 0x10, DF, ip len 54
     assert_eq!(g.src, "10.99.0.1".parse::<IpAddr>().unwrap());
     assert_eq!(g.dst, "10.99.0.2".parse::<IpAddr>().unwrap());
-    assert_eq!((g.sport, g.dport, g.payload_len, g.ttl, g.tos, g.ip_len), (5405, 5405, 26, 64, 0x10, 54));
+    assert_eq!(
+        (g.sport, g.dport, g.payload_len, g.ttl, g.tos, g.ip_len),
+        (5405, 5405, 26, 64, 0x10, 54)
+    );
     assert!(g.dont_fragment);
     assert_eq!(g.payload_offset, 20 + 20 + 8);
 }
@@ -89,7 +113,9 @@ fn every_sample_frame_cut_at_every_length_never_panics() {
             for n in 0..data.len() {
                 match d.decode(ts, lt, &data[..n]) {
                     // SLL2 20 + IPv4 20 + UDP 8: from 48 bytes on, a cut datagram.
-                    Ok(NetPacket::Udp(_)) => assert!(n >= 48 || (lt == linktype::ETHERNET && n >= 42), "{n}"),
+                    Ok(NetPacket::Udp(_)) => {
+                        assert!(n >= 48 || (lt == linktype::ETHERNET && n >= 42), "{n}")
+                    }
                     Ok(other) => panic!("{name} cut at {n}: {other:?}"),
                     Err(e) => assert!(e.offset <= n, "{name} cut at {n}: {e}"),
                 }
@@ -130,7 +156,9 @@ fn real_frames_fragmented_and_reassembled() {
     for (ts, lt, data) in f.iter().filter(|(_, _, d)| d.len() > 100) {
         let want = {
             let mut d = NetDecoder::default();
-    let NetPacket::Udp(g) = d.decode(*ts, *lt, data).unwrap() else { panic!() };
+            let NetPacket::Udp(g) = d.decode(*ts, *lt, data).unwrap() else {
+                panic!()
+            };
             (g.src, g.dst, g.sport, g.dport, g.payload.to_vec())
         };
         let mut pieces = fragment(data, 24);

@@ -497,7 +497,9 @@ mod tests {
     fn ethernet_ipv4_udp() {
         let f = eth_v4_udp(b"hello knet");
         let mut d = NetDecoder::default();
-        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &f).unwrap() else { panic!() };
+        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &f).unwrap() else {
+            panic!()
+        };
         assert_eq!(g.src, "10.99.0.1".parse::<IpAddr>().unwrap());
         assert_eq!(g.dst, "10.99.0.2".parse::<IpAddr>().unwrap());
         assert_eq!((g.sport, g.dport), (5405, 5406));
@@ -512,7 +514,9 @@ mod tests {
         let mut f = eth_v4_udp(b"ab");
         f.resize(60, 0);
         let mut d = NetDecoder::default();
-        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &f).unwrap() else { panic!() };
+        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &f).unwrap() else {
+            panic!()
+        };
         assert_eq!(g.payload, b"ab");
     }
 
@@ -541,8 +545,13 @@ mod tests {
         f.extend(v6_hdr(12, 17));
         f.extend(udp(5405, 5405, b"abcd"));
         let mut d = NetDecoder::default();
-        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &f).unwrap() else { panic!() };
-        assert_eq!((g.payload, g.ip_len, g.ttl, g.payload_offset), (&b"abcd"[..], 52, 32, 62));
+        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &f).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (g.payload, g.ip_len, g.ttl, g.payload_offset),
+            (&b"abcd"[..], 52, 32, 62)
+        );
         for n in 0..f.len() {
             let r = d.decode(0, linktype::ETHERNET, &f[..n]);
             match r {
@@ -557,12 +566,20 @@ mod tests {
 
     #[test]
     fn qinq_vlan_reaches_the_datagram() {
-        let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x88, 0xa8, 0x00, 0x0a, 0x81, 0x00, 0x00, 0x14, 0x08, 0x00];
+        let mut f = vec![
+            2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x88, 0xa8, 0x00, 0x0a, 0x81, 0x00, 0x00, 0x14,
+            0x08, 0x00,
+        ];
         f.extend(ipv4(30, 1, 0, 17));
         f.extend(udp(5404, 5405, b"xy"));
         let mut d = NetDecoder::default();
-        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &f).unwrap() else { panic!() };
-        assert_eq!((g.vlan, g.payload, g.payload_offset), (Some(10), &b"xy"[..], 50));
+        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &f).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (g.vlan, g.payload, g.payload_offset),
+            (Some(10), &b"xy"[..], 50)
+        );
         assert!(!g.dont_fragment);
     }
 
@@ -572,14 +589,25 @@ mod tests {
         let mut f = ETH_V4.to_vec();
         f.extend(ipv4(40, 1, 0, 6));
         f.extend([0u8; 20]);
-        assert_eq!(d.decode(0, linktype::ETHERNET, &f).unwrap(), NetPacket::NotUdp);
-        let arp = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06, 0, 1];
-        assert_eq!(d.decode(0, linktype::ETHERNET, &arp).unwrap(), NetPacket::NotUdp);
+        assert_eq!(
+            d.decode(0, linktype::ETHERNET, &f).unwrap(),
+            NetPacket::NotUdp
+        );
+        let arp = [
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06, 0, 1,
+        ];
+        assert_eq!(
+            d.decode(0, linktype::ETHERNET, &arp).unwrap(),
+            NetPacket::NotUdp
+        );
         // ICMP echo request: not a too-big notice
         let mut f = ETH_V4.to_vec();
         f.extend(ipv4(28, 1, 0, 1));
         f.extend([8, 0, 0, 0, 0, 1, 0, 1]);
-        assert_eq!(d.decode(0, linktype::ETHERNET, &f).unwrap(), NetPacket::NotUdp);
+        assert_eq!(
+            d.decode(0, linktype::ETHERNET, &f).unwrap(),
+            NetPacket::NotUdp
+        );
     }
 
     #[test]
@@ -597,28 +625,54 @@ mod tests {
         };
         let mut d = NetDecoder::default();
         let (f2, f0, f1) = (frame(2), frame(0), frame(1));
-        assert_eq!(d.decode(1, linktype::ETHERNET, &f2).unwrap(), NetPacket::FragmentHeld);
-        assert_eq!(d.decode(2, linktype::ETHERNET, &f0).unwrap(), NetPacket::FragmentHeld);
-        let NetPacket::Udp(g) = d.decode(3, linktype::ETHERNET, &f1).unwrap() else { panic!() };
+        assert_eq!(
+            d.decode(1, linktype::ETHERNET, &f2).unwrap(),
+            NetPacket::FragmentHeld
+        );
+        assert_eq!(
+            d.decode(2, linktype::ETHERNET, &f0).unwrap(),
+            NetPacket::FragmentHeld
+        );
+        let NetPacket::Udp(g) = d.decode(3, linktype::ETHERNET, &f1).unwrap() else {
+            panic!()
+        };
         assert_eq!(g.payload, &payload[..]);
-        assert_eq!((g.payload_len, g.ip_len, g.payload_offset, g.sport), (100, 128, 0, 5405));
+        assert_eq!(
+            (g.payload_len, g.ip_len, g.payload_offset, g.sport),
+            (100, 128, 0, 5405)
+        );
         assert!(g.reassembled && !g.dont_fragment);
-        assert_eq!(d.stats, NetStats { ip_fragments: 3, datagrams_reassembled: 1, reassembly_dropped: 0 });
+        assert_eq!(
+            d.stats,
+            NetStats {
+                ip_fragments: 3,
+                datagrams_reassembled: 1,
+                reassembly_dropped: 0
+            }
+        );
         assert_eq!(d.fragments_pending(), 0);
     }
 
     #[test]
     fn ipv4_fragment_timeout_and_cut_first_fragment() {
         let dgram = udp(5405, 5405, &[7u8; 100]);
-        let mut d = NetDecoder::new(DefragLimits { timeout_ns: 1_000, ..DefragLimits::default() });
+        let mut d = NetDecoder::new(DefragLimits {
+            timeout_ns: 1_000,
+            ..DefragLimits::default()
+        });
         let mut f0 = ETH_V4.to_vec();
         f0.extend(ipv4(68, 9, 0x2000, 17));
         f0.extend_from_slice(&dgram[..48]);
-        assert_eq!(d.decode(0, linktype::ETHERNET, &f0).unwrap(), NetPacket::FragmentHeld);
+        assert_eq!(
+            d.decode(0, linktype::ETHERNET, &f0).unwrap(),
+            NetPacket::FragmentHeld
+        );
         d.expire(5_000);
         assert_eq!((d.fragments_pending(), d.stats.reassembly_dropped), (0, 1));
         // The same first fragment cut by snaplen: a cut datagram comes out.
-        let NetPacket::Udp(g) = d.decode(6_000, linktype::ETHERNET, &f0[..50]).unwrap() else { panic!() };
+        let NetPacket::Udp(g) = d.decode(6_000, linktype::ETHERNET, &f0[..50]).unwrap() else {
+            panic!()
+        };
         assert_eq!((g.payload.len(), g.payload_len), (8, 100));
         assert!(g.is_cut() && !g.reassembled);
     }
@@ -632,7 +686,10 @@ mod tests {
         let mut b = ETH_V4.to_vec();
         b.extend(ipv4(36, 5, 0x2001, 17)); // offset 8 overlaps 8..16
         b.extend([2u8; 16]);
-        assert_eq!(d.decode(0, linktype::ETHERNET, &a).unwrap(), NetPacket::FragmentHeld);
+        assert_eq!(
+            d.decode(0, linktype::ETHERNET, &a).unwrap(),
+            NetPacket::FragmentHeld
+        );
         let e = d.decode(0, linktype::ETHERNET, &b).unwrap_err();
         assert_eq!((e.layer, e.offset), (Layer::IpFragment, 34));
         assert_eq!(d.stats.reassembly_dropped, 1);
@@ -654,15 +711,25 @@ mod tests {
         };
         let mut d = NetDecoder::default();
         let (f0, f1) = (frag(0, 32, true), frag(32, 68, false));
-        assert_eq!(d.decode(0, linktype::ETHERNET, &f0).unwrap(), NetPacket::FragmentHeld);
-        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &f1).unwrap() else { panic!() };
+        assert_eq!(
+            d.decode(0, linktype::ETHERNET, &f0).unwrap(),
+            NetPacket::FragmentHeld
+        );
+        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &f1).unwrap() else {
+            panic!()
+        };
         assert_eq!(g.payload, &payload[..]);
-        assert_eq!((g.sport, g.dport, g.ip_len, g.ttl), (5405, 5406, 48 + 68, 32));
+        assert_eq!(
+            (g.sport, g.dport, g.ip_len, g.ttl),
+            (5405, 5406, 48 + 68, 32)
+        );
         assert_eq!(g.src, "fd00::1".parse::<IpAddr>().unwrap());
         assert!(g.reassembled && g.dont_fragment);
         // An atomic fragment (offset 0, no more fragments) is a whole datagram.
         let whole = frag(0, 68, false);
-        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &whole).unwrap() else { panic!() };
+        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &whole).unwrap() else {
+            panic!()
+        };
         assert!(!g.reassembled);
         assert_eq!(g.payload_offset, 14 + 48 + 8);
     }
@@ -675,7 +742,9 @@ mod tests {
         f.extend(ipv4(1500, 3, 0x4000, 17));
         f.extend(udp(5405, 5406, &[])[..8].to_vec());
         let mut d = NetDecoder::default();
-        let NetPacket::TooBig(t) = d.decode(0, linktype::ETHERNET, &f).unwrap() else { panic!() };
+        let NetPacket::TooBig(t) = d.decode(0, linktype::ETHERNET, &f).unwrap() else {
+            panic!()
+        };
         assert_eq!(t.mtu, 1400);
         assert_eq!(t.reporter, "10.99.0.1".parse::<IpAddr>().unwrap());
         assert_eq!((t.orig_sport, t.orig_dport), (5405, 5406));
@@ -688,7 +757,9 @@ mod tests {
         f.extend([2, 0, 0, 0, 0, 0, 0x05, 0x00]);
         f.extend(v6_hdr(1400, 17));
         f.extend(udp(5406, 5405, &[]));
-        let NetPacket::TooBig(t) = d.decode(0, linktype::ETHERNET, &f).unwrap() else { panic!() };
+        let NetPacket::TooBig(t) = d.decode(0, linktype::ETHERNET, &f).unwrap() else {
+            panic!()
+        };
         assert_eq!((t.mtu, t.orig_sport, t.orig_dport), (1280, 5406, 5405));
         assert_eq!(t.orig_dst, "fd00::2".parse::<IpAddr>().unwrap());
     }
@@ -698,13 +769,22 @@ mod tests {
         let mut ip = ipv4(30, 1, 0, 17);
         ip.extend(udp(5405, 5405, b"zz"));
         let mut d = NetDecoder::default();
-        for lt in [linktype::RAW, linktype::RAW_ALT12, linktype::RAW_ALT14, linktype::IPV4] {
-            let NetPacket::Udp(g) = d.decode(0, lt, &ip).unwrap() else { panic!() };
+        for lt in [
+            linktype::RAW,
+            linktype::RAW_ALT12,
+            linktype::RAW_ALT14,
+            linktype::IPV4,
+        ] {
+            let NetPacket::Udp(g) = d.decode(0, lt, &ip).unwrap() else {
+                panic!()
+            };
             assert_eq!((g.payload, g.payload_offset), (&b"zz"[..], 28));
         }
         let mut sll = vec![0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00];
         sll.extend(&ip);
-        let NetPacket::Udp(g) = d.decode(0, linktype::LINUX_SLL, &sll).unwrap() else { panic!() };
+        let NetPacket::Udp(g) = d.decode(0, linktype::LINUX_SLL, &sll).unwrap() else {
+            panic!()
+        };
         assert_eq!(g.payload_offset, 44);
         let e = d.decode(0, 9999, &ip).unwrap_err();
         assert_eq!(e.kind, WireErrorKind::Unsupported("link type"));
@@ -717,7 +797,9 @@ mod tests {
         let mut u = udp(5405, 5405, b"zz");
         u[5] = 40;
         f.extend(u);
-        let e = NetDecoder::default().decode(0, linktype::ETHERNET, &f).unwrap_err();
+        let e = NetDecoder::default()
+            .decode(0, linktype::ETHERNET, &f)
+            .unwrap_err();
         assert_eq!(e, WireError::bad_length(Layer::Udp, 38, "length", 40, 10));
     }
 }
