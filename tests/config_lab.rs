@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use corowire::config::{Budgets, CorosyncVersion, NodeAddr, load_corosync_conf};
+use corowire::config::{Budgets, CorosyncVersion, NodeAddr, TransportKind, load_corosync_conf};
 use serde_json::Value;
 
 fn lab_dir() -> Option<PathBuf> {
@@ -89,24 +89,31 @@ fn lab_configs_parse_and_budgets_match_truth() {
 
             let eff = &cfg_truth["effective"];
             let b = Budgets::from_config(CorosyncVersion::V3_1, &c, 0);
-            let k = b.knet.unwrap();
             let get = |key: &str| eff[key].as_u64().map(|v| v as u32);
-            let pairs = [
+            let mut pairs = vec![
                 ("token_ms", b.token_ms.value),
                 ("token_retransmit_ms", b.token_retransmit_ms.value),
                 ("hold_ms", b.hold_ms.value),
                 ("consensus_ms", b.consensus_ms.value),
                 ("join_ms", b.join_ms.value),
                 ("token_warning_ms", b.token_warning_ms.unwrap().value),
-                ("knet_ping_interval_ms", k.ping_interval_ms.value),
-                ("knet_ping_timeout_ms", k.ping_timeout_ms.value),
-                ("knet_pong_count", k.pong_count.value),
-                (
-                    "knet_ping_interval_on_wire_expected_ms",
-                    k.ping_spacing_ms.value,
-                ),
-                ("knet_pmtud_interval_s", k.pmtud_interval_s.value),
             ];
+            match b.knet {
+                Some(k) => pairs.extend([
+                    ("knet_ping_interval_ms", k.ping_interval_ms.value),
+                    ("knet_ping_timeout_ms", k.ping_timeout_ms.value),
+                    ("knet_pong_count", k.pong_count.value),
+                    (
+                        "knet_ping_interval_on_wire_expected_ms",
+                        k.ping_spacing_ms.value,
+                    ),
+                    ("knet_pmtud_interval_s", k.pmtud_interval_s.value),
+                ]),
+                None => {
+                    assert_ne!(c.transport_or_default(), TransportKind::Knet, "{what}");
+                    assert_ne!(cfg_truth["transport"].as_str(), Some("knet"), "{what}");
+                }
+            }
             for (key, ours) in pairs {
                 if let Some(want) = get(key) {
                     assert_eq!(ours, want, "{what}: {key}");
