@@ -16,7 +16,7 @@ set -u
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CAPTURES_DIR=$(cd "$LAB_DIR/.." && pwd)
-NS_PREFIX=cwl
+NS_PREFIX=${LAB_NS_PREFIX:-cwl}   # namespaces, bridges and nft tables are named after it
 HUB=$NS_PREFIX-hub
 NET_PREFIX=10.77
 
