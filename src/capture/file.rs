@@ -15,8 +15,11 @@ use std::path::Path;
 
 use super::{CaptureError, CaptureErrorKind, PacketSource, RawFrame, SourceStats, TimestampNs};
 
-/// Bytes asked from the reader at once (and the initial buffer size).
+/// Bytes asked from the reader at once, at most; the buffer starts at
+/// `FIRST_CHUNK` and doubles at each refill up to this, so small inputs stay
+/// cheap and large files are read in large pieces.
 const READ_CHUNK: usize = 1 << 20;
+const FIRST_CHUNK: usize = 64 << 10;
 /// Largest captured length accepted in a pcap record (libpcap accepts up to
 /// the file's snaplen or 256 KiB, whichever is larger; this caps both).
 const MAX_PCAP_RECORD: u32 = 16 << 20;
@@ -141,6 +144,8 @@ pub struct FileSource {
     /// File offset of `buf[start]`.
     file_off: u64,
     eof: bool,
+    /// Buffer size to aim for at the next refill.
+    chunk: usize,
     /// Bytes of the current record still to skip at the next `advance`.
     pending: usize,
     format: Format,
@@ -191,6 +196,7 @@ impl FileSource {
             end: 0,
             file_off: 0,
             eof: false,
+            chunk: FIRST_CHUNK,
             pending: 0,
             format: Format::Pcapng {
                 swapped: false,
@@ -257,7 +263,8 @@ impl FileSource {
             self.end -= self.start;
             self.start = 0;
         }
-        let want = n.max(READ_CHUNK);
+        let want = n.max(self.chunk);
+        self.chunk = (self.chunk * 2).min(READ_CHUNK);
         if self.buf.len() < want {
             self.buf.resize(want, 0);
         }
@@ -378,7 +385,7 @@ impl FileSource {
         } else {
             TsUnit::Mul(1000)
         };
-        let max_caplen = snaplen.max(PCAP_DEFAULT_MAX).min(MAX_PCAP_RECORD);
+        let max_caplen = snaplen.clamp(PCAP_DEFAULT_MAX, MAX_PCAP_RECORD);
         self.format = Format::Pcap {
             swapped,
             unit,
@@ -556,6 +563,8 @@ impl FileSource {
                     true,
                 ));
             }
+            // fill() may have moved the block to the front of the buffer.
+            let p = self.start;
             let trailer = self.u32_at(p + blen_us - 4, swapped);
             if trailer != blen {
                 // The leading length is plausible: skip the block by it.
