@@ -620,11 +620,14 @@ impl Engine {
                 Some(k) => Some(u32::from(k.node())),
                 None => self.addr_node.get(&d.src).map(|n| u32::from(*n)),
             };
-            let receiver = t
-                .header
-                .target_nodeid
-                .filter(|n| *n != 0)
-                .or_else(|| self.addr_node.get(&d.dst).map(|n| u32::from(*n)));
+            // knet's glue writes target_nodeid; udp/udpu leave it stale, so
+            // there the destination address says who receives.
+            let by_addr = self.addr_node.get(&d.dst).map(|n| u32::from(*n));
+            let receiver = if p.knet.is_some() {
+                t.header.target_nodeid.filter(|n| *n != 0).or(by_addr)
+            } else {
+                by_addr
+            };
             // knet hands DATA to corosync only while the receiver's link to
             // the sender is not down (its own pongs decide).
             let rx_link_down = dir
