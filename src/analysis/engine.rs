@@ -1,12 +1,12 @@
 //! The engine's state and the per-packet work.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use hdrhistogram::Histogram;
 
 use super::budget::Thresholds;
 use super::findings::{Direction, Finding, FindingKind, Severity};
+use super::hash::{FastMap, SmallMap};
 use super::snapshot::*;
 use crate::decode::Packet;
 use crate::wire::knet::{Knet, Ping};
@@ -45,6 +45,11 @@ fn quantiles<T: hdrhistogram::Counter>(h: &Histogram<T>, div: u64) -> Option<Qua
         max: h.max() / d,
         mean: h.mean() / d as f64,
     })
+}
+
+/// Capture timestamps are kept within 1970..2200.
+fn clamp_ts(ts: i64) -> i64 {
+    ts.clamp(0, 7_258_118_400 * NS)
 }
 
 fn ms(ns: i64) -> f64 {
@@ -431,8 +436,8 @@ struct TotemState {
     v: TotemView,
     rotation: Option<Histogram<u32>>,
     max_rotation: i64,
-    rx: HashMap<u32, TokRx>,
-    tx: HashMap<u32, TokRx>,
+    rx: SmallMap<u32, TokRx>,
+    tx: SmallMap<u32, TokRx>,
     rtr_ep: Option<RtrEpisode>,
     commits: Vec<(RingId, i64, Vec<u32>)>,
     membership: Vec<MembershipView>,
@@ -449,12 +454,12 @@ pub struct Engine {
     packets: u64,
     bytes: u64,
     opaque: u64,
-    paths: HashMap<PathKey, u32>,
+    paths: FastMap<PathKey, u32>,
     dirs: Vec<Dir>,
-    addr_node: HashMap<IpAddr, u16>,
-    port_link: HashMap<(IpAddr, u16), u8>,
-    nodes: HashMap<u16, NodeState>,
-    pending: HashMap<PingKey, Pending>,
+    addr_node: FastMap<IpAddr, u16>,
+    port_link: FastMap<(IpAddr, u16), u8>,
+    nodes: SmallMap<u16, NodeState>,
+    pending: FastMap<PingKey, Pending>,
     totem: TotemState,
     findings: Vec<Finding>,
     unknown_reported: Vec<u16>,
@@ -475,12 +480,12 @@ impl Engine {
             packets: 0,
             bytes: 0,
             opaque: 0,
-            paths: HashMap::new(),
+            paths: FastMap::default(),
             dirs: Vec::new(),
-            addr_node: HashMap::new(),
-            port_link: HashMap::new(),
-            nodes: HashMap::new(),
-            pending: HashMap::with_capacity(pending_cap),
+            addr_node: FastMap::default(),
+            port_link: FastMap::default(),
+            nodes: SmallMap::default(),
+            pending: FastMap::with_capacity_and_hasher(pending_cap, Default::default()),
             totem: TotemState::default(),
             findings: Vec::new(),
             unknown_reported: Vec::new(),
@@ -506,7 +511,9 @@ impl Engine {
     /// Feeds one decoded packet. Timestamps should not go backwards; a packet
     /// older than the latest one is used but does not move time back.
     pub fn ingest(&mut self, p: &Packet<'_>) {
-        let ts = p.ts;
+        // Keeps all time arithmetic far from overflow (a corrupt record may
+        // carry any timestamp).
+        let ts = clamp_ts(p.ts);
         self.advance_time(ts);
         self.packets += 1;
         let len = u64::from(p.dgram.ip_len);
@@ -538,13 +545,16 @@ impl Engine {
                 _ => self.addr_node.get(&d.src).copied(),
             },
         };
+        let dir = self.path(d.src, d.dst, link, ts);
         if let Some(n) = sender {
-            self.learn_addr(d.src, n, ts);
+            // The path remembers its sender: learn only what is new.
+            if dir.is_none_or(|i| self.dirs[i as usize].src_node != Some(n)) {
+                self.learn_addr(d.src, n, ts);
+            }
             if self.node_activity(n, ts) {
                 self.pinger_resumed(n, ts);
             }
         }
-        let dir = self.path(d.src, d.dst, link, ts);
         let ty = match (&p.knet, &p.totem) {
             (Some(Knet::Data(_)), _) => 0,
             (Some(Knet::Ping(_)), _) => 1,
@@ -621,8 +631,11 @@ impl Engine {
                 None => self.addr_node.get(&d.src).map(|n| u32::from(*n)),
             };
             // knet's glue writes target_nodeid; udp/udpu leave it stale, so
-            // there the destination address says who receives.
-            let by_addr = self.addr_node.get(&d.dst).map(|n| u32::from(*n));
+            // there the destination address (the path's receiver) says who.
+            let by_addr = match dir {
+                Some(i) => self.dirs[i as usize].dst_node.map(u32::from),
+                None => self.addr_node.get(&d.dst).map(|n| u32::from(*n)),
+            };
             let receiver = if p.knet.is_some() {
                 t.header.target_nodeid.filter(|n| *n != 0).or(by_addr)
             } else {
@@ -639,6 +652,7 @@ impl Engine {
 
     /// Feeds an ICMP fragmentation-needed / packet-too-big notice.
     pub fn ingest_too_big(&mut self, ts: i64, tb: &TooBig) {
+        let ts = clamp_ts(ts);
         self.advance_time(ts);
         let link = self.link_of(tb.orig_src, tb.orig_sport, tb.orig_dport);
         let Some(i) = self.path(tb.orig_src, tb.orig_dst, link, ts) else {
@@ -673,6 +687,7 @@ impl Engine {
     /// Ends the analysis at `end_ts` (the capture's end): resolves pending
     /// pings, evaluates the last windows and closes open episodes.
     pub fn finish(&mut self, end_ts: i64) {
+        let end_ts = clamp_ts(end_ts);
         if self.finished {
             return;
         }
@@ -1380,7 +1395,7 @@ impl Engine {
 
     /// Judges second `k` (old enough that its pings are resolved).
     fn evaluate(&mut self, k: i64) {
-        let w = i64::from(self.th.loss_window_s.max(1));
+        let w = i64::from(self.th.loss_window_s.clamp(1, 120));
         let thr = self.th.loss_warning_pct;
         for i in 0..self.dirs.len() {
             let rev = self.dirs[i].rev.map(|r| r as usize);

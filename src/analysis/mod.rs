@@ -34,6 +34,7 @@
 mod budget;
 mod engine;
 mod findings;
+mod hash;
 mod snapshot;
 
 pub use budget::{Limits, Thresholds, round_up_to_grid};
