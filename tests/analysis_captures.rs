@@ -499,3 +499,63 @@ fn single_vantage_capture_is_recognised() {
     assert!(d <= 250_000_000, "down {} ns from the log", d);
     assert!(down.ts > common::ns(f0));
 }
+
+/// Every corpus capture renders: text within 100 columns, JSON that parses
+/// with the documented keys, and an exit status that matches the findings.
+#[test]
+fn reports_render_for_every_capture() {
+    for tp in corpus() {
+        let t = Truth::load(&tp);
+        let s = truth_snapshot(&t);
+        let mut text = Vec::new();
+        corowire::report::write_text(&s, &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        for l in text.lines() {
+            assert!(l.chars().count() <= 100, "{}: too wide: {l}", t.name());
+        }
+        let mut js = Vec::new();
+        corowire::report::write_json(&s, &mut js).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&js).unwrap();
+        for k in ["links", "findings", "membership", "totem", "budgets"] {
+            assert!(v.get(k).is_some(), "{}: {k}", t.name());
+        }
+        let code = corowire::report::exit_code(&s);
+        assert_eq!(v["verdict"]["exit_code"], code);
+        let worst = s.worst();
+        assert_eq!(
+            code,
+            match worst {
+                Some(Severity::Critical) => 4,
+                Some(Severity::Warning) => 3,
+                _ => 0,
+            }
+        );
+    }
+}
+
+/// The MTU lowered to 1200 on node 3's veth: node 3's own probes settle at
+/// 1200; its peers' probes towards it at 1204 (a veth accepts frames up to
+/// 4 bytes over its MTU on receive, so 1204-byte probes got through).
+#[test]
+fn lowered_mtu_is_measured() {
+    let tp = common::crate_dir().join("captures/mtu-3n-node3-1200.truth.json");
+    if !tp.exists() {
+        return;
+    }
+    let t = Truth::load(&tp);
+    let s = truth_snapshot(&t);
+    for (a, b, want) in [(3, 1, 1200), (3, 2, 1200), (1, 3, 1204), (2, 3, 1204)] {
+        assert_eq!(
+            s.link(a, b, 0).and_then(|l| l.pmtu_min),
+            Some(want),
+            "{a}->{b}"
+        );
+    }
+    for (a, b) in [(1, 2), (2, 1)] {
+        assert_eq!(
+            s.link(a, b, 0).and_then(|l| l.pmtu_min),
+            Some(1500),
+            "{a}->{b}"
+        );
+    }
+}

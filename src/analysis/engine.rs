@@ -261,6 +261,7 @@ struct Dir {
     run_last: Option<i64>,
     run_start: i64,
     pmtu: Option<u16>,
+    pmtu_min: Option<u16>,
     pmtud_unanswered: Vec<u16>,
     pmtud_probes: u64,
     pmtud_replies: u64,
@@ -320,6 +321,7 @@ impl Dir {
             run_last: None,
             run_start: 0,
             pmtu: None,
+            pmtu_min: None,
             pmtud_unanswered: Vec::new(),
             pmtud_probes: 0,
             pmtud_replies: 0,
@@ -1341,8 +1343,9 @@ impl Engine {
         d.pmtud_unanswered.sort_unstable();
         d.probes.clear();
         let prev = d.pmtu;
-        if acked.is_some() {
-            d.pmtu = acked;
+        if let Some(a) = acked {
+            d.pmtu = Some(a);
+            d.pmtu_min = Some(d.pmtu_min.map_or(a, |m| m.min(a)));
         }
         let (src, dst, link, start) = (d.src_node, d.dst_node, d.key.link, d.run_start);
         let unanswered = d.pmtud_unanswered.clone();
@@ -2007,6 +2010,7 @@ impl Engine {
                     transitions: d.transitions.clone(),
                     downs: d.downs,
                     pmtu: d.pmtu,
+                    pmtu_min: d.pmtu_min,
                     pmtud_unanswered: d.pmtud_unanswered.clone(),
                     pmtud_probes: d.pmtud_probes,
                     pmtud_replies: d.pmtud_replies,

@@ -130,6 +130,8 @@ pub struct LinkView {
     pub downs: u64,
     /// Largest PMTUD size (IP length) dst acknowledged in the latest run.
     pub pmtu: Option<u16>,
+    /// Smallest PMTU any completed run acknowledged (the worst the path got).
+    pub pmtu_min: Option<u16>,
     /// Probe sizes of the latest run that got no reply.
     pub pmtud_unanswered: Vec<u16>,
     pub pmtud_probes: u64,

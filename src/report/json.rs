@@ -137,6 +137,8 @@ pub struct LinkDto {
     pub transitions: Vec<TransitionDto>,
     /// Largest PMTUD size (IP length) acknowledged in the latest run.
     pub pmtu: Option<u16>,
+    /// Smallest PMTU any PMTUD run acknowledged during the capture.
+    pub pmtu_min: Option<u16>,
     pub pmtud_unanswered: Vec<u16>,
     pub icmp_too_big: u64,
     pub ip_fragments: u64,
@@ -234,6 +236,7 @@ fn link_dto(l: &LinkView) -> LinkDto {
             })
             .collect(),
         pmtu: l.pmtu,
+        pmtu_min: l.pmtu_min,
         pmtud_unanswered: l.pmtud_unanswered.clone(),
         icmp_too_big: l.icmp_too_big,
         ip_fragments: l.ip_fragments,

@@ -216,7 +216,7 @@ pub fn write_text(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
     match t.token_rotation_us {
         Some(q) => writeln!(
             w,
-            "  tokens {}, rotation at a node p50 {} ms, p99 {} ms, max {} ms (warning {} ms, token {} ms)",
+            "  tokens {}, rotation at a node p50 {} / p99 {} / max {} ms (warning {}, token {} ms)",
             t.tokens,
             ms3(q.p50),
             ms3(q.p99),
