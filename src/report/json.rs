@@ -1,5 +1,42 @@
 //! `--format json`: one object per report. Timestamps are epoch seconds
 //! (float, capture clock); durations in the unit their name says.
+//!
+//! ```text
+//! {
+//!   "format": "corowire-report/1",
+//!   "verdict":  {"severity": "ok"|"warning"|"critical", "summary": str, "exit_code": 0|3|4},
+//!   "capture":  {"first_ts", "last_ts", "duration_s", "packets", "bytes",
+//!                "opaque_packets" (encrypted without key / malformed), "vantage_node"|null},
+//!   "budgets":  {"nodes", "token_ms", "token_warning_ms", "token_retransmit_ms", "hold_ms",
+//!                "consensus_ms", "ping_interval_ms", "ping_spacing_ms" (interval rounded up
+//!                to knet's 200 ms grid), "ping_timeout_ms", "pong_count", "loss_warning_pct"},
+//!   "nodes":    [{"id", "addrs": [str], "packets", "max_gap_ms"}],
+//!   "links":    [{"src_node", "dst_node", "src_addr", "dst_addr", "link",
+//!                 "rtt_us": {"p50","p90","p99","max","min","mean","samples"}|null,
+//!                 "jitter_us", "measures": "round_trip"|"responder_delay",
+//!                 "loss_pct" (estimated loss src->dst), "ping_loss_pct" (src's pings lost),
+//!                 "pings_sent", "pongs_received", "pings_unanswered", "pings_missing",
+//!                 "late_pongs", "max_silence_ms" (longest time without a pong for src's
+//!                 pings), "max_ping_gap_ms", "state": "up"|"down"|"unknown", "downs",
+//!                 "transitions": [{"ts", "state"}], "pmtu" (latest PMTUD run, IP bytes),
+//!                 "pmtu_min", "pmtud_unanswered": [size], "icmp_too_big", "ip_fragments",
+//!                 "traffic": {"data"|"ping"|"pong"|"pmtud"|"pmtud_reply"|"totem_udp"|"other":
+//!                             {"packets", "bytes"}}}],
+//!   "findings": [{"kind", "severity": "info"|"warning"|"critical", "start", "end"|null,
+//!                 "src_node", "dst_node", "link", "direction": "src_to_dst"|"both"|null,
+//!                 "message", "evidence": {name: number}}],
+//!   "membership": [{"ts", "ring_id": "1.d", "members": [nodeid], "members_inferred",
+//!                   "left": [nodeid], "joined": [nodeid]}],
+//!   "totem":    {"token_rotation_ms": {"p50","p99","max","samples"}|null, "token_retransmits",
+//!                "rtr_max", "tokens", "tokens_with_rtr", "mcasts", "mcast_retransmits",
+//!                "joins", "commit_tokens", "max_backlog", "data_by_link": {link: packets}},
+//!   "overflow": {"paths", "nodes", "addrs", "pending_pings", "findings", "memberships"}
+//! }
+//! ```
+//!
+//! Finding kinds: link_down, link_flapping, token_at_risk, token_lost,
+//! membership_change, one_way_loss, loss, latency, mtu_black_hole,
+//! mtu_change, host_stall, retransmit_storm, unknown_sender.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
