@@ -559,3 +559,43 @@ fn lowered_mtu_is_measured() {
         );
     }
 }
+
+/// Real packets with scrambled capture times (backwards, far future, zero,
+/// the extremes of i64) must not panic, and state stays within its caps.
+#[test]
+fn scrambled_timestamps_do_not_panic() {
+    let tp = common::crate_dir().join("captures/oneway-loss-3n-node2-egress25.truth.json");
+    let t = if tp.exists() {
+        Truth::load(&tp)
+    } else {
+        Truth::load(&common::truth_files()[0])
+    };
+    let mut eng = Engine::new(Thresholds::default());
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    decode_file_with(&t.pcap(), t.options(), |o| {
+        if let Outcome::Corosync(p) = o {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut q = *p;
+            q.ts = match x % 6 {
+                0 => i64::MIN,
+                1 => i64::MAX,
+                2 => 0,
+                3 => p.ts - (x % 1_000_000_000_000) as i64,
+                4 => p.ts + (x % 100_000_000_000_000) as i64,
+                _ => p.ts,
+            };
+            eng.ingest(&q);
+            if x % 97 == 0 {
+                let _ = eng.snapshot();
+            }
+        }
+    });
+    eng.finish(i64::MAX);
+    let s = eng.snapshot();
+    let mut out = Vec::new();
+    corowire::report::write_text(&s, &mut out).unwrap();
+    corowire::report::write_json(&s, &mut out).unwrap();
+    assert!(s.links.len() <= s.thresholds.limits.max_paths);
+}
