@@ -599,3 +599,29 @@ fn scrambled_timestamps_do_not_panic() {
     corowire::report::write_json(&s, &mut out).unwrap();
     assert!(s.links.len() <= s.thresholds.limits.max_paths);
 }
+
+#[test]
+#[ignore]
+fn series() {
+    let Ok(p) = std::env::var("COROWIRE_DUMP") else {
+        return;
+    };
+    let t = Truth::load(Path::new(&p.replace(".pcap", ".truth.json")));
+    let s = truth_snapshot(&t);
+    let t0 = t.json["clock"]["t0"].as_f64().unwrap();
+    for l in &s.links {
+        let v: Vec<String> = l
+            .series
+            .iter()
+            .filter(|p| p.lost > 0)
+            .map(|p| format!("{:.0}:{}/{}", p.ts as f64 / 1e9 - t0, p.lost, p.pings))
+            .collect();
+        println!(
+            "{:?}->{:?} l{}: {}",
+            l.src_node,
+            l.dst_node,
+            l.link,
+            v.join(" ")
+        );
+    }
+}

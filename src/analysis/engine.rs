@@ -469,6 +469,7 @@ pub struct Engine {
     tick_sec: Option<i64>,
     eval_sec: Option<i64>,
     vantage: Option<u16>,
+    node_names: Vec<(u16, String)>,
 }
 
 impl Engine {
@@ -495,7 +496,14 @@ impl Engine {
             tick_sec: None,
             eval_sec: None,
             vantage: None,
+            node_names: Vec::new(),
         }
+    }
+
+    /// Names of the nodes (from corosync.conf's nodelist), shown instead of
+    /// bare ids by the writers.
+    pub fn set_node_names(&mut self, names: Vec<(u16, String)>) {
+        self.node_names = names;
     }
 
     /// The thresholds in force (they change when derived from the node count).
@@ -2100,6 +2108,7 @@ impl Engine {
             totem,
             membership: self.totem.membership.clone(),
             findings,
+            node_names: self.node_names.clone(),
             overflow: self.overflow,
         }
     }

@@ -235,6 +235,8 @@ pub struct Snapshot {
     pub membership: Vec<MembershipView>,
     /// In start-time order.
     pub findings: Vec<Finding>,
+    /// Node names from the configuration (`Engine::set_node_names`).
+    pub node_names: Vec<(u16, String)>,
     pub overflow: Overflow,
 }
 
@@ -242,6 +244,13 @@ impl Snapshot {
     /// The worst severity among the findings.
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
+    }
+    /// The configured name of a node, if any.
+    pub fn node_name(&self, id: u16) -> Option<&str> {
+        self.node_names
+            .iter()
+            .find(|(n, _)| *n == id)
+            .map(|(_, s)| s.as_str())
     }
     /// Links of one direction.
     pub fn link(&self, src: u16, dst: u16, link: u8) -> Option<&LinkView> {

@@ -703,3 +703,23 @@ fn reports_fit_100_columns_and_json_has_the_schema() {
     assert_eq!(v["budgets"]["ping_timeout_ms"], 1500);
     assert_eq!(v["verdict"]["exit_code"], 4);
 }
+
+#[test]
+fn node_names_replace_ids_in_reports() {
+    let mut e = Engine::new(two_nodes());
+    e.set_node_names(vec![(1, "alpha".into()), (2, "bravo".into())]);
+    for i in 0..3 {
+        ping_pair(&mut e, T0 + i * 800 * MS, 1, 2, 0, Some(500), 5);
+    }
+    e.finish(T0 + 3 * 800 * MS);
+    let s = e.snapshot();
+    assert_eq!(s.node_name(2), Some("bravo"));
+    let mut text = Vec::new();
+    crate::report::write_text(&s, &mut text).expect("text");
+    let text = String::from_utf8(text).expect("utf-8");
+    assert!(text.contains("alpha->bra"), "{text}");
+    let mut js = Vec::new();
+    crate::report::write_json(&s, &mut js).expect("json");
+    let v: serde_json::Value = serde_json::from_slice(&js).expect("json");
+    assert_eq!(v["nodes"][0]["name"], "alpha");
+}

@@ -10,7 +10,7 @@
 //!   "budgets":  {"nodes", "token_ms", "token_warning_ms", "token_retransmit_ms", "hold_ms",
 //!                "consensus_ms", "ping_interval_ms", "ping_spacing_ms" (interval rounded up
 //!                to knet's 200 ms grid), "ping_timeout_ms", "pong_count", "loss_warning_pct"},
-//!   "nodes":    [{"id", "addrs": [str], "packets", "max_gap_ms"}],
+//!   "nodes":    [{"id", "name"|null, "addrs": [str], "packets", "max_gap_ms"}],
 //!   "links":    [{"src_node", "dst_node", "src_addr", "dst_addr", "link",
 //!                 "rtt_us": {"p50","p90","p99","max","min","mean","samples"}|null,
 //!                 "jitter_us", "measures": "round_trip"|"responder_delay",
@@ -103,6 +103,8 @@ pub struct BudgetsDto {
 #[derive(Debug, Serialize)]
 pub struct NodeDto {
     pub id: u16,
+    /// From the configuration, when given.
+    pub name: Option<String>,
     pub addrs: Vec<String>,
     pub packets: u64,
     pub max_gap_ms: f64,
@@ -332,6 +334,7 @@ pub fn to_dto(s: &Snapshot) -> ReportDto {
             .iter()
             .map(|n| NodeDto {
                 id: n.id,
+                name: s.node_name(n.id).map(str::to_string),
                 addrs: n.addrs.iter().map(|a| a.to_string()).collect(),
                 packets: n.packets,
                 max_gap_ms: n.max_gap_ms,

@@ -6,8 +6,14 @@ use std::io::{self, Write};
 use super::{fmt_datetime, fmt_time, verdict};
 use crate::analysis::{LinkView, Measures, Snapshot};
 
-fn node(n: Option<u16>) -> String {
-    n.map_or_else(|| "?".to_string(), |n| n.to_string())
+/// A node as the report shows it: its configured name, else its id.
+fn node(s: &Snapshot, n: Option<u16>) -> String {
+    match n {
+        Some(id) => s
+            .node_name(id)
+            .map_or_else(|| id.to_string(), str::to_string),
+        None => "?".to_string(),
+    }
 }
 
 fn rel(s: &Snapshot, ts: i64) -> String {
@@ -99,10 +105,12 @@ pub fn write_text(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
     }
     for f in &s.findings {
         let place = match (f.src_node, f.dst_node, f.link) {
-            (Some(a), Some(b), Some(l)) => format!("{a}->{b} link {l}"),
-            (None, Some(b), None) => format!("at node {b}"),
-            (Some(a), None, _) => format!("node {a}"),
-            (a, b, Some(l)) => format!("{}->{} link {l}", node(a), node(b)),
+            (Some(_), Some(_), Some(l)) => {
+                format!("{}->{} link {l}", node(s, f.src_node), node(s, f.dst_node))
+            }
+            (None, Some(_), None) => format!("at node {}", node(s, f.dst_node)),
+            (Some(_), None, _) => format!("node {}", node(s, f.src_node)),
+            (a, b, Some(l)) => format!("{}->{} link {l}", node(s, a), node(s, b)),
             _ => "cluster".to_string(),
         };
         let dur = f.end.map_or_else(
@@ -180,11 +188,13 @@ pub fn write_text(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
         if ids.len() >= 2 && ids.len() <= 12 {
             write!(w, "  p50 ms   ")?;
             for b in &ids {
-                write!(w, "{:>7}", format!("->{b}"))?;
+                let n: String = node(s, Some(*b)).chars().take(5).collect();
+                write!(w, "{:>7}", format!("->{n}"))?;
             }
             writeln!(w)?;
             for a in &ids {
-                write!(w, "  {:<9}", format!("{a}"))?;
+                let n: String = node(s, Some(*a)).chars().take(9).collect();
+                write!(w, "  {n:<9}")?;
                 for b in &ids {
                     let cell = s
                         .links
@@ -305,7 +315,10 @@ fn write_link_row(s: &Snapshot, l: &LinkView, w: &mut impl Write) -> io::Result<
     writeln!(
         w,
         "  {:<9} {:>21} {:>6.1} {:>6.1} {:>6} {:>6} {:>6} {:>13} {:>5} {:>5}",
-        format!("{}->{}", node(l.src_node), node(l.dst_node)),
+        format!("{}->{}", node(s, l.src_node), node(s, l.dst_node))
+            .chars()
+            .take(9)
+            .collect::<String>(),
         rtt,
         l.loss_pct,
         l.ping_loss_pct,
