@@ -724,6 +724,7 @@ impl Engine {
             self.close_pmtud_run(i);
         }
         self.close_rtr();
+        self.budget_latency();
         // Pings still waiting at the end are neither answered nor lost.
         self.pending.clear();
         self.now = end.max(now);
@@ -1589,6 +1590,57 @@ impl Engine {
                 }
             }
             (None, false) => d.lat_run = 0,
+        }
+    }
+
+    /// A path whose RTT was high all along never rises above its own
+    /// baseline: judge its whole-capture p99 against the ping timeout.
+    fn budget_latency(&mut self) {
+        let timeout_us = u64::from(self.th.ping_timeout_ms) * 1000;
+        let warn_us = (timeout_us as f64 * self.th.latency_warning_pct / 100.0) as u64;
+        for i in 0..self.dirs.len() {
+            let d = &self.dirs[i];
+            if d.rtt.is_empty() || warn_us == 0 {
+                continue;
+            }
+            let p99 = d.rtt.value_at_quantile(0.99);
+            if p99 < warn_us {
+                continue;
+            }
+            let (src, dst, link) = (d.src_node, d.dst_node, d.key.link);
+            let covered = self.findings.iter().any(|f| {
+                f.kind == FindingKind::Latency
+                    && f.severity >= Severity::Warning
+                    && f.src_node == src
+                    && f.dst_node == dst
+                    && f.link == Some(link)
+            });
+            if covered {
+                continue;
+            }
+            let sev = if p99 >= timeout_us * 3 / 4 {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            let p50 = d.rtt.value_at_quantile(0.5);
+            let f = Finding::new(
+                FindingKind::Latency,
+                sev,
+                d.first_ts,
+                format!(
+                    "RTT p99 {:.1} ms on link {link} is {:.0} % of the {} ms ping timeout",
+                    p99 as f64 / 1000.0,
+                    100.0 * p99 as f64 / timeout_us as f64,
+                    self.th.ping_timeout_ms
+                ),
+            )
+            .nodes(src, dst, Some(link), Some(Direction::Both))
+            .ended(d.last_ts)
+            .ev("rtt_p50_ms", p50 as f64 / 1000.0)
+            .ev("rtt_p99_ms", p99 as f64 / 1000.0)
+            .ev("ping_timeout_ms", f64::from(self.th.ping_timeout_ms));
+            self.push_finding(f);
         }
     }
 
