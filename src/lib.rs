@@ -11,5 +11,6 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod decode;
+pub mod infer;
 pub mod output;
 pub mod wire;

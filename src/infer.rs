@@ -1,0 +1,831 @@
+//! What an encrypted knet packet probably is, without the key (spec 4.5).
+//!
+//! With crypto on, knet hides everything but addresses, ports, lengths and
+//! timing. The [`Inferrer`] is fed one [`Record`] per encrypted packet, in
+//! capture order, and hands back `(Record, Inference)` pairs in the same
+//! order after a short capture-time delay (its lookahead: a ping is told
+//! from a pong by what follows within one round trip).
+//!
+//! How it decides:
+//!
+//! * **Suite.** AES-CBC knet sizes are `16 + 16·k + H` for an HMAC of `H`
+//!   bytes. Pings and pongs are `48 + H`, PMTUD replies `32 + H`, the
+//!   smallest DATA `64 + H`, an idle orf token `96 + H`. The ping size is
+//!   learnt as the smallest candidate (`48 + H` for md5 … sha512) that shows
+//!   *echo pairs* — a packet answered by one of the same size in the reverse
+//!   direction within the answer window — at least [`LEARN_PAIRS`] times over
+//!   at least [`LEARN_SPAN`]. Packets that follow a large packet (trailing
+//!   fragments, PMTUD replies) are not counted as evidence.
+//! * **Ping / pong.** A ping-size packet that answers an open ping (a ping in
+//!   the reverse direction, within the window, not answered yet) is a pong;
+//!   one answered by a ping-size packet in the reverse direction within the
+//!   window is a ping; an unanswered one is a trailing fragment when it
+//!   comes right after a large packet on the same flow, a late pong when a
+//!   ping already went that way less than [`MIN_PING_GAP`] ago (pings are on
+//!   a 200 ms grid), else an unanswered ping.
+//! * **PMTUD.** A large packet (IP length ≥ 576) answered by a reply-size
+//!   packet in the reverse direction within the window is a probe, its
+//!   answer the reply. An unanswered large packet is a fragment when a
+//!   full-size packet is next to it on the same flow, a multicast when the
+//!   same size goes to another peer back to back, DATA when other DATA is
+//!   next to it, and otherwise an isolated (lost or black-holed) probe.
+//! * **DATA.** Same size to another peer back to back → mcast; next to a
+//!   full-size packet on the same flow → fragment; unicast to one of
+//!   several peers, or the idle token size on a two-node ring → token.
+//!
+//! The answer window adapts per flow: 3 × the largest of the last 8
+//! ping→pong delays + 2 ms, clamped to 10..500 ms (100 ms before any
+//! sample). Memory is bounded: a ring of at most [`Config::capacity`]
+//! fixed-size records and at most [`Config::max_flows`] flows; nothing is
+//! allocated per packet once a flow is known. Decisions are final once
+//! released. Heuristics, not proofs: every inference carries a confidence.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+
+/// The inferred knet packet type of an encrypted packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Ping,
+    Pong,
+    Pmtud,
+    PmtudReply,
+    Token,
+    Mcast,
+    Fragment,
+    Unknown,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 8] = [
+        Kind::Ping,
+        Kind::Pong,
+        Kind::Pmtud,
+        Kind::PmtudReply,
+        Kind::Token,
+        Kind::Mcast,
+        Kind::Fragment,
+        Kind::Unknown,
+    ];
+    /// The name used in JSON and text output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Ping => "ping",
+            Kind::Pong => "pong",
+            Kind::Pmtud => "pmtud",
+            Kind::PmtudReply => "pmtud_reply",
+            Kind::Token => "token",
+            Kind::Mcast => "mcast",
+            Kind::Fragment => "fragment",
+            Kind::Unknown => "unknown",
+        }
+    }
+    /// Position in [`Kind::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// What the inferrer needs of one encrypted packet (no payload).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record {
+    /// Capture time, ns.
+    pub ts: i64,
+    /// Input file index and packet number (passed through, for the caller).
+    pub source: usize,
+    pub packet_no: u64,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub sport: u16,
+    pub dport: u16,
+    /// UDP payload length.
+    pub len: u32,
+    /// IP total length.
+    pub ip_len: u32,
+}
+
+/// The verdict on one record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Inference {
+    pub kind: Kind,
+    /// 0..1: how much the evidence supports `kind`.
+    pub confidence: f32,
+    /// For a pong or PMTUD reply: the packet it answers (source, packet
+    /// number) and the capture-point delay in ns. For a ping or probe: the
+    /// answer, same fields.
+    pub partner: Option<(usize, u64)>,
+    pub delay_ns: Option<i64>,
+}
+
+impl Inference {
+    fn new(kind: Kind, confidence: f32) -> Self {
+        Inference {
+            kind,
+            confidence,
+            partner: None,
+            delay_ns: None,
+        }
+    }
+}
+
+/// The sizes learnt for the cluster's crypto suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    /// HMAC length H.
+    pub hash_len: u32,
+    /// True once the evidence threshold was met (else a provisional guess).
+    pub established: bool,
+}
+
+impl Sizes {
+    pub fn ping(self) -> u32 {
+        48 + self.hash_len
+    }
+    pub fn reply(self) -> u32 {
+        32 + self.hash_len
+    }
+    /// token_hold_cancel / memb_merge_detect: the smallest DATA.
+    pub fn min_data(self) -> u32 {
+        64 + self.hash_len
+    }
+    /// An orf token with an empty retransmit list.
+    pub fn token(self) -> u32 {
+        96 + self.hash_len
+    }
+    /// Whether `len` can be an AES-CBC knet datagram of this suite.
+    pub fn aligned(self, len: u32) -> bool {
+        len >= 32 + self.hash_len && (len - 16 - self.hash_len) % 16 == 0
+    }
+    /// UDP length of a full-size DATA fragment on a path of IP MTU `pmtu`
+    /// (spec 4.4; `ip_hdr` 20 for IPv4, 40 for IPv6).
+    pub fn full_fragment(self, pmtu: u32, ip_hdr: u32) -> u32 {
+        let x = pmtu.saturating_sub(ip_hdr + 8 + 16 + self.hash_len);
+        (x - x % 16) + 16 + self.hash_len
+    }
+}
+
+/// HMAC lengths corosync can configure (md5, sha1, sha256, sha384, sha512).
+pub const HASH_LENS: [u32; 5] = [16, 20, 32, 48, 64];
+/// Echo pairs needed before a ping size counts as learnt …
+pub const LEARN_PAIRS: u32 = 3;
+/// … spread over at least this long (a PMTUD round cannot fake it).
+pub const LEARN_SPAN: i64 = 300_000_000;
+/// Two pings on one flow are never closer than this (200 ms grid, less slack).
+pub const MIN_PING_GAP: i64 = 150_000_000;
+/// Smallest IP length of a PMTUD probe (IPv4 minimum MTU).
+pub const MIN_PROBE_IP_LEN: u32 = 576;
+
+/// Tunables. The defaults are what the accuracy tests were run with.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// Ring capacity (records held for lookahead and look-back).
+    pub capacity: usize,
+    /// Flows tracked; more are classified with default state and counted.
+    pub max_flows: usize,
+    /// Back-to-back gap: packets of one burst (fragments, mcast copies).
+    pub burst_gap_ns: i64,
+    /// While no ping size is learnt, hold decisions up to this long.
+    pub learn_hold_ns: i64,
+    /// Answer window bounds and initial value.
+    pub window_min_ns: i64,
+    pub window_max_ns: i64,
+    pub window_initial_ns: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            capacity: 16_384,
+            max_flows: 4_096,
+            burst_gap_ns: 2_000_000,
+            learn_hold_ns: 5_000_000_000,
+            window_min_ns: 10_000_000,
+            window_max_ns: 500_000_000,
+            window_initial_ns: 100_000_000,
+        }
+    }
+}
+
+/// Counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub records: u64,
+    /// Released inferences per kind, indexed as [`Kind::ALL`].
+    pub kinds: [u64; 8],
+    /// Records decided early because the ring was full.
+    pub forced: u64,
+    /// Records dropped undecided because the caller did not pop.
+    pub dropped: u64,
+    /// Records whose flow was not tracked (flow table full).
+    pub flow_overflow: u64,
+    /// Records decided before the ping size was learnt.
+    pub provisional: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FlowKey {
+    src: IpAddr,
+    dst: IpAddr,
+    sport: u16,
+    dport: u16,
+}
+
+impl FlowKey {
+    fn of(r: &Record) -> Self {
+        FlowKey {
+            src: r.src,
+            dst: r.dst,
+            sport: r.sport,
+            dport: r.dport,
+        }
+    }
+    fn reverse(self) -> Self {
+        FlowKey {
+            src: self.dst,
+            dst: self.src,
+            sport: self.dport,
+            dport: self.sport,
+        }
+    }
+}
+
+/// Per directed flow.
+#[derive(Debug, Clone, Copy, Default)]
+struct Flow {
+    /// Last ping→pong delays of pings sent on this flow (ring of 8).
+    rtt: [i64; 8],
+    rtt_n: u8,
+    rtt_i: u8,
+    last_ping: Option<i64>,
+    /// Largest IP length of an answered probe on this flow.
+    pmtu: u32,
+}
+
+impl Flow {
+    fn window(&self, c: &Config) -> i64 {
+        if self.rtt_n == 0 {
+            return c.window_initial_ns;
+        }
+        let m = self.rtt[..usize::from(self.rtt_n)]
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0);
+        m.saturating_mul(3)
+            .saturating_add(2_000_000)
+            .clamp(c.window_min_ns, c.window_max_ns)
+    }
+    fn add_rtt(&mut self, d: i64) {
+        self.rtt[usize::from(self.rtt_i)] = d.max(0);
+        self.rtt_i = (self.rtt_i + 1) % 8;
+        self.rtt_n = (self.rtt_n + 1).min(8);
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    rec: Record,
+    key: FlowKey,
+    label: Option<Inference>,
+    /// A ping waiting for its pong / a probe waiting for its reply.
+    open: bool,
+    /// Used as the first half of a learning echo pair.
+    paired: bool,
+    /// Follows a large packet on the same flow (burst gap) or a large
+    /// packet in the reverse direction (answer window): no learning evidence.
+    tainted: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Evidence {
+    pairs: u32,
+    first: i64,
+    last: i64,
+}
+
+/// The online inferrer. See the module documentation.
+#[derive(Debug)]
+pub struct Inferrer {
+    cfg: Config,
+    ring: VecDeque<Slot>,
+    /// Sequence number of `ring[0]`.
+    base: u64,
+    /// Next slot to decide / to release.
+    next_decide: u64,
+    next_release: u64,
+    newest: i64,
+    flows: HashMap<FlowKey, Flow>,
+    /// Distinct peers per (source address, port).
+    peers: HashMap<(IpAddr, u16), u32>,
+    evidence: [Evidence; 5],
+    sizes: Option<Sizes>,
+    pub stats: Stats,
+}
+
+impl Default for Inferrer {
+    fn default() -> Self {
+        Inferrer::new(Config::default())
+    }
+}
+
+impl Inferrer {
+    pub fn new(cfg: Config) -> Self {
+        let cfg = Config {
+            capacity: cfg.capacity.max(16),
+            max_flows: cfg.max_flows.max(1),
+            window_max_ns: cfg.window_max_ns.max(cfg.window_min_ns),
+            ..cfg
+        };
+        Inferrer {
+            ring: VecDeque::with_capacity(cfg.capacity),
+            base: 0,
+            next_decide: 0,
+            next_release: 0,
+            newest: i64::MIN,
+            flows: HashMap::new(),
+            peers: HashMap::new(),
+            evidence: [Evidence::default(); 5],
+            sizes: None,
+            stats: Stats::default(),
+            cfg,
+        }
+    }
+
+    /// The suite sizes learnt so far (provisional until `established`).
+    pub fn sizes(&self) -> Option<Sizes> {
+        self.sizes
+    }
+
+    /// Records fed but not released yet.
+    pub fn pending(&self) -> usize {
+        (self.base + self.ring.len() as u64 - self.next_release) as usize
+    }
+
+    /// Feeds one encrypted packet (capture order). Decisions become
+    /// available through [`Inferrer::pop`] once their lookahead has passed.
+    pub fn push(&mut self, rec: Record) {
+        self.stats.records += 1;
+        // Make room: released history goes first; unreleased records are
+        // dropped only when the caller stopped popping.
+        while self.ring.len() >= self.cfg.capacity {
+            if self.base >= self.next_release {
+                self.stats.dropped += 1;
+                self.next_release = self.base + 1;
+                self.next_decide = self.next_decide.max(self.next_release);
+            }
+            self.ring.pop_front();
+            self.base += 1;
+        }
+        self.newest = self.newest.max(rec.ts);
+        let key = FlowKey::of(&rec);
+        self.track_flow(key);
+        let mut slot = Slot {
+            rec,
+            key,
+            label: None,
+            open: false,
+            paired: false,
+            tainted: false,
+        };
+        self.learn(&mut slot);
+        self.ring.push_back(slot);
+        self.decide_ready(false);
+        // A full ring: decide early so the caller can release.
+        while self.ring.len() + 1 >= self.cfg.capacity
+            && self.next_decide < self.base + self.ring.len() as u64
+        {
+            self.decide_one(true);
+        }
+        self.prune();
+    }
+
+    /// Decides everything still pending (end of input, or before the
+    /// caller prints something that must not overtake these records).
+    pub fn flush(&mut self) {
+        self.decide_ready(true);
+    }
+
+    /// The next decided record, in input order.
+    pub fn pop(&mut self) -> Option<(Record, Inference)> {
+        if self.next_release >= self.next_decide {
+            return None;
+        }
+        let i = self.next_release.checked_sub(self.base)? as usize;
+        let s = self.ring.get(i)?;
+        let inf = s.label.unwrap_or(Inference::new(Kind::Unknown, 0.0));
+        self.next_release += 1;
+        self.stats.kinds[inf.kind.index()] += 1;
+        Some((s.rec, inf))
+    }
+
+    fn track_flow(&mut self, key: FlowKey) {
+        if self.flows.contains_key(&key) {
+            return;
+        }
+        if self.flows.len() >= self.cfg.max_flows {
+            self.stats.flow_overflow += 1;
+            return;
+        }
+        self.flows.insert(key, Flow::default());
+        if self.peers.len() < self.cfg.max_flows || self.peers.contains_key(&(key.src, key.sport))
+        {
+            *self.peers.entry((key.src, key.sport)).or_insert(0) += 1;
+        }
+    }
+
+    fn flow(&self, key: &FlowKey) -> Flow {
+        self.flows.get(key).copied().unwrap_or_default()
+    }
+
+    fn window(&self, key: &FlowKey) -> i64 {
+        self.flow(key).window(&self.cfg)
+    }
+
+    /// Drops released history older than the longest look-back.
+    fn prune(&mut self) {
+        let keep = self.cfg.window_max_ns + self.cfg.burst_gap_ns;
+        while let Some(s) = self.ring.front() {
+            if self.base < self.next_release && s.rec.ts < self.newest.saturating_sub(keep) {
+                self.ring.pop_front();
+                self.base += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Indices of ring slots before `end` (exclusive) with ts >= `from`, newest first.
+    fn back(&self, end: usize, from: i64) -> impl Iterator<Item = usize> + '_ {
+        (0..end.min(self.ring.len()))
+            .rev()
+            .take(1024)
+            .take_while(move |&j| self.ring[j].rec.ts >= from)
+    }
+
+    /// Indices of ring slots after `start` with ts <= `to`, oldest first.
+    fn ahead(&self, start: usize, to: i64) -> impl Iterator<Item = usize> + '_ {
+        (start + 1..self.ring.len())
+            .take(1024)
+            .take_while(move |&j| self.ring[j].rec.ts <= to)
+    }
+
+    // ---- learning the ping size -------------------------------------
+
+    fn learn(&mut self, slot: &mut Slot) {
+        let t = slot.rec.ts;
+        let len = slot.rec.len;
+        let n = self.ring.len();
+        let gap = self.cfg.burst_gap_ns;
+        let rev = slot.key.reverse();
+        let w0 = self.cfg.window_initial_ns;
+        // Tainted: right after a large packet on this flow (a trailing
+        // fragment) or after a large packet the other way (a PMTUD reply).
+        slot.tainted = self.back(n, t - w0).any(|j| {
+            let s = &self.ring[j];
+            let large = s.rec.ip_len >= MIN_PROBE_IP_LEN;
+            (s.key == slot.key && s.rec.ts >= t - gap && s.rec.len > 2 * len)
+                || (s.key == rev && large)
+        });
+        let Some(h) = HASH_LENS.iter().position(|&h| 48 + h == len) else {
+            return;
+        };
+        if slot.tainted {
+            return;
+        }
+        let found = self.back(n, t - w0).find(|&j| {
+            let s = &self.ring[j];
+            s.key == rev && s.rec.len == len && !s.paired && !s.tainted
+        });
+        if let Some(j) = found {
+            self.ring[j].paired = true;
+            slot.paired = true;
+            let e = &mut self.evidence[h];
+            if e.pairs == 0 {
+                e.first = t;
+            }
+            e.pairs = e.pairs.saturating_add(1);
+            e.last = t;
+            self.update_sizes();
+        }
+    }
+
+    fn update_sizes(&mut self) {
+        let established = HASH_LENS
+            .iter()
+            .zip(self.evidence.iter())
+            .find(|(_, e)| e.pairs >= LEARN_PAIRS && e.last - e.first >= LEARN_SPAN);
+        if let Some((&h, _)) = established {
+            self.sizes = Some(Sizes {
+                hash_len: h,
+                established: true,
+            });
+            return;
+        }
+        if self.sizes.is_some_and(|s| s.established) {
+            return;
+        }
+        // Provisional: the smallest candidate with any evidence.
+        if let Some((&h, _)) = HASH_LENS
+            .iter()
+            .zip(self.evidence.iter())
+            .find(|(_, e)| e.pairs > 0)
+        {
+            self.sizes = Some(Sizes {
+                hash_len: h,
+                established: false,
+            });
+        }
+    }
+
+    // ---- deciding -----------------------------------------------------
+
+    fn decide_ready(&mut self, all: bool) {
+        loop {
+            let Some(i) = self.next_decide.checked_sub(self.base) else {
+                // Decided records fell out of the ring: skip ahead.
+                self.next_decide = self.base;
+                continue;
+            };
+            let Some(s) = self.ring.get(i as usize) else {
+                return;
+            };
+            if !all {
+                let learnt = self.sizes.is_some_and(|s| s.established);
+                if !learnt && self.newest - s.rec.ts < self.cfg.learn_hold_ns {
+                    return;
+                }
+                let horizon = self.window(&s.key).max(self.window(&s.key.reverse()))
+                    + self.cfg.burst_gap_ns;
+                if self.newest - s.rec.ts <= horizon {
+                    return;
+                }
+            }
+            self.decide_one(false);
+        }
+    }
+
+    fn decide_one(&mut self, forced: bool) {
+        let Some(i) = self.next_decide.checked_sub(self.base) else {
+            self.next_decide = self.base;
+            return;
+        };
+        let i = i as usize;
+        if i >= self.ring.len() {
+            return;
+        }
+        if forced {
+            self.stats.forced += 1;
+        }
+        let inf = match self.sizes {
+            None => Inference::new(Kind::Unknown, 0.0),
+            Some(sz) => {
+                if !sz.established {
+                    self.stats.provisional += 1;
+                }
+                let mut inf = self.classify(i, sz);
+                if !sz.established {
+                    inf.confidence *= 0.7;
+                }
+                inf
+            }
+        };
+        self.ring[i].label = Some(inf);
+        self.next_decide += 1;
+    }
+
+    fn classify(&mut self, i: usize, sz: Sizes) -> Inference {
+        let r = self.ring[i].rec;
+        if r.len == sz.ping() {
+            self.ping_size(i, sz)
+        } else if r.len == sz.reply() {
+            self.reply_size(i, sz)
+        } else if r.ip_len >= MIN_PROBE_IP_LEN {
+            self.large(i, sz)
+        } else if r.len < sz.min_data() || !sz.aligned(r.len) {
+            Inference::new(Kind::Unknown, 0.3)
+        } else {
+            self.data(i, sz)
+        }
+    }
+
+    /// The slot right before `i` on the same flow within the burst gap that
+    /// is not a service packet (ping, pong, probe, reply).
+    fn burst_before(&self, i: usize) -> Option<usize> {
+        let s = &self.ring[i];
+        let gap = self.cfg.burst_gap_ns;
+        self.back(i, s.rec.ts - gap).find(|&j| {
+            let o = &self.ring[j];
+            o.key == s.key
+                && !matches!(
+                    o.label.map(|l| l.kind),
+                    Some(Kind::Ping | Kind::Pong | Kind::Pmtud | Kind::PmtudReply)
+                )
+        })
+    }
+
+    /// The slot right after `i` on the same flow within the burst gap that
+    /// is not ping or reply sized.
+    fn burst_after(&self, i: usize, sz: Sizes) -> Option<usize> {
+        let s = &self.ring[i];
+        let gap = self.cfg.burst_gap_ns;
+        self.ahead(i, s.rec.ts + gap).find(|&j| {
+            let o = &self.ring[j];
+            o.key == s.key && o.rec.len != sz.ping() && o.rec.len != sz.reply()
+        })
+    }
+
+    /// Full-size DATA length on this flow (learnt PMTU, else 1500).
+    fn full_len(&self, i: usize, sz: Sizes) -> u32 {
+        let s = &self.ring[i];
+        let pmtu = match self.flow(&s.key).pmtu {
+            0 => 1500,
+            m => m,
+        };
+        let ip_hdr = if s.rec.src.is_ipv6() { 40 } else { 20 };
+        sz.full_fragment(pmtu, ip_hdr)
+    }
+
+    fn ping_size(&mut self, i: usize, sz: Sizes) -> Inference {
+        let s = self.ring[i];
+        let t = s.rec.ts;
+        let rev = s.key.reverse();
+        // Answers an open ping the other way?
+        let w_rev = self.window(&rev);
+        let open = self.back(i, t - w_rev).find(|&j| {
+            let o = &self.ring[j];
+            o.key == rev && o.open && o.label.is_some_and(|l| l.kind == Kind::Ping)
+        });
+        if let Some(j) = open {
+            let o = self.ring[j].rec;
+            let d = t - o.ts;
+            self.ring[j].open = false;
+            if let Some(l) = self.ring[j].label.as_mut() {
+                l.partner = Some(r_id(&s.rec));
+                l.delay_ns = Some(d);
+            }
+            if let Some(f) = self.flows.get_mut(&rev) {
+                f.add_rtt(d);
+            }
+            let mut inf = Inference::new(Kind::Pong, 0.97);
+            inf.partner = Some(r_id(&o));
+            inf.delay_ns = Some(d);
+            return inf;
+        }
+        let w = self.window(&s.key);
+        let answered = self.ahead(i, t + w).any(|j| {
+            let o = &self.ring[j];
+            o.key == rev && o.rec.len == s.rec.len
+        });
+        let flow = self.flow(&s.key);
+        let too_soon = flow.last_ping.is_some_and(|p| t - p < MIN_PING_GAP);
+        let kind;
+        let mut conf: f32;
+        if answered && !too_soon {
+            kind = Kind::Ping;
+            conf = 0.97;
+        } else if let Some(j) = self.burst_before(i).filter(|&j| {
+            let o = self.ring[j].rec;
+            o.len > 2 * sz.token() || o.len >= self.full_len(j, sz)
+        }) {
+            let _ = j;
+            return Inference::new(Kind::Fragment, 0.7);
+        } else if too_soon {
+            // A second ping-size packet on this flow within one grid step:
+            // a pong that came late (e.g. after a stall).
+            return Inference::new(Kind::Pong, if answered { 0.5 } else { 0.6 });
+        } else {
+            kind = Kind::Ping;
+            conf = 0.75;
+        }
+        // Cadence: the gap to the previous ping close to a multiple of 200 ms.
+        if let Some(p) = flow.last_ping {
+            let g = (t - p) % 200_000_000;
+            if !(20_000_000..=180_000_000).contains(&g) {
+                conf = (conf + 0.02).min(0.99);
+            }
+        }
+        self.ring[i].open = true;
+        if let Some(f) = self.flows.get_mut(&s.key) {
+            f.last_ping = Some(t);
+        }
+        Inference::new(kind, conf)
+    }
+
+    fn reply_size(&mut self, i: usize, sz: Sizes) -> Inference {
+        let s = self.ring[i];
+        let t = s.rec.ts;
+        let rev = s.key.reverse();
+        let w = self.window(&rev);
+        let probe = self.back(i, t - w).find(|&j| {
+            let o = &self.ring[j];
+            o.key == rev && o.open && o.label.is_some_and(|l| l.kind == Kind::Pmtud)
+        });
+        if let Some(j) = probe {
+            let o = self.ring[j].rec;
+            let d = t - o.ts;
+            self.ring[j].open = false;
+            if let Some(l) = self.ring[j].label.as_mut() {
+                l.partner = Some(r_id(&s.rec));
+                l.delay_ns = Some(d);
+            }
+            if let Some(f) = self.flows.get_mut(&rev) {
+                f.pmtu = f.pmtu.max(o.ip_len);
+            }
+            let mut inf = Inference::new(Kind::PmtudReply, 0.99);
+            inf.partner = Some(r_id(&o));
+            inf.delay_ns = Some(d);
+            return inf;
+        }
+        if self.burst_before(i).is_some_and(|j| {
+            let o = self.ring[j].rec;
+            o.len > 2 * sz.token() || o.len >= self.full_len(j, sz)
+        }) {
+            return Inference::new(Kind::Fragment, 0.7);
+        }
+        // A reply without a probe in view (capture started in between, or
+        // the probe was lost before the capture point).
+        Inference::new(Kind::PmtudReply, 0.5)
+    }
+
+    fn large(&mut self, i: usize, sz: Sizes) -> Inference {
+        let s = self.ring[i];
+        let t = s.rec.ts;
+        let rev = s.key.reverse();
+        let w = self.window(&s.key);
+        let full = self.full_len(i, sz);
+        let after = self.burst_after(i, sz);
+        // Answered by a reply-size packet the other way: a probe.
+        let answered = self.ahead(i, t + w).any(|j| {
+            let o = &self.ring[j];
+            o.key == rev && o.rec.len == sz.reply()
+        });
+        if answered {
+            self.ring[i].open = true;
+            return Inference::new(Kind::Pmtud, if after.is_some() { 0.8 } else { 0.99 });
+        }
+        let before = self.burst_before(i);
+        let is_full = |len: u32| len == full;
+        if before.is_some_and(|j| is_full(self.ring[j].rec.len))
+            || (is_full(s.rec.len) && after.is_some())
+        {
+            return Inference::new(Kind::Fragment, 0.85);
+        }
+        if before.is_some() || after.is_some() || self.copy_to_other_peer(i) {
+            return self.data(i, sz);
+        }
+        // Isolated and unanswered: a probe that got lost or black-holed.
+        // A size no AES-CBC DATA packet can have makes it near certain.
+        Inference::new(
+            Kind::Pmtud,
+            if sz.aligned(s.rec.len) { 0.6 } else { 0.9 },
+        )
+    }
+
+    /// Same size from the same sender to another peer, back to back.
+    fn copy_to_other_peer(&self, i: usize) -> bool {
+        let s = &self.ring[i];
+        let gap = self.cfg.burst_gap_ns;
+        let same = |j: usize| {
+            let o = &self.ring[j];
+            o.rec.src == s.rec.src
+                && o.rec.sport == s.rec.sport
+                && o.rec.dst != s.rec.dst
+                && o.rec.len == s.rec.len
+        };
+        self.back(i, s.rec.ts - gap).any(same) || self.ahead(i, s.rec.ts + gap).any(same)
+    }
+
+    fn data(&mut self, i: usize, sz: Sizes) -> Inference {
+        let s = self.ring[i];
+        if self
+            .burst_before(i)
+            .is_some_and(|j| self.ring[j].rec.len >= self.full_len(j, sz))
+        {
+            return Inference::new(Kind::Fragment, 0.85);
+        }
+        if self.copy_to_other_peer(i) {
+            return Inference::new(Kind::Mcast, 0.85);
+        }
+        let peers = self
+            .peers
+            .get(&(s.rec.src, s.rec.sport))
+            .copied()
+            .unwrap_or(1);
+        if peers >= 2 {
+            // Several peers but no copy: unicast, i.e. the token (orf or commit).
+            return Inference::new(Kind::Token, 0.75);
+        }
+        if s.rec.len == sz.token() {
+            Inference::new(Kind::Token, 0.7)
+        } else if s.rec.len == sz.min_data() {
+            // token_hold_cancel / memb_merge_detect: both multicast.
+            Inference::new(Kind::Mcast, 0.6)
+        } else {
+            Inference::new(Kind::Mcast, 0.4)
+        }
+    }
+}
+
+fn r_id(r: &Record) -> (usize, u64) {
+    (r.source, r.packet_no)
+}
