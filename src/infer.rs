@@ -172,6 +172,8 @@ pub const LEARN_PAIRS: u32 = 3;
 pub const LEARN_SPAN: i64 = 300_000_000;
 /// Two pings on one flow are never closer than this (200 ms grid, less slack).
 pub const MIN_PING_GAP: i64 = 150_000_000;
+/// A trailing fragment follows its predecessor within this (back to back).
+pub const TRAILING_GAP: i64 = 500_000;
 /// Smallest IP length of a PMTUD probe (IPv4 minimum MTU).
 pub const MIN_PROBE_IP_LEN: u32 = 576;
 
@@ -319,6 +321,10 @@ pub struct Inferrer {
     peers: HashMap<(IpAddr, u16), u32>,
     evidence: [Evidence; 5],
     sizes: Option<Sizes>,
+    /// Recent round trips over all flows (ring of 32).
+    rtt_all: [i64; 32],
+    rtt_all_n: u8,
+    rtt_all_i: u8,
     pub stats: Stats,
 }
 
@@ -346,6 +352,9 @@ impl Inferrer {
             peers: HashMap::new(),
             evidence: [Evidence::default(); 5],
             sizes: None,
+            rtt_all: [0; 32],
+            rtt_all_n: 0,
+            rtt_all_i: 0,
             stats: Stats::default(),
             cfg,
         }
@@ -655,6 +664,22 @@ impl Inferrer {
             let o = &self.ring[j];
             o.key == rev && o.open && o.label.is_some_and(|l| l.kind == Kind::Ping)
         });
+        let open = open.filter(|&j| !self.crossing(j, i));
+        // Right after a large packet on the same flow: a trailing fragment,
+        // unless it is the only possible answer to an open ping.
+        let trailing = self.trailing(i, sz);
+        if trailing {
+            let only_answer = open.is_some_and(|j| {
+                let o = self.ring[j].rec;
+                !self.ahead(i, o.ts + w_rev).any(|k| {
+                    let q = &self.ring[k];
+                    q.key == s.key && q.rec.len == s.rec.len && !self.trailing(k, sz)
+                })
+            });
+            if !only_answer {
+                return Inference::new(Kind::Fragment, 0.7);
+            }
+        }
         if let Some(j) = open {
             let o = self.ring[j].rec;
             let d = t - o.ts;
@@ -666,6 +691,9 @@ impl Inferrer {
             if let Some(f) = self.flows.get_mut(&rev) {
                 f.add_rtt(d);
             }
+            self.rtt_all[usize::from(self.rtt_all_i)] = d.max(0);
+            self.rtt_all_i = (self.rtt_all_i + 1) % 32;
+            self.rtt_all_n = (self.rtt_all_n + 1).min(32);
             let mut inf = Inference::new(Kind::Pong, 0.97);
             inf.partner = Some(r_id(&o));
             inf.delay_ns = Some(d);
@@ -674,7 +702,7 @@ impl Inferrer {
         let w = self.window(&s.key);
         let answered = self.ahead(i, t + w).any(|j| {
             let o = &self.ring[j];
-            o.key == rev && o.rec.len == s.rec.len
+            o.key == rev && o.rec.len == s.rec.len && !self.trailing(j, sz)
         });
         let flow = self.flow(&s.key);
         let too_soon = flow.last_ping.is_some_and(|p| t - p < MIN_PING_GAP);
@@ -683,12 +711,6 @@ impl Inferrer {
         if answered && !too_soon {
             kind = Kind::Ping;
             conf = 0.97;
-        } else if let Some(j) = self.burst_before(i).filter(|&j| {
-            let o = self.ring[j].rec;
-            o.len > 2 * sz.token() || o.len >= self.full_len(j, sz)
-        }) {
-            let _ = j;
-            return Inference::new(Kind::Fragment, 0.7);
         } else if too_soon {
             // A second ping-size packet on this flow within one grid step:
             // a pong that came late (e.g. after a stall).
@@ -709,6 +731,75 @@ impl Inferrer {
             f.last_ping = Some(t);
         }
         Inference::new(kind, conf)
+    }
+
+    /// Whether ping-size packet `i` is not the answer to the open ping `j`
+    /// (the other way) but a ping of its own that crossed it: both nodes
+    /// pinged at once (x1 = `j`, y1 = `i`) and both pings are answered
+    /// later (y2 on y1's flow, x2 on x1's flow). Decided by order (x2
+    /// before y2 leaves no other reading) or by which pairing gives round
+    /// trips closer to the ones seen so far on these flows.
+    fn crossing(&self, j: usize, i: usize) -> bool {
+        let (x1, y1) = (self.ring[j], self.ring[i]);
+        let len = y1.rec.len;
+        let wa = self.window(&x1.key);
+        let wb = self.window(&y1.key);
+        let y2 = self.ahead(i, x1.rec.ts + wa).find(|&k| {
+            let o = &self.ring[k];
+            o.key == y1.key && o.rec.len == len
+        });
+        let x2 = self.ahead(i, y1.rec.ts + wb).find(|&k| {
+            let o = &self.ring[k];
+            o.key == x1.key && o.rec.len == len
+        });
+        let (Some(y2), Some(x2)) = (y2, x2) else {
+            return false;
+        };
+        if x2 < y2 {
+            return true;
+        }
+        let (t_x1, t_y1) = (x1.rec.ts, y1.rec.ts);
+        let (t_x2, t_y2) = (self.ring[x2].rec.ts, self.ring[y2].rec.ts);
+        let m_a = self.median_rtt(&x1.key);
+        let m_b = self.median_rtt(&y1.key);
+        let score = |d_a: i64, d_b: i64| {
+            let f = |d: i64, m: f64| ((d.max(1) as f64) / m).ln().abs();
+            f(d_a, m_a) + f(d_b, m_b)
+        };
+        let h1 = score(t_y1 - t_x1, t_x2 - t_y2);
+        let h2 = score(t_y2 - t_x1, t_x2 - t_y1);
+        h2 < h1
+    }
+
+    /// Median of the recent round trips of pings sent on `key`; else of
+    /// every flow's recent samples; else 200 µs (a LAN).
+    fn median_rtt(&self, key: &FlowKey) -> f64 {
+        let f = self.flow(key);
+        let n = usize::from(f.rtt_n);
+        if n > 0 {
+            let mut v = f.rtt;
+            v[..n].sort_unstable();
+            return v[n / 2].max(1) as f64;
+        }
+        let n = usize::from(self.rtt_all_n);
+        if n > 0 {
+            let mut v = self.rtt_all;
+            v[..n].sort_unstable();
+            return v[n / 2].max(1) as f64;
+        }
+        200_000.0
+    }
+
+    /// Whether `i` comes right after a large DATA packet on its flow (the
+    /// previous packet on the flow, back to back): a trailing fragment.
+    fn trailing(&self, i: usize, sz: Sizes) -> bool {
+        let s = &self.ring[i];
+        self.back(i, s.rec.ts - TRAILING_GAP)
+            .find(|&j| self.ring[j].key == s.key)
+            .is_some_and(|j| {
+                let o = self.ring[j].rec;
+                o.len > 2 * sz.token() || o.len >= self.full_len(j, sz)
+            })
     }
 
     fn reply_size(&mut self, i: usize, sz: Sizes) -> Inference {

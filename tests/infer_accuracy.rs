@@ -57,6 +57,8 @@ fn record(p: &corowire::decode::Packet<'_>) -> Record {
 struct Confusion {
     m: BTreeMap<(Kind, Kind), u64>,
     unmatched: u64,
+    /// Packet numbers of ping/pong/PMTUD mistakes (truth, inferred, n).
+    mistakes: Vec<(Kind, Kind, u64)>,
 }
 
 impl Confusion {
@@ -120,6 +122,13 @@ impl Confusion {
         if self.unmatched > 0 {
             println!("  unmatched packets: {}", self.unmatched);
         }
+        if !self.mistakes.is_empty() {
+            print!("  ping/pong/pmtud mistakes (truth>inferred#packet):");
+            for (t, k, n) in self.mistakes.iter().take(12) {
+                print!(" {}>{}#{n}", short(*t), short(*k));
+            }
+            println!();
+        }
     }
 }
 
@@ -149,7 +158,15 @@ fn evaluate(records: &[(Record, Kind)]) -> Confusion {
     let mut c = Confusion::default();
     for (r, t) in records {
         match got.get(&(r.source, r.packet_no)) {
-            Some(k) => c.add(*t, *k),
+            Some(k) => {
+                c.add(*t, *k);
+                let key = |k: &Kind| {
+                    matches!(k, Kind::Ping | Kind::Pong | Kind::Pmtud | Kind::PmtudReply)
+                };
+                if k != t && (key(k) || key(t)) {
+                    c.mistakes.push((*t, *k, r.packet_no));
+                }
+            }
             None => c.unmatched += 1,
         }
     }
