@@ -436,8 +436,7 @@ impl Inferrer {
             return;
         }
         self.flows.insert(key, Flow::default());
-        if self.peers.len() < self.cfg.max_flows || self.peers.contains_key(&(key.src, key.sport))
-        {
+        if self.peers.len() < self.cfg.max_flows || self.peers.contains_key(&(key.src, key.sport)) {
             *self.peers.entry((key.src, key.sport)).or_insert(0) += 1;
         }
     }
@@ -563,8 +562,8 @@ impl Inferrer {
                 if !learnt && self.newest - s.rec.ts < self.cfg.learn_hold_ns {
                     return;
                 }
-                let horizon = self.window(&s.key).max(self.window(&s.key.reverse()))
-                    + self.cfg.burst_gap_ns;
+                let horizon =
+                    self.window(&s.key).max(self.window(&s.key.reverse())) + self.cfg.burst_gap_ns;
                 if self.newest - s.rec.ts <= horizon {
                     return;
                 }
@@ -866,10 +865,7 @@ impl Inferrer {
         }
         // Isolated and unanswered: a probe that got lost or black-holed.
         // A size no AES-CBC DATA packet can have makes it near certain.
-        Inference::new(
-            Kind::Pmtud,
-            if sz.aligned(s.rec.len) { 0.6 } else { 0.9 },
-        )
+        Inference::new(Kind::Pmtud, if sz.aligned(s.rec.len) { 0.6 } else { 0.9 })
     }
 
     /// Same size from the same sender to another peer, back to back.

@@ -69,10 +69,18 @@ impl Confusion {
         self.m.get(&(k, k)).copied().unwrap_or(0)
     }
     fn truth_n(&self, k: Kind) -> u64 {
-        self.m.iter().filter(|((t, _), _)| *t == k).map(|(_, n)| n).sum()
+        self.m
+            .iter()
+            .filter(|((t, _), _)| *t == k)
+            .map(|(_, n)| n)
+            .sum()
     }
     fn inferred_n(&self, k: Kind) -> u64 {
-        self.m.iter().filter(|((_, i), _)| *i == k).map(|(_, n)| n).sum()
+        self.m
+            .iter()
+            .filter(|((_, i), _)| *i == k)
+            .map(|(_, n)| n)
+            .sum()
     }
     /// (precision, recall); 1.0 when there is nothing to find / claim.
     fn pr(&self, k: Kind) -> (f64, f64) {
