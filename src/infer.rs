@@ -446,7 +446,22 @@ impl Inferrer {
     }
 
     fn window(&self, key: &FlowKey) -> i64 {
-        self.flow(key).window(&self.cfg)
+        let f = self.flow(key);
+        if f.rtt_n == 0 && self.rtt_all_n > 0 {
+            // A new flow: judge by what the other flows show.
+            let g = Flow {
+                rtt: {
+                    let mut v = [0; 8];
+                    let n = usize::from(self.rtt_all_n).min(8);
+                    v[..n].copy_from_slice(&self.rtt_all[..n]);
+                    v
+                },
+                rtt_n: self.rtt_all_n.min(8),
+                ..Flow::default()
+            };
+            return g.window(&self.cfg);
+        }
+        f.window(&self.cfg)
     }
 
     /// Drops released history older than the longest look-back.
@@ -743,19 +758,26 @@ impl Inferrer {
         let len = y1.rec.len;
         let wa = self.window(&x1.key);
         let wb = self.window(&y1.key);
-        let y2 = self.ahead(i, x1.rec.ts + wa).find(|&k| {
-            let o = &self.ring[k];
-            o.key == y1.key && o.rec.len == len
-        });
-        let x2 = self.ahead(i, y1.rec.ts + wb).find(|&k| {
+        // x2: the next ping-size packet on x1's flow, within y1's window.
+        let Some(x2) = self.ahead(i, y1.rec.ts + wb).find(|&k| {
             let o = &self.ring[k];
             o.key == x1.key && o.rec.len == len
-        });
-        let (Some(y2), Some(x2)) = (y2, x2) else {
+        }) else {
+            // Nothing could answer y1 as a ping: it answers x1.
             return false;
         };
-        if x2 < y2 {
-            return true;
+        // y2: the next one on y1's flow before x2.
+        let Some(y2) = (i + 1..x2).find(|&k| {
+            let o = &self.ring[k];
+            o.key == y1.key && o.rec.len == len
+        }) else {
+            // Reading y1 as x1's pong leaves x2 a ping of its own, which
+            // cannot come this soon after x1.
+            return self.ring[x2].rec.ts - x1.rec.ts < MIN_PING_GAP;
+        };
+        if self.ring[y2].rec.ts > x1.rec.ts + wa {
+            // y2 is too late to be x1's pong: y1 is.
+            return false;
         }
         let (t_x1, t_y1) = (x1.rec.ts, y1.rec.ts);
         let (t_x2, t_y2) = (self.ring[x2].rec.ts, self.ring[y2].rec.ts);

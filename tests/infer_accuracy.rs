@@ -342,3 +342,61 @@ fn cleartext_captures_seen_through_emulated_crypto() {
         assert!(*m >= min, "{}: {m:.4} in {name}", k.name());
     }
 }
+
+/// Debug aid: `INFER_DEBUG=<pcap path>[@suite]:<n>,<n>… cargo test --test
+/// infer_accuracy debug -- --ignored --nocapture` prints the packets around
+/// the given numbers with truth and inference (suite given: cleartext
+/// capture seen through emulated crypto; else encrypted with its key).
+#[test]
+#[ignore]
+fn debug() {
+    let Ok(spec) = std::env::var("INFER_DEBUG") else {
+        return;
+    };
+    let (file, nums) = spec.rsplit_once(':').expect("path:n,n");
+    let nums: Vec<u64> = nums.split(',').filter_map(|n| n.parse().ok()).collect();
+    let recs = match file.split_once('@') {
+        Some((f, suite)) => emulated(Path::new(f), suite.parse().expect("suite")),
+        None => {
+            let path = PathBuf::from(file);
+            let t = common::Truth::load(&PathBuf::from(
+                file.replace(".pcap", ".truth.json"),
+            ));
+            encrypted_capture(&path, t.authkey().expect("key"))
+        }
+    };
+    let mut inf = Inferrer::default();
+    let mut got = BTreeMap::new();
+    for (r, _) in &recs {
+        inf.push(*r);
+        while let Some((r, i)) = inf.pop() {
+            got.insert(r.packet_no, i);
+        }
+    }
+    inf.flush();
+    while let Some((r, i)) = inf.pop() {
+        got.insert(r.packet_no, i);
+    }
+    for n in nums {
+        let Some(at) = recs.iter().position(|(r, _)| r.packet_no == n) else {
+            continue;
+        };
+        let t0 = recs[at].0.ts;
+        println!("-- {n}");
+        for (r, t) in &recs[at.saturating_sub(8)..(at + 8).min(recs.len())] {
+            let i = got.get(&r.packet_no);
+            println!(
+                "  {}{:>6} {:>+10.3}ms {}>{} {:>5} ip {:>5} truth {:<11} inferred {:?}",
+                if r.packet_no == n { '*' } else { ' ' },
+                r.packet_no,
+                (r.ts - t0) as f64 / 1e6,
+                r.src,
+                r.dst,
+                r.len,
+                r.ip_len,
+                t.name(),
+                i.map(|i| (i.kind.name(), i.confidence))
+            );
+        }
+    }
+}
