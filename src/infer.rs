@@ -622,6 +622,14 @@ impl Inferrer {
             self.ping_size(i, sz)
         } else if r.len == sz.reply() {
             self.reply_size(i, sz)
+        } else if self.probe_answered(i, sz) {
+            // Answered by a reply-size packet the other way: a probe,
+            // whatever its size (bisection can go below 576).
+            self.ring[i].open = true;
+            let after = self
+                .burst_after(i, sz)
+                .is_some_and(|j| !self.probe_answered(j, sz));
+            Inference::new(Kind::Pmtud, if after { 0.8 } else { 0.99 })
         } else if r.ip_len >= MIN_PROBE_IP_LEN {
             self.large(i, sz)
         } else if r.len < sz.min_data() || !sz.aligned(r.len) {
@@ -828,10 +836,14 @@ impl Inferrer {
         let t = s.rec.ts;
         let rev = s.key.reverse();
         let w = self.window(&rev);
-        let probe = self.back(i, t - w).find(|&j| {
-            let o = &self.ring[j];
-            o.key == rev && o.open && o.label.is_some_and(|l| l.kind == Kind::Pmtud)
-        });
+        // The oldest open probe the other way within the window.
+        let probe = self
+            .back(i, t - w)
+            .filter(|&j| {
+                let o = &self.ring[j];
+                o.key == rev && o.open && o.label.is_some_and(|l| l.kind == Kind::Pmtud)
+            })
+            .last();
         if let Some(j) = probe {
             let o = self.ring[j].rec;
             let d = t - o.ts;
@@ -859,22 +871,44 @@ impl Inferrer {
         Inference::new(Kind::PmtudReply, 0.5)
     }
 
-    fn large(&mut self, i: usize, sz: Sizes) -> Inference {
-        let s = self.ring[i];
-        let t = s.rec.ts;
+    /// Whether `i` is the probe that a reply-size packet the other way
+    /// (within the window) answers: of the packets on this flow in the
+    /// window before that reply (pings and replies aside), the last one of
+    /// at least 576 bytes, else the last one.
+    fn probe_answered(&self, i: usize, sz: Sizes) -> bool {
+        let s = &self.ring[i];
+        if s.rec.len == sz.reply() || s.rec.len == sz.ping() {
+            return false;
+        }
         let rev = s.key.reverse();
         let w = self.window(&s.key);
-        let full = self.full_len(i, sz);
-        let after = self.burst_after(i, sz);
-        // Answered by a reply-size packet the other way: a probe.
-        let answered = self.ahead(i, t + w).any(|j| {
+        let Some(x) = self.ahead(i, s.rec.ts + w).find(|&j| {
             let o = &self.ring[j];
             o.key == rev && o.rec.len == sz.reply()
-        });
-        if answered {
-            self.ring[i].open = true;
-            return Inference::new(Kind::Pmtud, if after.is_some() { 0.8 } else { 0.99 });
+        }) else {
+            return false;
+        };
+        let xt = self.ring[x].rec.ts;
+        let mut last = None;
+        let mut last_large = None;
+        for j in self.back(x, xt - w) {
+            let o = &self.ring[j];
+            if o.key != s.key || o.rec.len == sz.reply() || o.rec.len == sz.ping() {
+                continue;
+            }
+            last.get_or_insert(j);
+            if o.rec.ip_len >= MIN_PROBE_IP_LEN {
+                last_large = Some(j);
+                break;
+            }
         }
+        last_large.or(last) == Some(i)
+    }
+
+    fn large(&mut self, i: usize, sz: Sizes) -> Inference {
+        let s = self.ring[i];
+        let full = self.full_len(i, sz);
+        let after = self.burst_after(i, sz);
         let before = self.burst_before(i);
         let is_full = |len: u32| len == full;
         if before.is_some_and(|j| is_full(self.ring[j].rec.len))
