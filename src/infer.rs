@@ -721,11 +721,26 @@ impl Inferrer {
             inf.delay_ns = Some(d);
             return inf;
         }
+        let answered = self.answered_last(i, sz);
+        // A burst of ping-size packets on one flow (a stalled node sending
+        // its queued pongs at once): only the answered one is a ping.
         let w = self.window(&s.key);
-        let answered = self.ahead(i, t + w).any(|j| {
-            let o = &self.ring[j];
-            o.key == rev && o.rec.len == s.rec.len && !self.trailing(j, sz)
-        });
+        let same = |k: &usize| {
+            let o = &self.ring[*k];
+            o.key == s.key && o.rec.len == s.rec.len
+        };
+        let burst = self.back(i, t - MIN_PING_GAP).filter(same).count()
+            + self.ahead(i, t + w).filter(same).count()
+            >= 2;
+        if burst
+            && !answered
+            && self.ahead(i, t + w).any(|k| {
+                let o = &self.ring[k];
+                o.key == s.key && o.rec.len == s.rec.len && self.answered_last(k, sz)
+            })
+        {
+            return Inference::new(Kind::Pong, 0.6);
+        }
         let flow = self.flow(&s.key);
         let too_soon = flow.last_ping.is_some_and(|p| t - p < MIN_PING_GAP);
         let kind;
@@ -817,6 +832,28 @@ impl Inferrer {
             return v[n / 2].max(1) as f64;
         }
         200_000.0
+    }
+
+    /// Whether ping-size packet `i` is answered: a ping-size packet the
+    /// other way within the window (not a trailing fragment), with no other
+    /// ping-size packet on `i`'s flow in between.
+    fn answered_last(&self, i: usize, sz: Sizes) -> bool {
+        let s = &self.ring[i];
+        let rev = s.key.reverse();
+        let w = self.window(&s.key);
+        for j in self.ahead(i, s.rec.ts + w) {
+            let o = &self.ring[j];
+            if o.rec.len != s.rec.len {
+                continue;
+            }
+            if o.key == s.key {
+                return false;
+            }
+            if o.key == rev && !self.trailing(j, sz) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Whether `i` comes right after a large DATA packet on its flow (the
