@@ -172,6 +172,8 @@ pub const LEARN_PAIRS: u32 = 3;
 pub const LEARN_SPAN: i64 = 300_000_000;
 /// Two pings on one flow are never closer than this (200 ms grid, less slack).
 pub const MIN_PING_GAP: i64 = 150_000_000;
+/// Timestamps are clamped to ±this (2^62 ns).
+pub const TS_LIMIT: i64 = 1 << 62;
 /// A trailing fragment follows its predecessor within this (back to back).
 pub const TRAILING_GAP: i64 = 500_000;
 /// Smallest IP length of a PMTUD probe (IPv4 minimum MTU).
@@ -385,6 +387,11 @@ impl Inferrer {
             self.ring.pop_front();
             self.base += 1;
         }
+        // Keeps all time arithmetic far from overflow (±146 years of 1970).
+        let rec = Record {
+            ts: rec.ts.clamp(-TS_LIMIT, TS_LIMIT),
+            ..rec
+        };
         self.newest = self.newest.max(rec.ts);
         let key = FlowKey::of(&rec);
         self.track_flow(key);
@@ -506,7 +513,7 @@ impl Inferrer {
         slot.tainted = self.back(n, t - w0).any(|j| {
             let s = &self.ring[j];
             let large = s.rec.ip_len >= MIN_PROBE_IP_LEN;
-            (s.key == slot.key && s.rec.ts >= t - gap && s.rec.len > 2 * len)
+            (s.key == slot.key && s.rec.ts >= t - gap && u64::from(s.rec.len) > 2 * u64::from(len))
                 || (s.key == rev && large)
         });
         let Some(h) = HASH_LENS.iter().position(|&h| 48 + h == len) else {
@@ -864,7 +871,7 @@ impl Inferrer {
             .find(|&j| self.ring[j].key == s.key)
             .is_some_and(|j| {
                 let o = self.ring[j].rec;
-                o.len > 2 * sz.token() || o.len >= self.full_len(j, sz)
+                u64::from(o.len) > 2 * u64::from(sz.token()) || o.len >= self.full_len(j, sz)
             })
     }
 
@@ -899,7 +906,7 @@ impl Inferrer {
         }
         if self.burst_before(i).is_some_and(|j| {
             let o = self.ring[j].rec;
-            o.len > 2 * sz.token() || o.len >= self.full_len(j, sz)
+            u64::from(o.len) > 2 * u64::from(sz.token()) || o.len >= self.full_len(j, sz)
         }) {
             return Inference::new(Kind::Fragment, 0.7);
         }
@@ -1008,4 +1015,276 @@ impl Inferrer {
 
 fn r_id(r: &Record) -> (usize, u64) {
     (r.source, r.packet_no)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    const MS: i64 = 1_000_000;
+    const US: i64 = 1_000;
+
+    fn ip(n: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(10, 0, 0, n))
+    }
+
+    /// Builds records; `n` is the packet number (= index + 1).
+    #[derive(Default)]
+    struct Seq {
+        recs: Vec<(Record, Kind)>,
+    }
+
+    impl Seq {
+        fn add(&mut self, ts: i64, src: u8, dst: u8, len: u32, truth: Kind) {
+            let n = self.recs.len() as u64 + 1;
+            self.recs.push((
+                Record {
+                    ts,
+                    source: 0,
+                    packet_no: n,
+                    src: ip(src),
+                    dst: ip(dst),
+                    sport: 5405,
+                    dport: 5405,
+                    len,
+                    ip_len: len + 28,
+                },
+                truth,
+            ));
+        }
+        fn sorted(mut self) -> Self {
+            self.recs.sort_by_key(|(r, _)| r.ts);
+            for (i, (r, _)) in self.recs.iter_mut().enumerate() {
+                r.packet_no = i as u64 + 1;
+            }
+            self
+        }
+        fn run(&self, cfg: Config) -> (Vec<(Record, Inference)>, Inferrer) {
+            let mut inf = Inferrer::new(cfg);
+            let mut out = Vec::new();
+            for (r, _) in &self.recs {
+                inf.push(*r);
+                while let Some(x) = inf.pop() {
+                    out.push(x);
+                }
+            }
+            inf.flush();
+            while let Some(x) = inf.pop() {
+                out.push(x);
+            }
+            (out, inf)
+        }
+        /// Packets whose inferred kind differs from the truth.
+        fn wrong(&self) -> Vec<(u64, Kind, Kind)> {
+            let (out, _) = self.run(Config::default());
+            assert_eq!(out.len(), self.recs.len(), "every record released once");
+            out.iter()
+                .zip(&self.recs)
+                .filter(|((_, i), (_, t))| i.kind != *t)
+                .map(|((r, i), (_, t))| (r.packet_no, *t, i.kind))
+                .collect()
+        }
+    }
+
+    /// Nodes 1 and 2 ping each other every second (independent phases),
+    /// answered after `rtt`; sha256 sizes.
+    fn pings(s: &mut Seq, secs: i64, phase2: i64, rtt: i64) {
+        for k in 0..secs {
+            let t1 = k * 1000 * MS + 3 * MS;
+            s.add(t1, 1, 2, 80, Kind::Ping);
+            s.add(t1 + rtt, 2, 1, 80, Kind::Pong);
+            let t2 = k * 1000 * MS + phase2;
+            s.add(t2, 2, 1, 80, Kind::Ping);
+            s.add(t2 + rtt, 1, 2, 80, Kind::Pong);
+        }
+    }
+
+    #[test]
+    fn learns_the_ping_size_and_tells_ping_from_pong() {
+        let mut s = Seq::default();
+        pings(&mut s, 10, 437 * MS, 150 * US);
+        // An idle two-node token ring: 128-byte tokens back and forth.
+        for k in 0..18 {
+            let t = k * 561 * MS + 100 * MS;
+            s.add(t, 1, 2, 128, Kind::Token);
+            s.add(t + 300 * US, 2, 1, 128, Kind::Token);
+        }
+        let s = s.sorted();
+        assert_eq!(s.wrong(), vec![]);
+        let (out, inf) = s.run(Config::default());
+        assert_eq!(
+            inf.sizes(),
+            Some(Sizes {
+                hash_len: 32,
+                established: true
+            })
+        );
+        // Pongs name their ping and the round trip.
+        let pong = out.iter().find(|(_, i)| i.kind == Kind::Pong).unwrap();
+        assert_eq!(pong.1.delay_ns, Some(150 * US));
+        assert!(pong.1.partner.is_some());
+        assert!(out.iter().all(|(_, i)| (0.0..=1.0).contains(&i.confidence)));
+    }
+
+    #[test]
+    fn every_suite_is_learnt_from_its_ping_size() {
+        for h in HASH_LENS {
+            let mut s = Seq::default();
+            for k in 0..6 {
+                let t = k * 800 * MS;
+                s.add(t, 1, 2, 48 + h, Kind::Ping);
+                s.add(t + 200 * US, 2, 1, 48 + h, Kind::Pong);
+                s.add(t + 300 * MS, 1, 2, 96 + h, Kind::Token);
+                s.add(t + 300 * MS + 200 * US, 2, 1, 96 + h, Kind::Token);
+            }
+            let (_, inf) = s.sorted().run(Config::default());
+            assert_eq!(inf.sizes().map(|z| z.hash_len), Some(h), "H = {h}");
+        }
+    }
+
+    #[test]
+    fn crossing_pings_are_both_pings() {
+        let mut s = Seq::default();
+        // Both nodes ping within 2 µs of each other every second.
+        for k in 0..8 {
+            let t = k * 1000 * MS;
+            s.add(t, 1, 2, 80, Kind::Ping);
+            s.add(t + 2 * US, 2, 1, 80, Kind::Ping);
+            s.add(t + 110 * US, 2, 1, 80, Kind::Pong);
+            s.add(t + 125 * US, 1, 2, 80, Kind::Pong);
+        }
+        assert_eq!(s.sorted().wrong(), vec![]);
+    }
+
+    #[test]
+    fn pmtud_probe_reply_fragments_and_a_lost_probe() {
+        let mut s = Seq::default();
+        pings(&mut s, 6, 500 * MS, 100 * US);
+        // Probe 1→2 at IP length 1500, replied after 120 µs.
+        s.add(2100 * MS, 1, 2, 1472, Kind::Pmtud);
+        s.add(2100 * MS + 120 * US, 2, 1, 64, Kind::PmtudReply);
+        // A fragmented mcast 2→1: full size, then an 80-byte remainder
+        // (the size of a ping), then the token.
+        s.add(3300 * MS, 2, 1, 1472, Kind::Fragment);
+        s.add(3300 * MS + 15 * US, 2, 1, 80, Kind::Fragment);
+        s.add(3300 * MS + 35 * US, 2, 1, 128, Kind::Token);
+        // A probe 2→1 that never gets an answer (black hole), an odd size.
+        s.add(4200 * MS, 2, 1, 1171, Kind::Pmtud);
+        assert_eq!(s.sorted().wrong(), vec![]);
+    }
+
+    #[test]
+    fn crossing_pmtud_replies_do_not_teach_md5() {
+        // sha256: replies (64 bytes) cross in both directions at start-up,
+        // the size of an md5 ping.
+        let mut s = Seq::default();
+        s.add(10 * MS, 1, 2, 1472, Kind::Pmtud);
+        s.add(10 * MS + 100 * US, 2, 1, 64, Kind::PmtudReply);
+        s.add(10 * MS + 300 * US, 2, 1, 1472, Kind::Pmtud);
+        s.add(10 * MS + 400 * US, 1, 2, 64, Kind::PmtudReply);
+        pings(&mut s, 5, 300 * MS, 100 * US);
+        let s = s.sorted();
+        assert_eq!(s.wrong(), vec![]);
+        assert_eq!(
+            s.run(Config::default()).1.sizes().map(|z| z.hash_len),
+            Some(32)
+        );
+    }
+
+    #[test]
+    fn a_stalled_nodes_queued_pongs_are_pongs() {
+        let mut s = Seq::default();
+        for k in 0..12 {
+            let t = k * 1000 * MS;
+            s.add(t, 1, 2, 80, Kind::Ping);
+            if !(4..10).contains(&k) {
+                s.add(t + 100 * US, 2, 1, 80, Kind::Pong);
+            }
+        }
+        // Node 2 stalled from 3.5 s to 9.5 s: then its queued pongs go out
+        // back to back, followed by its own ping, which node 1 answers.
+        for q in 0..6 {
+            s.add(9500 * MS + q * 7 * US, 2, 1, 80, Kind::Pong);
+        }
+        s.add(9500 * MS + 60 * US, 2, 1, 80, Kind::Ping);
+        s.add(9500 * MS + 160 * US, 1, 2, 80, Kind::Pong);
+        // Node 2's pings before the stall, for learning.
+        for k in 0..3 {
+            s.add(k * 1000 * MS + 600 * MS, 2, 1, 80, Kind::Ping);
+            s.add(k * 1000 * MS + 600 * MS + 100 * US, 1, 2, 80, Kind::Pong);
+        }
+        assert_eq!(s.sorted().wrong(), vec![]);
+    }
+
+    #[test]
+    fn bounded_ring_releases_everything_in_order() {
+        let mut s = Seq::default();
+        pings(&mut s, 4, 500 * MS, 100 * US);
+        for k in 0..200 {
+            s.add(k * 10 * MS + 5 * MS, 1 + (k % 3) as u8, 2, 128, Kind::Token);
+        }
+        let s = s.sorted();
+        let cfg = Config {
+            capacity: 16,
+            max_flows: 2,
+            ..Config::default()
+        };
+        let (out, inf) = s.run(cfg);
+        assert_eq!(out.len(), s.recs.len());
+        assert!(out.windows(2).all(|w| w[0].0.packet_no < w[1].0.packet_no));
+        assert!(inf.stats.forced > 0 && inf.stats.flow_overflow > 0);
+        assert_eq!(inf.stats.dropped, 0);
+        assert_eq!(inf.stats.kinds.iter().sum::<u64>(), s.recs.len() as u64);
+    }
+
+    #[test]
+    fn nothing_learnt_means_unknown_and_odd_inputs_do_not_panic() {
+        let mut inf = Inferrer::default();
+        let mut r = Record {
+            ts: i64::MAX - 5,
+            source: 0,
+            packet_no: 1,
+            src: ip(1),
+            dst: ip(1),
+            sport: 0,
+            dport: 0,
+            len: 0,
+            ip_len: 0,
+        };
+        inf.push(r);
+        r.ts = i64::MIN;
+        r.len = u32::MAX;
+        r.ip_len = u32::MAX;
+        inf.push(r);
+        inf.flush();
+        let a = inf.pop().unwrap();
+        assert_eq!(a.1.kind, Kind::Unknown);
+        assert!(inf.pop().is_some());
+        assert!(inf.pop().is_none());
+        assert_eq!(
+            Sizes {
+                hash_len: 32,
+                established: true
+            }
+            .full_fragment(1500, 20),
+            1472
+        );
+        assert_eq!(
+            Sizes {
+                hash_len: 20,
+                established: true
+            }
+            .full_fragment(1500, 20),
+            1460
+        );
+        assert_eq!(
+            Sizes {
+                hash_len: 32,
+                established: true
+            }
+            .full_fragment(0, 20),
+            48
+        );
+    }
 }

@@ -359,9 +359,7 @@ fn debug() {
         Some((f, suite)) => emulated(Path::new(f), suite.parse().expect("suite")),
         None => {
             let path = PathBuf::from(file);
-            let t = common::Truth::load(&PathBuf::from(
-                file.replace(".pcap", ".truth.json"),
-            ));
+            let t = common::Truth::load(&PathBuf::from(file.replace(".pcap", ".truth.json")));
             encrypted_capture(&path, t.authkey().expect("key"))
         }
     };
