@@ -74,7 +74,11 @@ fuzz_target!(|data: &[u8]| {
     for (_, i) in &released {
         assert!((0.0..=1.0).contains(&i.confidence), "{i:?}");
     }
-    assert!(released.windows(2).all(|w| w[0].0.packet_no < w[1].0.packet_no));
+    assert!(
+        released
+            .windows(2)
+            .all(|w| w[0].0.packet_no < w[1].0.packet_no)
+    );
     assert_eq!(released.len() as u64 + inf.stats.dropped, pushed);
     assert_eq!(inf.stats.kinds.iter().sum::<u64>(), released.len() as u64);
     assert_eq!(inf.pending(), 0);
