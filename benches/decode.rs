@@ -20,7 +20,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 fn bench_file() -> Option<PathBuf> {
     let p = std::env::var_os("COROWIRE_BENCH_PCAP")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench-data/mixed-1g.pcap"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench-data/mixed-1g.pcap")
+        });
     p.exists().then_some(p)
 }
 
@@ -68,7 +70,10 @@ fn decode(c: &mut Criterion) {
     g.sample_size(10);
     if let Some(path) = bench_file() {
         let (frames, corosync) = run(FileSource::open(&path).expect("bench capture"));
-        eprintln!("{}: {frames} frames, {corosync} corosync packets", path.display());
+        eprintln!(
+            "{}: {frames} frames, {corosync} corosync packets",
+            path.display()
+        );
         g.throughput(Throughput::Elements(frames));
         g.bench_function("mixed_file_summary", |b| {
             b.iter(|| assert_eq!(run(FileSource::open(&path).unwrap()), (frames, corosync)))
@@ -77,7 +82,9 @@ fn decode(c: &mut Criterion) {
         eprintln!("no bench capture (see benches/decode.rs); using the committed corpus in memory");
     }
     let image: Arc<[u8]> = in_memory_mixed(256 << 20).into();
-    let open = || FileSource::from_reader("mem".into(), Box::new(Cursor::new(Arc::clone(&image)))).unwrap();
+    let open = || {
+        FileSource::from_reader("mem".into(), Box::new(Cursor::new(Arc::clone(&image)))).unwrap()
+    };
     let (frames, corosync) = run(open());
     if frames > 0 {
         g.throughput(Throughput::Elements(frames));

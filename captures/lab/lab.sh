@@ -16,7 +16,7 @@ set -u
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CAPTURES_DIR=$(cd "$LAB_DIR/.." && pwd)
-NS_PREFIX=cwl
+NS_PREFIX=${LAB_NS_PREFIX:-cwl}   # namespaces, bridges and nft tables are named after it
 HUB=$NS_PREFIX-hub
 NET_PREFIX=10.77
 
@@ -391,7 +391,8 @@ delay_start() {
     local n=$1 l=$2 dir=$3 ms=$4 jit=$5
     FAULT_SEQ=$((FAULT_SEQ + 1)); FID="f$FAULT_SEQ"
     DELAY_QUEUE=$((DELAY_QUEUE + 1))
-    in_ns "$n" "$WORK/bin/nfqdelay" "$DELAY_QUEUE" "$ms" "$jit" >"$WORK/fault.$FID.out" 2>&1 &
+    # not through in_ns: a backgrounded function would leave $! the subshell's pid
+    ip netns exec "$(nsname "$n")" "$WORK/bin/nfqdelay" "$DELAY_QUEUE" "$ms" "$jit" >"$WORK/fault.$FID.out" 2>&1 &
     local pid=$!
     remember_pid "$pid"
     echo "$pid" >"$WORK/fault.$FID.pid"
@@ -498,7 +499,7 @@ for line in open(sys.argv[1]):
 cpg() {
     local n=$1 size=$2 count=$3 iv=$4
     local t; t=$(now)
-    in_ns "$n" "$WORK/bin/cpgload" corowire-lab "$size" "$count" "$iv" >>"$WORK/cpg.out" 2>&1 &
+    ip netns exec "$(nsname "$n")" "$WORK/bin/cpgload" corowire-lab "$size" "$count" "$iv" >>"$WORK/cpg.out" 2>&1 &
     local pid=$!
     remember_pid "$pid"
     python3 -c '

@@ -22,6 +22,7 @@ import sys
 import time
 
 FORMAT = "corowire-lab-truth/1"
+PFX = os.environ.get("LAB_NS_PREFIX", "cwl")
 
 
 def read_jsonl(path):
@@ -294,7 +295,7 @@ def main():
     for n in range(1, a.nodes + 1):
         ipj = json.load(open(os.path.join(W, "n%d" % n, "ip.json")))
         ifaces = {i["ifname"]: i for i in ipj}
-        node = {"nodeid": n, "name": "node%d" % n, "netns": "cwl-n%d" % n, "links": {}}
+        node = {"nodeid": n, "name": "node%d" % n, "netns": "%s-n%d" % (PFX, n), "links": {}}
         for l in range(a.links):
             i = ifaces.get("eth%d" % l, {})
             node["links"][str(l)] = {
@@ -338,7 +339,7 @@ def main():
         "cluster_name": "corowire-lab",
         "transport": a.transport,
         "link_mode": a.link_mode if a.transport == "knet" else None,
-        "links": [{"link": l, "port": 5405 + l, "subnet": "10.77.%d.0/24" % l, "bridge": "cwl-br%d" % l} for l in range(a.links)],
+        "links": [{"link": l, "port": 5405 + l, "subnet": "10.77.%d.0/24" % l, "bridge": "%s-br%d" % (PFX, l)} for l in range(a.links)],
         "nodes": nodes,
         "crypto": {
             "enabled": crypto_on,
@@ -463,7 +464,7 @@ def main():
             "corosync_conf": config["corosync_conf"],
         },
         "capture": {
-            "where": "tcpdump -U -s 0 -w on each bridge cwl-brL in the hub namespace (promiscuous; every frame between nodes once), "
+            "where": "tcpdump -U -s 0 -w on each bridge " + PFX + "-brL in the hub namespace (promiscuous; every frame between nodes once), "
                      "per-link files merged in time order with mergecap -F pcap",
             "tcpdump_started": cap_started,
             "tcpdump_stopping": cap_stopping,
