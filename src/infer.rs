@@ -454,20 +454,6 @@ impl Inferrer {
 
     fn window(&self, key: &FlowKey) -> i64 {
         let f = self.flow(key);
-        if f.rtt_n == 0 && self.rtt_all_n > 0 {
-            // A new flow: judge by what the other flows show.
-            let g = Flow {
-                rtt: {
-                    let mut v = [0; 8];
-                    let n = usize::from(self.rtt_all_n).min(8);
-                    v[..n].copy_from_slice(&self.rtt_all[..n]);
-                    v
-                },
-                rtt_n: self.rtt_all_n.min(8),
-                ..Flow::default()
-            };
-            return g.window(&self.cfg);
-        }
         f.window(&self.cfg)
     }
 
@@ -693,7 +679,8 @@ impl Inferrer {
             let o = &self.ring[j];
             o.key == rev && o.open && o.label.is_some_and(|l| l.kind == Kind::Ping)
         });
-        let open = open.filter(|&j| !self.crossing(j, i));
+        let crossed = open.is_some_and(|j| self.crossing(j, i));
+        let open = open.filter(|_| !crossed);
         // Right after a large packet on the same flow: a trailing fragment,
         // unless it is the only possible answer to an open ping.
         let trailing = self.trailing(i, sz);
@@ -710,25 +697,10 @@ impl Inferrer {
             }
         }
         if let Some(j) = open {
-            let o = self.ring[j].rec;
-            let d = t - o.ts;
-            self.ring[j].open = false;
-            if let Some(l) = self.ring[j].label.as_mut() {
-                l.partner = Some(r_id(&s.rec));
-                l.delay_ns = Some(d);
-            }
-            if let Some(f) = self.flows.get_mut(&rev) {
-                f.add_rtt(d);
-            }
-            self.rtt_all[usize::from(self.rtt_all_i)] = d.max(0);
-            self.rtt_all_i = (self.rtt_all_i + 1) % 32;
-            self.rtt_all_n = (self.rtt_all_n + 1).min(32);
-            let mut inf = Inference::new(Kind::Pong, 0.97);
-            inf.partner = Some(r_id(&o));
-            inf.delay_ns = Some(d);
-            return inf;
+            return self.answer_ping(j, i, 0.97);
         }
-        let answered = self.answered_last(i, sz);
+        // A crossing ping's answer comes after the other node's pong.
+        let answered = crossed || self.answered_last(i, sz);
         // A burst of ping-size packets on one flow (a stalled node sending
         // its queued pongs at once): only the answered one is a ping.
         let w = self.window(&s.key);
@@ -747,6 +719,18 @@ impl Inferrer {
             })
         {
             return Inference::new(Kind::Pong, 0.6);
+        }
+        if !answered {
+            // Unanswered itself, but a ping the other way is still open
+            // beyond the window: the round trip grew (delay, queueing).
+            // Take it as that ping's late pong; the window adapts.
+            let late = self.back(i, t - self.cfg.window_max_ns).find(|&j| {
+                let o = &self.ring[j];
+                o.key == rev && o.open && o.label.is_some_and(|l| l.kind == Kind::Ping)
+            });
+            if let Some(j) = late {
+                return self.answer_ping(j, i, 0.7);
+            }
         }
         let flow = self.flow(&s.key);
         let too_soon = flow.last_ping.is_some_and(|p| t - p < MIN_PING_GAP);
@@ -839,6 +823,28 @@ impl Inferrer {
             return v[n / 2].max(1) as f64;
         }
         200_000.0
+    }
+
+    /// Pong `i` answers open ping `j`: links both, learns the round trip.
+    fn answer_ping(&mut self, j: usize, i: usize, confidence: f32) -> Inference {
+        let o = self.ring[j];
+        let s = self.ring[i];
+        let d = s.rec.ts - o.rec.ts;
+        self.ring[j].open = false;
+        if let Some(l) = self.ring[j].label.as_mut() {
+            l.partner = Some(r_id(&s.rec));
+            l.delay_ns = Some(d);
+        }
+        if let Some(f) = self.flows.get_mut(&o.key) {
+            f.add_rtt(d);
+        }
+        self.rtt_all[usize::from(self.rtt_all_i)] = d.max(0);
+        self.rtt_all_i = (self.rtt_all_i + 1) % 32;
+        self.rtt_all_n = (self.rtt_all_n + 1).min(32);
+        let mut inf = Inference::new(Kind::Pong, confidence);
+        inf.partner = Some(r_id(&o.rec));
+        inf.delay_ns = Some(d);
+        inf
     }
 
     /// Whether ping-size packet `i` is answered: a ping-size packet the

@@ -8,9 +8,10 @@
 //!
 //! The cleartext knet captures are also replayed with their sizes mapped to
 //! what aes256/sha256 (and other suites) would put on the wire — the same
-//! faults (loss, cuts, stalls, MTU) seen through encryption. Those numbers
-//! are printed and held to looser bounds (the mapping of fragment sizes is
-//! an approximation).
+//! faults (loss, cuts, delay, stalls, MTU) seen through encryption. Those
+//! are held to 99 % for all four (the mapping of fragment sizes is an
+//! approximation). Token / mcast / fragment numbers are printed, not
+//! asserted.
 
 mod common;
 
@@ -335,10 +336,10 @@ fn cleartext_captures_seen_through_emulated_crypto() {
         println!("  {:<12} {:.4}  ({name})", k.name(), m);
     }
     for (k, (m, name)) in &worst {
-        let min = match k {
-            Kind::Ping | Kind::Pong => 0.97,
-            _ => 0.95,
-        };
+        // Measured 1.0 for all four when written; the size mapping of
+        // fragments is approximate, so a little slack.
+        let min = 0.99;
+        let _ = k;
         assert!(*m >= min, "{}: {m:.4} in {name}", k.name());
     }
 }
