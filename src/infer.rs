@@ -323,6 +323,8 @@ pub struct Inferrer {
     peers: HashMap<(IpAddr, u16), u32>,
     evidence: [Evidence; 5],
     sizes: Option<Sizes>,
+    /// Sizes heading back-to-back bursts (size, count): non-final fragments.
+    heads: [(u32, u32); 16],
     /// Recent round trips over all flows (ring of 32).
     rtt_all: [i64; 32],
     rtt_all_n: u8,
@@ -354,6 +356,7 @@ impl Inferrer {
             peers: HashMap::new(),
             evidence: [Evidence::default(); 5],
             sizes: None,
+            heads: [(0, 0); 16],
             rtt_all: [0; 32],
             rtt_all_n: 0,
             rtt_all_i: 0,
@@ -404,6 +407,7 @@ impl Inferrer {
             tainted: false,
         };
         self.learn(&mut slot);
+        self.note_burst(&slot);
         self.ring.push_back(slot);
         self.decide_ready(false);
         // A full ring: decide early so the caller can release.
@@ -522,6 +526,27 @@ impl Inferrer {
             e.pairs = e.pairs.saturating_add(1);
             e.last = t;
             self.update_sizes();
+        }
+    }
+
+    /// Counts the size of the packet that `slot` follows back to back on
+    /// its flow when that one is large and `slot` is no token behind it.
+    fn note_burst(&mut self, slot: &Slot) {
+        let Some(sz) = self.sizes else { return };
+        let t = slot.rec.ts;
+        let n = self.ring.len();
+        let prev = self
+            .back(n, t - TRAILING_GAP)
+            .find(|&j| self.ring[j].key == slot.key)
+            .map(|j| self.ring[j].rec.len);
+        if let Some(p) = prev {
+            if u64::from(p) > 2 * u64::from(sz.token())
+                && slot.rec.len <= p
+                && slot.rec.len != sz.token()
+                && slot.rec.len != sz.ping()
+            {
+                self.count_head(p);
+            }
         }
     }
 
@@ -667,6 +692,31 @@ impl Inferrer {
         };
         let ip_hdr = if s.rec.src.is_ipv6() { 40 } else { 20 };
         sz.full_fragment(pmtu, ip_hdr)
+    }
+
+    /// Whether `i` has the size of a non-final fragment: the full size for
+    /// the flow's PMTU, or the size that most often heads a back-to-back
+    /// burst (knet's data MTU is global; before PMTUD it is smaller).
+    fn is_full(&self, i: usize, sz: Sizes) -> bool {
+        let len = self.ring[i].rec.len;
+        len == self.full_len(i, sz) || self.learned_full() == Some(len)
+    }
+
+    /// The most frequent burst-head size, once seen 3 times.
+    fn learned_full(&self) -> Option<u32> {
+        self.heads
+            .iter()
+            .filter(|(_, n)| *n >= 3)
+            .max_by_key(|(_, n)| *n)
+            .map(|(l, _)| *l)
+    }
+
+    fn count_head(&mut self, len: u32) {
+        if let Some(e) = self.heads.iter_mut().find(|(l, _)| *l == len) {
+            e.1 = e.1.saturating_add(1);
+        } else if let Some(e) = self.heads.iter_mut().min_by_key(|(_, n)| *n) {
+            *e = (len, 1);
+        }
     }
 
     fn ping_size(&mut self, i: usize, sz: Sizes) -> Inference {
@@ -877,7 +927,9 @@ impl Inferrer {
             .find(|&j| self.ring[j].key == s.key)
             .is_some_and(|j| {
                 let o = self.ring[j].rec;
-                u64::from(o.len) > 2 * u64::from(sz.token()) || o.len >= self.full_len(j, sz)
+                u64::from(o.len) > 2 * u64::from(sz.token())
+                    || o.len >= self.full_len(j, sz)
+                    || self.is_full(j, sz)
             })
     }
 
@@ -912,7 +964,9 @@ impl Inferrer {
         }
         if self.burst_before(i).is_some_and(|j| {
             let o = self.ring[j].rec;
-            u64::from(o.len) > 2 * u64::from(sz.token()) || o.len >= self.full_len(j, sz)
+            u64::from(o.len) > 2 * u64::from(sz.token())
+                || o.len >= self.full_len(j, sz)
+                || self.is_full(j, sz)
         }) {
             return Inference::new(Kind::Fragment, 0.7);
         }
@@ -957,13 +1011,9 @@ impl Inferrer {
 
     fn large(&mut self, i: usize, sz: Sizes) -> Inference {
         let s = self.ring[i];
-        let full = self.full_len(i, sz);
         let after = self.burst_after(i, sz);
         let before = self.burst_before(i);
-        let is_full = |len: u32| len == full;
-        if before.is_some_and(|j| is_full(self.ring[j].rec.len))
-            || (is_full(s.rec.len) && after.is_some())
-        {
+        if before.is_some_and(|j| self.is_full(j, sz)) || (self.is_full(i, sz) && after.is_some()) {
             return Inference::new(Kind::Fragment, 0.85);
         }
         if before.is_some() || after.is_some() || self.copy_to_other_peer(i) {
@@ -992,7 +1042,8 @@ impl Inferrer {
         let s = self.ring[i];
         if self
             .burst_before(i)
-            .is_some_and(|j| self.ring[j].rec.len >= self.full_len(j, sz))
+            .is_some_and(|j| self.ring[j].rec.len >= self.full_len(j, sz) || self.is_full(j, sz))
+            || (self.is_full(i, sz) && self.burst_after(i, sz).is_some())
         {
             return Inference::new(Kind::Fragment, 0.85);
         }
