@@ -1013,7 +1013,11 @@ impl Inferrer {
         let s = self.ring[i];
         let after = self.burst_after(i, sz);
         let before = self.burst_before(i);
-        if before.is_some_and(|j| self.is_full(j, sz)) || (self.is_full(i, sz) && after.is_some()) {
+        // A full-size mcast followed by the token is no fragment.
+        let tok = |j: usize| self.ring[j].rec.len == sz.token();
+        if before.is_some_and(|j| self.is_full(j, sz))
+            || (self.is_full(i, sz) && after.is_some_and(|j| !tok(j)))
+        {
             return Inference::new(Kind::Fragment, 0.85);
         }
         if before.is_some() || after.is_some() || self.copy_to_other_peer(i) {
@@ -1040,10 +1044,14 @@ impl Inferrer {
 
     fn data(&mut self, i: usize, sz: Sizes) -> Inference {
         let s = self.ring[i];
-        if self
-            .burst_before(i)
-            .is_some_and(|j| self.ring[j].rec.len >= self.full_len(j, sz) || self.is_full(j, sz))
-            || (self.is_full(i, sz) && self.burst_after(i, sz).is_some())
+        // A full-size mcast followed by the token is no fragment (nor is
+        // the token).
+        let tok = |j: usize| self.ring[j].rec.len == sz.token();
+        if (!tok(i)
+            && self.burst_before(i).is_some_and(|j| {
+                self.ring[j].rec.len >= self.full_len(j, sz) || self.is_full(j, sz)
+            }))
+            || (self.is_full(i, sz) && self.burst_after(i, sz).is_some_and(|j| !tok(j)))
         {
             return Inference::new(Kind::Fragment, 0.85);
         }
@@ -1055,9 +1063,16 @@ impl Inferrer {
             .get(&(s.rec.src, s.rec.sport))
             .copied()
             .unwrap_or(1);
+        if s.rec.len == sz.min_data() {
+            // token_hold_cancel / memb_merge_detect: both multicast (a copy
+            // may be missing: lost, or a peer cut off).
+            return Inference::new(Kind::Mcast, 0.6);
+        }
         if peers >= 2 {
-            // Several peers but no copy: unicast, i.e. the token (orf or commit).
-            return Inference::new(Kind::Token, 0.75);
+            // Several peers but no copy: unicast, i.e. the token (orf or
+            // commit); the idle token size makes it likelier.
+            let c = if s.rec.len == sz.token() { 0.8 } else { 0.6 };
+            return Inference::new(Kind::Token, c);
         }
         if s.rec.len == sz.token() {
             Inference::new(Kind::Token, 0.7)
