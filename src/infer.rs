@@ -683,6 +683,13 @@ impl Inferrer {
         })
     }
 
+    /// The next packet on `i`'s flow, back to back (trailing gap).
+    fn next_on_flow(&self, i: usize) -> Option<usize> {
+        let s = &self.ring[i];
+        self.ahead(i, s.rec.ts + TRAILING_GAP)
+            .find(|&j| self.ring[j].key == s.key)
+    }
+
     /// Full-size DATA length on this flow (learnt PMTU, else 1500).
     fn full_len(&self, i: usize, sz: Sizes) -> u32 {
         let s = &self.ring[i];
@@ -1016,7 +1023,7 @@ impl Inferrer {
         // A full-size mcast followed by the token is no fragment.
         let tok = |j: usize| self.ring[j].rec.len == sz.token();
         if before.is_some_and(|j| self.is_full(j, sz))
-            || (self.is_full(i, sz) && after.is_some_and(|j| !tok(j)))
+            || (self.is_full(i, sz) && self.next_on_flow(i).is_some_and(|j| !tok(j)))
         {
             return Inference::new(Kind::Fragment, 0.85);
         }
@@ -1051,7 +1058,7 @@ impl Inferrer {
             && self.burst_before(i).is_some_and(|j| {
                 self.ring[j].rec.len >= self.full_len(j, sz) || self.is_full(j, sz)
             }))
-            || (self.is_full(i, sz) && self.burst_after(i, sz).is_some_and(|j| !tok(j)))
+            || (self.is_full(i, sz) && self.next_on_flow(i).is_some_and(|j| !tok(j)))
         {
             return Inference::new(Kind::Fragment, 0.85);
         }
