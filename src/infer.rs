@@ -170,6 +170,8 @@ pub const HASH_LENS: [u32; 5] = [16, 20, 32, 48, 64];
 pub const LEARN_PAIRS: u32 = 3;
 /// … spread over at least this long (a PMTUD round cannot fake it).
 pub const LEARN_SPAN: i64 = 300_000_000;
+/// Echo pairs after which learning stops (the size is settled).
+pub const LEARN_SETTLED: u32 = 64;
 /// Two pings on one flow are never closer than this (200 ms grid, less slack).
 pub const MIN_PING_GAP: i64 = 150_000_000;
 /// Timestamps are clamped to ±this (2^62 ns).
@@ -492,6 +494,13 @@ impl Inferrer {
     // ---- learning the ping size -------------------------------------
 
     fn learn(&mut self, slot: &mut Slot) {
+        // Settled: plenty of evidence for the learnt size, stop paying for it.
+        if let Some(sz) = self.sizes.filter(|z| z.established) {
+            let h = HASH_LENS.iter().position(|&h| h == sz.hash_len);
+            if h.is_some_and(|h| self.evidence[h].pairs >= LEARN_SETTLED) {
+                return;
+            }
+        }
         let t = slot.rec.ts;
         let len = slot.rec.len;
         let n = self.ring.len();
