@@ -1058,6 +1058,20 @@ impl Inferrer {
         self.back(i, s.rec.ts - gap).any(same) || self.ahead(i, s.rec.ts + gap).any(same)
     }
 
+    /// Same size from another sender to the same destination, back to back.
+    fn same_from_other_sender(&self, i: usize) -> bool {
+        let s = &self.ring[i];
+        let gap = self.cfg.burst_gap_ns;
+        let same = |j: usize| {
+            let o = &self.ring[j];
+            o.rec.dst == s.rec.dst
+                && o.rec.dport == s.rec.dport
+                && o.rec.src != s.rec.src
+                && o.rec.len == s.rec.len
+        };
+        self.back(i, s.rec.ts - gap).any(same) || self.ahead(i, s.rec.ts + gap).any(same)
+    }
+
     fn data(&mut self, i: usize, sz: Sizes) -> Inference {
         let s = self.ring[i];
         // A full-size mcast followed by the token is no fragment (nor is
@@ -1073,6 +1087,11 @@ impl Inferrer {
         }
         if self.copy_to_other_peer(i) {
             return Inference::new(Kind::Mcast, 0.85);
+        }
+        if self.same_from_other_sender(i) {
+            // There is one token: two nodes sending the same size to one
+            // node at once are multicasting (e.g. join messages in GATHER).
+            return Inference::new(Kind::Mcast, 0.7);
         }
         let peers = self
             .peers
