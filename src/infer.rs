@@ -1098,10 +1098,12 @@ impl Inferrer {
             .get(&(s.rec.src, s.rec.sport))
             .copied()
             .unwrap_or(1);
-        if s.rec.len == sz.min_data() {
-            // token_hold_cancel / memb_merge_detect: both multicast (a copy
-            // may be missing: lost, or a peer cut off).
-            return Inference::new(Kind::Mcast, 0.6);
+        if s.rec.len < sz.token() {
+            // Smaller than the smallest unicast totem message (an orf token
+            // without retransmit entries): hold-cancel, merge-detect or a
+            // join, all multicast (a copy may be missing: lost, a peer cut
+            // off or unreachable).
+            return Inference::new(Kind::Mcast, 0.75);
         }
         if peers >= 2 {
             // Several peers but no copy: unicast, i.e. the token (orf or
