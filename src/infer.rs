@@ -6,32 +6,47 @@
 //! order after a short capture-time delay (its lookahead: a ping is told
 //! from a pong by what follows within one round trip).
 //!
-//! How it decides:
+//! How it decides (each packet is decided once the window after it has
+//! passed, in input order; earlier decisions are final):
 //!
 //! * **Suite.** AES-CBC knet sizes are `16 + 16·k + H` for an HMAC of `H`
 //!   bytes. Pings and pongs are `48 + H`, PMTUD replies `32 + H`, the
 //!   smallest DATA `64 + H`, an idle orf token `96 + H`. The ping size is
 //!   learnt as the smallest candidate (`48 + H` for md5 … sha512) that shows
 //!   *echo pairs* — a packet answered by one of the same size in the reverse
-//!   direction within the answer window — at least [`LEARN_PAIRS`] times over
-//!   at least [`LEARN_SPAN`]. Packets that follow a large packet (trailing
-//!   fragments, PMTUD replies) are not counted as evidence.
-//! * **Ping / pong.** A ping-size packet that answers an open ping (a ping in
-//!   the reverse direction, within the window, not answered yet) is a pong;
-//!   one answered by a ping-size packet in the reverse direction within the
-//!   window is a ping; an unanswered one is a trailing fragment when it
-//!   comes right after a large packet on the same flow, a late pong when a
-//!   ping already went that way less than [`MIN_PING_GAP`] ago (pings are on
-//!   a 200 ms grid), else an unanswered ping.
-//! * **PMTUD.** A large packet (IP length ≥ 576) answered by a reply-size
-//!   packet in the reverse direction within the window is a probe, its
-//!   answer the reply. An unanswered large packet is a fragment when a
-//!   full-size packet is next to it on the same flow, a multicast when the
-//!   same size goes to another peer back to back, DATA when other DATA is
-//!   next to it, and otherwise an isolated (lost or black-holed) probe.
-//! * **DATA.** Same size to another peer back to back → mcast; next to a
-//!   full-size packet on the same flow → fragment; unicast to one of
-//!   several peers, or the idle token size on a two-node ring → token.
+//!   direction within 100 ms — at least [`LEARN_PAIRS`] times over at least
+//!   [`LEARN_SPAN`]. Packets right after a large packet (trailing
+//!   fragments, PMTUD replies) are no evidence. Until then decisions are
+//!   held (up to [`Config::learn_hold_ns`]); nothing learnt → `unknown`.
+//! * **Pong.** A ping-size packet answering an *open* ping (one the other
+//!   way, within that flow's window, not answered yet) — unless the two
+//!   *crossed*: both nodes pinged at once, which is decided by what the
+//!   other reading would leave unexplained (a second ping on a flow sooner
+//!   than [`MIN_PING_GAP`], pings on a 200 ms grid) or else by which pairing
+//!   gives round trips closer to the recent ones. An unanswered ping-size
+//!   packet that finds an open ping beyond the window (up to
+//!   [`Config::window_max_ns`]) is its late pong: the round trip grew (delay,
+//!   queueing) and the window follows.
+//! * **Ping.** Answered by a ping-size packet the other way within the
+//!   window; or unanswered (lost pong, cut link) unless it is a trailing
+//!   fragment (right behind a large packet on its flow), a second one within
+//!   [`MIN_PING_GAP`] (a late pong), or one of a burst on one flow (a stalled
+//!   node's queued pongs: only the answered one is a ping).
+//! * **PMTUD.** A reply-size packet answers an open probe the other way; the
+//!   probe is, of the packets on the reverse flow in the window before the
+//!   reply, the last one of IP length ≥ 576, else the last one (bisection
+//!   probes go below 576). An unanswered large packet is a fragment when a
+//!   full-size packet is next to it on its flow, DATA when other DATA is
+//!   next to it or the same size goes to another peer back to back, and
+//!   otherwise an isolated (lost or black-holed) probe.
+//! * **DATA.** Next to a full-size packet on its flow → fragment (full size:
+//!   from the flow's answered probes, or the size that most often heads a
+//!   back-to-back burst — knet's data MTU is global and smaller before
+//!   PMTUD); same size to another peer, or from another sender to the same
+//!   node, back to back → mcast; smaller than an idle orf token → mcast
+//!   (hold-cancel, merge-detect, join); otherwise, on a sender with several
+//!   peers → token (unicast), on a two-node ring → token at the idle token
+//!   size, else mcast.
 //!
 //! The answer window adapts per flow: 3 × the largest of the last 8
 //! ping→pong delays + 2 ms, clamped to 10..500 ms (100 ms before any
