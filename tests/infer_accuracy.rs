@@ -60,6 +60,8 @@ struct Confusion {
     unmatched: u64,
     /// Packet numbers of ping/pong/PMTUD mistakes (truth, inferred, n).
     mistakes: Vec<(Kind, Kind, u64)>,
+    /// Per stated confidence (percent): (right, all).
+    calibration: BTreeMap<u32, (u64, u64)>,
 }
 
 impl Confusion {
@@ -153,21 +155,27 @@ fn short(k: Kind) -> &'static str {
 /// Runs the inferrer over records (with their truth) and compares.
 fn evaluate(records: &[(Record, Kind)]) -> Confusion {
     let mut inf = Inferrer::default();
-    let mut got: BTreeMap<(usize, u64), Kind> = BTreeMap::new();
+    let mut got: BTreeMap<(usize, u64), (Kind, f32)> = BTreeMap::new();
     for (r, _) in records {
         inf.push(*r);
         while let Some((r, i)) = inf.pop() {
-            got.insert((r.source, r.packet_no), i.kind);
+            got.insert((r.source, r.packet_no), (i.kind, i.confidence));
         }
     }
     inf.flush();
     while let Some((r, i)) = inf.pop() {
-        got.insert((r.source, r.packet_no), i.kind);
+        got.insert((r.source, r.packet_no), (i.kind, i.confidence));
     }
     let mut c = Confusion::default();
     for (r, t) in records {
         match got.get(&(r.source, r.packet_no)) {
-            Some(k) => {
+            Some((k, conf)) => {
+                let e = c
+                    .calibration
+                    .entry((conf * 100.0).round() as u32)
+                    .or_insert((0, 0));
+                e.0 += u64::from(k == t);
+                e.1 += 1;
                 c.add(*t, *k);
                 let key = |k: &Kind| {
                     matches!(k, Kind::Ping | Kind::Pong | Kind::Pmtud | Kind::PmtudReply)
@@ -245,6 +253,11 @@ fn encrypted_captures_ping_pong_and_pmtud() {
         for (k, n) in &c.m {
             *all.m.entry(*k).or_insert(0) += n;
         }
+        for (k, (ok, n)) in &c.calibration {
+            let e = all.calibration.entry(*k).or_insert((0, 0));
+            e.0 += ok;
+            e.1 += n;
+        }
         assert_eq!(c.unmatched, 0, "{name}: records lost");
         for (k, min) in [
             (Kind::Ping, 0.99),
@@ -264,6 +277,14 @@ fn encrypted_captures_ping_pong_and_pmtud() {
         }
     }
     all.print("all encrypted captures");
+    println!("  stated confidence -> share right (packets):");
+    for (k, (ok, n)) in &all.calibration {
+        println!(
+            "    {:.2} -> {:.4} ({n})",
+            f64::from(*k) / 100.0,
+            *ok as f64 / *n as f64
+        );
+    }
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
