@@ -335,13 +335,21 @@ fn cleartext_captures_seen_through_emulated_crypto() {
         if t.encrypted() || t.transport() != "knet" {
             continue;
         }
-        for suite in suites {
-            let recs = emulated(&t.pcap(), suite);
+        // The bridge capture, and the single-host (vantage) one when there is one.
+        let mut pcaps = vec![(t.name(), t.pcap())];
+        if let Some(v) = t.json["files"]["vantage_pcap"].as_str() {
+            pcaps.push((format!("{} (vantage)", t.name()), t.dir().join(v)));
+        }
+        for ((label, pcap), suite) in pcaps
+            .iter()
+            .flat_map(|p| suites.iter().map(move |s| (p, *s)))
+        {
+            let recs = emulated(pcap, suite);
             if recs.is_empty() {
                 continue;
             }
             let c = evaluate(&recs);
-            let name = format!("{} as {suite}", t.name());
+            let name = format!("{label} as {suite}");
             c.print(&name);
             for k in [Kind::Ping, Kind::Pong, Kind::Pmtud, Kind::PmtudReply] {
                 let (p, r) = c.pr(k);
