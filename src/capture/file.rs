@@ -263,12 +263,18 @@ impl FileSource {
             self.end -= self.start;
             self.start = 0;
         }
-        let want = n.max(self.chunk);
-        self.chunk = (self.chunk * 2).min(READ_CHUNK);
-        if self.buf.len() < want {
-            self.buf.resize(want, 0);
+        if self.buf.len() < self.chunk {
+            self.buf.resize(self.chunk, 0);
         }
+        self.chunk = (self.chunk * 2).min(READ_CHUNK);
         while self.end < n {
+            if self.end == self.buf.len() {
+                // A record larger than the buffer: grow by doubling as its
+                // bytes actually arrive, so a corrupt length in a short
+                // input never allocates the full claimed size.
+                let grown = (self.buf.len() * 2).min(n.max(READ_CHUNK));
+                self.buf.resize(grown.max(self.end + 1), 0);
+            }
             match self.reader.read(&mut self.buf[self.end..]) {
                 Ok(0) => {
                     self.eof = true;
