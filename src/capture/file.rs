@@ -8,6 +8,20 @@
 //! Reads block until the bytes a record needs have arrived, so a pipe that
 //! delivers a record in several pieces (`tcpdump -U -w - | corowire ... -`)
 //! is read like a file.
+//!
+//! Errors, each with the file name, packet number and record offset:
+//! - a truncated last record: `TruncatedRecord`, recoverable (the next
+//!   `advance` returns `Ok(false)`; everything before it was delivered);
+//! - a pcap record whose captured length exceeds the limit: `CorruptRecord`,
+//!   not recoverable (pcap has no way to find the next record);
+//! - a pcapng block with a sane leading length but a bad trailer, a packet
+//!   on an undescribed interface, or a captured length beyond its block:
+//!   `CorruptRecord`, recoverable, the block is skipped by its length;
+//! - a pcapng block length below 12, not a multiple of 4 or above 16 MiB:
+//!   not recoverable.
+//!
+//! A frame cut by snaplen is not an error: it is delivered with
+//! `orig_len > data.len()` and counted in `SourceStats::snaplen_cut`.
 
 use std::fs::File;
 use std::io::{self, Read};
