@@ -555,6 +555,13 @@ fn merge_orders_by_time_and_keeps_ties_stable() {
 }
 
 #[test]
+fn sources_are_send() {
+    fn send<T: Send>() {}
+    send::<FileSource>();
+    send::<Merge>();
+}
+
+#[test]
 fn merge_errors_name_their_member() {
     let full = std::fs::read(shared(KNET_TYPES)).unwrap();
     let cut = full[..full.len() - 5].to_vec();
@@ -767,4 +774,20 @@ fn pcapng_bad_blocks() {
     let (frames, errors) = read_bytes(b).unwrap();
     assert!(frames.is_empty());
     assert_eq!(errors[0].offset, at as u64);
+}
+
+#[test]
+fn pcapng_with_a_bad_section_header_fails_at_open() {
+    let mut ng = Ng::new(false);
+    ng.shb().idb(1, 0, None, None).epb(0, 1, b"x", 1);
+    let mut b = ng.out.clone();
+    b[8] = 0x99; // byte-order magic
+    let e = read_bytes(b).unwrap_err();
+    assert_eq!((e.offset, e.recoverable), (0, false));
+    assert!(matches!(e.kind, CaptureErrorKind::CorruptRecord(_)));
+    let e = read_bytes(ng.out[..10].to_vec()).unwrap_err();
+    assert_eq!(
+        e.kind,
+        CaptureErrorKind::TruncatedRecord { need: 16, have: 10 }
+    );
 }

@@ -381,11 +381,15 @@ impl FileSource {
             m if m == PCAP_MAGIC_US.swap_bytes() => (true, false),
             m if m == PCAP_MAGIC_NS.swap_bytes() => (true, true),
             PCAPNG_SHB => {
+                // Check the section header now, so a bad file fails at open.
                 self.format = Format::Pcapng {
                     swapped: false,
                     interfaces: Vec::new(),
                 };
-                return Ok(());
+                return self.read_shb(0).map_err(|e| CaptureError {
+                    recoverable: false,
+                    ..e
+                });
             }
             _ => return Err(self.err(0, CaptureErrorKind::NotACapture, false)),
         };
