@@ -791,3 +791,42 @@ fn pcapng_with_a_bad_section_header_fails_at_open() {
         CaptureErrorKind::TruncatedRecord { need: 16, have: 10 }
     );
 }
+
+#[test]
+fn pcapng_larger_than_the_buffer_matches_pcap() {
+    // Every cleartext frame rewritten as pcapng EPBs (plus an IDB and an
+    // unknown block every 100 frames): ~150 KiB, so blocks straddle buffer
+    // refills and the buffer is compacted under them.
+    let (want, _) = read_path(&shared(CLEARTEXT));
+    for be in [false, true] {
+        let mut ng = Ng::new(be);
+        ng.shb().idb(276, 262_144, Some(9), None);
+        for (i, f) in want.iter().enumerate() {
+            if i % 100 == 50 {
+                ng.block(0x0bad_cafe, &[7; 300]);
+            }
+            ng.epb(0, f.ts as u64, &f.data, f.orig_len);
+        }
+        assert!(ng.out.len() > 128 << 10);
+        let (got, errors) = read_bytes(ng.out.clone()).unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(got.len(), want.len());
+        for (a, b) in got.iter().zip(&want) {
+            assert_eq!(
+                (a.ts, a.linktype, a.orig_len, &a.data, a.packet_no),
+                (b.ts, b.linktype, b.orig_len, &b.data, b.packet_no)
+            );
+        }
+        // and arriving in small pieces
+        let mut s = FileSource::from_reader(
+            "pipe".into(),
+            Box::new(Trickle {
+                data: ng.out,
+                pos: 0,
+                n: 0,
+            }),
+        )
+        .unwrap();
+        assert_eq!(drain(&mut s).0, got);
+    }
+}

@@ -587,6 +587,8 @@ impl FileSource {
                     true,
                 ));
             }
+            // fill() may have moved the block to the front of the buffer.
+            let p = self.start;
             let trailer = self.u32_at(p + blen_us - 4, swapped);
             if trailer != blen {
                 // The leading length is plausible: skip the block by it.
