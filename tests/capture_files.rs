@@ -830,3 +830,25 @@ fn pcapng_larger_than_the_buffer_matches_pcap() {
         assert_eq!(drain(&mut s).0, got);
     }
 }
+
+#[test]
+fn tiny_buffers_read_the_same() {
+    // Refills every few records: blocks straddle the buffer end and the
+    // buffer is compacted under partly read records.
+    for p in [
+        shared(CLEARTEXT),
+        shared(KNET_TYPES),
+        data("two-interfaces.pcapng"),
+        data("cleartext-20-ns.pcapng"),
+    ] {
+        let bytes = std::fs::read(&p).unwrap();
+        let (want, _) = read_bytes(bytes.clone()).unwrap();
+        for (first, max) in [(1, 1), (13, 64), (100, 100), (512, 4096)] {
+            let r = Box::new(std::io::Cursor::new(bytes.clone()));
+            let mut s = FileSource::from_reader_with_read_size("m".into(), r, first, max).unwrap();
+            let (got, errors) = drain(&mut s);
+            assert!(errors.is_empty(), "{}: {errors:?}", p.display());
+            assert_eq!(got, want, "{} with {first}/{max}", p.display());
+        }
+    }
+}

@@ -160,6 +160,8 @@ pub struct FileSource {
     eof: bool,
     /// Buffer size to aim for at the next refill.
     chunk: usize,
+    /// Largest buffer size aimed at by refills (records may need more).
+    max_chunk: usize,
     /// Bytes of the current record still to skip at the next `advance`.
     pending: usize,
     format: Format,
@@ -202,6 +204,19 @@ impl FileSource {
         name: String,
         reader: Box<dyn Read + Send>,
     ) -> Result<FileSource, CaptureError> {
+        FileSource::from_reader_with_read_size(name, reader, FIRST_CHUNK, READ_CHUNK)
+    }
+
+    /// Like [`FileSource::from_reader`] with a chosen buffer size: the
+    /// buffer starts at `first` bytes and refills aim for at most `max`
+    /// (a single record larger than that still fits). Tests and the fuzz
+    /// target use tiny sizes so that records straddle refills.
+    pub fn from_reader_with_read_size(
+        name: String,
+        reader: Box<dyn Read + Send>,
+        first: usize,
+        max: usize,
+    ) -> Result<FileSource, CaptureError> {
         let mut s = FileSource {
             name,
             reader,
@@ -210,7 +225,8 @@ impl FileSource {
             end: 0,
             file_off: 0,
             eof: false,
-            chunk: FIRST_CHUNK,
+            chunk: first.max(1),
+            max_chunk: max.max(first).max(1),
             pending: 0,
             format: Format::Pcapng {
                 swapped: false,
@@ -280,13 +296,13 @@ impl FileSource {
         if self.buf.len() < self.chunk {
             self.buf.resize(self.chunk, 0);
         }
-        self.chunk = (self.chunk * 2).min(READ_CHUNK);
+        self.chunk = (self.chunk * 2).min(self.max_chunk);
         while self.end < n {
             if self.end == self.buf.len() {
                 // A record larger than the buffer: grow by doubling as its
                 // bytes actually arrive, so a corrupt length in a short
                 // input never allocates the full claimed size.
-                let grown = (self.buf.len() * 2).min(n.max(READ_CHUNK));
+                let grown = (self.buf.len() * 2).min(n.max(self.max_chunk));
                 self.buf.resize(grown.max(self.end + 1), 0);
             }
             match self.reader.read(&mut self.buf[self.end..]) {
