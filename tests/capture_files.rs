@@ -852,3 +852,37 @@ fn tiny_buffers_read_the_same() {
         }
     }
 }
+
+#[test]
+fn merge_goes_on_when_one_member_fails_for_good() {
+    let mut bad = std::fs::read(shared(KNET_TYPES)).unwrap();
+    let second = 24 + 16 + u32::from_le_bytes(bad[32..36].try_into().unwrap()) as usize;
+    bad[second + 8..second + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+    let a =
+        FileSource::from_reader("node1.pcap".into(), Box::new(std::io::Cursor::new(bad))).unwrap();
+    let b = FileSource::open(&shared(TOTEM_VARIANTS)).unwrap();
+    let mut m = Merge::new(vec![Box::new(a), Box::new(b)]);
+    let (frames, errors) = drain(&mut m);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        (
+            errors[0].file.as_str(),
+            errors[0].packet_no,
+            errors[0].offset
+        ),
+        ("node1.pcap", 2, second as u64)
+    );
+    assert!(errors[0].recoverable, "the merge goes on");
+    assert_eq!(frames.iter().filter(|f| f.source == 0).count(), 1);
+    assert_eq!(frames.iter().filter(|f| f.source == 1).count(), 5);
+
+    // A lone member failing for good ends the merge.
+    let mut bad = std::fs::read(shared(KNET_TYPES)).unwrap();
+    bad[32..36].copy_from_slice(&u32::MAX.to_le_bytes());
+    let a =
+        FileSource::from_reader("node1.pcap".into(), Box::new(std::io::Cursor::new(bad))).unwrap();
+    let mut m = Merge::new(vec![Box::new(a)]);
+    let (frames, errors) = drain(&mut m);
+    assert!(frames.is_empty());
+    assert!(!errors[0].recoverable);
+}
