@@ -486,15 +486,23 @@ fn reads_tcpdump_streaming_to_stdout_when_root() {
         eprintln!("skipped: {}", String::from_utf8_lossy(&line));
         return;
     }
+    // A watchdog ends tcpdump if the test hangs; it stands down once the
+    // test is done, before the child is reaped, so it never signals a pid
+    // that could have been reused.
     let pid = child.id();
-    let guard = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(20));
-        // Ends a hung test; the child may already be gone.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done_w = done.clone();
+    std::thread::spawn(move || {
+        for _ in 0..200 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            if done_w.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+        }
         let _ = std::process::Command::new("kill")
             .arg(pid.to_string())
             .status();
     });
-    drop(guard);
     let out = child.stdout.take().unwrap();
     let mut s = FileSource::from_reader("-".into(), Box::new(out)).unwrap();
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -509,6 +517,7 @@ fn reads_tcpdump_streaming_to_stdout_when_root() {
         assert_eq!(f.data[f.data.len() - 100..], [seen as u8; 100]);
         seen += 1;
     }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
     let _ = child.kill();
     let _ = child.wait();
 }
