@@ -15,9 +15,11 @@ bin=target/release/corowire
 
 measure() { # label command... -> "label wall_s peak_kb"
   local label=$1; shift
-  local out
-  out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
-  printf '%-28s %8s s %10s KB\n' "$label" ${out}
+  local t
+  t=$(mktemp)
+  /usr/bin/time -o "$t" -f '%e %M' "$@" >/dev/null 2>&1 || true
+  printf '%-28s %8s s %10s KB\n' "$label" $(tail -n 1 "$t")
+  rm -f "$t"
 }
 
 printf '%-28s %10s %13s\n' "tool (file)" "wall" "peak RSS"

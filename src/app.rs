@@ -10,7 +10,8 @@ use crate::capture::merge::Merge;
 use crate::capture::{CaptureError, PacketSource};
 use crate::cli::{Cli, Command, DecodeArgs, InputArgs};
 use crate::config::{ClusterConfig, ConfigError, load_authkey, load_corosync_conf};
-use crate::decode::{DecodeOptions, Decoder, Outcome, Ports};
+use crate::decode::{DecodeOptions, Decoder, Outcome, Packet, Ports};
+use crate::infer::{Inferrer, Record};
 use crate::output::{self, InputSummary};
 use crate::wire::classify::Class;
 use crate::wire::crypto::{AuthKey, CryptoSuite, Decryptor};
@@ -227,6 +228,7 @@ fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
         suppressed: 0,
     };
     let mut printed = 0u64;
+    let mut inf = Inferrer::default();
     let per_packet = !a.summary_only;
     loop {
         match src.advance() {
@@ -249,7 +251,20 @@ fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
         input.last_ts = Some(f.ts);
         let name = names.get(f.source).map(String::as_str).unwrap_or("?");
         match dec.decode(&f) {
+            Outcome::Corosync(p) if p.class == Class::Encrypted && p.knet.is_none() => {
+                // No key for it: inferred from sizes and timing, printed
+                // once its lookahead has passed (in order).
+                inf.push(infer_record(&p));
+                if emit_inferred(&mut inf, &mut out, &mut line, a, &mut printed)? {
+                    break;
+                }
+            }
             Outcome::Corosync(p) => {
+                // Earlier encrypted packets go first.
+                inf.flush();
+                if emit_inferred(&mut inf, &mut out, &mut line, a, &mut printed)? {
+                    break;
+                }
                 if p.class == Class::Malformed {
                     if let Some(e) = &p.error {
                         notes.note(format_args!(
@@ -278,6 +293,9 @@ fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
             _ => {}
         }
     }
+    inf.flush();
+    emit_inferred(&mut inf, &mut out, &mut line, a, &mut printed)?;
+    dec.stats.inferred = inf.stats.kinds;
     notes.finish();
     crypto_verdict(dec.decryptor(), setup.suite_auto, &a.input.ports);
     let st = src.stats();
@@ -297,4 +315,48 @@ fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
         output::summary_text(&mut err, &input, &dec.stats)?;
     }
     Ok(exit::OK)
+}
+
+fn infer_record(p: &Packet<'_>) -> Record {
+    let d = &p.dgram;
+    Record {
+        ts: p.ts,
+        source: p.source,
+        packet_no: p.packet_no,
+        src: d.src,
+        dst: d.dst,
+        sport: d.sport,
+        dport: d.dport,
+        len: u32::try_from(d.payload_len).unwrap_or(u32::MAX),
+        ip_len: d.ip_len,
+    }
+}
+
+/// Prints the inferences that are ready; true when `--count` is reached.
+fn emit_inferred(
+    inf: &mut Inferrer,
+    out: &mut impl Write,
+    line: &mut String,
+    a: &DecodeArgs,
+    printed: &mut u64,
+) -> Result<bool, AppError> {
+    if a.count.is_some_and(|c| *printed >= c) {
+        return Ok(true);
+    }
+    while let Some((r, i)) = inf.pop() {
+        if !a.summary_only {
+            if a.json {
+                output::inferred_json(out, &r, &i)?;
+            } else {
+                output::inferred_line(line, &r, &i, a.epoch);
+                out.write_all(line.as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+        }
+        *printed += 1;
+        if a.count.is_some_and(|c| *printed >= c) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

@@ -149,6 +149,9 @@ pub struct DecodeStats {
     /// totem messages by type code 0..=5, then "other".
     pub totem: [u64; 7],
     pub decrypted: u64,
+    /// Encrypted packets by inferred type, indexed as `infer::Kind::ALL`
+    /// (filled by the caller that runs an `infer::Inferrer`).
+    pub inferred: [u64; 8],
     /// Malformed / undecodable reasons and their counts.
     pub reasons: BTreeMap<String, u64>,
 }

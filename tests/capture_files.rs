@@ -486,15 +486,23 @@ fn reads_tcpdump_streaming_to_stdout_when_root() {
         eprintln!("skipped: {}", String::from_utf8_lossy(&line));
         return;
     }
+    // A watchdog ends tcpdump if the test hangs; it stands down once the
+    // test is done, before the child is reaped, so it never signals a pid
+    // that could have been reused.
     let pid = child.id();
-    let guard = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(20));
-        // Ends a hung test; the child may already be gone.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done_w = done.clone();
+    std::thread::spawn(move || {
+        for _ in 0..200 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            if done_w.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+        }
         let _ = std::process::Command::new("kill")
             .arg(pid.to_string())
             .status();
     });
-    drop(guard);
     let out = child.stdout.take().unwrap();
     let mut s = FileSource::from_reader("-".into(), Box::new(out)).unwrap();
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -509,6 +517,7 @@ fn reads_tcpdump_streaming_to_stdout_when_root() {
         assert_eq!(f.data[f.data.len() - 100..], [seen as u8; 100]);
         seen += 1;
     }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -552,6 +561,13 @@ fn merge_orders_by_time_and_keeps_ties_stable() {
             (1, 5)
         ]
     );
+}
+
+#[test]
+fn sources_are_send() {
+    fn send<T: Send>() {}
+    send::<FileSource>();
+    send::<Merge>();
 }
 
 #[test]
@@ -767,4 +783,115 @@ fn pcapng_bad_blocks() {
     let (frames, errors) = read_bytes(b).unwrap();
     assert!(frames.is_empty());
     assert_eq!(errors[0].offset, at as u64);
+}
+
+#[test]
+fn pcapng_with_a_bad_section_header_fails_at_open() {
+    let mut ng = Ng::new(false);
+    ng.shb().idb(1, 0, None, None).epb(0, 1, b"x", 1);
+    let mut b = ng.out.clone();
+    b[8] = 0x99; // byte-order magic
+    let e = read_bytes(b).unwrap_err();
+    assert_eq!((e.offset, e.recoverable), (0, false));
+    assert!(matches!(e.kind, CaptureErrorKind::CorruptRecord(_)));
+    let e = read_bytes(ng.out[..10].to_vec()).unwrap_err();
+    assert_eq!(
+        e.kind,
+        CaptureErrorKind::TruncatedRecord { need: 16, have: 10 }
+    );
+}
+
+#[test]
+fn pcapng_larger_than_the_buffer_matches_pcap() {
+    // Every cleartext frame rewritten as pcapng EPBs (plus an IDB and an
+    // unknown block every 100 frames): ~150 KiB, so blocks straddle buffer
+    // refills and the buffer is compacted under them.
+    let (want, _) = read_path(&shared(CLEARTEXT));
+    for be in [false, true] {
+        let mut ng = Ng::new(be);
+        ng.shb().idb(276, 262_144, Some(9), None);
+        for (i, f) in want.iter().enumerate() {
+            if i % 100 == 50 {
+                ng.block(0x0bad_cafe, &[7; 300]);
+            }
+            ng.epb(0, f.ts as u64, &f.data, f.orig_len);
+        }
+        assert!(ng.out.len() > 128 << 10);
+        let (got, errors) = read_bytes(ng.out.clone()).unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(got.len(), want.len());
+        for (a, b) in got.iter().zip(&want) {
+            assert_eq!(
+                (a.ts, a.linktype, a.orig_len, &a.data, a.packet_no),
+                (b.ts, b.linktype, b.orig_len, &b.data, b.packet_no)
+            );
+        }
+        // and arriving in small pieces
+        let mut s = FileSource::from_reader(
+            "pipe".into(),
+            Box::new(Trickle {
+                data: ng.out,
+                pos: 0,
+                n: 0,
+            }),
+        )
+        .unwrap();
+        assert_eq!(drain(&mut s).0, got);
+    }
+}
+
+#[test]
+fn tiny_buffers_read_the_same() {
+    // Refills every few records: blocks straddle the buffer end and the
+    // buffer is compacted under partly read records.
+    for p in [
+        shared(CLEARTEXT),
+        shared(KNET_TYPES),
+        data("two-interfaces.pcapng"),
+        data("cleartext-20-ns.pcapng"),
+    ] {
+        let bytes = std::fs::read(&p).unwrap();
+        let (want, _) = read_bytes(bytes.clone()).unwrap();
+        for (first, max) in [(1, 1), (13, 64), (100, 100), (512, 4096)] {
+            let r = Box::new(std::io::Cursor::new(bytes.clone()));
+            let mut s = FileSource::from_reader_with_read_size("m".into(), r, first, max).unwrap();
+            let (got, errors) = drain(&mut s);
+            assert!(errors.is_empty(), "{}: {errors:?}", p.display());
+            assert_eq!(got, want, "{} with {first}/{max}", p.display());
+        }
+    }
+}
+
+#[test]
+fn merge_goes_on_when_one_member_fails_for_good() {
+    let mut bad = std::fs::read(shared(KNET_TYPES)).unwrap();
+    let second = 24 + 16 + u32::from_le_bytes(bad[32..36].try_into().unwrap()) as usize;
+    bad[second + 8..second + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+    let a =
+        FileSource::from_reader("node1.pcap".into(), Box::new(std::io::Cursor::new(bad))).unwrap();
+    let b = FileSource::open(&shared(TOTEM_VARIANTS)).unwrap();
+    let mut m = Merge::new(vec![Box::new(a), Box::new(b)]);
+    let (frames, errors) = drain(&mut m);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        (
+            errors[0].file.as_str(),
+            errors[0].packet_no,
+            errors[0].offset
+        ),
+        ("node1.pcap", 2, second as u64)
+    );
+    assert!(errors[0].recoverable, "the merge goes on");
+    assert_eq!(frames.iter().filter(|f| f.source == 0).count(), 1);
+    assert_eq!(frames.iter().filter(|f| f.source == 1).count(), 5);
+
+    // A lone member failing for good ends the merge.
+    let mut bad = std::fs::read(shared(KNET_TYPES)).unwrap();
+    bad[32..36].copy_from_slice(&u32::MAX.to_le_bytes());
+    let a =
+        FileSource::from_reader("node1.pcap".into(), Box::new(std::io::Cursor::new(bad))).unwrap();
+    let mut m = Merge::new(vec![Box::new(a)]);
+    let (frames, errors) = drain(&mut m);
+    assert!(frames.is_empty());
+    assert!(!errors[0].recoverable);
 }

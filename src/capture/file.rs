@@ -8,6 +8,20 @@
 //! Reads block until the bytes a record needs have arrived, so a pipe that
 //! delivers a record in several pieces (`tcpdump -U -w - | corowire ... -`)
 //! is read like a file.
+//!
+//! Errors, each with the file name, packet number and record offset:
+//! - a truncated last record: `TruncatedRecord`, recoverable (the next
+//!   `advance` returns `Ok(false)`; everything before it was delivered);
+//! - a pcap record whose captured length exceeds the limit: `CorruptRecord`,
+//!   not recoverable (pcap has no way to find the next record);
+//! - a pcapng block with a sane leading length but a bad trailer, a packet
+//!   on an undescribed interface, or a captured length beyond its block:
+//!   `CorruptRecord`, recoverable, the block is skipped by its length;
+//! - a pcapng block length below 12, not a multiple of 4 or above 16 MiB:
+//!   not recoverable.
+//!
+//! A frame cut by snaplen is not an error: it is delivered with
+//! `orig_len > data.len()` and counted in `SourceStats::snaplen_cut`.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -146,6 +160,8 @@ pub struct FileSource {
     eof: bool,
     /// Buffer size to aim for at the next refill.
     chunk: usize,
+    /// Largest buffer size aimed at by refills (records may need more).
+    max_chunk: usize,
     /// Bytes of the current record still to skip at the next `advance`.
     pending: usize,
     format: Format,
@@ -188,6 +204,19 @@ impl FileSource {
         name: String,
         reader: Box<dyn Read + Send>,
     ) -> Result<FileSource, CaptureError> {
+        FileSource::from_reader_with_read_size(name, reader, FIRST_CHUNK, READ_CHUNK)
+    }
+
+    /// Like [`FileSource::from_reader`] with a chosen buffer size: the
+    /// buffer starts at `first` bytes and refills aim for at most `max`
+    /// (a single record larger than that still fits). Tests and the fuzz
+    /// target use tiny sizes so that records straddle refills.
+    pub fn from_reader_with_read_size(
+        name: String,
+        reader: Box<dyn Read + Send>,
+        first: usize,
+        max: usize,
+    ) -> Result<FileSource, CaptureError> {
         let mut s = FileSource {
             name,
             reader,
@@ -196,7 +225,8 @@ impl FileSource {
             end: 0,
             file_off: 0,
             eof: false,
-            chunk: FIRST_CHUNK,
+            chunk: first.max(1),
+            max_chunk: max.max(first).max(1),
             pending: 0,
             format: Format::Pcapng {
                 swapped: false,
@@ -263,12 +293,18 @@ impl FileSource {
             self.end -= self.start;
             self.start = 0;
         }
-        let want = n.max(self.chunk);
-        self.chunk = (self.chunk * 2).min(READ_CHUNK);
-        if self.buf.len() < want {
-            self.buf.resize(want, 0);
+        if self.buf.len() < self.chunk {
+            self.buf.resize(self.chunk, 0);
         }
+        self.chunk = (self.chunk * 2).min(self.max_chunk);
         while self.end < n {
+            if self.end == self.buf.len() {
+                // A record larger than the buffer: grow by doubling as its
+                // bytes actually arrive, so a corrupt length in a short
+                // input never allocates the full claimed size.
+                let grown = (self.buf.len() * 2).min(n.max(self.max_chunk));
+                self.buf.resize(grown.max(self.end + 1), 0);
+            }
             match self.reader.read(&mut self.buf[self.end..]) {
                 Ok(0) => {
                     self.eof = true;
@@ -361,11 +397,15 @@ impl FileSource {
             m if m == PCAP_MAGIC_US.swap_bytes() => (true, false),
             m if m == PCAP_MAGIC_NS.swap_bytes() => (true, true),
             PCAPNG_SHB => {
+                // Check the section header now, so a bad file fails at open.
                 self.format = Format::Pcapng {
                     swapped: false,
                     interfaces: Vec::new(),
                 };
-                return Ok(());
+                return self.read_shb(0).map_err(|e| CaptureError {
+                    recoverable: false,
+                    ..e
+                });
             }
             _ => return Err(self.err(0, CaptureErrorKind::NotACapture, false)),
         };

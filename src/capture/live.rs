@@ -251,6 +251,12 @@ mod tests {
     }
 
     #[test]
+    fn live_source_can_join_a_merge() {
+        fn send<T: Send>() {}
+        send::<LiveSource>();
+    }
+
+    #[test]
     fn default_filter_compiles() {
         // Compiling needs no privilege: a dead capture of each link type
         // (DLT values: 12 is DLT_RAW on Linux).
