@@ -625,3 +625,91 @@ fn series() {
         );
     }
 }
+
+/// An encrypted capture analysed without its key, through the keyless
+/// inference: node ids from the configured addresses, RTT from the inferred
+/// ping/pong pairs. Tolerances (stated): per directed link, pings within
+/// 2 % of the keyed run and RTT p50 within max(50 µs, 20 %); no warning.
+#[test]
+fn encrypted_without_key_through_inference() {
+    use corowire::infer::{Config, Inferrer, Record};
+    let tp = common::crate_dir().join("captures/healthy-3n-aes256-sha256-nss.truth.json");
+    if !tp.exists() {
+        return;
+    }
+    let t = Truth::load(&tp);
+    let keyed = truth_snapshot(&t);
+    let mut eng = Engine::new(truth_thresholds(&t));
+    let addrs: Vec<_> = t
+        .addresses()
+        .into_iter()
+        .map(|(a, (n, _))| (a, n as u16))
+        .collect();
+    eng.set_addresses(&addrs);
+    let mut inf = Inferrer::new(Config::default());
+    let mut last = 0;
+    let mut pending: Vec<(Record, corowire::infer::Inference)> = Vec::new();
+    decode_file_with(&t.pcap(), DecodeOptions::default(), |o| {
+        if let Outcome::Corosync(p) = o {
+            last = last.max(p.ts);
+            eng.ingest(p);
+            let d = &p.dgram;
+            inf.push(Record {
+                ts: p.ts,
+                source: p.source,
+                packet_no: p.packet_no,
+                src: d.src,
+                dst: d.dst,
+                sport: d.sport,
+                dport: d.dport,
+                len: d.payload_len as u32,
+                ip_len: d.ip_len,
+            });
+            while let Some(x) = inf.pop() {
+                pending.push(x);
+            }
+        }
+        for (r, i) in pending.drain(..) {
+            eng.ingest_inferred(&r, &i);
+        }
+    });
+    inf.flush();
+    while let Some((r, i)) = inf.pop() {
+        eng.ingest_inferred(&r, &i);
+    }
+    eng.finish(last);
+    let s = eng.snapshot();
+    let mut compared = 0;
+    for k in keyed.links.iter().filter(|l| l.pings_sent > 10) {
+        let (a, b) = (k.src_node.unwrap(), k.dst_node.unwrap());
+        let l = s
+            .link(a, b, k.link)
+            .unwrap_or_else(|| panic!("{a}->{b} missing without key"));
+        let dp = (l.pings_sent as f64 - k.pings_sent as f64).abs() / k.pings_sent as f64;
+        assert!(
+            dp <= 0.02,
+            "{a}->{b}: {} pings vs {} with the key",
+            l.pings_sent,
+            k.pings_sent
+        );
+        let (q, kq) = (
+            l.rtt_us.expect("rtt without key"),
+            k.rtt_us.expect("rtt with key"),
+        );
+        let tol = (0.2 * kq.p50 as f64).max(50.0);
+        assert!(
+            (q.p50 as f64 - kq.p50 as f64).abs() <= tol,
+            "{a}->{b}: p50 {} vs {} with the key",
+            q.p50,
+            kq.p50
+        );
+        compared += 1;
+    }
+    assert!(compared >= 6, "{compared}");
+    let bad: Vec<_> = s
+        .findings
+        .iter()
+        .filter(|f| f.severity > Severity::Info)
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+}

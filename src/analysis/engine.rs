@@ -9,6 +9,7 @@ use super::findings::{Direction, Finding, FindingKind, Severity};
 use super::hash::{FastMap, SmallMap};
 use super::snapshot::*;
 use crate::decode::Packet;
+use crate::infer::{Inference, Kind, Record};
 use crate::wire::knet::{Knet, Ping};
 use crate::wire::net::TooBig;
 use crate::wire::totem::{Body, RingId, Totem};
@@ -47,6 +48,15 @@ fn quantiles<T: hdrhistogram::Counter>(h: &Histogram<T>, div: u64) -> Option<Qua
     })
 }
 
+/// The pending-ping key of an inferred ping: its place in the input, in
+/// bytes no monotonic timespec has (tv_nsec would be negative).
+fn inferred_key(source: usize, packet_no: u64) -> [u8; 16] {
+    let mut time = [0xffu8; 16];
+    time[..8].copy_from_slice(&packet_no.to_le_bytes());
+    time[8..12].copy_from_slice(&(source as u32).to_le_bytes());
+    time
+}
+
 /// Capture timestamps are kept within 1970..2200.
 fn clamp_ts(ts: i64) -> i64 {
     ts.clamp(0, 7_258_118_400 * NS)
@@ -77,6 +87,8 @@ struct Pending {
     dir: u32,
     data_seq: u16,
     expired: bool,
+    /// Never counted as unanswered (an inferred ping without its pair).
+    no_loss: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -249,6 +261,8 @@ struct Dir {
     /// once-a-second adjustment (phase unknown: rounded) down to 1: the time
     /// it was last reset (i64::MIN: long ago, backoff 1).
     backoff_from: i64,
+    /// Fed by the keyless inference.
+    inferred: bool,
     /// The pinger fell silent past a down deadline and sent again: (resume
     /// time, deadline). Decided once it is clear whether it was stalled.
     resume_check: Option<(i64, i64)>,
@@ -312,6 +326,7 @@ impl Dir {
             first_pong: i64::MAX,
             pongs_while_down: 0,
             backoff_from: i64::MIN,
+            inferred: false,
             resume_check: None,
             transitions: Vec::new(),
             downs: 0,
@@ -379,10 +394,17 @@ impl Dir {
     /// same 200 ms ticks it sends pings on (counted from the ping whose pong
     /// came last), at the first tick where the time since the last pong
     /// reaches the timeout in force then.
-    fn down_deadline(&self, th: &Thresholds) -> Option<i64> {
+    fn down_deadline(&self, th: &Thresholds, heard: i64) -> Option<i64> {
         match (self.state, self.last_pong) {
-            (LinkState::Up, Some(lp)) => {
-                let ping = self.last_pong_ping.min(lp);
+            (LinkState::Up, Some(pong)) => {
+                let lp = pong.max(heard);
+                // The grid runs from the answered ping; a later sign of life
+                // (inferred paths) starts its own count.
+                let ping = if lp > pong {
+                    lp
+                } else {
+                    self.last_pong_ping.min(lp)
+                };
                 let grid = 200 * MS;
                 // At most 10 × timeout + latency: bounded loop.
                 let mut t = ping + grid;
@@ -470,6 +492,9 @@ pub struct Engine {
     eval_sec: Option<i64>,
     vantage: Option<u16>,
     node_names: Vec<(u16, String)>,
+    inferred_tokens: u64,
+    /// Latest time of an opaque packet (the capture's end when all is encrypted).
+    opaque_last: i64,
 }
 
 impl Engine {
@@ -497,6 +522,8 @@ impl Engine {
             eval_sec: None,
             vantage: None,
             node_names: Vec::new(),
+            inferred_tokens: 0,
+            opaque_last: 0,
         }
     }
 
@@ -524,12 +551,18 @@ impl Engine {
         // Keeps all time arithmetic far from overflow (a corrupt record may
         // carry any timestamp).
         let ts = clamp_ts(p.ts);
-        self.advance_time(ts);
         self.packets += 1;
         let len = u64::from(p.dgram.ip_len);
         self.bytes += len;
         if p.knet.is_none() && p.totem.is_none() {
+            // Counted here; judged only through `ingest_inferred`, which
+            // comes later (the inference looks ahead): such packets must
+            // not move the engine's clock past what was judged.
             self.opaque += 1;
+            self.first_ts.get_or_insert(ts);
+            self.opaque_last = self.opaque_last.max(ts);
+        } else {
+            self.advance_time(ts);
         }
         let d = &p.dgram;
         // Which link: service packets say so; otherwise the learned port, else 5405+N.
@@ -657,6 +690,97 @@ impl Engine {
                 .and_then(|i| self.dirs[i as usize].rev)
                 .is_some_and(|r| self.dirs[r as usize].state == LinkState::Down);
             self.on_totem(t, ts, retransmitter, receiver, rx_link_down);
+        }
+    }
+
+    /// Maps addresses to node ids (corosync.conf's nodelist): needed to name
+    /// the nodes of encrypted traffic analysed without the key.
+    pub fn set_addresses(&mut self, map: &[(IpAddr, u16)]) {
+        for (a, n) in map {
+            if self.addr_node.len() < self.th.limits.max_addrs {
+                self.addr_node.insert(*a, *n);
+            }
+        }
+    }
+
+    /// Feeds what the keyless inference decided about an encrypted packet
+    /// (the packet itself went through [`Engine::ingest`] already, which
+    /// counted it). Pings with their answer give RTT, cadence and link
+    /// state; tokens give token gaps at their receiver (no token_seq: every
+    /// token counts as new). Node ids come from [`Engine::set_addresses`].
+    pub fn ingest_inferred(&mut self, rec: &Record, inf: &Inference) {
+        let ts = clamp_ts(rec.ts);
+        self.advance_time(ts);
+        let link = self.link_of(rec.src, rec.sport, rec.dport);
+        match inf.kind {
+            Kind::Ping => {
+                let Some(i) = self.path(rec.src, rec.dst, link, ts) else {
+                    return;
+                };
+                let node = self.addr_node.get(&rec.src).copied();
+                if let Some(n) = node {
+                    if self.node_activity(n, ts) {
+                        self.pinger_resumed(n, ts);
+                    }
+                }
+                self.dirs[i as usize].inferred = true;
+                self.ping_sent(i, node, true, ts);
+                // Unknown data seq: taken as a node already running.
+                let p = Pending {
+                    ts,
+                    dir: i,
+                    data_seq: 1,
+                    expired: false,
+                    no_loss: false,
+                };
+                match inf.delay_ns {
+                    Some(d) if d >= 0 => {
+                        let responder = self.addr_node.get(&rec.dst).copied();
+                        self.answered(p, responder, ts + d);
+                    }
+                    _ => {
+                        // Its pong may be decided later: wait for it under
+                        // the packet's place (no real ping time looks so).
+                        // Never counted as lost: an unpaired ping may just be
+                        // one the inference could not pair.
+                        let time = inferred_key(rec.source, rec.packet_no);
+                        let key = PingKey {
+                            pinger: rec.src,
+                            responder: rec.dst,
+                            link,
+                            time,
+                        };
+                        self.await_pong(key, Pending { no_loss: true, ..p });
+                    }
+                }
+            }
+            Kind::Pong => {
+                if let Some((source, packet_no)) = inf.partner {
+                    let key = PingKey {
+                        pinger: rec.dst,
+                        responder: rec.src,
+                        link,
+                        time: inferred_key(source, packet_no),
+                    };
+                    if let Some(p) = self.pending.remove(&key) {
+                        let responder = self.addr_node.get(&rec.src).copied();
+                        self.answered(p, responder, ts);
+                    }
+                }
+            }
+            Kind::Token => {
+                self.totem.v.tokens += 1;
+                if let Some(r) = self.addr_node.get(&rec.dst).copied() {
+                    self.inferred_tokens += 1;
+                    let this = TokRx {
+                        ts,
+                        ring: (u32::MAX, 0),
+                        token_seq: (self.inferred_tokens & 0xffff_ffff) as u32,
+                    };
+                    self.token_arrival(u32::from(r), this);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -791,7 +915,7 @@ impl Engine {
                 // Before the first pong the peer may simply not run yet.
                 if let Some(d) = dirs
                     .get_mut(p.dir as usize)
-                    .filter(|d| d.ever_up && p.ts >= d.first_pong)
+                    .filter(|d| !p.no_loss && d.ever_up && p.ts >= d.first_pong)
                 {
                     d.unanswered += 1;
                     if let Some(b) = d.bucket(p.ts.div_euclid(NS)) {
@@ -811,7 +935,7 @@ impl Engine {
             if self.dirs[i].resume_check.is_some() {
                 continue;
             }
-            if let Some(dl) = self.dirs[i].down_deadline(&self.th) {
+            if let Some(dl) = self.deadline(i) {
                 if t > dl {
                     // A pinger that itself sends nothing (stopped, stalled)
                     // judges nothing: knet declares the link down when its
@@ -828,11 +952,23 @@ impl Engine {
         }
     }
 
+    /// knet's down time of path `i`. For a path known only through the
+    /// keyless inference, any packet from the peer on that link counts as a
+    /// sign of life (an unpaired ping is not proof of a missing pong).
+    fn deadline(&self, i: usize) -> Option<i64> {
+        let d = &self.dirs[i];
+        let heard = match (d.inferred, d.rev) {
+            (true, Some(r)) => self.dirs.get(r as usize).map_or(i64::MIN, |r| r.last_ts),
+            _ => i64::MIN,
+        };
+        d.down_deadline(&self.th, heard)
+    }
+
     /// A node sent again after a silence: its overdue links go down now.
     fn pinger_resumed(&mut self, node: u16, ts: i64) {
         for i in 0..self.dirs.len() {
             if self.dirs[i].src_node == Some(node) && self.dirs[i].resume_check.is_none() {
-                if let Some(dl) = self.dirs[i].down_deadline(&self.th).filter(|dl| ts > *dl) {
+                if let Some(dl) = self.deadline(i).filter(|dl| ts > *dl) {
                     self.dirs[i].resume_check = Some((ts, dl));
                 }
             }
@@ -1038,15 +1174,46 @@ impl Engine {
     // ------------------------------------------------------------ ping/pong
 
     fn on_ping(&mut self, i: u32, ping: &Ping, src: IpAddr, dst: IpAddr, ts: i64) {
+        self.ping_sent(i, Some(ping.node), ping.timed, ts);
+        let key = PingKey {
+            pinger: src,
+            responder: dst,
+            link: ping.link,
+            time: ping.time,
+        };
+        self.await_pong(
+            key,
+            Pending {
+                ts,
+                dir: i,
+                data_seq: ping.seq,
+                expired: false,
+                no_loss: false,
+            },
+        );
+    }
+
+    fn await_pong(&mut self, key: PingKey, p: Pending) {
+        if self.pending.len() >= self.th.limits.max_pending_pings {
+            self.overflow.pending_pings += 1;
+            return;
+        }
+        self.pending.insert(key, p);
+    }
+
+    /// A ping left `src` on path `i`: counts and cadence.
+    fn ping_sent(&mut self, i: u32, node: Option<u16>, timed: bool, ts: i64) {
         let spacing = self.th.ping_spacing_ns();
         let d = &mut self.dirs[i as usize];
-        d.src_node = Some(ping.node);
+        if node.is_some() {
+            d.src_node = node;
+        }
         d.pings += 1;
         let sec = ts.div_euclid(NS);
         if let Some(b) = d.bucket(sec) {
             b.pings += 1;
         }
-        if ping.timed {
+        if timed {
             if let Some(last) = d.last_ping.filter(|_| d.ever_up) {
                 let gap = ts - last;
                 if gap > d.max_ping_gap {
@@ -1070,25 +1237,6 @@ impl Engine {
             }
             d.last_ping = Some(d.last_ping.map_or(ts, |l| l.max(ts)));
         }
-        if self.pending.len() >= self.th.limits.max_pending_pings {
-            self.overflow.pending_pings += 1;
-            return;
-        }
-        let key = PingKey {
-            pinger: src,
-            responder: dst,
-            link: ping.link,
-            time: ping.time,
-        };
-        self.pending.insert(
-            key,
-            Pending {
-                ts,
-                dir: i,
-                data_seq: ping.seq,
-                expired: false,
-            },
-        );
     }
 
     fn on_pong(&mut self, pong: &Ping, src: IpAddr, dst: IpAddr, ts: i64) {
@@ -1101,12 +1249,18 @@ impl Engine {
         let Some(p) = self.pending.remove(&key) else {
             return;
         };
+        self.answered(p, Some(pong.node), ts);
+    }
+
+    /// The pong to pending ping `p` came at `ts` from `responder`.
+    fn answered(&mut self, p: Pending, responder: Option<u16>, ts: i64) {
         let i = p.dir as usize;
         let timeout = self.th.ping_timeout_ns();
         let rtt = ts - p.ts;
         if self.dirs[i].dst_node.is_none() {
-            self.dirs[i].dst_node = Some(pong.node);
+            self.dirs[i].dst_node = responder;
         }
+        let responder_node = responder.or(self.dirs[i].dst_node);
         if p.expired || rtt > timeout {
             // knet discards a pong older than its timeout.
             let d = &mut self.dirs[i];
@@ -1118,13 +1272,15 @@ impl Engine {
                     b.loss_at(p.ts);
                 }
             }
-            let (src_node, dst_node, link) = (d.src_node, Some(pong.node), d.key.link);
-            self.late_pong(pong.node, src_node, dst_node, link, rtt, ts);
+            let (src_node, link) = (d.src_node, d.key.link);
+            if let Some(r) = responder_node {
+                self.late_pong(r, src_node, Some(r), link, rtt, ts);
+            }
             return;
         }
         // A pong after the deadline: knet declared the link down first.
         self.resolve_resume(i, ts, true);
-        if let Some(dl) = self.dirs[i].down_deadline(&self.th) {
+        if let Some(dl) = self.deadline(i) {
             if ts > dl {
                 self.link_down(i, dl);
             }
@@ -1990,7 +2146,7 @@ impl Engine {
     /// A copy of everything the engine knows now. No I/O; cost is linear in
     /// the tracked links (and their time series), not in the packets seen.
     pub fn snapshot(&self) -> Snapshot {
-        let now = self.now;
+        let now = self.now.max(self.opaque_last);
         let vantage = self.vantage.or_else(|| self.infer_vantage());
         let vantage_addrs: Vec<IpAddr> = match vantage {
             Some(v) => self
