@@ -101,6 +101,13 @@ fn encrypted_capture_without_the_key_is_measured_by_inference() {
             l["dst_node"]
         );
         assert!(l["rtt_us"]["p50"].as_u64().unwrap() < 1000);
+        // Every ping was answered (crossing pings included) and PMTUD seen.
+        assert_eq!(
+            l["pongs_received"], l["pings_sent"],
+            "{}->{}",
+            l["src_node"], l["dst_node"]
+        );
+        assert_eq!(l["pmtu"], 1500);
     }
 }
 
