@@ -186,6 +186,24 @@ pub fn crypto_verdict(d: Option<&Decryptor>, suite_auto: bool, ports: &str) {
     }
 }
 
+/// Moves to the next frame, reporting (and counting) capture errors on
+/// stderr; false at the end of the input or after an error it cannot pass.
+fn next_frame(src: &mut (dyn PacketSource + Send), errors: &mut u64) -> bool {
+    loop {
+        match src.advance() {
+            Ok(more) => return more,
+            Err(e) => {
+                *errors += 1;
+                let level = if e.recoverable { "warning" } else { "error" };
+                eprintln!("corowire: {level}: {e}");
+                if !e.recoverable {
+                    return false;
+                }
+            }
+        }
+    }
+}
+
 /// Per-packet problems are reported on stderr up to this many lines.
 const MAX_NOTES: u64 = 20;
 
@@ -233,22 +251,7 @@ fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
     let mut printed = 0u64;
     let mut inf = Inferrer::default();
     let per_packet = !a.summary_only;
-    loop {
-        match src.advance() {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                input.capture_errors += 1;
-                eprintln!(
-                    "corowire: {}: {e}",
-                    if e.recoverable { "warning" } else { "error" }
-                );
-                if e.recoverable {
-                    continue;
-                }
-                break;
-            }
-        }
+    while next_frame(src.as_mut(), &mut input.capture_errors) {
         let f = src.frame();
         input.first_ts.get_or_insert(f.ts);
         input.last_ts = Some(f.ts);
@@ -257,7 +260,7 @@ fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
             Outcome::Corosync(p) if p.class == Class::Encrypted && p.knet.is_none() => {
                 // No key for it: inferred from sizes and timing, printed
                 // once its lookahead has passed (in order).
-                inf.push(infer_record(&p));
+                inf.push(Record::of(&p));
                 if emit_inferred(&mut inf, &mut out, &mut line, a, &mut printed)? {
                     break;
                 }
@@ -318,21 +321,6 @@ fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
         output::summary_text(&mut err, &input, &dec.stats)?;
     }
     Ok(exit::OK)
-}
-
-fn infer_record(p: &Packet<'_>) -> Record {
-    let d = &p.dgram;
-    Record {
-        ts: p.ts,
-        source: p.source,
-        packet_no: p.packet_no,
-        src: d.src,
-        dst: d.dst,
-        sport: d.sport,
-        dport: d.dport,
-        len: u32::try_from(d.payload_len).unwrap_or(u32::MAX),
-        ip_len: d.ip_len,
-    }
 }
 
 /// Prints the inferences that are ready; true when `--count` is reached.
@@ -510,21 +498,8 @@ fn report(a: &ReportArgs) -> Result<i32, AppError> {
     let first_port = (0..=u16::MAX)
         .find(|p| setup_ports_contains(&a.input.ports, *p, 5405))
         .unwrap_or(5405);
-    loop {
-        match src.advance() {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                eprintln!(
-                    "corowire: {}: {e}",
-                    if e.recoverable { "warning" } else { "error" }
-                );
-                if e.recoverable {
-                    continue;
-                }
-                break;
-            }
-        }
+    let mut capture_errors = 0;
+    while next_frame(src.as_mut(), &mut capture_errors) {
         let f = src.frame();
         last_ts = Some(f.ts);
         match dec.decode(&f) {
@@ -537,7 +512,7 @@ fn report(a: &ReportArgs) -> Result<i32, AppError> {
                 }
                 // Counted now; what it was is decided after its lookahead.
                 engine.ingest(&p);
-                inf.push(infer_record(&p));
+                inf.push(Record::of(&p));
                 drain_inferred(&mut inf, &mut engine);
             }
             Outcome::Corosync(p) => {

@@ -119,6 +119,24 @@ pub struct Record {
     pub ip_len: u32,
 }
 
+impl Record {
+    /// The record of a decoded packet.
+    pub fn of(p: &crate::decode::Packet<'_>) -> Record {
+        let d = &p.dgram;
+        Record {
+            ts: p.ts,
+            source: p.source,
+            packet_no: p.packet_no,
+            src: d.src,
+            dst: d.dst,
+            sport: d.sport,
+            dport: d.dport,
+            len: u32::try_from(d.payload_len).unwrap_or(u32::MAX),
+            ip_len: d.ip_len,
+        }
+    }
+}
+
 /// The verdict on one record.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Inference {

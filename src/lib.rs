@@ -15,4 +15,5 @@ pub mod decode;
 pub mod infer;
 pub mod output;
 pub mod report;
+pub mod timefmt;
 pub mod wire;

@@ -7,51 +7,22 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::decode::{DecodeStats, FragState, Packet};
+use crate::timefmt::{self, Precision};
 use crate::wire::classify::Class;
 use crate::wire::knet::Knet;
 use crate::wire::totem::{Body, Totem};
 
-/// UTC calendar date of a day count since 1970-01-01 (proleptic Gregorian).
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 /// `HH:MM:SS.ffffff` (UTC) of a timestamp in ns.
 pub fn clock(ts: i64) -> String {
-    let secs = ts.div_euclid(1_000_000_000);
-    let us = ts.rem_euclid(1_000_000_000) / 1000;
-    let sod = secs.rem_euclid(86_400);
-    format!(
-        "{:02}:{:02}:{:02}.{us:06}",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
-    )
+    timefmt::clock(ts, Precision::Micro)
 }
 
 /// `YYYY-MM-DD HH:MM:SS.ffffff UTC` of a timestamp in ns.
 pub fn datetime(ts: i64) -> String {
-    let (y, m, d) = civil_from_days(ts.div_euclid(1_000_000_000).div_euclid(86_400));
-    format!("{y:04}-{m:02}-{d:02} {} UTC", clock(ts))
+    format!("{} UTC", timefmt::datetime(ts, Precision::Micro))
 }
 
-/// Epoch seconds with microseconds.
-pub fn epoch(ts: i64) -> String {
-    format!(
-        "{}.{:06}",
-        ts.div_euclid(1_000_000_000),
-        ts.rem_euclid(1_000_000_000) / 1000
-    )
-}
+pub use crate::timefmt::epoch;
 
 fn list(out: &mut String, it: impl Iterator<Item = u32>) {
     out.push('[');
@@ -675,13 +646,8 @@ mod tests {
 
     #[test]
     fn times() {
-        // 2023-11-14 22:13:20 UTC
         let ts = 1_700_000_000_123_456_789;
         assert_eq!(clock(ts), "22:13:20.123456");
         assert_eq!(datetime(ts), "2023-11-14 22:13:20.123456 UTC");
-        assert_eq!(epoch(ts), "1700000000.123456");
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
     }
 }

@@ -653,18 +653,7 @@ fn encrypted_without_key_through_inference() {
         if let Outcome::Corosync(p) = o {
             last = last.max(p.ts);
             eng.ingest(p);
-            let d = &p.dgram;
-            inf.push(Record {
-                ts: p.ts,
-                source: p.source,
-                packet_no: p.packet_no,
-                src: d.src,
-                dst: d.dst,
-                sport: d.sport,
-                dport: d.dport,
-                len: d.payload_len as u32,
-                ip_len: d.ip_len,
-            });
+            inf.push(Record::of(p));
             while let Some(x) = inf.pop() {
                 pending.push(x);
             }

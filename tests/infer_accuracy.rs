@@ -38,21 +38,6 @@ fn truth_kind(k: &Knet<'_>) -> Kind {
     }
 }
 
-fn record(p: &corowire::decode::Packet<'_>) -> Record {
-    let d = &p.dgram;
-    Record {
-        ts: p.ts,
-        source: p.source,
-        packet_no: p.packet_no,
-        src: d.src,
-        dst: d.dst,
-        sport: d.sport,
-        dport: d.dport,
-        len: d.payload_len as u32,
-        ip_len: d.ip_len,
-    }
-}
-
 /// Confusion counts: truth → inferred → n.
 #[derive(Default)]
 struct Confusion {
@@ -210,7 +195,7 @@ fn encrypted_capture(pcap: &Path, key: AuthKey) -> Vec<(Record, Kind)> {
         if let Outcome::Corosync(p) = o {
             if p.class == Class::Encrypted {
                 if let Some(t) = truth.get(&p.packet_no) {
-                    out.push((record(p), *t));
+                    out.push((Record::of(p), *t));
                 }
             }
         }
@@ -299,7 +284,7 @@ fn emulated(pcap: &Path, suite: CryptoSuite) -> Vec<(Record, Kind)> {
         if p.class != Class::Knet {
             return;
         }
-        let mut r = record(p);
+        let mut r = Record::of(p);
         let ip_hdr = r.ip_len - 8 - r.len;
         let clear = p.dgram.payload_len;
         r.len = match k {

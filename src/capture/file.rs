@@ -345,33 +345,31 @@ impl FileSource {
         }
     }
 
+    /// N bytes at `pos` (zeros past the end: callers check lengths first).
     #[inline]
-    fn u32_at(&self, pos: usize, swapped: bool) -> u32 {
-        let mut b = [0u8; 4];
-        if let Some(s) = self.buf.get(pos..pos + 4) {
+    fn bytes_at<const N: usize>(&self, pos: usize) -> [u8; N] {
+        let mut b = [0u8; N];
+        if let Some(s) = self.buf.get(pos..pos + N) {
             b.copy_from_slice(s);
         }
-        let v = u32::from_ne_bytes(b);
+        b
+    }
+
+    #[inline]
+    fn u32_at(&self, pos: usize, swapped: bool) -> u32 {
+        let v = u32::from_ne_bytes(self.bytes_at(pos));
         if swapped { v.swap_bytes() } else { v }
     }
 
     #[inline]
     fn u16_at(&self, pos: usize, swapped: bool) -> u16 {
-        let mut b = [0u8; 2];
-        if let Some(s) = self.buf.get(pos..pos + 2) {
-            b.copy_from_slice(s);
-        }
-        let v = u16::from_ne_bytes(b);
+        let v = u16::from_ne_bytes(self.bytes_at(pos));
         if swapped { v.swap_bytes() } else { v }
     }
 
     #[inline]
     fn u64_at(&self, pos: usize, swapped: bool) -> u64 {
-        let mut b = [0u8; 8];
-        if let Some(s) = self.buf.get(pos..pos + 8) {
-            b.copy_from_slice(s);
-        }
-        let v = u64::from_ne_bytes(b);
+        let v = u64::from_ne_bytes(self.bytes_at(pos));
         if swapped { v.swap_bytes() } else { v }
     }
 

@@ -62,39 +62,12 @@ pub fn verdict(s: &Snapshot) -> (&'static str, String) {
 
 /// Epoch ns → "YYYY-MM-DD HH:MM:SS.mmm" (UTC).
 pub(crate) fn fmt_datetime(ns: i64) -> String {
-    let (date, time) = split_ts(ns);
-    format!("{date} {time}")
+    crate::timefmt::datetime(ns, crate::timefmt::Precision::Milli)
 }
 
 /// Epoch ns → "HH:MM:SS.mmm" (UTC).
 pub(crate) fn fmt_time(ns: i64) -> String {
-    split_ts(ns).1
-}
-
-fn split_ts(ns: i64) -> (String, String) {
-    let ms_total = ns.div_euclid(1_000_000);
-    let days = ms_total.div_euclid(86_400_000);
-    let ms_day = ms_total.rem_euclid(86_400_000);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let (h, mi, s, milli) = (
-        ms_day / 3_600_000,
-        ms_day / 60_000 % 60,
-        ms_day / 1000 % 60,
-        ms_day % 1000,
-    );
-    (
-        format!("{y:04}-{m:02}-{d:02}"),
-        format!("{h:02}:{mi:02}:{s:02}.{milli:03}"),
-    )
+    crate::timefmt::clock(ns, crate::timefmt::Precision::Milli)
 }
 
 #[cfg(test)]
