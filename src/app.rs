@@ -61,6 +61,8 @@ impl AppError {
 pub fn run(cli: Cli) -> Result<i32, AppError> {
     match cli.command {
         Command::Decode(a) => decode(&a),
+        Command::Tui(a) => crate::tui::cmd::tui(&a),
+        Command::Live(a) => crate::tui::cmd::live(&a),
     }
 }
 

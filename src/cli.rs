@@ -21,6 +21,11 @@ pub struct Cli {
 pub enum Command {
     /// Decode corosync traffic packet by packet, like tcpdump.
     Decode(DecodeArgs),
+    /// Replay captures in the terminal UI (paced by capture time).
+    Tui(TuiArgs),
+    /// Watch an interface (-i) or a pcap stream on stdin (-r -) in the terminal UI,
+    /// or headless with --report-every.
+    Live(LiveArgs),
 }
 
 /// Options shared by every command that reads captures.
@@ -56,4 +61,51 @@ pub struct DecodeArgs {
     /// Print absolute times as epoch seconds instead of UTC clock time.
     #[arg(long)]
     pub epoch: bool,
+}
+
+/// `corowire tui FILE...` (the screen and keys are in the README / `?`).
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Replay speed: 1 = as recorded, N = N times faster, max = as fast as possible.
+    #[arg(long, default_value = "1", value_name = "1|N|max")]
+    pub speed: String,
+
+    /// corosync authkey file(s) to decrypt knet traffic (two during a key change).
+    #[arg(long, value_name = "FILE")]
+    pub authkey: Vec<PathBuf>,
+}
+
+/// `corowire live -i IFACE | -r -`
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// Interface to capture on (needs root or CAP_NET_RAW; feature `live`).
+    #[arg(short = 'i', long, value_name = "IFACE")]
+    pub interface: Option<String>,
+
+    /// Read a pcap stream instead: `-` is stdin (`tcpdump -U -w - ... | corowire live -r -`).
+    #[arg(short = 'r', long, value_name = "FILE")]
+    pub read: Option<PathBuf>,
+
+    /// UDP ports that carry corosync traffic.
+    #[arg(long, default_value = "5404-5412", value_name = "LIST")]
+    pub ports: String,
+
+    /// corosync authkey file(s) to decrypt knet traffic.
+    #[arg(long, value_name = "FILE")]
+    pub authkey: Vec<PathBuf>,
+
+    /// Capture in promiscuous mode (SPAN / mirror ports).
+    #[arg(long)]
+    pub promisc: bool,
+
+    /// Headless: write one report per interval to stdout (e.g. 10s, 500ms, 1m).
+    #[arg(long, value_name = "DURATION")]
+    pub report_every: Option<String>,
+
+    /// Report format for --report-every.
+    #[arg(long, default_value = "json", value_name = "json")]
+    pub format: String,
 }

@@ -12,4 +12,5 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod output;
+pub mod tui;
 pub mod wire;
