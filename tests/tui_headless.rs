@@ -5,12 +5,27 @@ use std::process::Command;
 
 #[test]
 fn report_every_writes_one_json_object_per_interval() {
-    let pcap = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/healthy-3n-clear.pcap");
+    let pcap = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/captures/healthy-3n-clear.pcap"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
-        .args(["live", "-r", pcap, "--report-every", "10s", "--format", "json"])
+        .args([
+            "live",
+            "-r",
+            pcap,
+            "--report-every",
+            "10s",
+            "--format",
+            "json",
+        ])
         .output()
         .expect("run corowire");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let reports: Vec<serde_json::Value> = text
         .lines()
@@ -22,7 +37,10 @@ fn report_every_writes_one_json_object_per_interval() {
     for r in &reports {
         assert_eq!(r["format"], "corowire-tui-view-provisional/1");
     }
-    let links = reports.last().unwrap()["view"]["links"].as_array().unwrap().clone();
+    let links = reports.last().unwrap()["view"]["links"]
+        .as_array()
+        .unwrap()
+        .clone();
     // 3 nodes, 1 link: every ordered pair, with a plausible RTT on a bridge.
     assert_eq!(links.len(), 6, "{links:?}");
     for l in &links {

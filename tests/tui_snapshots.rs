@@ -14,7 +14,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn capture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
 }
 
 fn view(name: &str) -> Arc<View> {
@@ -104,7 +106,10 @@ fn frozen_marker_and_frozen_data() {
     // A newer view (another capture) must not replace the frozen one.
     assert!(!app.set_view(view("membership-3n-node3-cut-rejoin.pcap")));
     let s = screen(&app, 100, 30);
-    assert!(s.contains("FROZEN") && s.contains("healthy-3n-clear.pcap"), "{s}");
+    assert!(
+        s.contains("FROZEN") && s.contains("healthy-3n-clear.pcap"),
+        "{s}"
+    );
     insta::assert_snapshot!(s);
     key(&mut app, KeyCode::Char('f'));
     assert!(!screen(&app, 100, 30).contains("FROZEN"));
@@ -114,10 +119,22 @@ fn frozen_marker_and_frozen_data() {
 fn replay_keys_become_producer_controls() {
     use corowire::tui::driver::Control;
     let mut app = app_with(view("healthy-3n-clear.pcap"));
-    assert_eq!(key(&mut app, KeyCode::Char(' ')), Action::Control(Control::TogglePause));
-    assert_eq!(key(&mut app, KeyCode::Char('.')), Action::Control(Control::Step));
-    assert_eq!(key(&mut app, KeyCode::Char('n')), Action::Control(Control::NextFinding));
-    assert_eq!(key(&mut app, KeyCode::Char(']')), Action::Control(Control::Seek(10)));
+    assert_eq!(
+        key(&mut app, KeyCode::Char(' ')),
+        Action::Control(Control::TogglePause)
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('.')),
+        Action::Control(Control::Step)
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('n')),
+        Action::Control(Control::NextFinding)
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char(']')),
+        Action::Control(Control::Seek(10))
+    );
     assert_eq!(key(&mut app, KeyCode::Char('q')), Action::Quit);
     let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
     assert_eq!(handle_key(&mut app, ctrl_c), Action::Quit);

@@ -80,13 +80,22 @@ impl Tmux {
     fn wait_dead(&self, secs: u64) -> i32 {
         let t0 = Instant::now();
         loop {
-            let s = self.tmux(&["display-message", "-p", "-t", "cw", "#{pane_dead} #{pane_dead_status}"]);
+            let s = self.tmux(&[
+                "display-message",
+                "-p",
+                "-t",
+                "cw",
+                "#{pane_dead} #{pane_dead_status}",
+            ]);
             let mut it = s.split_whitespace();
             if it.next() == Some("1") {
                 return it.next().and_then(|v| v.parse().ok()).unwrap_or(-1);
             }
             if t0.elapsed() > Duration::from_secs(secs) {
-                panic!("program still running after {secs} s; screen:\n{}", self.screen());
+                panic!(
+                    "program still running after {secs} s; screen:\n{}",
+                    self.screen()
+                );
             }
             sleep(Duration::from_millis(100));
         }
@@ -137,7 +146,10 @@ fn replay_of_a_cut_shows_the_link_and_the_membership_loss() {
             .lines()
             .find(|l| l.contains(&format!("n1>n{node}")) && l.contains(&format!(" {link}  ")))
             .unwrap_or_else(|| panic!("no row n1>n{node} link {link}:\n{s}"));
-        assert!(row.contains('*') || row.contains('!'), "row not flagged: {row}");
+        assert!(
+            row.contains('*') || row.contains('!'),
+            "row not flagged: {row}"
+        );
     }
     // The membership the truth says was formed without the cut node.
     let node = t["faults"][0]["node"].as_u64().expect("node");
@@ -156,7 +168,8 @@ fn replay_of_a_cut_shows_the_link_and_the_membership_loss() {
             .nth(1)
             .expect("ring id in the log line");
         assert!(
-            s.contains(&format!("membership ring {ring} ")) && s.contains(&format!("left: n{node}")),
+            s.contains(&format!("membership ring {ring} "))
+                && s.contains(&format!("left: n{node}")),
             "no membership finding for ring {ring} (log: {line}):\n{s}"
         );
     } else {
@@ -179,7 +192,10 @@ fn replay_of_a_cut_shows_the_link_and_the_membership_loss() {
     assert_eq!(tm.wait_dead(10), 0);
     // The alternate screen is gone: the terminal is back to normal.
     let after = tm.screen();
-    assert!(!after.contains("ping>resp"), "screen not restored:\n{after}");
+    assert!(
+        !after.contains("ping>resp"),
+        "screen not restored:\n{after}"
+    );
 }
 
 #[test]
@@ -204,5 +220,8 @@ fn sigterm_restores_the_terminal() {
     assert!(ok.success());
     assert_eq!(tm.wait_dead(10), 143);
     let after = tm.screen();
-    assert!(!after.contains("ping>resp"), "screen not restored:\n{after}");
+    assert!(
+        !after.contains("ping>resp"),
+        "screen not restored:\n{after}"
+    );
 }

@@ -65,7 +65,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// Builds the pipeline for files given on the command line.
-pub fn replay_pipeline(files: &[PathBuf], ports: &str, authkeys: &[PathBuf]) -> Result<Pipeline, AppError> {
+pub fn replay_pipeline(
+    files: &[PathBuf],
+    ports: &str,
+    authkeys: &[PathBuf],
+) -> Result<Pipeline, AppError> {
     let (src, names) = open_inputs(files)?;
     let stdin = files.iter().any(|f| f.as_os_str() == "-");
     let kind = if stdin {
@@ -112,7 +116,9 @@ pub fn tui(a: &TuiArgs) -> Result<i32, AppError> {
 pub fn live(a: &LiveArgs) -> Result<i32, AppError> {
     let p = match (&a.interface, &a.read) {
         (Some(_), Some(_)) => {
-            return Err(AppError::Usage("give either -i IFACE or -r FILE, not both".into()));
+            return Err(AppError::Usage(
+                "give either -i IFACE or -r FILE, not both".into(),
+            ));
         }
         (None, None) => {
             return Err(AppError::Usage(
@@ -127,7 +133,8 @@ pub fn live(a: &LiveArgs) -> Result<i32, AppError> {
         (Some(iface), None) => live_pipeline(iface, a)?,
     };
     if let Some(every) = &a.report_every {
-        let every = parse_duration(every).map_err(|e| AppError::Usage(format!("--report-every: {e}")))?;
+        let every =
+            parse_duration(every).map_err(|e| AppError::Usage(format!("--report-every: {e}")))?;
         if a.format != "json" {
             return Err(AppError::Usage(
                 "--report-every writes --format json (the text report is not available yet)".into(),

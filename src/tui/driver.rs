@@ -51,7 +51,10 @@ pub enum Fetch {
     Idle,
     End,
     /// The source failed; `fatal` when it cannot go on.
-    Error { msg: String, fatal: bool },
+    Error {
+        msg: String,
+        fatal: bool,
+    },
 }
 
 /// Input, decoder and view builder: one hot loop.
@@ -202,7 +205,9 @@ impl Replay {
             }
             Control::NextFinding => self.target = Some(Target::FindingAfter(findings)),
             Control::Seek(s) => {
-                self.target = Some(Target::SeekUntil(now.saturating_add(s.saturating_mul(1_000_000_000))))
+                self.target = Some(Target::SeekUntil(
+                    now.saturating_add(s.saturating_mul(1_000_000_000)),
+                ))
             }
             Control::Faster => {
                 if let Speed::Factor(k) = self.speed {
@@ -296,8 +301,7 @@ pub fn run_interactive(
             }
         };
         // Pace by capture time, staying responsive to controls.
-        loop {
-            let Speed::Factor(k) = r.speed else { break };
+        while let Speed::Factor(k) = r.speed {
             if r.target.is_some() {
                 break;
             }
@@ -331,7 +335,10 @@ pub fn run_interactive(
         r.dirty = true;
         let reached = r.reached(ts, p.builder.findings_len());
         n = n.wrapping_add(1);
-        if reached || (n % 64 == 0 || !matches!(r.speed, Speed::Max)) && r.last_pub.elapsed() >= PUBLISH_EVERY {
+        if reached
+            || (n % 64 == 0 || !matches!(r.speed, Speed::Max))
+                && r.last_pub.elapsed() >= PUBLISH_EVERY
+        {
             publish(&mut p, &mut r, &tx);
         }
     }

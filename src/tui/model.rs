@@ -57,7 +57,10 @@ impl Speed {
         if t.eq_ignore_ascii_case("max") {
             return Ok(Speed::Max);
         }
-        let t = t.strip_prefix('x').or_else(|| t.strip_suffix('x')).unwrap_or(t);
+        let t = t
+            .strip_prefix('x')
+            .or_else(|| t.strip_suffix('x'))
+            .unwrap_or(t);
         match t.parse::<f64>() {
             Ok(f) if f.is_finite() && f > 0.0 && f <= 1e6 => Ok(Speed::Factor(f)),
             _ => Err(format!(

@@ -381,10 +381,12 @@ impl Builder {
                 Knet::Ping(ping) => self.ping(p, ping.link, &ping.time),
                 Knet::Pong(pong) => self.pong(p, pong.link, &pong.time),
                 Knet::PmtudReply(m) => {
-                    if let (Some(size), Some(prober)) = (p.pmtud_size(), self.node_of(p.dgram.dst)) {
+                    if let (Some(size), Some(prober)) = (p.pmtud_size(), self.node_of(p.dgram.dst))
+                    {
                         if let Some(i) = self.row(prober, p.dgram.src, m.link, p.ts) {
                             let r = &mut self.rows[i];
-                            r.pmtu = Some(r.pmtu.map_or(u32::from(size), |x| x.max(u32::from(size))));
+                            r.pmtu =
+                                Some(r.pmtu.map_or(u32::from(size), |x| x.max(u32::from(size))));
                         }
                     }
                 }
@@ -472,8 +474,10 @@ impl Builder {
             if let Some(f) = self.findings.get_mut(fi) {
                 f.end = Some(ts);
                 let secs = (ts - f.start) as f64 / 1e9;
-                f.evidence
-                    .push(format!("up again at {} after {secs:.1} s", output::clock(ts)));
+                f.evidence.push(format!(
+                    "up again at {} after {secs:.1} s",
+                    output::clock(ts)
+                ));
             }
         }
     }
@@ -548,7 +552,8 @@ impl Builder {
         let dst = self.node_of(dst_ip).unwrap_or(0);
         // Every link between the two nodes in this direction.
         let same_pair = |r: &Row| {
-            r.src == src && (r.dst_ip == dst_ip || (dst != 0 && self.node_of(r.dst_ip) == Some(dst)))
+            r.src == src
+                && (r.dst_ip == dst_ip || (dst != 0 && self.node_of(r.dst_ip) == Some(dst)))
         };
         let links = self.rows.iter().filter(|r| same_pair(r)).count();
         let down = self
@@ -704,16 +709,15 @@ impl Builder {
                     None => {}
                 }
             }
-            Body::CommitToken(c) => {
+            Body::CommitToken(c)
                 if self.ring.is_none_or(|r| r != c.ring_id)
-                    || self.membership.last().is_some_and(|m| m.members.is_empty())
-                {
-                    let mut buf = std::mem::take(&mut self.members_buf);
-                    buf.clear();
-                    buf.extend(c.members.iter().take(MAX_NODES));
-                    self.new_ring(ts, c.ring_id, Some(&buf));
-                    self.members_buf = buf;
-                }
+                    || self.membership.last().is_some_and(|m| m.members.is_empty()) =>
+            {
+                let mut buf = std::mem::take(&mut self.members_buf);
+                buf.clear();
+                buf.extend(c.members.iter().take(MAX_NODES));
+                self.new_ring(ts, c.ring_id, Some(&buf));
+                self.members_buf = buf;
             }
             _ => {}
         }
@@ -766,8 +770,17 @@ impl Builder {
         if cur.members.is_empty() {
             return;
         }
-        cur.joined = cur.members.iter().copied().filter(|m| !prev.contains(m)).collect();
-        cur.left = prev.iter().copied().filter(|m| !cur.members.contains(m)).collect();
+        cur.joined = cur
+            .members
+            .iter()
+            .copied()
+            .filter(|m| !prev.contains(m))
+            .collect();
+        cur.left = prev
+            .iter()
+            .copied()
+            .filter(|m| !cur.members.contains(m))
+            .collect();
         if cur.joined.is_empty() && cur.left.is_empty() {
             return;
         }
@@ -797,9 +810,18 @@ impl Builder {
             src: None,
             dst: None,
             link: None,
-            text: format!("membership ring {} [{}], {}", cur.ring_id, list(&cur.members), what.join(", ")),
+            text: format!(
+                "membership ring {} [{}], {}",
+                cur.ring_id,
+                list(&cur.members),
+                what.join(", ")
+            ),
             evidence: vec![
-                format!("new ring {} installed at {}", cur.ring_id, output::clock(cur.ts)),
+                format!(
+                    "new ring {} installed at {}",
+                    cur.ring_id,
+                    output::clock(cur.ts)
+                ),
                 format!("members before: {}", list(&prev)),
                 format!("members now: {}", list(&cur.members)),
             ],
@@ -838,8 +860,16 @@ impl Builder {
                     link: r.link,
                     rtt: Rtt {
                         samples: r.hist.len(),
-                        p50_us: if r.hist.is_empty() { 0 } else { r.hist.value_at_quantile(0.5) },
-                        p99_us: if r.hist.is_empty() { 0 } else { r.hist.value_at_quantile(0.99) },
+                        p50_us: if r.hist.is_empty() {
+                            0
+                        } else {
+                            r.hist.value_at_quantile(0.5)
+                        },
+                        p99_us: if r.hist.is_empty() {
+                            0
+                        } else {
+                            r.hist.value_at_quantile(0.99)
+                        },
                         max_us: r.hist.max(),
                     },
                     loss_pct: (judged > 0).then(|| 100.0 * r.lost as f64 / judged as f64),
@@ -874,7 +904,8 @@ impl Builder {
                 .find(|r| r.src == d && r.dst == s && r.link == l)
                 .and_then(|r| r.loss_pct);
         }
-        let q = |p: f64| (!self.rot_hist.is_empty()).then(|| self.rot_hist.value_at_quantile(p) as u32);
+        let q =
+            |p: f64| (!self.rot_hist.is_empty()).then(|| self.rot_hist.value_at_quantile(p) as u32);
         let mut header = self.header.clone();
         header.decode_status = if header.decrypted > 0 {
             format!("decrypted {}", header.decrypted)
@@ -886,7 +917,9 @@ impl Builder {
             "no corosync traffic yet".into()
         };
         if header.encrypted > 0 && header.decrypted > 0 {
-            header.decode_status.push_str(&format!(", {} not opened", header.encrypted));
+            header
+                .decode_status
+                .push_str(&format!(", {} not opened", header.encrypted));
         }
         View {
             header,

@@ -13,7 +13,14 @@ use crate::tui::model::{LinkRow, RttPoint, View};
 const BARS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 fn scale(points: &[Option<u64>], floor: u64) -> u64 {
-    points.iter().flatten().copied().max().unwrap_or(0).max(floor).max(1)
+    points
+        .iter()
+        .flatten()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(floor)
+        .max(1)
 }
 
 /// One row of bars; `floor` keeps tiny values from filling the row.
@@ -100,7 +107,10 @@ pub fn strip(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     let mut lines = vec![Line::from(Span::styled(summary(v, l), t.level(lv)))];
     let max = scale(&pts, 1000);
     lines.push(Line::from(Span::styled(
-        format!("max RTT per second, top of scale {} ms; x = lost ping, _ = no pong", fmt_ms(max)),
+        format!(
+            "max RTT per second, top of scale {} ms; x = lost ping, _ = no pong",
+            fmt_ms(max)
+        ),
         t.dim(),
     )));
     for r in spark_rows(&pts, 1000, rows) {
@@ -175,7 +185,10 @@ pub fn full(f: &mut Frame, area: Rect, app: &App, t: Theme) {
             Span::styled("#".repeat(n), t.ok()),
         ]));
     }
-    hl.push(Line::from(Span::styled(format!("{total} samples"), t.dim())));
+    hl.push(Line::from(Span::styled(
+        format!("{total} samples"),
+        t.dim(),
+    )));
     f.render_widget(Paragraph::new(hl), hist);
     let mut sl = vec![
         Line::from(Span::styled("silences (no pong > ping timeout)", t.title())),

@@ -21,8 +21,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     let v = &app.view;
     let focused = app.focus == Focus::Findings && app.overlay == Overlay::None;
     let n = v.findings.len();
-    let crit = v.findings.iter().filter(|f| f.severity == Severity::Critical).count();
-    let warn = v.findings.iter().filter(|f| f.severity == Severity::Warning).count();
+    let crit = v
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Critical)
+        .count();
+    let warn = v
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
     let title = format!("findings ({n}: {crit} critical, {warn} warning) newest first");
     let rows = area.height.saturating_sub(2) as usize;
     let first = app.finding_sel.saturating_sub(rows.saturating_sub(1));

@@ -51,8 +51,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     }
     let one = one_width(app);
     if area.width >= one * ids.len() as u16 {
-        let areas =
-            Layout::horizontal(ids.iter().map(|_| Constraint::Length(one))).split(area);
+        let areas = Layout::horizontal(ids.iter().map(|_| Constraint::Length(one))).split(area);
         for (i, id) in ids.iter().enumerate() {
             one_grid(f, areas[i], app, *id, false, t);
         }

@@ -31,7 +31,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
         ));
     }
     if h.paused {
-        l1.push(Span::styled(" PAUSED", t.warn().add_modifier(Modifier::BOLD)));
+        l1.push(Span::styled(
+            " PAUSED",
+            t.warn().add_modifier(Modifier::BOLD),
+        ));
     }
     if h.finished {
         l1.push(Span::styled(" END", t.title()));
@@ -44,7 +47,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
         let date = crate::output::datetime(now);
         let day = date.get(..10).unwrap_or("");
         let rel = h.first_ts.map_or(0.0, |f0| (now - f0) as f64 / 1e9);
-        l1.push(Span::raw(format!("| {day} {} UTC +{rel:.1}s", clock_ms(now))));
+        l1.push(Span::raw(format!(
+            "| {day} {} UTC +{rel:.1}s",
+            clock_ms(now)
+        )));
     } else {
         l1.push(Span::styled("| waiting for packets", t.dim()));
     }
@@ -57,14 +63,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
         h.frames, h.corosync_packets, h.decode_status
     ))];
     if h.malformed > 0 {
-        l2.push(Span::styled(format!("malformed {} ", h.malformed), t.warn()));
+        l2.push(Span::styled(
+            format!("malformed {} ", h.malformed),
+            t.warn(),
+        ));
     }
     if h.kind == SourceKind::Live || drops > 0 {
         let s = format!("| drops kernel {} if {} ", h.dropped_kernel, h.dropped_if);
-        l2.push(Span::styled(s, if drops > 0 { t.bad() } else { Style::new() }));
+        l2.push(Span::styled(
+            s,
+            if drops > 0 { t.bad() } else { Style::new() },
+        ));
     }
     if h.capture_errors > 0 {
-        l2.push(Span::styled(format!("| errors {} ", h.capture_errors), t.bad()));
+        l2.push(Span::styled(
+            format!("| errors {} ", h.capture_errors),
+            t.bad(),
+        ));
     }
     l2.push(Span::styled(
         format!(

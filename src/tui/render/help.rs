@@ -23,7 +23,12 @@ pub fn help(f: &mut Frame, area: Rect, t: Theme) {
     let r = centered(area, 64, KEYS.len() as u16 + 5);
     let mut lines: Vec<Line> = KEYS
         .iter()
-        .map(|(k, what)| Line::from(vec![Span::styled(format!("{k:>20}  "), t.title()), Span::raw(*what)]))
+        .map(|(k, what)| {
+            Line::from(vec![
+                Span::styled(format!("{k:>20}  "), t.title()),
+                Span::raw(*what),
+            ])
+        })
         .collect();
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
@@ -39,7 +44,11 @@ pub fn evidence(f: &mut Frame, area: Rect, app: &App, t: Theme) {
         return;
     };
     let v = &app.view;
-    let r = centered(area, area.width.saturating_sub(8).min(96), fd.evidence.len() as u16 + 8);
+    let r = centered(
+        area,
+        area.width.saturating_sub(8).min(96),
+        fd.evidence.len() as u16 + 8,
+    );
     let end = fd.end.map_or("ongoing".into(), clock_ms);
     let mut where_ = String::new();
     if let (Some(s), Some(d)) = (fd.src, fd.dst) {

@@ -129,7 +129,7 @@ pub fn fmt_ms(us: u64) -> String {
 pub fn fmt_pct(p: Option<f64>) -> String {
     match p {
         None => "-".into(),
-        Some(p) if p == 0.0 => "0".into(),
+        Some(0.0) => "0".into(),
         Some(p) if p < 10.0 => format!("{p:.1}"),
         Some(p) => format!("{p:.0}"),
     }

@@ -36,15 +36,26 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
             Span::raw("token retransmits "),
             Span::styled(
                 tv.token_retransmits.to_string(),
-                if tv.token_retransmits > 0 { t.warn() } else { t.ok() },
+                if tv.token_retransmits > 0 {
+                    t.warn()
+                } else {
+                    t.ok()
+                },
             ),
             Span::raw(format!("  rtr max {} total {}", tv.rtr_max, tv.rtr_total)),
         ]),
     ];
-    let pts: Vec<Option<u64>> = tv.rotation.iter().map(|&(_, ms)| Some(u64::from(ms))).collect();
+    let pts: Vec<Option<u64>> = tv
+        .rotation
+        .iter()
+        .map(|&(_, ms)| Some(u64::from(ms)))
+        .collect();
     let take = inner_w.min(pts.len());
     lines.push(Line::from(Span::styled(
-        spark_line(&pts[pts.len() - take..], u64::from(b.token_warning_ms.max(1))),
+        spark_line(
+            &pts[pts.len() - take..],
+            u64::from(b.token_warning_ms.max(1)),
+        ),
         t.dim(),
     )));
     let room = area.height.saturating_sub(2 + lines.len() as u16) as usize;
@@ -59,12 +70,20 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        let mut s = vec![Span::raw(format!("{} ring {:<5} [{members}]", clock_ms(m.ts), m.ring_id))];
+        let mut s = vec![Span::raw(format!(
+            "{} ring {:<5} [{members}]",
+            clock_ms(m.ts),
+            m.ring_id
+        ))];
         if !m.left.is_empty() {
             s.push(Span::styled(
                 format!(
                     " -{}",
-                    m.left.iter().map(|&id| v.node_name(id)).collect::<Vec<_>>().join(" -")
+                    m.left
+                        .iter()
+                        .map(|&id| v.node_name(id))
+                        .collect::<Vec<_>>()
+                        .join(" -")
                 ),
                 t.bad(),
             ));
@@ -73,7 +92,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
             s.push(Span::styled(
                 format!(
                     " +{}",
-                    m.joined.iter().map(|&id| v.node_name(id)).collect::<Vec<_>>().join(" +")
+                    m.joined
+                        .iter()
+                        .map(|&id| v.node_name(id))
+                        .collect::<Vec<_>>()
+                        .join(" +")
                 ),
                 t.ok(),
             ));
@@ -83,5 +106,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     if n == 0 {
         lines.push(Line::from(Span::styled("no ring seen yet", t.dim())));
     }
-    f.render_widget(Paragraph::new(lines).block(block("totem / membership", false, t)), area);
+    f.render_widget(
+        Paragraph::new(lines).block(block("totem / membership", false, t)),
+        area,
+    );
 }
