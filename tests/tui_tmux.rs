@@ -76,7 +76,7 @@ impl Tmux {
         }
     }
 
-    /// Exit status once the program has ended.
+    /// Exit status once the program has ended (128 + n for signal n).
     fn wait_dead(&self, secs: u64) -> i32 {
         let t0 = Instant::now();
         loop {
@@ -85,15 +85,20 @@ impl Tmux {
                 "-p",
                 "-t",
                 "cw",
-                "#{pane_dead} #{pane_dead_status}",
+                "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}",
             ]);
-            let mut it = s.split_whitespace();
-            if it.next() == Some("1") {
-                return it.next().and_then(|v| v.parse().ok()).unwrap_or(-1);
+            let f: Vec<&str> = s.trim().split(':').collect();
+            if f.first() == Some(&"1") {
+                if let Some(st) = f.get(1).and_then(|v| v.parse().ok()) {
+                    return st;
+                }
+                if let Some(sig) = f.get(2).and_then(|v| v.parse::<i32>().ok()) {
+                    return 128 + sig;
+                }
             }
             if t0.elapsed() > Duration::from_secs(secs) {
                 panic!(
-                    "program still running after {secs} s; screen:\n{}",
+                    "program still running after {secs} s ({s:?}); screen:\n{}",
                     self.screen()
                 );
             }
