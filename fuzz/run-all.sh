@@ -11,6 +11,8 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked
 fi
 mkdir -p corpus
+# Start from real frames of the committed captures.
+python3 seed.py corpus
 for t in $(cargo fuzz list); do
   echo "--- fuzz target $t: ${secs}s"
   mkdir -p "corpus/$t"

@@ -9,9 +9,12 @@ use crate::capture::file::FileSource;
 use crate::capture::merge::Merge;
 use crate::capture::{CaptureError, PacketSource};
 use crate::cli::{Cli, Command, DecodeArgs, InputArgs};
-use crate::decode::{DecodeOptions, Decoder, Outcome, Ports};
+use crate::config::{ClusterConfig, ConfigError, load_authkey, load_corosync_conf};
+use crate::decode::{DecodeOptions, Decoder, Outcome, Packet, Ports};
+use crate::infer::{Inferrer, Record};
 use crate::output::{self, InputSummary};
 use crate::wire::classify::Class;
+use crate::wire::crypto::{AuthKey, CryptoSuite, Decryptor};
 
 /// Exit statuses (documented in the README).
 pub mod exit {
@@ -29,6 +32,7 @@ pub mod exit {
 pub enum AppError {
     Usage(String),
     Capture(CaptureError),
+    Config(ConfigError),
     Io(io::Error),
 }
 
@@ -37,6 +41,7 @@ impl fmt::Display for AppError {
         match self {
             AppError::Usage(s) => f.write_str(s),
             AppError::Capture(e) => write!(f, "{e}"),
+            AppError::Config(e) => write!(f, "{e}"),
             AppError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -87,12 +92,97 @@ pub fn open_inputs(
     }
 }
 
-fn decode_options(input: &InputArgs) -> Result<DecodeOptions, AppError> {
+/// What the input options set up: decoder options (ports, keys, suites)
+/// and the cluster configuration when one was given.
+#[derive(Debug)]
+pub struct Setup {
+    pub decode: DecodeOptions,
+    pub config: Option<ClusterConfig>,
+    /// True when the crypto suite is found by trying.
+    pub suite_auto: bool,
+}
+
+/// Reads the configuration and keys the input options name.
+pub fn setup(input: &InputArgs) -> Result<Setup, AppError> {
     let ports = Ports::parse(&input.ports).map_err(|e| AppError::Usage(format!("--ports: {e}")))?;
-    Ok(DecodeOptions {
-        ports,
-        ..DecodeOptions::default()
+    let mut config = match &input.corosync_conf {
+        Some(p) => Some(load_corosync_conf(p).map_err(AppError::Config)?),
+        None => None,
+    };
+    let mut keys: Vec<AuthKey> = Vec::new();
+    for p in &input.authkeys {
+        let loaded = load_authkey(p).map_err(AppError::Config)?;
+        if let Some(w) = loaded.warning {
+            eprintln!("corowire: warning: {w}");
+        }
+        keys.push(loaded.key);
+    }
+    if keys.is_empty() {
+        if let Some(c) = config.as_mut() {
+            // The config's inline key, else its keyfile when we may read it.
+            if let Some(k) = c.key.take() {
+                keys.push(k);
+            } else if let Some(kf) = c.keyfile.clone() {
+                match load_authkey(&kf) {
+                    Ok(l) => keys.push(l.key),
+                    Err(e) => eprintln!("corowire: note: keyfile from the config not used: {e}"),
+                }
+            }
+        }
+    }
+    let suites = match (&input.crypto_cipher, &input.crypto_hash) {
+        (None, None) => match &config {
+            Some(c) if c.crypto_cipher.is_some() || c.crypto_hash.is_some() => {
+                vec![c.crypto_suite().map_err(AppError::Config)?]
+            }
+            _ => Vec::new(),
+        },
+        (c, h) => {
+            let suite = CryptoSuite::from_names(
+                c.as_deref().unwrap_or("aes256"),
+                h.as_deref().unwrap_or("sha256"),
+            )
+            .map_err(|e| AppError::Usage(format!("--crypto-cipher/--crypto-hash: {e}")))?;
+            vec![suite]
+        }
+    };
+    let suite_auto = suites.is_empty();
+    Ok(Setup {
+        decode: DecodeOptions {
+            ports,
+            keys,
+            suites,
+            ..DecodeOptions::default()
+        },
+        config,
+        suite_auto,
     })
+}
+
+/// One message about decryption at the end of a run (not one per packet).
+pub fn crypto_verdict(d: Option<&Decryptor>, suite_auto: bool, ports: &str) {
+    let Some(d) = d else { return };
+    let st = d.stats();
+    if st.nothing_authenticated() {
+        eprintln!(
+            "corowire: the authkey authenticates 0 of {} packets on ports {ports}: wrong key or crypto_hash?",
+            st.packets
+        );
+    } else if let Some(m) = st.best_match() {
+        if suite_auto {
+            eprintln!(
+                "corowire: found crypto_cipher {} / crypto_hash {} by trying ({} of {} packets opened)",
+                m.suite.cipher, m.suite.hash, st.decrypted, st.packets
+            );
+        }
+        let failed = st.packets - st.decrypted;
+        if failed > 0 {
+            eprintln!(
+                "corowire: {failed} of {} encrypted packets were not authenticated by any key",
+                st.packets
+            );
+        }
+    }
 }
 
 /// Per-packet problems are reported on stderr up to this many lines.
@@ -125,9 +215,9 @@ impl Notes {
 }
 
 fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
-    let opts = decode_options(&a.input)?;
+    let setup = setup(&a.input)?;
     let (mut src, names) = open_inputs(&a.input.files)?;
-    let mut dec = Decoder::new(opts);
+    let mut dec = Decoder::new(setup.decode);
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut line = String::with_capacity(256);
@@ -140,6 +230,7 @@ fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
         suppressed: 0,
     };
     let mut printed = 0u64;
+    let mut inf = Inferrer::default();
     let per_packet = !a.summary_only;
     loop {
         match src.advance() {
@@ -162,7 +253,20 @@ fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
         input.last_ts = Some(f.ts);
         let name = names.get(f.source).map(String::as_str).unwrap_or("?");
         match dec.decode(&f) {
+            Outcome::Corosync(p) if p.class == Class::Encrypted && p.knet.is_none() => {
+                // No key for it: inferred from sizes and timing, printed
+                // once its lookahead has passed (in order).
+                inf.push(infer_record(&p));
+                if emit_inferred(&mut inf, &mut out, &mut line, a, &mut printed)? {
+                    break;
+                }
+            }
             Outcome::Corosync(p) => {
+                // Earlier encrypted packets go first.
+                inf.flush();
+                if emit_inferred(&mut inf, &mut out, &mut line, a, &mut printed)? {
+                    break;
+                }
                 if p.class == Class::Malformed {
                     if let Some(e) = &p.error {
                         notes.note(format_args!(
@@ -191,7 +295,11 @@ fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
             _ => {}
         }
     }
+    inf.flush();
+    emit_inferred(&mut inf, &mut out, &mut line, a, &mut printed)?;
+    dec.stats.inferred = inf.stats.kinds;
     notes.finish();
+    crypto_verdict(dec.decryptor(), setup.suite_auto, &a.input.ports);
     let st = src.stats();
     input.frames = st.frames;
     input.bytes = st.bytes;
@@ -209,4 +317,48 @@ fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
         output::summary_text(&mut err, &input, &dec.stats)?;
     }
     Ok(exit::OK)
+}
+
+fn infer_record(p: &Packet<'_>) -> Record {
+    let d = &p.dgram;
+    Record {
+        ts: p.ts,
+        source: p.source,
+        packet_no: p.packet_no,
+        src: d.src,
+        dst: d.dst,
+        sport: d.sport,
+        dport: d.dport,
+        len: u32::try_from(d.payload_len).unwrap_or(u32::MAX),
+        ip_len: d.ip_len,
+    }
+}
+
+/// Prints the inferences that are ready; true when `--count` is reached.
+fn emit_inferred(
+    inf: &mut Inferrer,
+    out: &mut impl Write,
+    line: &mut String,
+    a: &DecodeArgs,
+    printed: &mut u64,
+) -> Result<bool, AppError> {
+    if a.count.is_some_and(|c| *printed >= c) {
+        return Ok(true);
+    }
+    while let Some((r, i)) = inf.pop() {
+        if !a.summary_only {
+            if a.json {
+                output::inferred_json(out, &r, &i)?;
+            } else {
+                output::inferred_line(line, &r, &i, a.epoch);
+                out.write_all(line.as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+        }
+        *printed += 1;
+        if a.count.is_some_and(|c| *printed >= c) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

@@ -39,6 +39,25 @@ pub struct InputArgs {
     /// UDP ports that carry corosync traffic.
     #[arg(long, default_value = "5404-5412", value_name = "LIST")]
     pub ports: String,
+
+    /// The cluster's authkey, to decrypt knet (repeatable: during a key
+    /// change two keys are live). Read-only; never printed.
+    #[arg(long = "authkey", value_name = "FILE")]
+    pub authkeys: Vec<PathBuf>,
+
+    /// The cluster's corosync.conf: node names and addresses, budgets,
+    /// crypto_cipher / crypto_hash and keyfile.
+    #[arg(long, value_name = "FILE")]
+    pub corosync_conf: Option<PathBuf>,
+
+    /// crypto_cipher as in corosync.conf (aes256, aes192, aes128, none);
+    /// found by trying when neither this nor a config says it.
+    #[arg(long, value_name = "NAME")]
+    pub crypto_cipher: Option<String>,
+
+    /// crypto_hash as in corosync.conf (sha256, sha1, md5, sha384, sha512, none).
+    #[arg(long, value_name = "NAME")]
+    pub crypto_hash: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -149,6 +149,9 @@ pub struct DecodeStats {
     /// totem messages by type code 0..=5, then "other".
     pub totem: [u64; 7],
     pub decrypted: u64,
+    /// Encrypted packets by inferred type, indexed as `infer::Kind::ALL`
+    /// (filled by the caller that runs an `infer::Inferrer`).
+    pub inferred: [u64; 8],
     /// Malformed / undecodable reasons and their counts.
     pub reasons: BTreeMap<String, u64>,
 }
@@ -294,16 +297,7 @@ impl Decoder {
         let base = dgram.payload_offset;
         let payload = dgram.payload;
         if dgram.is_cut() {
-            // Cut by snaplen: decode what is there only when the format can
-            // say so honestly; a cut payload is never guessed at.
-            p.class = Class::Malformed;
-            p.error = Some(WireError::bad_length(
-                Layer::Udp,
-                base,
-                "captured payload (snaplen)",
-                dgram.payload_len as u64,
-                payload.len(),
-            ));
+            decode_cut(&mut p, payload, base);
         } else {
             p.framing = classify::framing(payload);
             match p.framing {
@@ -380,6 +374,50 @@ impl Decoder {
         }
         Outcome::Corosync(p)
     }
+}
+
+/// A payload cut by snaplen: the visible cleartext headers are decoded, a
+/// cut ciphertext stays `Encrypted`, nothing is fed to reassembly, and the
+/// cut is noted (not counted as malformed).
+fn decode_cut<'a>(p: &mut Packet<'a>, payload: &'a [u8], base: usize) {
+    p.framing = classify::framing(payload);
+    match p.framing {
+        Framing::Knet => {
+            p.class = Class::Knet;
+            if let Ok(k) = knet::parse(payload) {
+                p.knet = Some(k);
+                if let Knet::Data(d) = k {
+                    if d.frag_seq <= 1 && d.channel == 0 && d.compress == 0 {
+                        p.totem = totem::parse_v3(d.payload).ok();
+                    }
+                }
+            }
+        }
+        Framing::TotemV3 => {
+            p.class = Class::TotemUdp;
+            p.totem = totem::parse_v3(payload).ok();
+        }
+        Framing::TotemV2 | Framing::Totemnet20 | Framing::Totemnet => {
+            p.class = Class::Corosync2;
+            let off = if p.framing == Framing::TotemV2 { 0 } else { 4 };
+            p.totem = payload.get(off..).and_then(|b| totem::parse_v2(b).ok());
+        }
+        // A cut ping or pong still shows its knet header.
+        _ if payload.len() >= knet::HEADER_LEN
+            && payload[0] == knet::VERSION
+            && matches!(payload[1], 0x81 | 0x82) =>
+        {
+            p.class = Class::Knet;
+        }
+        _ => p.class = Class::Encrypted,
+    }
+    p.error = Some(WireError::bad_length(
+        Layer::Udp,
+        base,
+        "captured payload (cut by snaplen)",
+        p.dgram.payload_len as u64,
+        payload.len(),
+    ));
 }
 
 /// A knet packet after decryption: decoded when the key opened it, else

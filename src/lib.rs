@@ -11,6 +11,7 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod decode;
+pub mod infer;
 pub mod output;
 pub mod tui;
 pub mod wire;

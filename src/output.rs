@@ -349,8 +349,24 @@ struct PacketJson<'a> {
     totem: Option<TotemJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inferred: Option<InferredJson>,
     #[serde(skip)]
     _p: std::marker::PhantomData<&'a ()>,
+}
+
+/// What an encrypted packet probably is (`crate::infer`).
+#[derive(Serialize)]
+struct InferredJson {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    confidence: f64,
+    /// The packet it answers / that answers it (packet number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    partner: Option<u64>,
+    /// Capture-point delay to that packet, µs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delay_us: Option<f64>,
 }
 
 fn knet_json(p: &Packet<'_>, k: &Knet<'_>) -> KnetJson {
@@ -447,10 +463,75 @@ pub fn packet_json(w: &mut impl Write, p: &Packet<'_>) -> io::Result<()> {
         knet: p.knet.as_ref().map(|k| knet_json(p, k)),
         totem: p.totem.as_ref().map(totem_json),
         error: p.error.map(|e| e.to_string()),
+        inferred: None,
         _p: std::marker::PhantomData,
     };
     serde_json::to_writer(&mut *w, &j)?;
     w.write_all(b"\n")
+}
+
+/// One JSON object for an encrypted packet with its inference (the same
+/// keys as [`packet_json`] plus `inferred`), followed by a newline.
+pub fn inferred_json(
+    w: &mut impl Write,
+    r: &crate::infer::Record,
+    inf: &crate::infer::Inference,
+) -> io::Result<()> {
+    let j = PacketJson {
+        ts: r.ts as f64 / 1e9,
+        file: r.source,
+        n: r.packet_no,
+        src: r.src.to_string(),
+        dst: r.dst.to_string(),
+        sport: r.sport,
+        dport: r.dport,
+        len: r.len as usize,
+        class: Class::Encrypted.name(),
+        decrypted: false,
+        knet: None,
+        totem: None,
+        error: None,
+        inferred: Some(InferredJson {
+            ty: inf.kind.name(),
+            confidence: (f64::from(inf.confidence) * 100.0).round() / 100.0,
+            partner: inf.partner.map(|(_, n)| n),
+            delay_us: inf.delay_ns.map(|d| d as f64 / 1e3),
+        }),
+        _p: std::marker::PhantomData,
+    };
+    serde_json::to_writer(&mut *w, &j)?;
+    w.write_all(b"\n")
+}
+
+/// One text line for an encrypted packet with its inference, e.g.
+/// `… encrypted len 80 ~ping(0.97)` (without the newline).
+pub fn inferred_line(
+    out: &mut String,
+    r: &crate::infer::Record,
+    inf: &crate::infer::Inference,
+    epoch_time: bool,
+) {
+    out.clear();
+    let t = if epoch_time { epoch(r.ts) } else { clock(r.ts) };
+    let _ = write!(
+        out,
+        "{t} {}:{} > {}:{} encrypted len {} ~{}({:.2})",
+        fmt_addr(r.src),
+        r.sport,
+        fmt_addr(r.dst),
+        r.dport,
+        r.len,
+        inf.kind.name(),
+        inf.confidence
+    );
+    if let Some(d) = inf.delay_ns {
+        if matches!(
+            inf.kind,
+            crate::infer::Kind::Pong | crate::infer::Kind::PmtudReply
+        ) {
+            let _ = write!(out, " after {:.3} ms", d as f64 / 1e6);
+        }
+    }
 }
 
 /// Counters of the capture side, for the summary.
@@ -495,6 +576,15 @@ pub fn summary_text(w: &mut impl Write, input: &InputSummary, s: &DecodeStats) -
         for (n, c) in DecodeStats::KNET_NAMES.iter().zip(s.knet) {
             if c > 0 {
                 write!(w, " {n} {c}")?;
+            }
+        }
+        writeln!(w)?;
+    }
+    if s.inferred.iter().sum::<u64>() > 0 {
+        write!(w, "  inferred (encrypted, no key):")?;
+        for (k, c) in crate::infer::Kind::ALL.iter().zip(s.inferred) {
+            if c > 0 {
+                write!(w, " {} {c}", k.name())?;
             }
         }
         writeln!(w)?;
@@ -554,6 +644,11 @@ pub fn summary_json(w: &mut impl Write, input: &InputSummary, s: &DecodeStats) -
             )
         })
         .collect();
+    let inferred: serde_json::Map<String, serde_json::Value> = crate::infer::Kind::ALL
+        .iter()
+        .zip(s.inferred)
+        .map(|(k, c)| (k.name().to_string(), c.into()))
+        .collect();
     let v = serde_json::json!({
         "summary": {
             "input": input,
@@ -561,6 +656,7 @@ pub fn summary_json(w: &mut impl Write, input: &InputSummary, s: &DecodeStats) -
             "classes": classes,
             "decrypted": s.decrypted,
             "knet": knet,
+            "inferred": inferred,
             "totem": totem,
             "not_corosync": s.not_corosync,
             "undecodable": s.undecodable,

@@ -165,3 +165,47 @@ fn exit_statuses() {
     drop(child.stdout.take());
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+#[test]
+fn authkey_and_config_decrypt_a_lab_capture() {
+    let dir = common::crate_dir().join("captures");
+    let out = corowire()
+        .args(["decode", "-s", "--json", "--corosync-conf"])
+        .arg(dir.join("logs/healthy-3n-aes256-sha256-nss/node1.corosync.conf"))
+        .arg("--authkey")
+        .arg(dir.join("healthy-3n-aes256-sha256-nss.authkey"))
+        .arg(dir.join("healthy-3n-aes256-sha256-nss.pcap"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &v["summary"];
+    assert_eq!(s["classes"]["encrypted"], 0);
+    assert_eq!(s["decrypted"], s["corosync_packets"]);
+    assert!(s["knet"]["ping"].as_u64().unwrap() > 100);
+    // The suite came from the config: no "found by trying" message.
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("by trying"));
+}
+
+#[test]
+fn a_wrong_key_gets_one_clear_message() {
+    let dir = common::crate_dir().join("captures");
+    let out = corowire()
+        .args(["decode", "-s", "--authkey"])
+        .arg(dir.join("crypto-3n-aes128-sha1-openssl.authkey"))
+        .arg(dir.join("healthy-3n-aes256-sha256-nss.pcap"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("authenticates 0 of").count(), 1, "{err}");
+    assert!(err.contains("wrong key or crypto_hash?"));
+    // The key's bytes are never echoed.
+    let key = std::fs::read(dir.join("crypto-3n-aes128-sha1-openssl.authkey")).unwrap();
+    let hex: String = key[..8].iter().map(|b| format!("{b:02x}")).collect();
+    assert!(!err.contains(&hex) && !String::from_utf8_lossy(&out.stdout).contains(&hex));
+}

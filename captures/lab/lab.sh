@@ -16,7 +16,7 @@ set -u
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CAPTURES_DIR=$(cd "$LAB_DIR/.." && pwd)
-NS_PREFIX=cwl
+NS_PREFIX=${LAB_NS_PREFIX:-cwl}   # namespaces, bridges and nft tables are named after it
 HUB=$NS_PREFIX-hub
 NET_PREFIX=10.77
 
@@ -95,6 +95,7 @@ netns_up() {
 
 # ---------------------------------------------------------------- build
 build_tools() {
+    command -v iptables-legacy >/dev/null || die "missing tool: iptables-legacy (apt-get install iptables)"
     mkdir -p "$WORK/bin"
     gcc -O2 -Wall -o "$WORK/bin/cpgload" "$LAB_DIR/cpgload.c" -lcpg || die "cannot build cpgload"
     gcc -O2 -Wall -o "$WORK/bin/nfqdelay" "$LAB_DIR/nfqdelay.c" -lnetfilter_queue || die "cannot build nfqdelay"
@@ -339,7 +340,7 @@ nft_fault_add() {   # node table link dir verdict-expr
         fi
         printf '}\n'
     } >"$WORK/nft.$t"
-    in_ns "$n" nft -f "$WORK/nft.$t"
+    in_ns "$n" nft -f "$WORK/nft.$t" || die "cannot apply nftables fault $t"
 }
 
 nft_fault_del() { in_ns "$1" nft delete table inet "$2"; }
@@ -373,34 +374,56 @@ cut_start() {
     echo "$n" >"$WORK/fault.$FID.node"
 }
 
-# delay NODE LINK DIR MS JITTER : NFQUEUE + nfqdelay
+# delay NODE LINK DIR MS JITTER : NFQUEUE + nfqdelay.  This kernel has no
+# nft "queue" expression (CONFIG_NFT_QUEUE unset) but has xt_NFQUEUE, so the
+# rule is an iptables-legacy rule inside the node's namespace.
 DELAY_QUEUE=10
+ipt_delay_rules() {   # link dir queue -> one "table chain match" line per rule
+    local l=$1 dir=$2 q=$3
+    if [ "$dir" = egress ] || [ "$dir" = both ]; then
+        echo "filter OUTPUT -o eth$l -p udp --dport 5405:5412 -j NFQUEUE --queue-num $q --queue-bypass"
+    fi
+    if [ "$dir" = ingress ] || [ "$dir" = both ]; then
+        echo "mangle PREROUTING -i eth$l -p udp --dport 5405:5412 -j NFQUEUE --queue-num $q --queue-bypass"
+    fi
+}
 delay_start() {
     local n=$1 l=$2 dir=$3 ms=$4 jit=$5
     FAULT_SEQ=$((FAULT_SEQ + 1)); FID="f$FAULT_SEQ"
     DELAY_QUEUE=$((DELAY_QUEUE + 1))
-    in_ns "$n" "$WORK/bin/nfqdelay" "$DELAY_QUEUE" "$ms" "$jit" >"$WORK/fault.$FID.out" 2>&1 &
+    # not through in_ns: a backgrounded function would leave $! the subshell's pid
+    ip netns exec "$(nsname "$n")" "$WORK/bin/nfqdelay" "$DELAY_QUEUE" "$ms" "$jit" >"$WORK/fault.$FID.out" 2>&1 &
     local pid=$!
     remember_pid "$pid"
     echo "$pid" >"$WORK/fault.$FID.pid"
     for _ in $(seq 1 50); do grep -q ready "$WORK/fault.$FID.out" && break; sleep 0.05; done
-    nft_fault_add "$n" "cwl_$FID" "$l" "$dir" "counter queue num $DELAY_QUEUE bypass"
+    grep -q ready "$WORK/fault.$FID.out" || die "nfqdelay did not start"
+    ipt_delay_rules "$l" "$dir" "$DELAY_QUEUE" >"$WORK/fault.$FID.rules"
+    local tb ch rest
+    while read -r tb ch rest; do
+        # shellcheck disable=SC2086
+        in_ns "$n" iptables-legacy -t "$tb" -A "$ch" $rest || die "cannot add NFQUEUE rule"
+    done <"$WORK/fault.$FID.rules"
     fault_record "$FID" start "${REQ:-$(now)}" "$(now)" \
-        "{\"kind\": \"delay\", \"node\": $n, \"link\": $l, \"direction\": \"$dir\", \"delay_ms\": $ms, \"jitter_ms\": $jit, \"jitter_distribution\": \"uniform +-jitter, reordering possible\", \"mechanism\": \"nftables queue to nfqdelay (NFQUEUE) in node netns\"}"
+        "{\"kind\": \"delay\", \"node\": $n, \"link\": $l, \"direction\": \"$dir\", \"delay_ms\": $ms, \"jitter_ms\": $jit, \"jitter_distribution\": \"uniform +-jitter, reordering possible\", \"mechanism\": \"iptables-legacy NFQUEUE rule to nfqdelay (libnetfilter_queue) in node netns\"}"
     echo "$n" >"$WORK/fault.$FID.node"
 }
 delay_end() {
     local fid=$1 n; n=$(cat "$WORK/fault.$fid.node")
     local t0; t0=$(now)
-    in_ns "$n" nft list table inet "cwl_$fid" >"$WORK/fault.$fid.counters" 2>&1
-    nft_fault_del "$n" "cwl_$fid"
+    local tb ch rest
+    while read -r tb ch rest; do
+        in_ns "$n" iptables-legacy -t "$tb" -L "$ch" -v -n -x >>"$WORK/fault.$fid.counters" 2>&1
+        # shellcheck disable=SC2086
+        in_ns "$n" iptables-legacy -t "$tb" -D "$ch" $rest
+    done <"$WORK/fault.$fid.rules"
     local teff; teff=$(now)
     # packets already held are still released after their delay
     sleep 0.2
     kill -TERM "$(cat "$WORK/fault.$fid.pid")" 2>/dev/null
     wait "$(cat "$WORK/fault.$fid.pid")" 2>/dev/null
     fault_record "$fid" end "${REQ:-$t0}" "$teff" \
-        "{\"nft_counters\": $(python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))' <"$WORK/fault.$fid.counters"), \"nfqdelay\": $(python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))' <"$WORK/fault.$fid.out")}"
+        "{\"nft_counters\": null, \"iptables_counters\": $(python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))' <"$WORK/fault.$fid.counters"), \"nfqdelay\": $(python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))' <"$WORK/fault.$fid.out")}"
 }
 
 # mtu NODE LINK MTU : lower the MTU of the node's interface (both directions of its path)
@@ -476,7 +499,7 @@ for line in open(sys.argv[1]):
 cpg() {
     local n=$1 size=$2 count=$3 iv=$4
     local t; t=$(now)
-    in_ns "$n" "$WORK/bin/cpgload" corowire-lab "$size" "$count" "$iv" >>"$WORK/cpg.out" 2>&1 &
+    ip netns exec "$(nsname "$n")" "$WORK/bin/cpgload" corowire-lab "$size" "$count" "$iv" >>"$WORK/cpg.out" 2>&1 &
     local pid=$!
     remember_pid "$pid"
     python3 -c '

@@ -35,7 +35,7 @@ run_one() {   # scenario out_dir
 
     [ "$(id -u)" = 0 ] || die "must run as root"
     local t
-    for t in corosync corosync-cmapctl corosync-cfgtool corosync-quorumtool tcpdump mergecap nft ip gcc python3 unshare; do
+    for t in corosync corosync-cmapctl corosync-cfgtool corosync-quorumtool tcpdump mergecap nft iptables-legacy ip gcc python3 unshare timeout; do
         command -v "$t" >/dev/null || die "missing tool: $t"
     done
     WORK=$(mktemp -d /tmp/corowire-lab.XXXXXX)
@@ -102,10 +102,22 @@ case ${1:-} in
 esac
 if [ "$1" = --out ]; then OUT_DIR=$(mkdir -p "$2" && cd "$2" && pwd); shift 2; fi
 rc=0
+child=
+# timeout(1) puts the run in its own process group, so Ctrl-C / SIGTERM
+# given to this script are forwarded to it (the run then cleans up)
+interrupted() {
+    echo "interrupted: stopping the running scenario" >&2
+    [ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child"
+    exit 130
+}
+trap interrupted INT TERM
 for sc in "$@"; do
     [ -f "$LAB_DIR/scenarios/$sc.sh" ] || { echo "unknown scenario: $sc (see --list)" >&2; rc=1; continue; }
     dur=$(sed -n 's/^DURATION=\([0-9]*\).*/\1/p' "$LAB_DIR/scenarios/$sc.sh"); dur=${dur:-60}
     # bounded: scenario duration + setup/formation/teardown margin
-    timeout --signal=TERM --kill-after=30 $((dur + 150)) "$0" --one "$sc" "$OUT_DIR" || { echo "scenario $sc failed" >&2; rc=1; }
+    timeout --signal=TERM --kill-after=30 $((dur + 150)) "$0" --one "$sc" "$OUT_DIR" &
+    child=$!
+    wait "$child" || { echo "scenario $sc failed" >&2; rc=1; }
+    child=
 done
 exit $rc

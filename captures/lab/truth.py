@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Build NAME.truth.json from a lab run's work directory (stdlib only).
 
+Re-parse the log events of committed truth files (after a parser fix):
+    truth.py --relog captures/NAME.truth.json...
+
 Inputs (written by lab.sh / record.sh in the work directory): samples.jsonl
 (tool outputs with epoch times), faults.jsonl, traffic.jsonl, marks.jsonl,
 nN/corosync.log, nN/ip.json, cap/*.pcap and the merged pcap in the output
@@ -19,6 +22,7 @@ import sys
 import time
 
 FORMAT = "corowire-lab-truth/1"
+PFX = os.environ.get("LAB_NS_PREFIX", "cwl")
 
 
 def read_jsonl(path):
@@ -217,7 +221,7 @@ def parse_log(path, node, ref_epoch):
                 rest = mm.group(2)
                 ev["ring_id"] = mm.group(1)
                 j = re.search(r"Members joined:([\d ]+)", rest)
-                le = re.search(r"Members left:([\d ]+)", rest)
+                le = re.search(r"left:([\d ]+)", rest)
                 ev["joined"] = ints(j.group(1)) if j else []
                 ev["left"] = ints(le.group(1)) if le else []
                 ev["members"] = None
@@ -234,7 +238,32 @@ def parse_log(path, node, ref_epoch):
 
 
 # ---------------------------------------------------------------- main
+def annotate_events(events, first, last, t0):
+    for ev in events:
+        ev["in_capture"] = bool(first is not None and first <= ev["t"] <= last)
+        ev["rel"] = round(ev["t"] - t0, 3)
+    events.sort(key=lambda e: (e["t"], e["node"], e["line"]))
+    return events
+
+
+def relog(truth_path):
+    """Re-parse log_events of an existing truth file from its committed logs."""
+    base = os.path.dirname(os.path.abspath(truth_path))
+    t = json.load(open(truth_path))
+    events = []
+    for node, rel in sorted(t["files"]["logs"].items(), key=lambda kv: int(kv[0])):
+        events += parse_log(os.path.join(base, rel), int(node), t["clock"]["run_start"])
+    t["log_events"] = annotate_events(events, t["capture"]["first_packet"], t["capture"]["last_packet"], t["clock"]["t0"])
+    with open(truth_path, "w") as f:
+        json.dump(t, f, indent=1, sort_keys=False)
+        f.write("\n")
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--relog":
+        for p in sys.argv[2:]:
+            relog(p)
+        return
     ap = argparse.ArgumentParser()
     for a in ("work", "out", "scenario", "transport", "link-mode", "cipher", "hash", "models", "description"):
         ap.add_argument("--" + a, required=True)
@@ -266,7 +295,7 @@ def main():
     for n in range(1, a.nodes + 1):
         ipj = json.load(open(os.path.join(W, "n%d" % n, "ip.json")))
         ifaces = {i["ifname"]: i for i in ipj}
-        node = {"nodeid": n, "name": "node%d" % n, "netns": "cwl-n%d" % n, "links": {}}
+        node = {"nodeid": n, "name": "node%d" % n, "netns": "%s-n%d" % (PFX, n), "links": {}}
         for l in range(a.links):
             i = ifaces.get("eth%d" % l, {})
             node["links"][str(l)] = {
@@ -310,7 +339,7 @@ def main():
         "cluster_name": "corowire-lab",
         "transport": a.transport,
         "link_mode": a.link_mode if a.transport == "knet" else None,
-        "links": [{"link": l, "port": 5405 + l, "subnet": "10.77.%d.0/24" % l, "bridge": "cwl-br%d" % l} for l in range(a.links)],
+        "links": [{"link": l, "port": 5405 + l, "subnet": "10.77.%d.0/24" % l, "bridge": "%s-br%d" % (PFX, l)} for l in range(a.links)],
         "nodes": nodes,
         "crypto": {
             "enabled": crypto_on,
@@ -397,11 +426,7 @@ def main():
     events = []
     for n in range(1, a.nodes + 1):
         events += parse_log(os.path.join(W, "n%d" % n, "corosync.log"), n, run_start)
-    fp, lp = pcap["first_packet"], pcap["last_packet"]
-    for ev in events:
-        ev["in_capture"] = bool(fp is not None and fp <= ev["t"] <= lp)
-        ev["rel"] = round(ev["t"] - t0, 3)
-    events.sort(key=lambda e: (e["t"], e["node"], e["line"]))
+    annotate_events(events, pcap["first_packet"], pcap["last_packet"], t0)
 
     def vers(cmd):
         try:
@@ -439,7 +464,7 @@ def main():
             "corosync_conf": config["corosync_conf"],
         },
         "capture": {
-            "where": "tcpdump -U -s 0 -w on each bridge cwl-brL in the hub namespace (promiscuous; every frame between nodes once), "
+            "where": "tcpdump -U -s 0 -w on each bridge " + PFX + "-brL in the hub namespace (promiscuous; every frame between nodes once), "
                      "per-link files merged in time order with mergecap -F pcap",
             "tcpdump_started": cap_started,
             "tcpdump_stopping": cap_stopping,

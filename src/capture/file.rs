@@ -8,6 +8,20 @@
 //! Reads block until the bytes a record needs have arrived, so a pipe that
 //! delivers a record in several pieces (`tcpdump -U -w - | corowire ... -`)
 //! is read like a file.
+//!
+//! Errors, each with the file name, packet number and record offset:
+//! - a truncated last record: `TruncatedRecord`, recoverable (the next
+//!   `advance` returns `Ok(false)`; everything before it was delivered);
+//! - a pcap record whose captured length exceeds the limit: `CorruptRecord`,
+//!   not recoverable (pcap has no way to find the next record);
+//! - a pcapng block with a sane leading length but a bad trailer, a packet
+//!   on an undescribed interface, or a captured length beyond its block:
+//!   `CorruptRecord`, recoverable, the block is skipped by its length;
+//! - a pcapng block length below 12, not a multiple of 4 or above 16 MiB:
+//!   not recoverable.
+//!
+//! A frame cut by snaplen is not an error: it is delivered with
+//! `orig_len > data.len()` and counted in `SourceStats::snaplen_cut`.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -15,8 +29,11 @@ use std::path::Path;
 
 use super::{CaptureError, CaptureErrorKind, PacketSource, RawFrame, SourceStats, TimestampNs};
 
-/// Bytes asked from the reader at once (and the initial buffer size).
+/// Bytes asked from the reader at once, at most; the buffer starts at
+/// `FIRST_CHUNK` and doubles at each refill up to this, so small inputs stay
+/// cheap and large files are read in large pieces.
 const READ_CHUNK: usize = 1 << 20;
+const FIRST_CHUNK: usize = 64 << 10;
 /// Largest captured length accepted in a pcap record (libpcap accepts up to
 /// the file's snaplen or 256 KiB, whichever is larger; this caps both).
 const MAX_PCAP_RECORD: u32 = 16 << 20;
@@ -141,6 +158,10 @@ pub struct FileSource {
     /// File offset of `buf[start]`.
     file_off: u64,
     eof: bool,
+    /// Buffer size to aim for at the next refill.
+    chunk: usize,
+    /// Largest buffer size aimed at by refills (records may need more).
+    max_chunk: usize,
     /// Bytes of the current record still to skip at the next `advance`.
     pending: usize,
     format: Format,
@@ -183,6 +204,19 @@ impl FileSource {
         name: String,
         reader: Box<dyn Read + Send>,
     ) -> Result<FileSource, CaptureError> {
+        FileSource::from_reader_with_read_size(name, reader, FIRST_CHUNK, READ_CHUNK)
+    }
+
+    /// Like [`FileSource::from_reader`] with a chosen buffer size: the
+    /// buffer starts at `first` bytes and refills aim for at most `max`
+    /// (a single record larger than that still fits). Tests and the fuzz
+    /// target use tiny sizes so that records straddle refills.
+    pub fn from_reader_with_read_size(
+        name: String,
+        reader: Box<dyn Read + Send>,
+        first: usize,
+        max: usize,
+    ) -> Result<FileSource, CaptureError> {
         let mut s = FileSource {
             name,
             reader,
@@ -191,6 +225,8 @@ impl FileSource {
             end: 0,
             file_off: 0,
             eof: false,
+            chunk: first.max(1),
+            max_chunk: max.max(first).max(1),
             pending: 0,
             format: Format::Pcapng {
                 swapped: false,
@@ -257,11 +293,18 @@ impl FileSource {
             self.end -= self.start;
             self.start = 0;
         }
-        let want = n.max(READ_CHUNK);
-        if self.buf.len() < want {
-            self.buf.resize(want, 0);
+        if self.buf.len() < self.chunk {
+            self.buf.resize(self.chunk, 0);
         }
+        self.chunk = (self.chunk * 2).min(self.max_chunk);
         while self.end < n {
+            if self.end == self.buf.len() {
+                // A record larger than the buffer: grow by doubling as its
+                // bytes actually arrive, so a corrupt length in a short
+                // input never allocates the full claimed size.
+                let grown = (self.buf.len() * 2).min(n.max(self.max_chunk));
+                self.buf.resize(grown.max(self.end + 1), 0);
+            }
             match self.reader.read(&mut self.buf[self.end..]) {
                 Ok(0) => {
                     self.eof = true;
@@ -354,11 +397,15 @@ impl FileSource {
             m if m == PCAP_MAGIC_US.swap_bytes() => (true, false),
             m if m == PCAP_MAGIC_NS.swap_bytes() => (true, true),
             PCAPNG_SHB => {
+                // Check the section header now, so a bad file fails at open.
                 self.format = Format::Pcapng {
                     swapped: false,
                     interfaces: Vec::new(),
                 };
-                return Ok(());
+                return self.read_shb(0).map_err(|e| CaptureError {
+                    recoverable: false,
+                    ..e
+                });
             }
             _ => return Err(self.err(0, CaptureErrorKind::NotACapture, false)),
         };
@@ -378,7 +425,7 @@ impl FileSource {
         } else {
             TsUnit::Mul(1000)
         };
-        let max_caplen = snaplen.max(PCAP_DEFAULT_MAX).min(MAX_PCAP_RECORD);
+        let max_caplen = snaplen.clamp(PCAP_DEFAULT_MAX, MAX_PCAP_RECORD);
         self.format = Format::Pcap {
             swapped,
             unit,
@@ -556,6 +603,8 @@ impl FileSource {
                     true,
                 ));
             }
+            // fill() may have moved the block to the front of the buffer.
+            let p = self.start;
             let trailer = self.u32_at(p + blen_us - 4, swapped);
             if trailer != blen {
                 // The leading length is plausible: skip the block by it.

@@ -76,6 +76,14 @@ pub struct LiveSource {
     stats: SourceStats,
 }
 
+/// Nanoseconds from a timeval whose fraction holds ns (`Precision::Nano`);
+/// generic because time_t / suseconds_t are i32 on some targets.
+fn timeval_ns<S: Into<i64>, U: Into<i64>>(sec: S, nsec: U) -> i64 {
+    sec.into()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(nsec.into())
+}
+
 fn live_err(iface: &str, e: &pcap::Error) -> CaptureError {
     let text = e.to_string();
     let low = text.to_lowercase();
@@ -154,9 +162,7 @@ impl LiveSource {
             Ok(p) => {
                 self.packet_no += 1;
                 let h = p.header;
-                self.ts = (h.ts.tv_sec as i64)
-                    .saturating_mul(1_000_000_000)
-                    .saturating_add(h.ts.tv_usec as i64);
+                self.ts = timeval_ns(h.ts.tv_sec, h.ts.tv_usec);
                 self.orig_len = h.len;
                 self.buf.clear();
                 self.buf.extend_from_slice(p.data);
@@ -242,6 +248,12 @@ mod tests {
             msg.contains("no interface named") || msg.contains("CAP_NET_RAW"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn live_source_can_join_a_merge() {
+        fn send<T: Send>() {}
+        send::<LiveSource>();
     }
 
     #[test]

@@ -6,6 +6,11 @@
 //! frames keep their file order. `RawFrame::source` is the member's index.
 //! The members are few (one per node), so the smallest head is found by a
 //! linear scan, which beats a heap for a handful of inputs.
+//!
+//! An error from a member carries that member's file name. When a member
+//! cannot go on (a corrupt pcap record length), it is dropped from the merge
+//! and the error is returned as recoverable while other members remain, so
+//! the rest of the captures are still read.
 
 use super::{CaptureError, PacketSource, RawFrame, SourceStats};
 
@@ -75,7 +80,11 @@ impl PacketSource for Merge {
                 Ok(false) => self.state[i] = State::Done,
                 Err(mut e) => {
                     if !e.recoverable {
+                        // That member is finished; the merge goes on with the
+                        // others, so for the merge the error is recoverable
+                        // unless no member is left.
                         self.state[i] = State::Done;
+                        e.recoverable = self.state.iter().any(|s| *s != State::Done);
                     }
                     if e.file.is_empty() {
                         e.file = member.name().to_string();

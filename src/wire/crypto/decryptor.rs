@@ -8,6 +8,7 @@ use aes::{Aes128, Aes192, Aes256, Block};
 use hmac::{Hmac, Mac};
 
 use super::{AuthKey, BLOCK, Cipher, CryptoSuite, Hash, SALT_LEN, TOTEMNET2_HEADER};
+use crate::wire::{Layer, WireError, WireErrorKind};
 
 /// Which framing a packet was decrypted as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,6 +82,39 @@ impl DecryptError {
     }
 }
 
+impl DecryptError {
+    /// As a [`WireError`] of layer `crypto` for a payload starting `offset`
+    /// bytes into the frame (for pipelines that report errors uniformly).
+    pub fn to_wire_error(&self, offset: usize) -> WireError {
+        match *self {
+            DecryptError::TooShort { need, have } => {
+                WireError::short(Layer::Crypto, offset, need, have)
+            }
+            DecryptError::BufferTooSmall { need, have } => {
+                WireError::bad_length(Layer::Crypto, offset, "output buffer", need as u64, have)
+            }
+            DecryptError::NotTotemnet2 => {
+                WireError::bad_value(Layer::Crypto, offset, "totemnet2 header", 0)
+            }
+            DecryptError::NotAuthenticated => WireError {
+                layer: Layer::Crypto,
+                offset,
+                kind: WireErrorKind::Unsupported("unauthenticated payload"),
+            },
+            DecryptError::BadPadding { .. } => WireError {
+                layer: Layer::Crypto,
+                offset,
+                kind: WireErrorKind::Unsupported("badly padded payload"),
+            },
+            DecryptError::Implausible { .. } => WireError {
+                layer: Layer::Crypto,
+                offset,
+                kind: WireErrorKind::Unsupported("implausible cleartext"),
+            },
+        }
+    }
+}
+
 impl fmt::Display for DecryptError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -150,6 +184,13 @@ pub struct DecryptStats {
 }
 
 impl DecryptStats {
+    /// True when packets were tried and not one authenticated: the cue for
+    /// a single "wrong key or crypto_hash?" message instead of per-packet
+    /// errors.
+    pub fn nothing_authenticated(&self) -> bool {
+        self.packets > 0 && self.decrypted == 0 && self.bad_padding == 0 && self.implausible == 0
+    }
+
     /// The (transport, key, suite) that opened the most packets.
     pub fn best_match(&self) -> Option<&SuiteMatch> {
         self.matches.iter().max_by_key(|m| m.packets)

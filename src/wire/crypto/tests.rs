@@ -196,6 +196,9 @@ fn wrong_key_is_not_authenticated() {
         );
         assert_eq!(d.stats().not_authenticated, 1);
         assert_eq!(d.stats().decrypted, 0);
+        assert!(d.stats().nothing_authenticated());
+        let we = DecryptError::NotAuthenticated.to_wire_error(44);
+        assert_eq!((we.layer, we.offset), (crate::wire::Layer::Crypto, 44));
     }
     // No keys at all.
     let wire = encrypt(

@@ -104,6 +104,24 @@ fn ethertype_chain(frame: &[u8], mut t: u16, mut off: usize) -> Result<LinkInfo,
     })
 }
 
+/// True for the link types [`parse`] understands (so a caller can warn once
+/// per input instead of once per frame).
+pub fn is_supported(lt: u32) -> bool {
+    matches!(
+        lt,
+        linktype::ETHERNET
+            | linktype::LINUX_SLL
+            | linktype::LINUX_SLL2
+            | linktype::RAW
+            | linktype::RAW_ALT12
+            | linktype::RAW_ALT14
+            | linktype::IPV4
+            | linktype::IPV6
+            | linktype::NULL
+            | LINKTYPE_LOOP
+    )
+}
+
 /// Finds the network header of a frame of link type `lt`.
 #[inline]
 pub fn parse(lt: u32, frame: &[u8]) -> Result<LinkInfo, WireError> {
@@ -358,6 +376,7 @@ mod tests {
 
     #[test]
     fn unknown_linktype() {
+        assert!(!is_supported(147) && is_supported(276) && is_supported(12));
         let e = parse(147, &[0; 64]).unwrap_err();
         assert_eq!(e.kind, WireErrorKind::Unsupported("link type"));
     }

@@ -447,3 +447,359 @@ impl NetDecoder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::linktype;
+    use crate::wire::WireErrorKind;
+
+    const ETH_V4: [u8; 14] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+    const ETH_V6: [u8; 14] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x86, 0xdd];
+
+    /// IPv4 header (no options) with the given fragment fields.
+    fn ipv4(total: u16, id: u16, flags_off: u16, proto: u8) -> Vec<u8> {
+        let mut h = vec![0x45, 0x00];
+        h.extend_from_slice(&total.to_be_bytes());
+        h.extend_from_slice(&id.to_be_bytes());
+        h.extend_from_slice(&flags_off.to_be_bytes());
+        h.extend_from_slice(&[64, proto, 0, 0, 10, 99, 0, 1, 10, 99, 0, 2]);
+        h
+    }
+
+    fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+        let mut u = Vec::new();
+        u.extend_from_slice(&sport.to_be_bytes());
+        u.extend_from_slice(&dport.to_be_bytes());
+        u.extend_from_slice(&((payload.len() + 8) as u16).to_be_bytes());
+        u.extend_from_slice(&[0, 0]);
+        u.extend_from_slice(payload);
+        u
+    }
+
+    fn eth_v4_udp(payload: &[u8]) -> Vec<u8> {
+        let mut f = ETH_V4.to_vec();
+        f.extend(ipv4((28 + payload.len()) as u16, 7, 0x4000, 17));
+        f.extend(udp(5405, 5406, payload));
+        f
+    }
+
+    fn v6_hdr(payload_len: u16, nh: u8) -> Vec<u8> {
+        let mut h = vec![0x60, 0, 0, 0];
+        h.extend_from_slice(&payload_len.to_be_bytes());
+        h.extend_from_slice(&[nh, 32]);
+        h.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        h.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        h
+    }
+
+    #[test]
+    fn ethernet_ipv4_udp() {
+        let f = eth_v4_udp(b"hello knet");
+        let mut d = NetDecoder::default();
+        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &f).unwrap() else {
+            panic!()
+        };
+        assert_eq!(g.src, "10.99.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(g.dst, "10.99.0.2".parse::<IpAddr>().unwrap());
+        assert_eq!((g.sport, g.dport), (5405, 5406));
+        assert_eq!(g.payload, b"hello knet");
+        assert_eq!((g.payload_len, g.ip_len, g.payload_offset), (10, 38, 42));
+        assert!(g.dont_fragment && !g.reassembled && !g.is_cut());
+        assert_eq!((g.ttl, g.tos, g.vlan), (64, 0, None));
+    }
+
+    #[test]
+    fn ethernet_padding_is_not_payload() {
+        let mut f = eth_v4_udp(b"ab");
+        f.resize(60, 0);
+        let mut d = NetDecoder::default();
+        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &f).unwrap() else {
+            panic!()
+        };
+        assert_eq!(g.payload, b"ab");
+    }
+
+    #[test]
+    fn truncation_at_every_length() {
+        let f = eth_v4_udp(b"0123456789");
+        let mut d = NetDecoder::default();
+        for n in 0..f.len() {
+            match d.decode(0, linktype::ETHERNET, &f[..n]) {
+                Err(e) if n < 14 => assert_eq!(e, WireError::short(Layer::Link, 0, 14, n)),
+                Err(e) if n < 34 => assert_eq!(e, WireError::short(Layer::Ipv4, 14, 20, n - 14)),
+                Err(e) if n < 42 => assert_eq!(e, WireError::short(Layer::Udp, 34, 8, n - 34)),
+                Ok(NetPacket::Udp(g)) if n >= 42 => {
+                    assert_eq!(g.payload, &f[42..n]);
+                    assert_eq!(g.payload_len, 10);
+                    assert!(g.is_cut());
+                }
+                other => panic!("len {n}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn ipv6_truncation_at_every_length() {
+        let mut f = ETH_V6.to_vec();
+        f.extend(v6_hdr(12, 17));
+        f.extend(udp(5405, 5405, b"abcd"));
+        let mut d = NetDecoder::default();
+        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &f).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (g.payload, g.ip_len, g.ttl, g.payload_offset),
+            (&b"abcd"[..], 52, 32, 62)
+        );
+        for n in 0..f.len() {
+            let r = d.decode(0, linktype::ETHERNET, &f[..n]);
+            match r {
+                Err(e) if n < 14 => assert_eq!(e.layer, Layer::Link),
+                Err(e) if n < 54 => assert_eq!(e, WireError::short(Layer::Ipv6, 14, 40, n - 14)),
+                Err(e) if n < 62 => assert_eq!(e, WireError::short(Layer::Udp, 54, 8, n - 54)),
+                Ok(NetPacket::Udp(g)) => assert!(g.is_cut() && n >= 62),
+                other => panic!("len {n}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn qinq_vlan_reaches_the_datagram() {
+        let mut f = vec![
+            2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x88, 0xa8, 0x00, 0x0a, 0x81, 0x00, 0x00, 0x14,
+            0x08, 0x00,
+        ];
+        f.extend(ipv4(30, 1, 0, 17));
+        f.extend(udp(5404, 5405, b"xy"));
+        let mut d = NetDecoder::default();
+        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &f).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (g.vlan, g.payload, g.payload_offset),
+            (Some(10), &b"xy"[..], 50)
+        );
+        assert!(!g.dont_fragment);
+    }
+
+    #[test]
+    fn non_udp_is_skipped() {
+        let mut d = NetDecoder::default();
+        let mut f = ETH_V4.to_vec();
+        f.extend(ipv4(40, 1, 0, 6));
+        f.extend([0u8; 20]);
+        assert_eq!(
+            d.decode(0, linktype::ETHERNET, &f).unwrap(),
+            NetPacket::NotUdp
+        );
+        let arp = [
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06, 0, 1,
+        ];
+        assert_eq!(
+            d.decode(0, linktype::ETHERNET, &arp).unwrap(),
+            NetPacket::NotUdp
+        );
+        // ICMP echo request: not a too-big notice
+        let mut f = ETH_V4.to_vec();
+        f.extend(ipv4(28, 1, 0, 1));
+        f.extend([8, 0, 0, 0, 0, 1, 0, 1]);
+        assert_eq!(
+            d.decode(0, linktype::ETHERNET, &f).unwrap(),
+            NetPacket::NotUdp
+        );
+    }
+
+    #[test]
+    fn ipv4_fragments_reassembled_out_of_order() {
+        let payload: Vec<u8> = (0..100u8).collect();
+        let dgram = udp(5405, 5405, &payload); // 108 bytes
+        let pieces = [(0usize, 48usize, true), (48, 96, true), (96, 108, false)];
+        let frame = |i: usize| {
+            let (a, b, more) = pieces[i];
+            let mut f = ETH_V4.to_vec();
+            let fo = (a / 8) as u16 | if more { 0x2000 } else { 0 };
+            f.extend(ipv4((20 + b - a) as u16, 0x4242, fo, 17));
+            f.extend_from_slice(&dgram[a..b]);
+            f
+        };
+        let mut d = NetDecoder::default();
+        let (f2, f0, f1) = (frame(2), frame(0), frame(1));
+        assert_eq!(
+            d.decode(1, linktype::ETHERNET, &f2).unwrap(),
+            NetPacket::FragmentHeld
+        );
+        assert_eq!(
+            d.decode(2, linktype::ETHERNET, &f0).unwrap(),
+            NetPacket::FragmentHeld
+        );
+        let NetPacket::Udp(g) = d.decode(3, linktype::ETHERNET, &f1).unwrap() else {
+            panic!()
+        };
+        assert_eq!(g.payload, &payload[..]);
+        assert_eq!(
+            (g.payload_len, g.ip_len, g.payload_offset, g.sport),
+            (100, 128, 0, 5405)
+        );
+        assert!(g.reassembled && !g.dont_fragment);
+        assert_eq!(
+            d.stats,
+            NetStats {
+                ip_fragments: 3,
+                datagrams_reassembled: 1,
+                reassembly_dropped: 0
+            }
+        );
+        assert_eq!(d.fragments_pending(), 0);
+    }
+
+    #[test]
+    fn ipv4_fragment_timeout_and_cut_first_fragment() {
+        let dgram = udp(5405, 5405, &[7u8; 100]);
+        let mut d = NetDecoder::new(DefragLimits {
+            timeout_ns: 1_000,
+            ..DefragLimits::default()
+        });
+        let mut f0 = ETH_V4.to_vec();
+        f0.extend(ipv4(68, 9, 0x2000, 17));
+        f0.extend_from_slice(&dgram[..48]);
+        assert_eq!(
+            d.decode(0, linktype::ETHERNET, &f0).unwrap(),
+            NetPacket::FragmentHeld
+        );
+        d.expire(5_000);
+        assert_eq!((d.fragments_pending(), d.stats.reassembly_dropped), (0, 1));
+        // The same first fragment cut by snaplen: a cut datagram comes out.
+        let NetPacket::Udp(g) = d.decode(6_000, linktype::ETHERNET, &f0[..50]).unwrap() else {
+            panic!()
+        };
+        assert_eq!((g.payload.len(), g.payload_len), (8, 100));
+        assert!(g.is_cut() && !g.reassembled);
+    }
+
+    #[test]
+    fn ipv4_overlap_is_an_error_and_counted() {
+        let mut d = NetDecoder::default();
+        let mut a = ETH_V4.to_vec();
+        a.extend(ipv4(36, 5, 0x2000, 17));
+        a.extend([1u8; 16]);
+        let mut b = ETH_V4.to_vec();
+        b.extend(ipv4(36, 5, 0x2001, 17)); // offset 8 overlaps 8..16
+        b.extend([2u8; 16]);
+        assert_eq!(
+            d.decode(0, linktype::ETHERNET, &a).unwrap(),
+            NetPacket::FragmentHeld
+        );
+        let e = d.decode(0, linktype::ETHERNET, &b).unwrap_err();
+        assert_eq!((e.layer, e.offset), (Layer::IpFragment, 34));
+        assert_eq!(d.stats.reassembly_dropped, 1);
+    }
+
+    #[test]
+    fn ipv6_fragments_reassembled() {
+        let payload: Vec<u8> = (0..60u8).collect();
+        let dgram = udp(5405, 5406, &payload); // 68 bytes
+        let frag = |a: usize, b: usize, more: bool| {
+            let mut f = ETH_V6.to_vec();
+            f.extend(v6_hdr((8 + b - a) as u16, 44));
+            let fo = (a as u16) | u16::from(more);
+            f.extend([17, 0]);
+            f.extend(fo.to_be_bytes());
+            f.extend(0xcafe_f00du32.to_be_bytes());
+            f.extend_from_slice(&dgram[a..b]);
+            f
+        };
+        let mut d = NetDecoder::default();
+        let (f0, f1) = (frag(0, 32, true), frag(32, 68, false));
+        assert_eq!(
+            d.decode(0, linktype::ETHERNET, &f0).unwrap(),
+            NetPacket::FragmentHeld
+        );
+        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &f1).unwrap() else {
+            panic!()
+        };
+        assert_eq!(g.payload, &payload[..]);
+        assert_eq!(
+            (g.sport, g.dport, g.ip_len, g.ttl),
+            (5405, 5406, 48 + 68, 32)
+        );
+        assert_eq!(g.src, "fd00::1".parse::<IpAddr>().unwrap());
+        assert!(g.reassembled && g.dont_fragment);
+        // An atomic fragment (offset 0, no more fragments) is a whole datagram.
+        let whole = frag(0, 68, false);
+        let NetPacket::Udp(g) = d.decode(0, linktype::ETHERNET, &whole).unwrap() else {
+            panic!()
+        };
+        assert!(!g.reassembled);
+        assert_eq!(g.payload_offset, 14 + 48 + 8);
+    }
+
+    #[test]
+    fn icmp_too_big_v4_and_v6() {
+        let mut f = ETH_V4.to_vec();
+        f.extend(ipv4(56, 1, 0, 1));
+        f.extend([3, 4, 0, 0, 0, 0, 0x05, 0x78]);
+        f.extend(ipv4(1500, 3, 0x4000, 17));
+        f.extend(udp(5405, 5406, &[])[..8].to_vec());
+        let mut d = NetDecoder::default();
+        let NetPacket::TooBig(t) = d.decode(0, linktype::ETHERNET, &f).unwrap() else {
+            panic!()
+        };
+        assert_eq!(t.mtu, 1400);
+        assert_eq!(t.reporter, "10.99.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!((t.orig_sport, t.orig_dport), (5405, 5406));
+        // cut inside the quoted header: an ICMP error at the quoted header
+        let e = d.decode(0, linktype::ETHERNET, &f[..50]).unwrap_err();
+        assert_eq!((e.layer, e.offset), (Layer::Icmp, 42));
+
+        let mut f = ETH_V6.to_vec();
+        f.extend(v6_hdr(56, 58));
+        f.extend([2, 0, 0, 0, 0, 0, 0x05, 0x00]);
+        f.extend(v6_hdr(1400, 17));
+        f.extend(udp(5406, 5405, &[]));
+        let NetPacket::TooBig(t) = d.decode(0, linktype::ETHERNET, &f).unwrap() else {
+            panic!()
+        };
+        assert_eq!((t.mtu, t.orig_sport, t.orig_dport), (1280, 5406, 5405));
+        assert_eq!(t.orig_dst, "fd00::2".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn raw_and_cooked_link_types() {
+        let mut ip = ipv4(30, 1, 0, 17);
+        ip.extend(udp(5405, 5405, b"zz"));
+        let mut d = NetDecoder::default();
+        for lt in [
+            linktype::RAW,
+            linktype::RAW_ALT12,
+            linktype::RAW_ALT14,
+            linktype::IPV4,
+        ] {
+            let NetPacket::Udp(g) = d.decode(0, lt, &ip).unwrap() else {
+                panic!()
+            };
+            assert_eq!((g.payload, g.payload_offset), (&b"zz"[..], 28));
+        }
+        let mut sll = vec![0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00];
+        sll.extend(&ip);
+        let NetPacket::Udp(g) = d.decode(0, linktype::LINUX_SLL, &sll).unwrap() else {
+            panic!()
+        };
+        assert_eq!(g.payload_offset, 44);
+        let e = d.decode(0, 9999, &ip).unwrap_err();
+        assert_eq!(e.kind, WireErrorKind::Unsupported("link type"));
+    }
+
+    #[test]
+    fn udp_length_beyond_ip_is_an_error() {
+        let mut f = ETH_V4.to_vec();
+        f.extend(ipv4(30, 1, 0, 17));
+        let mut u = udp(5405, 5405, b"zz");
+        u[5] = 40;
+        f.extend(u);
+        let e = NetDecoder::default()
+            .decode(0, linktype::ETHERNET, &f)
+            .unwrap_err();
+        assert_eq!(e, WireError::bad_length(Layer::Udp, 38, "length", 40, 10));
+    }
+}
