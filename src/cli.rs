@@ -91,10 +91,6 @@ pub struct TuiArgs {
     /// Replay speed: 1 = as recorded, N = N times faster, max = as fast as possible.
     #[arg(long, default_value = "1", value_name = "1|N|max")]
     pub speed: String,
-
-    /// corosync authkey file(s) to decrypt knet traffic (two during a key change).
-    #[arg(long, value_name = "FILE")]
-    pub authkey: Vec<PathBuf>,
 }
 
 /// `corowire live -i IFACE | -r -`
@@ -112,11 +108,23 @@ pub struct LiveArgs {
     #[arg(long, default_value = "5404-5412", value_name = "LIST")]
     pub ports: String,
 
-    /// corosync authkey file(s) to decrypt knet traffic.
-    #[arg(long, value_name = "FILE")]
-    pub authkey: Vec<PathBuf>,
+    /// The cluster's authkey (repeatable), as for `decode`.
+    #[arg(long = "authkey", value_name = "FILE")]
+    pub authkeys: Vec<PathBuf>,
 
-    /// Capture in promiscuous mode (SPAN / mirror ports).
+    /// The cluster's corosync.conf: node names, budgets, crypto.
+    #[arg(long, value_name = "FILE")]
+    pub corosync_conf: Option<PathBuf>,
+
+    /// crypto_cipher as in corosync.conf.
+    #[arg(long, value_name = "NAME")]
+    pub crypto_cipher: Option<String>,
+
+    /// crypto_hash as in corosync.conf.
+    #[arg(long, value_name = "NAME")]
+    pub crypto_hash: Option<String>,
+
+    /// Capture in promiscuous mode (bridges, SPAN / mirror ports).
     #[arg(long)]
     pub promisc: bool,
 
@@ -127,4 +135,18 @@ pub struct LiveArgs {
     /// Report format for --report-every.
     #[arg(long, default_value = "json", value_name = "json")]
     pub format: String,
+}
+
+impl LiveArgs {
+    /// The shared input options (for `app::setup`), reading `-r` or nothing.
+    pub fn input(&self) -> InputArgs {
+        InputArgs {
+            files: self.read.iter().cloned().collect(),
+            ports: self.ports.clone(),
+            authkeys: self.authkeys.clone(),
+            corosync_conf: self.corosync_conf.clone(),
+            crypto_cipher: self.crypto_cipher.clone(),
+            crypto_hash: self.crypto_hash.clone(),
+        }
+    }
 }

@@ -156,3 +156,49 @@ fn sort_and_small_screens_do_not_panic() {
     let _ = screen(&empty, 100, 30);
     let _ = screen(&empty, 3, 3);
 }
+
+#[test]
+fn names_and_budgets_from_corosync_conf() {
+    use corowire::cli::InputArgs;
+    use corowire::tui::cmd::replay_input_view;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let v = replay_input_view(&InputArgs {
+        files: vec![capture("membership-3n-node3-cut-rejoin.pcap")],
+        ports: "5404-5412".into(),
+        authkeys: Vec::new(),
+        corosync_conf: Some(
+            root.join("captures/logs/membership-3n-node3-cut-rejoin/node1.corosync.conf"),
+        ),
+        crypto_cipher: None,
+        crypto_hash: None,
+    })
+    .expect("replay with config");
+    // The truth file's effective budgets.
+    assert_eq!(v.budgets.token_ms, 3650);
+    assert_eq!(v.budgets.ping_timeout_ms, 1825);
+    assert_eq!(v.node_name(3), "node3");
+    let app = app_with(Arc::new(v));
+    insta::assert_snapshot!(screen(&app, 100, 30));
+}
+
+#[test]
+fn encrypted_capture_with_its_key() {
+    use corowire::cli::InputArgs;
+    use corowire::tui::cmd::replay_input_view;
+    let v = replay_input_view(&InputArgs {
+        files: vec![capture("healthy-3n-aes256-sha256-nss.pcap")],
+        ports: "5404-5412".into(),
+        authkeys: vec![capture("healthy-3n-aes256-sha256-nss.authkey")],
+        corosync_conf: None,
+        crypto_cipher: None,
+        crypto_hash: None,
+    })
+    .expect("replay with key");
+    assert!(v.header.decrypted > 0, "{:?}", v.header);
+    assert_eq!(v.links.len(), 6);
+    assert!(
+        v.findings
+            .iter()
+            .all(|f| f.severity != corowire::tui::model::Severity::Critical)
+    );
+}

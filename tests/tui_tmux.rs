@@ -147,9 +147,14 @@ fn replay_of_a_cut_shows_the_link_and_the_membership_loss() {
     for f in t["faults"].as_array().expect("faults") {
         let node = f["node"].as_u64().expect("fault node");
         let link = f["link"].as_u64().expect("fault link");
+        let pair = format!("n1>n{node}");
         let row = s
             .lines()
-            .find(|l| l.contains(&format!("n1>n{node}")) && l.contains(&format!(" {link}  ")))
+            .flat_map(|l| l.split('│'))
+            .find(|l| {
+                let mut w = l.split_whitespace();
+                w.next() == Some(pair.as_str()) && w.next() == Some(link.to_string().as_str())
+            })
             .unwrap_or_else(|| panic!("no row n1>n{node} link {link}:\n{s}"));
         assert!(
             row.contains('*') || row.contains('!'),

@@ -10,32 +10,34 @@ use crossterm::event::EventStream;
 use tokio::sync::watch;
 
 use crate::app::{AppError, exit, open_inputs};
-use crate::cli::{LiveArgs, TuiArgs};
-use crate::decode::{DecodeOptions, Decoder, Ports};
-use crate::wire::crypto::AuthKey;
+use crate::cli::{InputArgs, LiveArgs, TuiArgs};
+use crate::decode::{Decoder, Ports};
 
 use super::app::App;
 use super::driver::{self, Input, Pipeline};
 use super::model::{SourceKind, Speed, View};
-use super::producer::Builder;
+use super::producer::{Builder, from_config};
 use super::run::{Exit, run_main_loop};
 use super::term::TermGuard;
 
-fn decoder(ports: &str, authkeys: &[PathBuf]) -> Result<Decoder, AppError> {
-    let ports = Ports::parse(ports).map_err(|e| AppError::Usage(format!("--ports: {e}")))?;
-    let mut keys = Vec::with_capacity(authkeys.len());
-    for p in authkeys {
-        let bytes = std::fs::read(p)
-            .map_err(|e| AppError::Usage(format!("--authkey {}: {e}", p.display())))?;
-        let k = AuthKey::from_vec(bytes)
-            .map_err(|e| AppError::Usage(format!("--authkey {}: {e:?}", p.display())))?;
-        keys.push(k);
-    }
-    Ok(Decoder::new(DecodeOptions {
-        ports,
-        keys,
-        ..DecodeOptions::default()
-    }))
+/// Decoder and builder from the shared input options (keys, config, ports).
+fn parts(
+    input: &InputArgs,
+    source: &str,
+    kind: SourceKind,
+) -> Result<(Decoder, Builder), AppError> {
+    let setup = crate::app::setup(input)?;
+    let (budgets, names) = match &setup.config {
+        Some(cfg) => {
+            let (b, n) = from_config(cfg);
+            (Some(b), n)
+        }
+        None => (None, Vec::new()),
+    };
+    Ok((
+        Decoder::new(setup.decode),
+        Builder::new(source, kind, budgets, names),
+    ))
 }
 
 /// `NO_COLOR` set to anything non-empty turns colours off (no-color.org).
@@ -65,23 +67,16 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// Builds the pipeline for files given on the command line.
-pub fn replay_pipeline(
-    files: &[PathBuf],
-    ports: &str,
-    authkeys: &[PathBuf],
-) -> Result<Pipeline, AppError> {
-    let (src, names) = open_inputs(files)?;
-    let stdin = files.iter().any(|f| f.as_os_str() == "-");
+pub fn replay_pipeline(input: &InputArgs) -> Result<Pipeline, AppError> {
+    let stdin = input.files.iter().any(|f| f.as_os_str() == "-");
     let kind = if stdin {
         SourceKind::Stdin
     } else {
         SourceKind::Replay
     };
-    Ok(Pipeline::new(
-        Input::Stream(src),
-        decoder(ports, authkeys)?,
-        Builder::new(&short_names(&names), kind, None, Vec::new()),
-    ))
+    let (src, names) = open_inputs(&input.files)?;
+    let (decoder, builder) = parts(input, &short_names(&names), kind)?;
+    Ok(Pipeline::new(Input::Stream(src), decoder, builder))
 }
 
 /// File names without their directories, joined.
@@ -100,7 +95,20 @@ fn short_names(names: &[String]) -> String {
 /// Replays files to the end as fast as possible: the deterministic view
 /// tests and scripts use.
 pub fn replay_view(files: &[PathBuf]) -> Result<View, AppError> {
-    let mut p = replay_pipeline(files, "5404-5412", &[])?;
+    let input = InputArgs {
+        files: files.to_vec(),
+        ports: "5404-5412".into(),
+        authkeys: Vec::new(),
+        corosync_conf: None,
+        crypto_cipher: None,
+        crypto_hash: None,
+    };
+    replay_input_view(&input)
+}
+
+/// The same with every input option (keys, config).
+pub fn replay_input_view(input: &InputArgs) -> Result<View, AppError> {
+    let mut p = replay_pipeline(input)?;
     p.builder.header_mut().speed = Speed::Max;
     Ok(p.run_to_end())
 }
@@ -108,7 +116,7 @@ pub fn replay_view(files: &[PathBuf]) -> Result<View, AppError> {
 /// `corowire tui FILE...`
 pub fn tui(a: &TuiArgs) -> Result<i32, AppError> {
     let speed = Speed::parse(&a.speed).map_err(AppError::Usage)?;
-    let p = replay_pipeline(&a.input.files, &a.input.ports, &a.authkey)?;
+    let p = replay_pipeline(&a.input)?;
     interactive(p, speed, true)
 }
 
@@ -125,8 +133,8 @@ pub fn live(a: &LiveArgs) -> Result<i32, AppError> {
                 "nothing to watch: -i IFACE (live capture) or -r - (pcap stream on stdin)".into(),
             ));
         }
-        (None, Some(f)) => {
-            let mut p = replay_pipeline(std::slice::from_ref(f), &a.ports, &a.authkey)?;
+        (None, Some(_)) => {
+            let mut p = replay_pipeline(&a.input())?;
             p.builder.header_mut().kind = SourceKind::Stdin;
             p
         }
@@ -150,7 +158,6 @@ pub fn live(a: &LiveArgs) -> Result<i32, AppError> {
 
 #[cfg(feature = "live")]
 fn live_pipeline(iface: &str, a: &LiveArgs) -> Result<Pipeline, AppError> {
-    use crate::capture::PacketSource;
     use crate::capture::live::{LiveOptions, LiveSource};
     let ports = Ports::parse(&a.ports).map_err(|e| AppError::Usage(format!("--ports: {e}")))?;
     let (lo, hi) = (0..=u16::MAX)
@@ -161,13 +168,9 @@ fn live_pipeline(iface: &str, a: &LiveArgs) -> Result<Pipeline, AppError> {
         promisc: a.promisc,
         ..LiveOptions::default()
     };
+    let (decoder, builder) = parts(&a.input(), iface, SourceKind::Live)?;
     let src = LiveSource::open(iface, &opts).map_err(AppError::Capture)?;
-    let name = src.name().to_string();
-    Ok(Pipeline::new(
-        Input::Live(src),
-        decoder(&a.ports, &a.authkey)?,
-        Builder::new(&name, SourceKind::Live, None, Vec::new()),
-    ))
+    Ok(Pipeline::new(Input::Live(src), decoder, builder))
 }
 
 #[cfg(not(feature = "live"))]

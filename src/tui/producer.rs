@@ -54,22 +54,49 @@ pub const BUCKETS_US: [u64; 12] = [
     100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000,
 ];
 
-/// corosync 3.1 default budgets for `n` nodes (token_coefficient 650,
-/// consensus 1.2 × token, token_warning 75 %, knet_pong_count 2,
-/// ping interval token/4 and timeout token/2).
-pub fn default_budgets(n: usize) -> Budgets {
-    let n = n.max(2) as u32;
-    let token = 3000 + (n.saturating_sub(2)) * 650;
-    let pong_count = 2;
+/// The screen's budgets from the config crate's (`src/config/budgets.rs`).
+pub fn budgets_from(b: &crate::config::Budgets, origin: String) -> Budgets {
+    let knet = b.knet.as_ref();
     Budgets {
-        token_ms: token,
-        token_warning_ms: token * 3 / 4,
-        consensus_ms: token * 6 / 5,
-        ping_interval_ms: token / (pong_count * 2),
-        ping_timeout_ms: token / pong_count,
-        pong_count,
-        origin: format!("corosync 3.1 defaults for {n} nodes"),
+        token_ms: b.token_ms.value,
+        token_warning_ms: b.token_warning_ms.map_or(0, |w| w.value),
+        consensus_ms: b.consensus_ms.value,
+        ping_interval_ms: knet.map_or(0, |k| k.ping_interval_ms.value),
+        ping_timeout_ms: knet.map_or(0, |k| k.ping_timeout_ms.value),
+        pong_count: knet.map_or(0, |k| k.pong_count.value),
+        origin,
     }
+}
+
+/// corosync 3.1 default budgets for `n` nodes (the node count seen).
+pub fn default_budgets(n: usize) -> Budgets {
+    let n = n.max(2);
+    budgets_from(
+        &crate::config::Budgets::defaults(crate::config::CorosyncVersion::V3_1, n),
+        format!("corosync 3.1 defaults, {n} nodes seen"),
+    )
+}
+
+/// Budgets and node names from a corosync.conf.
+pub fn from_config(cfg: &crate::config::ClusterConfig) -> (Budgets, Vec<Node>) {
+    let b = crate::config::Budgets::from_config(crate::config::CorosyncVersion::V3_1, cfg, 2);
+    let origin = match &cfg.file {
+        Some(f) => f.file_name().map_or(f.display().to_string(), |n| {
+            n.to_string_lossy().into_owned()
+        }),
+        None => "corosync.conf".into(),
+    };
+    let names = cfg
+        .nodelist
+        .iter()
+        .filter_map(|n| {
+            Some(Node {
+                id: n.nodeid?,
+                name: n.name.clone().unwrap_or_default(),
+            })
+        })
+        .collect();
+    (budgets_from(&b, origin), names)
 }
 
 #[derive(Clone, Copy)]

@@ -83,13 +83,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     }
     l2.push(Span::styled(
         format!(
-            "| token {} warn {} consensus {} ping {}/{} pong x{} ms",
+            "| token {} warn {} consensus {} ping {}/{} pong x{} ms ({})",
             b.token_ms,
             b.token_warning_ms,
             b.consensus_ms,
             b.ping_interval_ms,
             b.ping_timeout_ms,
-            b.pong_count
+            b.pong_count,
+            b.origin
         ),
         t.dim(),
     ));

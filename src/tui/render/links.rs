@@ -9,11 +9,20 @@ use super::{Level, Theme, block, fmt_ms, fmt_pct, judge};
 use crate::tui::app::{App, Focus, Overlay};
 use crate::tui::model::{LinkRow, LinkState, View};
 
-pub fn pair(v: &View, l: &LinkRow) -> String {
-    let mut s = format!("{}>{}", v.node_name(l.src), v.node_name(l.dst));
-    s.truncate(9);
-    s
+/// "src>dst" in node names, cut to `w` characters.
+pub fn pair_w(v: &View, l: &LinkRow, w: usize) -> String {
+    format!("{}>{}", v.node_name(l.src), v.node_name(l.dst))
+        .chars()
+        .take(w)
+        .collect()
 }
+
+pub fn pair(v: &View, l: &LinkRow) -> String {
+    pair_w(v, l, 24)
+}
+
+/// Columns right of the pair, separators and the marker included.
+const REST: usize = 53;
 
 pub fn state(l: &LinkRow) -> &'static str {
     match l.state {
@@ -32,8 +41,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
         app.sort.label(),
         if app.sort_desc { " desc" } else { "" }
     );
+    let pw = (area.width.saturating_sub(2) as usize)
+        .saturating_sub(REST)
+        .clamp(9, 24);
     let head = format!(
-        "{:<9} {:>1} {:>6} {:>6} {:>6} {:>5} {:>5} {:>5} {:<4} {:>9}",
+        "{:<pw$} {:>1} {:>5} {:>5} {:>5} {:>5} {:>5} {:>4} {:<4} {:>9}",
         "ping>resp", "l", "p50ms", "p99ms", "maxms", "loss>", "loss<", "pmtu", "stat", "age/tmo"
     );
     let mut lines = vec![Line::from(Span::styled(head, t.title()))];
@@ -55,8 +67,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
             None => "-".into(),
         };
         let text = format!(
-            "{:<9} {:>1} {:>6} {:>6} {:>6} {:>5} {:>5} {:>5} {:<4} {:>9}{}",
-            pair(v, l),
+            "{:<pw$} {:>1} {:>5} {:>5} {:>5} {:>5} {:>5} {:>4} {:<4} {:>9}{}",
+            pair_w(v, l, pw),
             l.link,
             rtt(l.rtt.p50_us),
             rtt(l.rtt.p99_us),
