@@ -92,6 +92,9 @@ pub struct App {
     pub replay: bool,
     /// `NO_COLOR`: no colours, markers only.
     pub no_color: bool,
+    /// Live only: seconds (wall clock) since the producer last sent a view,
+    /// set by the event loop's tick when it exceeds a few seconds.
+    pub stale_secs: Option<u64>,
 }
 
 impl App {
@@ -108,6 +111,7 @@ impl App {
             grid_link: 0,
             replay,
             no_color,
+            stale_secs: None,
         }
     }
 

@@ -56,6 +56,7 @@ where
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut producer_alive = true;
+    let mut last_view = tokio::time::Instant::now();
     app.set_view(views.borrow_and_update().clone());
     draw(terminal, app)?;
     loop {
@@ -82,8 +83,10 @@ where
             },
             changed = views.changed(), if producer_alive => match changed {
                 Ok(()) => {
+                    last_view = tokio::time::Instant::now();
+                    let stale = app.stale_secs.take().is_some();
                     let v = views.borrow_and_update().clone();
-                    app.set_view(v)
+                    app.set_view(v) || stale
                 }
                 Err(_) => {
                     producer_alive = false;
@@ -91,9 +94,19 @@ where
                 }
             },
             _ = &mut shutdown => return Ok(Exit::Signal),
-            // A slow heartbeat: nothing to do but keeps the loop honest
-            // about a terminal that changed size without an event.
-            _ = tick.tick() => false,
+            // A slow heartbeat: on a live source, say so when nothing came
+            // for a while (libpcap may block while an interface is silent,
+            // so the producer cannot move its clock on by itself).
+            _ = tick.tick() => {
+                let live = app.view.header.kind == super::model::SourceKind::Live;
+                let idle = last_view.elapsed().as_secs();
+                if live && producer_alive && idle >= 3 {
+                    app.stale_secs = Some(idle);
+                    true
+                } else {
+                    false
+                }
+            }
         };
         if redraw {
             draw(terminal, app)?;

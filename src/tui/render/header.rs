@@ -36,6 +36,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
             t.warn().add_modifier(Modifier::BOLD),
         ));
     }
+    if let Some(s) = app.stale_secs {
+        l1.push(Span::styled(
+            format!(" NO PACKETS FOR {s} s"),
+            t.bad().add_modifier(Modifier::REVERSED),
+        ));
+    }
     if h.finished {
         l1.push(Span::styled(" END", t.title()));
     }
