@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use crate::app::{AppError, exit, open_inputs};
 use crate::cli::{InputArgs, LiveArgs, TuiArgs};
-use crate::decode::{Decoder, Ports};
+use crate::decode::Decoder;
 
 use super::app::App;
 use super::driver::{self, Input, Pipeline};
@@ -159,6 +159,7 @@ pub fn live(a: &LiveArgs) -> Result<i32, AppError> {
 #[cfg(feature = "live")]
 fn live_pipeline(iface: &str, a: &LiveArgs) -> Result<Pipeline, AppError> {
     use crate::capture::live::{LiveOptions, LiveSource};
+    use crate::decode::Ports;
     let ports = Ports::parse(&a.ports).map_err(|e| AppError::Usage(format!("--ports: {e}")))?;
     let (lo, hi) = (0..=u16::MAX)
         .filter(|&p| ports.contains(p))

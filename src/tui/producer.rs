@@ -48,6 +48,8 @@ const ROTATIONS: usize = 2048;
 const BIN_NS: i64 = 1_000_000_000;
 /// State is re-evaluated every this much capture time.
 const EVAL_NS: i64 = 50_000_000;
+/// A PMTUD reply this long after the previous one starts a new round.
+const PMTUD_ROUND_GAP_NS: i64 = 5_000_000_000;
 
 /// Upper bounds (µs) of the RTT histogram buckets; the last bucket is open.
 pub const BUCKETS_US: [u64; 12] = [
@@ -127,7 +129,13 @@ struct Row {
     state: LinkState,
     silences: VecDeque<Silence>,
     max_silence_ns: i64,
-    pmtu: Option<u32>,
+    /// PMTUD rounds: replies closer than [`PMTUD_ROUND_GAP_NS`] belong to one.
+    pmtu_round_ts: i64,
+    pmtu_round_max: u32,
+    pmtu_prev_round: u32,
+    /// The last finished round's size, and whether the current round was judged.
+    pmtu_judged: u32,
+    round_judged: bool,
     /// Index of the open link-down finding.
     down_finding: Option<usize>,
     loss_finding: Option<usize>,
@@ -163,7 +171,11 @@ impl Row {
             state: LinkState::Unknown,
             silences: VecDeque::with_capacity(SILENCES),
             max_silence_ns: 0,
-            pmtu: None,
+            pmtu_round_ts: i64::MIN,
+            pmtu_round_max: 0,
+            pmtu_prev_round: 0,
+            pmtu_judged: 0,
+            round_judged: true,
             down_finding: None,
             loss_finding: None,
         }
@@ -213,6 +225,31 @@ impl Row {
         self.buckets[i] += 1;
         let v = u32::try_from(us).unwrap_or(u32::MAX);
         self.cur.max_us = Some(self.cur.max_us.map_or(v, |m| m.max(v)));
+    }
+
+    fn pmtud_reply(&mut self, ts: i64, size: u32) {
+        if ts.saturating_sub(self.pmtu_round_ts) > PMTUD_ROUND_GAP_NS {
+            if self.pmtu_round_max > 0 {
+                self.pmtu_prev_round = self.pmtu_round_max;
+            }
+            self.pmtu_round_max = size;
+            self.round_judged = false;
+        } else {
+            self.pmtu_round_max = self.pmtu_round_max.max(size);
+        }
+        self.pmtu_round_ts = ts;
+    }
+
+    /// The path MTU as of `now`: the largest size the latest finished
+    /// PMTUD round acknowledged (while a round runs, the previous one counts
+    /// too, so a half-done search does not look like a drop).
+    fn pmtu(&self, now: i64) -> Option<u32> {
+        let v = if now.saturating_sub(self.pmtu_round_ts) > PMTUD_ROUND_GAP_NS {
+            self.pmtu_round_max
+        } else {
+            self.pmtu_round_max.max(self.pmtu_prev_round)
+        };
+        (v > 0).then_some(v)
     }
 
     fn push_silence(&mut self, s: Silence) {
@@ -411,9 +448,7 @@ impl Builder {
                     if let (Some(size), Some(prober)) = (p.pmtud_size(), self.node_of(p.dgram.dst))
                     {
                         if let Some(i) = self.row(prober, p.dgram.src, m.link, p.ts) {
-                            let r = &mut self.rows[i];
-                            r.pmtu =
-                                Some(r.pmtu.map_or(u32::from(size), |x| x.max(u32::from(size))));
+                            self.rows[i].pmtud_reply(p.ts, u32::from(size));
                         }
                     }
                 }
@@ -547,6 +582,7 @@ impl Builder {
             }
             r.max_silence_ns = r.max_silence_ns.max(now - last);
             self.check_loss(i, now);
+            self.check_pmtu(i, now);
         }
         // The token stopped circulating.
         if let Some(last) = self.last_token {
@@ -631,6 +667,44 @@ impl Builder {
             ],
         });
         self.rows[i].down_finding = Some(self.findings.len() - 1);
+    }
+
+    /// After each PMTUD round: a finding when the path MTU changed.
+    fn check_pmtu(&mut self, i: usize, now: i64) {
+        let r = &mut self.rows[i];
+        if r.round_judged || now.saturating_sub(r.pmtu_round_ts) <= PMTUD_ROUND_GAP_NS {
+            return;
+        }
+        r.round_judged = true;
+        let (before, after) = (r.pmtu_judged, r.pmtu_round_max);
+        r.pmtu_judged = after;
+        if before == 0 || before == after {
+            return;
+        }
+        let (src, link, dst_ip, ts) = (r.src, r.link, r.dst_ip, r.pmtu_round_ts);
+        let dst = self.node_of(dst_ip).unwrap_or(0);
+        let lower = after < before;
+        self.findings.push(Finding {
+            start: ts,
+            end: Some(ts),
+            severity: if lower { Severity::Warning } else { Severity::Info },
+            kind: "mtu_change".into(),
+            src: Some(src),
+            dst: Some(dst),
+            link: Some(link),
+            text: format!(
+                "{} -> {} link {link}: path MTU {before} -> {after}",
+                name(&self.names, src),
+                name(&self.names, dst)
+            ),
+            evidence: vec![
+                format!(
+                    "largest PMTUD probe answered: {before} bytes, then {after} bytes in the round ending {}",
+                    output::clock(ts)
+                ),
+                "sizes are IP packet lengths; knet's data MTU is smaller by its headers".into(),
+            ],
+        });
     }
 
     fn check_loss(&mut self, i: usize, now: i64) {
@@ -903,7 +977,7 @@ impl Builder {
                     loss_rev_pct: None,
                     pings: r.pings,
                     pongs: r.pongs,
-                    pmtu: r.pmtu,
+                    pmtu: r.pmtu(now),
                     state: r.state,
                     last_pong_age_ms: r
                         .last_pong
