@@ -44,9 +44,13 @@ fn pause_next_finding_step_seek() {
         crypto_hash: None,
     };
     let p = replay_pipeline(&input).expect("open capture");
+    let again = input.clone();
+    let reopen: corowire::tui::driver::Reopen = Box::new(move || replay_pipeline(&again).ok());
     let (tx, rx) = watch::channel(Arc::new(View::default()));
     let (ctl, ctl_rx) = mpsc::channel();
-    let h = std::thread::spawn(move || run_interactive(p, Speed::Factor(1.0), tx, ctl_rx));
+    let h = std::thread::spawn(move || {
+        run_interactive(p, Speed::Factor(1.0), tx, ctl_rx, Some(reopen))
+    });
 
     // Recorded speed: the first publish comes before any packet.
     wait(&rx, "first view", |v| {
@@ -89,6 +93,20 @@ fn pause_next_finding_step_seek() {
     ctl.send(Control::TogglePause).unwrap();
     let v = wait(&rx, "end", |v| v.header.finished);
     assert!(v.findings.len() >= 5);
+    let end = v.header.now_ts.unwrap();
+
+    // Back 30 s from the end, paused: the files are replayed up to there.
+    ctl.send(Control::TogglePause).unwrap();
+    wait(&rx, "pause at the end", |v| v.header.paused);
+    ctl.send(Control::Seek(-30)).unwrap();
+    let v = wait(&rx, "seek back", |v| {
+        !v.header.finished && v.header.now_ts.is_some_and(|t| t >= end - 30_000_000_000)
+    });
+    assert!(v.header.now_ts.unwrap() < end - 29_000_000_000);
+    assert!(v.header.paused);
+    ctl.send(Control::TogglePause).unwrap();
+    let v = wait(&rx, "end again", |v| v.header.finished);
+    assert_eq!(v.header.now_ts, Some(end));
 
     drop(ctl);
     h.join().expect("producer ends when the UI goes away");

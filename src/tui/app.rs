@@ -199,6 +199,10 @@ pub const KEYS: &[(&str, &str)] = &[
     (".", "step 1 s of capture time (pauses)"),
     ("n", "play to the next finding, pause"),
     ("]  }", "seek forward 10 s / 60 s"),
+    (
+        "[  {",
+        "seek back 10 s / 60 s (files: replays from the start)",
+    ),
     ("+  -", "replay faster / slower"),
 ];
 
@@ -239,6 +243,8 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Action {
         KeyCode::Char('n') if app.replay => return Action::Control(Control::NextFinding),
         KeyCode::Char(']') if app.replay => return Action::Control(Control::Seek(10)),
         KeyCode::Char('}') if app.replay => return Action::Control(Control::Seek(60)),
+        KeyCode::Char('[') if app.replay => return Action::Control(Control::Seek(-10)),
+        KeyCode::Char('{') if app.replay => return Action::Control(Control::Seek(-60)),
         KeyCode::Char('+') | KeyCode::Char('=') if app.replay => {
             return Action::Control(Control::Faster);
         }

@@ -117,7 +117,14 @@ pub fn replay_input_view(input: &InputArgs) -> Result<View, AppError> {
 pub fn tui(a: &TuiArgs) -> Result<i32, AppError> {
     let speed = Speed::parse(&a.speed).map_err(AppError::Usage)?;
     let p = replay_pipeline(&a.input)?;
-    interactive(p, speed, true)
+    let stdin = a.input.files.iter().any(|f| f.as_os_str() == "-");
+    let reopen: Option<driver::Reopen> = if stdin {
+        None
+    } else {
+        let input = a.input.clone();
+        Some(Box::new(move || replay_pipeline(&input).ok()))
+    };
+    interactive(p, speed, true, reopen)
 }
 
 /// `corowire live -i IFACE | -r FILE`
@@ -153,7 +160,7 @@ pub fn live(a: &LiveArgs) -> Result<i32, AppError> {
         driver::run_headless(p, every, &mut out)?;
         return Ok(exit::OK);
     }
-    interactive(p, Speed::Max, false)
+    interactive(p, Speed::Max, false, None)
 }
 
 #[cfg(feature = "live")]
@@ -181,7 +188,12 @@ fn live_pipeline(_iface: &str, _a: &LiveArgs) -> Result<Pipeline, AppError> {
     ))
 }
 
-fn interactive(p: Pipeline, speed: Speed, replay: bool) -> Result<i32, AppError> {
+fn interactive(
+    p: Pipeline,
+    speed: Speed,
+    replay: bool,
+    reopen: Option<driver::Reopen>,
+) -> Result<i32, AppError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -190,7 +202,7 @@ fn interactive(p: Pipeline, speed: Speed, replay: bool) -> Result<i32, AppError>
     // Detached: a producer blocked on stdin must not hold the exit.
     std::thread::Builder::new()
         .name("corowire-producer".into())
-        .spawn(move || driver::run_interactive(p, speed, tx, ctl_rx))?;
+        .spawn(move || driver::run_interactive(p, speed, tx, ctl_rx, reopen))?;
     let mut app = App::new(replay, no_color());
     let exit = rt.block_on(async {
         let mut guard = TermGuard::new()?;

@@ -26,7 +26,9 @@ pub enum Control {
     Step,
     /// Play as fast as possible until a new finding appears, then pause.
     NextFinding,
-    /// Jump forward this many seconds of capture time (played at max speed).
+    /// Jump this many seconds of capture time: forward plays at max speed;
+    /// backward reopens the files and plays from the start at max speed to
+    /// the target (not possible for stdin or live).
     Seek(i64),
     Faster,
     Slower,
@@ -192,6 +194,9 @@ struct Replay {
     anchor: Option<(Instant, Ts)>,
     last_pub: Instant,
     dirty: bool,
+    /// A backward seek asked for a fresh pipeline played up to this time.
+    restart: Option<Ts>,
+    can_restart: bool,
 }
 
 impl Replay {
@@ -204,6 +209,11 @@ impl Replay {
                 self.target = Some(Target::StepUntil(now + 1_000_000_000));
             }
             Control::NextFinding => self.target = Some(Target::FindingAfter(findings)),
+            Control::Seek(s) if s < 0 => {
+                if self.can_restart {
+                    self.restart = Some(now.saturating_add(s.saturating_mul(1_000_000_000)));
+                }
+            }
             Control::Seek(s) => {
                 self.target = Some(Target::SeekUntil(
                     now.saturating_add(s.saturating_mul(1_000_000_000)),
@@ -251,13 +261,17 @@ fn publish(p: &mut Pipeline, r: &mut Replay, tx: &watch::Sender<Arc<View>>) {
     r.dirty = false;
 }
 
+/// Builds a fresh pipeline over the same files (backward seeks).
+pub type Reopen = Box<dyn FnMut() -> Option<Pipeline> + Send>;
+
 /// The interactive producer: runs until the control channel closes (the UI
-/// quit). Meant for its own thread.
+/// quit). Meant for its own thread. `reopen` enables backward seeks.
 pub fn run_interactive(
     mut p: Pipeline,
     speed: Speed,
     tx: watch::Sender<Arc<View>>,
     ctl: Receiver<Control>,
+    mut reopen: Option<Reopen>,
 ) {
     let mut r = Replay {
         speed,
@@ -266,10 +280,20 @@ pub fn run_interactive(
         anchor: None,
         last_pub: Instant::now(),
         dirty: true,
+        restart: None,
+        can_restart: reopen.is_some(),
     };
     // Source name, kind and budgets on screen before the first packet.
     publish(&mut p, &mut r, &tx);
     loop {
+        if let Some(t) = r.restart.take() {
+            if let Some(fresh) = reopen.as_mut().and_then(|f| f()) {
+                p = fresh;
+                r.target = Some(Target::SeekUntil(t));
+                r.anchor = None;
+                r.dirty = true;
+            }
+        }
         loop {
             match ctl.try_recv() {
                 Ok(c) => r.apply(c, p.builder.now(), p.builder.findings_len()),
@@ -292,7 +316,23 @@ pub fn run_interactive(
             Fetch::Frame(ts) => ts,
             other => {
                 if p.other(other) {
-                    break;
+                    // The end: keep the last view up; a backward seek replays.
+                    p.builder.header_mut().finished = true;
+                    r.target = None;
+                    publish(&mut p, &mut r, &tx);
+                    loop {
+                        match ctl.recv() {
+                            Ok(c) => {
+                                r.apply(c, p.builder.now(), p.builder.findings_len());
+                                if r.restart.is_some() {
+                                    break;
+                                }
+                                publish(&mut p, &mut r, &tx);
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                    continue;
                 }
                 r.dirty = true;
                 if r.last_pub.elapsed() >= PUBLISH_EVERY {
@@ -303,7 +343,7 @@ pub fn run_interactive(
         };
         // Pace by capture time, staying responsive to controls.
         while let Speed::Factor(k) = r.speed {
-            if r.target.is_some() {
+            if r.target.is_some() || r.restart.is_some() {
                 break;
             }
             if r.paused {
@@ -332,22 +372,16 @@ pub fn run_interactive(
                 Err(RecvTimeoutError::Disconnected) => return,
             }
         }
+        if r.restart.is_some() {
+            // This frame belongs to the pipeline being replaced.
+            continue;
+        }
         p.process();
         r.dirty = true;
         let reached = r.reached(ts, p.builder.findings_len());
         // One clock read per frame (vDSO, ~20 ns): cheap next to decoding.
         if reached || r.last_pub.elapsed() >= PUBLISH_EVERY {
             publish(&mut p, &mut r, &tx);
-        }
-    }
-    p.builder.header_mut().finished = true;
-    r.target = None;
-    publish(&mut p, &mut r, &tx);
-    // Keep the last view up until the UI leaves.
-    loop {
-        match ctl.recv() {
-            Ok(_) => {}
-            Err(_) => return,
         }
     }
 }

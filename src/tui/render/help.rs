@@ -86,7 +86,7 @@ pub fn footer(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     };
     let mut s = format!(" q quit  ? help  f freeze  Tab focus:{focus}  Enter open  s sort");
     if app.replay {
-        s.push_str("  Space pause  . step  n next finding  ] seek  +/- speed");
+        s.push_str("  Space pause  . step  n next finding  [ ] seek  +/- speed");
     }
     f.render_widget(Paragraph::new(Line::from(Span::styled(s, t.dim()))), area);
 }
