@@ -199,10 +199,7 @@ pub const KEYS: &[(&str, &str)] = &[
     (".", "step 1 s of capture time (pauses)"),
     ("n", "play to the next finding, pause"),
     ("]  }", "seek forward 10 s / 60 s"),
-    (
-        "[  {",
-        "seek back 10 s / 60 s (files: replays from the start)",
-    ),
+    ("[  {", "seek back 10 s / 60 s (files, not stdin)"),
     ("+  -", "replay faster / slower"),
 ];
 

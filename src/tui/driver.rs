@@ -358,7 +358,7 @@ pub fn run_interactive(
                 continue;
             }
             let (w0, t0) = *r.anchor.get_or_insert((Instant::now(), ts));
-            let due = w0 + Duration::from_secs_f64(((ts - t0).max(0) as f64 / 1e9) / k);
+            let due = w0 + Duration::from_secs_f64((ts.saturating_sub(t0).max(0) as f64 / 1e9) / k);
             let now = Instant::now();
             if now >= due {
                 break;
@@ -419,10 +419,10 @@ pub fn run_headless(mut p: Pipeline, every: Duration, out: &mut impl Write) -> i
         }
         let Some(now) = p.builder.now() else { continue };
         let s = *start.get_or_insert(now);
-        if now - s >= every {
+        if now.saturating_sub(s) >= every {
             let v = p.view();
-            write_report(out, s, s + every, false, &v)?;
-            start = Some(s + every * ((now - s) / every));
+            write_report(out, s, s.saturating_add(every), false, &v)?;
+            start = Some(s.saturating_add(every.saturating_mul(now.saturating_sub(s) / every)));
         }
     }
     p.builder.header_mut().finished = true;

@@ -187,7 +187,7 @@ impl Row {
         if bin <= self.cur.ts {
             return;
         }
-        let gap = (bin - self.cur.ts) / BIN_NS;
+        let gap = bin.saturating_sub(self.cur.ts) / BIN_NS;
         if gap > SERIES_BINS as i64 {
             self.series.clear();
         } else {
@@ -422,7 +422,7 @@ impl Builder {
         }
         let now = self.now.unwrap_or(ts);
         if now >= self.next_eval {
-            self.next_eval = now - now.rem_euclid(EVAL_NS) + EVAL_NS;
+            self.next_eval = (now - now.rem_euclid(EVAL_NS)).saturating_add(EVAL_NS);
             self.evaluate(now);
         }
     }
@@ -499,12 +499,12 @@ impl Builder {
         r.pongs += 1;
         if let Some(s) = r.pending.iter_mut().find(|s| s.live && s.time == *time) {
             s.live = false;
-            let us = u64::try_from((p.ts - s.ts).max(0) / 1000).unwrap_or(0);
+            let us = u64::try_from(p.ts.saturating_sub(s.ts).max(0) / 1000).unwrap_or(0);
             r.matched += 1;
             r.record_rtt(us);
         }
         if let Some(last) = r.last_pong {
-            let gap = p.ts - last;
+            let gap = p.ts.saturating_sub(last);
             r.max_silence_ns = r.max_silence_ns.max(gap);
         }
         r.last_pong = Some(p.ts);
@@ -529,13 +529,13 @@ impl Builder {
         if let Some(s) = r.silences.back_mut() {
             if s.end.is_none() {
                 s.end = Some(ts);
-                s.ms = u64::try_from((ts - s.start) / 1_000_000).unwrap_or(0);
+                s.ms = u64::try_from(ts.saturating_sub(s.start) / 1_000_000).unwrap_or(0);
             }
         }
         if let Some(fi) = r.down_finding.take() {
             if let Some(f) = self.findings.get_mut(fi) {
                 f.end = Some(ts);
-                let secs = (ts - f.start) as f64 / 1e9;
+                let secs = ts.saturating_sub(f.start) as f64 / 1e9;
                 f.evidence.push(format!(
                     "up again at {} after {secs:.1} s",
                     output::clock(ts)
@@ -554,7 +554,7 @@ impl Builder {
             r.roll(now);
             // Pings unanswered beyond the timeout are lost.
             for s in r.pending.iter_mut() {
-                if s.live && now - s.ts > timeout {
+                if s.live && now.saturating_sub(s.ts) > timeout {
                     s.live = false;
                     r.lost += 1;
                     r.cur.lost += 1;
@@ -564,7 +564,7 @@ impl Builder {
                 }
             }
             let Some(last) = r.last_pong else { continue };
-            if r.state == LinkState::Up && now - last > timeout {
+            if r.state == LinkState::Up && now.saturating_sub(last) > timeout {
                 r.state = LinkState::Down;
                 r.pongs_since_down = 0;
                 r.push_silence(Silence {
@@ -577,17 +577,17 @@ impl Builder {
             let r = &mut self.rows[i];
             if let Some(s) = r.silences.back_mut() {
                 if s.end.is_none() {
-                    s.ms = u64::try_from((now - s.start) / 1_000_000).unwrap_or(0);
+                    s.ms = u64::try_from(now.saturating_sub(s.start) / 1_000_000).unwrap_or(0);
                 }
             }
-            r.max_silence_ns = r.max_silence_ns.max(now - last);
+            r.max_silence_ns = r.max_silence_ns.max(now.saturating_sub(last));
             self.check_loss(i, now);
             self.check_pmtu(i, now);
         }
         // The token stopped circulating.
         if let Some(last) = self.last_token {
             let limit = i64::from(token_ms) * 1_000_000;
-            if self.token_lost_finding.is_none() && now - last > limit {
+            if self.token_lost_finding.is_none() && now.saturating_sub(last) > limit {
                 self.findings.push(Finding {
                     start: last,
                     end: None,
@@ -658,7 +658,7 @@ impl Builder {
                 format!("last pong at {} from {dst_ip}", output::clock(last)),
                 format!(
                     "no pong for {} ms > knet_ping_timeout {} ms (judged at {})",
-                    (now - last) / 1_000_000,
+                    now.saturating_sub(last) / 1_000_000,
                     timeout / 1_000_000,
                     output::clock(now)
                 ),
@@ -768,7 +768,8 @@ impl Builder {
                         if t.token_seq == s.token_seq {
                             self.token_retransmits += 1;
                         } else if from == t.ring_id.rep && t.token_seq > s.token_seq {
-                            let ms = u32::try_from((ts - s.ts) / 1_000_000).unwrap_or(u32::MAX);
+                            let ms = u32::try_from(ts.saturating_sub(s.ts) / 1_000_000)
+                                .unwrap_or(u32::MAX);
                             if self.rotations.len() == ROTATIONS {
                                 self.rotations.pop_front();
                             }
@@ -979,9 +980,9 @@ impl Builder {
                     pongs: r.pongs,
                     pmtu: r.pmtu(now),
                     state: r.state,
-                    last_pong_age_ms: r
-                        .last_pong
-                        .map(|t| u64::try_from((now - t).max(0) / 1_000_000).unwrap_or(0)),
+                    last_pong_age_ms: r.last_pong.map(|t| {
+                        u64::try_from(now.saturating_sub(t).max(0) / 1_000_000).unwrap_or(0)
+                    }),
                     max_silence_ms: u64::try_from(r.max_silence_ns / 1_000_000).unwrap_or(0),
                     series,
                     hist: BUCKETS_US

@@ -52,7 +52,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     if let Some(now) = h.now_ts {
         let date = crate::output::datetime(now);
         let day = date.get(..10).unwrap_or("");
-        let rel = h.first_ts.map_or(0.0, |f0| (now - f0) as f64 / 1e9);
+        let rel = h
+            .first_ts
+            .map_or(0.0, |f0| now.saturating_sub(f0) as f64 / 1e9);
         l1.push(Span::raw(format!(
             "| {day} {} UTC +{rel:.1}s",
             clock_ms(now)
