@@ -6,6 +6,7 @@
 //! `analysis` turns decoded packets into a snapshot, and `report` / `tui`
 //! render snapshots.
 
+pub mod analysis;
 pub mod app;
 pub mod capture;
 pub mod cli;
@@ -13,5 +14,6 @@ pub mod config;
 pub mod decode;
 pub mod infer;
 pub mod output;
+pub mod report;
 pub mod tui;
 pub mod wire;

@@ -1,0 +1,261 @@
+//! The budget numbers the engine judges traffic against.
+//!
+//! Plain numbers in milliseconds, independent of `config`: the CLI maps a
+//! corosync.conf (or flags) onto [`Thresholds`], or uses
+//! [`Thresholds::corosync31_defaults`] with the node count seen.
+
+/// Caps on tracked state, so that a flood of spoofed senders cannot grow
+/// memory. Everything beyond a cap is counted in `Overflow`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Directed paths (source address, destination address, link).
+    pub max_paths: usize,
+    /// Distinct knet / totem node ids.
+    pub max_nodes: usize,
+    /// Distinct source addresses mapped to node ids.
+    pub max_addrs: usize,
+    /// Pings waiting for their pong.
+    pub max_pending_pings: usize,
+    /// Findings kept (the rest are counted).
+    pub max_findings: usize,
+    /// Membership timeline entries kept.
+    pub max_memberships: usize,
+    /// Link up/down transitions kept per direction.
+    pub max_transitions: usize,
+    /// One-second buckets kept per direction (time series for the TUI).
+    pub series_len: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_paths: 256,
+            max_nodes: 64,
+            max_addrs: 256,
+            max_pending_pings: 4096,
+            max_findings: 10_000,
+            max_memberships: 1024,
+            max_transitions: 256,
+            series_len: 300,
+        }
+    }
+}
+
+/// Budgets of the cluster (corosync and knet timers) and the engine's own
+/// judgement thresholds. All times in milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    /// Node count the derived values were computed for.
+    pub nodes: u32,
+    /// Configured base token timeout (before the coefficient).
+    pub token_base_ms: u32,
+    pub token_coefficient_ms: u32,
+    /// Effective token timeout (token + (N-2) * coefficient for N >= 3).
+    pub token_ms: u32,
+    /// "Token has not been received in X ms" (75 % of the token by default).
+    pub token_warning_ms: u32,
+    pub token_retransmit_ms: u32,
+    pub hold_ms: u32,
+    pub consensus_ms: u32,
+    /// knet_ping_interval as configured.
+    pub ping_interval_ms: u32,
+    /// The real ping spacing: the interval rounded up to knet's 200 ms grid.
+    pub ping_spacing_ms: u32,
+    pub ping_timeout_ms: u32,
+    pub pong_count: u32,
+    /// Loss (percent of expected pings over `loss_window_s`) that is a warning.
+    pub loss_warning_pct: f64,
+    /// Sliding window for loss judgement, seconds.
+    pub loss_window_s: u32,
+    /// This many link downs of one direction within `flap_window_s` = flapping.
+    pub flap_downs: u32,
+    pub flap_window_s: u32,
+    /// p99 RTT above this percent of the ping timeout is a warning.
+    pub latency_warning_pct: f64,
+    /// Node ids the configuration lists (empty: unknown, nobody is unexpected).
+    pub expected_nodes: Vec<u16>,
+    /// Re-derive the corosync 3.1 defaults when more nodes appear in the
+    /// traffic (use when no configuration was given).
+    pub derive_from_node_count: bool,
+    pub limits: Limits,
+}
+
+impl Thresholds {
+    /// corosync 3.1.x defaults (spec section 7.1) for a cluster of `nodes` nodes.
+    pub fn corosync31_defaults(nodes: u32) -> Self {
+        Thresholds::from_corosync(3000, 650, None, 2, nodes)
+    }
+
+    /// Derives every budget from corosync's totem settings the way corosync
+    /// 3.1 does (integer truncation as in corosync): `token` and
+    /// `token_coefficient`, `consensus` if set explicitly, `knet_pong_count`.
+    pub fn from_corosync(
+        token: u32,
+        coefficient: u32,
+        consensus: Option<u32>,
+        pong_count: u32,
+        nodes: u32,
+    ) -> Self {
+        let token_ms = if nodes >= 3 {
+            token.saturating_add((nodes - 2).saturating_mul(coefficient))
+        } else {
+            token
+        };
+        let retransmit = (u64::from(token_ms) * 10 / 42) as u32;
+        let hold = (u64::from(retransmit) * 8 / 10).saturating_sub(10) as u32;
+        let pong_count = pong_count.max(1);
+        let ping_timeout = token_ms / pong_count;
+        let ping_interval = token_ms / (2 * pong_count);
+        Thresholds {
+            nodes,
+            token_base_ms: token,
+            token_coefficient_ms: coefficient,
+            token_ms,
+            token_warning_ms: (u64::from(token_ms) * 75 / 100) as u32,
+            token_retransmit_ms: retransmit,
+            hold_ms: hold,
+            consensus_ms: consensus.unwrap_or((u64::from(token_ms) * 12 / 10) as u32),
+            ping_interval_ms: ping_interval,
+            ping_spacing_ms: round_up_to_grid(ping_interval),
+            ping_timeout_ms: ping_timeout,
+            pong_count,
+            loss_warning_pct: 5.0,
+            loss_window_s: 20,
+            flap_downs: 2,
+            flap_window_s: 120,
+            latency_warning_pct: 25.0,
+            expected_nodes: Vec::new(),
+            derive_from_node_count: false,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Sets explicit knet ping interval / timeout (as `knet_ping_interval` /
+    /// `knet_ping_timeout` do in corosync.conf).
+    pub fn with_knet_ping(mut self, interval_ms: u32, timeout_ms: u32) -> Self {
+        self.ping_interval_ms = interval_ms;
+        self.ping_spacing_ms = round_up_to_grid(interval_ms);
+        self.ping_timeout_ms = timeout_ms;
+        self
+    }
+
+    /// Re-derives the timers for another node count, keeping the engine's
+    /// own thresholds and limits.
+    pub(crate) fn rederive(&self, nodes: u32) -> Thresholds {
+        let mut t = Thresholds::from_corosync(
+            self.token_base_ms,
+            self.token_coefficient_ms,
+            None,
+            self.pong_count,
+            nodes,
+        );
+        t.loss_warning_pct = self.loss_warning_pct;
+        t.loss_window_s = self.loss_window_s;
+        t.flap_downs = self.flap_downs;
+        t.flap_window_s = self.flap_window_s;
+        t.latency_warning_pct = self.latency_warning_pct;
+        t.expected_nodes = self.expected_nodes.clone();
+        t.derive_from_node_count = self.derive_from_node_count;
+        t.limits = self.limits;
+        t
+    }
+
+    pub(crate) fn ping_timeout_ns(&self) -> i64 {
+        i64::from(self.ping_timeout_ms) * 1_000_000
+    }
+    pub(crate) fn ping_spacing_ns(&self) -> i64 {
+        i64::from(self.ping_spacing_ms.max(1)) * 1_000_000
+    }
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        let mut t = Thresholds::corosync31_defaults(2);
+        t.derive_from_node_count = true;
+        t
+    }
+}
+
+/// knet's heartbeat thread ticks every 200 ms: a ping leaves on the first
+/// tick at or after the interval.
+pub fn round_up_to_grid(ms: u32) -> u32 {
+    ms.div_ceil(200).max(1) * 200
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_spec_table() {
+        // spec 7.2: base 3000, N = 2, 3, 5, 8
+        let t = Thresholds::corosync31_defaults(2);
+        assert_eq!(
+            (
+                t.token_ms,
+                t.token_retransmit_ms,
+                t.hold_ms,
+                t.consensus_ms,
+                t.token_warning_ms,
+                t.ping_interval_ms,
+                t.ping_timeout_ms
+            ),
+            (3000, 714, 561, 3600, 2250, 750, 1500)
+        );
+        assert_eq!(t.ping_spacing_ms, 800);
+        let t = Thresholds::corosync31_defaults(3);
+        assert_eq!(
+            (
+                t.token_ms,
+                t.token_retransmit_ms,
+                t.hold_ms,
+                t.consensus_ms,
+                t.token_warning_ms,
+                t.ping_interval_ms,
+                t.ping_timeout_ms
+            ),
+            (3650, 869, 685, 4380, 2737, 912, 1825)
+        );
+        assert_eq!(t.ping_spacing_ms, 1000);
+        let t = Thresholds::corosync31_defaults(5);
+        assert_eq!(
+            (
+                t.token_ms,
+                t.token_retransmit_ms,
+                t.hold_ms,
+                t.consensus_ms,
+                t.token_warning_ms
+            ),
+            (4950, 1178, 932, 5940, 3712)
+        );
+        assert_eq!(
+            (t.ping_interval_ms, t.ping_spacing_ms, t.ping_timeout_ms),
+            (1237, 1400, 2475)
+        );
+        let t = Thresholds::corosync31_defaults(8);
+        assert_eq!(
+            (t.token_ms, t.token_retransmit_ms, t.hold_ms, t.consensus_ms),
+            (6900, 1642, 1303, 8280)
+        );
+        // corosync 2.x / 3.0 base 1000, 3 nodes
+        let t = Thresholds::from_corosync(1000, 650, None, 2, 3);
+        assert_eq!(
+            (
+                t.token_ms,
+                t.token_retransmit_ms,
+                t.hold_ms,
+                t.consensus_ms,
+                t.ping_timeout_ms
+            ),
+            (1650, 392, 303, 1980, 825)
+        );
+    }
+
+    #[test]
+    fn grid() {
+        assert_eq!(round_up_to_grid(750), 800);
+        assert_eq!(round_up_to_grid(800), 800);
+        assert_eq!(round_up_to_grid(912), 1000);
+        assert_eq!(round_up_to_grid(0), 200);
+    }
+}

@@ -1,0 +1,125 @@
+//! A small multiply-rotate hasher for the engine's maps: their keys are a
+//! few integers and addresses, hashed several times per packet, where
+//! SipHash costs more than the rest of the engine. The maps are capped
+//! (`Limits`), which also bounds the cost of any crafted collisions.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FastHasher(u64);
+
+const K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+impl FastHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(26) ^ w).wrapping_mul(K);
+    }
+}
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.add(u64::from_le_bytes(b));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b) ^ (rest.len() as u64) << 59);
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        // fold the high bits down: hashbrown uses the top 7 bits as a tag
+        // and the low bits as the index
+        self.0 ^ (self.0 >> 32)
+    }
+}
+
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    #[test]
+    fn spreads_addresses() {
+        let b = BuildHasherDefault::<FastHasher>::default();
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..10_000u32 {
+            let h = b.hash_one(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i)));
+            seen.insert(h & 0xffff);
+        }
+        // 10,000 consecutive addresses land in many different low-bit buckets
+        assert!(seen.len() > 8_000, "{}", seen.len());
+    }
+}
+
+/// A map over a short vector: node ids are few (a cluster has at most a
+/// few dozen nodes, and the engine caps them), and a linear scan over them
+/// is cheaper than hashing on every packet.
+#[derive(Debug, Clone)]
+pub(crate) struct SmallMap<K, V> {
+    items: Vec<(K, V)>,
+}
+
+impl<K, V> Default for SmallMap<K, V> {
+    fn default() -> Self {
+        SmallMap { items: Vec::new() }
+    }
+}
+
+impl<K: PartialEq + Copy, V> SmallMap<K, V> {
+    #[inline]
+    pub(crate) fn get(&self, k: &K) -> Option<&V> {
+        self.items.iter().find(|(x, _)| x == k).map(|(_, v)| v)
+    }
+    #[inline]
+    pub(crate) fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        self.items.iter_mut().find(|(x, _)| x == k).map(|(_, v)| v)
+    }
+    #[inline]
+    pub(crate) fn contains_key(&self, k: &K) -> bool {
+        self.items.iter().any(|(x, _)| x == k)
+    }
+    pub(crate) fn insert(&mut self, k: K, v: V) {
+        match self.get_mut(&k) {
+            Some(slot) => *slot = v,
+            None => self.items.push((k, v)),
+        }
+    }
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.items.iter().map(|(_, v)| v)
+    }
+}

@@ -1,0 +1,49 @@
+//! The analysis engine: decoded packets in, a [`Snapshot`] out.
+//!
+//! The engine runs on capture timestamps only (never the wall clock), keeps
+//! bounded state per directed link (pinger/sender address, receiver
+//! address, knet link), and derives typed [`Finding`]s against the cluster's
+//! budgets ([`Thresholds`]).
+//!
+//! How the measurements are defined (also in the README's metric section):
+//! - RTT: a PONG is matched to its PING by (pinger address, responder
+//!   address, link, the 16 echoed time bytes); RTT = t(pong) − t(ping) at the
+//!   capture point. On a capture taken on the responder this is the
+//!   responder's delay, not the round trip (see [`Measures`]).
+//! - Vantage: when one address takes part in every directed path and at
+//!   least two peers are seen, the capture was taken on that node; otherwise
+//!   (bridge, or two-node cluster) the vantage is unknown and ping→pong times
+//!   are treated as round trips. A two-node capture cannot tell.
+//! - Loss of a pinger's pings: pings absent from its cadence (a gap of n
+//!   spacings = n − 1 missing; spacing = interval rounded up to 200 ms) plus
+//!   pings seen whose pong did not come within the ping timeout.
+//! - Loss in direction A→B: A's pings missing from A's cadence were lost
+//!   before the capture point; A's pings seen but unanswered were lost after
+//!   it on the way to B, or their pong was lost at B's egress — which then
+//!   also shows as B's own pings missing. Rule: when B's pings are missing
+//!   at least half as often as A's go unanswered, A's unanswered pings are
+//!   B's egress loss; otherwise loss(A→B) = max(missing_A, unanswered_A).
+//!   At a bridge this separates egress from ingress loss; a cut both ways is
+//!   seen as loss towards the silent node until its pings resume.
+//! - Link state: knet's rule at the pinger: up on the (pong_count+1)-th pong
+//!   while down; down when no pong for ping_timeout × backoff + 2 × average
+//!   latency, backoff 10 right after a fresh start/up, minus one per second,
+//!   down to 1. A link first seen answering a ping with data seq ≠ 0 is
+//!   assumed already up (capture started mid-run, backoff 1).
+
+mod budget;
+mod engine;
+mod findings;
+mod hash;
+mod snapshot;
+
+pub use budget::{Limits, Thresholds, round_up_to_grid};
+pub use engine::Engine;
+pub use findings::{Direction, Finding, FindingKind, Severity};
+pub use snapshot::{
+    LinkState, LinkView, Measures, MembershipView, NodeView, Overflow, Quantiles, SeriesPoint,
+    Snapshot, TRAFFIC_TYPES, TotemView, Transition, TypeCount,
+};
+
+#[cfg(test)]
+mod tests;

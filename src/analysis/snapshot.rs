@@ -1,0 +1,261 @@
+//! The engine's output: a plain-data copy of everything the TUI and the
+//! report writers show. No I/O, no formatting.
+
+use std::net::IpAddr;
+
+use super::budget::Thresholds;
+use super::findings::{Finding, Severity};
+
+/// Quantiles of a histogram, microseconds (or ms where the field says so).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Quantiles {
+    pub count: u64,
+    pub min: u64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub max: u64,
+    pub mean: f64,
+}
+
+/// knet's view of a link, as judged from the pinger's pongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// No pong seen yet.
+    Unknown,
+    Down,
+    Up,
+}
+
+impl LinkState {
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkState::Unknown => "unknown",
+            LinkState::Down => "down",
+            LinkState::Up => "up",
+        }
+    }
+}
+
+/// One up/down transition of a direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    pub ts: i64,
+    pub up: bool,
+    /// Down: the ms without a pong that knet tolerated (timeout × backoff +
+    /// 2 × average latency). Up: the pong count reached.
+    pub rule_value: u64,
+}
+
+/// One second of one direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SeriesPoint {
+    /// Start of the second, ns since the epoch.
+    pub ts: i64,
+    pub pings: u32,
+    pub pongs: u32,
+    /// Pings missing against the cadence plus pings unanswered.
+    pub lost: u32,
+    pub rtt_avg_us: u32,
+    pub rtt_max_us: u32,
+    pub packets: u32,
+    pub bytes: u64,
+}
+
+/// Packets and bytes of one type on one direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TypeCount {
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+/// Names of `LinkView::traffic` rows.
+pub const TRAFFIC_TYPES: [&str; 7] = [
+    "data",
+    "ping",
+    "pong",
+    "pmtud",
+    "pmtud_reply",
+    "totem_udp",
+    "other",
+];
+
+/// What the ping→pong time measures on this direction at this capture point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measures {
+    /// Capture between the hosts or on the pinger: the round trip.
+    RoundTrip,
+    /// Capture on the responder: ping arrival to pong departure (host delay).
+    ResponderDelay,
+}
+
+/// One directed link: `src` pings `dst` on `link`; traffic counters are for
+/// packets sent from src to dst.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkView {
+    pub src_node: Option<u16>,
+    pub dst_node: Option<u16>,
+    pub src_addr: IpAddr,
+    pub dst_addr: IpAddr,
+    pub link: u8,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    pub pings_sent: u64,
+    pub pongs_received: u64,
+    /// Pings seen whose pong never came within the ping timeout.
+    pub pings_unanswered: u64,
+    /// Pings absent from the pinger's cadence (gaps of several spacings).
+    pub pings_missing: u64,
+    /// Pongs that came after the ping timeout (knet discards them).
+    pub late_pongs: u64,
+    pub rtt_us: Option<Quantiles>,
+    /// Mean absolute difference of consecutive RTTs, µs.
+    pub jitter_us: f64,
+    pub measures: Measures,
+    /// Percent of src's pings lost (missing + unanswered) of those expected.
+    pub ping_loss_pct: f64,
+    /// Estimated percent of packets from src that did not reach dst:
+    /// max(src's pings missing from its cadence, src's pings unanswered minus
+    /// dst's pings missing from dst's cadence).
+    pub loss_pct: f64,
+    pub max_ping_gap_ms: f64,
+    pub max_ping_gap_at: i64,
+    /// Longest time without a pong for src's pings (knet's down criterion).
+    pub max_silence_ms: f64,
+    pub max_silence_at: i64,
+    /// Time since the last pong at snapshot time.
+    pub pong_age_ms: f64,
+    pub state: LinkState,
+    pub transitions: Vec<Transition>,
+    pub downs: u64,
+    /// Largest PMTUD size (IP length) dst acknowledged in the latest run.
+    pub pmtu: Option<u16>,
+    /// Smallest PMTU any completed run acknowledged (the worst the path got).
+    pub pmtu_min: Option<u16>,
+    /// Probe sizes of the latest run that got no reply.
+    pub pmtud_unanswered: Vec<u16>,
+    pub pmtud_probes: u64,
+    pub pmtud_replies: u64,
+    pub icmp_too_big: u64,
+    pub icmp_mtu: Option<u32>,
+    pub ip_fragments: u64,
+    /// Indexed like [`TRAFFIC_TYPES`].
+    pub traffic: [TypeCount; 7],
+    /// Up to `Limits::series_len` last seconds, oldest first.
+    pub series: Vec<SeriesPoint>,
+}
+
+/// A node as seen in the traffic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeView {
+    pub id: u16,
+    pub addrs: Vec<IpAddr>,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    pub packets: u64,
+    /// Longest pause in everything the node sent, ms, and when it began.
+    pub max_gap_ms: f64,
+    pub max_gap_at: i64,
+}
+
+/// One ring in the membership timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MembershipView {
+    /// First orf token of the ring (or its commit token), ns.
+    pub ts: i64,
+    /// As corosync logs it: "1.d".
+    pub ring_id: String,
+    pub rep: u32,
+    pub seq: u64,
+    pub members: Vec<u32>,
+    /// True when no commit token was seen: members are the token forwarders seen.
+    pub members_inferred: bool,
+    pub left: Vec<u32>,
+    pub joined: Vec<u32>,
+}
+
+/// Totem summary.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TotemView {
+    pub tokens: u64,
+    /// Time between successive new tokens arriving at the same node, µs.
+    pub token_rotation_us: Option<Quantiles>,
+    pub max_rotation_node: Option<u32>,
+    pub max_rotation_at: i64,
+    /// Same token_seq sent again by the same node ≥ 10 ms later.
+    pub token_retransmits: u64,
+    /// Same token_seq again within 10 ms (a copy on another link, active mode).
+    pub token_copies: u64,
+    pub rtr_max: u32,
+    pub tokens_with_rtr: u64,
+    pub rtr_entries: u64,
+    pub mcasts: u64,
+    /// mcasts sent by a node other than their originator (re-multicast).
+    pub mcast_retransmits: u64,
+    pub encapsulated: u64,
+    pub joins: u64,
+    pub commit_tokens: u64,
+    pub merge_detects: u64,
+    pub hold_cancels: u64,
+    pub max_backlog: u32,
+    /// (link, data packets) carrying totem.
+    pub data_by_link: Vec<(u8, u64)>,
+    /// Per second: (ts, tokens, max rtr entries).
+    pub series: Vec<(i64, u32, u32)>,
+}
+
+/// State that was not tracked because a cap was reached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Overflow {
+    pub paths: u64,
+    pub nodes: u64,
+    pub addrs: u64,
+    pub pending_pings: u64,
+    pub findings: u64,
+    pub memberships: u64,
+}
+
+/// Everything the engine knows at one moment of capture time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub first_ts: Option<i64>,
+    /// Latest capture time seen (or `finish`'s end).
+    pub now: i64,
+    pub finished: bool,
+    pub thresholds: Thresholds,
+    pub packets: u64,
+    pub bytes: u64,
+    /// Packets that could not be decoded (encrypted without key, malformed).
+    pub opaque_packets: u64,
+    /// The node the capture was taken on, when it can be told.
+    pub vantage: Option<u16>,
+    pub nodes: Vec<NodeView>,
+    pub links: Vec<LinkView>,
+    pub totem: TotemView,
+    pub membership: Vec<MembershipView>,
+    /// In start-time order.
+    pub findings: Vec<Finding>,
+    /// Node names from the configuration (`Engine::set_node_names`).
+    pub node_names: Vec<(u16, String)>,
+    pub overflow: Overflow,
+}
+
+impl Snapshot {
+    /// The worst severity among the findings.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+    /// The configured name of a node, if any.
+    pub fn node_name(&self, id: u16) -> Option<&str> {
+        self.node_names
+            .iter()
+            .find(|(n, _)| *n == id)
+            .map(|(_, s)| s.as_str())
+    }
+    /// Links of one direction.
+    pub fn link(&self, src: u16, dst: u16, link: u8) -> Option<&LinkView> {
+        self.links
+            .iter()
+            .find(|l| l.src_node == Some(src) && l.dst_node == Some(dst) && l.link == link)
+    }
+}

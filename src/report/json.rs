@@ -1,0 +1,405 @@
+//! `--format json`: one object per report. Timestamps are epoch seconds
+//! (float, capture clock); durations in the unit their name says.
+//!
+//! ```text
+//! {
+//!   "format": "corowire-report/1",
+//!   "verdict":  {"severity": "ok"|"warning"|"critical", "summary": str, "exit_code": 0|3|4},
+//!   "capture":  {"first_ts", "last_ts", "duration_s", "packets", "bytes",
+//!                "opaque_packets" (encrypted without key / malformed), "vantage_node"|null},
+//!   "budgets":  {"nodes", "token_ms", "token_warning_ms", "token_retransmit_ms", "hold_ms",
+//!                "consensus_ms", "ping_interval_ms", "ping_spacing_ms" (interval rounded up
+//!                to knet's 200 ms grid), "ping_timeout_ms", "pong_count", "loss_warning_pct"},
+//!   "nodes":    [{"id", "name"|null, "addrs": [str], "packets", "max_gap_ms"}],
+//!   "links":    [{"src_node", "dst_node", "src_addr", "dst_addr", "link",
+//!                 "rtt_us": {"p50","p90","p99","max","min","mean","samples"}|null,
+//!                 "jitter_us", "measures": "round_trip"|"responder_delay",
+//!                 "loss_pct" (estimated loss src->dst), "ping_loss_pct" (src's pings lost),
+//!                 "pings_sent", "pongs_received", "pings_unanswered", "pings_missing",
+//!                 "late_pongs", "max_silence_ms" (longest time without a pong for src's
+//!                 pings), "max_ping_gap_ms", "state": "up"|"down"|"unknown", "downs",
+//!                 "transitions": [{"ts", "state"}], "pmtu" (latest PMTUD run, IP bytes),
+//!                 "pmtu_min", "pmtud_unanswered": [size], "icmp_too_big", "ip_fragments",
+//!                 "traffic": {"data"|"ping"|"pong"|"pmtud"|"pmtud_reply"|"totem_udp"|"other":
+//!                             {"packets", "bytes"}}}],
+//!   "findings": [{"kind", "severity": "info"|"warning"|"critical", "start", "end"|null,
+//!                 "src_node", "dst_node", "link", "direction": "src_to_dst"|"both"|null,
+//!                 "message", "evidence": {name: number}}],
+//!   "membership": [{"ts", "ring_id": "1.d", "members": [nodeid], "members_inferred",
+//!                   "left": [nodeid], "joined": [nodeid]}],
+//!   "totem":    {"token_rotation_ms": {"p50","p99","max","samples"}|null, "token_retransmits",
+//!                "rtr_max", "tokens", "tokens_with_rtr", "mcasts", "mcast_retransmits",
+//!                "joins", "commit_tokens", "max_backlog", "data_by_link": {link: packets}},
+//!   "overflow": {"paths", "nodes", "addrs", "pending_pings", "findings", "memberships"}
+//! }
+//! ```
+//!
+//! Finding kinds: link_down, link_flapping, token_at_risk, token_lost,
+//! membership_change, one_way_loss, loss, latency, mtu_black_hole,
+//! mtu_change, host_stall, retransmit_storm, unknown_sender.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::analysis::{LinkView, Quantiles, Snapshot, TRAFFIC_TYPES};
+
+/// The value of the `format` key; bumped on incompatible changes.
+pub const JSON_FORMAT: &str = "corowire-report/1";
+
+fn secs(ns: i64) -> f64 {
+    ns as f64 / 1e9
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReportDto {
+    pub format: &'static str,
+    pub verdict: VerdictDto,
+    pub capture: CaptureDto,
+    pub budgets: BudgetsDto,
+    pub nodes: Vec<NodeDto>,
+    pub links: Vec<LinkDto>,
+    pub findings: Vec<FindingDto>,
+    pub membership: Vec<MembershipDto>,
+    pub totem: TotemDto,
+    pub overflow: OverflowDto,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VerdictDto {
+    /// "ok", "warning" or "critical".
+    pub severity: &'static str,
+    pub summary: String,
+    pub exit_code: i32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CaptureDto {
+    pub first_ts: Option<f64>,
+    pub last_ts: f64,
+    pub duration_s: f64,
+    pub packets: u64,
+    pub bytes: u64,
+    pub opaque_packets: u64,
+    pub vantage_node: Option<u16>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BudgetsDto {
+    pub nodes: u32,
+    pub token_ms: u32,
+    pub token_warning_ms: u32,
+    pub token_retransmit_ms: u32,
+    pub hold_ms: u32,
+    pub consensus_ms: u32,
+    pub ping_interval_ms: u32,
+    pub ping_spacing_ms: u32,
+    pub ping_timeout_ms: u32,
+    pub pong_count: u32,
+    pub loss_warning_pct: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NodeDto {
+    pub id: u16,
+    /// From the configuration, when given.
+    pub name: Option<String>,
+    pub addrs: Vec<String>,
+    pub packets: u64,
+    pub max_gap_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RttDto {
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub max: u64,
+    pub min: u64,
+    pub mean: f64,
+    pub samples: u64,
+}
+
+impl From<Quantiles> for RttDto {
+    fn from(q: Quantiles) -> Self {
+        RttDto {
+            p50: q.p50,
+            p90: q.p90,
+            p99: q.p99,
+            max: q.max,
+            min: q.min,
+            mean: q.mean,
+            samples: q.count,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct TransitionDto {
+    pub ts: f64,
+    pub state: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CountDto {
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LinkDto {
+    pub src_node: Option<u16>,
+    pub dst_node: Option<u16>,
+    pub src_addr: String,
+    pub dst_addr: String,
+    pub link: u8,
+    /// Ping→pong time at the capture point, µs.
+    pub rtt_us: Option<RttDto>,
+    pub jitter_us: f64,
+    /// "round_trip" or "responder_delay" (capture taken on dst).
+    pub measures: &'static str,
+    /// Estimated % of packets from src that never reached dst.
+    pub loss_pct: f64,
+    /// % of src's pings lost (missing from the cadence + unanswered).
+    pub ping_loss_pct: f64,
+    pub pings_sent: u64,
+    pub pongs_received: u64,
+    pub pings_unanswered: u64,
+    pub pings_missing: u64,
+    pub late_pongs: u64,
+    /// Longest time without a pong for src's pings.
+    pub max_silence_ms: f64,
+    pub max_ping_gap_ms: f64,
+    pub state: &'static str,
+    pub downs: u64,
+    pub transitions: Vec<TransitionDto>,
+    /// Largest PMTUD size (IP length) acknowledged in the latest run.
+    pub pmtu: Option<u16>,
+    /// Smallest PMTU any PMTUD run acknowledged during the capture.
+    pub pmtu_min: Option<u16>,
+    pub pmtud_unanswered: Vec<u16>,
+    pub icmp_too_big: u64,
+    pub ip_fragments: u64,
+    pub traffic: BTreeMap<&'static str, CountDto>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FindingDto {
+    pub kind: &'static str,
+    pub severity: &'static str,
+    pub start: f64,
+    pub end: Option<f64>,
+    pub src_node: Option<u16>,
+    pub dst_node: Option<u16>,
+    pub link: Option<u8>,
+    pub direction: Option<&'static str>,
+    pub message: String,
+    pub evidence: BTreeMap<&'static str, f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MembershipDto {
+    pub ts: f64,
+    pub ring_id: String,
+    pub members: Vec<u32>,
+    pub members_inferred: bool,
+    pub left: Vec<u32>,
+    pub joined: Vec<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RotationDto {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+    pub samples: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TotemDto {
+    pub token_rotation_ms: Option<RotationDto>,
+    pub token_retransmits: u64,
+    pub rtr_max: u32,
+    pub tokens: u64,
+    pub tokens_with_rtr: u64,
+    pub mcasts: u64,
+    pub mcast_retransmits: u64,
+    pub joins: u64,
+    pub commit_tokens: u64,
+    pub max_backlog: u32,
+    /// link id → totem DATA packets carried.
+    pub data_by_link: BTreeMap<u8, u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OverflowDto {
+    pub paths: u64,
+    pub nodes: u64,
+    pub addrs: u64,
+    pub pending_pings: u64,
+    pub findings: u64,
+    pub memberships: u64,
+}
+
+fn link_dto(l: &LinkView) -> LinkDto {
+    LinkDto {
+        src_node: l.src_node,
+        dst_node: l.dst_node,
+        src_addr: l.src_addr.to_string(),
+        dst_addr: l.dst_addr.to_string(),
+        link: l.link,
+        rtt_us: l.rtt_us.map(RttDto::from),
+        jitter_us: l.jitter_us,
+        measures: match l.measures {
+            crate::analysis::Measures::RoundTrip => "round_trip",
+            crate::analysis::Measures::ResponderDelay => "responder_delay",
+        },
+        loss_pct: l.loss_pct,
+        ping_loss_pct: l.ping_loss_pct,
+        pings_sent: l.pings_sent,
+        pongs_received: l.pongs_received,
+        pings_unanswered: l.pings_unanswered,
+        pings_missing: l.pings_missing,
+        late_pongs: l.late_pongs,
+        max_silence_ms: l.max_silence_ms,
+        max_ping_gap_ms: l.max_ping_gap_ms,
+        state: l.state.name(),
+        downs: l.downs,
+        transitions: l
+            .transitions
+            .iter()
+            .map(|t| TransitionDto {
+                ts: secs(t.ts),
+                state: if t.up { "up" } else { "down" },
+            })
+            .collect(),
+        pmtu: l.pmtu,
+        pmtu_min: l.pmtu_min,
+        pmtud_unanswered: l.pmtud_unanswered.clone(),
+        icmp_too_big: l.icmp_too_big,
+        ip_fragments: l.ip_fragments,
+        traffic: TRAFFIC_TYPES
+            .iter()
+            .zip(l.traffic.iter())
+            .filter(|(_, c)| c.packets > 0)
+            .map(|(n, c)| {
+                (
+                    *n,
+                    CountDto {
+                        packets: c.packets,
+                        bytes: c.bytes,
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Builds the JSON document of a snapshot.
+pub fn to_dto(s: &Snapshot) -> ReportDto {
+    let th = &s.thresholds;
+    let (sev, summary) = super::verdict(s);
+    ReportDto {
+        format: JSON_FORMAT,
+        verdict: VerdictDto {
+            severity: sev,
+            summary,
+            exit_code: super::exit_code(s),
+        },
+        capture: CaptureDto {
+            first_ts: s.first_ts.map(secs),
+            last_ts: secs(s.now),
+            duration_s: s.first_ts.map_or(0.0, |f| secs(s.now - f)),
+            packets: s.packets,
+            bytes: s.bytes,
+            opaque_packets: s.opaque_packets,
+            vantage_node: s.vantage,
+        },
+        budgets: BudgetsDto {
+            nodes: th.nodes,
+            token_ms: th.token_ms,
+            token_warning_ms: th.token_warning_ms,
+            token_retransmit_ms: th.token_retransmit_ms,
+            hold_ms: th.hold_ms,
+            consensus_ms: th.consensus_ms,
+            ping_interval_ms: th.ping_interval_ms,
+            ping_spacing_ms: th.ping_spacing_ms,
+            ping_timeout_ms: th.ping_timeout_ms,
+            pong_count: th.pong_count,
+            loss_warning_pct: th.loss_warning_pct,
+        },
+        nodes: s
+            .nodes
+            .iter()
+            .map(|n| NodeDto {
+                id: n.id,
+                name: s.node_name(n.id).map(str::to_string),
+                addrs: n.addrs.iter().map(|a| a.to_string()).collect(),
+                packets: n.packets,
+                max_gap_ms: n.max_gap_ms,
+            })
+            .collect(),
+        links: s.links.iter().map(link_dto).collect(),
+        findings: s
+            .findings
+            .iter()
+            .map(|f| FindingDto {
+                kind: f.kind.name(),
+                severity: f.severity.name(),
+                start: secs(f.start),
+                end: f.end.map(secs),
+                src_node: f.src_node,
+                dst_node: f.dst_node,
+                link: f.link,
+                direction: f.direction.map(|d| d.name()),
+                message: f.message.clone(),
+                evidence: f.evidence.iter().copied().collect(),
+            })
+            .collect(),
+        membership: s
+            .membership
+            .iter()
+            .map(|m| MembershipDto {
+                ts: secs(m.ts),
+                ring_id: m.ring_id.clone(),
+                members: m.members.clone(),
+                members_inferred: m.members_inferred,
+                left: m.left.clone(),
+                joined: m.joined.clone(),
+            })
+            .collect(),
+        totem: TotemDto {
+            token_rotation_ms: s.totem.token_rotation_us.map(|q| RotationDto {
+                p50: q.p50 as f64 / 1000.0,
+                p99: q.p99 as f64 / 1000.0,
+                max: q.max as f64 / 1000.0,
+                samples: q.count,
+            }),
+            token_retransmits: s.totem.token_retransmits,
+            rtr_max: s.totem.rtr_max,
+            tokens: s.totem.tokens,
+            tokens_with_rtr: s.totem.tokens_with_rtr,
+            mcasts: s.totem.mcasts,
+            mcast_retransmits: s.totem.mcast_retransmits,
+            joins: s.totem.joins,
+            commit_tokens: s.totem.commit_tokens,
+            max_backlog: s.totem.max_backlog,
+            data_by_link: s.totem.data_by_link.iter().copied().collect(),
+        },
+        overflow: OverflowDto {
+            paths: s.overflow.paths,
+            nodes: s.overflow.nodes,
+            addrs: s.overflow.addrs,
+            pending_pings: s.overflow.pending_pings,
+            findings: s.overflow.findings,
+            memberships: s.overflow.memberships,
+        },
+    }
+}
+
+/// Writes the report as one pretty-printed JSON object and a newline.
+pub fn write_json(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &to_dto(s)).map_err(io::Error::other)?;
+    writeln!(w)
+}

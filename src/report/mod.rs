@@ -1,0 +1,118 @@
+//! Report writers over a [`Snapshot`]: readable text (100 columns) and JSON.
+//! The serde DTOs live here, not in `analysis`.
+//!
+//! Exit status ([`exit_code`]): 0 no warning, 3 warnings, 4 critical
+//! findings (1 for usage / input errors is the CLI's).
+
+mod json;
+mod text;
+
+use crate::analysis::{Severity, Snapshot};
+
+pub use json::{JSON_FORMAT, ReportDto, to_dto, write_json};
+pub use text::write_text;
+
+/// 0 = no warning, 3 = at least one warning, 4 = at least one critical finding.
+pub fn exit_code(s: &Snapshot) -> i32 {
+    match s.worst() {
+        Some(Severity::Critical) => 4,
+        Some(Severity::Warning) => 3,
+        _ => 0,
+    }
+}
+
+/// One-line verdict.
+pub fn verdict(s: &Snapshot) -> (&'static str, String) {
+    let count = |sev| s.findings.iter().filter(|f| f.severity == sev).count();
+    let (c, w) = (count(Severity::Critical), count(Severity::Warning));
+    match s.worst() {
+        Some(Severity::Critical) => {
+            let first = s
+                .findings
+                .iter()
+                .find(|f| f.severity == Severity::Critical)
+                .map(|f| f.message.clone())
+                .unwrap_or_default();
+            (
+                "critical",
+                format!(
+                    "membership lost or threatened ({c} critical, {w} warning); first: {first}"
+                ),
+            )
+        }
+        Some(Severity::Warning) => {
+            let first = s
+                .findings
+                .iter()
+                .find(|f| f.severity == Severity::Warning)
+                .map(|f| f.message.clone())
+                .unwrap_or_default();
+            (
+                "warning",
+                format!("{w} warning(s), nothing critical; first: {first}"),
+            )
+        }
+        _ if s.packets == 0 => ("ok", "no corosync traffic seen".to_string()),
+        _ => (
+            "ok",
+            "no warning: links and token within their budgets".to_string(),
+        ),
+    }
+}
+
+/// Epoch ns → "YYYY-MM-DD HH:MM:SS.mmm" (UTC).
+pub(crate) fn fmt_datetime(ns: i64) -> String {
+    let (date, time) = split_ts(ns);
+    format!("{date} {time}")
+}
+
+/// Epoch ns → "HH:MM:SS.mmm" (UTC).
+pub(crate) fn fmt_time(ns: i64) -> String {
+    split_ts(ns).1
+}
+
+fn split_ts(ns: i64) -> (String, String) {
+    let ms_total = ns.div_euclid(1_000_000);
+    let days = ms_total.div_euclid(86_400_000);
+    let ms_day = ms_total.rem_euclid(86_400_000);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (h, mi, s, milli) = (
+        ms_day / 3_600_000,
+        ms_day / 60_000 % 60,
+        ms_day / 1000 % 60,
+        ms_day % 1000,
+    );
+    (
+        format!("{y:04}-{m:02}-{d:02}"),
+        format!("{h:02}:{mi:02}:{s:02}.{milli:03}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetime() {
+        assert_eq!(fmt_datetime(0), "1970-01-01 00:00:00.000");
+        // 1795318789.337653 s = 2026-11-22 03:39:49.337 UTC (truth file of the lab)
+        assert_eq!(
+            fmt_datetime(1_795_318_789_337_653_000),
+            "2026-11-22 03:39:49.337"
+        );
+        assert_eq!(fmt_time(951_782_400_000_000_000 + 1), "00:00:00.000"); // 2000-02-29
+        assert_eq!(
+            fmt_datetime(951_782_400_000_000_000),
+            "2000-02-29 00:00:00.000"
+        );
+    }
+}

@@ -1,0 +1,715 @@
+//! The analysis engine over real captures, checked against what the lab
+//! recorded (truth files) and what the packets themselves say.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Truth, decode_file_with};
+use corowire::analysis::{Engine, FindingKind, Measures, Severity, Snapshot, Thresholds};
+use corowire::decode::{DecodeOptions, Outcome};
+
+fn analyze(path: &Path, opts: DecodeOptions, th: Thresholds) -> Snapshot {
+    let mut eng = Engine::new(th);
+    let mut last = 0;
+    decode_file_with(path, opts, |o| match o {
+        Outcome::Corosync(p) => {
+            last = last.max(p.ts);
+            eng.ingest(p);
+        }
+        Outcome::TooBig { ts, notice } => eng.ingest_too_big(*ts, notice),
+        _ => {}
+    });
+    eng.finish(last);
+    eng.snapshot()
+}
+
+/// `COROWIRE_DUMP=file.pcap cargo test --test analysis_captures dump -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn dump() {
+    let Ok(p) = std::env::var("COROWIRE_DUMP") else {
+        return;
+    };
+    let path = Path::new(&p);
+    let truth = path.to_string_lossy().replace(".pcap", ".truth.json");
+    let opts = if Path::new(&truth).exists() {
+        Truth::load(Path::new(&truth)).options()
+    } else {
+        DecodeOptions::default()
+    };
+    let s = analyze(path, opts, Thresholds::default());
+    let mut out = Vec::new();
+    corowire::report::write_text(&s, &mut out).unwrap();
+    println!("{}", String::from_utf8_lossy(&out));
+}
+
+/// Truth files: the crate's committed corpus, plus (for development) a
+/// directory named by `COROWIRE_CORPUS`.
+fn corpus() -> Vec<std::path::PathBuf> {
+    let mut v = common::truth_files();
+    if let Ok(dir) = std::env::var("COROWIRE_CORPUS") {
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            let mut extra: Vec<_> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.to_string_lossy().ends_with(".truth.json"))
+                .collect();
+            extra.sort();
+            v.extend(extra);
+        }
+    }
+    v
+}
+
+/// The budgets corosync itself reported (runtime config), as the CLI will
+/// map them from a corosync.conf.
+fn truth_thresholds(t: &Truth) -> Thresholds {
+    let e = &t.json["config"]["effective"];
+    let nodes = t.json["config"]["nodes"].as_array();
+    let n = nodes.map_or(2, |v| v.len() as u32);
+    let g = |k: &str| e[k].as_u64().unwrap_or(0) as u32;
+    let mut th = Thresholds::from_corosync(
+        g("token_ms"),
+        0,
+        Some(g("consensus_ms")),
+        g("knet_pong_count").max(1),
+        n,
+    )
+    .with_knet_ping(g("knet_ping_interval_ms"), g("knet_ping_timeout_ms"));
+    th.token_warning_ms = g("token_warning_ms");
+    th.token_retransmit_ms = g("token_retransmit_ms");
+    th.hold_ms = g("hold_ms");
+    th.expected_nodes = nodes
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["nodeid"].as_u64())
+        .map(|n| n as u16)
+        .collect();
+    th
+}
+
+fn truth_snapshot(t: &Truth) -> Snapshot {
+    analyze(&t.pcap(), t.options(), truth_thresholds(t))
+}
+
+fn log_events<'a>(t: &'a Truth, kind: &'a str) -> impl Iterator<Item = &'a serde_json::Value> + 'a {
+    t.json["log_events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(move |e| e["kind"] == kind && e["in_capture"].as_bool().unwrap_or(true))
+}
+
+/// `COROWIRE_CORPUS=/work/main/captures cargo test --test analysis_captures compare -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn compare() {
+    for tp in corpus() {
+        let t = Truth::load(&tp);
+        if t.json["capture"]["vantage"].is_string() {
+            continue;
+        }
+        let s = truth_snapshot(&t);
+        println!("== {} ({} findings)", t.name(), s.findings.len());
+        for (kind, up) in [("link_down", false), ("link_up", true)] {
+            for e in log_events(&t, kind) {
+                let (n, h, l) = (
+                    e["node"].as_u64().unwrap() as u16,
+                    e["host"].as_u64().unwrap() as u16,
+                    e["link"].as_u64().unwrap() as u8,
+                );
+                // Ingress loss on node n drops its pongs after the bridge: the
+                // capture sees pongs node n never got, so n's own view of the
+                // link cannot be judged from this vantage point.
+                let hidden = t.faults().iter().any(|f| {
+                    f["direction"] == "ingress"
+                        && f["node"].as_u64() == Some(u64::from(n))
+                        && f["link"].as_u64().is_none_or(|fl| fl == u64::from(l))
+                });
+                if hidden {
+                    continue;
+                }
+                let at = common::ns(e["t"].as_f64().unwrap());
+                let best = s.link(n, h, l).and_then(|lv| {
+                    lv.transitions
+                        .iter()
+                        .filter(|tr| tr.up == up)
+                        .map(|tr| (tr.ts - at) as f64 / 1e6)
+                        .min_by(|a, b| a.abs().total_cmp(&b.abs()))
+                });
+                println!(
+                    "  {kind:9} {n}->{h} link {l} at {:.3}: nearest {:?} ms",
+                    e["rel"].as_f64().unwrap_or(0.0),
+                    best.map(|b| b.round())
+                );
+            }
+        }
+        for e in log_events(&t, "membership") {
+            let r = e["ring_id"].as_str().unwrap();
+            let m = s.membership.iter().find(|m| m.ring_id == r);
+            println!(
+                "  membership {r} node {} members {:?}: engine {:?}",
+                e["node"],
+                e["members"],
+                m.map(|m| (&m.members, m.members_inferred))
+            );
+        }
+        for f in &s.findings {
+            if f.severity != corowire::analysis::Severity::Info {
+                println!(
+                    "  finding {:.2} {} {} {:?}->{:?} l{:?}",
+                    (f.start as f64 / 1e9) - t.json["clock"]["t0"].as_f64().unwrap(),
+                    f.severity,
+                    f.kind,
+                    f.src_node,
+                    f.dst_node,
+                    f.link
+                );
+            }
+        }
+        for fl in t.faults() {
+            println!(
+                "  fault {} node {} link {} rel {}..{}",
+                fl["kind"], fl["node"], fl["link"], fl["rel_start"], fl["rel_end"]
+            );
+        }
+    }
+}
+
+/// The spec's lab capture (2 nodes, 2 links, taken on node 1, 55 s).
+/// Reference values computed independently from tshark's frame times and
+/// UDP payloads (ping/pong matched by addresses, link and the 16 time bytes):
+/// 10.99.0.1->.2 link 0: 70 pings, 69 pongs, median 131.1 µs, max 278.9 µs;
+/// 10.99.0.2->.1: 69/69, 113.0 µs; link 1: 1->2 70/69, 109.2 µs;
+/// 2->1 69/69, 104.9 µs. The only commit token installs ring 1.9.
+#[test]
+fn spec_lab_capture_matches_tshark_reference() {
+    let path = common::spec_capture("lab-c3.1.7-knet1.25-cleartext.pcap");
+    if !path.exists() {
+        eprintln!("skipped: {} not present", path.display());
+        return;
+    }
+    let s = analyze(&path, DecodeOptions::default(), Thresholds::default());
+    let expect = [
+        (1, 2, 0, 70, 69, 131.1, 278.9),
+        (2, 1, 0, 69, 69, 113.0, 244.1),
+        (1, 2, 1, 70, 69, 109.2, 249.1),
+        (2, 1, 1, 69, 69, 104.9, 275.9),
+    ];
+    for (a, b, link, pings, pongs, p50, max) in expect {
+        let l = s
+            .link(a, b, link)
+            .unwrap_or_else(|| panic!("{a}->{b} link {link}"));
+        assert_eq!(
+            (l.pings_sent, l.pongs_received),
+            (pings, pongs),
+            "{a}->{b} link {link}"
+        );
+        let q = l.rtt_us.expect("rtt");
+        assert!(
+            (q.p50 as f64 - p50).abs() <= 2.0,
+            "{a}->{b} link {link}: p50 {} vs {p50}",
+            q.p50
+        );
+        assert!(
+            (q.max as f64 - max).abs() <= max * 0.01 + 2.0,
+            "{a}->{b} link {link}: max {} vs {max}",
+            q.max
+        );
+        // The last ping of 1's stream was cut by the end of the capture: not a loss.
+        assert_eq!(l.pings_unanswered, 0);
+        assert_eq!(l.state, corowire::analysis::LinkState::Up);
+    }
+    // pings leave every 800 ms (interval 750 rounded up to the 200 ms grid)
+    assert_eq!(s.thresholds.ping_spacing_ms, 800);
+    assert_eq!(
+        s.membership
+            .iter()
+            .map(|m| m.ring_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["1.9"]
+    );
+    assert_eq!(s.membership[0].members, vec![1, 2]);
+    assert!(!s.membership[0].members_inferred);
+    // Totem went over link 0 only (passive mode, link 0 never cut here).
+    assert!(
+        s.totem.data_by_link.iter().all(|(l, _)| *l == 0),
+        "{:?}",
+        s.totem.data_by_link
+    );
+    assert!(
+        s.findings.iter().all(|f| f.severity == Severity::Info),
+        "{:#?}",
+        s.findings
+    );
+}
+
+/// The knet link state the engine derives agrees with corosync's own log
+/// lines ("link: host: H link: L is down" / "rx: host: H link: L is up" on
+/// node N = direction N->H) within 250 ms, and every ring corosync logged
+/// as formed with more than one member is in the timeline with the same
+/// members.
+#[test]
+fn link_state_and_membership_agree_with_corosync_logs() {
+    let mut checked = 0;
+    for tp in corpus() {
+        let t = Truth::load(&tp);
+        if t.json["capture"]["vantage"].is_string() {
+            continue;
+        }
+        let s = truth_snapshot(&t);
+        let (mut matched, mut total) = (0, 0);
+        for (kind, up) in [("link_down", false), ("link_up", true)] {
+            for e in log_events(&t, kind) {
+                let (n, h, l) = (
+                    e["node"].as_u64().unwrap() as u16,
+                    e["host"].as_u64().unwrap() as u16,
+                    e["link"].as_u64().unwrap() as u8,
+                );
+                // Ingress loss on node n drops its pongs after the bridge: the
+                // capture sees pongs node n never got, so n's own view of the
+                // link cannot be judged from this vantage point.
+                let hidden = t.faults().iter().any(|f| {
+                    f["direction"] == "ingress"
+                        && f["node"].as_u64() == Some(u64::from(n))
+                        && f["link"].as_u64().is_none_or(|fl| fl == u64::from(l))
+                });
+                if hidden {
+                    continue;
+                }
+                let at = common::ns(e["t"].as_f64().unwrap());
+                let lv = s
+                    .link(n, h, l)
+                    .unwrap_or_else(|| panic!("{}: no link {n}->{h} {l}", t.name()));
+                let best = lv
+                    .transitions
+                    .iter()
+                    .filter(|tr| tr.up == up)
+                    .map(|tr| (tr.ts - at).abs())
+                    .min();
+                // log lines carry ms, truncated
+                if best.is_some_and(|d| d <= 250_000_000) {
+                    matched += 1;
+                } else {
+                    eprintln!(
+                        "{}: {kind} {n}->{h} link {l} at {}: nearest {best:?} ns",
+                        t.name(),
+                        e["rel"]
+                    );
+                }
+                total += 1;
+                checked += 1;
+            }
+        }
+        assert_eq!(
+            matched,
+            total,
+            "{}: link transitions more than 250 ms from corosync's log",
+            t.name()
+        );
+        for e in log_events(&t, "membership") {
+            let members: Vec<u32> = e["members"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m.as_u64())
+                .map(|m| m as u32)
+                .collect();
+            if members.len() < 2 {
+                continue; // a node alone sends nothing on the wire
+            }
+            let ring = e["ring_id"].as_str().unwrap();
+            let m = s
+                .membership
+                .iter()
+                .find(|m| m.ring_id == ring)
+                .unwrap_or_else(|| panic!("{}: ring {ring} not in the timeline", t.name()));
+            assert_eq!(m.members, members, "{}: ring {ring}", t.name());
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+}
+
+/// Healthy captures: nothing above info. Fault captures: a finding of the
+/// right kind on a link of the faulty node, starting near the fault.
+#[test]
+fn faults_produce_findings_and_healthy_captures_none() {
+    for tp in corpus() {
+        let t = Truth::load(&tp);
+        if t.json["capture"]["vantage"].is_string() {
+            continue;
+        }
+        let s = truth_snapshot(&t);
+        let faults = t.faults();
+        if faults.is_empty() {
+            let bad: Vec<_> = s
+                .findings
+                .iter()
+                .filter(|f| f.severity > Severity::Info)
+                .collect();
+            assert!(bad.is_empty(), "{}: {bad:#?}", t.name());
+            assert_eq!(corowire::report::exit_code(&s), 0);
+            continue;
+        }
+        for f in faults {
+            let node = f["node"].as_u64().unwrap_or(0) as u16;
+            let link = f["link"].as_u64().map(|l| l as u8);
+            let start = common::ns(f["effective_start"].as_f64().unwrap());
+            let (kinds, window): (&[FindingKind], i64) = match f["kind"].as_str().unwrap_or("") {
+                "cut" | "link_down" => (&[FindingKind::LinkDown], 2_500_000_000),
+                "loss" => (
+                    &[FindingKind::OneWayLoss, FindingKind::Loss],
+                    10_000_000_000,
+                ),
+                "delay" => (&[FindingKind::Latency], 2_000_000_000),
+                // knet probes the path again only every pmtud_interval
+                "mtu" => (
+                    &[FindingKind::MtuChange, FindingKind::MtuBlackHole],
+                    35_000_000_000,
+                ),
+                // udp/udpu carry no pings: a stall shows as the token lost
+                "pause" if t.transport() != "knet" => (&[FindingKind::TokenLost], 2_500_000_000),
+                "pause" => (
+                    &[FindingKind::HostStall, FindingKind::LinkDown],
+                    2_500_000_000,
+                ),
+                other => panic!("{}: fault kind {other} not covered", t.name()),
+            };
+            let hit = s.findings.iter().find(|x| {
+                kinds.contains(&x.kind)
+                    && (x.src_node == Some(node) || x.dst_node == Some(node))
+                    && (link.is_none() || x.link == link)
+                    && x.start >= start - 1_000_000_000
+                    && x.start <= start + window
+            });
+            assert!(
+                hit.is_some(),
+                "{}: no {kinds:?} for node {node} link {link:?} near {}",
+                t.name(),
+                f["rel_start"]
+            );
+            let hit = hit.unwrap();
+            if f["kind"] == "delay" {
+                // RTT p50 during the episode vs the injected delay plus the healthy baseline
+                let want = f["delay_ms"].as_f64().unwrap();
+                let got =
+                    hit.evidence("rtt_p50_ms").unwrap() - hit.evidence("baseline_ms").unwrap();
+                assert!(
+                    (got - want).abs() <= (0.05 * want).max(0.3),
+                    "{}: delay {got} vs {want}",
+                    t.name()
+                );
+            }
+            if f["kind"] == "loss" {
+                // the lossy direction: egress = from the node, ingress = towards it
+                let from_node = f["direction"] == "egress";
+                assert_eq!(
+                    hit.src_node == Some(node),
+                    from_node,
+                    "{}: {hit:#?}",
+                    t.name()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+#[ignore]
+fn transitions() {
+    let Ok(p) = std::env::var("COROWIRE_DUMP") else {
+        return;
+    };
+    let t = Truth::load(Path::new(&p.replace(".pcap", ".truth.json")));
+    let s = truth_snapshot(&t);
+    let f0 = t.json["clock"]["t0"].as_f64().unwrap();
+    for l in &s.links {
+        let v: Vec<String> = l
+            .transitions
+            .iter()
+            .map(|tr| {
+                format!(
+                    "{}{:.2}",
+                    if tr.up { "U" } else { "D" },
+                    tr.ts as f64 / 1e9 - f0
+                )
+            })
+            .collect();
+        println!(
+            "{:?}->{:?} l{}: {}",
+            l.src_node,
+            l.dst_node,
+            l.link,
+            v.join(" ")
+        );
+    }
+    for e in t.json["log_events"].as_array().unwrap() {
+        if e["kind"] == "link_down" || e["kind"] == "link_up" {
+            println!(
+                "log {}->{} {} {:.2}",
+                e["node"],
+                e["host"],
+                e["kind"],
+                e["t"].as_f64().unwrap() - f0
+            );
+        }
+    }
+}
+
+/// A capture taken inside node 1 (Linux cooked v2) of a node-3 cut: the
+/// engine tells the vantage, and the times of node 2's and 3's pings to
+/// node 1 are node 1's own answer delay, not a round trip.
+#[test]
+fn single_vantage_capture_is_recognised() {
+    let tp = common::crate_dir().join("captures/vantage-3n-node3-cut-node1view.truth.json");
+    if !tp.exists() {
+        eprintln!("skipped: {} not present", tp.display());
+        return;
+    }
+    let t = Truth::load(&tp);
+    let pcap = t.dir().join(
+        t.json["capture"]["vantage"]["file"]
+            .as_str()
+            .expect("vantage file"),
+    );
+    let s = analyze(&pcap, t.options(), truth_thresholds(&t));
+    assert_eq!(s.vantage, Some(1));
+    for l in &s.links {
+        let want = if l.dst_node == Some(1) {
+            Measures::ResponderDelay
+        } else {
+            Measures::RoundTrip
+        };
+        assert_eq!(l.measures, want, "{:?}->{:?}", l.src_node, l.dst_node);
+    }
+    // node 1's own view of the cut: its links to node 3 go down at the
+    // times its log says (checked against the log lines of node 1 only)
+    let f0 = t.json["faults"][0]["effective_start"].as_f64().unwrap();
+    let l13 = s.link(1, 3, 0).expect("1->3");
+    let down = l13
+        .transitions
+        .iter()
+        .find(|tr| !tr.up)
+        .expect("1->3 goes down");
+    let logged = log_events(&t, "link_down")
+        .find(|e| e["node"] == 1 && e["host"] == 3)
+        .expect("node 1 logged the down");
+    let d = (down.ts - common::ns(logged["t"].as_f64().unwrap())).abs();
+    assert!(d <= 250_000_000, "down {} ns from the log", d);
+    assert!(down.ts > common::ns(f0));
+}
+
+/// Every corpus capture renders: text within 100 columns, JSON that parses
+/// with the documented keys, and an exit status that matches the findings.
+#[test]
+fn reports_render_for_every_capture() {
+    for tp in corpus() {
+        let t = Truth::load(&tp);
+        let s = truth_snapshot(&t);
+        let mut text = Vec::new();
+        corowire::report::write_text(&s, &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        for l in text.lines() {
+            assert!(l.chars().count() <= 100, "{}: too wide: {l}", t.name());
+        }
+        let mut js = Vec::new();
+        corowire::report::write_json(&s, &mut js).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&js).unwrap();
+        for k in ["links", "findings", "membership", "totem", "budgets"] {
+            assert!(v.get(k).is_some(), "{}: {k}", t.name());
+        }
+        let code = corowire::report::exit_code(&s);
+        assert_eq!(v["verdict"]["exit_code"], code);
+        let worst = s.worst();
+        assert_eq!(
+            code,
+            match worst {
+                Some(Severity::Critical) => 4,
+                Some(Severity::Warning) => 3,
+                _ => 0,
+            }
+        );
+    }
+}
+
+/// The MTU lowered to 1200 on node 3's veth: node 3's own probes settle at
+/// 1200; its peers' probes towards it at 1204 (a veth accepts frames up to
+/// 4 bytes over its MTU on receive, so 1204-byte probes got through).
+#[test]
+fn lowered_mtu_is_measured() {
+    let tp = common::crate_dir().join("captures/mtu-3n-node3-1200.truth.json");
+    if !tp.exists() {
+        return;
+    }
+    let t = Truth::load(&tp);
+    let s = truth_snapshot(&t);
+    for (a, b, want) in [(3, 1, 1200), (3, 2, 1200), (1, 3, 1204), (2, 3, 1204)] {
+        assert_eq!(
+            s.link(a, b, 0).and_then(|l| l.pmtu_min),
+            Some(want),
+            "{a}->{b}"
+        );
+    }
+    for (a, b) in [(1, 2), (2, 1)] {
+        assert_eq!(
+            s.link(a, b, 0).and_then(|l| l.pmtu_min),
+            Some(1500),
+            "{a}->{b}"
+        );
+    }
+}
+
+/// Real packets with scrambled capture times (backwards, far future, zero,
+/// the extremes of i64) must not panic, and state stays within its caps.
+#[test]
+fn scrambled_timestamps_do_not_panic() {
+    let tp = common::crate_dir().join("captures/oneway-loss-3n-node2-egress25.truth.json");
+    let t = if tp.exists() {
+        Truth::load(&tp)
+    } else {
+        Truth::load(&common::truth_files()[0])
+    };
+    let mut eng = Engine::new(Thresholds::default());
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    decode_file_with(&t.pcap(), t.options(), |o| {
+        if let Outcome::Corosync(p) = o {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut q = *p;
+            q.ts = match x % 6 {
+                0 => i64::MIN,
+                1 => i64::MAX,
+                2 => 0,
+                3 => p.ts - (x % 1_000_000_000_000) as i64,
+                4 => p.ts + (x % 100_000_000_000_000) as i64,
+                _ => p.ts,
+            };
+            eng.ingest(&q);
+            if x % 97 == 0 {
+                let _ = eng.snapshot();
+            }
+        }
+    });
+    eng.finish(i64::MAX);
+    let s = eng.snapshot();
+    let mut out = Vec::new();
+    corowire::report::write_text(&s, &mut out).unwrap();
+    corowire::report::write_json(&s, &mut out).unwrap();
+    assert!(s.links.len() <= s.thresholds.limits.max_paths);
+}
+
+#[test]
+#[ignore]
+fn series() {
+    let Ok(p) = std::env::var("COROWIRE_DUMP") else {
+        return;
+    };
+    let t = Truth::load(Path::new(&p.replace(".pcap", ".truth.json")));
+    let s = truth_snapshot(&t);
+    let t0 = t.json["clock"]["t0"].as_f64().unwrap();
+    for l in &s.links {
+        let v: Vec<String> = l
+            .series
+            .iter()
+            .filter(|p| p.lost > 0)
+            .map(|p| format!("{:.0}:{}/{}", p.ts as f64 / 1e9 - t0, p.lost, p.pings))
+            .collect();
+        println!(
+            "{:?}->{:?} l{}: {}",
+            l.src_node,
+            l.dst_node,
+            l.link,
+            v.join(" ")
+        );
+    }
+}
+
+/// An encrypted capture analysed without its key, through the keyless
+/// inference: node ids from the configured addresses, RTT from the inferred
+/// ping/pong pairs. Tolerances (stated): per directed link, pings within
+/// 2 % of the keyed run and RTT p50 within max(50 µs, 20 %); no warning.
+#[test]
+fn encrypted_without_key_through_inference() {
+    use corowire::infer::{Config, Inferrer, Record};
+    let tp = common::crate_dir().join("captures/healthy-3n-aes256-sha256-nss.truth.json");
+    if !tp.exists() {
+        return;
+    }
+    let t = Truth::load(&tp);
+    let keyed = truth_snapshot(&t);
+    let mut eng = Engine::new(truth_thresholds(&t));
+    let addrs: Vec<_> = t
+        .addresses()
+        .into_iter()
+        .map(|(a, (n, _))| (a, n as u16))
+        .collect();
+    eng.set_addresses(&addrs);
+    let mut inf = Inferrer::new(Config::default());
+    let mut last = 0;
+    let mut pending: Vec<(Record, corowire::infer::Inference)> = Vec::new();
+    decode_file_with(&t.pcap(), DecodeOptions::default(), |o| {
+        if let Outcome::Corosync(p) = o {
+            last = last.max(p.ts);
+            eng.ingest(p);
+            let d = &p.dgram;
+            inf.push(Record {
+                ts: p.ts,
+                source: p.source,
+                packet_no: p.packet_no,
+                src: d.src,
+                dst: d.dst,
+                sport: d.sport,
+                dport: d.dport,
+                len: d.payload_len as u32,
+                ip_len: d.ip_len,
+            });
+            while let Some(x) = inf.pop() {
+                pending.push(x);
+            }
+        }
+        for (r, i) in pending.drain(..) {
+            eng.ingest_inferred(&r, &i);
+        }
+    });
+    inf.flush();
+    while let Some((r, i)) = inf.pop() {
+        eng.ingest_inferred(&r, &i);
+    }
+    eng.finish(last);
+    let s = eng.snapshot();
+    let mut compared = 0;
+    for k in keyed.links.iter().filter(|l| l.pings_sent > 10) {
+        let (a, b) = (k.src_node.unwrap(), k.dst_node.unwrap());
+        let l = s
+            .link(a, b, k.link)
+            .unwrap_or_else(|| panic!("{a}->{b} missing without key"));
+        let dp = (l.pings_sent as f64 - k.pings_sent as f64).abs() / k.pings_sent as f64;
+        assert!(
+            dp <= 0.02,
+            "{a}->{b}: {} pings vs {} with the key",
+            l.pings_sent,
+            k.pings_sent
+        );
+        let (q, kq) = (
+            l.rtt_us.expect("rtt without key"),
+            k.rtt_us.expect("rtt with key"),
+        );
+        let tol = (0.2 * kq.p50 as f64).max(50.0);
+        assert!(
+            (q.p50 as f64 - kq.p50 as f64).abs() <= tol,
+            "{a}->{b}: p50 {} vs {} with the key",
+            q.p50,
+            kq.p50
+        );
+        compared += 1;
+    }
+    assert!(compared >= 6, "{compared}");
+    let bad: Vec<_> = s
+        .findings
+        .iter()
+        .filter(|f| f.severity > Severity::Info)
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+}
