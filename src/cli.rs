@@ -91,6 +91,10 @@ pub struct TuiArgs {
     /// Replay speed: 1 = as recorded, N = N times faster, max = as fast as possible.
     #[arg(long, default_value = "1", value_name = "1|N|max")]
     pub speed: String,
+
+    /// Show the TUI's provisional measurements instead of the analysis engine's.
+    #[arg(long, hide = true)]
+    pub provisional: bool,
 }
 
 /// `corowire live -i IFACE | -r -`
@@ -135,6 +139,10 @@ pub struct LiveArgs {
     /// Report format for --report-every.
     #[arg(long, default_value = "json", value_name = "json")]
     pub format: String,
+
+    /// Show the TUI's provisional measurements instead of the analysis engine's.
+    #[arg(long, hide = true)]
+    pub provisional: bool,
 }
 
 impl LiveArgs {

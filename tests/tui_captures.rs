@@ -1,10 +1,10 @@
-//! The provisional view producer over every committed capture: no panic,
-//! healthy captures raise no warning, and the faults the truth files name
-//! show up where the screen will show them.
+//! Every committed capture through both view sources (the analysis engine
+//! via the adapter, and the TUI's provisional producer): no panic; and the
+//! provisional producer's judgements against the truth files.
 
 use std::path::PathBuf;
 
-use corowire::tui::cmd::replay_view;
+use corowire::tui::cmd::{Measure, replay_view};
 use corowire::tui::model::{Severity, View};
 
 fn captures() -> PathBuf {
@@ -12,7 +12,7 @@ fn captures() -> PathBuf {
 }
 
 fn view(name: &str) -> View {
-    replay_view(&[captures().join(name)]).expect("replay")
+    replay_view(&[captures().join(name)], Measure::Provisional).expect("replay")
 }
 
 fn truth(name: &str) -> serde_json::Value {
@@ -24,9 +24,11 @@ fn every_committed_capture_replays() {
     for e in std::fs::read_dir(captures()).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
-            let v = replay_view(std::slice::from_ref(&p)).expect("replay");
-            assert!(v.header.frames > 0, "{}", p.display());
-            assert!(v.header.finished);
+            for m in [Measure::Engine, Measure::Provisional] {
+                let v = replay_view(std::slice::from_ref(&p), m).expect("replay");
+                assert!(v.header.frames > 0, "{}", p.display());
+                assert!(v.header.finished);
+            }
         }
     }
 }

@@ -9,7 +9,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use corowire::cli::InputArgs;
-use corowire::tui::cmd::replay_pipeline;
+use corowire::tui::cmd::{Measure, replay_pipeline};
 use corowire::tui::driver::{Control, run_interactive};
 use corowire::tui::model::{Speed, View};
 use tokio::sync::watch;
@@ -43,9 +43,10 @@ fn pause_next_finding_step_seek() {
         crypto_cipher: None,
         crypto_hash: None,
     };
-    let p = replay_pipeline(&input).expect("open capture");
+    let p = replay_pipeline(&input, Measure::Engine).expect("open capture");
     let again = input.clone();
-    let reopen: corowire::tui::driver::Reopen = Box::new(move || replay_pipeline(&again).ok());
+    let reopen: corowire::tui::driver::Reopen =
+        Box::new(move || replay_pipeline(&again, Measure::Engine).ok());
     let (tx, rx) = watch::channel(Arc::new(View::default()));
     let (ctl, ctl_rx) = mpsc::channel();
     let h = std::thread::spawn(move || {
@@ -67,7 +68,8 @@ fn pause_next_finding_step_seek() {
     let v = wait(&rx, "first finding", |v| {
         !v.findings.is_empty() && v.header.paused
     });
-    assert_eq!(v.findings.len(), 1);
+    // The engine is asked for its findings every 64 frames.
+    assert!(!v.findings.is_empty());
     let t1 = v.header.now_ts.expect("time");
 
     // Step: one second of capture time, paused again.

@@ -84,8 +84,8 @@ wait $watchers || true  # timeout ends them with 124
             reports.len()
         );
         let last = reports.last().unwrap();
-        assert_eq!(last["view"]["header"]["kind"], "live");
-        let links = last["view"]["links"].as_array().expect("links");
+        assert_eq!(last["format"], corowire::report::JSON_FORMAT);
+        let links = last["links"].as_array().expect("links");
         for s in 1..=3u64 {
             for d in 1..=3u64 {
                 if s == d {
@@ -93,9 +93,9 @@ wait $watchers || true  # timeout ends them with 124
                 }
                 let row = links
                     .iter()
-                    .find(|r| r["src"] == s && r["dst"] == d && r["link"] == l)
+                    .find(|r| r["src_node"] == s && r["dst_node"] == d && r["link"] == l)
                     .unwrap_or_else(|| panic!("link {l}: no row n{s}>n{d}: {links:?}"));
-                let p50 = row["rtt"]["p50_us"].as_u64().unwrap_or(0);
+                let p50 = row["rtt_us"]["p50"].as_u64().unwrap_or(0);
                 assert!((1..20_000).contains(&p50), "implausible RTT: {row}");
                 assert_eq!(row["state"], "up", "{row}");
             }

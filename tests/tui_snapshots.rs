@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use corowire::tui::app::{Action, App, handle_key};
-use corowire::tui::cmd::replay_view;
+use corowire::tui::cmd::{Measure, replay_view};
 use corowire::tui::model::View;
 use corowire::tui::run::draw;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -20,7 +20,7 @@ fn capture(name: &str) -> PathBuf {
 }
 
 fn view(name: &str) -> Arc<View> {
-    Arc::new(replay_view(&[capture(name)]).expect("replay"))
+    Arc::new(replay_view(&[capture(name)], Measure::Engine).expect("replay"))
 }
 
 fn key(app: &mut App, c: KeyCode) -> Action {
@@ -59,6 +59,18 @@ fn main_screen_healthy() {
 #[test]
 fn main_screen_membership_change() {
     let app = app_with(view("membership-3n-node3-cut-rejoin.pcap"));
+    insta::assert_snapshot!(screen(&app, 100, 30));
+}
+
+/// The TUI's provisional measurements (`--provisional`), kept for comparison.
+#[test]
+fn main_screen_membership_change_provisional() {
+    let v = replay_view(
+        &[capture("membership-3n-node3-cut-rejoin.pcap")],
+        Measure::Provisional,
+    )
+    .expect("replay");
+    let app = app_with(Arc::new(v));
     insta::assert_snapshot!(screen(&app, 100, 30));
 }
 
@@ -162,16 +174,19 @@ fn names_and_budgets_from_corosync_conf() {
     use corowire::cli::InputArgs;
     use corowire::tui::cmd::replay_input_view;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let v = replay_input_view(&InputArgs {
-        files: vec![capture("membership-3n-node3-cut-rejoin.pcap")],
-        ports: "5404-5412".into(),
-        authkeys: Vec::new(),
-        corosync_conf: Some(
-            root.join("captures/logs/membership-3n-node3-cut-rejoin/node1.corosync.conf"),
-        ),
-        crypto_cipher: None,
-        crypto_hash: None,
-    })
+    let v = replay_input_view(
+        &InputArgs {
+            files: vec![capture("membership-3n-node3-cut-rejoin.pcap")],
+            ports: "5404-5412".into(),
+            authkeys: Vec::new(),
+            corosync_conf: Some(
+                root.join("captures/logs/membership-3n-node3-cut-rejoin/node1.corosync.conf"),
+            ),
+            crypto_cipher: None,
+            crypto_hash: None,
+        },
+        Measure::Engine,
+    )
     .expect("replay with config");
     // The truth file's effective budgets.
     assert_eq!(v.budgets.token_ms, 3650);
@@ -185,14 +200,17 @@ fn names_and_budgets_from_corosync_conf() {
 fn encrypted_capture_with_its_key() {
     use corowire::cli::InputArgs;
     use corowire::tui::cmd::replay_input_view;
-    let v = replay_input_view(&InputArgs {
-        files: vec![capture("healthy-3n-aes256-sha256-nss.pcap")],
-        ports: "5404-5412".into(),
-        authkeys: vec![capture("healthy-3n-aes256-sha256-nss.authkey")],
-        corosync_conf: None,
-        crypto_cipher: None,
-        crypto_hash: None,
-    })
+    let v = replay_input_view(
+        &InputArgs {
+            files: vec![capture("healthy-3n-aes256-sha256-nss.pcap")],
+            ports: "5404-5412".into(),
+            authkeys: vec![capture("healthy-3n-aes256-sha256-nss.authkey")],
+            corosync_conf: None,
+            crypto_cipher: None,
+            crypto_hash: None,
+        },
+        Measure::Engine,
+    )
     .expect("replay with key");
     assert!(v.header.decrypted > 0, "{:?}", v.header);
     assert_eq!(v.links.len(), 6);

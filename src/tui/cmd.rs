@@ -14,18 +14,56 @@ use crate::cli::{InputArgs, LiveArgs, TuiArgs};
 use crate::decode::Decoder;
 
 use super::app::App;
-use super::driver::{self, Input, Pipeline};
+use super::driver::{self, Analysis, Input, Pipeline};
 use super::model::{SourceKind, Speed, View};
 use super::producer::{Builder, from_config};
 use super::run::{Exit, run_main_loop};
 use super::term::TermGuard;
+use crate::analysis::{Engine, Thresholds};
 
-/// Decoder and builder from the shared input options (keys, config, ports).
-fn parts(
+/// Which numbers the screen shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// The analysis engine (issue 5) through [`super::adapter`].
+    Engine,
+    /// The TUI's provisional builder (kept for comparison; `--provisional`).
+    Provisional,
+}
+
+/// The engine's thresholds from a corosync.conf, as corosync derives them.
+pub fn thresholds_from(cfg: &crate::config::ClusterConfig) -> Thresholds {
+    let nodes = u32::try_from(cfg.node_count()).unwrap_or(u32::MAX);
+    let mut th = Thresholds::from_corosync(
+        cfg.token.unwrap_or(3000),
+        cfg.token_coefficient.unwrap_or(650),
+        cfg.consensus,
+        cfg.knet_pong_count.unwrap_or(2),
+        nodes,
+    );
+    if nodes == 0 {
+        th.derive_from_node_count = true;
+    }
+    if cfg.knet_ping_interval.is_some() || cfg.knet_ping_timeout.is_some() {
+        let interval = cfg.knet_ping_interval.unwrap_or(th.ping_interval_ms);
+        let timeout = cfg.knet_ping_timeout.unwrap_or(th.ping_timeout_ms);
+        th = th.with_knet_ping(interval, timeout);
+    }
+    th.expected_nodes = cfg
+        .nodelist
+        .iter()
+        .filter_map(|n| n.nodeid.and_then(|id| u16::try_from(id).ok()))
+        .collect();
+    th
+}
+
+/// The pipeline's parts from the shared input options (keys, config, ports).
+fn pipeline(
     input: &InputArgs,
+    src: Input,
     source: &str,
     kind: SourceKind,
-) -> Result<(Decoder, Builder), AppError> {
+    measure: Measure,
+) -> Result<Pipeline, AppError> {
     let setup = crate::app::setup(input)?;
     let (budgets, names) = match &setup.config {
         Some(cfg) => {
@@ -34,10 +72,35 @@ fn parts(
         }
         None => (None, Vec::new()),
     };
-    Ok((
+    let p = Pipeline::new(
+        src,
         Decoder::new(setup.decode),
-        Builder::new(source, kind, budgets, names),
-    ))
+        Builder::new(source, kind, budgets, names.clone()),
+    );
+    if measure == Measure::Provisional {
+        return Ok(p);
+    }
+    let (th, origin) = match &setup.config {
+        Some(cfg) => (
+            thresholds_from(cfg),
+            cfg.file.as_ref().and_then(|f| f.file_name()).map_or_else(
+                || "corosync.conf".to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+        ),
+        None => (
+            Thresholds::default(),
+            "corosync 3.1 defaults for the nodes seen".to_string(),
+        ),
+    };
+    let mut engine = Engine::new(th);
+    engine.set_node_names(
+        names
+            .iter()
+            .filter_map(|n| Some((u16::try_from(n.id).ok()?, n.name.clone())))
+            .collect(),
+    );
+    Ok(p.with_engine(Analysis::new(engine, origin)))
 }
 
 /// `NO_COLOR` set to anything non-empty turns colours off (no-color.org).
@@ -67,7 +130,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// Builds the pipeline for files given on the command line.
-pub fn replay_pipeline(input: &InputArgs) -> Result<Pipeline, AppError> {
+pub fn replay_pipeline(input: &InputArgs, measure: Measure) -> Result<Pipeline, AppError> {
     let stdin = input.files.iter().any(|f| f.as_os_str() == "-");
     let kind = if stdin {
         SourceKind::Stdin
@@ -75,8 +138,13 @@ pub fn replay_pipeline(input: &InputArgs) -> Result<Pipeline, AppError> {
         SourceKind::Replay
     };
     let (src, names) = open_inputs(&input.files)?;
-    let (decoder, builder) = parts(input, &short_names(&names), kind)?;
-    Ok(Pipeline::new(Input::Stream(src), decoder, builder))
+    pipeline(
+        input,
+        Input::Stream(src),
+        &short_names(&names),
+        kind,
+        measure,
+    )
 }
 
 /// File names without their directories, joined.
@@ -94,7 +162,7 @@ fn short_names(names: &[String]) -> String {
 
 /// Replays files to the end as fast as possible: the deterministic view
 /// tests and scripts use.
-pub fn replay_view(files: &[PathBuf]) -> Result<View, AppError> {
+pub fn replay_view(files: &[PathBuf], measure: Measure) -> Result<View, AppError> {
     let input = InputArgs {
         files: files.to_vec(),
         ports: "5404-5412".into(),
@@ -103,12 +171,12 @@ pub fn replay_view(files: &[PathBuf]) -> Result<View, AppError> {
         crypto_cipher: None,
         crypto_hash: None,
     };
-    replay_input_view(&input)
+    replay_input_view(&input, measure)
 }
 
 /// The same with every input option (keys, config).
-pub fn replay_input_view(input: &InputArgs) -> Result<View, AppError> {
-    let mut p = replay_pipeline(input)?;
+pub fn replay_input_view(input: &InputArgs, measure: Measure) -> Result<View, AppError> {
+    let mut p = replay_pipeline(input, measure)?;
     p.builder.header_mut().speed = Speed::Max;
     Ok(p.run_to_end())
 }
@@ -116,19 +184,29 @@ pub fn replay_input_view(input: &InputArgs) -> Result<View, AppError> {
 /// `corowire tui FILE...`
 pub fn tui(a: &TuiArgs) -> Result<i32, AppError> {
     let speed = Speed::parse(&a.speed).map_err(AppError::Usage)?;
-    let p = replay_pipeline(&a.input)?;
+    let measure = if a.provisional {
+        Measure::Provisional
+    } else {
+        Measure::Engine
+    };
+    let p = replay_pipeline(&a.input, measure)?;
     let stdin = a.input.files.iter().any(|f| f.as_os_str() == "-");
     let reopen: Option<driver::Reopen> = if stdin {
         None
     } else {
         let input = a.input.clone();
-        Some(Box::new(move || replay_pipeline(&input).ok()))
+        Some(Box::new(move || replay_pipeline(&input, measure).ok()))
     };
     interactive(p, speed, true, reopen)
 }
 
 /// `corowire live -i IFACE | -r FILE`
 pub fn live(a: &LiveArgs) -> Result<i32, AppError> {
+    let measure = if a.provisional {
+        Measure::Provisional
+    } else {
+        Measure::Engine
+    };
     let p = match (&a.interface, &a.read) {
         (Some(_), Some(_)) => {
             return Err(AppError::Usage(
@@ -141,11 +219,11 @@ pub fn live(a: &LiveArgs) -> Result<i32, AppError> {
             ));
         }
         (None, Some(_)) => {
-            let mut p = replay_pipeline(&a.input())?;
+            let mut p = replay_pipeline(&a.input(), measure)?;
             p.builder.header_mut().kind = SourceKind::Stdin;
             p
         }
-        (Some(iface), None) => live_pipeline(iface, a)?,
+        (Some(iface), None) => live_pipeline(iface, a, measure)?,
     };
     if let Some(every) = &a.report_every {
         let every =
@@ -164,7 +242,7 @@ pub fn live(a: &LiveArgs) -> Result<i32, AppError> {
 }
 
 #[cfg(feature = "live")]
-fn live_pipeline(iface: &str, a: &LiveArgs) -> Result<Pipeline, AppError> {
+fn live_pipeline(iface: &str, a: &LiveArgs, measure: Measure) -> Result<Pipeline, AppError> {
     use crate::capture::live::{LiveOptions, LiveSource};
     use crate::decode::Ports;
     let ports = Ports::parse(&a.ports).map_err(|e| AppError::Usage(format!("--ports: {e}")))?;
@@ -176,13 +254,18 @@ fn live_pipeline(iface: &str, a: &LiveArgs) -> Result<Pipeline, AppError> {
         promisc: a.promisc,
         ..LiveOptions::default()
     };
-    let (decoder, builder) = parts(&a.input(), iface, SourceKind::Live)?;
     let src = LiveSource::open(iface, &opts).map_err(AppError::Capture)?;
-    Ok(Pipeline::new(Input::Live(src), decoder, builder))
+    pipeline(
+        &a.input(),
+        Input::Live(src),
+        iface,
+        SourceKind::Live,
+        measure,
+    )
 }
 
 #[cfg(not(feature = "live"))]
-fn live_pipeline(_iface: &str, _a: &LiveArgs) -> Result<Pipeline, AppError> {
+fn live_pipeline(_iface: &str, _a: &LiveArgs, _m: Measure) -> Result<Pipeline, AppError> {
     Err(AppError::Usage(
         "this corowire was built without live capture (cargo build --features live); use -r - with tcpdump -U -w -".into(),
     ))

@@ -63,7 +63,31 @@ pub enum Fetch {
 pub struct Pipeline {
     pub input: Input,
     pub decoder: Decoder,
+    /// Header counters always; the whole provisional view without an engine.
     pub builder: Builder,
+    /// The analysis engine (issue 5); None = the provisional builder's view.
+    pub engine: Option<Analysis>,
+}
+
+/// The analysis engine and what the screen says about its budgets.
+pub struct Analysis {
+    pub engine: crate::analysis::Engine,
+    /// Where the thresholds come from ("corosync.conf", "defaults").
+    pub origin: String,
+    /// Findings count as of the last snapshot, and frames since it.
+    findings: usize,
+    since: u32,
+}
+
+impl Analysis {
+    pub fn new(engine: crate::analysis::Engine, origin: String) -> Self {
+        Analysis {
+            engine,
+            origin,
+            findings: 0,
+            since: 0,
+        }
+    }
 }
 
 fn err(e: &CaptureError) -> Fetch {
@@ -79,6 +103,37 @@ impl Pipeline {
             input,
             decoder,
             builder,
+            engine: None,
+        }
+    }
+
+    /// Measures with the analysis engine (the builder keeps the header).
+    pub fn with_engine(mut self, a: Analysis) -> Self {
+        self.builder.set_header_only(true);
+        self.engine = Some(a);
+        self
+    }
+
+    /// Findings so far (with the engine: re-counted every 64 frames, so
+    /// "next finding" may run up to 64 frames past it).
+    pub fn findings_len(&mut self) -> usize {
+        match &mut self.engine {
+            None => self.builder.findings_len(),
+            Some(a) => {
+                if a.since >= 64 {
+                    a.since = 0;
+                    a.findings = a.engine.snapshot().findings.len();
+                }
+                a.findings
+            }
+        }
+    }
+
+    /// The input ended: close open episodes.
+    pub fn finish(&mut self) {
+        self.builder.header_mut().finished = true;
+        if let (Some(a), Some(now)) = (&mut self.engine, self.builder.now()) {
+            a.engine.finish(now);
         }
     }
 
@@ -114,6 +169,7 @@ impl Pipeline {
             input,
             decoder,
             builder,
+            engine,
         } = self;
         let frame = match input {
             Input::Stream(s) => s.frame(),
@@ -122,6 +178,16 @@ impl Pipeline {
         };
         let o = decoder.decode(&frame);
         builder.ingest(frame.ts, &o);
+        if let Some(a) = engine {
+            a.since = a.since.saturating_add(1);
+            match &o {
+                crate::decode::Outcome::Corosync(p) => a.engine.ingest(p),
+                crate::decode::Outcome::TooBig { ts, notice } => {
+                    a.engine.ingest_too_big(*ts, notice)
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Handles anything but a frame; true when the run is over.
@@ -146,7 +212,14 @@ impl Pipeline {
         let h = self.builder.header_mut();
         h.dropped_kernel = st.dropped_kernel;
         h.dropped_if = st.dropped_if;
-        self.builder.view()
+        let mut v = self.builder.view();
+        if let Some(a) = &mut self.engine {
+            let snap = a.engine.snapshot();
+            a.findings = snap.findings.len();
+            a.since = 0;
+            super::adapter::fill(&mut v, &snap, &a.origin);
+        }
+        v
     }
 
     /// Replays everything as fast as possible and returns the final view
@@ -162,7 +235,7 @@ impl Pipeline {
                 }
             }
         }
-        self.builder.header_mut().finished = true;
+        self.finish();
         self.view()
     }
 }
@@ -296,7 +369,10 @@ pub fn run_interactive(
         }
         loop {
             match ctl.try_recv() {
-                Ok(c) => r.apply(c, p.builder.now(), p.builder.findings_len()),
+                Ok(c) => {
+                    let n = p.findings_len();
+                    r.apply(c, p.builder.now(), n)
+                }
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => return,
             }
@@ -306,7 +382,10 @@ pub fn run_interactive(
                 publish(&mut p, &mut r, &tx);
             }
             match ctl.recv_timeout(Duration::from_millis(500)) {
-                Ok(c) => r.apply(c, p.builder.now(), p.builder.findings_len()),
+                Ok(c) => {
+                    let n = p.findings_len();
+                    r.apply(c, p.builder.now(), n)
+                }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
@@ -317,13 +396,16 @@ pub fn run_interactive(
             other => {
                 if p.other(other) {
                     // The end: keep the last view up; a backward seek replays.
-                    p.builder.header_mut().finished = true;
+                    p.finish();
                     r.target = None;
                     publish(&mut p, &mut r, &tx);
                     loop {
                         match ctl.recv() {
                             Ok(c) => {
-                                r.apply(c, p.builder.now(), p.builder.findings_len());
+                                {
+                                    let n = p.findings_len();
+                                    r.apply(c, p.builder.now(), n)
+                                };
                                 if r.restart.is_some() {
                                     break;
                                 }
@@ -351,7 +433,10 @@ pub fn run_interactive(
                     publish(&mut p, &mut r, &tx);
                 }
                 match ctl.recv_timeout(Duration::from_millis(500)) {
-                    Ok(c) => r.apply(c, p.builder.now(), p.builder.findings_len()),
+                    Ok(c) => {
+                        let n = p.findings_len();
+                        r.apply(c, p.builder.now(), n)
+                    }
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
@@ -367,7 +452,10 @@ pub fn run_interactive(
                 publish(&mut p, &mut r, &tx);
             }
             match ctl.recv_timeout((due - now).min(PUBLISH_EVERY)) {
-                Ok(c) => r.apply(c, p.builder.now(), p.builder.findings_len()),
+                Ok(c) => {
+                    let n = p.findings_len();
+                    r.apply(c, p.builder.now(), n)
+                }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
@@ -378,7 +466,8 @@ pub fn run_interactive(
         }
         p.process();
         r.dirty = true;
-        let reached = r.reached(ts, p.builder.findings_len());
+        let n = p.findings_len();
+        let reached = r.reached(ts, n);
         // One clock read per frame (vDSO, ~20 ns): cheap next to decoding.
         if reached || r.last_pub.elapsed() >= PUBLISH_EVERY {
             publish(&mut p, &mut r, &tx);
@@ -420,15 +509,33 @@ pub fn run_headless(mut p: Pipeline, every: Duration, out: &mut impl Write) -> i
         let Some(now) = p.builder.now() else { continue };
         let s = *start.get_or_insert(now);
         if now.saturating_sub(s) >= every {
-            let v = p.view();
-            write_report(out, s, s.saturating_add(every), false, &v)?;
+            write_interval(&mut p, out, s, s.saturating_add(every), false)?;
             start = Some(s.saturating_add(every.saturating_mul(now.saturating_sub(s) / every)));
         }
     }
-    p.builder.header_mut().finished = true;
-    let v = p.view();
+    p.finish();
     let s = start.unwrap_or(0);
-    write_report(out, s, p.builder.now().unwrap_or(s), true, &v)
+    let e = p.builder.now().unwrap_or(s);
+    write_interval(&mut p, out, s, e, true)
+}
+
+/// With the engine: the report JSON (`report::json`, the `corowire report`
+/// schema) on one line. Provisional: the view wrapped with its interval.
+fn write_interval(
+    p: &mut Pipeline,
+    out: &mut impl Write,
+    s: Ts,
+    e: Ts,
+    fin: bool,
+) -> io::Result<()> {
+    if let Some(a) = &p.engine {
+        let dto = crate::report::to_dto(&a.engine.snapshot());
+        serde_json::to_writer(&mut *out, &dto)?;
+        out.write_all(b"\n")?;
+        return out.flush();
+    }
+    let v = p.view();
+    write_report(out, s, e, fin, &v)
 }
 
 fn write_report(out: &mut impl Write, s: Ts, e: Ts, fin: bool, v: &View) -> io::Result<()> {

@@ -9,6 +9,7 @@
 //! changed. Tests drive the same [`app::handle_key`] and [`render::draw`]
 //! on ratatui's `TestBackend`.
 
+pub mod adapter;
 pub mod app;
 pub mod cmd;
 pub mod driver;

@@ -199,6 +199,9 @@ pub struct LinkRow {
     pub series: Vec<RttPoint>,
     #[serde(skip)]
     pub hist: Vec<Bucket>,
+    /// What the histogram counts (empty: every RTT sample).
+    #[serde(skip)]
+    pub hist_label: String,
     pub silences: Vec<Silence>,
 }
 

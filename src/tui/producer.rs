@@ -290,6 +290,8 @@ pub struct Builder {
     ring: Option<RingId>,
     membership: Vec<Membership>,
     members_buf: Vec<u32>,
+    /// Only the header counters: the analysis engine does the rest.
+    header_only: bool,
 }
 
 impl Builder {
@@ -321,7 +323,13 @@ impl Builder {
             ring: None,
             membership: Vec::new(),
             members_buf: Vec::with_capacity(MAX_NODES),
+            header_only: false,
         }
+    }
+
+    /// Keep only the header counters (the analysis engine measures).
+    pub fn set_header_only(&mut self, on: bool) {
+        self.header_only = on;
     }
 
     pub fn header_mut(&mut self) -> &mut Header {
@@ -436,6 +444,9 @@ impl Builder {
             Class::Encrypted => self.header.encrypted += 1,
             Class::Malformed => self.header.malformed += 1,
             _ => {}
+        }
+        if self.header_only {
+            return;
         }
         if let Some(k) = &p.knet {
             let sender = u32::from(k.node());
@@ -992,6 +1003,7 @@ impl Builder {
                         .zip(r.buckets)
                         .map(|(upper_us, count)| Bucket { upper_us, count })
                         .collect(),
+                    hist_label: String::new(),
                     silences: r.silences.iter().copied().collect(),
                 }
             })

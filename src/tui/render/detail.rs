@@ -170,7 +170,12 @@ pub fn full(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     let total: u64 = l.hist.iter().map(|b| b.count).sum();
     let most = l.hist.iter().map(|b| b.count).max().unwrap_or(0).max(1);
     let bar_w = (hist.width as usize).saturating_sub(22).max(4);
-    let mut hl = vec![Line::from(Span::styled("RTT histogram", t.title()))];
+    let label = if l.hist_label.is_empty() {
+        "RTT histogram"
+    } else {
+        l.hist_label.as_str()
+    };
+    let mut hl = vec![Line::from(Span::styled(label.to_string(), t.title()))];
     let mut prev = 0u64;
     for b in &l.hist {
         let label = if b.upper_us == u64::MAX {

@@ -41,11 +41,22 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
             Some(e) => format!("-{}", clock_ms(e)),
             None => "-now".into(),
         };
+        // Where, unless the sentence already names it.
+        let mut at = String::new();
+        if let (Some(s), Some(d)) = (fd.src, fd.dst) {
+            let (s, d) = (v.node_name(s), v.node_name(d));
+            if !fd.text.contains(&format!("{s} -> {d}")) {
+                at = format!("{s}>{d}");
+                if let Some(l) = fd.link {
+                    at.push_str(&format!(" l{l}"));
+                }
+                at.push_str(": ");
+            }
+        }
         let text = format!(
-            "{} {:<4} {}{end:<13} {}",
+            "{} {:<4} {end:<13} {at}{}",
             clock_ms(fd.start),
             fd.severity.label(),
-            "",
             fd.text
         );
         let mut style = sev_style(fd.severity, t);
