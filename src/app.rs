@@ -5,10 +5,12 @@ use std::fmt;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
+use crate::analysis::{Engine, Thresholds};
 use crate::capture::file::FileSource;
 use crate::capture::merge::Merge;
 use crate::capture::{CaptureError, PacketSource};
-use crate::cli::{Cli, Command, DecodeArgs, InputArgs};
+use crate::cli::{BudgetArgs, Cli, Command, DecodeArgs, InputArgs, ReportArgs, ReportFormat};
+use crate::config::{BudgetOverrides, Budgets, CorosyncVersion};
 use crate::config::{ClusterConfig, ConfigError, load_authkey, load_corosync_conf};
 use crate::decode::{DecodeOptions, Decoder, Outcome, Packet, Ports};
 use crate::infer::{Inferrer, Record};
@@ -68,6 +70,7 @@ pub fn run(cli: Cli) -> Result<i32, AppError> {
         Command::Decode(a) => decode(&a),
         Command::Tui(a) => crate::tui::cmd::tui(&a),
         Command::Live(a) => crate::tui::cmd::live(&a),
+        Command::Report(a) => report(&a),
     }
 }
 
@@ -361,4 +364,218 @@ fn emit_inferred(
         }
     }
     Ok(false)
+}
+
+/// The budgets to judge against: flags beat the config, which beats
+/// corosync 3.1's defaults; without config or flags they follow the node
+/// count seen in the traffic.
+pub fn thresholds(config: Option<&ClusterConfig>, flags: &BudgetArgs) -> Thresholds {
+    let overrides = BudgetOverrides {
+        token: flags.token,
+        token_coefficient: flags.token_coefficient,
+        consensus: flags.consensus,
+        knet_ping_interval: flags.knet_ping_interval,
+        knet_ping_timeout: flags.knet_ping_timeout,
+        knet_pong_count: flags.knet_pong_count,
+        ..BudgetOverrides::default()
+    };
+    match config {
+        Some(c) => {
+            let b = Budgets::compute(
+                CorosyncVersion::V3_1,
+                c.node_count().max(2),
+                Some(c),
+                &overrides,
+            );
+            let mut t = Thresholds::from_budgets(&b);
+            t.expected_nodes = c
+                .nodelist
+                .iter()
+                .filter_map(|n| n.nodeid)
+                .filter_map(|id| u16::try_from(id).ok())
+                .collect();
+            t
+        }
+        None if flags.any() => {
+            let b = Budgets::compute(CorosyncVersion::V3_1, 2, None, &overrides);
+            let mut t = Thresholds::from_budgets(&b);
+            // Explicit knet or consensus values must not be re-derived away.
+            t.derive_from_node_count = flags.knet_ping_interval.is_none()
+                && flags.knet_ping_timeout.is_none()
+                && flags.consensus.is_none();
+            t
+        }
+        None => Thresholds::default(),
+    }
+}
+
+/// Node names and addresses from the config, for the engine.
+pub fn configure_engine(engine: &mut Engine, config: Option<&ClusterConfig>) {
+    let Some(c) = config else { return };
+    let mut names = Vec::new();
+    let mut addrs = Vec::new();
+    for n in &c.nodelist {
+        let Some(id) = n.nodeid.and_then(|id| u16::try_from(id).ok()) else {
+            continue;
+        };
+        names.push((id, n.display_name()));
+        addrs.extend(
+            n.addrs
+                .iter()
+                .flatten()
+                .filter_map(|a| a.ip())
+                .map(|ip| (ip, id)),
+        );
+    }
+    engine.set_node_names(names);
+    engine.set_addresses(&addrs);
+}
+
+/// The knet port of link 0 (5405) when the port list holds it.
+fn setup_ports_contains(list: &str, p: u16, want: u16) -> bool {
+    p == want && Ports::parse(list).is_ok_and(|ports| ports.contains(p))
+}
+
+/// Node numbers for encrypted traffic analysed with neither a key nor a
+/// config: knet node ids are inside the ciphertext, so nodes are numbered by
+/// their link-0 address in order of appearance, and an address on another
+/// link joins the node with the same host part (10.0.1.3 ~ 10.0.0.3), as
+/// clusters are usually addressed. Bounded like every other table.
+#[derive(Debug, Default)]
+struct PseudoNodes {
+    ids: std::collections::HashMap<std::net::IpAddr, u16>,
+    next: u16,
+}
+
+impl PseudoNodes {
+    const MAX: usize = 256;
+
+    fn host_part(a: std::net::IpAddr) -> u16 {
+        match a {
+            std::net::IpAddr::V4(v) => u16::from(v.octets()[3]),
+            std::net::IpAddr::V6(v) => v.segments()[7],
+        }
+    }
+
+    /// Numbers the packet's addresses; returns the new (address, id) pairs.
+    fn learn(&mut self, p: &Packet<'_>, first_port: u16) -> Vec<(std::net::IpAddr, u16)> {
+        let mut new = Vec::new();
+        let link0 = p.dgram.dport == first_port;
+        for a in [p.dgram.src, p.dgram.dst] {
+            if self.ids.contains_key(&a) || self.ids.len() >= Self::MAX {
+                continue;
+            }
+            let same_host = (!link0)
+                .then(|| {
+                    self.ids
+                        .iter()
+                        .find(|(b, _)| Self::host_part(**b) == Self::host_part(a))
+                        .map(|(_, id)| *id)
+                })
+                .flatten();
+            let id = match same_host {
+                Some(id) => id,
+                None => {
+                    self.next += 1;
+                    self.next
+                }
+            };
+            self.ids.insert(a, id);
+            new.push((a, id));
+        }
+        new
+    }
+}
+
+/// Feeds the inferences that are ready to the engine.
+fn drain_inferred(inf: &mut Inferrer, engine: &mut Engine) {
+    while let Some((r, i)) = inf.pop() {
+        engine.ingest_inferred(&r, &i);
+    }
+}
+
+fn report(a: &ReportArgs) -> Result<i32, AppError> {
+    let setup = setup(&a.input)?;
+    let (mut src, names) = open_inputs(&a.input.files)?;
+    let mut engine = Engine::new(thresholds(setup.config.as_ref(), &a.budgets));
+    configure_engine(&mut engine, setup.config.as_ref());
+    let mut dec = Decoder::new(setup.decode);
+    let mut inf = Inferrer::default();
+    let mut notes = Notes {
+        shown: 0,
+        suppressed: 0,
+    };
+    let mut last_ts = None;
+    // Without key and config, encrypted nodes get numbers by address.
+    let mut pseudo =
+        (setup.config.is_none() && dec.decryptor().is_none()).then(PseudoNodes::default);
+    let first_port = (0..=u16::MAX)
+        .find(|p| setup_ports_contains(&a.input.ports, *p, 5405))
+        .unwrap_or(5405);
+    loop {
+        match src.advance() {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                eprintln!(
+                    "corowire: {}: {e}",
+                    if e.recoverable { "warning" } else { "error" }
+                );
+                if e.recoverable {
+                    continue;
+                }
+                break;
+            }
+        }
+        let f = src.frame();
+        last_ts = Some(f.ts);
+        match dec.decode(&f) {
+            Outcome::Corosync(p) if p.class == Class::Encrypted && p.knet.is_none() => {
+                if let Some(ps) = pseudo.as_mut() {
+                    let new = ps.learn(&p, first_port);
+                    if !new.is_empty() {
+                        engine.set_addresses(&new);
+                    }
+                }
+                // Counted now; what it was is decided after its lookahead.
+                engine.ingest(&p);
+                inf.push(infer_record(&p));
+                drain_inferred(&mut inf, &mut engine);
+            }
+            Outcome::Corosync(p) => {
+                // Earlier encrypted packets first, so the engine sees time in order.
+                inf.flush();
+                drain_inferred(&mut inf, &mut engine);
+                engine.ingest(&p);
+            }
+            Outcome::TooBig { ts, notice } => engine.ingest_too_big(ts, &notice),
+            Outcome::Undecodable(e) => {
+                let name = names.get(f.source).map(String::as_str).unwrap_or("?");
+                notes.note(format_args!("{name}: packet {}: {e}", f.packet_no));
+            }
+            _ => {}
+        }
+    }
+    inf.flush();
+    drain_inferred(&mut inf, &mut engine);
+    notes.finish();
+    crypto_verdict(dec.decryptor(), setup.suite_auto, &a.input.ports);
+    if pseudo.is_some_and(|p| !p.ids.is_empty()) {
+        eprintln!(
+            "corowire: note: encrypted traffic without key or config: nodes are numbered by address \
+             in order of appearance (give --corosync-conf or --authkey for real node ids)"
+        );
+    }
+    if let Some(ts) = last_ts {
+        engine.finish(ts);
+    }
+    let snap = engine.snapshot();
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match a.format {
+        ReportFormat::Text => crate::report::write_text(&snap, &mut out)?,
+        ReportFormat::Json => crate::report::write_json(&snap, &mut out)?,
+    }
+    out.flush()?;
+    Ok(crate::report::exit_code(&snap))
 }

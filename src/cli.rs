@@ -26,6 +26,63 @@ pub enum Command {
     /// Watch an interface (-i) or a pcap stream on stdin (-r -) in the terminal UI,
     /// or headless with --report-every.
     Live(LiveArgs),
+    /// Measure every link against the cluster's budgets and report what
+    /// threatened membership (exit 0 fine, 3 warnings, 4 critical).
+    Report(ReportArgs),
+}
+
+/// Output format of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+/// Budget values given on the command line (they beat corosync.conf).
+#[derive(Debug, Args, Clone, Default)]
+pub struct BudgetArgs {
+    /// totem.token in ms (base, before token_coefficient).
+    #[arg(long, value_name = "MS")]
+    pub token: Option<u32>,
+    /// totem.token_coefficient in ms.
+    #[arg(long, value_name = "MS")]
+    pub token_coefficient: Option<u32>,
+    /// totem.consensus in ms.
+    #[arg(long, value_name = "MS")]
+    pub consensus: Option<u32>,
+    /// knet_ping_interval in ms.
+    #[arg(long, value_name = "MS")]
+    pub knet_ping_interval: Option<u32>,
+    /// knet_ping_timeout in ms.
+    #[arg(long, value_name = "MS")]
+    pub knet_ping_timeout: Option<u32>,
+    /// knet_pong_count.
+    #[arg(long, value_name = "N")]
+    pub knet_pong_count: Option<u32>,
+}
+
+impl BudgetArgs {
+    pub fn any(&self) -> bool {
+        self.token.is_some()
+            || self.token_coefficient.is_some()
+            || self.consensus.is_some()
+            || self.knet_ping_interval.is_some()
+            || self.knet_ping_timeout.is_some()
+            || self.knet_pong_count.is_some()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub budgets: BudgetArgs,
+
+    /// text (for people and tickets) or json (for scripts; schema in the README).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 /// Options shared by every command that reads captures.
@@ -92,6 +149,9 @@ pub struct TuiArgs {
     #[arg(long, default_value = "1", value_name = "1|N|max")]
     pub speed: String,
 
+    #[command(flatten)]
+    pub budgets: BudgetArgs,
+
     /// Show the TUI's provisional measurements instead of the analysis engine's.
     #[arg(long, hide = true)]
     pub provisional: bool,
@@ -139,6 +199,9 @@ pub struct LiveArgs {
     /// Report format for --report-every.
     #[arg(long, default_value = "json", value_name = "json")]
     pub format: String,
+
+    #[command(flatten)]
+    pub budgets: BudgetArgs,
 
     /// Show the TUI's provisional measurements instead of the analysis engine's.
     #[arg(long, hide = true)]

@@ -43,10 +43,10 @@ fn pause_next_finding_step_seek() {
         crypto_cipher: None,
         crypto_hash: None,
     };
-    let p = replay_pipeline(&input, Measure::Engine).expect("open capture");
+    let p = replay_pipeline(&input, &Default::default(), Measure::Engine).expect("open capture");
     let again = input.clone();
     let reopen: corowire::tui::driver::Reopen =
-        Box::new(move || replay_pipeline(&again, Measure::Engine).ok());
+        Box::new(move || replay_pipeline(&again, &Default::default(), Measure::Engine).ok());
     let (tx, rx) = watch::channel(Arc::new(View::default()));
     let (ctl, ctl_rx) = mpsc::channel();
     let h = std::thread::spawn(move || {

@@ -1,8 +1,11 @@
 //! The budget numbers the engine judges traffic against.
 //!
-//! Plain numbers in milliseconds, independent of `config`: the CLI maps a
-//! corosync.conf (or flags) onto [`Thresholds`], or uses
-//! [`Thresholds::corosync31_defaults`] with the node count seen.
+//! Plain numbers in milliseconds: the cluster's budgets come from
+//! [`crate::config::Budgets`] (corosync.conf, flags or corosync's defaults,
+//! the only place their formulas live); the judgement thresholds are the
+//! engine's own.
+
+use crate::config::{BudgetOverrides, Budgets, CorosyncVersion};
 
 /// Caps on tracked state, so that a flood of spoofed senders cannot grow
 /// memory. Everything beyond a cap is counted in `Overflow`.
@@ -87,8 +90,9 @@ impl Thresholds {
     }
 
     /// Derives every budget from corosync's totem settings the way corosync
-    /// 3.1 does (integer truncation as in corosync): `token` and
-    /// `token_coefficient`, `consensus` if set explicitly, `knet_pong_count`.
+    /// 3.1 does: `token` and `token_coefficient`, `consensus` if set
+    /// explicitly, `knet_pong_count`. The formulas live in one place,
+    /// [`crate::config::Budgets`].
     pub fn from_corosync(
         token: u32,
         coefficient: u32,
@@ -96,28 +100,41 @@ impl Thresholds {
         pong_count: u32,
         nodes: u32,
     ) -> Self {
-        let token_ms = if nodes >= 3 {
-            token.saturating_add((nodes - 2).saturating_mul(coefficient))
-        } else {
-            token
+        let flags = BudgetOverrides {
+            token: Some(token),
+            token_coefficient: Some(coefficient),
+            consensus,
+            knet_pong_count: Some(pong_count.max(1)),
+            ..BudgetOverrides::default()
         };
-        let retransmit = (u64::from(token_ms) * 10 / 42) as u32;
-        let hold = (u64::from(retransmit) * 8 / 10).saturating_sub(10) as u32;
-        let pong_count = pong_count.max(1);
-        let ping_timeout = token_ms / pong_count;
-        let ping_interval = token_ms / (2 * pong_count);
+        let b = Budgets::compute(CorosyncVersion::V3_1, nodes as usize, None, &flags);
+        Thresholds::from_budgets(&b)
+    }
+
+    /// The cluster's budgets (from corosync.conf, flags or defaults) with
+    /// the engine's own judgement thresholds at their defaults.
+    pub fn from_budgets(b: &Budgets) -> Self {
+        let token_ms = b.token_ms.value;
+        // udp/udpu have no knet pings: keep knet's formula so the numbers exist.
+        let pong_count = b.knet.map_or(2, |k| k.pong_count.value).max(1);
+        let (interval, timeout) = match b.knet {
+            Some(k) => (k.ping_interval_ms.value, k.ping_timeout_ms.value),
+            None => (token_ms / (2 * pong_count), token_ms / pong_count),
+        };
         Thresholds {
-            nodes,
-            token_base_ms: token,
-            token_coefficient_ms: coefficient,
+            nodes: b.nodes as u32,
+            token_base_ms: b.token_base_ms.value,
+            token_coefficient_ms: b.token_coefficient_ms.value,
             token_ms,
-            token_warning_ms: (u64::from(token_ms) * 75 / 100) as u32,
-            token_retransmit_ms: retransmit,
-            hold_ms: hold,
-            consensus_ms: consensus.unwrap_or((u64::from(token_ms) * 12 / 10) as u32),
-            ping_interval_ms: ping_interval,
-            ping_spacing_ms: round_up_to_grid(ping_interval),
-            ping_timeout_ms: ping_timeout,
+            token_warning_ms: b
+                .token_warning_ms
+                .map_or((u64::from(token_ms) * 75 / 100) as u32, |w| w.value),
+            token_retransmit_ms: b.token_retransmit_ms.value,
+            hold_ms: b.hold_ms.value,
+            consensus_ms: b.consensus_ms.value,
+            ping_interval_ms: interval,
+            ping_spacing_ms: round_up_to_grid(interval),
+            ping_timeout_ms: timeout,
             pong_count,
             loss_warning_pct: 5.0,
             loss_window_s: 20,
@@ -179,7 +196,7 @@ impl Default for Thresholds {
 /// knet's heartbeat thread ticks every 200 ms: a ping leaves on the first
 /// tick at or after the interval.
 pub fn round_up_to_grid(ms: u32) -> u32 {
-    ms.div_ceil(200).max(1) * 200
+    crate::config::budgets::ping_spacing(ms)
 }
 
 #[cfg(test)]

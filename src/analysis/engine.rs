@@ -273,6 +273,8 @@ struct Dir {
     // PMTUD
     probes: Vec<Probe>,
     run_last: Option<i64>,
+    /// Size of the latest probe (a reply answers the probe just sent).
+    last_probe: Option<u16>,
     run_start: i64,
     pmtu: Option<u16>,
     pmtu_min: Option<u16>,
@@ -334,6 +336,7 @@ impl Dir {
             down_times: [i64::MIN; 8],
             probes: Vec::with_capacity(8),
             run_last: None,
+            last_probe: None,
             run_start: 0,
             pmtu: None,
             pmtu_min: None,
@@ -755,16 +758,60 @@ impl Engine {
                 }
             }
             Kind::Pong => {
-                if let Some((source, packet_no)) = inf.partner {
-                    let key = PingKey {
-                        pinger: rec.dst,
-                        responder: rec.src,
-                        link,
-                        time: inferred_key(source, packet_no),
-                    };
-                    if let Some(p) = self.pending.remove(&key) {
-                        let responder = self.addr_node.get(&rec.src).copied();
-                        self.answered(p, responder, ts);
+                let by_partner = inf.partner.map(|(source, packet_no)| PingKey {
+                    pinger: rec.dst,
+                    responder: rec.src,
+                    link,
+                    time: inferred_key(source, packet_no),
+                });
+                // A pong the inference could not pair (crossing pings) answers
+                // the oldest ping still waiting on the reverse path, if it is
+                // within the ping timeout.
+                let key = by_partner
+                    .filter(|k| self.pending.contains_key(k))
+                    .or_else(|| {
+                        let oldest = ts - self.th.ping_timeout_ns();
+                        self.pending
+                            .iter()
+                            .filter(|(k, p)| {
+                                k.pinger == rec.dst
+                                    && k.responder == rec.src
+                                    && k.link == link
+                                    && p.ts <= ts
+                                    && p.ts >= oldest
+                            })
+                            .min_by_key(|(_, p)| p.ts)
+                            .map(|(k, _)| *k)
+                    });
+                if let Some(p) = key.and_then(|k| self.pending.remove(&k)) {
+                    let responder = self.addr_node.get(&rec.src).copied();
+                    self.answered(p, responder, ts);
+                }
+            }
+            // PMTUD without the key: the probe's IP length is its size; a
+            // reply answers the probe its prober sent last (knet probes one
+            // size at a time and waits for the answer).
+            Kind::Pmtud => {
+                if let (Some(i), Ok(size)) = (
+                    self.path(rec.src, rec.dst, link, ts),
+                    u16::try_from(rec.ip_len),
+                ) {
+                    self.on_probe(i, size, ts);
+                }
+            }
+            Kind::PmtudReply => {
+                let key = PathKey {
+                    src: rec.dst,
+                    dst: rec.src,
+                    link,
+                };
+                if let Some(&i) = self.paths.get(&key) {
+                    let d = &mut self.dirs[i as usize];
+                    d.pmtud_replies += 1;
+                    if let Some(size) = d.last_probe {
+                        if let Some(pr) = d.probes.iter_mut().find(|pr| pr.size == size) {
+                            pr.acked = true;
+                        }
                     }
                 }
             }
@@ -1486,6 +1533,7 @@ impl Engine {
             d.run_start = ts;
         }
         d.run_last = Some(ts);
+        d.last_probe = Some(size);
         if !d.probes.iter().any(|p| p.size == size) && d.probes.len() < 32 {
             d.probes.push(Probe { size, acked: false });
         }

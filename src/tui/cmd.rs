@@ -10,7 +10,7 @@ use crossterm::event::EventStream;
 use tokio::sync::watch;
 
 use crate::app::{AppError, exit, open_inputs};
-use crate::cli::{InputArgs, LiveArgs, TuiArgs};
+use crate::cli::{BudgetArgs, InputArgs, LiveArgs, TuiArgs};
 use crate::decode::Decoder;
 
 use super::app::App;
@@ -19,7 +19,7 @@ use super::model::{SourceKind, Speed, View};
 use super::producer::{Builder, from_config};
 use super::run::{Exit, run_main_loop};
 use super::term::TermGuard;
-use crate::analysis::{Engine, Thresholds};
+use crate::analysis::Engine;
 
 /// Which numbers the screen shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,35 +30,10 @@ pub enum Measure {
     Provisional,
 }
 
-/// The engine's thresholds from a corosync.conf, as corosync derives them.
-pub fn thresholds_from(cfg: &crate::config::ClusterConfig) -> Thresholds {
-    let nodes = u32::try_from(cfg.node_count()).unwrap_or(u32::MAX);
-    let mut th = Thresholds::from_corosync(
-        cfg.token.unwrap_or(3000),
-        cfg.token_coefficient.unwrap_or(650),
-        cfg.consensus,
-        cfg.knet_pong_count.unwrap_or(2),
-        nodes,
-    );
-    if nodes == 0 {
-        th.derive_from_node_count = true;
-    }
-    if cfg.knet_ping_interval.is_some() || cfg.knet_ping_timeout.is_some() {
-        let interval = cfg.knet_ping_interval.unwrap_or(th.ping_interval_ms);
-        let timeout = cfg.knet_ping_timeout.unwrap_or(th.ping_timeout_ms);
-        th = th.with_knet_ping(interval, timeout);
-    }
-    th.expected_nodes = cfg
-        .nodelist
-        .iter()
-        .filter_map(|n| n.nodeid.and_then(|id| u16::try_from(id).ok()))
-        .collect();
-    th
-}
-
 /// The pipeline's parts from the shared input options (keys, config, ports).
 fn pipeline(
     input: &InputArgs,
+    flags: &BudgetArgs,
     src: Input,
     source: &str,
     kind: SourceKind,
@@ -80,26 +55,18 @@ fn pipeline(
     if measure == Measure::Provisional {
         return Ok(p);
     }
-    let (th, origin) = match &setup.config {
-        Some(cfg) => (
-            thresholds_from(cfg),
-            cfg.file.as_ref().and_then(|f| f.file_name()).map_or_else(
-                || "corosync.conf".to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            ),
+    // The same budgets and node setup as `corowire report`.
+    let th = crate::app::thresholds(setup.config.as_ref(), flags);
+    let origin = match &setup.config {
+        Some(cfg) => cfg.file.as_ref().and_then(|f| f.file_name()).map_or_else(
+            || "corosync.conf".to_string(),
+            |n| n.to_string_lossy().into_owned(),
         ),
-        None => (
-            Thresholds::default(),
-            "corosync 3.1 defaults for the nodes seen".to_string(),
-        ),
+        None if flags.any() => "flags, defaults".to_string(),
+        None => "corosync 3.1 defaults for the nodes seen".to_string(),
     };
     let mut engine = Engine::new(th);
-    engine.set_node_names(
-        names
-            .iter()
-            .filter_map(|n| Some((u16::try_from(n.id).ok()?, n.name.clone())))
-            .collect(),
-    );
+    crate::app::configure_engine(&mut engine, setup.config.as_ref());
     Ok(p.with_engine(Analysis::new(engine, origin)))
 }
 
@@ -130,7 +97,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// Builds the pipeline for files given on the command line.
-pub fn replay_pipeline(input: &InputArgs, measure: Measure) -> Result<Pipeline, AppError> {
+pub fn replay_pipeline(
+    input: &InputArgs,
+    flags: &BudgetArgs,
+    measure: Measure,
+) -> Result<Pipeline, AppError> {
     let stdin = input.files.iter().any(|f| f.as_os_str() == "-");
     let kind = if stdin {
         SourceKind::Stdin
@@ -140,6 +111,7 @@ pub fn replay_pipeline(input: &InputArgs, measure: Measure) -> Result<Pipeline, 
     let (src, names) = open_inputs(&input.files)?;
     pipeline(
         input,
+        flags,
         Input::Stream(src),
         &short_names(&names),
         kind,
@@ -176,7 +148,7 @@ pub fn replay_view(files: &[PathBuf], measure: Measure) -> Result<View, AppError
 
 /// The same with every input option (keys, config).
 pub fn replay_input_view(input: &InputArgs, measure: Measure) -> Result<View, AppError> {
-    let mut p = replay_pipeline(input, measure)?;
+    let mut p = replay_pipeline(input, &BudgetArgs::default(), measure)?;
     p.builder.header_mut().speed = Speed::Max;
     Ok(p.run_to_end())
 }
@@ -189,13 +161,15 @@ pub fn tui(a: &TuiArgs) -> Result<i32, AppError> {
     } else {
         Measure::Engine
     };
-    let p = replay_pipeline(&a.input, measure)?;
+    let p = replay_pipeline(&a.input, &a.budgets, measure)?;
     let stdin = a.input.files.iter().any(|f| f.as_os_str() == "-");
     let reopen: Option<driver::Reopen> = if stdin {
         None
     } else {
-        let input = a.input.clone();
-        Some(Box::new(move || replay_pipeline(&input, measure).ok()))
+        let (input, flags) = (a.input.clone(), a.budgets.clone());
+        Some(Box::new(move || {
+            replay_pipeline(&input, &flags, measure).ok()
+        }))
     };
     interactive(p, speed, true, reopen)
 }
@@ -219,7 +193,7 @@ pub fn live(a: &LiveArgs) -> Result<i32, AppError> {
             ));
         }
         (None, Some(_)) => {
-            let mut p = replay_pipeline(&a.input(), measure)?;
+            let mut p = replay_pipeline(&a.input(), &a.budgets, measure)?;
             p.builder.header_mut().kind = SourceKind::Stdin;
             p
         }
@@ -257,6 +231,7 @@ fn live_pipeline(iface: &str, a: &LiveArgs, measure: Measure) -> Result<Pipeline
     let src = LiveSource::open(iface, &opts).map_err(AppError::Capture)?;
     pipeline(
         &a.input(),
+        &a.budgets,
         Input::Live(src),
         iface,
         SourceKind::Live,

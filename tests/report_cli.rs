@@ -1,0 +1,138 @@
+//! `corowire report` as a script runs it: JSON schema, verdict and exit
+//! status on real captures, with and without the key, with a config.
+
+mod common;
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn report(args: &[&str], capture: &str) -> (Option<i32>, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .arg("report")
+        .args(["--format", "json"])
+        .args(args)
+        .arg(common::crate_dir().join("captures").join(capture))
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), v)
+}
+
+#[test]
+fn healthy_cluster_exits_zero_with_every_link_measured() {
+    let (code, v) = report(&[], "healthy-3n-clear.pcap");
+    assert_eq!(code, Some(0));
+    assert_eq!(v["verdict"]["severity"], "ok");
+    let links = v["links"].as_array().unwrap();
+    // 3 nodes, one link: every ordered pair is a directed link.
+    assert_eq!(links.len(), 6);
+    for l in links {
+        let p50 = l["rtt_us"]["p50"].as_u64().unwrap();
+        assert!(p50 > 0 && p50 < 1000, "LAN RTT {p50} µs");
+        assert!(l["pings_sent"].as_u64().unwrap() >= 40);
+        assert_eq!(l["pmtu"], 1500);
+    }
+    // Budgets for 3 nodes (spec 7.2), derived from the node count seen.
+    assert_eq!(v["budgets"]["token_ms"], 3650);
+    assert_eq!(v["budgets"]["ping_timeout_ms"], 1825);
+    for key in ["links", "findings", "membership", "totem", "budgets"] {
+        assert!(!v[key].is_null(), "{key}");
+    }
+    assert!(v["totem"]["token_rotation_ms"]["p50"].as_f64().is_some());
+}
+
+#[test]
+fn a_node_cut_off_is_critical_and_its_ring_change_is_reported() {
+    let (code, v) = report(&[], "membership-3n-node3-cut-rejoin.pcap");
+    assert_eq!(code, Some(4));
+    assert_eq!(v["verdict"]["severity"], "critical");
+    let rings: Vec<(String, Value)> = v["membership"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["ring_id"].as_str().unwrap().to_string(),
+                m["members"].clone(),
+            )
+        })
+        .collect();
+    // corosync logged "A new membership (1.11) ... left: 3" then 1.15 with all three.
+    assert!(
+        rings.contains(&("1.11".into(), serde_json::json!([1, 2]))),
+        "{rings:?}"
+    );
+    assert!(
+        rings.contains(&("1.15".into(), serde_json::json!([1, 2, 3]))),
+        "{rings:?}"
+    );
+    let downs: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "link_down")
+        .collect();
+    assert!(!downs.is_empty());
+    assert!(
+        downs
+            .iter()
+            .all(|f| f["src_node"] == 3 || f["dst_node"] == 3),
+        "only node 3's links went down"
+    );
+}
+
+#[test]
+fn encrypted_capture_without_the_key_is_measured_by_inference() {
+    let (code, v) = report(&[], "healthy-3n-aes256-sha256-nss.pcap");
+    assert_eq!(code, Some(0));
+    // Nodes are numbered by address; three of them give the 3-node budgets.
+    assert_eq!(v["budgets"]["token_ms"], 3650);
+    let links = v["links"].as_array().unwrap();
+    assert_eq!(links.len(), 6);
+    // ~51 s at one ping per second on every directed link (52 with the key).
+    for l in links {
+        let pings = l["pings_sent"].as_u64().unwrap();
+        assert!(
+            (50..=53).contains(&pings),
+            "{pings} pings on {}->{}",
+            l["src_node"],
+            l["dst_node"]
+        );
+        assert!(l["rtt_us"]["p50"].as_u64().unwrap() < 1000);
+        // Every ping was answered (crossing pings included) and PMTUD seen.
+        assert_eq!(
+            l["pongs_received"], l["pings_sent"],
+            "{}->{}",
+            l["src_node"], l["dst_node"]
+        );
+        assert_eq!(l["pmtu"], 1500);
+    }
+}
+
+#[test]
+fn the_config_names_budgets_and_nodes() {
+    let conf = common::crate_dir().join("captures/logs/healthy-5n-2l/node1.corosync.conf");
+    let (code, v) = report(
+        &["--corosync-conf", conf.to_str().unwrap()],
+        "healthy-5n-2l.pcap",
+    );
+    assert_eq!(code, Some(0));
+    // 5 nodes: token 3000 + 3 x 650 (spec 7.2), pings every 1400 ms.
+    assert_eq!(v["budgets"]["token_ms"], 4950);
+    assert_eq!(v["budgets"]["ping_spacing_ms"], 1400);
+    // Two links, 5 x 4 directed pairs each.
+    assert_eq!(v["links"].as_array().unwrap().len(), 40);
+}
+
+#[test]
+fn flags_beat_defaults_and_usage_errors_exit_one() {
+    let (_, v) = report(&["--token", "1000"], "healthy-3n-clear.pcap");
+    assert_eq!(v["budgets"]["token_ms"], 1650);
+    let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .args(["report", "--format", "yaml", "x.pcap"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
