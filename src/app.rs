@@ -68,6 +68,8 @@ impl AppError {
 pub fn run(cli: Cli) -> Result<i32, AppError> {
     match cli.command {
         Command::Decode(a) => decode(&a),
+        Command::Tui(a) => crate::tui::cmd::tui(&a),
+        Command::Live(a) => crate::tui::cmd::live(&a),
         Command::Report(a) => report(&a),
     }
 }
@@ -396,7 +398,7 @@ pub fn thresholds(config: Option<&ClusterConfig>, flags: &BudgetArgs) -> Thresho
 }
 
 /// Node names and addresses from the config, for the engine.
-fn configure_engine(engine: &mut Engine, config: Option<&ClusterConfig>) {
+pub fn configure_engine(engine: &mut Engine, config: Option<&ClusterConfig>) {
     let Some(c) = config else { return };
     let mut names = Vec::new();
     let mut addrs = Vec::new();

@@ -21,6 +21,11 @@ pub struct Cli {
 pub enum Command {
     /// Decode corosync traffic packet by packet, like tcpdump.
     Decode(DecodeArgs),
+    /// Replay captures in the terminal UI (paced by capture time).
+    Tui(TuiArgs),
+    /// Watch an interface (-i) or a pcap stream on stdin (-r -) in the terminal UI,
+    /// or headless with --report-every.
+    Live(LiveArgs),
     /// Measure every link against the cluster's budgets and report what
     /// threatened membership (exit 0 fine, 3 warnings, 4 critical).
     Report(ReportArgs),
@@ -132,4 +137,87 @@ pub struct DecodeArgs {
     /// Print absolute times as epoch seconds instead of UTC clock time.
     #[arg(long)]
     pub epoch: bool,
+}
+
+/// `corowire tui FILE...` (the screen and keys are in the README / `?`).
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Replay speed: 1 = as recorded, N = N times faster, max = as fast as possible.
+    #[arg(long, default_value = "1", value_name = "1|N|max")]
+    pub speed: String,
+
+    #[command(flatten)]
+    pub budgets: BudgetArgs,
+
+    /// Show the TUI's provisional measurements instead of the analysis engine's.
+    #[arg(long, hide = true)]
+    pub provisional: bool,
+}
+
+/// `corowire live -i IFACE | -r -`
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// Interface to capture on (needs root or CAP_NET_RAW; feature `live`).
+    #[arg(short = 'i', long, value_name = "IFACE")]
+    pub interface: Option<String>,
+
+    /// Read a pcap stream instead: `-` is stdin (`tcpdump -U -w - ... | corowire live -r -`).
+    #[arg(short = 'r', long, value_name = "FILE")]
+    pub read: Option<PathBuf>,
+
+    /// UDP ports that carry corosync traffic.
+    #[arg(long, default_value = "5404-5412", value_name = "LIST")]
+    pub ports: String,
+
+    /// The cluster's authkey (repeatable), as for `decode`.
+    #[arg(long = "authkey", value_name = "FILE")]
+    pub authkeys: Vec<PathBuf>,
+
+    /// The cluster's corosync.conf: node names, budgets, crypto.
+    #[arg(long, value_name = "FILE")]
+    pub corosync_conf: Option<PathBuf>,
+
+    /// crypto_cipher as in corosync.conf.
+    #[arg(long, value_name = "NAME")]
+    pub crypto_cipher: Option<String>,
+
+    /// crypto_hash as in corosync.conf.
+    #[arg(long, value_name = "NAME")]
+    pub crypto_hash: Option<String>,
+
+    /// Capture in promiscuous mode (bridges, SPAN / mirror ports).
+    #[arg(long)]
+    pub promisc: bool,
+
+    /// Headless: write one report per interval to stdout (e.g. 10s, 500ms, 1m).
+    #[arg(long, value_name = "DURATION")]
+    pub report_every: Option<String>,
+
+    /// Report format for --report-every.
+    #[arg(long, default_value = "json", value_name = "json")]
+    pub format: String,
+
+    #[command(flatten)]
+    pub budgets: BudgetArgs,
+
+    /// Show the TUI's provisional measurements instead of the analysis engine's.
+    #[arg(long, hide = true)]
+    pub provisional: bool,
+}
+
+impl LiveArgs {
+    /// The shared input options (for `app::setup`), reading `-r` or nothing.
+    pub fn input(&self) -> InputArgs {
+        InputArgs {
+            files: self.read.iter().cloned().collect(),
+            ports: self.ports.clone(),
+            authkeys: self.authkeys.clone(),
+            corosync_conf: self.corosync_conf.clone(),
+            crypto_cipher: self.crypto_cipher.clone(),
+            crypto_hash: self.crypto_hash.clone(),
+        }
+    }
 }

@@ -16,4 +16,5 @@ pub mod infer;
 pub mod output;
 pub mod report;
 pub mod timefmt;
+pub mod tui;
 pub mod wire;

@@ -1,0 +1,106 @@
+//! Header: source, capture time, replay state, counters, budgets, freeze marker.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{Theme, clock_ms};
+use crate::tui::app::App;
+use crate::tui::model::SourceKind;
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
+    let v = &app.view;
+    let h = &v.header;
+    let b = &v.budgets;
+    let kind = match h.kind {
+        SourceKind::Replay => "replay",
+        SourceKind::Stdin => "stdin",
+        SourceKind::Live => "live",
+    };
+    let mut l1 = vec![Span::styled(
+        " corowire ",
+        Style::new().add_modifier(Modifier::REVERSED),
+    )];
+    // Status markers first so a narrow screen never cuts them off.
+    if app.frozen {
+        l1.push(Span::styled(
+            " FROZEN ",
+            t.bad().add_modifier(Modifier::REVERSED),
+        ));
+    }
+    if h.paused {
+        l1.push(Span::styled(
+            " PAUSED",
+            t.warn().add_modifier(Modifier::BOLD),
+        ));
+    }
+    if let Some(s) = app.stale_secs {
+        l1.push(Span::styled(
+            format!(" NO PACKETS FOR {s} s"),
+            t.bad().add_modifier(Modifier::REVERSED),
+        ));
+    }
+    if h.finished {
+        l1.push(Span::styled(" END", t.title()));
+    }
+    if h.kind != SourceKind::Live {
+        l1.push(Span::raw(format!(" speed {}", h.speed.label())));
+    }
+    l1.push(Span::raw(format!(" | {kind} {} ", h.source)));
+    if let Some(now) = h.now_ts {
+        let date = crate::output::datetime(now);
+        let day = date.get(..10).unwrap_or("");
+        let rel = h
+            .first_ts
+            .map_or(0.0, |f0| now.saturating_sub(f0) as f64 / 1e9);
+        l1.push(Span::raw(format!(
+            "| {day} {} UTC +{rel:.1}s",
+            clock_ms(now)
+        )));
+    } else {
+        l1.push(Span::styled("| waiting for packets", t.dim()));
+    }
+    if let Some(e) = &h.error {
+        l1.push(Span::styled(format!(" | {e}"), t.bad()));
+    }
+    let drops = h.dropped_kernel + h.dropped_if;
+    let mut l2 = vec![Span::raw(format!(
+        " pkts {} corosync {} | {} ",
+        h.frames, h.corosync_packets, h.decode_status
+    ))];
+    if h.malformed > 0 {
+        l2.push(Span::styled(
+            format!("malformed {} ", h.malformed),
+            t.warn(),
+        ));
+    }
+    if h.kind == SourceKind::Live || drops > 0 {
+        let s = format!("| drops kernel {} if {} ", h.dropped_kernel, h.dropped_if);
+        l2.push(Span::styled(
+            s,
+            if drops > 0 { t.bad() } else { Style::new() },
+        ));
+    }
+    if h.capture_errors > 0 {
+        l2.push(Span::styled(
+            format!("| errors {} ", h.capture_errors),
+            t.bad(),
+        ));
+    }
+    l2.push(Span::styled(
+        format!(
+            "| token {} warn {} consensus {} ping {}/{} pong x{} ms ({})",
+            b.token_ms,
+            b.token_warning_ms,
+            b.consensus_ms,
+            b.ping_interval_ms,
+            b.ping_timeout_ms,
+            b.pong_count,
+            b.origin
+        ),
+        t.dim(),
+    ));
+    f.render_widget(Paragraph::new(vec![Line::from(l1), Line::from(l2)]), area);
+}

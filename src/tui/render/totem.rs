@@ -1,0 +1,113 @@
+//! Totem: token rotation, retransmits and the membership timeline.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{Theme, block, clock_ms, detail::spark_line};
+use crate::tui::app::App;
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
+    let v = &app.view;
+    let tv = &v.totem;
+    let b = &v.budgets;
+    let inner_w = area.width.saturating_sub(2) as usize;
+    let opt = |x: Option<u32>| x.map_or("-".to_string(), |m| m.to_string());
+    let rot_style = match tv.rotation_max_ms {
+        Some(m) if m > b.token_ms => t.bad(),
+        Some(m) if m > b.token_warning_ms => t.warn(),
+        _ => t.ok(),
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::raw("rotation ms p50/p99/max "),
+            Span::styled(
+                format!(
+                    "{}/{}/{}",
+                    opt(tv.rotation_p50_ms),
+                    opt(tv.rotation_p99_ms),
+                    opt(tv.rotation_max_ms)
+                ),
+                rot_style,
+            ),
+        ]),
+        Line::from(vec![
+            Span::raw("token retransmits "),
+            Span::styled(
+                tv.token_retransmits.to_string(),
+                if tv.token_retransmits > 0 {
+                    t.warn()
+                } else {
+                    t.ok()
+                },
+            ),
+            Span::raw(format!("  rtr max {} total {}", tv.rtr_max, tv.rtr_total)),
+        ]),
+    ];
+    let pts: Vec<Option<u64>> = tv
+        .rotation
+        .iter()
+        .map(|&(_, ms)| Some(u64::from(ms)))
+        .collect();
+    let take = inner_w.min(pts.len());
+    lines.push(Line::from(Span::styled(
+        spark_line(
+            &pts[pts.len() - take..],
+            u64::from(b.token_warning_ms.max(1)),
+        ),
+        t.dim(),
+    )));
+    let room = area.height.saturating_sub(2 + lines.len() as u16) as usize;
+    let n = tv.membership.len();
+    for m in tv.membership.iter().skip(n.saturating_sub(room)) {
+        let members = if m.members.is_empty() {
+            "(members not seen)".to_string()
+        } else {
+            m.members
+                .iter()
+                .map(|&id| v.node_name(id))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut s = vec![Span::raw(format!(
+            "{} ring {:<5} [{members}]",
+            clock_ms(m.ts),
+            m.ring_id
+        ))];
+        if !m.left.is_empty() {
+            s.push(Span::styled(
+                format!(
+                    " -{}",
+                    m.left
+                        .iter()
+                        .map(|&id| v.node_name(id))
+                        .collect::<Vec<_>>()
+                        .join(" -")
+                ),
+                t.bad(),
+            ));
+        }
+        if !m.joined.is_empty() {
+            s.push(Span::styled(
+                format!(
+                    " +{}",
+                    m.joined
+                        .iter()
+                        .map(|&id| v.node_name(id))
+                        .collect::<Vec<_>>()
+                        .join(" +")
+                ),
+                t.ok(),
+            ));
+        }
+        lines.push(Line::from(s));
+    }
+    if n == 0 {
+        lines.push(Line::from(Span::styled("no ring seen yet", t.dim())));
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(block("totem / membership", false, t)),
+        area,
+    );
+}

@@ -1,0 +1,79 @@
+//! `corowire live -r FILE --report-every`: one JSON object per interval of
+//! capture time (the `corowire report --format json` schema), then a final
+//! one; every link of the cluster appears.
+
+use std::process::Command;
+
+#[test]
+fn report_every_writes_one_json_object_per_interval() {
+    let pcap = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/captures/healthy-3n-clear.pcap"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .args([
+            "live",
+            "-r",
+            pcap,
+            "--report-every",
+            "10s",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run corowire");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let reports: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    // ~51 s of capture: 5 full intervals and the final report.
+    assert!(reports.len() >= 5, "{} reports", reports.len());
+    for r in &reports {
+        assert_eq!(r["format"], corowire::report::JSON_FORMAT);
+    }
+    // Capture time goes forward report by report.
+    let pings = |r: &serde_json::Value| r["links"][0]["pings_sent"].as_u64().unwrap_or(0);
+    assert!(pings(&reports[0]) < pings(reports.last().unwrap()));
+    let links = reports.last().unwrap()["links"].as_array().unwrap().clone();
+    // 3 nodes, 1 link: every ordered pair, with a plausible RTT on a bridge.
+    assert_eq!(links.len(), 6, "{links:?}");
+    for l in &links {
+        let p50 = l["rtt_us"]["p50"].as_u64().unwrap();
+        assert!((1..5_000).contains(&p50), "{l}");
+        assert_eq!(l["state"], "up");
+    }
+}
+
+#[test]
+fn provisional_report_every_wraps_the_view() {
+    let pcap = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/captures/healthy-3n-clear.pcap"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .args(["live", "-r", pcap, "--report-every", "20s", "--provisional"])
+        .output()
+        .expect("run corowire");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["format"], "corowire-tui-view-provisional/1");
+    assert_eq!(last["final"], true);
+    assert_eq!(last["view"]["links"].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn live_without_a_source_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .args(["live"])
+        .output()
+        .expect("run corowire");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("-i IFACE"));
+}

@@ -1,0 +1,222 @@
+//! Frame snapshots of the terminal UI (ratatui TestBackend + insta), built
+//! from real captures replayed as fast as possible and driven through the
+//! same `handle_key` the real event loop uses.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use corowire::tui::app::{Action, App, handle_key};
+use corowire::tui::cmd::{Measure, replay_view};
+use corowire::tui::model::View;
+use corowire::tui::run::draw;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn capture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
+}
+
+fn view(name: &str) -> Arc<View> {
+    Arc::new(replay_view(&[capture(name)], Measure::Engine).expect("replay"))
+}
+
+fn key(app: &mut App, c: KeyCode) -> Action {
+    handle_key(app, KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+/// The screen as text (no colours: the frame's symbols only).
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    draw(&mut t, app).expect("draw");
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn app_with(v: Arc<View>) -> App {
+    let mut app = App::new(true, true);
+    app.set_view(v);
+    app
+}
+
+#[test]
+fn main_screen_healthy() {
+    let app = app_with(view("healthy-3n-clear.pcap"));
+    insta::assert_snapshot!(screen(&app, 100, 30));
+}
+
+#[test]
+fn main_screen_membership_change() {
+    let app = app_with(view("membership-3n-node3-cut-rejoin.pcap"));
+    insta::assert_snapshot!(screen(&app, 100, 30));
+}
+
+/// The TUI's provisional measurements (`--provisional`), kept for comparison.
+#[test]
+fn main_screen_membership_change_provisional() {
+    let v = replay_view(
+        &[capture("membership-3n-node3-cut-rejoin.pcap")],
+        Measure::Provisional,
+    )
+    .expect("replay");
+    let app = app_with(Arc::new(v));
+    insta::assert_snapshot!(screen(&app, 100, 30));
+}
+
+#[test]
+fn main_screen_membership_change_large() {
+    let app = app_with(view("membership-3n-node3-cut-rejoin.pcap"));
+    insta::assert_snapshot!(screen(&app, 160, 45));
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app_with(view("healthy-3n-clear.pcap"));
+    assert_eq!(key(&mut app, KeyCode::Char('?')), Action::Redraw);
+    insta::assert_snapshot!(screen(&app, 100, 30));
+    // Esc closes it again.
+    assert_eq!(key(&mut app, KeyCode::Esc), Action::Redraw);
+    assert!(!screen(&app, 100, 30).contains(" keys "));
+}
+
+#[test]
+fn detail_view_of_the_cut_link() {
+    let mut app = app_with(view("membership-3n-node3-cut-rejoin.pcap"));
+    // Sorted by pair: n1>n2 l0, n1>n2 l1, n1>n3 l0 — node3's link 0.
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    assert_eq!(key(&mut app, KeyCode::Enter), Action::Redraw);
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("detail n1>n3 link 0"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn finding_evidence() {
+    let mut app = app_with(view("membership-3n-node3-cut-rejoin.pcap"));
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Down);
+    assert_eq!(key(&mut app, KeyCode::Enter), Action::Redraw);
+    insta::assert_snapshot!(screen(&app, 100, 30));
+}
+
+#[test]
+fn frozen_marker_and_frozen_data() {
+    let mut app = app_with(view("healthy-3n-clear.pcap"));
+    assert_eq!(key(&mut app, KeyCode::Char('f')), Action::Redraw);
+    // A newer view (another capture) must not replace the frozen one.
+    assert!(!app.set_view(view("membership-3n-node3-cut-rejoin.pcap")));
+    let s = screen(&app, 100, 30);
+    assert!(
+        s.contains("FROZEN") && s.contains("healthy-3n-clear.pcap"),
+        "{s}"
+    );
+    insta::assert_snapshot!(s);
+    key(&mut app, KeyCode::Char('f'));
+    assert!(!screen(&app, 100, 30).contains("FROZEN"));
+}
+
+#[test]
+fn replay_keys_become_producer_controls() {
+    use corowire::tui::driver::Control;
+    let mut app = app_with(view("healthy-3n-clear.pcap"));
+    assert_eq!(
+        key(&mut app, KeyCode::Char(' ')),
+        Action::Control(Control::TogglePause)
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('.')),
+        Action::Control(Control::Step)
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('n')),
+        Action::Control(Control::NextFinding)
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char(']')),
+        Action::Control(Control::Seek(10))
+    );
+    assert_eq!(key(&mut app, KeyCode::Char('q')), Action::Quit);
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(handle_key(&mut app, ctrl_c), Action::Quit);
+    // Live: no replay keys.
+    let mut live = App::new(false, true);
+    assert_eq!(key(&mut live, KeyCode::Char(' ')), Action::None);
+}
+
+#[test]
+fn sort_and_small_screens_do_not_panic() {
+    let mut app = app_with(view("membership-3n-node3-cut-rejoin.pcap"));
+    for c in ['s', 's', 'S', 'l', 'l', 'j', 'k', 'G', 'g'] {
+        key(&mut app, KeyCode::Char(c));
+        for (w, h) in [(100, 30), (20, 5), (1, 1), (250, 80)] {
+            let _ = screen(&app, w, h);
+        }
+    }
+    let empty = App::new(true, false);
+    let _ = screen(&empty, 100, 30);
+    let _ = screen(&empty, 3, 3);
+}
+
+#[test]
+fn names_and_budgets_from_corosync_conf() {
+    use corowire::cli::InputArgs;
+    use corowire::tui::cmd::replay_input_view;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let v = replay_input_view(
+        &InputArgs {
+            files: vec![capture("membership-3n-node3-cut-rejoin.pcap")],
+            ports: "5404-5412".into(),
+            authkeys: Vec::new(),
+            corosync_conf: Some(
+                root.join("captures/logs/membership-3n-node3-cut-rejoin/node1.corosync.conf"),
+            ),
+            crypto_cipher: None,
+            crypto_hash: None,
+        },
+        Measure::Engine,
+    )
+    .expect("replay with config");
+    // The truth file's effective budgets.
+    assert_eq!(v.budgets.token_ms, 3650);
+    assert_eq!(v.budgets.ping_timeout_ms, 1825);
+    assert_eq!(v.node_name(3), "node3");
+    let app = app_with(Arc::new(v));
+    insta::assert_snapshot!(screen(&app, 100, 30));
+}
+
+#[test]
+fn encrypted_capture_with_its_key() {
+    use corowire::cli::InputArgs;
+    use corowire::tui::cmd::replay_input_view;
+    let v = replay_input_view(
+        &InputArgs {
+            files: vec![capture("healthy-3n-aes256-sha256-nss.pcap")],
+            ports: "5404-5412".into(),
+            authkeys: vec![capture("healthy-3n-aes256-sha256-nss.authkey")],
+            corosync_conf: None,
+            crypto_cipher: None,
+            crypto_hash: None,
+        },
+        Measure::Engine,
+    )
+    .expect("replay with key");
+    assert!(v.header.decrypted > 0, "{:?}", v.header);
+    assert_eq!(v.links.len(), 6);
+    assert!(
+        v.findings
+            .iter()
+            .all(|f| f.severity != corowire::tui::model::Severity::Critical)
+    );
+}
