@@ -10,6 +10,8 @@ use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use std::os::unix::io::AsRawFd;
+
 use pcap::{Active, Capture, Precision};
 
 use super::{CaptureError, CaptureErrorKind, PacketSource, RawFrame, SourceStats};
@@ -65,7 +67,10 @@ pub fn default_filter(ports: &RangeInclusive<u16>) -> String {
 /// A live capture on one interface.
 pub struct LiveSource {
     name: String,
+    /// Non-blocking, so a silent interface cannot hold `poll` (libpcap's own
+    /// read timeout does not return on Linux while nothing arrives).
     cap: Capture<Active>,
+    timeout_ms: i32,
     linktype: u32,
     /// The current packet, copied out of libpcap's ring (one reused buffer).
     buf: Vec<u8>,
@@ -131,9 +136,11 @@ impl LiveSource {
             })?;
         }
         let linktype = cap.get_datalink().0 as u32;
+        let cap = cap.setnonblock().map_err(|e| live_err(iface, &e))?;
         Ok(LiveSource {
             name: iface.to_string(),
             cap,
+            timeout_ms: opts.timeout_ms.max(1),
             linktype,
             buf: Vec::with_capacity(opts.snaplen.max(0) as usize),
             ts: 0,
@@ -158,6 +165,27 @@ impl LiveSource {
     /// Waits at most one read timeout for a packet: `Ok(true)` when one is
     /// current, `Ok(false)` when the timeout passed without one.
     pub fn poll(&mut self) -> Result<bool, CaptureError> {
+        if self.read_one()? {
+            return Ok(true);
+        }
+        // Nothing queued: sleep in poll(2) until the socket is readable or
+        // the timeout passes, then try once more.
+        let mut pfd = libc::pollfd {
+            fd: self.cap.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd on the stack for the duration of the call.
+        let _ = unsafe { libc::poll(&mut pfd, 1, self.timeout_ms) };
+        if self.read_one()? {
+            return Ok(true);
+        }
+        self.refresh_stats();
+        Ok(false)
+    }
+
+    /// One non-blocking read: `Ok(true)` when a packet became current.
+    fn read_one(&mut self) -> Result<bool, CaptureError> {
         match self.cap.next_packet() {
             Ok(p) => {
                 self.packet_no += 1;
@@ -176,10 +204,7 @@ impl LiveSource {
                 }
                 Ok(true)
             }
-            Err(pcap::Error::TimeoutExpired) => {
-                self.refresh_stats();
-                Ok(false)
-            }
+            Err(pcap::Error::TimeoutExpired | pcap::Error::NoMorePackets) => Ok(false),
             Err(e) => {
                 let mut err = live_err(&self.name, &e);
                 err.packet_no = self.packet_no;
@@ -266,6 +291,40 @@ mod tests {
             cap.compile(&f, true)
                 .unwrap_or_else(|e| panic!("linktype {lt}: {e}"));
         }
+    }
+
+    #[test]
+    fn a_silent_interface_returns_within_the_timeout() {
+        // Regression: libpcap's read timeout alone never returned on Linux
+        // while nothing arrived, so the stop flag was never looked at.
+        let opts = LiveOptions {
+            timeout_ms: 100,
+            // A port nothing on this machine uses: the interface is silent.
+            filter: Some("udp port 9".into()),
+            ..LiveOptions::default()
+        };
+        let mut src = match LiveSource::open("lo", &opts) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("skipped: {e}");
+                return;
+            }
+        };
+        let start = std::time::Instant::now();
+        assert!(!src.poll().expect("poll"));
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+        let stop = src.stop_handle();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            stop.store(true, Ordering::Relaxed);
+        });
+        assert!(!src.advance().expect("stopped"));
+        t.join().expect("stopper");
+        assert!(start.elapsed() < std::time::Duration::from_secs(3));
     }
 
     #[test]
