@@ -12,7 +12,8 @@ use crate::capture::{CaptureError, PacketSource};
 use crate::cli::{BudgetArgs, Cli, Command, DecodeArgs, InputArgs, ReportArgs, ReportFormat};
 use crate::config::{BudgetOverrides, Budgets, CorosyncVersion};
 use crate::config::{ClusterConfig, ConfigError, load_authkey, load_corosync_conf};
-use crate::decode::{DecodeOptions, Decoder, Outcome, Packet, Ports};
+use crate::decode::{DecodeOptions, Decoder, Outcome, Ports};
+use crate::feed::{Feed, link0_port};
 use crate::infer::{Inferrer, Record};
 use crate::output::{self, InputSummary};
 use crate::wire::classify::Class;
@@ -419,131 +420,40 @@ pub fn configure_engine(engine: &mut Engine, config: Option<&ClusterConfig>) {
     engine.set_addresses(&addrs);
 }
 
-/// The knet port of link 0 (5405) when the port list holds it.
-fn setup_ports_contains(list: &str, p: u16, want: u16) -> bool {
-    p == want && Ports::parse(list).is_ok_and(|ports| ports.contains(p))
-}
-
-/// Node numbers for encrypted traffic analysed with neither a key nor a
-/// config: knet node ids are inside the ciphertext, so nodes are numbered by
-/// their link-0 address in order of appearance, and an address on another
-/// link joins the node with the same host part (10.0.1.3 ~ 10.0.0.3), as
-/// clusters are usually addressed. Bounded like every other table.
-#[derive(Debug, Default)]
-struct PseudoNodes {
-    ids: std::collections::HashMap<std::net::IpAddr, u16>,
-    next: u16,
-}
-
-impl PseudoNodes {
-    const MAX: usize = 256;
-
-    fn host_part(a: std::net::IpAddr) -> u16 {
-        match a {
-            std::net::IpAddr::V4(v) => u16::from(v.octets()[3]),
-            std::net::IpAddr::V6(v) => v.segments()[7],
-        }
-    }
-
-    /// Numbers the packet's addresses; returns the new (address, id) pairs.
-    fn learn(&mut self, p: &Packet<'_>, first_port: u16) -> Vec<(std::net::IpAddr, u16)> {
-        let mut new = Vec::new();
-        let link0 = p.dgram.dport == first_port;
-        for a in [p.dgram.src, p.dgram.dst] {
-            if self.ids.contains_key(&a) || self.ids.len() >= Self::MAX {
-                continue;
-            }
-            let same_host = (!link0)
-                .then(|| {
-                    self.ids
-                        .iter()
-                        .find(|(b, _)| Self::host_part(**b) == Self::host_part(a))
-                        .map(|(_, id)| *id)
-                })
-                .flatten();
-            let id = match same_host {
-                Some(id) => id,
-                None => {
-                    self.next += 1;
-                    self.next
-                }
-            };
-            self.ids.insert(a, id);
-            new.push((a, id));
-        }
-        new
-    }
-}
-
-/// Feeds the inferences that are ready to the engine.
-fn drain_inferred(inf: &mut Inferrer, engine: &mut Engine) {
-    while let Some((r, i)) = inf.pop() {
-        engine.ingest_inferred(&r, &i);
-    }
-}
-
 fn report(a: &ReportArgs) -> Result<i32, AppError> {
     let setup = setup(&a.input)?;
     let (mut src, names) = open_inputs(&a.input.files)?;
     let mut engine = Engine::new(thresholds(setup.config.as_ref(), &a.budgets));
     configure_engine(&mut engine, setup.config.as_ref());
+    let by_address = setup.config.is_none() && setup.decode.keys.is_empty();
+    let mut feed = Feed::new(engine, by_address, link0_port(&setup.decode.ports));
     let mut dec = Decoder::new(setup.decode);
-    let mut inf = Inferrer::default();
     let mut notes = Notes {
         shown: 0,
         suppressed: 0,
     };
     let mut last_ts = None;
-    // Without key and config, encrypted nodes get numbers by address.
-    let mut pseudo =
-        (setup.config.is_none() && dec.decryptor().is_none()).then(PseudoNodes::default);
-    let first_port = (0..=u16::MAX)
-        .find(|p| setup_ports_contains(&a.input.ports, *p, 5405))
-        .unwrap_or(5405);
     let mut capture_errors = 0;
     while next_frame(src.as_mut(), &mut capture_errors) {
         let f = src.frame();
         last_ts = Some(f.ts);
-        match dec.decode(&f) {
-            Outcome::Corosync(p) if p.class == Class::Encrypted && p.knet.is_none() => {
-                if let Some(ps) = pseudo.as_mut() {
-                    let new = ps.learn(&p, first_port);
-                    if !new.is_empty() {
-                        engine.set_addresses(&new);
-                    }
-                }
-                // Counted now; what it was is decided after its lookahead.
-                engine.ingest(&p);
-                inf.push(Record::of(&p));
-                drain_inferred(&mut inf, &mut engine);
-            }
-            Outcome::Corosync(p) => {
-                // Earlier encrypted packets first, so the engine sees time in order.
-                inf.flush();
-                drain_inferred(&mut inf, &mut engine);
-                engine.ingest(&p);
-            }
-            Outcome::TooBig { ts, notice } => engine.ingest_too_big(ts, &notice),
-            Outcome::Undecodable(e) => {
-                let name = names.get(f.source).map(String::as_str).unwrap_or("?");
-                notes.note(format_args!("{name}: packet {}: {e}", f.packet_no));
-            }
-            _ => {}
+        let o = dec.decode(&f);
+        if let Outcome::Undecodable(e) = &o {
+            let name = names.get(f.source).map(String::as_str).unwrap_or("?");
+            notes.note(format_args!("{name}: packet {}: {e}", f.packet_no));
         }
+        feed.outcome(&o);
     }
-    inf.flush();
-    drain_inferred(&mut inf, &mut engine);
     notes.finish();
     crypto_verdict(dec.decryptor(), setup.suite_auto, &a.input.ports);
-    if pseudo.is_some_and(|p| !p.ids.is_empty()) {
+    if feed.numbered_by_address() {
         eprintln!(
             "corowire: note: encrypted traffic without key or config: nodes are numbered by address \
              in order of appearance (give --corosync-conf or --authkey for real node ids)"
         );
     }
-    if let Some(ts) = last_ts {
-        engine.finish(ts);
-    }
+    feed.finish(last_ts);
+    let engine = feed.engine;
     let snap = engine.snapshot();
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());

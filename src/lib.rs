@@ -12,6 +12,7 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod decode;
+pub mod feed;
 pub mod infer;
 pub mod output;
 pub mod report;

@@ -77,3 +77,37 @@ fn live_without_a_source_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("-i IFACE"));
 }
+
+/// `live -r -` on an encrypted capture and no key: the same keyless path as
+/// `report` (inference, nodes numbered by address) measures every link.
+#[test]
+fn headless_live_measures_encrypted_traffic_without_the_key() {
+    use std::io::Write;
+    let pcap = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("captures/healthy-3n-aes256-sha256-nss.pcap"),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .args(["live", "-r", "-", "--report-every", "1000s"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&pcap));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let last = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or("")
+        .to_string();
+    let v: serde_json::Value = serde_json::from_str(&last).unwrap();
+    let links = v["links"].as_array().unwrap();
+    assert_eq!(links.len(), 6);
+    for l in links {
+        assert_eq!(l["pongs_received"], 52, "{l}");
+    }
+}

@@ -40,6 +40,8 @@ fn pipeline(
     measure: Measure,
 ) -> Result<Pipeline, AppError> {
     let setup = crate::app::setup(input)?;
+    let by_address = setup.config.is_none() && setup.decode.keys.is_empty();
+    let link0 = crate::feed::link0_port(&setup.decode.ports);
     let (budgets, names) = match &setup.config {
         Some(cfg) => {
             let (b, n) = from_config(cfg);
@@ -67,7 +69,8 @@ fn pipeline(
     };
     let mut engine = Engine::new(th);
     crate::app::configure_engine(&mut engine, setup.config.as_ref());
-    Ok(p.with_engine(Analysis::new(engine, origin)))
+    let feed = crate::feed::Feed::new(engine, by_address, link0);
+    Ok(p.with_engine(Analysis::new(feed, origin)))
 }
 
 /// `NO_COLOR` set to anything non-empty turns colours off (no-color.org).

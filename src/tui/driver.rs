@@ -71,7 +71,9 @@ pub struct Pipeline {
 
 /// The analysis engine and what the screen says about its budgets.
 pub struct Analysis {
-    pub engine: crate::analysis::Engine,
+    /// The engine and what feeds it (keyless inference included), shared
+    /// with `corowire report`.
+    pub feed: crate::feed::Feed,
     /// Where the thresholds come from ("corosync.conf", "defaults").
     pub origin: String,
     /// Findings count as of the last snapshot, and frames since it.
@@ -80,9 +82,9 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    pub fn new(engine: crate::analysis::Engine, origin: String) -> Self {
+    pub fn new(feed: crate::feed::Feed, origin: String) -> Self {
         Analysis {
-            engine,
+            feed,
             origin,
             findings: 0,
             since: 0,
@@ -122,7 +124,7 @@ impl Pipeline {
             Some(a) => {
                 if a.since >= 64 {
                     a.since = 0;
-                    a.findings = a.engine.snapshot().findings.len();
+                    a.findings = a.feed.engine.snapshot().findings.len();
                 }
                 a.findings
             }
@@ -133,7 +135,7 @@ impl Pipeline {
     pub fn finish(&mut self) {
         self.builder.header_mut().finished = true;
         if let (Some(a), Some(now)) = (&mut self.engine, self.builder.now()) {
-            a.engine.finish(now);
+            a.feed.finish(Some(now));
         }
     }
 
@@ -180,13 +182,7 @@ impl Pipeline {
         builder.ingest(frame.ts, &o);
         if let Some(a) = engine {
             a.since = a.since.saturating_add(1);
-            match &o {
-                crate::decode::Outcome::Corosync(p) => a.engine.ingest(p),
-                crate::decode::Outcome::TooBig { ts, notice } => {
-                    a.engine.ingest_too_big(*ts, notice)
-                }
-                _ => {}
-            }
+            a.feed.outcome(&o);
         }
     }
 
@@ -214,7 +210,7 @@ impl Pipeline {
         h.dropped_if = st.dropped_if;
         let mut v = self.builder.view();
         if let Some(a) = &mut self.engine {
-            let snap = a.engine.snapshot();
+            let snap = a.feed.engine.snapshot();
             a.findings = snap.findings.len();
             a.since = 0;
             super::adapter::fill(&mut v, &snap, &a.origin);
@@ -529,7 +525,7 @@ fn write_interval(
     fin: bool,
 ) -> io::Result<()> {
     if let Some(a) = &p.engine {
-        let dto = crate::report::to_dto(&a.engine.snapshot());
+        let dto = crate::report::to_dto(&a.feed.engine.snapshot());
         serde_json::to_writer(&mut *out, &dto)?;
         out.write_all(b"\n")?;
         return out.flush();
