@@ -11,7 +11,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = t.ring_id().map(|r| r.to_string());
         match t.body {
             Body::OrfToken(o) => {
-                let _ = o.rtr.iter().map(|i| i.seq as u64 + i.ring_id.seq).sum::<u64>();
+                let _ = o
+                    .rtr
+                    .iter()
+                    .fold(0u64, |a, i| a.wrapping_add(u64::from(i.seq)).wrapping_add(i.ring_id.seq));
             }
             Body::Join(j) => {
                 let _ = j.proc_list.iter().chain(j.failed_list.iter()).count();
