@@ -9,7 +9,7 @@ use crate::analysis::{Engine, Thresholds};
 use crate::capture::file::FileSource;
 use crate::capture::merge::Merge;
 use crate::capture::{CaptureError, PacketSource};
-use crate::cli::{BudgetArgs, Cli, Command, DecodeArgs, InputArgs, ReportArgs, ReportFormat};
+use crate::cli::{BudgetArgs, Cli, Command, DecodeArgs, ReportArgs, ReportFormat, SourceArgs};
 use crate::config::{BudgetOverrides, Budgets, CorosyncVersion};
 use crate::config::{ClusterConfig, ConfigError, load_authkey, load_corosync_conf};
 use crate::decode::{DecodeOptions, Decoder, Outcome, Ports};
@@ -107,7 +107,7 @@ pub struct Setup {
 }
 
 /// Reads the configuration and keys the input options name.
-pub fn setup(input: &InputArgs) -> Result<Setup, AppError> {
+pub fn setup(input: &SourceArgs) -> Result<Setup, AppError> {
     let ports = Ports::parse(&input.ports).map_err(|e| AppError::Usage(format!("--ports: {e}")))?;
     let mut config = match &input.corosync_conf {
         Some(p) => Some(load_corosync_conf(p).map_err(AppError::Config)?),
@@ -237,7 +237,7 @@ impl Notes {
 }
 
 fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
-    let setup = setup(&a.input)?;
+    let setup = setup(&a.input.source)?;
     let (mut src, names) = open_inputs(&a.input.files)?;
     let mut dec = Decoder::new(setup.decode);
     let stdout = io::stdout();
@@ -306,7 +306,7 @@ fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
     emit_inferred(&mut inf, &mut out, &mut line, a, &mut printed)?;
     dec.stats.inferred = inf.stats.kinds;
     notes.finish();
-    crypto_verdict(dec.decryptor(), setup.suite_auto, &a.input.ports);
+    crypto_verdict(dec.decryptor(), setup.suite_auto, &a.input.source.ports);
     let st = src.stats();
     input.frames = st.frames;
     input.bytes = st.bytes;
@@ -421,7 +421,7 @@ pub fn configure_engine(engine: &mut Engine, config: Option<&ClusterConfig>) {
 }
 
 fn report(a: &ReportArgs) -> Result<i32, AppError> {
-    let setup = setup(&a.input)?;
+    let setup = setup(&a.input.source)?;
     let (mut src, names) = open_inputs(&a.input.files)?;
     let mut engine = Engine::new(thresholds(setup.config.as_ref(), &a.budgets));
     configure_engine(&mut engine, setup.config.as_ref());
@@ -445,7 +445,7 @@ fn report(a: &ReportArgs) -> Result<i32, AppError> {
         feed.outcome(&o);
     }
     notes.finish();
-    crypto_verdict(dec.decryptor(), setup.suite_auto, &a.input.ports);
+    crypto_verdict(dec.decryptor(), setup.suite_auto, &a.input.source.ports);
     if feed.numbered_by_address() {
         eprintln!(
             "corowire: note: encrypted traffic without key or config: nodes are numbered by address \

@@ -85,14 +85,9 @@ pub struct ReportArgs {
     pub format: ReportFormat,
 }
 
-/// Options shared by every command that reads captures.
+/// How to read corosync traffic, for every command: ports, keys, config.
 #[derive(Debug, Args, Clone)]
-pub struct InputArgs {
-    /// pcap or pcapng files; `-` reads a pcap stream from stdin
-    /// (`tcpdump -U -w - | corowire decode -`). Several files are merged on time.
-    #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
-
+pub struct SourceArgs {
     /// UDP ports that carry corosync traffic.
     #[arg(long, default_value = "5404-5412", value_name = "LIST")]
     pub ports: String,
@@ -115,6 +110,30 @@ pub struct InputArgs {
     /// crypto_hash as in corosync.conf (sha256, sha1, md5, sha384, sha512, none).
     #[arg(long, value_name = "NAME")]
     pub crypto_hash: Option<String>,
+}
+
+impl Default for SourceArgs {
+    fn default() -> Self {
+        SourceArgs {
+            ports: "5404-5412".into(),
+            authkeys: Vec::new(),
+            corosync_conf: None,
+            crypto_cipher: None,
+            crypto_hash: None,
+        }
+    }
+}
+
+/// Options shared by every command that reads capture files.
+#[derive(Debug, Args, Clone)]
+pub struct InputArgs {
+    /// pcap or pcapng files; `-` reads a pcap stream from stdin
+    /// (`tcpdump -U -w - | corowire decode -`). Several files are merged on time.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, Args)]
@@ -168,25 +187,8 @@ pub struct LiveArgs {
     #[arg(short = 'r', long, value_name = "FILE")]
     pub read: Option<PathBuf>,
 
-    /// UDP ports that carry corosync traffic.
-    #[arg(long, default_value = "5404-5412", value_name = "LIST")]
-    pub ports: String,
-
-    /// The cluster's authkey (repeatable), as for `decode`.
-    #[arg(long = "authkey", value_name = "FILE")]
-    pub authkeys: Vec<PathBuf>,
-
-    /// The cluster's corosync.conf: node names, budgets, crypto.
-    #[arg(long, value_name = "FILE")]
-    pub corosync_conf: Option<PathBuf>,
-
-    /// crypto_cipher as in corosync.conf.
-    #[arg(long, value_name = "NAME")]
-    pub crypto_cipher: Option<String>,
-
-    /// crypto_hash as in corosync.conf.
-    #[arg(long, value_name = "NAME")]
-    pub crypto_hash: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
 
     /// Capture in promiscuous mode (bridges, SPAN / mirror ports).
     #[arg(long)]
@@ -213,11 +215,7 @@ impl LiveArgs {
     pub fn input(&self) -> InputArgs {
         InputArgs {
             files: self.read.iter().cloned().collect(),
-            ports: self.ports.clone(),
-            authkeys: self.authkeys.clone(),
-            corosync_conf: self.corosync_conf.clone(),
-            crypto_cipher: self.crypto_cipher.clone(),
-            crypto_hash: self.crypto_hash.clone(),
+            source: self.source.clone(),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use corowire::cli::InputArgs;
+use corowire::cli::{InputArgs, SourceArgs};
 use corowire::tui::cmd::{Measure, replay_pipeline};
 use corowire::tui::driver::{Control, run_interactive};
 use corowire::tui::model::{Speed, View};
@@ -37,11 +37,7 @@ fn pause_next_finding_step_seek() {
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("captures/membership-3n-node3-cut-rejoin.pcap"),
         ],
-        ports: "5404-5412".into(),
-        authkeys: Vec::new(),
-        corosync_conf: None,
-        crypto_cipher: None,
-        crypto_hash: None,
+        source: SourceArgs::default(),
     };
     let p = replay_pipeline(&input, &Default::default(), Measure::Engine).expect("open capture");
     let again = input.clone();

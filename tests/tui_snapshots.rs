@@ -171,19 +171,18 @@ fn sort_and_small_screens_do_not_panic() {
 
 #[test]
 fn names_and_budgets_from_corosync_conf() {
-    use corowire::cli::InputArgs;
+    use corowire::cli::{InputArgs, SourceArgs};
     use corowire::tui::cmd::replay_input_view;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let v = replay_input_view(
         &InputArgs {
             files: vec![capture("membership-3n-node3-cut-rejoin.pcap")],
-            ports: "5404-5412".into(),
-            authkeys: Vec::new(),
-            corosync_conf: Some(
-                root.join("captures/logs/membership-3n-node3-cut-rejoin/node1.corosync.conf"),
-            ),
-            crypto_cipher: None,
-            crypto_hash: None,
+            source: SourceArgs {
+                corosync_conf: Some(
+                    root.join("captures/logs/membership-3n-node3-cut-rejoin/node1.corosync.conf"),
+                ),
+                ..SourceArgs::default()
+            },
         },
         Measure::Engine,
     )
@@ -198,16 +197,15 @@ fn names_and_budgets_from_corosync_conf() {
 
 #[test]
 fn encrypted_capture_with_its_key() {
-    use corowire::cli::InputArgs;
+    use corowire::cli::{InputArgs, SourceArgs};
     use corowire::tui::cmd::replay_input_view;
     let v = replay_input_view(
         &InputArgs {
             files: vec![capture("healthy-3n-aes256-sha256-nss.pcap")],
-            ports: "5404-5412".into(),
-            authkeys: vec![capture("healthy-3n-aes256-sha256-nss.authkey")],
-            corosync_conf: None,
-            crypto_cipher: None,
-            crypto_hash: None,
+            source: SourceArgs {
+                authkeys: vec![capture("healthy-3n-aes256-sha256-nss.authkey")],
+                ..SourceArgs::default()
+            },
         },
         Measure::Engine,
     )

@@ -10,7 +10,7 @@ use crossterm::event::EventStream;
 use tokio::sync::watch;
 
 use crate::app::{AppError, exit, open_inputs};
-use crate::cli::{BudgetArgs, InputArgs, LiveArgs, TuiArgs};
+use crate::cli::{BudgetArgs, InputArgs, LiveArgs, SourceArgs, TuiArgs};
 use crate::decode::Decoder;
 
 use super::app::App;
@@ -39,7 +39,7 @@ fn pipeline(
     kind: SourceKind,
     measure: Measure,
 ) -> Result<Pipeline, AppError> {
-    let setup = crate::app::setup(input)?;
+    let setup = crate::app::setup(&input.source)?;
     let by_address = setup.config.is_none() && setup.decode.keys.is_empty();
     let link0 = crate::feed::link0_port(&setup.decode.ports);
     let (budgets, names) = match &setup.config {
@@ -140,11 +140,7 @@ fn short_names(names: &[String]) -> String {
 pub fn replay_view(files: &[PathBuf], measure: Measure) -> Result<View, AppError> {
     let input = InputArgs {
         files: files.to_vec(),
-        ports: "5404-5412".into(),
-        authkeys: Vec::new(),
-        corosync_conf: None,
-        crypto_cipher: None,
-        crypto_hash: None,
+        source: SourceArgs::default(),
     };
     replay_input_view(&input, measure)
 }
@@ -222,7 +218,8 @@ pub fn live(a: &LiveArgs) -> Result<i32, AppError> {
 fn live_pipeline(iface: &str, a: &LiveArgs, measure: Measure) -> Result<Pipeline, AppError> {
     use crate::capture::live::{LiveOptions, LiveSource};
     use crate::decode::Ports;
-    let ports = Ports::parse(&a.ports).map_err(|e| AppError::Usage(format!("--ports: {e}")))?;
+    let ports =
+        Ports::parse(&a.source.ports).map_err(|e| AppError::Usage(format!("--ports: {e}")))?;
     let (lo, hi) = (0..=u16::MAX)
         .filter(|&p| ports.contains(p))
         .fold((u16::MAX, 0u16), |(lo, hi), p| (lo.min(p), hi.max(p)));
