@@ -190,8 +190,21 @@ pub struct LiveArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
-    /// Capture in promiscuous mode (bridges, SPAN / mirror ports).
-    #[arg(long)]
+    /// Do not put the interface in promiscuous mode (it is by default, as
+    /// with tcpdump: a SPAN port or a bridge shows other hosts' frames only so).
+    #[arg(short = 'p', long, conflicts_with = "promisc")]
+    pub no_promisc: bool,
+
+    /// Kernel capture buffer in KiB (as tcpdump -B).
+    #[arg(short = 'B', long, value_name = "KIB", default_value_t = 32768)]
+    pub buffer_size: u32,
+
+    /// Bytes kept of each frame (default: the interface's MTU plus link headers).
+    #[arg(long, value_name = "BYTES")]
+    pub snaplen: Option<u32>,
+
+    /// Promiscuous mode (the default; kept so older command lines still work).
+    #[arg(long, hide = true)]
     pub promisc: bool,
 
     /// Headless: write one report per interval to stdout (e.g. 10s, 500ms, 1m).

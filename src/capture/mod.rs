@@ -86,11 +86,16 @@ pub struct CaptureError {
 
 impl fmt::Display for CaptureError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: packet {} at byte {}: ",
-            self.file, self.packet_no, self.offset
-        )?;
+        // Opening an interface or a file fails before any packet: no position then.
+        if self.packet_no == 0 && self.offset == 0 {
+            write!(f, "{}: ", self.file)?;
+        } else {
+            write!(
+                f,
+                "{}: packet {} at byte {}: ",
+                self.file, self.packet_no, self.offset
+            )?;
+        }
         match &self.kind {
             CaptureErrorKind::Io(e) => write!(f, "read error: {e}"),
             CaptureErrorKind::NotACapture => write!(f, "not a pcap or pcapng capture"),

@@ -225,7 +225,9 @@ fn live_pipeline(iface: &str, a: &LiveArgs, measure: Measure) -> Result<Pipeline
         .fold((u16::MAX, 0u16), |(lo, hi), p| (lo.min(p), hi.max(p)));
     let opts = LiveOptions {
         ports: lo..=hi,
-        promisc: a.promisc,
+        promisc: !a.no_promisc,
+        snaplen: a.snaplen.map_or(0, |s| s.clamp(64, 262_144) as i32),
+        buffer_size: i32::try_from(u64::from(a.buffer_size) * 1024).unwrap_or(i32::MAX),
         ..LiveOptions::default()
     };
     let src = LiveSource::open(iface, &opts).map_err(AppError::Capture)?;
