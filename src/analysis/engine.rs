@@ -284,7 +284,11 @@ struct Dir {
     icmp_too_big: u64,
     icmp_mtu: Option<u32>,
     // time series and episodes
+    /// A ring of one-second buckets; its length is a power of two (the slot
+    /// is a mask, not a division), at least `series_len`.
     buckets: Vec<Bucket>,
+    /// Seconds the snapshot's series shows.
+    series_len: usize,
     loss_ep: Option<LossEpisode>,
     /// Loss windows start after this second (the end of the last episode).
     loss_floor: i64,
@@ -350,8 +354,9 @@ impl Dir {
                     sec: i64::MIN,
                     ..Bucket::default()
                 };
-                series_len.max(64)
+                series_len.max(64).next_power_of_two()
             ],
+            series_len: series_len.max(64),
             loss_ep: None,
             loss_floor: i64::MIN,
             lat_ep: None,
@@ -361,8 +366,8 @@ impl Dir {
     }
 
     fn bucket(&mut self, sec: i64) -> Option<&mut Bucket> {
-        let n = self.buckets.len() as i64;
-        let b = &mut self.buckets[sec.rem_euclid(n) as usize];
+        let mask = self.buckets.len().wrapping_sub(1);
+        let b = self.buckets.get_mut(sec as usize & mask)?;
         if b.sec == sec {
             Some(b)
         } else if b.sec < sec {
@@ -377,12 +382,11 @@ impl Dir {
     }
 
     fn bucket_ref(&self, sec: i64) -> Option<&Bucket> {
-        let n = self.buckets.len() as i64;
-        let b = &self.buckets[sec.rem_euclid(n) as usize];
+        let mask = self.buckets.len().wrapping_sub(1);
+        let b = self.buckets.get(sec as usize & mask)?;
         (b.sec == sec).then_some(b)
     }
 
-    /// knet's pong timeout at time `t`: timeout × backoff + 2 × average latency.
     /// knet's pong timeout at time `t`: timeout × backoff(t) + 2 × average latency.
     fn timeout_adj(&self, th: &Thresholds, t: i64) -> i64 {
         let backoff = if self.backoff_from == i64::MIN {
@@ -498,6 +502,8 @@ pub struct Engine {
     inferred_tokens: u64,
     /// Latest time of an opaque packet (the capture's end when all is encrypted).
     opaque_last: i64,
+    /// (start ns, second) of the last second computed by `sec_of`.
+    sec_cache: (i64, i64),
 }
 
 impl Engine {
@@ -527,6 +533,7 @@ impl Engine {
             node_names: Vec::new(),
             inferred_tokens: 0,
             opaque_last: 0,
+            sec_cache: (i64::MAX, 0),
         }
     }
 
@@ -592,6 +599,7 @@ impl Engine {
             },
         };
         let dir = self.path(d.src, d.dst, link, ts);
+        let sec = self.sec_of(ts);
         if let Some(n) = sender {
             // The path remembers its sender: learn only what is new.
             if dir.is_none_or(|i| self.dirs[i as usize].src_node != Some(n)) {
@@ -624,7 +632,7 @@ impl Engine {
             if dd.dst_node.is_none() {
                 dd.dst_node = self.addr_node.get(&d.dst).copied();
             }
-            if let Some(b) = dd.bucket(ts.div_euclid(NS)) {
+            if let Some(b) = dd.bucket(sec) {
                 b.packets += 1;
                 b.bytes += len;
             }
@@ -904,6 +912,19 @@ impl Engine {
 
     // ------------------------------------------------------------ time/ticks
 
+    /// The second `ts` falls in; the last answer is kept, since nearly every
+    /// packet falls in the same second as the one before it.
+    #[inline]
+    fn sec_of(&mut self, ts: i64) -> i64 {
+        let (base, sec) = self.sec_cache;
+        if ts >= base && ts - base < NS {
+            return sec;
+        }
+        let sec = ts.div_euclid(NS);
+        self.sec_cache = (sec * NS, sec);
+        sec
+    }
+
     fn advance_time(&mut self, ts: i64) {
         if self.first_ts.is_none() {
             self.first_ts = Some(ts);
@@ -911,7 +932,7 @@ impl Engine {
         if ts > self.now {
             self.now = ts;
         }
-        let sec = self.now.div_euclid(NS);
+        let sec = self.sec_of(self.now);
         let Some(last) = self.tick_sec else {
             self.tick_sec = Some(sec);
             return;
@@ -2220,7 +2241,7 @@ impl Engine {
                     rev.map_or(0, |r| r.missing),
                 );
                 let mut series = Vec::new();
-                let len = d.buckets.len() as i64;
+                let len = d.series_len as i64;
                 for s in (now_sec - len + 1)..=now_sec {
                     if let Some(b) = d.bucket_ref(s) {
                         series.push(SeriesPoint {

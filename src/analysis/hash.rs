@@ -88,38 +88,51 @@ mod tests {
 /// is cheaper than hashing on every packet.
 #[derive(Debug, Clone)]
 pub(crate) struct SmallMap<K, V> {
-    items: Vec<(K, V)>,
+    // Keys apart from the values: the scan touches only the keys, which sit
+    // in one or two cache lines however large the values are.
+    keys: Vec<K>,
+    vals: Vec<V>,
 }
 
 impl<K, V> Default for SmallMap<K, V> {
     fn default() -> Self {
-        SmallMap { items: Vec::new() }
+        SmallMap {
+            keys: Vec::new(),
+            vals: Vec::new(),
+        }
     }
 }
 
 impl<K: PartialEq + Copy, V> SmallMap<K, V> {
     #[inline]
+    fn find(&self, k: &K) -> Option<usize> {
+        self.keys.iter().position(|x| x == k)
+    }
+    #[inline]
     pub(crate) fn get(&self, k: &K) -> Option<&V> {
-        self.items.iter().find(|(x, _)| x == k).map(|(_, v)| v)
+        self.find(k).and_then(|i| self.vals.get(i))
     }
     #[inline]
     pub(crate) fn get_mut(&mut self, k: &K) -> Option<&mut V> {
-        self.items.iter_mut().find(|(x, _)| x == k).map(|(_, v)| v)
+        self.find(k).and_then(|i| self.vals.get_mut(i))
     }
     #[inline]
     pub(crate) fn contains_key(&self, k: &K) -> bool {
-        self.items.iter().any(|(x, _)| x == k)
+        self.find(k).is_some()
     }
     pub(crate) fn insert(&mut self, k: K, v: V) {
-        match self.get_mut(&k) {
-            Some(slot) => *slot = v,
-            None => self.items.push((k, v)),
+        match self.find(&k) {
+            Some(i) => self.vals[i] = v,
+            None => {
+                self.keys.push(k);
+                self.vals.push(v);
+            }
         }
     }
     pub(crate) fn len(&self) -> usize {
-        self.items.len()
+        self.keys.len()
     }
     pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
-        self.items.iter().map(|(_, v)| v)
+        self.vals.iter()
     }
 }
