@@ -114,10 +114,16 @@ pub struct LinkView {
     pub measures: Measures,
     /// Percent of src's pings lost (missing + unanswered) of those expected.
     pub ping_loss_pct: f64,
-    /// Estimated percent of packets from src that did not reach dst:
-    /// max(src's pings missing from its cadence, src's pings unanswered minus
-    /// dst's pings missing from dst's cadence).
+    /// Estimated percent of packets from src that did not reach dst: lost
+    /// before the capture point (pings missing from src's cadence, DATA
+    /// copies missing, src's pongs missing) combined with lost after it
+    /// (src's pings unanswered, unless dst's pongs were the ones lost).
     pub loss_pct: f64,
+    /// DATA copies src sent that could have been missed (another copy of
+    /// the broadcast, or the next seq of a single-destination stream, was
+    /// seen) and were seen / were lost before the capture point.
+    pub data_copies_seen: u64,
+    pub data_copies_lost: u64,
     pub max_ping_gap_ms: f64,
     pub max_ping_gap_at: i64,
     /// Longest time without a pong for src's pings (knet's down criterion).

@@ -15,6 +15,10 @@
 //!                 "rtt_us": {"p50","p90","p99","max","min","mean","samples"}|null,
 //!                 "jitter_us", "measures": "round_trip"|"responder_delay",
 //!                 "loss_pct" (estimated loss src->dst), "ping_loss_pct" (src's pings lost),
+//!                 "data_copies_seen", "data_copies_lost" (src's DATA packets that could
+//!                 have been missed — another copy of the broadcast, or the next seq to
+//!                 the same single destination, was seen — and were seen / were lost
+//!                 before the capture point),
 //!                 "pings_sent", "pongs_received", "pings_unanswered", "pings_missing",
 //!                 "late_pongs", "max_silence_ms" (longest time without a pong for src's
 //!                 pings), "max_ping_gap_ms", "state": "up"|"down"|"unknown", "downs",
@@ -163,6 +167,9 @@ pub struct LinkDto {
     pub loss_pct: f64,
     /// % of src's pings lost (missing from the cadence + unanswered).
     pub ping_loss_pct: f64,
+    /// DATA copies that could have been missed: seen / lost before the capture point.
+    pub data_copies_seen: u64,
+    pub data_copies_lost: u64,
     pub pings_sent: u64,
     pub pongs_received: u64,
     pub pings_unanswered: u64,
@@ -257,6 +264,8 @@ fn link_dto(l: &LinkView) -> LinkDto {
         },
         loss_pct: l.loss_pct,
         ping_loss_pct: l.ping_loss_pct,
+        data_copies_seen: l.data_copies_seen,
+        data_copies_lost: l.data_copies_lost,
         pings_sent: l.pings_sent,
         pongs_received: l.pongs_received,
         pings_unanswered: l.pings_unanswered,
