@@ -706,6 +706,44 @@ fn encrypted_without_key_through_inference() {
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
+/// The two directions of a pair side by side: an `asymmetry` finding on the
+/// pairs of the node whose egress loses packets (worse direction from it),
+/// on the pairs of the node with the lowered MTU (its own sends settle at
+/// 1200, its peers' at 1204), and on the pairs of the node whose egress is
+/// delayed; healthy captures have none (checked with every warning in
+/// `faults_produce_findings_and_healthy_captures_none`).
+#[test]
+fn asymmetry_on_the_right_pairs() {
+    for (name, node) in [
+        ("oneway-loss-3n-node2-egress25", 2u16),
+        ("mtu-3n-node3-1200", 3),
+        ("delay-3n-node2-40ms-jitter5", 2),
+    ] {
+        let tp = common::crate_dir().join(format!("captures/{name}.truth.json"));
+        if !tp.exists() {
+            continue;
+        }
+        let t = Truth::load(&tp);
+        let s = truth_snapshot(&t);
+        let asym: Vec<_> = s
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::Asymmetry)
+            .collect();
+        let mut peers: Vec<u16> = asym
+            .iter()
+            .map(|f| {
+                assert_eq!(f.src_node, Some(node), "{name}: {f:#?}");
+                assert_eq!(f.severity, Severity::Warning);
+                f.dst_node.unwrap()
+            })
+            .collect();
+        peers.sort_unstable();
+        let want: Vec<u16> = (1..=3).filter(|n| *n != node).collect();
+        assert_eq!(peers, want, "{name}: {asym:#?}");
+    }
+}
+
 /// Capture time of the first ping towards the fault's node on its link,
 /// inside the fault window, that no pong answered (pings matched to pongs by
 /// pinger, responder, link and the echoed time bytes).

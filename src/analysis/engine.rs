@@ -14,6 +14,7 @@ use crate::wire::knet::{Knet, Ping};
 use crate::wire::net::TooBig;
 use crate::wire::totem::{Body, RingId, Totem};
 
+mod asym;
 mod seqloss;
 use seqloss::SeqTrack;
 
@@ -135,6 +136,19 @@ struct Side {
 }
 
 impl Side {
+    fn of(d: &Dir) -> Side {
+        Side {
+            pings: d.pings,
+            missing: d.missing,
+            unanswered: d.unanswered,
+            data_seen: d.data_seen,
+            data_lost: d.data_lost,
+        }
+    }
+    /// Samples the loss estimate rests on.
+    fn samples(&self) -> u64 {
+        self.pings + self.missing + self.data_seen + self.data_lost
+    }
     fn add(&mut self, b: &Bucket) {
         self.pings += u64::from(b.pings);
         self.missing += u64::from(b.missing);
@@ -944,6 +958,7 @@ impl Engine {
         }
         self.close_rtr();
         self.budget_latency();
+        self.asymmetry();
         // Pings still waiting at the end are neither answered nor lost.
         self.pending.clear();
         self.now = end.max(now);
@@ -2305,14 +2320,7 @@ impl Engine {
             .map(|d| {
                 let rev = d.rev.and_then(|r| self.dirs.get(r as usize));
                 let expected = d.pings + d.missing;
-                let side = |d: &Dir| Side {
-                    pings: d.pings,
-                    missing: d.missing,
-                    unanswered: d.unanswered,
-                    data_seen: d.data_seen,
-                    data_lost: d.data_lost,
-                };
-                let loss_pct = loss_estimate(&side(d), &rev.map(side).unwrap_or_default());
+                let loss_pct = loss_estimate(&Side::of(d), &rev.map(Side::of).unwrap_or_default());
                 let mut series = Vec::new();
                 let len = d.buckets.len() as i64;
                 for s in (now_sec - len + 1)..=now_sec {

@@ -40,7 +40,16 @@
 //!
 //! Finding kinds: link_down, link_flapping, token_at_risk, token_lost,
 //! membership_change, one_way_loss, loss, latency, mtu_black_hole,
-//! mtu_change, host_stall, retransmit_storm, unknown_sender.
+//! mtu_change, host_stall, retransmit_storm, unknown_sender, asymmetry.
+//!
+//! `asymmetry` (warning, whole capture): the two directions of a node pair
+//! on one link differ — loss by more than 5 points (the worse one at least
+//! `loss_warning_pct`, ≥ 30 samples each way), the p50 of each side's ping
+//! RTT by more than max(1 ms, 50 %) (≥ 10 pongs each way; the slower
+//! responder is the sender of the worse direction), or the smallest path
+//! MTU. `src_node`→`dst_node` is the worse direction; evidence `loss_pct`,
+//! `reverse_loss_pct`, and when measured `rtt_p50_ms` / `reverse_rtt_p50_ms`
+//! (of src's / dst's pings) and `pmtu` / `reverse_pmtu`.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
