@@ -744,6 +744,36 @@ fn asymmetry_on_the_right_pairs() {
     }
 }
 
+/// Size classes count every packet of the link once; the smallest class's
+/// latency is the ping RTT; PMTUD probes of 1500 bytes were answered on the
+/// healthy capture (their probe→reply time is known).
+#[test]
+fn size_buckets_cover_every_packet() {
+    let tp = common::crate_dir().join("captures/healthy-3n-clear.truth.json");
+    if !tp.exists() {
+        return;
+    }
+    let s = truth_snapshot(&Truth::load(&tp));
+    for l in &s.links {
+        let total: u64 = l.traffic.iter().map(|c| c.packets).sum();
+        let classes: u64 = l.size_buckets.iter().map(|b| b.packets).sum();
+        assert_eq!(classes, total, "{:?}->{:?}", l.src_node, l.dst_node);
+        assert_eq!(
+            l.size_buckets
+                .iter()
+                .map(|b| b.max_bytes)
+                .collect::<Vec<_>>(),
+            vec![Some(128), Some(512), Some(1024), Some(1500), None]
+        );
+        assert_eq!(l.size_buckets[0].rtt_us_p50, l.rtt_us.map(|q| q.p50));
+        assert!(
+            l.size_buckets[3].rtt_us_p50.is_some(),
+            "{:?}",
+            l.size_buckets
+        );
+    }
+}
+
 /// Capture time of the first ping towards the fault's node on its link,
 /// inside the fault window, that no pong answered (pings matched to pongs by
 /// pinger, responder, link and the echoed time bytes).
@@ -953,6 +983,20 @@ fn loss_numbers() {
                 l.pings_unanswered,
                 l.data_copies_seen,
                 l.data_copies_lost
+            );
+        }
+        for l in &s.links {
+            let v: Vec<String> = l
+                .size_buckets
+                .iter()
+                .map(|b| format!("{:?}:{}:{:?}", b.max_bytes, b.packets, b.rtt_us_p50))
+                .collect();
+            println!(
+                "  sizes {:?}->{:?} l{} {}",
+                l.src_node,
+                l.dst_node,
+                l.link,
+                v.join(" ")
             );
         }
         for f in s.findings.iter().filter(|f| f.severity > Severity::Info) {

@@ -16,7 +16,10 @@ use crate::wire::totem::{Body, RingId, Totem};
 
 mod asym;
 mod seqloss;
+mod sizes;
 use seqloss::SeqTrack;
+pub use sizes::SIZE_BOUNDS;
+use sizes::SizeStats;
 
 const NS: i64 = 1_000_000_000;
 const MS: i64 = 1_000_000;
@@ -251,6 +254,8 @@ struct LatEpisode {
 struct Probe {
     size: u16,
     acked: bool,
+    /// When the latest probe of this size left.
+    ts: i64,
 }
 
 #[derive(Debug)]
@@ -336,6 +341,8 @@ struct Dir {
     /// Copies of one seq were seen on two links to this host (active mode).
     active_copies: bool,
     last_data_ts: i64,
+    /// Packets and PMTUD latency by size class.
+    sizes: SizeStats,
 }
 
 impl Dir {
@@ -408,6 +415,7 @@ impl Dir {
             miss_run_ts: 0,
             active_copies: false,
             last_data_ts: i64::MIN,
+            sizes: SizeStats::default(),
         }
     }
 
@@ -669,6 +677,7 @@ impl Engine {
             dd.last_ts = dd.last_ts.max(ts);
             dd.traffic[ty].packets += 1;
             dd.traffic[ty].bytes += len;
+            dd.sizes.count(d.ip_len);
             if d.reassembled {
                 dd.ip_fragments += 1;
             }
@@ -715,6 +724,9 @@ impl Engine {
                             dd.dst_node = Some(r.node);
                         }
                         if let Some(pr) = dd.probes.iter_mut().find(|pr| pr.size == size) {
+                            if !pr.acked {
+                                dd.sizes.probe_rtt(size, ts - pr.ts);
+                            }
                             pr.acked = true;
                         }
                     }
@@ -869,6 +881,9 @@ impl Engine {
                     d.pmtud_replies += 1;
                     if let Some(size) = d.last_probe {
                         if let Some(pr) = d.probes.iter_mut().find(|pr| pr.size == size) {
+                            if !pr.acked {
+                                d.sizes.probe_rtt(size, ts - pr.ts);
+                            }
                             pr.acked = true;
                         }
                     }
@@ -959,6 +974,7 @@ impl Engine {
         self.close_rtr();
         self.budget_latency();
         self.asymmetry();
+        self.size_latency();
         // Pings still waiting at the end are neither answered nor lost.
         self.pending.clear();
         self.now = end.max(now);
@@ -1618,7 +1634,14 @@ impl Engine {
         d.run_last = Some(ts);
         d.last_probe = Some(size);
         if !d.probes.iter().any(|p| p.size == size) && d.probes.len() < 32 {
-            d.probes.push(Probe { size, acked: false });
+            d.probes.push(Probe {
+                size,
+                acked: false,
+                ts,
+            });
+        }
+        if let Some(pr) = d.probes.iter_mut().find(|p| p.size == size) {
+            pr.ts = ts;
         }
     }
 
@@ -2368,6 +2391,17 @@ impl Engine {
                     ping_loss_pct: pct(d.missing + d.unanswered, expected),
                     data_copies_seen: d.data_seen,
                     data_copies_lost: d.data_lost,
+                    size_buckets: (0..SIZE_BOUNDS.len() + 1)
+                        .map(|c| SizeBucket {
+                            max_bytes: SIZE_BOUNDS.get(c).copied(),
+                            packets: d.sizes.packets[c],
+                            rtt_us_p50: if c == 0 {
+                                d.ping_p50()
+                            } else {
+                                d.sizes.probe_p50(c).map(|(p, _)| p)
+                            },
+                        })
+                        .collect(),
                     loss_pct,
                     max_ping_gap_ms: ms(d.max_ping_gap),
                     max_ping_gap_at: d.max_ping_gap_at,

@@ -58,6 +58,8 @@ pub enum FindingKind {
     UnknownSender,
     /// The two directions of a node pair differ materially (loss, RTT, PMTU).
     Asymmetry,
+    /// Large packets (PMTUD probes) answered much later than pings.
+    SizeDependentLatency,
 }
 
 impl FindingKind {
@@ -77,6 +79,7 @@ impl FindingKind {
             FindingKind::RetransmitStorm => "retransmit_storm",
             FindingKind::UnknownSender => "unknown_sender",
             FindingKind::Asymmetry => "asymmetry",
+            FindingKind::SizeDependentLatency => "size_dependent_latency",
         }
     }
 }

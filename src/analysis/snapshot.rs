@@ -124,6 +124,9 @@ pub struct LinkView {
     /// seen) and were seen / were lost before the capture point.
     pub data_copies_seen: u64,
     pub data_copies_lost: u64,
+    /// Packets src sent to dst by IP size class (`SIZE_BOUNDS`), with the
+    /// latency of that size where measurable.
+    pub size_buckets: Vec<SizeBucket>,
     pub max_ping_gap_ms: f64,
     pub max_ping_gap_at: i64,
     /// Longest time without a pong for src's pings (knet's down criterion).
@@ -149,6 +152,17 @@ pub struct LinkView {
     pub traffic: [TypeCount; 7],
     /// Up to `Limits::series_len` last seconds, oldest first.
     pub series: Vec<SeriesPoint>,
+}
+
+/// Packets of one size class on one directed link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeBucket {
+    /// Largest IP length in the class; None for the last (larger than all bounds).
+    pub max_bytes: Option<u32>,
+    pub packets: u64,
+    /// Median latency of packets of this size, µs: ping RTT for the smallest
+    /// class, PMTUD probe→reply time for the others (None: not measured).
+    pub rtt_us_p50: Option<u64>,
 }
 
 /// A node as seen in the traffic.

@@ -19,6 +19,9 @@
 //!                 have been missed — another copy of the broadcast, or the next seq to
 //!                 the same single destination, was seen — and were seen / were lost
 //!                 before the capture point),
+//!                 "size_buckets": [{"max_bytes" (IP length, inclusive; null: larger than
+//!                 1500), "packets", "rtt_us_p50" (ping RTT for the smallest class,
+//!                 PMTUD probe→reply time for the others; null: not measured)}],
 //!                 "pings_sent", "pongs_received", "pings_unanswered", "pings_missing",
 //!                 "late_pongs", "max_silence_ms" (longest time without a pong for src's
 //!                 pings), "max_ping_gap_ms", "state": "up"|"down"|"unknown", "downs",
@@ -40,7 +43,14 @@
 //!
 //! Finding kinds: link_down, link_flapping, token_at_risk, token_lost,
 //! membership_change, one_way_loss, loss, latency, mtu_black_hole,
-//! mtu_change, host_stall, retransmit_storm, unknown_sender, asymmetry.
+//! mtu_change, host_stall, retransmit_storm, unknown_sender, asymmetry,
+//! size_dependent_latency.
+//!
+//! `size_dependent_latency` (warning, whole capture): on a directed link the
+//! p50 PMTUD probe→reply time of a size class (≥ 3 replies) exceeds the
+//! ping RTT p50 (≥ 10 pongs) by more than max(5 ms, 3 × the ping p50);
+//! evidence `large_rtt_p50_ms`, `ping_rtt_p50_ms`, `probes`, `size_class_max`
+//! (0: larger than 1500).
 //!
 //! `asymmetry` (warning, whole capture): the two directions of a node pair
 //! on one link differ — loss by more than 5 points (the worse one at least
@@ -179,6 +189,8 @@ pub struct LinkDto {
     /// DATA copies that could have been missed: seen / lost before the capture point.
     pub data_copies_seen: u64,
     pub data_copies_lost: u64,
+    /// Packets by IP size class, with the latency of that size where measured.
+    pub size_buckets: Vec<SizeBucketDto>,
     pub pings_sent: u64,
     pub pongs_received: u64,
     pub pings_unanswered: u64,
@@ -198,6 +210,14 @@ pub struct LinkDto {
     pub icmp_too_big: u64,
     pub ip_fragments: u64,
     pub traffic: BTreeMap<&'static str, CountDto>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SizeBucketDto {
+    /// Largest IP length of the class; None for the last class.
+    pub max_bytes: Option<u32>,
+    pub packets: u64,
+    pub rtt_us_p50: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -275,6 +295,15 @@ fn link_dto(l: &LinkView) -> LinkDto {
         ping_loss_pct: l.ping_loss_pct,
         data_copies_seen: l.data_copies_seen,
         data_copies_lost: l.data_copies_lost,
+        size_buckets: l
+            .size_buckets
+            .iter()
+            .map(|b| SizeBucketDto {
+                max_bytes: b.max_bytes,
+                packets: b.packets,
+                rtt_us_p50: b.rtt_us_p50,
+            })
+            .collect(),
         pings_sent: l.pings_sent,
         pongs_received: l.pongs_received,
         pings_unanswered: l.pings_unanswered,
