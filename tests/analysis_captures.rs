@@ -774,6 +774,30 @@ fn size_buckets_cover_every_packet() {
     }
 }
 
+/// Token hold per node on the healthy capture: every node forwards the token
+/// within a fraction of a millisecond most of the time, and nobody holds it
+/// longer than corosync's hold timer (685 ms for 3 nodes; the idle ring's
+/// representative holds it exactly that long).
+#[test]
+fn token_hold_per_node() {
+    let tp = common::crate_dir().join("captures/healthy-3n-clear.truth.json");
+    if !tp.exists() {
+        return;
+    }
+    let t = Truth::load(&tp);
+    let s = truth_snapshot(&t);
+    assert_eq!(
+        s.totem.hold_us.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    let hold_us = u64::from(s.thresholds.hold_ms) * 1000;
+    for (n, q) in &s.totem.hold_us {
+        assert!(q.count > 100, "node {n}: {q:?}");
+        assert!(q.p50 < 1000, "node {n}: {q:?}");
+        assert!(q.max <= hold_us + hold_us / 20, "node {n}: {q:?}");
+    }
+}
+
 /// Capture time of the first ping towards the fault's node on its link,
 /// inside the fault window, that no pong answered (pings matched to pongs by
 /// pinger, responder, link and the echoed time bytes).

@@ -15,6 +15,7 @@ use crate::wire::net::TooBig;
 use crate::wire::totem::{Body, RingId, Totem};
 
 mod asym;
+mod hold;
 mod seqloss;
 mod sizes;
 use seqloss::SeqTrack;
@@ -528,6 +529,7 @@ struct TotemState {
     commits: Vec<(RingId, i64, Vec<u32>)>,
     membership: Vec<MembershipView>,
     series: Vec<(i64, u32, u32)>,
+    hold: hold::HoldTimes,
 }
 
 /// The analysis engine. See the module documentation for the definitions.
@@ -2100,8 +2102,14 @@ impl Engine {
                 {
                     self.totem.tx.insert(from, this);
                 }
+                let max_nodes = self.th.limits.max_nodes;
+                if !again {
+                    let limit = i64::from(self.th.token_ms) * MS;
+                    self.totem.hold.sent(from, ts, limit, max_nodes);
+                }
                 self.ring_seen(tok.ring_id, ts, from);
                 if let Some(r) = receiver.filter(|_| !rx_link_down) {
+                    self.totem.hold.arrival(r, ts, max_nodes);
                     self.token_arrival(r, this);
                 }
             }
@@ -2459,6 +2467,14 @@ impl Engine {
         nodes.sort_by_key(|n| n.id);
         let mut totem = self.totem.v.clone();
         totem.token_rotation_us = self.totem.rotation.as_ref().and_then(|h| quantiles(h, 1));
+        totem.hold_us = self
+            .totem
+            .hold
+            .hist
+            .iter()
+            .filter_map(|(n, h)| quantiles(h, 1).map(|q| (*n, q)))
+            .collect();
+        totem.hold_us.sort_by_key(|(n, _)| *n);
         totem.series = self.totem.series.clone();
         totem.data_by_link.sort_unstable();
         let mut findings = self.findings.clone();

@@ -200,6 +200,9 @@ pub struct TotemView {
     pub tokens: u64,
     /// Time between successive new tokens arriving at the same node, µs.
     pub token_rotation_us: Option<Quantiles>,
+    /// Token hold time per node, µs: from a new token seen on its way to the
+    /// node to the node's next token (node id, quantiles), by node id.
+    pub hold_us: Vec<(u32, Quantiles)>,
     pub max_rotation_node: Option<u32>,
     pub max_rotation_at: i64,
     /// Same token_seq sent again by the same node ≥ 10 ms later.

@@ -34,7 +34,10 @@
 //!                 "message", "evidence": {name: number}}],
 //!   "membership": [{"ts", "ring_id": "1.d", "members": [nodeid], "members_inferred",
 //!                   "left": [nodeid], "joined": [nodeid]}],
-//!   "totem":    {"token_rotation_ms": {"p50","p99","max","samples"}|null, "token_retransmits",
+//!   "totem":    {"token_rotation_ms": {"p50","p99","max","samples"}|null,
+//!                "hold_ms": {node id: {"p50","p99","max","samples"}} (token hold: from a
+//!                new token seen on its way to the node to the node's next token),
+//!                "token_retransmits",
 //!                "rtr_max", "tokens", "tokens_with_rtr", "mcasts", "mcast_retransmits",
 //!                "joins", "commit_tokens", "max_backlog", "data_by_link": {link: packets}},
 //!   "overflow": {"paths", "nodes", "addrs", "pending_pings", "findings", "memberships"}
@@ -255,6 +258,8 @@ pub struct RotationDto {
 #[derive(Debug, Serialize)]
 pub struct TotemDto {
     pub token_rotation_ms: Option<RotationDto>,
+    /// node id → token hold time at that node.
+    pub hold_ms: BTreeMap<u32, RotationDto>,
     pub token_retransmits: u64,
     pub rtr_max: u32,
     pub tokens: u64,
@@ -423,6 +428,22 @@ pub fn to_dto(s: &Snapshot) -> ReportDto {
                 max: q.max as f64 / 1000.0,
                 samples: q.count,
             }),
+            hold_ms: s
+                .totem
+                .hold_us
+                .iter()
+                .map(|(n, q)| {
+                    (
+                        *n,
+                        RotationDto {
+                            p50: q.p50 as f64 / 1000.0,
+                            p99: q.p99 as f64 / 1000.0,
+                            max: q.max as f64 / 1000.0,
+                            samples: q.count,
+                        },
+                    )
+                })
+                .collect(),
             token_retransmits: s.totem.token_retransmits,
             rtr_max: s.totem.rtr_max,
             tokens: s.totem.tokens,
