@@ -14,6 +14,14 @@ use crate::wire::knet::{Knet, Ping};
 use crate::wire::net::TooBig;
 use crate::wire::totem::{Body, RingId, Totem};
 
+mod asym;
+mod hold;
+mod seqloss;
+mod sizes;
+use seqloss::SeqTrack;
+pub use sizes::SIZE_BOUNDS;
+use sizes::SizeStats;
+
 const NS: i64 = 1_000_000_000;
 const MS: i64 = 1_000_000;
 /// Highest RTT / rotation the histograms hold, µs (larger values saturate).
@@ -106,6 +114,10 @@ struct Bucket {
     rtt_max_us: u32,
     packets: u32,
     bytes: u64,
+    /// DATA copies that could have been missed and were seen / were lost
+    /// before the capture point (see `seqloss`).
+    data_seen: u32,
+    data_lost: u32,
 }
 
 impl Bucket {
@@ -117,50 +129,69 @@ impl Bucket {
     }
 }
 
-/// Sums over a loss episode for both directions of the pair.
+/// Loss samples of one direction (src → dst) at one capture point.
 #[derive(Debug, Clone, Copy, Default)]
-struct LossSums {
+struct Side {
     pings: u64,
     missing: u64,
     unanswered: u64,
-    rev_pings: u64,
-    rev_missing: u64,
-    rev_unanswered: u64,
+    data_seen: u64,
+    data_lost: u64,
+}
+
+impl Side {
+    fn of(d: &Dir) -> Side {
+        Side {
+            pings: d.pings,
+            missing: d.missing,
+            unanswered: d.unanswered,
+            data_seen: d.data_seen,
+            data_lost: d.data_lost,
+        }
+    }
+    /// Samples the loss estimate rests on.
+    fn samples(&self) -> u64 {
+        self.pings + self.missing + self.data_seen + self.data_lost
+    }
+    fn add(&mut self, b: &Bucket) {
+        self.pings += u64::from(b.pings);
+        self.missing += u64::from(b.missing);
+        self.unanswered += u64::from(b.unanswered);
+        self.data_seen += u64::from(b.data_seen);
+        self.data_lost += u64::from(b.data_lost);
+    }
+    /// Packets lost before the capture point and all samples: pings missing
+    /// from the cadence, DATA copies missing (`seqloss`).
+    fn before(&self) -> (u64, u64) {
+        let lost = self.missing + self.data_lost;
+        (lost, lost + self.pings + self.data_seen)
+    }
+}
+
+/// Sums over a loss episode for both directions of the pair.
+#[derive(Debug, Clone, Copy, Default)]
+struct LossSums {
+    fwd: Side,
+    rev: Side,
 }
 
 impl LossSums {
     fn add(&mut self, b: &Bucket, r: Option<&Bucket>) {
-        self.pings += u64::from(b.pings);
-        self.missing += u64::from(b.missing);
-        self.unanswered += u64::from(b.unanswered);
+        self.fwd.add(b);
         if let Some(r) = r {
-            self.rev_pings += u64::from(r.pings);
-            self.rev_missing += u64::from(r.missing);
-            self.rev_unanswered += u64::from(r.unanswered);
+            self.rev.add(r);
         }
     }
     /// Estimated loss % from src to dst, and from dst to src (see
     /// `loss_estimate`).
     fn estimates(&self) -> (f64, f64) {
         (
-            loss_estimate(
-                self.pings,
-                self.missing,
-                self.unanswered,
-                self.rev_pings,
-                self.rev_missing,
-            ),
-            loss_estimate(
-                self.rev_pings,
-                self.rev_missing,
-                self.rev_unanswered,
-                self.pings,
-                self.missing,
-            ),
+            loss_estimate(&self.fwd, &self.rev),
+            loss_estimate(&self.rev, &self.fwd),
         )
     }
     fn lost_fwd(&self) -> u64 {
-        self.missing + self.unanswered
+        self.fwd.missing + self.fwd.unanswered + self.fwd.data_lost
     }
 }
 
@@ -172,28 +203,37 @@ fn pct(n: u64, d: u64) -> f64 {
     }
 }
 
-/// Loss from X to Y in percent, at one capture point. X's pings missing
-/// from its cadence were lost before the capture point. X's pings seen but
-/// unanswered were lost after it on the way to Y — or their pong was lost
-/// at Y's egress, which then also shows as Y's own pings missing. So: when
-/// Y's pings are missing at least half as often as X's go unanswered, the
-/// unanswered ones are Y's egress loss (counted in Y→X); otherwise they
-/// count for X→Y.
-fn loss_estimate(
-    pings: u64,
-    missing: u64,
-    unanswered: u64,
-    rev_pings: u64,
-    rev_missing: u64,
-) -> f64 {
-    let m = pct(missing, pings + missing);
-    let u = pct(unanswered, pings);
-    let rev_m = pct(rev_missing, rev_pings + rev_missing);
-    if u > 0.0 && rev_m >= u / 2.0 {
-        m
-    } else {
-        m.max(u)
+/// Loss from X to Y in percent, at one capture point, from two kinds of
+/// evidence:
+///
+/// * before the capture point: X's pings missing from its cadence and X's
+///   DATA copies missing (`seqloss`), out of all such samples; plus X's
+///   pongs lost, which show as Y's pings unanswered (see below);
+/// * after it: X's pings seen but unanswered were lost on the way to Y —
+///   or their pong was lost at Y's egress. So: when Y shows loss before the
+///   capture point at least a quarter as often as X's pings go unanswered
+///   (its DATA and pings are lost there, so its pongs are too), the
+///   unanswered ones are Y's pongs lost (counted in Y→X); otherwise they
+///   are the share of X's packets lost after the capture point (the only
+///   evidence of loss behind a bridge capture: the packet is on the wire).
+///
+/// The two combine as independent stages: 1 − (1 − before)(1 − after).
+fn loss_estimate(f: &Side, r: &Side) -> f64 {
+    let (f_lost, f_n) = f.before();
+    let (r_lost, r_n) = r.before();
+    let u = pct(f.unanswered, f.pings);
+    let ru = pct(r.unanswered, r.pings);
+    let f_pongs_lost = u > 0.0 && pct(r_lost, r_n) >= u / 4.0;
+    let r_pongs_lost = ru > 0.0 && pct(f_lost, f_n) >= ru / 4.0;
+    let (mut lost, mut n) = (f_lost, f_n);
+    if r_pongs_lost {
+        // One pong per ping of Y's that X received.
+        lost += r.unanswered;
+        n += r.pings;
     }
+    let before = pct(lost, n) / 100.0;
+    let after = if f_pongs_lost { 0.0 } else { u / 100.0 };
+    100.0 * (1.0 - (1.0 - before) * (1.0 - after))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -215,6 +255,8 @@ struct LatEpisode {
 struct Probe {
     size: u16,
     acked: bool,
+    /// When the latest probe of this size left.
+    ts: i64,
 }
 
 #[derive(Debug)]
@@ -295,6 +337,17 @@ struct Dir {
     lat_ep: Option<LatEpisode>,
     lat_run: u32,
     lat_run_start: i64,
+    // DATA seq evidence (`seqloss`)
+    data_seen: u64,
+    data_lost: u64,
+    /// Copies missing in a row, not yet known to be loss, and when the run began.
+    miss_run: u8,
+    miss_run_ts: i64,
+    /// Copies of one seq were seen on two links to this host (active mode).
+    active_copies: bool,
+    last_data_ts: i64,
+    /// Packets and PMTUD latency by size class.
+    sizes: SizeStats,
 }
 
 impl Dir {
@@ -362,6 +415,13 @@ impl Dir {
             lat_ep: None,
             lat_run: 0,
             lat_run_start: 0,
+            data_seen: 0,
+            data_lost: 0,
+            miss_run: 0,
+            miss_run_ts: 0,
+            active_copies: false,
+            last_data_ts: i64::MIN,
+            sizes: SizeStats::default(),
         }
     }
 
@@ -473,6 +533,7 @@ struct TotemState {
     commits: Vec<(RingId, i64, Vec<u32>)>,
     membership: Vec<MembershipView>,
     series: Vec<(i64, u32, u32)>,
+    hold: hold::HoldTimes,
 }
 
 /// The analysis engine. See the module documentation for the definitions.
@@ -491,6 +552,8 @@ pub struct Engine {
     port_link: FastMap<(IpAddr, u16), u8>,
     nodes: SmallMap<u16, NodeState>,
     pending: FastMap<PingKey, Pending>,
+    /// DATA seq tracking per sender node.
+    seqs: SmallMap<u16, SeqTrack>,
     totem: TotemState,
     findings: Vec<Finding>,
     unknown_reported: Vec<u16>,
@@ -523,6 +586,7 @@ impl Engine {
             port_link: FastMap::default(),
             nodes: SmallMap::default(),
             pending: FastMap::with_capacity_and_hasher(pending_cap, Default::default()),
+            seqs: SmallMap::default(),
             totem: TotemState::default(),
             findings: Vec::new(),
             unknown_reported: Vec::new(),
@@ -623,6 +687,7 @@ impl Engine {
             dd.last_ts = dd.last_ts.max(ts);
             dd.traffic[ty].packets += 1;
             dd.traffic[ty].bytes += len;
+            dd.sizes.count(d.ip_len);
             if d.reassembled {
                 dd.ip_fragments += 1;
             }
@@ -638,6 +703,11 @@ impl Engine {
             }
         }
         match p.knet {
+            Some(Knet::Data(data)) => {
+                if let Some(i) = dir {
+                    self.on_data(i, &data, ts);
+                }
+            }
             Some(Knet::Ping(ping)) => {
                 if let Some(i) = dir {
                     self.on_ping(i, &ping, d.src, d.dst, ts);
@@ -664,6 +734,9 @@ impl Engine {
                             dd.dst_node = Some(r.node);
                         }
                         if let Some(pr) = dd.probes.iter_mut().find(|pr| pr.size == size) {
+                            if !pr.acked {
+                                dd.sizes.probe_rtt(size, ts - pr.ts);
+                            }
                             pr.acked = true;
                         }
                     }
@@ -818,6 +891,9 @@ impl Engine {
                     d.pmtud_replies += 1;
                     if let Some(size) = d.last_probe {
                         if let Some(pr) = d.probes.iter_mut().find(|pr| pr.size == size) {
+                            if !pr.acked {
+                                d.sizes.probe_rtt(size, ts - pr.ts);
+                            }
                             pr.acked = true;
                         }
                     }
@@ -885,6 +961,9 @@ impl Engine {
         // declared down for lack of pongs after the capture stopped.
         let now = self.now;
         self.expire_pending(now);
+        for tr in self.seqs.values_mut() {
+            tr.flush(&mut self.dirs);
+        }
         for i in 0..self.dirs.len() {
             self.resolve_resume(i, now, true);
         }
@@ -904,6 +983,8 @@ impl Engine {
         }
         self.close_rtr();
         self.budget_latency();
+        self.asymmetry();
+        self.size_latency();
         // Pings still waiting at the end are neither answered nor lost.
         self.pending.clear();
         self.now = end.max(now);
@@ -952,6 +1033,9 @@ impl Engine {
     fn tick(&mut self, sec: i64) {
         let t = sec * NS;
         self.expire_pending(t);
+        for tr in self.seqs.values_mut() {
+            tr.settle(&mut self.dirs, t);
+        }
         self.check_downs(t);
         let lag = i64::from(self.th.ping_timeout_ms.div_ceil(1000)) + 2;
         let k = sec - lag;
@@ -1239,6 +1323,21 @@ impl Engine {
         Some(self.findings.len() - 1)
     }
 
+    // ------------------------------------------------------------ DATA seq
+
+    fn on_data(&mut self, i: u32, data: &crate::wire::knet::Data<'_>, ts: i64) {
+        let node = data.node;
+        if !self.seqs.contains_key(&node) {
+            if self.seqs.len() >= self.th.limits.max_nodes {
+                return;
+            }
+            self.seqs.insert(node, SeqTrack::new());
+        }
+        if let Some(tr) = self.seqs.get_mut(&node) {
+            tr.on_data(&mut self.dirs, i, data.seq, data.frag_seq, data.bcast, ts);
+        }
+    }
+
     // ------------------------------------------------------------ ping/pong
 
     fn on_ping(&mut self, i: u32, ping: &Ping, src: IpAddr, dst: IpAddr, ts: i64) {
@@ -1486,6 +1585,8 @@ impl Engine {
         let d = &mut self.dirs[i];
         d.state = LinkState::Down;
         d.pongs_while_down = 0;
+        // knet sends no DATA on a down link: missing copies were not lost.
+        d.miss_run = 0;
         d.backoff_from = at;
         d.downs += 1;
         d.down_times.rotate_right(1);
@@ -1556,7 +1657,14 @@ impl Engine {
         d.run_last = Some(ts);
         d.last_probe = Some(size);
         if !d.probes.iter().any(|p| p.size == size) && d.probes.len() < 32 {
-            d.probes.push(Probe { size, acked: false });
+            d.probes.push(Probe {
+                size,
+                acked: false,
+                ts,
+            });
+        }
+        if let Some(pr) = d.probes.iter_mut().find(|p| p.size == size) {
+            pr.ts = ts;
         }
     }
 
@@ -1732,8 +1840,29 @@ impl Engine {
         if let Some(k) = k {
             self.dirs[i].loss_floor = k + 1;
         }
+        // Recounted from the seconds still held: DATA losses are known only
+        // once a later copy is seen, possibly after their second was judged.
+        let mut sums = ep.sums;
+        // Counted from the first loss to the last: the clean seconds after
+        // it only closed the episode.
+        let (from, to) = (ep.start.div_euclid(NS), ep.last_loss.div_euclid(NS));
+        if to >= from && to - from < self.dirs[i].buckets.len() as i64 {
+            let rev = self.dirs[i].rev.map(|r| r as usize);
+            sums = LossSums::default();
+            for s in from..=to {
+                let b = self.dirs[i].bucket_ref(s).copied().unwrap_or_default();
+                let r = rev.and_then(|r| self.dirs[r].bucket_ref(s).copied());
+                sums.add(&b, r.as_ref());
+            }
+        }
+        let ep = LossEpisode { sums, ..ep };
         let (fwd, rev) = ep.sums.estimates();
         let thr = self.th.loss_warning_pct;
+        if fwd < thr {
+            // Counted over the whole episode the loss is the other
+            // direction's (its pongs) or below the threshold.
+            return;
+        }
         let one_way = rev < thr / 2.0;
         let d = &self.dirs[i];
         let kind = if one_way {
@@ -1756,12 +1885,16 @@ impl Engine {
         .ended(ep.last_loss.max(ep.start))
         .ev("loss_pct", fwd)
         .ev("reverse_loss_pct", rev)
-        .ev("pings", ep.sums.pings as f64)
-        .ev("pings_missing", ep.sums.missing as f64)
-        .ev("pings_unanswered", ep.sums.unanswered as f64)
-        .ev("reverse_pings", ep.sums.rev_pings as f64)
-        .ev("reverse_pings_missing", ep.sums.rev_missing as f64)
-        .ev("reverse_pings_unanswered", ep.sums.rev_unanswered as f64);
+        .ev("pings", ep.sums.fwd.pings as f64)
+        .ev("pings_missing", ep.sums.fwd.missing as f64)
+        .ev("pings_unanswered", ep.sums.fwd.unanswered as f64)
+        .ev("data_copies_seen", ep.sums.fwd.data_seen as f64)
+        .ev("data_copies_lost", ep.sums.fwd.data_lost as f64)
+        .ev("reverse_pings", ep.sums.rev.pings as f64)
+        .ev("reverse_pings_missing", ep.sums.rev.missing as f64)
+        .ev("reverse_pings_unanswered", ep.sums.rev.unanswered as f64)
+        .ev("reverse_data_copies_seen", ep.sums.rev.data_seen as f64)
+        .ev("reverse_data_copies_lost", ep.sums.rev.data_lost as f64);
         self.push_finding(f);
     }
 
@@ -1990,8 +2123,14 @@ impl Engine {
                 {
                     self.totem.tx.insert(from, this);
                 }
+                let max_nodes = self.th.limits.max_nodes;
+                if !again {
+                    let limit = i64::from(self.th.token_ms) * MS;
+                    self.totem.hold.sent(from, ts, limit, max_nodes);
+                }
                 self.ring_seen(tok.ring_id, ts, from);
                 if let Some(r) = receiver.filter(|_| !rx_link_down) {
+                    self.totem.hold.arrival(r, ts, max_nodes);
                     self.token_arrival(r, this);
                 }
             }
@@ -2233,13 +2372,7 @@ impl Engine {
             .map(|d| {
                 let rev = d.rev.and_then(|r| self.dirs.get(r as usize));
                 let expected = d.pings + d.missing;
-                let loss_pct = loss_estimate(
-                    d.pings,
-                    d.missing,
-                    d.unanswered,
-                    rev.map_or(0, |r| r.pings),
-                    rev.map_or(0, |r| r.missing),
-                );
+                let loss_pct = loss_estimate(&Side::of(d), &rev.map(Side::of).unwrap_or_default());
                 let mut series = Vec::new();
                 let len = d.series_len as i64;
                 for s in (now_sec - len + 1)..=now_sec {
@@ -2285,6 +2418,19 @@ impl Engine {
                         Measures::RoundTrip
                     },
                     ping_loss_pct: pct(d.missing + d.unanswered, expected),
+                    data_copies_seen: d.data_seen,
+                    data_copies_lost: d.data_lost,
+                    size_buckets: (0..SIZE_BOUNDS.len() + 1)
+                        .map(|c| SizeBucket {
+                            max_bytes: SIZE_BOUNDS.get(c).copied(),
+                            packets: d.sizes.packets[c],
+                            rtt_us_p50: if c == 0 {
+                                d.ping_p50()
+                            } else {
+                                d.sizes.probe_p50(c).map(|(p, _)| p)
+                            },
+                        })
+                        .collect(),
                     loss_pct,
                     max_ping_gap_ms: ms(d.max_ping_gap),
                     max_ping_gap_at: d.max_ping_gap_at,
@@ -2342,6 +2488,14 @@ impl Engine {
         nodes.sort_by_key(|n| n.id);
         let mut totem = self.totem.v.clone();
         totem.token_rotation_us = self.totem.rotation.as_ref().and_then(|h| quantiles(h, 1));
+        totem.hold_us = self
+            .totem
+            .hold
+            .hist
+            .iter()
+            .filter_map(|(n, h)| quantiles(h, 1).map(|q| (*n, q)))
+            .collect();
+        totem.hold_us.sort_by_key(|(n, _)| *n);
         totem.series = self.totem.series.clone();
         totem.data_by_link.sort_unstable();
         let mut findings = self.findings.clone();

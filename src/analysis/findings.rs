@@ -56,6 +56,10 @@ pub enum FindingKind {
     RetransmitStorm,
     /// A sender the configuration does not know, or an address that changed node id.
     UnknownSender,
+    /// The two directions of a node pair differ materially (loss, RTT, PMTU).
+    Asymmetry,
+    /// Large packets (PMTUD probes) answered much later than pings.
+    SizeDependentLatency,
 }
 
 impl FindingKind {
@@ -74,6 +78,8 @@ impl FindingKind {
             FindingKind::HostStall => "host_stall",
             FindingKind::RetransmitStorm => "retransmit_storm",
             FindingKind::UnknownSender => "unknown_sender",
+            FindingKind::Asymmetry => "asymmetry",
+            FindingKind::SizeDependentLatency => "size_dependent_latency",
         }
     }
 }

@@ -38,11 +38,11 @@ mod hash;
 mod snapshot;
 
 pub use budget::{Limits, Thresholds, round_up_to_grid};
-pub use engine::Engine;
+pub use engine::{Engine, SIZE_BOUNDS};
 pub use findings::{Direction, Finding, FindingKind, Severity};
 pub use snapshot::{
     LinkState, LinkView, Measures, MembershipView, NodeView, Overflow, Quantiles, SeriesPoint,
-    Snapshot, TRAFFIC_TYPES, TotemView, Transition, TypeCount,
+    SizeBucket, Snapshot, TRAFFIC_TYPES, TotemView, Transition, TypeCount,
 };
 
 #[cfg(test)]

@@ -114,10 +114,19 @@ pub struct LinkView {
     pub measures: Measures,
     /// Percent of src's pings lost (missing + unanswered) of those expected.
     pub ping_loss_pct: f64,
-    /// Estimated percent of packets from src that did not reach dst:
-    /// max(src's pings missing from its cadence, src's pings unanswered minus
-    /// dst's pings missing from dst's cadence).
+    /// Estimated percent of packets from src that did not reach dst: lost
+    /// before the capture point (pings missing from src's cadence, DATA
+    /// copies missing, src's pongs missing) combined with lost after it
+    /// (src's pings unanswered, unless dst's pongs were the ones lost).
     pub loss_pct: f64,
+    /// DATA copies src sent that could have been missed (another copy of
+    /// the broadcast, or the next seq of a single-destination stream, was
+    /// seen) and were seen / were lost before the capture point.
+    pub data_copies_seen: u64,
+    pub data_copies_lost: u64,
+    /// Packets src sent to dst by IP size class (`SIZE_BOUNDS`), with the
+    /// latency of that size where measurable.
+    pub size_buckets: Vec<SizeBucket>,
     pub max_ping_gap_ms: f64,
     pub max_ping_gap_at: i64,
     /// Longest time without a pong for src's pings (knet's down criterion).
@@ -143,6 +152,17 @@ pub struct LinkView {
     pub traffic: [TypeCount; 7],
     /// Up to `Limits::series_len` last seconds, oldest first.
     pub series: Vec<SeriesPoint>,
+}
+
+/// Packets of one size class on one directed link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeBucket {
+    /// Largest IP length in the class; None for the last (larger than all bounds).
+    pub max_bytes: Option<u32>,
+    pub packets: u64,
+    /// Median latency of packets of this size, µs: ping RTT for the smallest
+    /// class, PMTUD probe→reply time for the others (None: not measured).
+    pub rtt_us_p50: Option<u64>,
 }
 
 /// A node as seen in the traffic.
@@ -180,6 +200,9 @@ pub struct TotemView {
     pub tokens: u64,
     /// Time between successive new tokens arriving at the same node, µs.
     pub token_rotation_us: Option<Quantiles>,
+    /// Token hold time per node, µs: from a new token seen on its way to the
+    /// node to the node's next token (node id, quantiles), by node id.
+    pub hold_us: Vec<(u32, Quantiles)>,
     pub max_rotation_node: Option<u32>,
     pub max_rotation_at: i64,
     /// Same token_seq sent again by the same node ≥ 10 ms later.

@@ -336,10 +336,11 @@ fn missing_pings_make_one_way_loss() {
     assert_eq!(l21.pings_missing, 13);
     assert_eq!(l12.pings_unanswered, 13);
     assert_eq!(l12.pings_missing, 0);
-    // 2 -> 1: 13 missing of 46 + 13 expected; 1 -> 2 clean (its unanswered
-    // pings are explained by node 2's missing ones).
+    // 2 -> 1: 13 pings missing of 46 + 13 expected, and 13 pongs lost of
+    // the 60 node 1's pings asked for; 1 -> 2 clean (its unanswered pings
+    // are explained by node 2's missing ones: they are node 2's pongs).
     assert!(
-        (l21.loss_pct - 100.0 * 13.0 / 59.0).abs() < 1e-9,
+        (l21.loss_pct - 100.0 * 26.0 / 119.0).abs() < 1e-9,
         "{}",
         l21.loss_pct
     );

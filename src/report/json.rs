@@ -15,6 +15,13 @@
 //!                 "rtt_us": {"p50","p90","p99","max","min","mean","samples"}|null,
 //!                 "jitter_us", "measures": "round_trip"|"responder_delay",
 //!                 "loss_pct" (estimated loss src->dst), "ping_loss_pct" (src's pings lost),
+//!                 "data_copies_seen", "data_copies_lost" (src's DATA packets that could
+//!                 have been missed — another copy of the broadcast, or the next seq to
+//!                 the same single destination, was seen — and were seen / were lost
+//!                 before the capture point),
+//!                 "size_buckets": [{"max_bytes" (IP length, inclusive; null: larger than
+//!                 1500), "packets", "rtt_us_p50" (ping RTT for the smallest class,
+//!                 PMTUD probe→reply time for the others; null: not measured)}],
 //!                 "pings_sent", "pongs_received", "pings_unanswered", "pings_missing",
 //!                 "late_pongs", "max_silence_ms" (longest time without a pong for src's
 //!                 pings), "max_ping_gap_ms", "state": "up"|"down"|"unknown", "downs",
@@ -27,7 +34,10 @@
 //!                 "message", "evidence": {name: number}}],
 //!   "membership": [{"ts", "ring_id": "1.d", "members": [nodeid], "members_inferred",
 //!                   "left": [nodeid], "joined": [nodeid]}],
-//!   "totem":    {"token_rotation_ms": {"p50","p99","max","samples"}|null, "token_retransmits",
+//!   "totem":    {"token_rotation_ms": {"p50","p99","max","samples"}|null,
+//!                "hold_ms": {node id: {"p50","p99","max","samples"}} (token hold: from a
+//!                new token seen on its way to the node to the node's next token),
+//!                "token_retransmits",
 //!                "rtr_max", "tokens", "tokens_with_rtr", "mcasts", "mcast_retransmits",
 //!                "joins", "commit_tokens", "max_backlog", "data_by_link": {link: packets}},
 //!   "overflow": {"paths", "nodes", "addrs", "pending_pings", "findings", "memberships"}
@@ -36,7 +46,23 @@
 //!
 //! Finding kinds: link_down, link_flapping, token_at_risk, token_lost,
 //! membership_change, one_way_loss, loss, latency, mtu_black_hole,
-//! mtu_change, host_stall, retransmit_storm, unknown_sender.
+//! mtu_change, host_stall, retransmit_storm, unknown_sender, asymmetry,
+//! size_dependent_latency.
+//!
+//! `size_dependent_latency` (warning, whole capture): on a directed link the
+//! p50 PMTUD probe→reply time of a size class (≥ 3 replies) exceeds the
+//! ping RTT p50 (≥ 10 pongs) by more than max(5 ms, 3 × the ping p50);
+//! evidence `large_rtt_p50_ms`, `ping_rtt_p50_ms`, `probes`, `size_class_max`
+//! (0: larger than 1500).
+//!
+//! `asymmetry` (warning, whole capture): the two directions of a node pair
+//! on one link differ — loss by more than 5 points (the worse one at least
+//! `loss_warning_pct`, ≥ 30 samples each way), the p50 of each side's ping
+//! RTT by more than max(1 ms, 50 %) (≥ 10 pongs each way; the slower
+//! responder is the sender of the worse direction), or the smallest path
+//! MTU. `src_node`→`dst_node` is the worse direction; evidence `loss_pct`,
+//! `reverse_loss_pct`, and when measured `rtt_p50_ms` / `reverse_rtt_p50_ms`
+//! (of src's / dst's pings) and `pmtu` / `reverse_pmtu`.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -163,6 +189,11 @@ pub struct LinkDto {
     pub loss_pct: f64,
     /// % of src's pings lost (missing from the cadence + unanswered).
     pub ping_loss_pct: f64,
+    /// DATA copies that could have been missed: seen / lost before the capture point.
+    pub data_copies_seen: u64,
+    pub data_copies_lost: u64,
+    /// Packets by IP size class, with the latency of that size where measured.
+    pub size_buckets: Vec<SizeBucketDto>,
     pub pings_sent: u64,
     pub pongs_received: u64,
     pub pings_unanswered: u64,
@@ -182,6 +213,14 @@ pub struct LinkDto {
     pub icmp_too_big: u64,
     pub ip_fragments: u64,
     pub traffic: BTreeMap<&'static str, CountDto>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SizeBucketDto {
+    /// Largest IP length of the class; None for the last class.
+    pub max_bytes: Option<u32>,
+    pub packets: u64,
+    pub rtt_us_p50: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -219,6 +258,8 @@ pub struct RotationDto {
 #[derive(Debug, Serialize)]
 pub struct TotemDto {
     pub token_rotation_ms: Option<RotationDto>,
+    /// node id → token hold time at that node.
+    pub hold_ms: BTreeMap<u32, RotationDto>,
     pub token_retransmits: u64,
     pub rtr_max: u32,
     pub tokens: u64,
@@ -257,6 +298,17 @@ fn link_dto(l: &LinkView) -> LinkDto {
         },
         loss_pct: l.loss_pct,
         ping_loss_pct: l.ping_loss_pct,
+        data_copies_seen: l.data_copies_seen,
+        data_copies_lost: l.data_copies_lost,
+        size_buckets: l
+            .size_buckets
+            .iter()
+            .map(|b| SizeBucketDto {
+                max_bytes: b.max_bytes,
+                packets: b.packets,
+                rtt_us_p50: b.rtt_us_p50,
+            })
+            .collect(),
         pings_sent: l.pings_sent,
         pongs_received: l.pongs_received,
         pings_unanswered: l.pings_unanswered,
@@ -376,6 +428,22 @@ pub fn to_dto(s: &Snapshot) -> ReportDto {
                 max: q.max as f64 / 1000.0,
                 samples: q.count,
             }),
+            hold_ms: s
+                .totem
+                .hold_us
+                .iter()
+                .map(|(n, q)| {
+                    (
+                        *n,
+                        RotationDto {
+                            p50: q.p50 as f64 / 1000.0,
+                            p99: q.p99 as f64 / 1000.0,
+                            max: q.max as f64 / 1000.0,
+                            samples: q.count,
+                        },
+                    )
+                })
+                .collect(),
             token_retransmits: s.totem.token_retransmits,
             rtr_max: s.totem.rtr_max,
             tokens: s.totem.tokens,

@@ -1,0 +1,130 @@
+//! The two directions of each node pair side by side: loss, RTT, PMTU.
+//!
+//! Judged once, at the end, over the whole capture (an asymmetry is a
+//! property of the path, not an episode). Thresholds:
+//!
+//! * loss: the directions differ by more than [`LOSS_DIFF_PCT`] points, the
+//!   worse one is at least the loss warning threshold, and each direction
+//!   rests on at least [`MIN_SAMPLES`] samples (pings and DATA copies);
+//! * RTT: the p50 of each pinger's ping→pong time differs by more than
+//!   max([`RTT_DIFF_MIN_US`], 50 %) with at least [`MIN_RTT`] pongs each way.
+//!   On a bridge capture each is the time from the bridge to the peer and
+//!   back, so a difference is one host's delay (the slower peer is reported
+//!   as the sender of the worse direction); on healthy captures the p50s
+//!   are ~0.1 ms apart at most;
+//! * PMTU: the smallest path MTU PMTUD acknowledged differs.
+
+use super::{Direction, Engine, Finding, FindingKind, Severity, Side, loss_estimate};
+
+const LOSS_DIFF_PCT: f64 = 5.0;
+const MIN_SAMPLES: u64 = 30;
+const RTT_DIFF_MIN_US: u64 = 1000;
+const MIN_RTT: u64 = 10;
+
+impl Engine {
+    pub(super) fn asymmetry(&mut self) {
+        let mut out = Vec::new();
+        for i in 0..self.dirs.len() {
+            let d = &self.dirs[i];
+            let Some(r) = d.rev.and_then(|r| self.dirs.get(r as usize)) else {
+                continue;
+            };
+            // Each pair once: from the lower node id (then address) side.
+            if (d.src_node, d.key.src) > (r.src_node, r.key.src) {
+                continue;
+            }
+            let (sd, sr) = (Side::of(d), Side::of(r));
+            let (ld, lr) = (loss_estimate(&sd, &sr), loss_estimate(&sr, &sd));
+            let loss = (ld - lr).abs() > LOSS_DIFF_PCT
+                && ld.max(lr) >= self.th.loss_warning_pct
+                && sd.samples() >= MIN_SAMPLES
+                && sr.samples() >= MIN_SAMPLES;
+            let p50 = |h: &hdrhistogram::Histogram<u32>| {
+                (h.len() >= MIN_RTT).then(|| h.value_at_quantile(0.5))
+            };
+            let (rd, rr) = (p50(&d.rtt), p50(&r.rtt));
+            let rtt = match (rd, rr) {
+                (Some(a), Some(b)) => {
+                    let (lo, hi) = (a.min(b), a.max(b));
+                    hi - lo > RTT_DIFF_MIN_US.max(lo / 2)
+                }
+                _ => false,
+            };
+            let pmtu = matches!((d.pmtu_min, r.pmtu_min), (Some(a), Some(b)) if a != b);
+            if !(loss || rtt || pmtu) {
+                continue;
+            }
+            // The worse direction is src → dst: more loss, else slower, else
+            // smaller MTU. A pinger's RTT at a bridge is the time from the
+            // bridge to its peer and back: a higher one says the delay sits
+            // on the peer's side, i.e. in the reverse direction's sender.
+            let d_worse = if loss {
+                ld > lr
+            } else if rtt {
+                rd < rr
+            } else {
+                d.pmtu_min < r.pmtu_min
+            };
+            let (w, b, lw, lb, rw, rb) = if d_worse {
+                (d, r, ld, lr, rd, rr)
+            } else {
+                (r, d, lr, ld, rr, rd)
+            };
+            let name = |n: Option<u16>| n.map_or("?".to_string(), |n| n.to_string());
+            let mut what = Vec::new();
+            if loss {
+                what.push(format!("loss {lw:.1} % vs {lb:.1} %"));
+            }
+            if rtt {
+                what.push(format!(
+                    "node {} answers pings in {:.2} ms (p50), node {} in {:.2} ms",
+                    name(w.src_node),
+                    rb.unwrap_or(0) as f64 / 1000.0,
+                    name(b.src_node),
+                    rw.unwrap_or(0) as f64 / 1000.0
+                ));
+            }
+            if pmtu {
+                what.push(format!(
+                    "path MTU {} vs {} bytes",
+                    w.pmtu_min.unwrap_or(0),
+                    b.pmtu_min.unwrap_or(0)
+                ));
+            }
+            let mut f = Finding::new(
+                FindingKind::Asymmetry,
+                Severity::Warning,
+                d.first_ts.max(r.first_ts),
+                format!(
+                    "node {} -> node {} differs from the reverse on link {}: {}",
+                    name(w.src_node),
+                    name(w.dst_node),
+                    w.key.link,
+                    what.join("; ")
+                ),
+            )
+            .nodes(
+                w.src_node,
+                w.dst_node,
+                Some(w.key.link),
+                Some(Direction::SrcToDst),
+            )
+            .ended(d.last_ts.max(r.last_ts))
+            .ev("loss_pct", lw)
+            .ev("reverse_loss_pct", lb);
+            if let (Some(a), Some(b)) = (rw, rb) {
+                // Of src's pings and of dst's pings.
+                f = f
+                    .ev("rtt_p50_ms", a as f64 / 1000.0)
+                    .ev("reverse_rtt_p50_ms", b as f64 / 1000.0);
+            }
+            if let (Some(a), Some(b)) = (w.pmtu_min, b.pmtu_min) {
+                f = f.ev("pmtu", f64::from(a)).ev("reverse_pmtu", f64::from(b));
+            }
+            out.push(f);
+        }
+        for f in out {
+            self.push_finding(f);
+        }
+    }
+}

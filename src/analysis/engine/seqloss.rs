@@ -1,0 +1,316 @@
+//! Loss evidence from knet DATA sequence numbers (all DATA, not only pings).
+//!
+//! Checked on the corpus (libknet 1.25): a sender's DATA `seq` is one counter
+//! shared by unicast and broadcast messages to every destination (spec 3.1);
+//! a broadcast goes out once to every host whose link the sender considers
+//! up, with the same seq (and each fragment with its own `frag_seq`); in
+//! active link mode once per up link. Healthy captures show no seq gaps.
+//!
+//! Two estimators, both counting packets lost *before* the capture point on
+//! a directed path (after it the packet is on the wire and cannot be missed):
+//!
+//! * Broadcast copies: a broadcast `(seq, frag_seq)` seen towards one
+//!   destination should be seen towards every other destination the sender
+//!   has up. Each copy is a sample when at least one *other* copy was seen
+//!   (that event does not depend on this copy's fate, so the rate
+//!   lost / (lost + seen) is unbiased): seen, or lost. In passive mode a
+//!   destination's copy may go on any of its links; in active mode (copies
+//!   of one seq seen on two links to one host) each link is judged alone.
+//! * Single-destination streams: consecutive seqs of one sender that both
+//!   went to the same single destination (unicast tokens, or broadcasts
+//!   while only one peer is up): the seqs missing between them (at most
+//!   [`MAX_GAP`]) were lost on that path; the later packet is a seen sample.
+//!
+//! knet sends nothing on a link it considers down, and its view can differ
+//! from what the capture shows (e.g. its pongs were lost after the capture
+//! point). So only paths the engine judges up are expected, and missing
+//! copies count only once a later copy on the same path is seen, and only
+//! when no more than [`MAX_RUN`] went missing in a row (at 25 % random loss
+//! 9 in a row has odds of 4e-6): a longer run is a path knet did not use.
+//!
+//! Memory is fixed: per sender a window of [`WINDOW`] broadcasts and
+//! [`MAX_SLOTS`] destination paths; nothing is allocated per packet.
+
+use super::{Dir, LinkState, NS};
+
+/// Destination paths tracked per sender (bits of the seen mask).
+const MAX_SLOTS: usize = 32;
+/// Broadcasts of one sender waiting for their copies.
+const WINDOW: usize = 32;
+/// knet sends the copies of one broadcast back to back: after this long the
+/// copies that did not come are not coming.
+const SETTLE_NS: i64 = NS / 20;
+/// Longest run of missing copies still counted as loss.
+const MAX_RUN: u8 = 8;
+/// Largest seq gap still attributed to a single-destination stream.
+const MAX_GAP: u16 = 8;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Entry {
+    seq: u16,
+    frag: u8,
+    ts: i64,
+    /// Bit per slot: a copy was seen on that path.
+    seen: u32,
+}
+
+/// Sequence tracking of one sender.
+#[derive(Debug, Clone)]
+pub(super) struct SeqTrack {
+    /// Path indices (into the engine's dirs) this sender sent DATA on.
+    slots: [u32; MAX_SLOTS],
+    nslots: usize,
+    ring: [Entry; WINDOW],
+    /// Index of the oldest entry.
+    head: usize,
+    len: usize,
+    last_seq: Option<u16>,
+    /// Path of the last seq when it went to a single destination.
+    last_single: Option<u32>,
+}
+
+/// Seqs missing between `prev` and `cur` (knet skips 0 on wrap), or None
+/// when `cur` is not ahead of `prev`.
+fn seq_gap(prev: u16, cur: u16) -> Option<u16> {
+    let d = cur.wrapping_sub(prev);
+    if d == 0 || d >= 0x8000 {
+        return None;
+    }
+    let mut g = d - 1;
+    if cur < prev && g > 0 {
+        g -= 1;
+    }
+    Some(g)
+}
+
+impl Dir {
+    /// A copy on this path that could have been missed was seen: a pending
+    /// run of missing copies was loss.
+    fn copy_seen(&mut self, ts: i64) {
+        if self.miss_run > 0 && self.miss_run <= MAX_RUN {
+            let (n, at) = (self.miss_run, self.miss_run_ts);
+            self.copies_lost(u32::from(n), at);
+        }
+        self.miss_run = 0;
+        self.data_seen += 1;
+        if let Some(b) = self.bucket(ts.div_euclid(NS)) {
+            b.data_seen = b.data_seen.saturating_add(1);
+        }
+    }
+
+    fn copy_missed(&mut self, ts: i64) {
+        if self.miss_run == 0 {
+            self.miss_run_ts = ts;
+        }
+        self.miss_run = self.miss_run.saturating_add(1);
+    }
+
+    fn copies_lost(&mut self, n: u32, ts: i64) {
+        self.data_lost += u64::from(n);
+        if let Some(b) = self.bucket(ts.div_euclid(NS)) {
+            b.data_lost = b.data_lost.saturating_add(n);
+            b.loss_at(ts);
+        }
+    }
+}
+
+impl SeqTrack {
+    pub(super) fn new() -> Self {
+        SeqTrack {
+            slots: [0; MAX_SLOTS],
+            nslots: 0,
+            ring: [Entry::default(); WINDOW],
+            head: 0,
+            len: 0,
+            last_seq: None,
+            last_single: None,
+        }
+    }
+
+    fn slot(&mut self, dir: u32) -> Option<usize> {
+        if let Some(s) = self.slots[..self.nslots].iter().position(|d| *d == dir) {
+            return Some(s);
+        }
+        if self.nslots >= MAX_SLOTS {
+            return None;
+        }
+        self.slots[self.nslots] = dir;
+        self.nslots += 1;
+        Some(self.nslots - 1)
+    }
+
+    /// The only destination node this sender has an up path to, if exactly one.
+    fn single_target(&self, dirs: &[Dir]) -> Option<u16> {
+        let mut one = None;
+        for &j in &self.slots[..self.nslots] {
+            let Some(d) = dirs.get(j as usize) else {
+                continue;
+            };
+            if d.state != LinkState::Up {
+                continue;
+            }
+            match (one, d.dst_node) {
+                (_, None) => return None,
+                (None, Some(n)) => one = Some(n),
+                (Some(o), Some(n)) if o != n => return None,
+                _ => {}
+            }
+        }
+        one
+    }
+
+    /// One DATA packet (or fragment) of this sender on path `i`.
+    pub(super) fn on_data(
+        &mut self,
+        dirs: &mut [Dir],
+        i: u32,
+        seq: u16,
+        frag: u8,
+        bcast: bool,
+        ts: i64,
+    ) {
+        let Some(slot) = self.slot(i) else {
+            return;
+        };
+        let Some(dst) = dirs.get_mut(i as usize).map(|d| {
+            d.last_data_ts = d.last_data_ts.max(ts);
+            d.dst_node
+        }) else {
+            return;
+        };
+        self.settle(dirs, ts);
+        if self.last_seq != Some(seq) {
+            let single = if !bcast || (dst.is_some() && self.single_target(dirs) == dst) {
+                Some(i)
+            } else {
+                None
+            };
+            if let (Some(prev), Some(ps), Some(cur)) = (self.last_seq, self.last_single, single) {
+                let same =
+                    dst.is_some() && dirs.get(ps as usize).is_some_and(|p| p.dst_node == dst);
+                if let Some(g) = seq_gap(prev, seq).filter(|g| *g <= MAX_GAP && same) {
+                    if let Some(d) = dirs
+                        .get_mut(cur as usize)
+                        .filter(|d| d.state == LinkState::Up)
+                    {
+                        if g > 0 {
+                            d.copies_lost(u32::from(g), ts);
+                        }
+                        d.copy_seen(ts);
+                    }
+                }
+            }
+            self.last_seq = Some(seq);
+            self.last_single = single;
+        }
+        if !bcast {
+            return;
+        }
+        let bit = 1u32 << slot;
+        for k in 0..self.len {
+            let e = &mut self.ring[(self.head + k) % WINDOW];
+            if e.seq == seq && e.frag == frag {
+                e.seen |= bit;
+                return;
+            }
+        }
+        if self.len == WINDOW {
+            self.pop(dirs);
+        }
+        self.ring[(self.head + self.len) % WINDOW] = Entry {
+            seq,
+            frag,
+            ts,
+            seen: bit,
+        };
+        self.len += 1;
+    }
+
+    /// Judges the broadcasts whose copies had time to come.
+    pub(super) fn settle(&mut self, dirs: &mut [Dir], now: i64) {
+        while self.len > 0 && self.ring[self.head].ts < now - SETTLE_NS {
+            self.pop(dirs);
+        }
+    }
+
+    /// Judges every broadcast still waiting (end of the capture).
+    pub(super) fn flush(&mut self, dirs: &mut [Dir]) {
+        while self.len > 0 {
+            self.pop(dirs);
+        }
+    }
+
+    fn pop(&mut self, dirs: &mut [Dir]) {
+        if self.len == 0 {
+            return;
+        }
+        let e = self.ring[self.head];
+        self.head = (self.head + 1) % WINDOW;
+        self.len -= 1;
+        self.judge(e, dirs);
+    }
+
+    fn judge(&self, e: Entry, dirs: &mut [Dir]) {
+        let n = self.nslots;
+        for s in 0..n {
+            let j = self.slots[s] as usize;
+            let Some((state, dst)) = dirs.get(j).map(|d| (d.state, d.dst_node)) else {
+                continue;
+            };
+            if state != LinkState::Up {
+                continue;
+            }
+            // This destination's paths (its links).
+            let mut group = 0u32;
+            let mut latest: Option<(i64, usize)> = None;
+            for t in 0..n {
+                let o = dirs.get(self.slots[t] as usize);
+                let same = t == s || (dst.is_some() && o.is_some_and(|o| o.dst_node == dst));
+                if same {
+                    group |= 1 << t;
+                    if let Some(o) = o.filter(|o| o.state == LinkState::Up) {
+                        if latest.is_none_or(|(ts, _)| o.last_data_ts > ts) {
+                            latest = Some((o.last_data_ts, t));
+                        }
+                    }
+                }
+            }
+            let bit = 1u32 << s;
+            let Some(d) = dirs.get_mut(j) else {
+                continue;
+            };
+            if (e.seen & group).count_ones() >= 2 {
+                d.active_copies = true;
+            }
+            let mine = if d.active_copies { bit } else { group };
+            if e.seen & !mine == 0 {
+                continue; // no other copy seen: nothing to compare with
+            }
+            if e.seen & mine != 0 {
+                if e.seen & bit != 0 {
+                    d.copy_seen(e.ts);
+                }
+            } else if d.active_copies || latest.is_some_and(|(_, t)| t == s) {
+                // Passive: the copy would have gone on the link that carried
+                // this destination's data last.
+                d.copy_missed(e.ts);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seq_gap;
+
+    #[test]
+    fn gaps_wrap_and_skip_zero() {
+        assert_eq!(seq_gap(5, 6), Some(0));
+        assert_eq!(seq_gap(5, 9), Some(3));
+        assert_eq!(seq_gap(5, 5), None);
+        assert_eq!(seq_gap(9, 5), None);
+        assert_eq!(seq_gap(65535, 1), Some(0));
+        assert_eq!(seq_gap(65534, 2), Some(2));
+        assert_eq!(seq_gap(1, 0x8001), None);
+    }
+}
