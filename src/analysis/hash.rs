@@ -135,10 +135,10 @@ impl<K: PartialEq + Copy, V> SmallMap<K, V> {
     pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
         self.vals.iter()
     }
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &(K, V)> {
-        self.items.iter()
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.keys.iter().zip(self.vals.iter())
     }
     pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
-        self.items.iter_mut().map(|(_, v)| v)
+        self.vals.iter_mut()
     }
 }
