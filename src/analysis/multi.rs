@@ -215,9 +215,12 @@ impl ClockSurvey {
                     None => Vec::new(),
                 };
                 vantage_addrs.sort();
+                let mut addrs: Vec<IpAddr> = c.addrs.iter().map(|(a, _)| *a).collect();
+                addrs.sort();
                 CaptureClock {
                     vantage,
                     vantage_addrs,
+                    addrs,
                     packets: c.packets,
                     first_ts: c.first_ts,
                     last_ts: c.last_ts,
@@ -461,6 +464,8 @@ pub struct CaptureClock {
     pub vantage: Option<u16>,
     /// That node's addresses.
     pub vantage_addrs: Vec<IpAddr>,
+    /// Every address in the capture (the first 64).
+    pub addrs: Vec<IpAddr>,
     pub packets: u64,
     pub first_ts: Option<i64>,
     pub last_ts: i64,
@@ -516,6 +521,25 @@ impl ClockEstimate {
     /// two captures is counted once (see [`Admit`]).
     pub fn admit(&self) -> Admit {
         let bridge_only = !self.all_vantages_known();
+        // Captures on no known node, in input order, each unless it shares
+        // an address with one already taken (bridges of different links
+        // are all read; two views of the same hosts, e.g. both captures of
+        // a two-node cluster or keyless encrypted host captures, only once).
+        let mut taken: Vec<IpAddr> = Vec::new();
+        let engine_caps = self
+            .captures
+            .iter()
+            .map(|c| {
+                if !bridge_only {
+                    return true;
+                }
+                if c.vantage.is_some() || c.addrs.iter().any(|a| taken.contains(a)) {
+                    return false;
+                }
+                taken.extend(c.addrs.iter().copied());
+                true
+            })
+            .collect();
         Admit {
             vantage: self
                 .captures
@@ -528,11 +552,7 @@ impl ClockEstimate {
                     }
                 })
                 .collect(),
-            engine_caps: self
-                .captures
-                .iter()
-                .map(|c| !bridge_only || c.vantage.is_none())
-                .collect(),
+            engine_caps,
             all: self
                 .captures
                 .iter()
@@ -549,8 +569,9 @@ impl ClockEstimate {
 /// pinger's capture (so RTT is the pinger's round trip, as knet measures
 /// it), any other packet from its sender's; when that node has no capture,
 /// from the other end's. Some capture on no known node (a bridge or SPAN
-/// port): the link analysis reads only such captures, and the host captures
-/// add their clocks and the one-way figures.
+/// port): the link analysis reads only such captures (those sharing no
+/// address with an earlier one), and the host captures add their clocks and
+/// the one-way figures.
 #[derive(Debug, Clone)]
 pub struct Admit {
     vantage: Vec<Vec<IpAddr>>,
@@ -889,6 +910,7 @@ mod tests {
             .map(|_| CaptureClock {
                 vantage: None,
                 vantage_addrs: Vec::new(),
+                addrs: Vec::new(),
                 packets: 0,
                 first_ts: None,
                 last_ts: 0,
@@ -950,6 +972,32 @@ mod tests {
         let mut c = caps(3);
         solve(&mut c, &pairs[..1]);
         assert_eq!(c[2].offset_ns, None);
+    }
+
+    #[test]
+    fn overlapping_captures_on_no_known_node_feed_once() {
+        let a = |s: &str| s.parse::<IpAddr>().unwrap();
+        let mut c = caps(4);
+        // two bridges of different links, then a second view of link 0,
+        // then a host capture
+        c[0].addrs = vec![a("10.0.0.1"), a("10.0.0.2")];
+        c[1].addrs = vec![a("10.0.1.1"), a("10.0.1.2")];
+        c[2].addrs = vec![a("10.0.0.1"), a("10.0.0.2")];
+        c[3].addrs = vec![a("10.0.0.1"), a("10.0.0.2")];
+        c[3].vantage = Some(1);
+        c[3].vantage_addrs = vec![a("10.0.0.1")];
+        let e = ClockEstimate {
+            captures: c,
+            pairs: Vec::new(),
+            reference: 0,
+            sightings_overflow: 0,
+        };
+        let ad = e.admit();
+        assert!(ad.bridge_only);
+        assert_eq!(
+            (0..4).map(|i| ad.other(i)).collect::<Vec<_>>(),
+            [true, true, false, false]
+        );
     }
 
     #[test]
