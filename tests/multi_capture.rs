@@ -148,6 +148,8 @@ fn vantages_and_zero_offsets_within_their_bounds() {
     for p in &est.pairs {
         assert!(p.samples >= 50, "{p:?}");
         assert!(p.theta_ns.abs() <= p.uncertainty_ns, "{p:?}");
+        // one clock: no drift between the halves of the capture
+        assert!(p.drift.is_some_and(|d| !d.significant()), "{p:?}");
     }
 }
 

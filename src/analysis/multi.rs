@@ -234,7 +234,7 @@ impl ClockSurvey {
         // Pairwise samples: group the sightings of one exchange.
         self.sightings
             .sort_unstable_by_key(|s| (s.key, s.pong, s.cap, s.ts));
-        let mut samples: Vec<Vec<(i64, i64)>> = vec![Vec::new(); n * n];
+        let mut samples: Vec<Vec<(i64, i64, i64)>> = vec![Vec::new(); n * n];
         let mut ping_at = vec![None::<i64>; n];
         let mut pong_at = vec![None::<i64>; n];
         let mut i = 0;
@@ -273,7 +273,7 @@ impl ClockSurvey {
                     else {
                         continue;
                     };
-                    samples[a * n + b].push((theta, delta));
+                    samples[a * n + b].push((theta, delta, ai));
                 }
             }
         }
@@ -305,26 +305,52 @@ fn median(v: &[i64]) -> i64 {
     }
 }
 
-fn pair_estimate(a: usize, b: usize, s: &mut [(i64, i64)]) -> Option<PairClock> {
-    if s.is_empty() {
-        return None;
-    }
-    let all_theta: Vec<i64> = s.iter().map(|x| x.0).collect();
-    let theta_all = median(&all_theta);
-    s.sort_unstable_by_key(|x| x.1);
+/// The min-δ estimate of samples `(θ, δ, t)`: the median θ of the lowest-δ
+/// decile (at least [`MIN_SELECTED`]) and its causality bound. Sorts `s` by δ.
+fn min_delay(s: &mut [(i64, i64, i64)]) -> (i64, u64, usize) {
+    // ties by time, so the selection does not depend on the input order
+    s.sort_unstable_by_key(|x| (x.1, x.2));
     let k = (s.len() / 10).max(MIN_SELECTED).min(s.len());
     let sel = &s[..k];
     let thetas: Vec<i64> = sel.iter().map(|x| x.0).collect();
     let theta = median(&thetas);
     let bound = sel
         .iter()
-        .map(|(t, d)| {
+        .map(|(t, d, _)| {
             theta
                 .abs_diff(*t)
                 .saturating_add(d.unsigned_abs().div_ceil(2))
         })
         .min()
         .unwrap_or(0);
+    (theta, bound, k)
+}
+
+fn pair_estimate(a: usize, b: usize, s: &mut [(i64, i64, i64)]) -> Option<PairClock> {
+    if s.is_empty() {
+        return None;
+    }
+    let all_theta: Vec<i64> = s.iter().map(|x| x.0).collect();
+    let theta_all = median(&all_theta);
+    // Drift check: the first and the second half of the exchanges in time,
+    // each estimated on its own.
+    s.sort_unstable_by_key(|x| x.2);
+    let half = s.len() / 2;
+    let drift = if half >= MIN_SELECTED {
+        let (early, late) = s.split_at_mut(half);
+        let t_early = early.get(early.len() / 2).map_or(0, |x| x.2);
+        let t_late = late.get(late.len() / 2).map_or(0, |x| x.2);
+        let (te, ue, _) = min_delay(early);
+        let (tl, ul, _) = min_delay(late);
+        Some(Drift {
+            change_ns: tl.saturating_sub(te),
+            bound_ns: i64::try_from(ue.saturating_add(ul)).unwrap_or(i64::MAX),
+            span_ns: t_late.saturating_sub(t_early),
+        })
+    } else {
+        None
+    };
+    let (theta, bound, k) = min_delay(s);
     let deltas: Vec<i64> = s.iter().map(|x| x.1).collect();
     Some(PairClock {
         a,
@@ -336,6 +362,7 @@ fn pair_estimate(a: usize, b: usize, s: &mut [(i64, i64)]) -> Option<PairClock> 
         theta_all_median_ns: theta_all,
         delay_min_ns: s.first().map_or(0, |x| x.1),
         delay_p50_ns: median(&deltas),
+        drift,
     })
 }
 
@@ -494,6 +521,36 @@ pub struct PairClock {
     /// Smallest and median time between the capture points, both ways.
     pub delay_min_ns: i64,
     pub delay_p50_ns: i64,
+    /// The offset of the later half of the exchanges minus the earlier
+    /// half's (None: fewer than 2 × [`MIN_SELECTED`] exchanges).
+    pub drift: Option<Drift>,
+}
+
+/// How far a pair's offset moved during the capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drift {
+    /// θ(later half) − θ(earlier half), ns.
+    pub change_ns: i64,
+    /// The sum of both halves' bounds: a change beyond it is real (clock
+    /// drift or a path whose asymmetry changed), within it is not shown.
+    pub bound_ns: i64,
+    /// Time between the middles of the halves, ns (change / span = rate).
+    pub span_ns: i64,
+}
+
+impl Drift {
+    /// True when the change exceeds what the bounds allow.
+    pub fn significant(&self) -> bool {
+        self.change_ns.unsigned_abs() > self.bound_ns.unsigned_abs()
+    }
+    /// The rate in parts per million (0 for a zero span).
+    pub fn ppm(&self) -> f64 {
+        if self.span_ns == 0 {
+            0.0
+        } else {
+            self.change_ns as f64 / self.span_ns as f64 * 1e6
+        }
+    }
 }
 
 /// Offsets of every capture.
@@ -924,17 +981,29 @@ mod tests {
     #[test]
     fn pair_min_delay_and_bound() {
         // true offset 1 ms; symmetric 100 µs paths, some queued samples
-        let mut s: Vec<(i64, i64)> = (0..50)
+        let mut s: Vec<(i64, i64, i64)> = (0..50)
             .map(|k| {
                 let q = if k % 3 == 0 { 5_000_000 } else { 0 };
                 // queueing one way biases θ by q/2 and grows δ by q
-                (1_000_000 + q / 2, 200_000 + q)
+                (1_000_000 + q / 2, 200_000 + q, k * 1_000_000_000)
             })
             .collect();
         let p = pair_estimate(0, 1, &mut s).expect("samples");
         assert_eq!(p.theta_ns, 1_000_000);
         assert_eq!(p.uncertainty_ns, 100_000);
         assert_eq!(p.delay_min_ns, 200_000);
+        let d = p.drift.expect("enough samples");
+        assert_eq!(d.change_ns, 0);
+        assert!(!d.significant());
+        // a clock running 100 ppm fast: 5 ms over 50 s
+        let mut s: Vec<(i64, i64, i64)> = (0..50)
+            .map(|k| (k * 100_000, 200_000, k * 1_000_000_000))
+            .collect();
+        let d = pair_estimate(0, 1, &mut s)
+            .and_then(|p| p.drift)
+            .expect("drift");
+        assert!(d.significant(), "{d:?}");
+        assert!((d.ppm() - 100.0).abs() < 10.0, "{}", d.ppm());
     }
 
     #[test]
@@ -951,6 +1020,7 @@ mod tests {
                 theta_all_median_ns: 0,
                 delay_min_ns: 0,
                 delay_p50_ns: 0,
+                drift: None,
             },
             PairClock {
                 a: 1,
@@ -962,6 +1032,7 @@ mod tests {
                 theta_all_median_ns: 0,
                 delay_min_ns: 0,
                 delay_p50_ns: 0,
+                drift: None,
             },
         ];
         solve(&mut c, &pairs);

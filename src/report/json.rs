@@ -50,7 +50,9 @@
 //!                    lowest-delay decile), "uncertainty_us", "all_median_us" (median over
 //!                    every exchange: off by half any one-way asymmetry), "between_min_us",
 //!                    "between_p50_us" (time spent between the two capture points, both
-//!                    ways), "samples", "selected"}],
+//!                    ways), "samples", "selected", "drift_us"|null (offset of the later
+//!                    half of the exchanges minus the earlier half's), "drift_bound_us"|null
+//!                    (both halves' bounds added), "drift_ppm"|null, "drift_significant"}],
 //!   "links": [{..., "one_way": {"delay_us": {"p50", "p99", "max"}|null, "delay_min_us"
 //!              (signed: < 0 means the offset is off), "matched", "left_not_arrived"
 //!              (left src's capture, never in dst's while it ran), "arrived_not_seen_leaving"
@@ -120,6 +122,12 @@ pub struct ClockPairDto {
     pub between_p50_us: f64,
     pub samples: u64,
     pub selected: u64,
+    /// Offset of the later half of the exchanges minus the earlier half's.
+    pub drift_us: Option<f64>,
+    /// Sum of both halves' bounds: beyond it the change is real.
+    pub drift_bound_us: Option<f64>,
+    pub drift_ppm: Option<f64>,
+    pub drift_significant: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -538,6 +546,10 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
                     between_p50_us: p.delay_p50_ns as f64 / 1e3,
                     samples: p.samples,
                     selected: p.selected,
+                    drift_us: p.drift.map(|d| d.change_ns as f64 / 1e3),
+                    drift_bound_us: p.drift.map(|d| d.bound_ns as f64 / 1e3),
+                    drift_ppm: p.drift.map(|d| d.ppm()),
+                    drift_significant: p.drift.is_some_and(|d| d.significant()),
                 })
                 .collect()
         }),

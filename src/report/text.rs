@@ -389,7 +389,9 @@ fn write_clocks(s: &Snapshot, m: &MultiView, w: &mut impl Write) -> io::Result<(
          causality puts the truth (half the time the exchange spent between the two capture \
          points). A path slower one way biases the offset by half the asymmetry, which no \
          capture can tell from a clock offset. Offsets: weighted least squares over all pairs; \
-         the bound comes from the best chain of pairs. Drift is not modelled.",
+         the bound comes from the best chain of pairs. Drift is not modelled (one offset \
+         per file); the last column is the later half's offset minus the earlier half's, \
+         marked ! when beyond both bounds.",
         crate::analysis::multi::METHOD
     );
     for l in wrap(&method, 96) {
@@ -398,13 +400,29 @@ fn write_clocks(s: &Snapshot, m: &MultiView, w: &mut impl Write) -> io::Result<(
     if !c.pairs.is_empty() {
         writeln!(
             w,
-            "  {:<7} {:>8} {:>20} {:>14} {:>17}",
-            "pair", "samples", "offset±bound ms", "all median ms", "between min/p50"
+            "  {:<7} {:>8} {:>20} {:>14} {:>17} {:>19}",
+            "pair",
+            "samples",
+            "offset±bound ms",
+            "all median ms",
+            "between min/p50",
+            "2nd-1st half ms"
         )?;
         for p in &c.pairs {
+            let drift = p.drift.map_or("-".to_string(), |d| {
+                format!(
+                    "{}{}",
+                    signed_ms(d.change_ns),
+                    if d.significant() {
+                        format!(" ({:+.0} ppm)!", d.ppm())
+                    } else {
+                        String::new()
+                    }
+                )
+            });
             writeln!(
                 w,
-                "  {:<7} {:>8} {:>20} {:>14} {:>17}",
+                "  {:<7} {:>8} {:>20} {:>14} {:>17} {:>19}",
                 format!("{}-{}", p.a + 1, p.b + 1),
                 p.samples,
                 format!(
@@ -417,8 +435,22 @@ fn write_clocks(s: &Snapshot, m: &MultiView, w: &mut impl Write) -> io::Result<(
                     "{:.3}/{:.3}",
                     p.delay_min_ns as f64 / 1e6,
                     p.delay_p50_ns as f64 / 1e6
-                )
+                ),
+                drift
             )?;
+        }
+        if c.pairs
+            .iter()
+            .any(|p| p.drift.is_some_and(|d| d.significant()))
+        {
+            for l in wrap(
+                "! the offset moved between the halves of the capture by more than both bounds: \
+                 a clock drifts, or a path's asymmetry changed; one offset per file is then only \
+                 an average, and one-way delays are off by up to that change.",
+                96,
+            ) {
+                writeln!(w, "  {l}")?;
+            }
         }
     }
     if m.bridge_only {
