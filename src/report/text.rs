@@ -377,11 +377,13 @@ fn write_clocks(s: &Snapshot, m: &MultiView, w: &mut impl Write) -> io::Result<(
             String::new()
         };
         writeln!(w, "  [{}] {file}", i + 1)?;
-        writeln!(
-            w,
-            "      {vantage}, {} packets, offset {off}, {} exchanges{shift}",
+        let line = format!(
+            "{vantage}, {} packets, offset {off}, {} exchanges{shift}",
             cc.packets, cc.samples
-        )?;
+        );
+        for l in wrap(&line, 92) {
+            writeln!(w, "      {l}")?;
+        }
     }
     let method = format!(
         "method: {} — a knet ping and its pong seen in two captures are an NTP exchange; \
@@ -453,17 +455,14 @@ fn write_clocks(s: &Snapshot, m: &MultiView, w: &mut impl Write) -> io::Result<(
             }
         }
     }
-    if m.bridge_only {
-        writeln!(
-            w,
-            "  links, findings and membership below come from the captures on no single node only \
-             (a packet is counted once)"
-        )?;
+    let feed = if m.bridge_only {
+        "links, findings and membership below come from the captures on no single node only \
+         (a packet is counted once)"
     } else {
-        writeln!(
-            w,
-            "  links below: each ping/pong from the pinger's capture, other packets from the sender's"
-        )?;
+        "links below: each ping/pong from the pinger's capture, other packets from the sender's"
+    };
+    for l in wrap(feed, 96) {
+        writeln!(w, "  {l}")?;
     }
     if c.sightings_overflow > 0 || m.overflow_pending > 0 || m.overflow_paths > 0 {
         writeln!(
