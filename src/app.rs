@@ -5,9 +5,11 @@ use std::fmt;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
+use crate::analysis::multi::{Admit, ClockEstimate, MultiView, OneWay};
 use crate::analysis::{Engine, Thresholds};
 use crate::capture::file::FileSource;
 use crate::capture::merge::Merge;
+use crate::capture::shift::Shifted;
 use crate::capture::{CaptureError, PacketSource};
 use crate::cli::{BudgetArgs, Cli, Command, DecodeArgs, ReportArgs, ReportFormat, SourceArgs};
 use crate::config::{BudgetOverrides, Budgets, CorosyncVersion};
@@ -420,9 +422,38 @@ pub fn configure_engine(engine: &mut Engine, config: Option<&ClusterConfig>) {
     engine.set_addresses(&addrs);
 }
 
+/// The several-captures state of a report run.
+struct MultiRun {
+    files: Vec<String>,
+    shifts: Vec<i64>,
+    clocks: ClockEstimate,
+    admit: Admit,
+    one_way: OneWay,
+}
+
 fn report(a: &ReportArgs) -> Result<i32, AppError> {
     let setup = setup(&a.input.source)?;
-    let (mut src, names) = open_inputs(&a.input.files)?;
+    let files = &a.input.files;
+    let shifts = crate::multi::shifts_for(files, &a.time_shift)?;
+    let (mut src, names, mut multi) = if files.len() > 1 {
+        let clocks = crate::multi::survey(files, &shifts, &setup.decode)?;
+        let (src, names) = crate::multi::open_corrected(files, &shifts, &clocks)?;
+        let run = MultiRun {
+            files: names.clone(),
+            shifts: shifts.clone(),
+            admit: clocks.admit(),
+            one_way: OneWay::new(&clocks),
+            clocks,
+        };
+        (src, names, Some(run))
+    } else {
+        let (src, names) = open_inputs(files)?;
+        let src: Box<dyn PacketSource + Send> = match shifts.first() {
+            Some(&s) if s != 0 => Box::new(Shifted::new(src, s)),
+            _ => src,
+        };
+        (src, names, None)
+    };
     let mut engine = Engine::new(thresholds(setup.config.as_ref(), &a.budgets));
     configure_engine(&mut engine, setup.config.as_ref());
     let by_address = setup.config.is_none() && setup.decode.keys.is_empty();
@@ -442,6 +473,19 @@ fn report(a: &ReportArgs) -> Result<i32, AppError> {
             let name = names.get(f.source).map(String::as_str).unwrap_or("?");
             notes.note(format_args!("{name}: packet {}: {e}", f.packet_no));
         }
+        if let Some(m) = multi.as_mut() {
+            // Each packet once for the link analysis; every copy for one way.
+            let admitted = match &o {
+                Outcome::Corosync(p) => {
+                    m.one_way.observe(p);
+                    m.admit.packet(p)
+                }
+                _ => m.admit.other(f.source),
+            };
+            if !admitted {
+                continue;
+            }
+        }
         feed.outcome(&o);
     }
     notes.finish();
@@ -455,11 +499,23 @@ fn report(a: &ReportArgs) -> Result<i32, AppError> {
     feed.finish(last_ts);
     let engine = feed.engine;
     let snap = engine.snapshot();
+    let view = multi.map(|mut m| {
+        m.one_way.finish();
+        MultiView {
+            files: m.files,
+            shifts_ns: m.shifts,
+            one_way: m.one_way.view(),
+            bridge_only: m.admit.bridge_only,
+            overflow_pending: m.one_way.overflow_pending,
+            overflow_paths: m.one_way.overflow_paths,
+            clocks: m.clocks,
+        }
+    });
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match a.format {
-        ReportFormat::Text => crate::report::write_text(&snap, &mut out)?,
-        ReportFormat::Json => crate::report::write_json(&snap, &mut out)?,
+        ReportFormat::Text => crate::report::write_text_multi(&snap, view.as_ref(), &mut out)?,
+        ReportFormat::Json => crate::report::write_json_multi(&snap, view.as_ref(), &mut out)?,
     }
     out.flush()?;
     Ok(crate::report::exit_code(&snap))

@@ -83,6 +83,12 @@ pub struct ReportArgs {
     /// text (for people and tickets) or json (for scripts; schema in the README).
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+
+    /// Add SECONDS (may be negative) to every timestamp of FILE before
+    /// anything else: a clock offset known from elsewhere, or a check of the
+    /// offset estimate. Repeatable; FILE as given on the command line.
+    #[arg(long = "time-shift", value_name = "FILE=SECONDS")]
+    pub time_shift: Vec<String>,
 }
 
 /// How to read corosync traffic, for every command: ports, keys, config.

@@ -14,6 +14,7 @@ pub mod config;
 pub mod decode;
 pub mod feed;
 pub mod infer;
+pub mod multi;
 pub mod output;
 pub mod report;
 pub mod timefmt;

@@ -19,7 +19,10 @@ def main(paths):
         fp = t["capture"]["first_packet"]
         dur = t["capture"]["last_packet"] - fp
         files = [t["files"]["pcap"], os.path.basename(p)]
-        if t["files"]["vantage_pcap"]:
+        vps = t["files"].get("vantage_pcaps") or {}
+        if vps:
+            files += [vps[k] for k in sorted(vps, key=int)]
+        elif t["files"]["vantage_pcap"]:
             files.append(t["files"]["vantage_pcap"])
         if t["files"]["authkey"]:
             files.append(t["files"]["authkey"])
@@ -34,7 +37,10 @@ def main(paths):
         for f in t["faults"]:
             loc = "node%s" % f["node"] + ("" if f.get("link") is None else " link%s" % f["link"])
             extra = {"loss": lambda: " %s%% %s" % (f["percent"], f["direction"]),
-                     "delay": lambda: " %s±%s ms %s" % (f["delay_ms"], f["jitter_ms"], f["direction"]),
+                     "path_loss": lambda: " to node%s %s%% on the bridge (realised %s%%)" % (
+                         f["dst_node"], f["percent"], f.get("realized_pct")),
+                     "delay": lambda: " %s±%s ms %s%s" % (f["delay_ms"], f["jitter_ms"], f["direction"],
+                                                          " (in the hub)" if f.get("where") == "hub" else ""),
                      "mtu": lambda: " %s" % f["mtu"]}.get(f["kind"], lambda: "")()
             what.append("%s %s%s %.1f–%.1f" % (f["kind"], loc, extra,
                                                f["effective_start"] - fp, f["effective_end"] - fp))

@@ -231,9 +231,12 @@ start_captures() {
     for l in $(seq 0 $((LINKS - 1))); do
         start_tcpdump "bridge$l" "$HUB" "$NS_PREFIX-br$l"
     done
-    if [ -n "${VANTAGE:-}" ]; then
-        start_tcpdump "vantage" "$(nsname "$VANTAGE")" any
-    fi
+    # VANTAGE: one node, or several ("1 2 3"): a capture inside each of
+    # those nodes' namespaces (what one host's incident pcap looks like)
+    local v
+    for v in ${VANTAGE:-}; do
+        start_tcpdump "vantage$v" "$(nsname "$v")" any
+    done
     echo "$(now)" >"$WORK/cap/started"
 }
 
@@ -410,12 +413,13 @@ delay_start() {
 }
 delay_end() {
     local fid=$1 n; n=$(cat "$WORK/fault.$fid.node")
+    local ns; ns=$(cat "$WORK/fault.$fid.ns" 2>/dev/null || nsname "$n")
     local t0; t0=$(now)
     local tb ch rest
     while read -r tb ch rest; do
-        in_ns "$n" iptables-legacy -t "$tb" -L "$ch" -v -n -x >>"$WORK/fault.$fid.counters" 2>&1
+        ip netns exec "$ns" iptables-legacy -t "$tb" -L "$ch" -v -n -x >>"$WORK/fault.$fid.counters" 2>&1
         # shellcheck disable=SC2086
-        in_ns "$n" iptables-legacy -t "$tb" -D "$ch" $rest
+        ip netns exec "$ns" iptables-legacy -t "$tb" -D "$ch" $rest
     done <"$WORK/fault.$fid.rules"
     local teff; teff=$(now)
     # packets already held are still released after their delay
@@ -424,6 +428,69 @@ delay_end() {
     wait "$(cat "$WORK/fault.$fid.pid")" 2>/dev/null
     fault_record "$fid" end "${REQ:-$t0}" "$teff" \
         "{\"nft_counters\": null, \"iptables_counters\": $(python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))' <"$WORK/fault.$fid.counters"), \"nfqdelay\": $(python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))' <"$WORK/fault.$fid.out")}"
+}
+
+# hub_delay NODE LINK MS JITTER : delay every corosync packet NODE sends on
+# LINK inside the hub, between the bridge ports: after the sender's own
+# capture point and the bridge capture, before the receivers'. Per-node
+# captures then see the delay between departure and arrival, as on a real
+# network. br_netfilter (built into this kernel; bridge-nf-call-iptables is
+# 1 in a fresh namespace) hands bridged IPv4 to iptables FORWARD, where a
+# physdev rule queues the packets of NODE's bridge port to nfqdelay.
+hub_delay_start() {
+    local n=$1 l=$2 ms=$3 jit=$4
+    FAULT_SEQ=$((FAULT_SEQ + 1)); FID="f$FAULT_SEQ"
+    DELAY_QUEUE=$((DELAY_QUEUE + 1))
+    ip netns exec "$HUB" "$WORK/bin/nfqdelay" "$DELAY_QUEUE" "$ms" "$jit" >"$WORK/fault.$FID.out" 2>&1 &
+    local pid=$!
+    remember_pid "$pid"
+    echo "$pid" >"$WORK/fault.$FID.pid"
+    for _ in $(seq 1 50); do grep -q ready "$WORK/fault.$FID.out" && break; sleep 0.05; done
+    grep -q ready "$WORK/fault.$FID.out" || die "nfqdelay did not start"
+    ip netns exec "$HUB" sysctl -qw net.bridge.bridge-nf-call-iptables=1 || die "no br_netfilter in the hub"
+    echo "filter FORWARD -m physdev --physdev-in n${n}l$l -p udp --dport 5405:5412 -j NFQUEUE --queue-num $DELAY_QUEUE --queue-bypass" >"$WORK/fault.$FID.rules"
+    echo "$HUB" >"$WORK/fault.$FID.ns"
+    local tb ch rest
+    while read -r tb ch rest; do
+        # shellcheck disable=SC2086
+        ip netns exec "$HUB" iptables-legacy -t "$tb" -A "$ch" $rest || die "cannot add NFQUEUE rule in the hub"
+    done <"$WORK/fault.$FID.rules"
+    fault_record "$FID" start "${REQ:-$(now)}" "$(now)" \
+        "{\"kind\": \"delay\", \"node\": $n, \"link\": $l, \"direction\": \"egress\", \"delay_ms\": $ms, \"jitter_ms\": $jit, \"jitter_distribution\": \"uniform +-jitter, reordering possible\", \"where\": \"hub\", \"mechanism\": \"iptables-legacy FORWARD physdev-in n${n}l$l NFQUEUE to nfqdelay in the hub namespace (br_netfilter): after the sender's capture point and the bridge capture, before the receivers'\"}"
+    echo "$n" >"$WORK/fault.$FID.node"
+}
+
+# path_loss SRC DST LINK PERCENT : drop PERCENT of SRC's corosync packets to
+# DST on the bridge (nftables bridge family, forward hook, in the hub): the
+# packets leave SRC (in its capture and in the bridge capture) and never
+# reach DST. A counter rule before the drop counts every matching packet, so
+# the realised rate is dropped / matched.
+path_loss_start() {
+    local s=$1 d=$2 l=$3 pct=$4
+    FAULT_SEQ=$((FAULT_SEQ + 1)); FID="f$FAULT_SEQ"
+    local p; p=$(python3 -c "print(int(round($pct * 100)))")
+    local m="ip saddr $(addr "$s" "$l") ip daddr $(addr "$d" "$l") udp dport 5405-5412"
+    printf 'table bridge %s_%s {\n chain path {\n  type filter hook forward priority 0\n  %s counter\n  %s numgen random mod 10000 < %s counter drop\n }\n}\n' \
+        "$NS_PREFIX" "$FID" "$m" "$m" "$p" >"$WORK/nft.$FID"
+    ip netns exec "$HUB" nft -f "$WORK/nft.$FID" || die "cannot apply bridge path loss $FID"
+    fault_record "$FID" start "${REQ:-$(now)}" "$(now)" \
+        "{\"kind\": \"path_loss\", \"node\": $s, \"dst_node\": $d, \"link\": $l, \"direction\": \"path\", \"percent\": $pct, \"where\": \"hub\", \"mechanism\": \"nftables bridge family forward chain in the hub: numgen random drop of udp dport 5405-5412 from node $s to node $d (after both the sender's and the bridge capture point)\"}"
+    echo "$s" >"$WORK/fault.$FID.node"
+}
+path_loss_end() {   # fid
+    local fid=$1 t0; t0=$(now)
+    ip netns exec "$HUB" nft list table bridge "${NS_PREFIX}_$fid" >"$WORK/fault.$fid.counters" 2>&1
+    ip netns exec "$HUB" nft delete table bridge "${NS_PREFIX}_$fid"
+    local extra
+    extra=$(python3 -c '
+import json, re, sys
+text = open(sys.argv[1]).read()
+c = [int(x) for x in re.findall(r"counter packets (\d+)", text)]
+matched, dropped = (c + [None, None])[:2]
+pct = round(100.0 * dropped / matched, 3) if matched else None
+print(json.dumps({"nft_counters": text, "nft_matched": matched, "nft_dropped": dropped, "realized_pct": pct}))
+' "$WORK/fault.$fid.counters")
+    fault_record "$fid" end "${REQ:-$t0}" "$(now)" "$extra"
 }
 
 # mtu NODE LINK MTU : lower the MTU of the node's interface (both directions of its path)
@@ -486,6 +553,7 @@ for line in open(sys.argv[1]):
 ' "$WORK/faults.jsonl" "$fid")
     case $kind in
         loss|cut) nft_fault_end "$fid" ;;
+        path_loss) path_loss_end "$fid" ;;
         delay) delay_end "$fid" ;;
         mtu) mtu_end "$fid" ;;
         link_down) linkdown_end "$fid" ;;

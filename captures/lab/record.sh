@@ -76,9 +76,10 @@ write_outputs() {
     mkdir -p "$OUT/logs/$SCENARIO"
     rm -f "$OUT/$SCENARIO".* "$OUT/logs/$SCENARIO"/*
     mergecap -F pcap -w "$OUT/$SCENARIO.pcap" "${files[@]}"
-    if [ -n "$VANTAGE" ]; then
-        cp "$WORK/cap/vantage.pcap" "$OUT/$SCENARIO.vantage-node$VANTAGE.pcap"
-    fi
+    local v
+    for v in $VANTAGE; do
+        cp "$WORK/cap/vantage$v.pcap" "$OUT/$SCENARIO.vantage-node$v.pcap"
+    done
     [ -f "$WORK/authkey" ] && cp "$WORK/authkey" "$OUT/$SCENARIO.authkey" && chmod 644 "$OUT/$SCENARIO.authkey"
     local n
     for n in $(seq 1 "$NODES"); do

@@ -267,8 +267,10 @@ def main():
     ap = argparse.ArgumentParser()
     for a in ("work", "out", "scenario", "transport", "link-mode", "cipher", "hash", "models", "description"):
         ap.add_argument("--" + a, required=True)
-    for a in ("nodes", "links", "token", "pmtud-interval", "duration", "vantage"):
+    for a in ("nodes", "links", "token", "pmtud-interval", "duration"):
         ap.add_argument("--" + a, type=int, required=True)
+    # one node, or several separated by spaces or commas ("1 2 3"); 0 = none
+    ap.add_argument("--vantage", default="0")
     a = ap.parse_args()
     W, OUT, NAME = a.work, a.out, a.scenario
 
@@ -280,11 +282,14 @@ def main():
 
     pcap = pcap_summary(os.path.join(OUT, NAME + ".pcap"))
     per_link_pcaps = [pcap_summary(os.path.join(W, "cap", "bridge%d.pcap" % l)) for l in range(a.links)]
-    vantage = None
-    if a.vantage:
-        vantage = pcap_summary(os.path.join(OUT, "%s.vantage-node%d.pcap" % (NAME, a.vantage)))
-        vantage["node"] = a.vantage
-        vantage["interface"] = "any (inside the node's namespace: eth0..ethN and lo)"
+    vantages = []
+    for v in [int(x) for x in a.vantage.replace(",", " ").split() if int(x) > 0]:
+        vs = pcap_summary(os.path.join(OUT, "%s.vantage-node%d.pcap" % (NAME, v)))
+        vs["node"] = v
+        vs["interface"] = "any (inside the node's namespace: eth0..ethN and lo)"
+        vantages.append(vs)
+    # the first (or only) one, as before several were possible
+    vantage = vantages[0] if vantages else None
 
     samples = read_jsonl(os.path.join(W, "samples.jsonl"))
     models = a.models.split()
@@ -459,6 +464,7 @@ def main():
         "files": {
             "pcap": pcap["file"],
             "vantage_pcap": vantage["file"] if vantage else None,
+            "vantage_pcaps": {str(v["node"]): v["file"] for v in vantages},
             "authkey": config["crypto"]["authkey"],
             "logs": {str(n): "logs/%s/node%d.log.gz" % (NAME, n) for n in range(1, a.nodes + 1)},
             "corosync_conf": config["corosync_conf"],
@@ -472,6 +478,7 @@ def main():
                                     "packets", "first_packet", "last_packet", "first_packet_ns", "last_packet_ns", "bytes")},
             "per_link": [{"link": l, **{k: p[k] for k in ("packets", "first_packet", "last_packet")}} for l, p in enumerate(per_link_pcaps)],
             "vantage": vantage,
+            "vantages": vantages,
             "duration": a.duration,
         },
         "config": config,

@@ -35,6 +35,7 @@ mod budget;
 mod engine;
 mod findings;
 mod hash;
+pub mod multi;
 mod snapshot;
 
 pub use budget::{Limits, Thresholds, round_up_to_grid};

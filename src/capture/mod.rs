@@ -11,6 +11,7 @@ pub mod file;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod merge;
+pub mod shift;
 
 pub use file::FileSource;
 pub use merge::Merge;

@@ -44,6 +44,32 @@
 //! }
 //! ```
 //!
+//! With several capture files (`report a.pcap b.pcap ...`) two keys are added
+//! and every link whose ends both have a capture gets `one_way` (absent with
+//! one file):
+//!
+//! ```text
+//!   "captures": [{"file", "vantage_node"|null (null: bridge/SPAN or cannot tell),
+//!                 "offset_us"|null (this capture's clock minus the reference's, the first
+//!                 file's; null: no exchange links it), "uncertainty_us"|null (the true
+//!                 offset lies within offset ± this, unless the path is asymmetric),
+//!                 "samples" (ping/pong exchanges seen in it and another capture),
+//!                 "method": "ntp-4ts-min-delay", "reference": bool, "time_shift_s",
+//!                 "packets"}],
+//!   "clock_pairs": [{"a", "b" (indices into captures), "offset_us" (clock b − clock a,
+//!                    lowest-delay decile), "uncertainty_us", "all_median_us" (median over
+//!                    every exchange: off by half any one-way asymmetry), "between_min_us",
+//!                    "between_p50_us" (time spent between the two capture points, both
+//!                    ways), "samples", "selected", "drift_us"|null (offset of the later
+//!                    half of the exchanges minus the earlier half's), "drift_bound_us"|null
+//!                    (both halves' bounds added), "drift_ppm"|null, "drift_significant"}],
+//!   "links": [{..., "one_way": {"delay_us": {"p50", "p99", "max"}|null, "delay_min_us"
+//!              (signed: < 0 means the offset is off), "matched", "left_not_arrived"
+//!              (left src's capture, never in dst's while it ran), "arrived_not_seen_leaving"
+//!              (in dst's capture only: dropped by src's capture), "loss_pct"
+//!              (left_not_arrived / (matched + left_not_arrived)), "negative"}|absent}]
+//! ```
+//!
 //! Finding kinds: link_down, link_flapping, token_at_risk, token_lost,
 //! membership_change, one_way_loss, loss, latency, mtu_black_hole,
 //! mtu_change, host_stall, retransmit_storm, unknown_sender, asymmetry,
@@ -69,6 +95,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::analysis::multi::{MultiView, OneWayView};
 use crate::analysis::{LinkView, Quantiles, Snapshot, TRAFFIC_TYPES};
 
 /// The value of the `format` key; bumped on incompatible changes.
@@ -90,6 +117,78 @@ pub struct ReportDto {
     pub membership: Vec<MembershipDto>,
     pub totem: TotemDto,
     pub overflow: OverflowDto,
+    /// Several captures only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captures: Option<Vec<CaptureClockDto>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_pairs: Option<Vec<ClockPairDto>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CaptureClockDto {
+    pub file: String,
+    pub vantage_node: Option<u16>,
+    pub offset_us: Option<f64>,
+    pub uncertainty_us: Option<f64>,
+    pub samples: u64,
+    pub method: &'static str,
+    pub reference: bool,
+    pub time_shift_s: f64,
+    pub packets: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClockPairDto {
+    pub a: usize,
+    pub b: usize,
+    pub offset_us: f64,
+    pub uncertainty_us: f64,
+    pub all_median_us: f64,
+    pub between_min_us: f64,
+    pub between_p50_us: f64,
+    pub samples: u64,
+    pub selected: u64,
+    /// Offset of the later half of the exchanges minus the earlier half's.
+    pub drift_us: Option<f64>,
+    /// Sum of both halves' bounds: beyond it the change is real.
+    pub drift_bound_us: Option<f64>,
+    pub drift_ppm: Option<f64>,
+    pub drift_significant: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OneWayDelayDto {
+    pub p50: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OneWayDto {
+    pub delay_us: Option<OneWayDelayDto>,
+    pub delay_min_us: Option<f64>,
+    pub matched: u64,
+    pub left_not_arrived: u64,
+    pub arrived_not_seen_leaving: u64,
+    pub loss_pct: f64,
+    pub negative: u64,
+}
+
+impl From<&OneWayView> for OneWayDto {
+    fn from(o: &OneWayView) -> Self {
+        OneWayDto {
+            delay_us: match (o.delay_p50_us, o.delay_p99_us, o.delay_max_us) {
+                (Some(p50), Some(p99), Some(max)) => Some(OneWayDelayDto { p50, p99, max }),
+                _ => None,
+            },
+            delay_min_us: o.delay_min_ns.map(|n| n as f64 / 1e3),
+            matched: o.matched,
+            left_not_arrived: o.left_not_arrived,
+            arrived_not_seen_leaving: o.arrived_not_seen_leaving,
+            loss_pct: o.loss_pct,
+            negative: o.negative,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -213,6 +312,9 @@ pub struct LinkDto {
     pub icmp_too_big: u64,
     pub ip_fragments: u64,
     pub traffic: BTreeMap<&'static str, CountDto>,
+    /// Several captures with one at each end only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub one_way: Option<OneWayDto>,
 }
 
 #[derive(Debug, Serialize)]
@@ -345,11 +447,18 @@ fn link_dto(l: &LinkView) -> LinkDto {
                 )
             })
             .collect(),
+        one_way: None,
     }
 }
 
 /// Builds the JSON document of a snapshot.
 pub fn to_dto(s: &Snapshot) -> ReportDto {
+    to_dto_multi(s, None)
+}
+
+/// Builds the JSON document of a snapshot and, with several captures, their
+/// clocks and one-way figures.
+pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
     let th = &s.thresholds;
     let (sev, summary) = super::verdict(s);
     ReportDto {
@@ -392,7 +501,17 @@ pub fn to_dto(s: &Snapshot) -> ReportDto {
                 max_gap_ms: n.max_gap_ms,
             })
             .collect(),
-        links: s.links.iter().map(link_dto).collect(),
+        links: s
+            .links
+            .iter()
+            .map(|l| {
+                let mut d = link_dto(l);
+                d.one_way = m
+                    .and_then(|m| m.one_way_for(l.src_addr, l.dst_addr))
+                    .map(OneWayDto::from);
+                d
+            })
+            .collect(),
         findings: s
             .findings
             .iter()
@@ -463,11 +582,55 @@ pub fn to_dto(s: &Snapshot) -> ReportDto {
             findings: s.overflow.findings,
             memberships: s.overflow.memberships,
         },
+        captures: m.map(|m| {
+            m.clocks
+                .captures
+                .iter()
+                .enumerate()
+                .map(|(i, c)| CaptureClockDto {
+                    file: m.files.get(i).cloned().unwrap_or_default(),
+                    vantage_node: c.vantage,
+                    offset_us: c.offset_ns.map(|n| n as f64 / 1e3),
+                    uncertainty_us: c.uncertainty_ns.map(|n| n as f64 / 1e3),
+                    samples: c.samples,
+                    method: crate::analysis::multi::METHOD,
+                    reference: i == m.clocks.reference,
+                    time_shift_s: m.shifts_ns.get(i).map_or(0.0, |n| *n as f64 / 1e9),
+                    packets: c.packets,
+                })
+                .collect()
+        }),
+        clock_pairs: m.map(|m| {
+            m.clocks
+                .pairs
+                .iter()
+                .map(|p| ClockPairDto {
+                    a: p.a,
+                    b: p.b,
+                    offset_us: p.theta_ns as f64 / 1e3,
+                    uncertainty_us: p.uncertainty_ns as f64 / 1e3,
+                    all_median_us: p.theta_all_median_ns as f64 / 1e3,
+                    between_min_us: p.delay_min_ns as f64 / 1e3,
+                    between_p50_us: p.delay_p50_ns as f64 / 1e3,
+                    samples: p.samples,
+                    selected: p.selected,
+                    drift_us: p.drift.map(|d| d.change_ns as f64 / 1e3),
+                    drift_bound_us: p.drift.map(|d| d.bound_ns as f64 / 1e3),
+                    drift_ppm: p.drift.map(|d| d.ppm()),
+                    drift_significant: p.drift.is_some_and(|d| d.significant()),
+                })
+                .collect()
+        }),
     }
 }
 
 /// Writes the report as one pretty-printed JSON object and a newline.
 pub fn write_json(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, &to_dto(s)).map_err(io::Error::other)?;
+    write_json_multi(s, None, w)
+}
+
+/// [`write_json`] with the several-captures keys when `m` is given.
+pub fn write_json_multi(s: &Snapshot, m: Option<&MultiView>, w: &mut impl Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &to_dto_multi(s, m)).map_err(io::Error::other)?;
     writeln!(w)
 }

@@ -9,8 +9,8 @@ mod text;
 
 use crate::analysis::{Severity, Snapshot};
 
-pub use json::{JSON_FORMAT, ReportDto, to_dto, write_json};
-pub use text::write_text;
+pub use json::{JSON_FORMAT, ReportDto, to_dto, to_dto_multi, write_json, write_json_multi};
+pub use text::{write_text, write_text_multi};
 
 /// 0 = no warning, 3 = at least one warning, 4 = at least one critical finding.
 pub fn exit_code(s: &Snapshot) -> i32 {

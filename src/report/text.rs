@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use super::{fmt_datetime, fmt_time, verdict};
+use crate::analysis::multi::MultiView;
 use crate::analysis::{LinkView, Measures, Snapshot};
 
 /// A node as the report shows it: its configured name, else its id.
@@ -55,6 +56,12 @@ fn ms3(us: u64) -> String {
 
 /// Writes the text report.
 pub fn write_text(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
+    write_text_multi(s, None, w)
+}
+
+/// Writes the text report; `m` adds the sections of several captures
+/// (captures and clocks, one way between the capture points).
+pub fn write_text_multi(s: &Snapshot, m: Option<&MultiView>, w: &mut impl Write) -> io::Result<()> {
     let (sev, summary) = verdict(s);
     let head = format!("VERDICT: {}: {summary}", sev.to_uppercase());
     for l in wrap(&head, 100) {
@@ -96,6 +103,10 @@ pub fn write_text(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
     );
     for (i, l) in wrap(&budgets, 98).iter().enumerate() {
         writeln!(w, "{}{l}", if i > 0 { "  " } else { "" })?;
+    }
+
+    if let Some(m) = m {
+        write_clocks(s, m, w)?;
     }
 
     writeln!(w)?;
@@ -220,6 +231,10 @@ pub fn write_text(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
         }
     }
 
+    if let Some(m) = m {
+        write_one_way(s, m, w)?;
+    }
+
     writeln!(w)?;
     let t = &s.totem;
     writeln!(w, "TOTEM")?;
@@ -329,4 +344,191 @@ fn write_link_row(s: &Snapshot, l: &LinkView, w: &mut impl Write) -> io::Result<
         l.state.name(),
         l.downs
     )
+}
+
+fn signed_ms(ns: i64) -> String {
+    format!("{:+.3}", ns as f64 / 1e6)
+}
+
+/// CAPTURES AND CLOCKS: each file, where it was taken, its offset.
+fn write_clocks(s: &Snapshot, m: &MultiView, w: &mut impl Write) -> io::Result<()> {
+    let c = &m.clocks;
+    writeln!(w)?;
+    writeln!(
+        w,
+        "CAPTURES AND CLOCKS  (offset = this capture's clock minus capture {}'s, ms)",
+        c.reference + 1
+    )?;
+    for (i, cc) in c.captures.iter().enumerate() {
+        let file = m.files.get(i).map_or("?", String::as_str);
+        let vantage = match cc.vantage {
+            Some(v) => format!("on node {}", node(s, Some(v))),
+            None => "no single node (bridge/SPAN?)".to_string(),
+        };
+        let off = match (cc.offset_ns, cc.uncertainty_ns) {
+            _ if i == c.reference => "reference".to_string(),
+            (Some(o), Some(u)) => format!("{} ± {:.3}", signed_ms(o), u as f64 / 1e6),
+            _ => "unknown (no ping/pong seen in this and a linked capture)".to_string(),
+        };
+        let shift = m.shifts_ns.get(i).copied().unwrap_or(0);
+        let shift = if shift != 0 {
+            format!(", after --time-shift {:+.6} s", shift as f64 / 1e9)
+        } else {
+            String::new()
+        };
+        writeln!(w, "  [{}] {file}", i + 1)?;
+        let line = format!(
+            "{vantage}, {} packets, offset {off}, {} exchanges{shift}",
+            cc.packets, cc.samples
+        );
+        for l in wrap(&line, 92) {
+            writeln!(w, "      {l}")?;
+        }
+    }
+    let method = format!(
+        "method: {} — a knet ping and its pong seen in two captures are an NTP exchange; \
+         per pair the lowest-delay decile (at least 5) gives the offset, and the bound is where \
+         causality puts the truth (half the time the exchange spent between the two capture \
+         points). A path slower one way biases the offset by half the asymmetry, which no \
+         capture can tell from a clock offset. Offsets: weighted least squares over all pairs; \
+         the bound comes from the best chain of pairs. Drift is not modelled (one offset \
+         per file); the last column is the later half's offset minus the earlier half's, \
+         marked ! when beyond both bounds.",
+        crate::analysis::multi::METHOD
+    );
+    for l in wrap(&method, 96) {
+        writeln!(w, "  {l}")?;
+    }
+    if !c.pairs.is_empty() {
+        writeln!(
+            w,
+            "  {:<7} {:>8} {:>20} {:>14} {:>17} {:>19}",
+            "pair",
+            "samples",
+            "offset±bound ms",
+            "all median ms",
+            "between min/p50",
+            "2nd-1st half ms"
+        )?;
+        for p in &c.pairs {
+            let drift = p.drift.map_or("-".to_string(), |d| {
+                format!(
+                    "{}{}",
+                    signed_ms(d.change_ns),
+                    if d.significant() {
+                        format!(" ({:+.0} ppm)!", d.ppm())
+                    } else {
+                        String::new()
+                    }
+                )
+            });
+            writeln!(
+                w,
+                "  {:<7} {:>8} {:>20} {:>14} {:>17} {:>19}",
+                format!("{}-{}", p.a + 1, p.b + 1),
+                p.samples,
+                format!(
+                    "{}±{:.3}",
+                    signed_ms(p.theta_ns),
+                    p.uncertainty_ns as f64 / 1e6
+                ),
+                signed_ms(p.theta_all_median_ns),
+                format!(
+                    "{:.3}/{:.3}",
+                    p.delay_min_ns as f64 / 1e6,
+                    p.delay_p50_ns as f64 / 1e6
+                ),
+                drift
+            )?;
+        }
+        if c.pairs
+            .iter()
+            .any(|p| p.drift.is_some_and(|d| d.significant()))
+        {
+            for l in wrap(
+                "! the offset moved between the halves of the capture by more than both bounds: \
+                 a clock drifts, or a path's asymmetry changed; one offset per file is then only \
+                 an average, and one-way delays are off by up to that change.",
+                96,
+            ) {
+                writeln!(w, "  {l}")?;
+            }
+        }
+    }
+    let feed = if m.bridge_only {
+        "links, findings and membership below come from the captures on no single node only \
+         (a packet is counted once)"
+    } else {
+        "links below: each ping/pong from the pinger's capture, other packets from the sender's"
+    };
+    for l in wrap(feed, 96) {
+        writeln!(w, "  {l}")?;
+    }
+    if c.sightings_overflow > 0 || m.overflow_pending > 0 || m.overflow_paths > 0 {
+        writeln!(
+            w,
+            "  not tracked (caps reached): ping/pong sightings {}, one-way pending {}, paths {}",
+            c.sightings_overflow, m.overflow_pending, m.overflow_paths
+        )?;
+    }
+    Ok(())
+}
+
+/// ONE WAY: delay and loss between the sender's and the receiver's capture.
+fn write_one_way(s: &Snapshot, m: &MultiView, w: &mut impl Write) -> io::Result<()> {
+    writeln!(w)?;
+    writeln!(
+        w,
+        "ONE WAY  (sender's capture -> receiver's capture, offsets applied; delay in ms)"
+    )?;
+    if m.one_way.is_empty() {
+        writeln!(w, "  no path with a capture at both ends")?;
+        return Ok(());
+    }
+    writeln!(
+        w,
+        "  {:<9} {:>5} {:>21} {:>8} {:>9} {:>7} {:>11}",
+        "src->dst", "link", "delay p50/p99/max", "matched", "lost", "loss%", "not seen tx"
+    )?;
+    for o in &m.one_way {
+        let l = s
+            .links
+            .iter()
+            .find(|l| l.src_addr == o.src_addr && l.dst_addr == o.dst_addr);
+        let name = match l {
+            Some(l) => format!("{}->{}", node(s, l.src_node), node(s, l.dst_node)),
+            None => format!("{}->{}", o.src_addr, o.dst_addr),
+        };
+        let delay = match (o.delay_p50_us, o.delay_p99_us, o.delay_max_us) {
+            (Some(a), Some(b), Some(c)) => format!("{}/{}/{}", ms3(a), ms3(b), ms3(c)),
+            _ => "-".to_string(),
+        };
+        writeln!(
+            w,
+            "  {:<9} {:>5} {:>21} {:>8} {:>9} {:>7.1} {:>11}",
+            name.chars().take(9).collect::<String>(),
+            l.map_or("?".to_string(), |l| l.link.to_string()),
+            delay,
+            o.matched,
+            o.left_not_arrived,
+            o.loss_pct,
+            o.arrived_not_seen_leaving
+        )?;
+        if o.negative > 0 {
+            writeln!(
+                w,
+                "      {} packets arrived before they left (by up to {:.3} ms): the offset is off by that much",
+                o.negative,
+                -(o.delay_min_ns.unwrap_or(0) as f64) / 1e6
+            )?;
+        }
+    }
+    for l in wrap(
+        "lost = left the sender's capture, never in the receiver's (while it ran); \
+         not seen tx = in the receiver's capture only (dropped by the sender's capture).",
+        96,
+    ) {
+        writeln!(w, "  {l}")?;
+    }
+    Ok(())
 }
