@@ -37,8 +37,9 @@
 //!   reply, the last one of IP length ≥ 576, else the last one (bisection
 //!   probes go below 576). An unanswered large packet is a fragment when a
 //!   full-size packet is next to it on its flow, DATA when other DATA is
-//!   next to it or the same size goes to another peer back to back, and
-//!   otherwise an isolated (lost or black-holed) probe.
+//!   next to it or the same size goes to another peer back to back (unless
+//!   that copy is an answered probe: knet probes every peer with one size
+//!   in turn), and otherwise an isolated (lost or black-holed) probe.
 //! * **DATA.** Next to a full-size packet on its flow → fragment (full size:
 //!   from the flow's answered probes, or the size that most often heads a
 //!   back-to-back burst — knet's data MTU is global and smaller before
@@ -1069,7 +1070,7 @@ impl Inferrer {
         {
             return Inference::new(Kind::Fragment, 0.85);
         }
-        if before.is_some() || after.is_some() || self.copy_to_other_peer(i) {
+        if before.is_some() || after.is_some() || self.copy_to_other_peer(i, sz) {
             return self.data(i, sz);
         }
         // Isolated and unanswered: a probe that got lost or black-holed.
@@ -1077,8 +1078,11 @@ impl Inferrer {
         Inference::new(Kind::Pmtud, if sz.aligned(s.rec.len) { 0.6 } else { 0.9 })
     }
 
-    /// Same size from the same sender to another peer, back to back.
-    fn copy_to_other_peer(&self, i: usize) -> bool {
+    /// Same size from the same sender to another peer, back to back: an
+    /// mcast sent to each peer. Not when that copy is itself an answered
+    /// PMTUD probe: knet probes every peer with the same size one after the
+    /// other, so the copy of a probe is a probe whose reply was lost.
+    fn copy_to_other_peer(&self, i: usize, sz: Sizes) -> bool {
         let s = &self.ring[i];
         let gap = self.cfg.burst_gap_ns;
         let same = |j: usize| {
@@ -1087,6 +1091,7 @@ impl Inferrer {
                 && o.rec.sport == s.rec.sport
                 && o.rec.dst != s.rec.dst
                 && o.rec.len == s.rec.len
+                && !(o.label.is_some_and(|l| l.kind == Kind::Pmtud) || self.probe_answered(j, sz))
         };
         self.back(i, s.rec.ts - gap).any(same) || self.ahead(i, s.rec.ts + gap).any(same)
     }
@@ -1118,7 +1123,7 @@ impl Inferrer {
         {
             return Inference::new(Kind::Fragment, 0.85);
         }
-        if self.copy_to_other_peer(i) {
+        if self.copy_to_other_peer(i, sz) {
             return Inference::new(Kind::Mcast, 0.85);
         }
         if self.same_from_other_sender(i) {
@@ -1313,6 +1318,26 @@ mod tests {
         s.add(3300 * MS + 35 * US, 2, 1, 128, Kind::Token);
         // A probe 2→1 that never gets an answer (black hole), an odd size.
         s.add(4200 * MS, 2, 1, 1171, Kind::Pmtud);
+        assert_eq!(s.sorted().wrong(), vec![]);
+    }
+
+    #[test]
+    fn a_probe_whose_reply_was_lost_next_to_an_answered_one_is_a_probe() {
+        // knet probes each peer with the same size back to back: 1→3 is
+        // answered, the reply to 1→2 is lost (seen in a capture with loss
+        // on node 2's egress). The unanswered copy is no mcast.
+        let mut s = Seq::default();
+        pings(&mut s, 6, 500 * MS, 100 * US);
+        s.add(2100 * MS, 1, 3, 1472, Kind::Pmtud);
+        s.add(2100 * MS + 200 * US, 3, 1, 64, Kind::PmtudReply);
+        s.add(2100 * MS + 500 * US, 1, 2, 1472, Kind::Pmtud);
+        // and the same the other way round: the unanswered copy first
+        s.add(4100 * MS, 1, 2, 1472, Kind::Pmtud);
+        s.add(4100 * MS + 300 * US, 1, 3, 1472, Kind::Pmtud);
+        s.add(4100 * MS + 500 * US, 3, 1, 64, Kind::PmtudReply);
+        // an mcast of the same size to both peers stays an mcast
+        s.add(5300 * MS, 1, 2, 1472, Kind::Mcast);
+        s.add(5300 * MS + 20 * US, 1, 3, 1472, Kind::Mcast);
         assert_eq!(s.sorted().wrong(), vec![]);
     }
 

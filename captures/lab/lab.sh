@@ -395,7 +395,9 @@ delay_start() {
     FAULT_SEQ=$((FAULT_SEQ + 1)); FID="f$FAULT_SEQ"
     DELAY_QUEUE=$((DELAY_QUEUE + 1))
     # not through in_ns: a backgrounded function would leave $! the subshell's pid
-    ip netns exec "$(nsname "$n")" "$WORK/bin/nfqdelay" "$DELAY_QUEUE" "$ms" "$jit" >"$WORK/fault.$FID.out" 2>&1 &
+    # SCHED_FIFO (below corosync's own RR 99): on a loaded host a normal
+    # priority holder wakes late and adds milliseconds to every packet
+    ip netns exec "$(nsname "$n")" chrt -f 50 "$WORK/bin/nfqdelay" "$DELAY_QUEUE" "$ms" "$jit" >"$WORK/fault.$FID.out" 2>&1 &
     local pid=$!
     remember_pid "$pid"
     echo "$pid" >"$WORK/fault.$FID.pid"

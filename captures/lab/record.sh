@@ -35,7 +35,7 @@ run_one() {   # scenario out_dir
 
     [ "$(id -u)" = 0 ] || die "must run as root"
     local t
-    for t in corosync corosync-cmapctl corosync-cfgtool corosync-quorumtool tcpdump mergecap nft iptables-legacy ip gcc python3 unshare timeout; do
+    for t in chrt corosync corosync-cmapctl corosync-cfgtool corosync-quorumtool tcpdump mergecap nft iptables-legacy ip gcc python3 unshare timeout; do
         command -v "$t" >/dev/null || die "missing tool: $t"
     done
     WORK=$(mktemp -d /tmp/corowire-lab.XXXXXX)

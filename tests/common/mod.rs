@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use corowire::analysis::{Engine, Snapshot, Thresholds};
 use corowire::capture::PacketSource;
 use corowire::capture::file::FileSource;
 use corowire::decode::{DecodeOptions, Decoder, Outcome};
+use corowire::feed::Feed;
 use corowire::wire::crypto::AuthKey;
 use serde_json::Value;
 
@@ -100,6 +102,107 @@ impl Truth {
     pub fn faults(&self) -> Vec<Value> {
         self.json["faults"].as_array().cloned().unwrap_or_default()
     }
+    /// Scenario time zero (epoch seconds).
+    pub fn t0(&self) -> f64 {
+        self.json["clock"]["t0"].as_f64().expect("clock.t0")
+    }
+    /// (address, nodeid) of every configured node address, as the CLI maps
+    /// them from a corosync.conf nodelist.
+    pub fn node_addresses(&self) -> Vec<(IpAddr, u16)> {
+        let mut v: Vec<_> = self
+            .addresses()
+            .into_iter()
+            .map(|(a, (n, _))| (a, n as u16))
+            .collect();
+        v.sort();
+        v
+    }
+    /// corosync's log events of one kind that lie inside the capture.
+    pub fn log_events(&self, kind: &str) -> Vec<&Value> {
+        self.json["log_events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["kind"] == kind && e["in_capture"].as_bool().unwrap_or(true))
+            .collect()
+    }
+    /// A bridge capture (not a single-vantage one).
+    pub fn is_bridge_capture(&self) -> bool {
+        !self.json["capture"]["vantage"].is_string()
+    }
+}
+
+/// The budgets corosync itself reported (runtime config), as the CLI maps
+/// them from a corosync.conf.
+pub fn truth_thresholds(t: &Truth) -> Thresholds {
+    let e = &t.json["config"]["effective"];
+    let nodes = t.json["config"]["nodes"].as_array();
+    let n = nodes.map_or(2, |v| v.len() as u32);
+    let g = |k: &str| e[k].as_u64().unwrap_or(0) as u32;
+    let mut th = Thresholds::from_corosync(
+        g("token_ms"),
+        0,
+        Some(g("consensus_ms")),
+        g("knet_pong_count").max(1),
+        n,
+    )
+    .with_knet_ping(g("knet_ping_interval_ms"), g("knet_ping_timeout_ms"));
+    th.token_warning_ms = g("token_warning_ms");
+    th.token_retransmit_ms = g("token_retransmit_ms");
+    th.hold_ms = g("hold_ms");
+    th.expected_nodes = nodes
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["nodeid"].as_u64())
+        .map(|n| n as u16)
+        .collect();
+    th
+}
+
+/// Decodes and analyses a capture through [`Feed`], the path `report`,
+/// `tui` and `live` share: decrypted packets go straight to the engine,
+/// encrypted ones without a key through the keyless inference. `addrs`
+/// numbers nodes by address (what `--corosync-conf` gives the engine).
+pub fn analyze_feed(
+    path: &Path,
+    opts: DecodeOptions,
+    th: Thresholds,
+    addrs: &[(IpAddr, u16)],
+) -> Snapshot {
+    let mut eng = Engine::new(th);
+    eng.set_addresses(addrs);
+    let mut feed = Feed::new(eng, false, 5405);
+    let mut last: Option<i64> = None;
+    decode_file_with(path, opts, |o| {
+        if let Outcome::Corosync(p) = o {
+            last = Some(last.map_or(p.ts, |l| l.max(p.ts)));
+        }
+        feed.outcome(o);
+    });
+    feed.finish(last);
+    feed.engine.snapshot()
+}
+
+/// A capture analysed with its authkey (as `report --authkey`).
+pub fn keyed_snapshot(t: &Truth) -> Snapshot {
+    assert!(
+        t.authkey().is_some() || !t.encrypted(),
+        "{}: no key",
+        t.name()
+    );
+    analyze_feed(&t.pcap(), t.options(), truth_thresholds(t), &[])
+}
+
+/// An encrypted capture analysed without its key, node ids from the
+/// configured addresses (as `report --corosync-conf` when the key file is
+/// not at hand).
+pub fn keyless_snapshot(t: &Truth) -> Snapshot {
+    analyze_feed(
+        &t.pcap(),
+        DecodeOptions::default(),
+        truth_thresholds(t),
+        &t.node_addresses(),
+    )
 }
 
 /// Seconds (float) to ns.
