@@ -400,9 +400,12 @@ fn faults_produce_findings_and_healthy_captures_none() {
                 ),
                 other => panic!("{}: fault kind {other} not covered", t.name()),
             };
+            // the lossy direction: egress = from the node, ingress = towards it
+            let loss_from = (f["kind"] == "loss").then(|| f["direction"] == "egress");
             let hit = s.findings.iter().find(|x| {
                 kinds.contains(&x.kind)
                     && (x.src_node == Some(node) || x.dst_node == Some(node))
+                    && loss_from.is_none_or(|from| (x.src_node == Some(node)) == from)
                     && (link.is_none() || x.link == link)
                     && x.start >= start - 1_000_000_000
                     && x.start <= start + window
@@ -422,16 +425,6 @@ fn faults_produce_findings_and_healthy_captures_none() {
                 assert!(
                     (got - want).abs() <= (0.05 * want).max(0.3),
                     "{}: delay {got} vs {want}",
-                    t.name()
-                );
-            }
-            if f["kind"] == "loss" {
-                // the lossy direction: egress = from the node, ingress = towards it
-                let from_node = f["direction"] == "egress";
-                assert_eq!(
-                    hit.src_node == Some(node),
-                    from_node,
-                    "{}: {hit:#?}",
                     t.name()
                 );
             }
@@ -975,11 +968,29 @@ fn loss_matches_nft_counters() {
             }
             if egress && pooled.1 > 0 {
                 // All of the node's directed links together: the realized
-                // rate is over all of them, within ±2 points.
+                // rate is over all of them, within ±2 points — or within
+                // two standard errors of the pooled sample when that is
+                // wider: the pongs and PMTUD replies the node lost are seen
+                // only as unanswered pings and probes, a sample of the
+                // drops, not a count (crypto-faults-3n-aes128-sha1-loss-mtu
+                // has only 29 drops: 11.0 % vs 14.2 % over 154 samples,
+                // 2σ = 5.6 points). With 100 drops or more: ±2 points.
                 let est = pooled.0 / pooled.1 as f64;
+                let p = realized / 100.0;
+                let sigma = 100.0 * (p * (1.0 - p) / pooled.1 as f64).sqrt();
+                let tol = if drops >= 100 {
+                    2.0
+                } else {
+                    (2.0 * sigma).max(2.0)
+                };
+                eprintln!(
+                    "{}: pooled {est:.1} % vs realized {realized:.1} %, {} samples, tolerance {tol:.1}",
+                    t.name(),
+                    pooled.1
+                );
                 assert!(
-                    (est - realized).abs() <= 2.0,
-                    "{}: pooled {est:.1} % vs realized {realized:.1} %",
+                    (est - realized).abs() <= tol,
+                    "{}: pooled {est:.1} % vs realized {realized:.1} % (tolerance {tol:.1})",
                     t.name()
                 );
             }

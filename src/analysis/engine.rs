@@ -121,6 +121,11 @@ struct Bucket {
 }
 
 impl Bucket {
+    /// Any loss counted in this second: pings, pongs or DATA copies.
+    fn lost_any(&self) -> bool {
+        self.missing + self.unanswered + self.data_lost > 0
+    }
+
     fn loss_at(&mut self, ts: i64) {
         if self.first_loss == 0 || ts < self.first_loss {
             self.first_loss = ts;
@@ -847,10 +852,12 @@ impl Engine {
                 });
                 // A pong the inference could not pair (crossing pings) answers
                 // the oldest ping still waiting on the reverse path, if it is
-                // within the ping timeout.
-                let key = by_partner
-                    .filter(|k| self.pending.contains_key(k))
-                    .or_else(|| {
+                // within the ping timeout. A pong it did pair answers that
+                // ping or nothing: matching it again to another ping gave
+                // ~1 s RTTs and link-ups one ping interval early.
+                let key = match by_partner {
+                    Some(k) => Some(k).filter(|k| self.pending.contains_key(k)),
+                    None => {
                         let oldest = ts - self.th.ping_timeout_ns();
                         self.pending
                             .iter()
@@ -863,7 +870,8 @@ impl Engine {
                             })
                             .min_by_key(|(_, p)| p.ts)
                             .map(|(k, _)| *k)
-                    });
+                    }
+                };
                 if let Some(p) = key.and_then(|k| self.pending.remove(&k)) {
                     let responder = self.addr_node.get(&rec.src).copied();
                     self.answered(p, responder, ts);
@@ -1753,7 +1761,7 @@ impl Engine {
                 let r = rev.and_then(|r| self.dirs[r].bucket_ref(s).copied());
                 if let Some(b) = b {
                     win.add(&b, r.as_ref());
-                    if b.missing + b.unanswered > 0 && b.first_loss != 0 {
+                    if b.lost_any() && b.first_loss != 0 {
                         first_loss = first_loss.min(b.first_loss);
                         last_loss_win = last_loss_win.max(b.last_loss);
                     }
@@ -1765,13 +1773,7 @@ impl Engine {
             let bad = fwd >= thr && win.lost_fwd() >= 2;
             let cur_b = self.dirs[i].bucket_ref(k).copied();
             let cur_r = rev.and_then(|r| self.dirs[r].bucket_ref(k).copied());
-            let cur_last_loss = cur_b.map_or(0, |b| {
-                if b.missing + b.unanswered > 0 {
-                    b.last_loss
-                } else {
-                    0
-                }
-            });
+            let cur_last_loss = cur_b.map_or(0, |b| if b.lost_any() { b.last_loss } else { 0 });
             match (&mut self.dirs[i].loss_ep, bad) {
                 (None, true) => {
                     // The episode starts at the earliest loss of the latest
@@ -1786,7 +1788,7 @@ impl Engine {
                     for s in ((k - w + 1).max(self.dirs[i].loss_floor)..=k).rev() {
                         let own = self.dirs[i]
                             .bucket_ref(s)
-                            .filter(|b| b.missing + b.unanswered > 0)
+                            .filter(|b| b.lost_any())
                             .map(|b| b.first_loss);
                         match own.filter(|t| *t != 0) {
                             Some(t) => {

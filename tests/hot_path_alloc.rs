@@ -1,0 +1,146 @@
+//! No heap allocation per packet on the hot path, counted with a global
+//! allocator wrapper in this test binary.
+//!
+//! Real captures are read into memory once; a first pass warms the reused
+//! buffers (decoder scratch, defragmentation tables, decryption buffers,
+//! the engine's per-link state), then further passes over the same frames
+//! with timestamps moved forward are counted. Decoding and decryption must
+//! not allocate at all; the engine may allocate only when it learns
+//! something new (a finding, a ring, a state table growing), which is far
+//! below one allocation per thousand packets.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use corowire::analysis::{Engine, Thresholds};
+use corowire::capture::file::FileSource;
+use corowire::capture::{PacketSource, RawFrame};
+use corowire::decode::{DecodeOptions, Decoder, Outcome};
+use corowire::wire::crypto::AuthKey;
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+struct Frames {
+    frames: Vec<(i64, u32, u32, Vec<u8>)>,
+    span: i64,
+}
+
+fn load(rel: &str) -> Frames {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    let mut src = FileSource::open(&path).expect("committed capture");
+    let mut frames = Vec::new();
+    while let Ok(true) = src.advance() {
+        let f = src.frame();
+        frames.push((f.ts, f.linktype, f.orig_len, f.data.to_vec()));
+    }
+    let first = frames.first().map_or(0, |f| f.0);
+    let last = frames.last().map_or(0, |l| l.0);
+    Frames {
+        frames,
+        span: last - first + 1_000_000_000,
+    }
+}
+
+/// Runs pass `r` (timestamps moved by `r` spans); returns corosync packets.
+fn pass(fr: &Frames, r: i64, dec: &mut Decoder, mut engine: Option<&mut Engine>) -> u64 {
+    let mut n = 0;
+    for (i, (ts, lt, orig, data)) in fr.frames.iter().enumerate() {
+        let frame = RawFrame {
+            ts: ts + r * fr.span,
+            linktype: *lt,
+            orig_len: *orig,
+            data,
+            packet_no: i as u64 + 1,
+            offset: 0,
+            source: 0,
+        };
+        match dec.decode(&frame) {
+            Outcome::Corosync(p) => {
+                n += 1;
+                if let Some(e) = engine.as_deref_mut() {
+                    e.ingest(&p);
+                }
+            }
+            Outcome::TooBig { ts, notice } => {
+                if let Some(e) = engine.as_deref_mut() {
+                    e.ingest_too_big(ts, &notice);
+                }
+            }
+            _ => {}
+        }
+    }
+    n
+}
+
+fn counted(f: impl FnOnce() -> u64) -> (u64, u64) {
+    let before = ALLOCS.load(Ordering::Relaxed);
+    let n = f();
+    (n, ALLOCS.load(Ordering::Relaxed) - before)
+}
+
+// One test function: the counter is global, and tests run in parallel threads.
+#[test]
+fn hot_paths_do_not_allocate_per_packet() {
+    // Cleartext knet with fragments and every totem message type.
+    let fr = load("captures/healthy-5n-2l.pcap");
+    let mut dec = Decoder::default();
+    pass(&fr, 0, &mut dec, None);
+    let (n, allocs) = counted(|| pass(&fr, 1, &mut dec, None) + pass(&fr, 2, &mut dec, None));
+    assert!(n > 10_000, "{n}");
+    assert_eq!(allocs, 0, "decode: {allocs} allocations for {n} packets");
+
+    // Decryption with the key (aes256/sha256, found by trying).
+    let enc = load("captures/healthy-3n-aes256-sha256-nss.pcap");
+    let key = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/healthy-3n-aes256-sha256-nss.authkey"),
+    )
+    .expect("key");
+    let mut dec = Decoder::new(DecodeOptions {
+        keys: vec![AuthKey::from_vec(key).expect("key")],
+        ..DecodeOptions::default()
+    });
+    pass(&enc, 0, &mut dec, None);
+    let (n, allocs) = counted(|| pass(&enc, 1, &mut dec, None));
+    assert!(n > 5_000, "{n}");
+    assert_eq!(allocs, 0, "decrypt: {allocs} allocations for {n} packets");
+
+    // The engine: allowed to allocate for what is new, not per packet.
+    let mut dec = Decoder::default();
+    let mut engine = Engine::new(Thresholds::default());
+    pass(&fr, 0, &mut dec, Some(&mut engine));
+    pass(&fr, 1, &mut dec, Some(&mut engine));
+    let (n, allocs) = counted(|| {
+        (2..6)
+            .map(|r| pass(&fr, r, &mut dec, Some(&mut engine)))
+            .sum()
+    });
+    assert!(
+        allocs * 1000 < n,
+        "engine: {allocs} allocations for {n} packets"
+    );
+    eprintln!("engine: {allocs} allocations for {n} packets");
+}
