@@ -77,12 +77,10 @@ struct Tolerances {
 }
 
 impl Tolerances {
-    /// With the key: the bar of issue #5, as for cleartext captures —
-    /// except the loss start (3 s from the first drop, not 2 s: see
-    /// `keyed_faults_match_truth`).
+    /// With the key: the bar of issue #5, as for cleartext captures.
     const KEYED: Tolerances = Tolerances {
         start_s: 2.0,
-        loss_start_s: 3.0,
+        loss_start_s: 2.0,
         delay_abs_ms: 0.3,
         delay_rel: 0.05,
         loss_pp: 2.0,
@@ -98,6 +96,9 @@ impl Tolerances {
         // from inferred pings, pongs and probes, decided after a lookahead
         // of at most one answer window: no wider bound is needed.
         start_s: 2.0,
+        // Without the key DATA copies cannot be matched (no seq), so the
+        // first lost packet the engine can see is a missing ping: 2.9 s
+        // after the first drop on the wire here.
         loss_start_s: 3.0,
         // Measured errors 0.63 and 0.34 ms, identical to the keyed run
         // (the inference pairs every ping with its pong here). Widened to
@@ -123,23 +124,18 @@ impl Tolerances {
         // Downs: measured 14 and 869 ms after the log; the grid restarts
         // from the peer's last packet of any kind, which can follow its
         // last pong by up to a ping interval.
-        // Ups: measured 996-999 ms early, one ping interval: a pong whose
-        // ping the inference already paired (the ping carries the delay) is
-        // paired a second time by the engine with the oldest ping still
-        // waiting (Engine::ingest_inferred, Kind::Pong fallback), so the
-        // link counts one pong too many while down. Without that double
-        // pairing the ups match the log within 1 ms (checked by hand).
+        // Ups: within 250 ms as with the key. (They came one ping interval
+        // early while the engine paired an already paired pong a second
+        // time with the oldest waiting ping; fixed.)
         link_log: LinkLog::TowardsSilentNode {
             down_ms: 1_100,
-            up_early_ms: 1_100,
+            up_early_ms: 250,
         },
         membership: Membership::TokenLostEpisodes,
-        // The same double pairing: at the start a ping goes unanswered
-        // (the peer's link is not up yet) and waits; a second later the
-        // next pong, already paired by the inference, is paired again with
-        // it: one ~1003 ms RTT, a p99 latency finding on arbitrary links
-        // before the ring formed. Judged from t0 on.
-        latency_only_on_path_from_s: 0.0,
+        // Latency findings are judged over the whole capture, as with the
+        // key (the double pairing of a pong that gave a ~1 s RTT at the
+        // start is fixed).
+        latency_only_on_path_from_s: f64::NEG_INFINITY,
     };
 }
 
@@ -692,13 +688,8 @@ fn run(tol: &Tolerances, label: &str, snap: fn(&Truth) -> Snapshot) {
 /// max(0.3 ms, 5 %) of the injected delay, the egress loss per peer within
 /// ±2 pp of corosync's own counters, every link down/up within 250 ms of
 /// corosync's log, every ring with its members, the lowered MTU exactly.
-///
-/// One exception, an analysis gap (src/analysis/engine.rs, loss episodes):
-/// a loss finding starts 2.9 s after the first drop on the wire here, so
-/// the loss start is held to 3 s from the first drop, not 2 s. The same
-/// gap is there on cleartext, so it is not the decryption's: on
-/// oneway-loss-3n-node2-egress25 node 2's first drop towards node 3 is at
-/// 11.04 s, the 2→3 finding at 14.02 s (`COROWIRE_MEASURE=NAME measure`).
+/// (A loss finding used to start 2.9 s after the first drop: episodes were
+/// dated from ping losses only, not from lost DATA copies; fixed.)
 #[test]
 fn keyed_faults_match_truth() {
     for t in encrypted_fault_captures() {
