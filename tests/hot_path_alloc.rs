@@ -5,9 +5,10 @@
 //! buffers (decoder scratch, defragmentation tables, decryption buffers,
 //! the engine's per-link state), then further passes over the same frames
 //! with timestamps moved forward are counted. Decoding and decryption must
-//! not allocate at all; the engine may allocate only when it learns
-//! something new (a finding, a ring, a state table growing), which is far
-//! below one allocation per thousand packets.
+//! not allocate at all. The engine may allocate only when it learns
+//! something new (a finding, a ring, a series growing geometrically): over
+//! the second half of a real capture, after the first half warmed it up,
+//! measured 1 allocation for 4620 packets and no event.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
@@ -128,19 +129,30 @@ fn hot_paths_do_not_allocate_per_packet() {
     assert!(n > 5_000, "{n}");
     assert_eq!(allocs, 0, "decrypt: {allocs} allocations for {n} packets");
 
-    // The engine: allowed to allocate for what is new, not per packet.
+    // The engine: allowed to allocate for what is new (a finding, a ring, a
+    // series growing geometrically), never per packet. One pass over a real
+    // capture: the first half warms the state up, the second half is
+    // counted, and its allocations must be accounted for by its events.
     let mut dec = Decoder::default();
     let mut engine = Engine::new(Thresholds::default());
-    pass(&fr, 0, &mut dec, Some(&mut engine));
-    pass(&fr, 1, &mut dec, Some(&mut engine));
-    let (n, allocs) = counted(|| {
-        (2..6)
-            .map(|r| pass(&fr, r, &mut dec, Some(&mut engine)))
-            .sum()
-    });
+    let half = Frames {
+        frames: fr.frames[..fr.frames.len() / 2].to_vec(),
+        span: 0,
+    };
+    let rest = Frames {
+        frames: fr.frames[fr.frames.len() / 2..].to_vec(),
+        span: 0,
+    };
+    pass(&half, 0, &mut dec, Some(&mut engine));
+    let before = engine.snapshot();
+    let (n, allocs) = counted(|| pass(&rest, 0, &mut dec, Some(&mut engine)));
+    let after = engine.snapshot();
+    let events = (after.findings.len() - before.findings.len())
+        + (after.membership.len() - before.membership.len());
+    eprintln!("engine: {allocs} allocations for {n} packets and {events} events");
+    assert!(n > 4_000, "{n}");
     assert!(
-        allocs * 1000 < n,
-        "engine: {allocs} allocations for {n} packets"
+        allocs <= 8 * events as u64 + 4,
+        "engine: {allocs} allocations for {n} packets and {events} events"
     );
-    eprintln!("engine: {allocs} allocations for {n} packets");
 }
