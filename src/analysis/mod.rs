@@ -41,8 +41,9 @@ pub use budget::{Limits, Thresholds, round_up_to_grid};
 pub use engine::Engine;
 pub use findings::{Direction, Finding, FindingKind, Severity};
 pub use snapshot::{
-    LinkState, LinkView, Measures, MembershipView, NodeView, Overflow, Quantiles, SeriesPoint,
-    Snapshot, TRAFFIC_TYPES, TotemView, Transition, TypeCount,
+    LinkState, LinkView, Measures, MembershipView, NodeView, Overflow, Quantiles, RTT_BUCKETS_US,
+    RTT_HIST_LEN, SeriesPoint, Snapshot, TOKEN_ROTATIONS_KEPT, TRAFFIC_TYPES, TokenRotation,
+    TotemView, Transition, TypeCount,
 };
 
 #[cfg(test)]
