@@ -36,6 +36,10 @@ fn report_every_writes_one_json_object_per_interval() {
     assert!(reports.len() >= 5, "{} reports", reports.len());
     for r in &reports {
         assert_eq!(r["format"], corowire::report::JSON_FORMAT);
+        // A file has no kernel counters: n/a (null).
+        assert_eq!(r["source"]["kind"], "file", "{}", r["source"]);
+        assert!(r["source"]["pcap_stats"].is_null(), "{}", r["source"]);
+        assert!(r["source"]["frames"].as_u64().unwrap_or(0) > 0);
     }
     // Capture time goes forward report by report.
     let pings = |r: &serde_json::Value| r["links"][0]["pings_sent"].as_u64().unwrap_or(0);
@@ -105,6 +109,8 @@ fn headless_live_measures_encrypted_traffic_without_the_key() {
         .unwrap_or("")
         .to_string();
     let v: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(v["source"]["kind"], "stdin");
+    assert!(v["source"]["pcap_stats"].is_null());
     let links = v["links"].as_array().unwrap();
     assert_eq!(links.len(), 6);
     for l in links {

@@ -218,3 +218,26 @@ fn encrypted_capture_with_its_key() {
             .all(|f| f.severity != corowire::tui::model::Severity::Critical)
     );
 }
+
+#[test]
+fn header_shows_kernel_counters_live_and_na_otherwise() {
+    let v = view("healthy-3n-clear.pcap");
+    let app = app_with(v.clone());
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("| drops n/a |"), "{s}");
+    let mut live = (*v).clone();
+    live.header.kind = corowire::tui::model::SourceKind::Live;
+    live.header.kernel_stats = true;
+    live.header.received_kernel = 123_456;
+    live.header.dropped_kernel = 7;
+    live.header.dropped_if = 1;
+    let mut app = App::new(false, true);
+    app.set_view(Arc::new(live));
+    let s = screen(&app, 100, 30);
+    let line = s.lines().nth(1).expect("header line 2");
+    assert!(
+        line.contains("| kernel rcvd 123456 drop 7 ifdrop 1 | token 3650/2737"),
+        "{line}"
+    );
+    assert!(!s.contains("n/a"), "{s}");
+}

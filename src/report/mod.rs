@@ -9,7 +9,7 @@ mod text;
 
 use crate::analysis::{Severity, Snapshot};
 
-pub use json::{JSON_FORMAT, ReportDto, to_dto, write_json};
+pub use json::{JSON_FORMAT, PcapStatsDto, ReportDto, SourceDto, to_dto, write_json};
 pub use text::write_text;
 
 /// 0 = no warning, 3 = at least one warning, 4 = at least one critical finding.

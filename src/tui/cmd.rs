@@ -191,11 +191,8 @@ pub fn live(a: &LiveArgs) -> Result<i32, AppError> {
                 "nothing to watch: -i IFACE (live capture) or -r - (pcap stream on stdin)".into(),
             ));
         }
-        (None, Some(_)) => {
-            let mut p = replay_pipeline(&a.input(), &a.budgets, measure)?;
-            p.builder.header_mut().kind = SourceKind::Stdin;
-            p
-        }
+        // `-r -` is stdin, `-r FILE` a file (its kind says so in reports).
+        (None, Some(_)) => replay_pipeline(&a.input(), &a.budgets, measure)?,
         (Some(iface), None) => live_pipeline(iface, a, measure)?,
     };
     if let Some(every) = &a.report_every {

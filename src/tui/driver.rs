@@ -157,11 +157,15 @@ impl Pipeline {
         }
     }
 
-    fn stats(&self) -> SourceStats {
-        match &self.input {
+    /// The source's counters, the kernel's read afresh for live capture.
+    pub fn stats(&mut self) -> SourceStats {
+        match &mut self.input {
             Input::Stream(s) => s.stats(),
             #[cfg(feature = "live")]
-            Input::Live(l) => l.stats(),
+            Input::Live(l) => {
+                l.refresh_stats();
+                l.stats()
+            }
         }
     }
 
@@ -206,8 +210,10 @@ impl Pipeline {
     pub fn view(&mut self) -> View {
         let st = self.stats();
         let h = self.builder.header_mut();
+        h.received_kernel = st.received_kernel;
         h.dropped_kernel = st.dropped_kernel;
         h.dropped_if = st.dropped_if;
+        h.kernel_stats = st.kernel_stats;
         let mut v = self.builder.view();
         if let Some(a) = &mut self.engine {
             let snap = a.feed.engine.snapshot();
@@ -524,14 +530,38 @@ fn write_interval(
     e: Ts,
     fin: bool,
 ) -> io::Result<()> {
-    if let Some(a) = &p.engine {
-        let dto = crate::report::to_dto(&a.feed.engine.snapshot());
+    if p.engine.is_some() {
+        let source = source_dto(p);
+        let Some(a) = &p.engine else { return Ok(()) };
+        let mut dto = crate::report::to_dto(&a.feed.engine.snapshot());
+        dto.source = Some(source);
         serde_json::to_writer(&mut *out, &dto)?;
         out.write_all(b"\n")?;
         return out.flush();
     }
     let v = p.view();
     write_report(out, s, e, fin, &v)
+}
+
+/// The source's counters for the report JSON: libpcap's for live capture,
+/// n/a (null) for files and stdin.
+fn source_dto(p: &mut Pipeline) -> crate::report::SourceDto {
+    let st = p.stats();
+    let h = p.builder.header_mut();
+    crate::report::SourceDto {
+        kind: match h.kind {
+            super::model::SourceKind::Live => "live",
+            super::model::SourceKind::Stdin => "stdin",
+            super::model::SourceKind::Replay => "file",
+        },
+        name: h.source.clone(),
+        frames: h.frames,
+        pcap_stats: st.kernel_stats.then_some(crate::report::PcapStatsDto {
+            received: st.received_kernel,
+            dropped: st.dropped_kernel,
+            if_dropped: st.dropped_if,
+        }),
+    }
 }
 
 fn write_report(out: &mut impl Write, s: Ts, e: Ts, fin: bool, v: &View) -> io::Result<()> {

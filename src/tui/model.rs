@@ -97,8 +97,14 @@ pub struct Header {
     pub encrypted: u64,
     pub malformed: u64,
     pub capture_errors: u64,
+    /// libpcap's counters (live capture only, see `kernel_stats`):
+    /// received by the kernel filter, dropped for a full buffer, dropped by
+    /// the interface.
+    pub received_kernel: u64,
     pub dropped_kernel: u64,
     pub dropped_if: u64,
+    /// The source has kernel counters; false for files and stdin (n/a).
+    pub kernel_stats: bool,
     /// Directed links over the tracking cap (their packets are counted, not analysed).
     pub untracked: u64,
     /// One short line: "cleartext", "decrypting (aes256/sha256)", "encrypted, no key".

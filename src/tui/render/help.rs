@@ -20,7 +20,7 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 pub fn help(f: &mut Frame, area: Rect, t: Theme) {
-    let r = centered(area, 64, KEYS.len() as u16 + 5);
+    let r = centered(area, 64, KEYS.len() as u16 + 7);
     let mut lines: Vec<Line> = KEYS
         .iter()
         .map(|(k, what)| {
@@ -33,6 +33,14 @@ pub fn help(f: &mut Frame, area: Rect, t: Theme) {
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
         "cells: p99 RTT ms; ! = bad, * = warning against the budgets",
+        t.dim(),
+    )));
+    lines.push(Line::from(Span::styled(
+        "header: token/token_warning, cons(ensus), ping interval/timeout",
+        t.dim(),
+    )));
+    lines.push(Line::from(Span::styled(
+        "x pong_count (ms); kernel rcvd/drop/ifdrop (live capture)",
         t.dim(),
     )));
     f.render_widget(Clear, r);
