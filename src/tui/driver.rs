@@ -30,6 +30,9 @@ pub enum Control {
     /// backward reopens the files and plays from the start at max speed to
     /// the target (not possible for stdin or live).
     Seek(i64),
+    /// Jump to this capture time (ns since the epoch): forward plays at max
+    /// speed; backward reopens the files as for [`Control::Seek`].
+    SeekTo(Ts),
     Faster,
     Slower,
 }
@@ -294,6 +297,12 @@ impl Replay {
                     now.saturating_add(s.saturating_mul(1_000_000_000)),
                 ))
             }
+            Control::SeekTo(t) if t < now => {
+                if self.can_restart {
+                    self.restart = Some(t);
+                }
+            }
+            Control::SeekTo(t) => self.target = Some(Target::SeekUntil(t)),
             Control::Faster => {
                 if let Speed::Factor(k) = self.speed {
                     self.speed = Speed::Factor((k * 2.0).min(1e6));
