@@ -254,6 +254,9 @@ pub fn wall_ns() -> Ts {
 }
 
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
+/// While a live source is silent only ages move on: a view a second is
+/// enough (and keeps an idle screen from redrawing ten times a second).
+const IDLE_PUBLISH_EVERY: Duration = Duration::from_secs(1);
 
 enum Target {
     /// Play until capture time reaches this, then pause.
@@ -272,6 +275,8 @@ struct Replay {
     anchor: Option<(Instant, Ts)>,
     last_pub: Instant,
     dirty: bool,
+    /// Frames were processed since the last publish.
+    fresh: bool,
     /// A backward seek asked for a fresh pipeline played up to this time.
     restart: Option<Ts>,
     can_restart: bool,
@@ -343,6 +348,7 @@ fn publish(p: &mut Pipeline, r: &mut Replay, tx: &watch::Sender<Arc<View>>) {
     tx.send_replace(Arc::new(v));
     r.last_pub = Instant::now();
     r.dirty = false;
+    r.fresh = false;
 }
 
 /// Builds a fresh pipeline over the same files (backward seeks).
@@ -364,6 +370,7 @@ pub fn run_interactive(
         anchor: None,
         last_pub: Instant::now(),
         dirty: true,
+        fresh: false,
         restart: None,
         can_restart: reopen.is_some(),
     };
@@ -428,7 +435,12 @@ pub fn run_interactive(
                     continue;
                 }
                 r.dirty = true;
-                if r.last_pub.elapsed() >= PUBLISH_EVERY {
+                let every = if r.fresh {
+                    PUBLISH_EVERY
+                } else {
+                    IDLE_PUBLISH_EVERY
+                };
+                if r.last_pub.elapsed() >= every {
                     publish(&mut p, &mut r, &tx);
                 }
                 continue;
@@ -477,6 +489,7 @@ pub fn run_interactive(
         }
         p.process();
         r.dirty = true;
+        r.fresh = true;
         let n = p.findings_len();
         let reached = r.reached(ts, n);
         // One clock read per frame (vDSO, ~20 ns): cheap next to decoding.
