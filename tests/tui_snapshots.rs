@@ -164,6 +164,16 @@ fn sort_and_small_screens_do_not_panic() {
             let _ = screen(&app, w, h);
         }
     }
+    // The detail view (histogram, silences) and the go-to prompt too.
+    key(&mut app, KeyCode::Enter);
+    for (w, h) in [(100, 30), (20, 5), (1, 1), (250, 80), (100, 8)] {
+        let _ = screen(&app, w, h);
+    }
+    key(&mut app, KeyCode::Char('t'));
+    key(&mut app, KeyCode::Char('1'));
+    for (w, h) in [(100, 30), (20, 5), (1, 1)] {
+        let _ = screen(&app, w, h);
+    }
     let empty = App::new(true, false);
     let _ = screen(&empty, 100, 30);
     let _ = screen(&empty, 3, 3);
