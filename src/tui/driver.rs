@@ -515,10 +515,25 @@ pub const HEADLESS_FORMAT: &str = "corowire-tui-view-provisional/1";
 
 /// Headless: one JSON object per `every` of capture time (live capture
 /// moves that clock on with the wall clock while idle), and a final one.
-pub fn run_headless(mut p: Pipeline, every: Duration, out: &mut impl Write) -> io::Result<()> {
+pub fn run_headless(p: Pipeline, every: Duration, out: &mut impl Write) -> io::Result<()> {
+    run_headless_until(p, every, out, &std::sync::atomic::AtomicBool::new(false))
+}
+
+/// The same, ending early (with the final report) once `stop` is set: a
+/// live source notices within its read timeout; a stream only when its
+/// next frame arrives.
+pub fn run_headless_until(
+    mut p: Pipeline,
+    every: Duration,
+    out: &mut impl Write,
+    stop: &std::sync::atomic::AtomicBool,
+) -> io::Result<()> {
     let every = i64::try_from(every.as_nanos()).unwrap_or(i64::MAX).max(1);
     let mut start: Option<Ts> = None;
     loop {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            break;
+        }
         let f = p.fetch();
         let end = match f {
             Fetch::Frame(_) => {
