@@ -113,7 +113,9 @@ flood() {   # seconds -> runs FLOOD_SENDERS floods in the background, pids in FL
 
 # ------------------------------------------------------------ 1: headless
 log "phase 1: headless live + tcpdump reference, ${FLOOD_SECS}s flood"
-ip netns exec "$HUB" tcpdump -i "$BR" -p -n -s 0 -B 8192 --time-stamp-precision nano -U \
+# --immediate-mode: a packet is written as soon as it arrives (with block
+# reads, the last second's packets would be lost when tcpdump is stopped).
+ip netns exec "$HUB" tcpdump -i "$BR" -p -n -s 0 -B 8192 --time-stamp-precision nano -U --immediate-mode \
     -w "$OUT/ref.pcap" "$FILTER" 2>"$OUT/tcpdump.err" &
 TCPDUMP=$!
 sleep 1
@@ -127,7 +129,8 @@ flood "$FLOOD_SECS"
 wait $FLOOD_PIDS
 c1=$(cpu_ticks $CW); w1=$(date +%s.%N); r1=$(rx_flood)
 sleep 7   # one more report after the flood
-kill -TERM $CW; wait $CW 2>/dev/null
+kill -TERM $CW; wait $CW 2>/dev/null   # writes its final report
+sleep 2   # the reference must outlast corowire's window
 kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null
 python3 - "$OUT" "$c0" "$c1" "$w0" "$w1" "$r0" "$r1" "$CLK_TCK" <<'EOF' | tee "$OUT/summary.txt"
 import json, struct, sys
@@ -168,31 +171,64 @@ tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -s cw -x 100 -y 30 \
     "ip netns exec $HUB $BIN live -i $BR --promisc; sleep 30"
 sleep 4
 TUI=$(pgrep -f "^$BIN live -i $BR --promisc" | head -1)
-keylat() {   # -> LAT: five key-to-screen times in ms
+wait_screen() {   # pane present(1)|absent(0) text -> waits at most 10 s; 1 on timeout
+    local i
+    for i in $(seq 1 1000); do
+        if tmux -L "$TMUX_SOCK" capture-pane -p -t "$1" | grep -q -- "$3"; then
+            [ "$2" = 1 ] && return 0
+        else
+            [ "$2" = 0 ] && return 0
+        fi
+        sleep 0.01
+    done
+    return 1
+}
+keylat() {   # pane -> LAT: five key-to-screen times in ms ("timeout" after 10 s)
     LAT=""
-    local t0 t1
+    local t0 t1 pane=$1
     for _ in 1 2 3 4 5; do
         t0=$(date +%s%N)
-        tmux -L "$TMUX_SOCK" send-keys -t cw '?'
-        until tmux -L "$TMUX_SOCK" capture-pane -p -t cw | grep -q ' keys '; do sleep 0.01; done
-        t1=$(date +%s%N)
-        tmux -L "$TMUX_SOCK" send-keys -t cw Escape
-        until ! tmux -L "$TMUX_SOCK" capture-pane -p -t cw | grep -q ' keys '; do sleep 0.01; done
-        LAT="$LAT $(( (t1 - t0) / 1000000 ))"
+        tmux -L "$TMUX_SOCK" send-keys -t "$pane" '?'
+        if wait_screen "$pane" 1 ' keys '; then
+            t1=$(date +%s%N)
+            LAT="$LAT $(( (t1 - t0) / 1000000 ))"
+        else
+            LAT="$LAT timeout"
+        fi
+        tmux -L "$TMUX_SOCK" send-keys -t "$pane" Escape
+        wait_screen "$pane" 0 ' keys ' || tmux -L "$TMUX_SOCK" send-keys -t "$pane" Escape
         sleep 1
     done
 }
-keylat
+# Control: the same measurement on a trivial program (shows '[ keys ]' on '?',
+# clears on any other key), to tell corowire's delay from the machine's and
+# tmux's. It says "ready" once in raw mode (keys sent earlier are flushed).
+tmux -L "$TMUX_SOCK" new-window -d -t cw -n ctl "python3 -c '
+import os, sys, termios, tty
+tty.setraw(0)
+os.write(1, b\"ready\")
+while True:
+    c = os.read(0, 1)
+    os.write(1, b\"\\x1b[2J\\x1b[H\" + (b\"[ keys ]\" if c == b\"?\" else b\"\"))
+'"
+wait_screen cw:ctl 1 ready || die "control program did not start"
+keylat cw:0
 echo "TUI without flood: key '?' to help overlay on screen (ms, incl. tmux polling):$LAT" | tee -a "$OUT/summary.txt"
-flood 20
+keylat cw:ctl
+echo "control program without flood (ms):$LAT" | tee -a "$OUT/summary.txt"
+flood 25
 sleep 5
 c0=$(cpu_ticks "$TUI"); w0=$(date +%s.%N)
-keylat
+keylat cw:0
 c1=$(cpu_ticks "$TUI"); w1=$(date +%s.%N)
-tmux -L "$TMUX_SOCK" capture-pane -p -t cw >"$OUT/tui-under-load.txt"
+TUI_LAT=$LAT
+keylat cw:ctl
+echo "control program under load (ms):$LAT" | tee -a "$OUT/summary.txt"
+LAT=$TUI_LAT
+tmux -L "$TMUX_SOCK" capture-pane -p -t cw:0 >"$OUT/tui-under-load.txt"
 # shellcheck disable=SC2086
 wait $FLOOD_PIDS
-tmux -L "$TMUX_SOCK" send-keys -t cw q
+tmux -L "$TMUX_SOCK" send-keys -t cw:0 q
 sleep 1
 tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
 echo "TUI under load: key '?' to help overlay on screen (ms, incl. tmux polling):$LAT" | tee -a "$OUT/summary.txt"
