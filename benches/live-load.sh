@@ -13,7 +13,9 @@
 #   3. benches/udpflood (sendmmsg, batches of 64) floods for FLOOD_SECS at
 #      FLOOD_PPS (0 = as fast as it goes) with FLOOD_SENDERS processes;
 #   4. the same flood again with the interactive TUI (`corowire live -i` in
-#      tmux): the time from a key press ('?') to the help overlay on screen;
+#      tmux): the time from a key press ('?') to the help overlay on screen,
+#      with and without the flood, and the same for a trivial raw-mode
+#      program in another tmux window (the control: how slow the machine is);
 #   5. idle CPU of the TUI: 30 s in tmux on a silent interface, and 30 s on
 #      the cluster's own traffic with no flood.
 #
