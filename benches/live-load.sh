@@ -63,6 +63,7 @@ bench_cleanup() {
     local s
     for s in "$TMUX_SOCK" "$TMUX_SOCK"-idle1 "$TMUX_SOCK"-idle2 "$TMUX_SOCK"-idle3; do
         tmux -L "$s" kill-server 2>/dev/null
+        rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$s"
     done
     cleanup
 }
