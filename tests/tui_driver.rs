@@ -109,3 +109,48 @@ fn pause_next_finding_step_seek() {
     drop(ctl);
     h.join().expect("producer ends when the UI goes away");
 }
+
+#[test]
+fn go_to_a_time_forward_and_back() {
+    let input = InputArgs {
+        files: vec![
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("captures/membership-3n-node3-cut-rejoin.pcap"),
+        ],
+        source: SourceArgs::default(),
+    };
+    let p = replay_pipeline(&input, &Default::default(), Measure::Engine).expect("open capture");
+    let again = input.clone();
+    let reopen: corowire::tui::driver::Reopen =
+        Box::new(move || replay_pipeline(&again, &Default::default(), Measure::Engine).ok());
+    let (tx, rx) = watch::channel(Arc::new(View::default()));
+    let (ctl, ctl_rx) = mpsc::channel();
+    let h = std::thread::spawn(move || {
+        run_interactive(p, Speed::Factor(1.0), tx, ctl_rx, Some(reopen))
+    });
+    let v = wait(&rx, "first packet", |v| v.header.first_ts.is_some());
+    let first = v.header.first_ts.unwrap();
+    ctl.send(Control::TogglePause).unwrap();
+    wait(&rx, "pause", |v| v.header.paused);
+
+    // Forward to +40 s: plays there at full speed and stays paused.
+    let s = 1_000_000_000;
+    ctl.send(Control::SeekTo(first + 40 * s)).unwrap();
+    let v = wait(&rx, "go to +40 s", |v| {
+        v.header.now_ts.is_some_and(|t| t >= first + 40 * s)
+    });
+    assert!(v.header.paused);
+    assert!(v.header.now_ts.unwrap() < first + 41 * s, "overshot");
+
+    // Back to +5 s: the files are replayed from the start up to there.
+    ctl.send(Control::SeekTo(first + 5 * s)).unwrap();
+    let v = wait(&rx, "go back to +5 s", |v| {
+        v.header
+            .now_ts
+            .is_some_and(|t| t >= first + 5 * s && t < first + 40 * s)
+    });
+    assert!(v.header.now_ts.unwrap() < first + 6 * s, "{:?}", v.header);
+    assert!(v.header.paused && !v.header.finished);
+    drop(ctl);
+    h.join().expect("producer ends when the UI goes away");
+}

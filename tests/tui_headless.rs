@@ -36,6 +36,10 @@ fn report_every_writes_one_json_object_per_interval() {
     assert!(reports.len() >= 5, "{} reports", reports.len());
     for r in &reports {
         assert_eq!(r["format"], corowire::report::JSON_FORMAT);
+        // A file has no kernel counters: n/a (null).
+        assert_eq!(r["source"]["kind"], "file", "{}", r["source"]);
+        assert!(r["source"]["pcap_stats"].is_null(), "{}", r["source"]);
+        assert!(r["source"]["frames"].as_u64().unwrap_or(0) > 0);
     }
     // Capture time goes forward report by report.
     let pings = |r: &serde_json::Value| r["links"][0]["pings_sent"].as_u64().unwrap_or(0);
@@ -105,9 +109,69 @@ fn headless_live_measures_encrypted_traffic_without_the_key() {
         .unwrap_or("")
         .to_string();
     let v: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(v["source"]["kind"], "stdin");
+    assert!(v["source"]["pcap_stats"].is_null());
     let links = v["links"].as_array().unwrap();
     assert_eq!(links.len(), 6);
     for l in links {
         assert_eq!(l["pongs_received"], 52, "{l}");
     }
+}
+
+/// SIGTERM in headless mode: the final report is written once the source
+/// delivers its next frame, and the exit status is 143; a source that stays
+/// silent (stdin held open) ends the process a few seconds later anyway.
+#[test]
+fn sigterm_writes_the_final_report() {
+    use std::io::Write;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let pcap = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/healthy-3n-clear.pcap"),
+    )
+    .unwrap();
+    // Little-endian pcap: the first record follows the 24-byte header.
+    assert_eq!(&pcap[..4], &[0xd4, 0xc3, 0xb2, 0xa1]);
+    let incl = u32::from_le_bytes(pcap[32..36].try_into().unwrap()) as usize;
+    let first_record = pcap[24..24 + 16 + incl].to_vec();
+    let run = |one_more: bool| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_corowire"))
+            .args(["live", "-r", "-", "--report-every", "1000s"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&pcap).unwrap();
+        stdin.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(700));
+        let t0 = Instant::now();
+        let ok = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        std::thread::sleep(Duration::from_millis(200));
+        if one_more {
+            // The next frame lets the reader see the stop flag.
+            let _ = stdin.write_all(&first_record);
+            let _ = stdin.flush();
+        }
+        let out = child.wait_with_output().unwrap();
+        drop(stdin);
+        (out, t0.elapsed())
+    };
+    let (out, _) = run(true);
+    assert_eq!(out.status.code(), Some(143));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last: serde_json::Value =
+        serde_json::from_str(text.lines().last().expect("a final report")).unwrap();
+    let links = last["links"].as_array().unwrap();
+    assert_eq!(links.len(), 6, "{last}");
+    assert!(links.iter().all(|l| l["pongs_received"] == 52), "{last}");
+    // Silent stdin: no report, but the process does not hang on SIGTERM.
+    let (out, took) = run(false);
+    assert_eq!(out.status.code(), Some(143));
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }

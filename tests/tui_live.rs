@@ -85,6 +85,12 @@ wait $watchers || true  # timeout ends them with 124
         );
         let last = reports.last().unwrap();
         assert_eq!(last["format"], corowire::report::JSON_FORMAT);
+        // libpcap's counters: everything the filter passed, nothing dropped
+        // on an idle bridge.
+        let ps = &last["source"]["pcap_stats"];
+        assert_eq!(last["source"]["kind"], "live");
+        assert!(ps["received"].as_u64().unwrap_or(0) > 0, "{ps}");
+        assert_eq!(ps["dropped"], 0, "{ps}");
         let links = last["links"].as_array().expect("links");
         for s in 1..=3u64 {
             for d in 1..=3u64 {

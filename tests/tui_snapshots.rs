@@ -164,6 +164,16 @@ fn sort_and_small_screens_do_not_panic() {
             let _ = screen(&app, w, h);
         }
     }
+    // The detail view (histogram, silences) and the go-to prompt too.
+    key(&mut app, KeyCode::Enter);
+    for (w, h) in [(100, 30), (20, 5), (1, 1), (250, 80), (100, 8)] {
+        let _ = screen(&app, w, h);
+    }
+    key(&mut app, KeyCode::Char('t'));
+    key(&mut app, KeyCode::Char('1'));
+    for (w, h) in [(100, 30), (20, 5), (1, 1)] {
+        let _ = screen(&app, w, h);
+    }
     let empty = App::new(true, false);
     let _ = screen(&empty, 100, 30);
     let _ = screen(&empty, 3, 3);
@@ -217,4 +227,105 @@ fn encrypted_capture_with_its_key() {
             .iter()
             .all(|f| f.severity != corowire::tui::model::Severity::Critical)
     );
+}
+
+#[test]
+fn header_shows_kernel_counters_live_and_na_otherwise() {
+    let v = view("healthy-3n-clear.pcap");
+    let app = app_with(v.clone());
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("| drops n/a |"), "{s}");
+    let mut live = (*v).clone();
+    live.header.kind = corowire::tui::model::SourceKind::Live;
+    live.header.kernel_stats = true;
+    live.header.received_kernel = 123_456;
+    live.header.dropped_kernel = 7;
+    live.header.dropped_if = 1;
+    let mut app = App::new(false, true);
+    app.set_view(Arc::new(live));
+    let s = screen(&app, 100, 30);
+    let line = s.lines().nth(1).expect("header line 2");
+    assert!(
+        line.contains("| kernel rcvd 123456 drop 7 ifdrop 1 | token 3650/2737"),
+        "{line}"
+    );
+    assert!(!s.contains("n/a"), "{s}");
+}
+
+#[test]
+fn go_to_time_prompt() {
+    use corowire::tui::driver::Control;
+    let v = view("membership-3n-node3-cut-rejoin.pcap");
+    let first = v.header.first_ts.expect("first packet");
+    let mut app = app_with(v);
+    assert_eq!(key(&mut app, KeyCode::Char('t')), Action::Redraw);
+    for c in "03:26:3x0".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    // 'x' is not taken; the entry reads 03:26:30.
+    insta::assert_snapshot!(screen(&app, 100, 30));
+    let Action::Control(Control::SeekTo(ts)) = key(&mut app, KeyCode::Enter) else {
+        panic!("Enter must seek");
+    };
+    assert_eq!(corowire::output::clock(ts).get(..12), Some("03:26:30.000"));
+    assert!(ts > first && app.goto.is_none());
+    // A bad entry keeps the prompt open with the reason; Esc cancels.
+    key(&mut app, KeyCode::Char('t'));
+    for c in "99:00".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    assert_eq!(key(&mut app, KeyCode::Enter), Action::Redraw);
+    let s = screen(&app, 100, 30);
+    let last = s.lines().last().unwrap_or("");
+    assert!(last.contains("'99:00': HH:MM:SS"), "{last}");
+    assert_eq!(key(&mut app, KeyCode::Esc), Action::Redraw);
+    assert!(app.goto.is_none());
+    // Relative to the capture's first packet.
+    key(&mut app, KeyCode::Char('t'));
+    for c in "+12.5".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        Action::Control(Control::SeekTo(first + 12_500_000_000))
+    );
+    // Not in live mode.
+    let mut live = App::new(false, true);
+    assert_eq!(key(&mut live, KeyCode::Char('t')), Action::None);
+}
+
+#[test]
+fn go_to_time_parsing() {
+    use corowire::tui::app::parse_goto;
+    // 2026-11-22 23:59:58.5 UTC
+    let day = 1_795_305_600_000_000_000i64;
+    let first = day + 86_398 * 1_000_000_000 + 500_000_000;
+    let s = 1_000_000_000i64;
+    assert_eq!(parse_goto("+0", Some(first)), Ok(first));
+    assert_eq!(parse_goto(" +2 ", Some(first)), Ok(first + 2 * s));
+    assert_eq!(parse_goto("23:59:59", Some(first)), Ok(day + 86_399 * s));
+    // The capture's first second counts as the same day.
+    assert_eq!(parse_goto("23:59:58", Some(first)), Ok(day + 86_398 * s));
+    // After midnight: the next day.
+    assert_eq!(
+        parse_goto("00:00:01.25", Some(first)),
+        Ok(day + 86_401 * s + 250_000_000)
+    );
+    assert_eq!(parse_goto("00:01", Some(first)), Ok(day + 86_460 * s));
+    for bad in [
+        "",
+        "+",
+        "+x",
+        "+-3",
+        "24:00:00",
+        "12:60",
+        "1:2:3:4",
+        "12:00:61",
+        "::",
+        "12:00:0.1234567891",
+        "+1e9",
+    ] {
+        assert!(parse_goto(bad, Some(first)).is_err(), "{bad:?}");
+    }
+    assert!(parse_goto("+1", None).is_err());
 }

@@ -58,6 +58,56 @@ impl Tmux {
         self.tmux(&["capture-pane", "-p", "-t", "cw"])
     }
 
+    /// The screen and the scrollback above it.
+    fn history(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-S", "-200", "-t", "cw"])
+    }
+
+    /// The pid of corowire: the only child of the pane's shell.
+    fn child_pid(&self) -> String {
+        let shell = self.tmux(&["display-message", "-p", "-t", "cw", "#{pane_pid}"]);
+        let out = Command::new("pgrep")
+            .args(["-P", shell.trim()])
+            .output()
+            .expect("pgrep");
+        let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(!pid.is_empty() && !pid.contains('\n'), "children: {pid:?}");
+        pid
+    }
+
+    /// The terminal is usable again after corowire ended: tmux is off the
+    /// alternate screen with the cursor shown, and the `stty -a` the pane's
+    /// shell ran afterwards (see [`then_stty`]) shows canonical mode and echo.
+    fn assert_restored(&self) {
+        let s = self.wait_for("STTY-END", 10);
+        let flags = self.tmux(&[
+            "display-message",
+            "-p",
+            "-t",
+            "cw",
+            "#{alternate_on} #{cursor_flag}",
+        ]);
+        assert_eq!(
+            flags.trim(),
+            "0 1",
+            "alternate screen, cursor: {flags}\n{s}"
+        );
+        let h = self.history();
+        let stty = h
+            .split("STTY-BEGIN")
+            .nth(1)
+            .and_then(|x| x.split("STTY-END").next())
+            .unwrap_or_else(|| panic!("no stty output:\n{h}"));
+        let words: Vec<&str> = stty.split_whitespace().collect();
+        for w in ["icanon", "echo", "isig", "icrnl", "opost"] {
+            assert!(words.contains(&w), "terminal still raw ({w} off):\n{stty}");
+        }
+        assert!(
+            !s.contains("ping>resp"),
+            "corowire's screen still shown:\n{s}"
+        );
+    }
+
     fn keys(&self, k: &str) {
         self.tmux(&["send-keys", "-t", "cw", k]);
     }
@@ -96,6 +146,12 @@ fn bin() -> &'static str {
 
 fn quoted(p: &Path) -> String {
     format!("'{}'", p.display())
+}
+
+/// What the pane's shell runs after corowire: its exit status, then the
+/// terminal's settings (read back by [`Tmux::assert_restored`]).
+fn then_stty() -> &'static str {
+    "echo EXIT:$?; echo STTY-BEGIN; stty -a; echo STTY-END; sleep 60"
 }
 
 #[test]
@@ -191,31 +247,58 @@ fn sigterm_restores_the_terminal() {
     let pcap = root().join("captures").join("healthy-3n-clear.pcap");
     let tm = Tmux::start(
         "term",
-        &format!(
-            "{} tui {} --speed 1; echo EXIT:$?; sleep 60",
-            bin(),
-            quoted(&pcap)
-        ),
+        &format!("{} tui {} --speed 1; {}", bin(), quoted(&pcap), then_stty()),
     );
     tm.wait_for("ping>resp", 20);
-    let shell = tm.tmux(&["display-message", "-p", "-t", "cw", "#{pane_pid}"]);
-    // The pane's shell has one child: corowire.
-    let out = Command::new("pgrep")
-        .args(["-P", shell.trim()])
-        .output()
-        .expect("pgrep");
-    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(!pid.is_empty() && !pid.contains('\n'), "children: {pid:?}");
-    let pid = pid.as_str();
+    let pid = tm.child_pid();
     let ok = Command::new("kill")
-        .args(["-TERM", pid])
+        .args(["-TERM", pid.as_str()])
         .status()
         .expect("kill");
     assert!(ok.success());
     tm.wait_for("EXIT:143", 10);
-    let after = tm.screen();
-    assert!(
-        !after.contains("ping>resp"),
-        "screen not restored:\n{after}"
+    tm.assert_restored();
+}
+
+#[test]
+fn ctrl_c_restores_the_terminal() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let pcap = root().join("captures").join("healthy-3n-clear.pcap");
+    let tm = Tmux::start(
+        "ctrlc",
+        &format!("{} tui {} --speed 1; {}", bin(), quoted(&pcap), then_stty()),
     );
+    tm.wait_for("ping>resp", 20);
+    // In raw mode Ctrl-C is a key, not SIGINT: corowire quits on it.
+    tm.keys("C-c");
+    tm.wait_for("EXIT:0", 10);
+    tm.assert_restored();
+}
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let pcap = root().join("captures").join("healthy-3n-clear.pcap");
+    let tm = Tmux::start(
+        "panic",
+        &format!(
+            "{}=1 {} tui {} --speed 1; {}",
+            corowire::tui::run::TEST_PANIC_ENV,
+            bin(),
+            quoted(&pcap),
+            then_stty()
+        ),
+    );
+    // The UI is up in raw mode on the alternate screen before it panics.
+    tm.wait_for("ping>resp", 20);
+    tm.wait_for("EXIT:101", 20);
+    tm.assert_restored();
+    let h = tm.history();
+    assert!(h.contains("deliberate panic in the UI loop"), "{h}");
 }

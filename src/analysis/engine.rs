@@ -539,6 +539,37 @@ struct TotemState {
     membership: Vec<MembershipView>,
     series: Vec<(i64, u32, u32)>,
     hold: hold::HoldTimes,
+    /// Per-rotation series (bounded) and the node it is measured at.
+    rotations: std::collections::VecDeque<TokenRotation>,
+    rotation_node: Option<u32>,
+}
+
+impl TotemState {
+    /// Adds a rotation measured at `node` to the series when `node` is the
+    /// series' node, or takes `node` on when the series' node received no
+    /// token for `timeout` (it left the ring or the capture lost sight of it).
+    fn note_rotation(&mut self, node: u32, ts: i64, gap: i64, timeout: i64) {
+        let take = match self.rotation_node {
+            Some(n) if n == node => true,
+            Some(n) => self
+                .rx
+                .get(&n)
+                .is_none_or(|r| ts.saturating_sub(r.ts) > timeout),
+            None => true,
+        };
+        if !take {
+            return;
+        }
+        self.rotation_node = Some(node);
+        if self.rotations.len() >= TOKEN_ROTATIONS_KEPT {
+            self.rotations.pop_front();
+        }
+        self.rotations.push_back(TokenRotation {
+            ts,
+            node,
+            ms: ms(gap),
+        });
+    }
 }
 
 /// The analysis engine. See the module documentation for the definitions.
@@ -2180,6 +2211,7 @@ impl Engine {
         self.totem.rx.insert(node, this);
         let Some(p) = prev else { return };
         let gap = this.ts - p.ts;
+        self.totem.note_rotation(node, this.ts, gap, lost);
         let hist = self.totem.rotation.get_or_insert_with(new_hist);
         hist.saturating_record(((gap / 1000).max(1) as u64).min(HIST_MAX_US));
         if gap > self.totem.max_rotation {
@@ -2409,6 +2441,7 @@ impl Engine {
                     pings_missing: d.missing,
                     late_pongs: d.late_pongs,
                     rtt_us: quantiles(&d.rtt, 1),
+                    rtt_hist: rtt_buckets(&d.rtt),
                     jitter_us: if d.jitter_n == 0 {
                         0.0
                     } else {
@@ -2499,6 +2532,7 @@ impl Engine {
             .collect();
         totem.hold_us.sort_by_key(|(n, _)| *n);
         totem.series = self.totem.series.clone();
+        totem.rotations = self.totem.rotations.iter().copied().collect();
         totem.data_by_link.sort_unstable();
         let mut findings = self.findings.clone();
         // Episodes still open are shown with no end.

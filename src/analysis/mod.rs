@@ -42,8 +42,9 @@ pub use budget::{Limits, Thresholds, round_up_to_grid};
 pub use engine::{Engine, SIZE_BOUNDS};
 pub use findings::{Direction, Finding, FindingKind, Severity};
 pub use snapshot::{
-    LinkState, LinkView, Measures, MembershipView, NodeView, Overflow, Quantiles, SeriesPoint,
-    SizeBucket, Snapshot, TRAFFIC_TYPES, TotemView, Transition, TypeCount,
+    LinkState, LinkView, Measures, MembershipView, NodeView, Overflow, Quantiles, RTT_BUCKETS_US,
+    RTT_HIST_LEN, SeriesPoint, SizeBucket, Snapshot, TOKEN_ROTATIONS_KEPT, TRAFFIC_TYPES,
+    TokenRotation, TotemView, Transition, TypeCount,
 };
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 
 use std::net::IpAddr;
 
+use hdrhistogram::Histogram;
+
 use super::budget::Thresholds;
 use super::findings::{Finding, Severity};
 
@@ -62,6 +64,47 @@ pub struct SeriesPoint {
     pub bytes: u64,
 }
 
+/// Upper bounds (µs) of the RTT histogram buckets in [`LinkView::rtt_hist`]:
+/// log-spaced 1-2-5 steps from 50 µs to 2 s. Bucket `i` counts RTTs above
+/// bound `i - 1` and at most bound `i`; the last bucket (index
+/// `RTT_BUCKETS_US.len()`) is open and counts everything above 2 s.
+pub const RTT_BUCKETS_US: [u64; 15] = [
+    50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000,
+    1_000_000, 2_000_000,
+];
+
+/// Buckets of [`LinkView::rtt_hist`]: the bounded ones and the open one.
+pub const RTT_HIST_LEN: usize = RTT_BUCKETS_US.len() + 1;
+
+/// Token rotations kept in [`TotemView::rotations`] (the most recent).
+pub const TOKEN_ROTATIONS_KEPT: usize = 600;
+
+/// Counts of an HDR histogram (values in µs) in the [`RTT_BUCKETS_US`]
+/// buckets. Each recorded value is bucketed by the lowest value it stands
+/// for, so a bucket holds what the histogram's resolution allows (1 %).
+pub(crate) fn rtt_buckets<T: hdrhistogram::Counter>(h: &Histogram<T>) -> [u64; RTT_HIST_LEN] {
+    let mut out = [0u64; RTT_HIST_LEN];
+    for v in h.iter_recorded() {
+        let us = h.lowest_equivalent(v.value_iterated_to());
+        let i = RTT_BUCKETS_US.partition_point(|&upper| upper < us);
+        if let Some(slot) = out.get_mut(i) {
+            *slot = slot.saturating_add(v.count_since_last_iteration());
+        }
+    }
+    out
+}
+
+/// One full token rotation as seen at one node: the time between two
+/// successive new tokens arriving there.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TokenRotation {
+    /// Arrival of the token that closed the rotation, ns since the epoch.
+    pub ts: i64,
+    /// The receiving node.
+    pub node: u32,
+    pub ms: f64,
+}
+
 /// Packets and bytes of one type on one direction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TypeCount {
@@ -109,6 +152,8 @@ pub struct LinkView {
     /// Pongs that came after the ping timeout (knet discards them).
     pub late_pongs: u64,
     pub rtt_us: Option<Quantiles>,
+    /// Every RTT sample counted in the [`RTT_BUCKETS_US`] buckets.
+    pub rtt_hist: [u64; RTT_HIST_LEN],
     /// Mean absolute difference of consecutive RTTs, µs.
     pub jitter_us: f64,
     pub measures: Measures,
@@ -225,6 +270,10 @@ pub struct TotemView {
     pub data_by_link: Vec<(u8, u64)>,
     /// Per second: (ts, tokens, max rtr entries).
     pub series: Vec<(i64, u32, u32)>,
+    /// The last [`TOKEN_ROTATIONS_KEPT`] rotations, oldest first, measured
+    /// at one node: the first node whose rotation was measured, replaced by
+    /// another once no token reached it for a token timeout.
+    pub rotations: Vec<TokenRotation>,
 }
 
 /// State that was not tracked because a cap was reached.

@@ -187,7 +187,10 @@ impl LiveSource {
             orig_len: 0,
             packet_no: 0,
             stop: Arc::new(AtomicBool::new(false)),
-            stats: SourceStats::default(),
+            stats: SourceStats {
+                kernel_stats: true,
+                ..SourceStats::default()
+            },
         })
     }
 
@@ -253,9 +256,11 @@ impl LiveSource {
         }
     }
 
-    /// Reads the kernel and interface drop counters into `stats()`.
+    /// Reads the kernel's received, dropped and interface-dropped counters
+    /// into `stats()` (one getsockopt; cheap enough for every screen update).
     pub fn refresh_stats(&mut self) {
         if let Ok(s) = self.cap.stats() {
+            self.stats.received_kernel = u64::from(s.received);
             self.stats.dropped_kernel = u64::from(s.dropped);
             self.stats.dropped_if = u64::from(s.if_dropped);
         }

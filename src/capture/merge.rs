@@ -146,6 +146,8 @@ impl PacketSource for Merge {
             t.skipped += s.skipped;
             t.dropped_kernel += s.dropped_kernel;
             t.dropped_if += s.dropped_if;
+            t.received_kernel += s.received_kernel;
+            t.kernel_stats |= s.kernel_stats;
         }
         t
     }

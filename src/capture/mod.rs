@@ -120,9 +120,16 @@ pub struct SourceStats {
     pub snaplen_cut: u64,
     /// Records skipped as corrupt or truncated.
     pub skipped: u64,
-    /// Kernel / interface drops (live capture only).
+    /// Kernel / interface drops (live capture only): libpcap's `ps_drop`
+    /// (the capture buffer was full) and `ps_ifdrop` (the interface dropped).
     pub dropped_kernel: u64,
     pub dropped_if: u64,
+    /// Packets the kernel filter passed to the capture, dropped ones
+    /// included (libpcap's `ps_recv`; live capture only).
+    pub received_kernel: u64,
+    /// The source has kernel counters (live capture). False for files and
+    /// stdin: the three counters above then mean nothing.
+    pub kernel_stats: bool,
 }
 
 /// A cursor over captured frames.

@@ -40,7 +40,11 @@
 //!                "token_retransmits",
 //!                "rtr_max", "tokens", "tokens_with_rtr", "mcasts", "mcast_retransmits",
 //!                "joins", "commit_tokens", "max_backlog", "data_by_link": {link: packets}},
-//!   "overflow": {"paths", "nodes", "addrs", "pending_pings", "findings", "memberships"}
+//!   "overflow": {"paths", "nodes", "addrs", "pending_pings", "findings", "memberships"},
+//!   "source":   {"kind": "live"|"stdin"|"file", "name", "frames" (read from the source,
+//!                corosync or not), "pcap_stats": {"received" (passed the kernel filter),
+//!                "dropped" (kernel buffer full), "if_dropped" (dropped by the interface)}
+//!                |null (n/a: files and stdin have no kernel counters)}
 //! }
 //! ```
 //!
@@ -69,6 +73,9 @@
 //!              (in dst's capture only: dropped by src's capture), "loss_pct"
 //!              (left_not_arrived / (matched + left_not_arrived)), "negative"}|absent}]
 //! ```
+//! `source` is written by `corowire live --report-every` only (not by
+//! `corowire report`). libpcap's counters are cumulative since the capture
+//! opened and wrap at 2^32.
 //!
 //! Finding kinds: link_down, link_flapping, token_at_risk, token_lost,
 //! membership_change, one_way_loss, loss, latency, mtu_black_hole,
@@ -122,6 +129,9 @@ pub struct ReportDto {
     pub captures: Option<Vec<CaptureClockDto>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock_pairs: Option<Vec<ClockPairDto>>,
+    /// The capture source's own counters (`live --report-every` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceDto>,
 }
 
 #[derive(Debug, Serialize)]
@@ -189,6 +199,29 @@ impl From<&OneWayView> for OneWayDto {
             negative: o.negative,
         }
     }
+}
+
+/// Where the packets came from and what the kernel says it dropped.
+#[derive(Debug, Serialize)]
+pub struct SourceDto {
+    /// "live", "stdin" or "file".
+    pub kind: &'static str,
+    pub name: String,
+    /// Frames read from the source, corosync or not.
+    pub frames: u64,
+    /// libpcap's counters; None (null: n/a) for files and stdin.
+    pub pcap_stats: Option<PcapStatsDto>,
+}
+
+/// libpcap's `pcap_stats`, cumulative since the capture opened.
+#[derive(Debug, Serialize)]
+pub struct PcapStatsDto {
+    /// Packets that passed the kernel filter (dropped ones included).
+    pub received: u64,
+    /// Dropped because the capture buffer was full.
+    pub dropped: u64,
+    /// Dropped by the interface or its driver.
+    pub if_dropped: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -621,6 +654,7 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
                 })
                 .collect()
         }),
+        source: None,
     }
 }
 

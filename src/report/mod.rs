@@ -9,7 +9,10 @@ mod text;
 
 use crate::analysis::{Severity, Snapshot};
 
-pub use json::{JSON_FORMAT, ReportDto, to_dto, to_dto_multi, write_json, write_json_multi};
+pub use json::{
+    JSON_FORMAT, PcapStatsDto, ReportDto, SourceDto, to_dto, to_dto_multi, write_json,
+    write_json_multi,
+};
 pub use text::{write_text, write_text_multi};
 
 /// 0 = no warning, 3 = at least one warning, 4 = at least one critical finding.

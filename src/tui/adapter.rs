@@ -6,7 +6,6 @@
 use crate::analysis::{self, Snapshot, Thresholds};
 
 use super::model::*;
-use super::producer::BUCKETS_US;
 
 /// The screen's budgets from the engine's thresholds.
 pub fn budgets(th: &Thresholds, origin: &str) -> Budgets {
@@ -47,19 +46,6 @@ fn ms_u64(v: f64) -> u64 {
 
 fn link_row(l: &analysis::LinkView) -> LinkRow {
     let q = l.rtt_us.unwrap_or_default();
-    // The engine keeps quantiles, not buckets: the histogram here counts
-    // each second's mean RTT, weighted by its pongs.
-    let mut buckets = vec![0u64; BUCKETS_US.len() + 1];
-    for p in &l.series {
-        if p.pongs > 0 {
-            let us = u64::from(p.rtt_avg_us);
-            let i = BUCKETS_US
-                .iter()
-                .position(|&u| us <= u)
-                .unwrap_or(BUCKETS_US.len());
-            buckets[i] += u64::from(p.pongs);
-        }
-    }
     let mut silences = Vec::new();
     let mut down_at: Option<i64> = None;
     for t in &l.transitions {
@@ -110,14 +96,13 @@ fn link_row(l: &analysis::LinkView) -> LinkRow {
                 lost: p.lost,
             })
             .collect(),
-        hist: BUCKETS_US
+        hist: analysis::RTT_BUCKETS_US
             .iter()
             .copied()
             .chain([u64::MAX])
-            .zip(buckets)
+            .zip(l.rtt_hist)
             .map(|(upper_us, count)| Bucket { upper_us, count })
             .collect(),
-        hist_label: "RTT histogram (per-second mean RTT, weighted by pongs)".into(),
         silences,
     }
 }
@@ -155,13 +140,15 @@ pub fn fill(view: &mut View, s: &Snapshot, origin: &str) {
     view.links = links;
     let t = &s.totem;
     let rot = t.token_rotation_us;
-    let ms = |us: u64| u32::try_from(us / 1000).unwrap_or(u32::MAX);
     view.totem = TotemView {
-        // Per-rotation values are not in the snapshot.
-        rotation: Vec::new(),
-        rotation_p50_ms: rot.map(|q| ms(q.p50)),
-        rotation_p99_ms: rot.map(|q| ms(q.p99)),
-        rotation_max_ms: rot.map(|q| ms(q.max)),
+        rotation_us: t
+            .rotations
+            .iter()
+            .map(|r| (r.ts, ms_u64(r.ms * 1000.0)))
+            .collect(),
+        rotation_p50_us: rot.map(|q| q.p50),
+        rotation_p99_us: rot.map(|q| q.p99),
+        rotation_max_us: rot.map(|q| q.max),
         token_retransmits: t.token_retransmits,
         rtr_max: t.rtr_max,
         rtr_total: t.rtr_entries,

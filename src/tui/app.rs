@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::driver::Control;
-use super::model::{LinkRow, View};
+use super::model::{LinkRow, Ts, View};
 
 /// Which list the cursor keys move in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +95,10 @@ pub struct App {
     /// Live only: seconds (wall clock) since the producer last sent a view,
     /// set by the event loop's tick when it exceeds a few seconds.
     pub stale_secs: Option<u64>,
+    /// The "go to time" prompt while it is open: what was typed so far.
+    pub goto: Option<String>,
+    /// Why the last entry in the prompt was refused.
+    pub goto_error: Option<String>,
 }
 
 impl App {
@@ -112,6 +116,8 @@ impl App {
             replay,
             no_color,
             stale_secs: None,
+            goto: None,
+            goto_error: None,
         }
     }
 
@@ -201,7 +207,118 @@ pub const KEYS: &[(&str, &str)] = &[
     ("]  }", "seek forward 10 s / 60 s"),
     ("[  {", "seek back 10 s / 60 s (files, not stdin)"),
     ("+  -", "replay faster / slower"),
+    ("t", "go to HH:MM:SS[.mmm] (UTC) or +SECONDS"),
 ];
+
+const NS: i64 = 1_000_000_000;
+const DAY_NS: i64 = 86_400 * NS;
+
+/// Longest entry the prompt takes.
+const GOTO_MAX: usize = 24;
+
+/// Parses a "go to time" entry into capture time (ns since the epoch):
+/// `+SECONDS` (fractions allowed) counts from the capture's first packet;
+/// `HH:MM:SS[.fff]` or `HH:MM` is a UTC time of day, the first one at or
+/// after the start of the capture's first second (a capture crossing
+/// midnight reaches the next day's).
+pub fn parse_goto(s: &str, first_ts: Option<Ts>) -> Result<Ts, String> {
+    let first = first_ts.ok_or("no packet yet: nothing to go to")?;
+    let t = s.trim();
+    if let Some(rel) = t.strip_prefix('+') {
+        let secs: f64 = rel
+            .parse()
+            .map_err(|_| format!("'{t}': +SECONDS, e.g. +90 or +12.5"))?;
+        if !(secs.is_finite() && (0.0..1e7).contains(&secs)) {
+            return Err(format!("'{t}': out of range"));
+        }
+        return Ok(first.saturating_add((secs * 1e9) as i64));
+    }
+    let bad = || format!("'{t}': HH:MM:SS[.mmm] (UTC) or +SECONDS");
+    let mut parts = t.split(':');
+    let mut field = |max: u32| -> Result<Option<u32>, String> {
+        match parts.next() {
+            None => Ok(None),
+            Some(p) if !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()) => p
+                .parse::<u32>()
+                .ok()
+                .filter(|v| *v <= max)
+                .map(Some)
+                .ok_or_else(bad),
+            Some(_) => Err(bad()),
+        }
+    };
+    let h = field(23)?.ok_or_else(bad)?;
+    let m = field(59)?.ok_or_else(bad)?;
+    // Seconds may carry a fraction: split it off first.
+    let rest = parts.next();
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    let (sec, frac_ns) = match rest {
+        None => (0, 0),
+        Some(r) => {
+            let (whole, frac) = r.split_once('.').unwrap_or((r, ""));
+            if whole.is_empty()
+                || whole.len() > 2
+                || !whole.bytes().all(|b| b.is_ascii_digit())
+                || frac.len() > 9
+                || !frac.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(bad());
+            }
+            let sec: i64 = whole.parse().map_err(|_| bad())?;
+            if sec > 59 {
+                return Err(bad());
+            }
+            let mut ns: i64 = 0;
+            for (i, b) in frac.bytes().enumerate() {
+                ns += i64::from(b - b'0') * 10i64.pow(8 - i as u32);
+            }
+            (sec, ns)
+        }
+    };
+    let tod = (i64::from(h) * 3600 + i64::from(m) * 60 + sec) * NS + frac_ns;
+    let day = first.div_euclid(DAY_NS) * DAY_NS;
+    let mut target = day.saturating_add(tod);
+    // Before the capture's first second: the next day's (midnight crossed).
+    if target < first - first.rem_euclid(NS) {
+        target = target.saturating_add(DAY_NS);
+    }
+    Ok(target)
+}
+
+/// Keys while the "go to time" prompt is open.
+fn goto_key(app: &mut App, key: KeyEvent) -> Action {
+    let Some(buf) = app.goto.as_mut() else {
+        return Action::None;
+    };
+    match key.code {
+        KeyCode::Esc => {
+            app.goto = None;
+            app.goto_error = None;
+        }
+        KeyCode::Enter => match parse_goto(buf, app.view.header.first_ts) {
+            Ok(ts) => {
+                app.goto = None;
+                app.goto_error = None;
+                return Action::Control(Control::SeekTo(ts));
+            }
+            Err(e) => app.goto_error = Some(e),
+        },
+        KeyCode::Backspace => {
+            buf.pop();
+            app.goto_error = None;
+        }
+        KeyCode::Char(c)
+            if (c.is_ascii_digit() || matches!(c, ':' | '.' | '+')) && buf.len() < GOTO_MAX =>
+        {
+            buf.push(c);
+            app.goto_error = None;
+        }
+        _ => return Action::None,
+    }
+    Action::Redraw
+}
 
 /// Applies one key to the view state.
 pub fn handle_key(app: &mut App, key: KeyEvent) -> Action {
@@ -209,6 +326,12 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Action {
         return Action::None;
     }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if app.goto.is_some() {
+        if ctrl && key.code == KeyCode::Char('c') {
+            return Action::Quit;
+        }
+        return goto_key(app, key);
+    }
     match key.code {
         KeyCode::Char('c') if ctrl => return Action::Quit,
         KeyCode::Char('q') => return Action::Quit,
@@ -246,6 +369,11 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Action {
             return Action::Control(Control::Faster);
         }
         KeyCode::Char('-') if app.replay => return Action::Control(Control::Slower),
+        KeyCode::Char('t') if app.replay => {
+            app.goto = Some(String::new());
+            app.goto_error = None;
+            return Action::Redraw;
+        }
         _ => {}
     }
     if app.overlay == Overlay::Help {

@@ -3,6 +3,7 @@
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -20,6 +21,10 @@ use super::producer::{Builder, from_config};
 use super::run::{Exit, run_main_loop};
 use super::term::TermGuard;
 use crate::analysis::Engine;
+
+/// After a termination signal, how long headless mode may take to write its
+/// final report before the process ends anyway.
+const HEADLESS_GRACE: Duration = Duration::from_secs(3);
 
 /// Which numbers the screen shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,11 +196,8 @@ pub fn live(a: &LiveArgs) -> Result<i32, AppError> {
                 "nothing to watch: -i IFACE (live capture) or -r - (pcap stream on stdin)".into(),
             ));
         }
-        (None, Some(_)) => {
-            let mut p = replay_pipeline(&a.input(), &a.budgets, measure)?;
-            p.builder.header_mut().kind = SourceKind::Stdin;
-            p
-        }
+        // `-r -` is stdin, `-r FILE` a file (its kind says so in reports).
+        (None, Some(_)) => replay_pipeline(&a.input(), &a.budgets, measure)?,
         (Some(iface), None) => live_pipeline(iface, a, measure)?,
     };
     if let Some(every) = &a.report_every {
@@ -206,10 +208,33 @@ pub fn live(a: &LiveArgs) -> Result<i32, AppError> {
                 "--report-every writes --format json (the text report is not available yet)".into(),
             ));
         }
+        // SIGTERM / SIGINT / SIGHUP: stop reading, write the final report,
+        // exit 143. A source blocked on a silent stdin cannot notice: then
+        // the process ends a few seconds later without it.
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::Builder::new()
+            .name("corowire-signals".into())
+            .spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(shutdown_signal());
+                flag.store(true, Ordering::Relaxed);
+                std::thread::sleep(HEADLESS_GRACE);
+                std::process::exit(128 + 15);
+            })?;
         let stdout = io::stdout();
         let mut out = BufWriter::new(stdout.lock());
-        driver::run_headless(p, every, &mut out)?;
-        return Ok(exit::OK);
+        driver::run_headless_until(p, every, &mut out, &stop)?;
+        return Ok(if stop.load(Ordering::Relaxed) {
+            128 + 15
+        } else {
+            exit::OK
+        });
     }
     interactive(p, Speed::Max, false, None)
 }

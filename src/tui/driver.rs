@@ -30,6 +30,9 @@ pub enum Control {
     /// backward reopens the files and plays from the start at max speed to
     /// the target (not possible for stdin or live).
     Seek(i64),
+    /// Jump to this capture time (ns since the epoch): forward plays at max
+    /// speed; backward reopens the files as for [`Control::Seek`].
+    SeekTo(Ts),
     Faster,
     Slower,
 }
@@ -157,11 +160,15 @@ impl Pipeline {
         }
     }
 
-    fn stats(&self) -> SourceStats {
-        match &self.input {
+    /// The source's counters, the kernel's read afresh for live capture.
+    pub fn stats(&mut self) -> SourceStats {
+        match &mut self.input {
             Input::Stream(s) => s.stats(),
             #[cfg(feature = "live")]
-            Input::Live(l) => l.stats(),
+            Input::Live(l) => {
+                l.refresh_stats();
+                l.stats()
+            }
         }
     }
 
@@ -206,8 +213,10 @@ impl Pipeline {
     pub fn view(&mut self) -> View {
         let st = self.stats();
         let h = self.builder.header_mut();
+        h.received_kernel = st.received_kernel;
         h.dropped_kernel = st.dropped_kernel;
         h.dropped_if = st.dropped_if;
+        h.kernel_stats = st.kernel_stats;
         let mut v = self.builder.view();
         if let Some(a) = &mut self.engine {
             let snap = a.feed.engine.snapshot();
@@ -245,6 +254,9 @@ pub fn wall_ns() -> Ts {
 }
 
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
+/// While a live source is silent only ages move on: a view a second is
+/// enough (and keeps an idle screen from redrawing ten times a second).
+const IDLE_PUBLISH_EVERY: Duration = Duration::from_secs(1);
 
 enum Target {
     /// Play until capture time reaches this, then pause.
@@ -263,6 +275,8 @@ struct Replay {
     anchor: Option<(Instant, Ts)>,
     last_pub: Instant,
     dirty: bool,
+    /// Frames were processed since the last publish.
+    fresh: bool,
     /// A backward seek asked for a fresh pipeline played up to this time.
     restart: Option<Ts>,
     can_restart: bool,
@@ -288,6 +302,12 @@ impl Replay {
                     now.saturating_add(s.saturating_mul(1_000_000_000)),
                 ))
             }
+            Control::SeekTo(t) if t < now => {
+                if self.can_restart {
+                    self.restart = Some(t);
+                }
+            }
+            Control::SeekTo(t) => self.target = Some(Target::SeekUntil(t)),
             Control::Faster => {
                 if let Speed::Factor(k) = self.speed {
                     self.speed = Speed::Factor((k * 2.0).min(1e6));
@@ -328,6 +348,7 @@ fn publish(p: &mut Pipeline, r: &mut Replay, tx: &watch::Sender<Arc<View>>) {
     tx.send_replace(Arc::new(v));
     r.last_pub = Instant::now();
     r.dirty = false;
+    r.fresh = false;
 }
 
 /// Builds a fresh pipeline over the same files (backward seeks).
@@ -349,6 +370,7 @@ pub fn run_interactive(
         anchor: None,
         last_pub: Instant::now(),
         dirty: true,
+        fresh: false,
         restart: None,
         can_restart: reopen.is_some(),
     };
@@ -413,7 +435,12 @@ pub fn run_interactive(
                     continue;
                 }
                 r.dirty = true;
-                if r.last_pub.elapsed() >= PUBLISH_EVERY {
+                let every = if r.fresh {
+                    PUBLISH_EVERY
+                } else {
+                    IDLE_PUBLISH_EVERY
+                };
+                if r.last_pub.elapsed() >= every {
                     publish(&mut p, &mut r, &tx);
                 }
                 continue;
@@ -462,6 +489,7 @@ pub fn run_interactive(
         }
         p.process();
         r.dirty = true;
+        r.fresh = true;
         let n = p.findings_len();
         let reached = r.reached(ts, n);
         // One clock read per frame (vDSO, ~20 ns): cheap next to decoding.
@@ -487,10 +515,25 @@ pub const HEADLESS_FORMAT: &str = "corowire-tui-view-provisional/1";
 
 /// Headless: one JSON object per `every` of capture time (live capture
 /// moves that clock on with the wall clock while idle), and a final one.
-pub fn run_headless(mut p: Pipeline, every: Duration, out: &mut impl Write) -> io::Result<()> {
+pub fn run_headless(p: Pipeline, every: Duration, out: &mut impl Write) -> io::Result<()> {
+    run_headless_until(p, every, out, &std::sync::atomic::AtomicBool::new(false))
+}
+
+/// The same, ending early (with the final report) once `stop` is set: a
+/// live source notices within its read timeout; a stream only when its
+/// next frame arrives.
+pub fn run_headless_until(
+    mut p: Pipeline,
+    every: Duration,
+    out: &mut impl Write,
+    stop: &std::sync::atomic::AtomicBool,
+) -> io::Result<()> {
     let every = i64::try_from(every.as_nanos()).unwrap_or(i64::MAX).max(1);
     let mut start: Option<Ts> = None;
     loop {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            break;
+        }
         let f = p.fetch();
         let end = match f {
             Fetch::Frame(_) => {
@@ -524,14 +567,38 @@ fn write_interval(
     e: Ts,
     fin: bool,
 ) -> io::Result<()> {
-    if let Some(a) = &p.engine {
-        let dto = crate::report::to_dto(&a.feed.engine.snapshot());
+    if p.engine.is_some() {
+        let source = source_dto(p);
+        let Some(a) = &p.engine else { return Ok(()) };
+        let mut dto = crate::report::to_dto(&a.feed.engine.snapshot());
+        dto.source = Some(source);
         serde_json::to_writer(&mut *out, &dto)?;
         out.write_all(b"\n")?;
         return out.flush();
     }
     let v = p.view();
     write_report(out, s, e, fin, &v)
+}
+
+/// The source's counters for the report JSON: libpcap's for live capture,
+/// n/a (null) for files and stdin.
+fn source_dto(p: &mut Pipeline) -> crate::report::SourceDto {
+    let st = p.stats();
+    let h = p.builder.header_mut();
+    crate::report::SourceDto {
+        kind: match h.kind {
+            super::model::SourceKind::Live => "live",
+            super::model::SourceKind::Stdin => "stdin",
+            super::model::SourceKind::Replay => "file",
+        },
+        name: h.source.clone(),
+        frames: h.frames,
+        pcap_stats: st.kernel_stats.then_some(crate::report::PcapStatsDto {
+            received: st.received_kernel,
+            dropped: st.dropped_kernel,
+            if_dropped: st.dropped_if,
+        }),
+    }
 }
 
 fn write_report(out: &mut impl Write, s: Ts, e: Ts, fin: bool, v: &View) -> io::Result<()> {

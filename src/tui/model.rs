@@ -97,8 +97,14 @@ pub struct Header {
     pub encrypted: u64,
     pub malformed: u64,
     pub capture_errors: u64,
+    /// libpcap's counters (live capture only, see `kernel_stats`):
+    /// received by the kernel filter, dropped for a full buffer, dropped by
+    /// the interface.
+    pub received_kernel: u64,
     pub dropped_kernel: u64,
     pub dropped_if: u64,
+    /// The source has kernel counters; false for files and stdin (n/a).
+    pub kernel_stats: bool,
     /// Directed links over the tracking cap (their packets are counted, not analysed).
     pub untracked: u64,
     /// One short line: "cleartext", "decrypting (aes256/sha256)", "encrypted, no key".
@@ -197,11 +203,9 @@ pub struct LinkRow {
     pub max_silence_ms: u64,
     #[serde(skip)]
     pub series: Vec<RttPoint>,
+    /// Every RTT sample in log-spaced buckets, in ascending order.
     #[serde(skip)]
     pub hist: Vec<Bucket>,
-    /// What the histogram counts (empty: every RTT sample).
-    #[serde(skip)]
-    pub hist_label: String,
     pub silences: Vec<Silence>,
 }
 
@@ -225,12 +229,12 @@ pub struct Membership {
 /// Totem: token rotation, retransmits, membership.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TotemView {
-    /// (time, rotation ms) of each full token rotation seen.
+    /// (time, rotation µs) of the latest full token rotations, oldest first.
     #[serde(skip)]
-    pub rotation: Vec<(Ts, u32)>,
-    pub rotation_p50_ms: Option<u32>,
-    pub rotation_p99_ms: Option<u32>,
-    pub rotation_max_ms: Option<u32>,
+    pub rotation_us: Vec<(Ts, u64)>,
+    pub rotation_p50_us: Option<u64>,
+    pub rotation_p99_us: Option<u64>,
+    pub rotation_max_us: Option<u64>,
     /// The same token sent again (same token_seq by the same sender).
     pub token_retransmits: u64,
     /// Largest retransmit list carried by a token.

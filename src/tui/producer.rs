@@ -1003,7 +1003,6 @@ impl Builder {
                         .zip(r.buckets)
                         .map(|(upper_us, count)| Bucket { upper_us, count })
                         .collect(),
-                    hist_label: String::new(),
                     silences: r.silences.iter().copied().collect(),
                 }
             })
@@ -1019,7 +1018,7 @@ impl Builder {
                 .and_then(|r| r.loss_pct);
         }
         let q =
-            |p: f64| (!self.rot_hist.is_empty()).then(|| self.rot_hist.value_at_quantile(p) as u32);
+            |p: f64| (!self.rot_hist.is_empty()).then(|| self.rot_hist.value_at_quantile(p) * 1000);
         let mut header = self.header.clone();
         header.decode_status = if header.decrypted > 0 {
             format!("decrypted {}", header.decrypted)
@@ -1041,10 +1040,14 @@ impl Builder {
             nodes,
             links,
             totem: TotemView {
-                rotation: self.rotations.iter().copied().collect(),
-                rotation_p50_ms: q(0.5),
-                rotation_p99_ms: q(0.99),
-                rotation_max_ms: (!self.rot_hist.is_empty()).then(|| self.rot_hist.max() as u32),
+                rotation_us: self
+                    .rotations
+                    .iter()
+                    .map(|&(ts, ms)| (ts, u64::from(ms) * 1000))
+                    .collect(),
+                rotation_p50_us: q(0.5),
+                rotation_p99_us: q(0.99),
+                rotation_max_us: (!self.rot_hist.is_empty()).then(|| self.rot_hist.max() * 1000),
                 token_retransmits: self.token_retransmits,
                 rtr_max: self.rtr_max,
                 rtr_total: self.rtr_total,

@@ -30,6 +30,12 @@ pub enum Exit {
     Signal,
 }
 
+/// Test hook, not for users: with `COROWIRE_TEST_PANIC=1` in the
+/// environment the UI loop panics at its second heartbeat (about a second
+/// after start, in raw mode on the alternate screen), so an end-to-end test
+/// can check that a panic leaves the terminal usable (`tests/tui_tmux.rs`).
+pub const TEST_PANIC_ENV: &str = "COROWIRE_TEST_PANIC";
+
 /// Draws one frame of the current state.
 pub fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &App) -> io::Result<()> {
     terminal
@@ -57,6 +63,8 @@ where
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut producer_alive = true;
     let mut last_view = tokio::time::Instant::now();
+    let test_panic = std::env::var_os(TEST_PANIC_ENV).is_some_and(|v| v == "1");
+    let mut ticks = 0u32;
     app.set_view(views.borrow_and_update().clone());
     draw(terminal, app)?;
     loop {
@@ -98,6 +106,10 @@ where
             // for a while (libpcap may block while an interface is silent,
             // so the producer cannot move its clock on by itself).
             _ = tick.tick() => {
+                ticks = ticks.saturating_add(1);
+                if test_panic && ticks >= 2 {
+                    panic!("{TEST_PANIC_ENV}=1: deliberate panic in the UI loop");
+                }
                 let live = app.view.header.kind == super::model::SourceKind::Live;
                 let idle = last_view.elapsed().as_secs();
                 if live && producer_alive && idle >= 3 {

@@ -121,6 +121,56 @@ pub fn strip(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     f.render_widget(Paragraph::new(lines).block(block(&title, false, t)), area);
 }
 
+/// The RTT histogram: the buckets from the first to the last non-empty one;
+/// when they do not fit, the last row sums the rest.
+fn histogram(l: &LinkRow, area: Rect, t: Theme) -> Vec<Line<'static>> {
+    let total: u64 = l.hist.iter().map(|b| b.count).sum();
+    let mut out = vec![Line::from(Span::styled(
+        format!("RTT histogram, {total} pongs"),
+        t.title(),
+    ))];
+    let (Some(lo), Some(hi)) = (
+        l.hist.iter().position(|b| b.count > 0),
+        l.hist.iter().rposition(|b| b.count > 0),
+    ) else {
+        out.push(Line::from(Span::styled("no RTT sample yet", t.dim())));
+        return out;
+    };
+    let room = (area.height as usize).saturating_sub(1).max(1);
+    let shown = &l.hist[lo..=hi];
+    let mut rows: Vec<(String, u64)> = Vec::with_capacity(shown.len().min(room));
+    let below = |i: usize| {
+        i.checked_sub(1)
+            .and_then(|j| l.hist.get(j))
+            .map_or(0, |b| b.upper_us)
+    };
+    for (k, b) in shown.iter().enumerate() {
+        if rows.len() + 1 == room && k + 1 < shown.len() {
+            let rest: u64 = shown[k..].iter().map(|b| b.count).sum();
+            rows.push((format!("> {} ms", fmt_ms(below(lo + k))), rest));
+            break;
+        }
+        let label = if b.upper_us == u64::MAX {
+            format!("> {} ms", fmt_ms(below(lo + k)))
+        } else {
+            format!("<= {} ms", fmt_ms(b.upper_us))
+        };
+        rows.push((label, b.count));
+    }
+    let most = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
+    let bar_w = (area.width as usize).saturating_sub(21).max(1);
+    for (label, count) in rows {
+        let n = usize::try_from((u128::from(count) * bar_w as u128).div_ceil(u128::from(most)))
+            .unwrap_or(bar_w)
+            .min(bar_w);
+        out.push(Line::from(vec![
+            Span::raw(format!("{label:>12} {count:>6} ")),
+            Span::styled("#".repeat(n), t.ok()),
+        ]));
+    }
+    out
+}
+
 /// Full-screen detail of the selected link.
 pub fn full(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     let v = &app.view;
@@ -167,34 +217,7 @@ pub fn full(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     // Histogram and silences side by side.
     let [hist, sil] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(bottom);
-    let total: u64 = l.hist.iter().map(|b| b.count).sum();
-    let most = l.hist.iter().map(|b| b.count).max().unwrap_or(0).max(1);
-    let bar_w = (hist.width as usize).saturating_sub(22).max(4);
-    let label = if l.hist_label.is_empty() {
-        "RTT histogram"
-    } else {
-        l.hist_label.as_str()
-    };
-    let mut hl = vec![Line::from(Span::styled(label.to_string(), t.title()))];
-    let mut prev = 0u64;
-    for b in &l.hist {
-        let label = if b.upper_us == u64::MAX {
-            format!("> {} ms", fmt_ms(prev))
-        } else {
-            format!("<= {} ms", fmt_ms(b.upper_us))
-        };
-        prev = b.upper_us;
-        let n = (b.count as usize * bar_w).div_ceil(most as usize);
-        hl.push(Line::from(vec![
-            Span::raw(format!("{label:>12} {:>6} ", b.count)),
-            Span::styled("#".repeat(n), t.ok()),
-        ]));
-    }
-    hl.push(Line::from(Span::styled(
-        format!("{total} samples"),
-        t.dim(),
-    )));
-    f.render_widget(Paragraph::new(hl), hist);
+    f.render_widget(Paragraph::new(histogram(l, hist, t)), hist);
     let mut sl = vec![
         Line::from(Span::styled("silences (no pong > ping timeout)", t.title())),
         Line::from(format!(

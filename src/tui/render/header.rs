@@ -76,12 +76,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
             t.warn(),
         ));
     }
-    if h.kind == SourceKind::Live || drops > 0 {
-        let s = format!("| drops kernel {} if {} ", h.dropped_kernel, h.dropped_if);
+    // libpcap's counters: what the kernel filter passed, what it dropped
+    // for a full buffer, what the interface dropped. Files and stdin have none.
+    if h.kernel_stats {
+        let s = format!(
+            "| kernel rcvd {} drop {} ifdrop {} ",
+            h.received_kernel, h.dropped_kernel, h.dropped_if
+        );
         l2.push(Span::styled(
             s,
             if drops > 0 { t.bad() } else { Style::new() },
         ));
+    } else {
+        l2.push(Span::styled("| drops n/a ", t.dim()));
     }
     if h.capture_errors > 0 {
         l2.push(Span::styled(
@@ -91,7 +98,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     }
     l2.push(Span::styled(
         format!(
-            "| token {} warn {} consensus {} ping {}/{} pong x{} ms ({})",
+            "| token {}/{} cons {} ping {}/{} x{} ms ({})",
             b.token_ms,
             b.token_warning_ms,
             b.consensus_ms,

@@ -20,7 +20,7 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 pub fn help(f: &mut Frame, area: Rect, t: Theme) {
-    let r = centered(area, 64, KEYS.len() as u16 + 5);
+    let r = centered(area, 64, KEYS.len() as u16 + 6);
     let mut lines: Vec<Line> = KEYS
         .iter()
         .map(|(k, what)| {
@@ -33,6 +33,14 @@ pub fn help(f: &mut Frame, area: Rect, t: Theme) {
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
         "cells: p99 RTT ms; ! = bad, * = warning against the budgets",
+        t.dim(),
+    )));
+    lines.push(Line::from(Span::styled(
+        "header: token/warning, consensus, ping interval/timeout,",
+        t.dim(),
+    )));
+    lines.push(Line::from(Span::styled(
+        "x pong_count (ms); kernel rcvd/drop/ifdrop (live only)",
         t.dim(),
     )));
     f.render_widget(Clear, r);
@@ -80,13 +88,26 @@ pub fn evidence(f: &mut Frame, area: Rect, app: &App, t: Theme) {
 }
 
 pub fn footer(f: &mut Frame, area: Rect, app: &App, t: Theme) {
+    if let Some(buf) = &app.goto {
+        let mut spans = vec![
+            Span::styled(" go to (HH:MM:SS UTC or +SECONDS): ", t.title()),
+            Span::raw(format!("{buf}_")),
+        ];
+        match &app.goto_error {
+            Some(e) => spans.push(Span::styled(format!("  {e}"), t.bad())),
+            None => spans.push(Span::styled("  Enter go, Esc cancel", t.dim())),
+        }
+        f.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
     let focus = match app.focus {
         Focus::Links => "links",
         Focus::Findings => "findings",
     };
-    let mut s = format!(" q quit  ? help  f freeze  Tab focus:{focus}  Enter open  s sort");
+    // Fits 100 columns with every replay key.
+    let mut s = format!(" q quit ? help Tab:{focus} Enter open s sort f freeze");
     if app.replay {
-        s.push_str("  Space pause  . step  n next finding  [ ] seek  +/- speed");
+        s.push_str(" | Space pause . step n next [ ] seek t time");
     }
     f.render_widget(Paragraph::new(Line::from(Span::styled(s, t.dim()))), area);
 }

@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{Theme, block, clock_ms, detail::spark_line};
+use super::{Theme, block, clock_ms, detail::spark_line, fmt_ms};
 use crate::tui::app::App;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
@@ -13,21 +13,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     let tv = &v.totem;
     let b = &v.budgets;
     let inner_w = area.width.saturating_sub(2) as usize;
-    let opt = |x: Option<u32>| x.map_or("-".to_string(), |m| m.to_string());
-    let rot_style = match tv.rotation_max_ms {
-        Some(m) if m > b.token_ms => t.bad(),
-        Some(m) if m > b.token_warning_ms => t.warn(),
+    let opt = |x: Option<u64>| x.map_or("-".to_string(), fmt_ms);
+    let token_us = u64::from(b.token_ms) * 1000;
+    let warn_us = u64::from(b.token_warning_ms) * 1000;
+    let rot_style = match tv.rotation_max_us {
+        Some(m) if m > token_us => t.bad(),
+        Some(m) if m > warn_us => t.warn(),
         _ => t.ok(),
     };
     let mut lines = vec![
         Line::from(vec![
-            Span::raw("rotation ms p50/p99/max "),
+            Span::raw("rot p50/99/max ms "),
             Span::styled(
                 format!(
                     "{}/{}/{}",
-                    opt(tv.rotation_p50_ms),
-                    opt(tv.rotation_p99_ms),
-                    opt(tv.rotation_max_ms)
+                    opt(tv.rotation_p50_us),
+                    opt(tv.rotation_p99_us),
+                    opt(tv.rotation_max_us)
                 ),
                 rot_style,
             ),
@@ -45,19 +47,22 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
             Span::raw(format!("  rtr max {} total {}", tv.rtr_max, tv.rtr_total)),
         ]),
     ];
-    let pts: Vec<Option<u64>> = tv
-        .rotation
+    // The latest rotations, one column each, against the warning budget:
+    // a full-height bar is a rotation at token_warning or beyond.
+    let take = inner_w.min(tv.rotation_us.len());
+    let pts: Vec<Option<u64>> = tv.rotation_us[tv.rotation_us.len() - take..]
         .iter()
-        .map(|&(_, ms)| Some(u64::from(ms)))
+        .map(|&(_, us)| Some(us.min(warn_us.max(1))))
         .collect();
-    let take = inner_w.min(pts.len());
-    lines.push(Line::from(Span::styled(
-        spark_line(
-            &pts[pts.len() - take..],
-            u64::from(b.token_warning_ms.max(1)),
-        ),
-        t.dim(),
-    )));
+    if pts.is_empty() {
+        lines.push(Line::from(Span::styled("no token rotation yet", t.dim())));
+    } else {
+        let worst = pts.iter().flatten().copied().max().unwrap_or(0);
+        lines.push(Line::from(Span::styled(
+            spark_line(&pts, warn_us.max(1)),
+            if worst >= warn_us { t.warn() } else { t.dim() },
+        )));
+    }
     let room = area.height.saturating_sub(2 + lines.len() as u16) as usize;
     let n = tv.membership.len();
     for m in tv.membership.iter().skip(n.saturating_sub(room)) {
