@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Truth, decode_file_with};
+use common::{Truth, decode_file_with, truth_thresholds};
 use corowire::analysis::{Engine, FindingKind, Measures, Severity, Snapshot, Thresholds};
 use corowire::decode::{DecodeOptions, Outcome};
 
@@ -61,35 +61,21 @@ fn corpus() -> Vec<std::path::PathBuf> {
     v
 }
 
-/// The budgets corosync itself reported (runtime config), as the CLI will
-/// map them from a corosync.conf.
-fn truth_thresholds(t: &Truth) -> Thresholds {
-    let e = &t.json["config"]["effective"];
-    let nodes = t.json["config"]["nodes"].as_array();
-    let n = nodes.map_or(2, |v| v.len() as u32);
-    let g = |k: &str| e[k].as_u64().unwrap_or(0) as u32;
-    let mut th = Thresholds::from_corosync(
-        g("token_ms"),
-        0,
-        Some(g("consensus_ms")),
-        g("knet_pong_count").max(1),
-        n,
-    )
-    .with_knet_ping(g("knet_ping_interval_ms"), g("knet_ping_timeout_ms"));
-    th.token_warning_ms = g("token_warning_ms");
-    th.token_retransmit_ms = g("token_retransmit_ms");
-    th.hold_ms = g("hold_ms");
-    th.expected_nodes = nodes
-        .into_iter()
-        .flatten()
-        .filter_map(|n| n["nodeid"].as_u64())
-        .map(|n| n as u16)
-        .collect();
-    th
-}
-
 fn truth_snapshot(t: &Truth) -> Snapshot {
     analyze(&t.pcap(), t.options(), truth_thresholds(t))
+}
+
+/// Every bridge capture of the corpus with its snapshot (captures taken on
+/// one node are judged by their own tests).
+fn bridge_snapshots() -> impl Iterator<Item = (Truth, Snapshot)> {
+    corpus()
+        .into_iter()
+        .map(|tp| Truth::load(&tp))
+        .filter(|t| !t.json["capture"]["vantage"].is_string())
+        .map(|t| {
+            let s = truth_snapshot(&t);
+            (t, s)
+        })
 }
 
 fn log_events<'a>(t: &'a Truth, kind: &'a str) -> impl Iterator<Item = &'a serde_json::Value> + 'a {
@@ -104,12 +90,7 @@ fn log_events<'a>(t: &'a Truth, kind: &'a str) -> impl Iterator<Item = &'a serde
 #[test]
 #[ignore]
 fn compare() {
-    for tp in corpus() {
-        let t = Truth::load(&tp);
-        if t.json["capture"]["vantage"].is_string() {
-            continue;
-        }
-        let s = truth_snapshot(&t);
+    for (t, s) in bridge_snapshots() {
         println!("== {} ({} findings)", t.name(), s.findings.len());
         for (kind, up) in [("link_down", false), ("link_up", true)] {
             for e in log_events(&t, kind) {
@@ -258,12 +239,7 @@ fn spec_lab_capture_matches_tshark_reference() {
 #[test]
 fn link_state_and_membership_agree_with_corosync_logs() {
     let mut checked = 0;
-    for tp in corpus() {
-        let t = Truth::load(&tp);
-        if t.json["capture"]["vantage"].is_string() {
-            continue;
-        }
-        let s = truth_snapshot(&t);
+    for (t, s) in bridge_snapshots() {
         let (mut matched, mut total) = (0, 0);
         for (kind, up) in [("link_down", false), ("link_up", true)] {
             for e in log_events(&t, kind) {
@@ -347,12 +323,7 @@ fn link_state_and_membership_agree_with_corosync_logs() {
 /// right kind on a link of the faulty node, starting near the fault.
 #[test]
 fn faults_produce_findings_and_healthy_captures_none() {
-    for tp in corpus() {
-        let t = Truth::load(&tp);
-        if t.json["capture"]["vantage"].is_string() {
-            continue;
-        }
-        let s = truth_snapshot(&t);
+    for (t, s) in bridge_snapshots() {
         let faults = t.faults();
         if faults.is_empty() {
             let bad: Vec<_> = s
@@ -1003,12 +974,7 @@ fn loss_matches_nft_counters() {
 #[test]
 #[ignore]
 fn loss_numbers() {
-    for tp in corpus() {
-        let t = Truth::load(&tp);
-        if t.json["capture"]["vantage"].is_string() {
-            continue;
-        }
-        let s = truth_snapshot(&t);
+    for (t, s) in bridge_snapshots() {
         let t0 = t.json["clock"]["t0"].as_f64().unwrap();
         println!("== {}", t.name());
         for f in t.faults().iter().filter(|f| f["kind"] == "loss") {

@@ -14,22 +14,12 @@
 //! setpriv and python3; skips with the reason otherwise.
 #![cfg(feature = "live")]
 
+mod common;
+
+use common::{have, is_root};
+
 use std::path::PathBuf;
 use std::process::Command;
-
-fn have(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {cmd} >/dev/null")])
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
 
 /// Corosync packets in a capture, as `corowire decode -s --json` counts them.
 fn corosync_packets(pcap: &std::path::Path) -> u64 {

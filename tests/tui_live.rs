@@ -8,22 +8,12 @@
 //! skips with the reason otherwise.
 #![cfg(feature = "live")]
 
+mod common;
+
+use common::{have, is_root};
+
 use std::path::PathBuf;
 use std::process::Command;
-
-fn have(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {cmd} >/dev/null")])
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
 
 #[test]
 fn live_capture_on_a_real_cluster_reports_every_link() {

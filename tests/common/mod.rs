@@ -236,3 +236,19 @@ pub fn decode_file_with(
     }
     dec
 }
+
+/// Whether `cmd` is on the PATH (tests that need a tool skip without it).
+pub fn have(cmd: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {cmd} >/dev/null")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Whether the tests run as root (namespaces, capabilities).
+pub fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
