@@ -498,7 +498,7 @@ fn report(a: &ReportArgs) -> Result<i32, AppError> {
     }
     feed.finish(last_ts);
     let engine = feed.engine;
-    let snap = engine.snapshot();
+    let mut snap = engine.snapshot();
     let view = multi.map(|mut m| {
         m.one_way.finish();
         MultiView {
@@ -511,6 +511,9 @@ fn report(a: &ReportArgs) -> Result<i32, AppError> {
             clocks: m.clocks,
         }
     });
+    if let Some(v) = &view {
+        v.add_path_loss_findings(&mut snap);
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match a.format {

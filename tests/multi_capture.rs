@@ -387,3 +387,43 @@ fn time_shift_names_an_input_and_stdin_is_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn path_loss_is_a_finding_in_the_right_direction_only() {
+    let t = truth();
+    let f = fault(&t, "path_loss");
+    let dropped = f["nft_dropped"].as_u64().unwrap();
+    let (start, end) = window(&f);
+    let (_, v) = report_json(&[], &node_files(&t));
+    let findings = v["findings"].as_array().expect("findings");
+    let loss: Vec<&Value> = findings
+        .iter()
+        .filter(|x| x["kind"] == "one_way_loss" || x["kind"] == "loss")
+        .collect();
+    // Counted at both ends: node 1 -> node 3, every packet the bridge dropped.
+    let path = loss
+        .iter()
+        .find(|x| x["evidence"]["left_not_arrived"].is_number())
+        .expect("a path-loss finding");
+    assert_eq!(
+        (path["src_node"].as_u64(), path["dst_node"].as_u64()),
+        (Some(1), Some(3))
+    );
+    let lost = path["evidence"]["left_not_arrived"].as_f64().unwrap() as u64;
+    assert!(lost.abs_diff(dropped) <= 1, "{lost} vs {dropped}");
+    let at = common::ns(path["start"].as_f64().unwrap());
+    assert!(
+        at >= start && at <= start + 2_000_000_000,
+        "starts {} s after the fault",
+        (at - start) as f64 / 1e9
+    );
+    assert!(at <= end);
+    // Node 1's pongs to node 3 were dropped: from one capture point that
+    // reads as node 3's pings lost (3 -> 1). Both ends captured say no.
+    for x in &loss {
+        assert!(
+            !(x["src_node"] == 3 && x["dst_node"] == 1),
+            "wrong direction kept: {x}"
+        );
+    }
+}
