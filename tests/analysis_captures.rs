@@ -71,19 +71,11 @@ fn bridge_snapshots() -> impl Iterator<Item = (Truth, Snapshot)> {
     corpus()
         .into_iter()
         .map(|tp| Truth::load(&tp))
-        .filter(|t| !t.json["capture"]["vantage"].is_string())
+        .filter(Truth::is_bridge_capture)
         .map(|t| {
             let s = truth_snapshot(&t);
             (t, s)
         })
-}
-
-fn log_events<'a>(t: &'a Truth, kind: &'a str) -> impl Iterator<Item = &'a serde_json::Value> + 'a {
-    t.json["log_events"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(move |e| e["kind"] == kind && e["in_capture"].as_bool().unwrap_or(true))
 }
 
 /// `COROWIRE_CORPUS=/work/main/captures cargo test --test analysis_captures compare -- --ignored --nocapture`
@@ -93,7 +85,7 @@ fn compare() {
     for (t, s) in bridge_snapshots() {
         println!("== {} ({} findings)", t.name(), s.findings.len());
         for (kind, up) in [("link_down", false), ("link_up", true)] {
-            for e in log_events(&t, kind) {
+            for e in t.log_events(kind) {
                 let (n, h, l) = (
                     e["node"].as_u64().unwrap() as u16,
                     e["host"].as_u64().unwrap() as u16,
@@ -131,7 +123,7 @@ fn compare() {
                 );
             }
         }
-        for e in log_events(&t, "membership") {
+        for e in t.log_events("membership") {
             let r = e["ring_id"].as_str().unwrap();
             let m = s.membership.iter().find(|m| m.ring_id == r);
             println!(
@@ -242,7 +234,7 @@ fn link_state_and_membership_agree_with_corosync_logs() {
     for (t, s) in bridge_snapshots() {
         let (mut matched, mut total) = (0, 0);
         for (kind, up) in [("link_down", false), ("link_up", true)] {
-            for e in log_events(&t, kind) {
+            for e in t.log_events(kind) {
                 let (n, h, l) = (
                     e["node"].as_u64().unwrap() as u16,
                     e["host"].as_u64().unwrap() as u16,
@@ -295,14 +287,8 @@ fn link_state_and_membership_agree_with_corosync_logs() {
             "{}: link transitions more than 250 ms from corosync's log",
             t.name()
         );
-        for e in log_events(&t, "membership") {
-            let members: Vec<u32> = e["members"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|m| m.as_u64())
-                .map(|m| m as u32)
-                .collect();
+        for e in t.log_events("membership") {
+            let members = common::log_members(e);
             if members.len() < 2 {
                 continue; // a node alone sends nothing on the wire
             }
@@ -480,7 +466,9 @@ fn single_vantage_capture_is_recognised() {
         .iter()
         .find(|tr| !tr.up)
         .expect("1->3 goes down");
-    let logged = log_events(&t, "link_down")
+    let logged = t
+        .log_events("link_down")
+        .into_iter()
         .find(|e| e["node"] == 1 && e["host"] == 3)
         .expect("node 1 logged the down");
     let d = (down.ts - common::ns(logged["t"].as_f64().unwrap())).abs();

@@ -533,13 +533,7 @@ fn check(t: &Truth, s: &Snapshot, tol: &Tolerances, label: &str) -> Vec<String> 
         Membership::Rings => {
             let mut rings = 0;
             for e in t.log_events("membership") {
-                let members: Vec<u32> = e["members"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|m| m.as_u64())
-                    .map(|m| m as u32)
-                    .collect();
+                let members = common::log_members(e);
                 if members.len() < 2 {
                     continue; // a node alone sends nothing on the wire
                 }

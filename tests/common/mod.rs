@@ -237,6 +237,17 @@ pub fn decode_file_with(
     dec
 }
 
+/// The node ids of a "membership" log event of a truth file.
+pub fn log_members(e: &Value) -> Vec<u32> {
+    e["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_u64)
+        .map(|m| m as u32)
+        .collect()
+}
+
 /// Whether `cmd` is on the PATH (tests that need a tool skip without it).
 pub fn have(cmd: &str) -> bool {
     std::process::Command::new("sh")
