@@ -15,6 +15,7 @@ use crate::wire::net::TooBig;
 use crate::wire::totem::{Body, RingId, Totem};
 
 mod asym;
+mod flow;
 mod hold;
 mod seqloss;
 mod sizes;
@@ -66,6 +67,14 @@ fn inferred_key(source: usize, packet_no: u64) -> [u8; 16] {
 }
 
 /// Capture timestamps are kept within 1970..2200.
+/// The link of a packet nothing else tells: knet's default ports 5405+N.
+fn port_rule(dport: u16) -> u8 {
+    match dport.checked_sub(5405) {
+        Some(n) if n < 8 => n as u8,
+        _ => 0,
+    }
+}
+
 fn clamp_ts(ts: i64) -> i64 {
     ts.clamp(0, 7_258_118_400 * NS)
 }
@@ -339,6 +348,8 @@ struct Dir {
     loss_ep: Option<LossEpisode>,
     /// Loss windows start after this second (the end of the last episode).
     loss_floor: i64,
+    /// Latest second any loss was counted in.
+    loss_sec: i64,
     lat_ep: Option<LatEpisode>,
     lat_run: u32,
     lat_run_start: i64,
@@ -417,6 +428,7 @@ impl Dir {
             series_len: series_len.max(64),
             loss_ep: None,
             loss_floor: i64::MIN,
+            loss_sec: i64::MIN,
             lat_ep: None,
             lat_run: 0,
             lat_run_start: 0,
@@ -428,6 +440,12 @@ impl Dir {
             last_data_ts: i64::MIN,
             sizes: SizeStats::default(),
         }
+    }
+
+    /// The bucket of second `sec` to count a loss in.
+    fn loss_bucket(&mut self, sec: i64) -> Option<&mut Bucket> {
+        self.loss_sec = self.loss_sec.max(sec);
+        self.bucket(sec)
     }
 
     fn bucket(&mut self, sec: i64) -> Option<&mut Bucket> {
@@ -478,8 +496,20 @@ impl Dir {
                     self.last_pong_ping.min(lp)
                 };
                 let grid = 200 * MS;
-                // At most 10 × timeout + latency: bounded loop.
                 let mut t = ping + grid;
+                // Once the backoff is 1 for good (from 8.5 s after its reset,
+                // see `timeout_adj`), the timeout is constant: the tick is
+                // the first grid point at least that long after the pong.
+                if self.backoff_from == i64::MIN || t >= self.backoff_from + 17 * NS / 2 {
+                    let need = lp + self.timeout_adj(th, t) - ping;
+                    let k = if need <= grid {
+                        1
+                    } else {
+                        ((need + grid - 1) / grid).min(2001)
+                    };
+                    return Some(ping + k * grid);
+                }
+                // At most 10 × timeout + latency: bounded loop.
                 for _ in 0..2000 {
                     if t - lp >= self.timeout_adj(th, t) {
                         return Some(t);
@@ -586,6 +616,7 @@ pub struct Engine {
     dirs: Vec<Dir>,
     addr_node: FastMap<IpAddr, u16>,
     port_link: FastMap<(IpAddr, u16), u8>,
+    flows: flow::FlowCache,
     nodes: SmallMap<u16, NodeState>,
     pending: FastMap<PingKey, Pending>,
     /// DATA seq tracking per sender node.
@@ -595,6 +626,8 @@ pub struct Engine {
     unknown_reported: Vec<u16>,
     overflow: Overflow,
     tick_sec: Option<i64>,
+    /// First instant after the second `tick_sec` (the clock's fast path).
+    tick_end: i64,
     eval_sec: Option<i64>,
     vantage: Option<u16>,
     node_names: Vec<(u16, String)>,
@@ -607,7 +640,9 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(th: Thresholds) -> Self {
-        let pending_cap = th.limits.max_pending_pings.min(1 << 16);
+        // Grows up to its cap; kept small, since every second's expiry
+        // walks the whole table.
+        let pending_cap = th.limits.max_pending_pings.min(64);
         Engine {
             th,
             first_ts: None,
@@ -620,6 +655,7 @@ impl Engine {
             dirs: Vec::new(),
             addr_node: FastMap::default(),
             port_link: FastMap::default(),
+            flows: flow::FlowCache::default(),
             nodes: SmallMap::default(),
             pending: FastMap::with_capacity_and_hasher(pending_cap, Default::default()),
             seqs: SmallMap::default(),
@@ -628,6 +664,7 @@ impl Engine {
             unknown_reported: Vec::new(),
             overflow: Overflow::default(),
             tick_sec: None,
+            tick_end: i64::MIN,
             eval_sec: None,
             vantage: None,
             node_names: Vec::new(),
@@ -675,13 +712,12 @@ impl Engine {
             self.advance_time(ts);
         }
         let d = &p.dgram;
-        // Which link: service packets say so; otherwise the learned port, else 5405+N.
-        let link = match p.knet.as_ref().and_then(|k| k.link()) {
-            Some(l) => {
-                self.learn_port(d.src, d.sport, l);
-                l
-            }
-            None => self.link_of(d.src, d.sport, d.dport),
+        // Which link and path: service packets name their link; otherwise
+        // the learned port, else 5405+N.
+        let pkt_link = p.knet.as_ref().and_then(|k| k.link());
+        let (link, dir) = match self.flows.get(d.src, d.dst, d.sport, d.dport, pkt_link) {
+            Some((l, i)) => (l, Some(i)),
+            None => self.flow_slow(d.src, d.dst, d.sport, d.dport, pkt_link, ts),
         };
         // Who sent it.
         let sender = match &p.knet {
@@ -698,7 +734,6 @@ impl Engine {
                 _ => self.addr_node.get(&d.src).copied(),
             },
         };
-        let dir = self.path(d.src, d.dst, link, ts);
         let sec = self.sec_of(ts);
         if let Some(n) = sender {
             // The path remembers its sender: learn only what is new.
@@ -1045,7 +1080,18 @@ impl Engine {
         sec
     }
 
+    #[inline]
     fn advance_time(&mut self, ts: i64) {
+        // Within the second already ticked: nothing else to do.
+        let now = self.now.max(ts);
+        if now < self.tick_end {
+            self.now = now;
+            return;
+        }
+        self.advance_slow(ts);
+    }
+
+    fn advance_slow(&mut self, ts: i64) {
         if self.first_ts.is_none() {
             self.first_ts = Some(ts);
         }
@@ -1055,6 +1101,7 @@ impl Engine {
         let sec = self.sec_of(self.now);
         let Some(last) = self.tick_sec else {
             self.tick_sec = Some(sec);
+            self.tick_end = (sec + 1) * NS;
             return;
         };
         if sec <= last {
@@ -1066,6 +1113,7 @@ impl Engine {
             self.tick(s);
         }
         self.tick_sec = Some(sec);
+        self.tick_end = (sec + 1) * NS;
     }
 
     /// Once per second of capture time.
@@ -1109,7 +1157,7 @@ impl Engine {
                     .filter(|d| !p.no_loss && d.ever_up && p.ts >= d.first_pong)
                 {
                     d.unanswered += 1;
-                    if let Some(b) = d.bucket(p.ts.div_euclid(NS)) {
+                    if let Some(b) = d.loss_bucket(p.ts.div_euclid(NS)) {
                         b.unanswered += 1;
                         b.loss_at(p.ts);
                     }
@@ -1200,16 +1248,44 @@ impl Engine {
             return;
         }
         self.port_link.insert((addr, port), link);
+        self.flows.clear();
     }
 
     fn link_of(&self, addr: IpAddr, sport: u16, dport: u16) -> u8 {
-        if let Some(l) = self.port_link.get(&(addr, sport)) {
-            return *l;
+        match self.port_link.get(&(addr, sport)) {
+            Some(l) => *l,
+            None => port_rule(dport),
         }
-        match dport.checked_sub(5405) {
-            Some(n) if n < 8 => n as u8,
-            _ => 0,
+    }
+
+    /// The link and path of a flow the cache does not hold; remembers them.
+    fn flow_slow(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        sport: u16,
+        dport: u16,
+        pkt_link: Option<u8>,
+        ts: i64,
+    ) -> (u8, Option<u32>) {
+        let link = match pkt_link {
+            Some(l) => {
+                self.learn_port(src, sport, l);
+                l
+            }
+            None => self.link_of(src, sport, dport),
+        };
+        let dir = self.path(src, dst, link, ts);
+        if let Some(i) = dir {
+            // Cached only when a packet without a link field would get the
+            // same link (else the cache would answer it wrongly).
+            let learned = self.port_link.get(&(src, sport)).copied();
+            if learned.unwrap_or_else(|| port_rule(dport)) == link {
+                self.flows
+                    .put(src, dst, sport, dport, link, learned == Some(link), i);
+            }
         }
+        (link, dir)
     }
 
     fn learn_addr(&mut self, addr: IpAddr, node: u16, ts: i64) {
@@ -1272,42 +1348,19 @@ impl Engine {
     }
 
     /// Notes a packet sent by `node`; true when it ends a silence.
+    #[inline]
     fn node_activity(&mut self, node: u16, ts: i64) -> bool {
         let packets = self.packets;
-        let quiet = (2 * self.th.ping_spacing_ns()).max(self.th.ping_timeout_ns());
-        if !self.nodes.contains_key(&node) {
-            if self.nodes.len() >= self.th.limits.max_nodes {
-                self.overflow.nodes += 1;
-                return false;
-            }
-            let addrs = self
-                .addr_node
-                .iter()
-                .filter(|(_, n)| **n == node)
-                .map(|(a, _)| *a)
-                .take(8)
-                .collect();
-            self.nodes.insert(
-                node,
-                NodeState {
-                    id: node,
-                    addrs,
-                    first_ts: ts,
-                    last_ts: ts,
-                    packets: 0,
-                    mark: packets,
-                    max_gap: 0,
-                    max_gap_at: ts,
-                    silence: None,
-                    stall_reported: false,
-                    late_pong_at: i64::MIN,
-                },
-            );
-            if self.th.derive_from_node_count && self.nodes.len() as u32 > self.th.nodes {
-                self.th = self.th.rederive(self.nodes.len() as u32);
-            }
-        }
-        let Some(n) = self.nodes.get_mut(&node) else {
+        let idx = match self.nodes.index_of(&node) {
+            Some(i) => i,
+            None => match self.new_node(node, ts) {
+                Some(i) => i,
+                None => return false,
+            },
+        };
+        let spacing = self.th.ping_spacing_ns();
+        let quiet = (2 * spacing).max(self.th.ping_timeout_ns());
+        let Some(n) = self.nodes.at_mut(idx) else {
             return false;
         };
         let gap = ts - n.last_ts;
@@ -1323,7 +1376,44 @@ impl Engine {
         n.last_ts = n.last_ts.max(ts);
         n.packets += 1;
         n.mark = packets;
-        gap >= self.th.ping_spacing_ns() * 3 / 2
+        gap >= spacing * 3 / 2
+    }
+
+    /// Starts tracking a node first seen at `ts`; its index, or None when
+    /// the table is full.
+    fn new_node(&mut self, node: u16, ts: i64) -> Option<usize> {
+        let packets = self.packets;
+        if self.nodes.len() >= self.th.limits.max_nodes {
+            self.overflow.nodes += 1;
+            return None;
+        }
+        let addrs = self
+            .addr_node
+            .iter()
+            .filter(|(_, n)| **n == node)
+            .map(|(a, _)| *a)
+            .take(8)
+            .collect();
+        let i = self.nodes.push(
+            node,
+            NodeState {
+                id: node,
+                addrs,
+                first_ts: ts,
+                last_ts: ts,
+                packets: 0,
+                mark: packets,
+                max_gap: 0,
+                max_gap_at: ts,
+                silence: None,
+                stall_reported: false,
+                late_pong_at: i64::MIN,
+            },
+        );
+        if self.th.derive_from_node_count && self.nodes.len() as u32 > self.th.nodes {
+            self.th = self.th.rederive(self.nodes.len() as u32);
+        }
+        Some(i)
     }
 
     fn path(&mut self, src: IpAddr, dst: IpAddr, link: u8, ts: i64) -> Option<u32> {
@@ -1434,7 +1524,7 @@ impl Engine {
                     // Attribute the missing pings to the seconds they were due.
                     for j in 0..m.min(600) {
                         let due = last + spacing * i64::from(j + 1);
-                        if let Some(b) = d.bucket(due.div_euclid(NS)) {
+                        if let Some(b) = d.loss_bucket(due.div_euclid(NS)) {
                             b.missing += 1;
                             b.loss_at(lost_at.max(due));
                         }
@@ -1473,7 +1563,7 @@ impl Engine {
             d.late_pongs += 1;
             if !p.expired && d.ever_up && p.ts >= d.first_pong {
                 d.unanswered += 1;
-                if let Some(b) = d.bucket(p.ts.div_euclid(NS)) {
+                if let Some(b) = d.loss_bucket(p.ts.div_euclid(NS)) {
                     b.unanswered += 1;
                     b.loss_at(p.ts);
                 }
@@ -1782,6 +1872,13 @@ impl Engine {
         let w = i64::from(self.th.loss_window_s.clamp(1, 120));
         let thr = self.th.loss_warning_pct;
         for i in 0..self.dirs.len() {
+            // No episode open and no loss in any second of the window: the
+            // sums would find nothing (they are skipped).
+            let from = (k - w + 1).max(self.dirs[i].loss_floor);
+            if self.dirs[i].loss_ep.is_none() && self.dirs[i].loss_sec < from {
+                self.eval_latency(i, k);
+                continue;
+            }
             let rev = self.dirs[i].rev.map(|r| r as usize);
             // Window sums.
             let mut win = LossSums::default();
@@ -2139,9 +2236,11 @@ impl Engine {
                     token_seq: tok.token_seq,
                 };
                 // Retransmission: the same sender sends the same token_seq again.
+                let max_nodes = self.th.limits.max_nodes;
                 let mut again = false;
-                if let Some(prev) = self.totem.tx.get(&from) {
-                    if prev.ring == ring && prev.token_seq == tok.token_seq {
+                let room = self.totem.tx.len() < max_nodes;
+                match self.totem.tx.get_mut(&from) {
+                    Some(prev) if prev.ring == ring && prev.token_seq == tok.token_seq => {
                         again = true;
                         if ts - prev.ts >= TOKEN_COPY_WINDOW {
                             self.totem.v.token_retransmits += 1;
@@ -2149,17 +2248,15 @@ impl Engine {
                             self.totem.v.token_copies += 1;
                         }
                     }
+                    Some(prev) => *prev = this,
+                    None if room => {
+                        self.totem.tx.push(from, this);
+                    }
+                    None => {}
                 }
-                if !again
-                    && (self.totem.tx.len() < self.th.limits.max_nodes
-                        || self.totem.tx.contains_key(&from))
-                {
-                    self.totem.tx.insert(from, this);
-                }
-                let max_nodes = self.th.limits.max_nodes;
                 if !again {
                     let limit = i64::from(self.th.token_ms) * MS;
-                    self.totem.hold.sent(from, ts, limit, max_nodes);
+                    self.totem.hold.sent(from, ts, limit);
                 }
                 self.ring_seen(tok.ring_id, ts, from);
                 if let Some(r) = receiver.filter(|_| !rx_link_down) {
@@ -2197,19 +2294,20 @@ impl Engine {
     fn token_arrival(&mut self, node: u32, this: TokRx) {
         let warn = i64::from(self.th.token_warning_ms) * MS;
         let lost = i64::from(self.th.token_ms) * MS;
-        let prev = self.totem.rx.get(&node).copied();
-        let is_new = match prev {
-            None => true,
-            Some(p) => p.ring != this.ring || this.token_seq > p.token_seq,
+        let Some(i) = self.totem.rx.index_of(&node) else {
+            if self.totem.rx.len() < self.th.limits.max_nodes {
+                self.totem.rx.push(node, this);
+            }
+            return;
         };
-        if !is_new {
+        let Some(slot) = self.totem.rx.at_mut(i) else {
+            return;
+        };
+        let p = *slot;
+        if p.ring == this.ring && this.token_seq <= p.token_seq {
             return;
         }
-        if prev.is_none() && self.totem.rx.len() >= self.th.limits.max_nodes {
-            return;
-        }
-        self.totem.rx.insert(node, this);
-        let Some(p) = prev else { return };
+        *slot = this;
         let gap = this.ts - p.ts;
         self.totem.note_rotation(node, this.ts, gap, lost);
         let hist = self.totem.rotation.get_or_insert_with(new_hist);
@@ -2526,9 +2624,8 @@ impl Engine {
         totem.hold_us = self
             .totem
             .hold
-            .hist
-            .iter()
-            .filter_map(|(n, h)| quantiles(h, 1).map(|q| (*n, q)))
+            .hists()
+            .filter_map(|(n, h)| quantiles(h, 1).map(|q| (n, q)))
             .collect();
         totem.hold_us.sort_by_key(|(n, _)| *n);
         totem.series = self.totem.series.clone();

@@ -108,6 +108,21 @@ impl<K: PartialEq + Copy, V> SmallMap<K, V> {
     fn find(&self, k: &K) -> Option<usize> {
         self.keys.iter().position(|x| x == k)
     }
+    /// Where `k` sits; stays valid (nothing is ever removed).
+    #[inline]
+    pub(crate) fn index_of(&self, k: &K) -> Option<usize> {
+        self.find(k)
+    }
+    #[inline]
+    pub(crate) fn at_mut(&mut self, i: usize) -> Option<&mut V> {
+        self.vals.get_mut(i)
+    }
+    /// Adds a key known to be absent; returns its index.
+    pub(crate) fn push(&mut self, k: K, v: V) -> usize {
+        self.keys.push(k);
+        self.vals.push(v);
+        self.keys.len() - 1
+    }
     #[inline]
     pub(crate) fn get(&self, k: &K) -> Option<&V> {
         self.find(k).and_then(|i| self.vals.get(i))

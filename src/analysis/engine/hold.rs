@@ -9,43 +9,59 @@ use hdrhistogram::Histogram;
 use super::SmallMap;
 use super::{HIST_MAX_US, NS, new_hist};
 
+#[derive(Debug)]
+struct Hold {
+    /// Latest token arrival not yet followed by the node's send.
+    arrived: Option<i64>,
+    hist: Option<Histogram<u32>>,
+}
+
 #[derive(Debug, Default)]
 pub(super) struct HoldTimes {
-    /// Latest token arrival towards each node not yet followed by its send.
-    arrived: SmallMap<u32, i64>,
-    pub hist: SmallMap<u32, Histogram<u32>>,
+    nodes: SmallMap<u32, Hold>,
 }
 
 impl HoldTimes {
     /// A new token towards `node` was seen at `ts`.
     pub fn arrival(&mut self, node: u32, ts: i64, max_nodes: usize) {
-        if self.arrived.contains_key(&node) || self.arrived.len() < max_nodes {
-            self.arrived.insert(node, ts);
+        let room = self.nodes.len() < max_nodes;
+        match self.nodes.get_mut(&node) {
+            Some(h) => h.arrived = Some(ts),
+            None if room => {
+                self.nodes.push(
+                    node,
+                    Hold {
+                        arrived: Some(ts),
+                        hist: None,
+                    },
+                );
+            }
+            None => {}
         }
     }
 
     /// `node` sent a new token at `ts`; holds longer than `limit` ns (the
     /// token was lost, the ring re-formed) are not holds.
-    pub fn sent(&mut self, node: u32, ts: i64, limit: i64, max_nodes: usize) {
-        let Some(at) = self.arrived.get(&node).copied() else {
+    pub fn sent(&mut self, node: u32, ts: i64, limit: i64) {
+        let Some(h) = self.nodes.get_mut(&node) else {
             return;
         };
-        if at == i64::MIN {
+        let Some(at) = h.arrived.take() else {
             return;
-        }
-        self.arrived.insert(node, i64::MIN);
+        };
         let hold = ts - at;
         if hold < 0 || hold > limit.max(NS) {
             return;
         }
-        if !self.hist.contains_key(&node) {
-            if self.hist.len() >= max_nodes {
-                return;
-            }
-            self.hist.insert(node, new_hist());
-        }
-        if let Some(h) = self.hist.get_mut(&node) {
-            h.saturating_record(((hold / 1000).max(1) as u64).min(HIST_MAX_US));
-        }
+        h.hist
+            .get_or_insert_with(new_hist)
+            .saturating_record(((hold / 1000).max(1) as u64).min(HIST_MAX_US));
+    }
+
+    /// Each node's hold time histogram (µs), for the nodes that have one.
+    pub fn hists(&self) -> impl Iterator<Item = (u32, &Histogram<u32>)> {
+        self.nodes
+            .iter()
+            .filter_map(|(n, h)| h.hist.as_ref().map(|x| (*n, x)))
     }
 }

@@ -107,7 +107,7 @@ impl Dir {
 
     fn copies_lost(&mut self, n: u32, ts: i64) {
         self.data_lost += u64::from(n);
-        if let Some(b) = self.bucket(ts.div_euclid(NS)) {
+        if let Some(b) = self.loss_bucket(ts.div_euclid(NS)) {
             b.data_lost = b.data_lost.saturating_add(n);
             b.loss_at(ts);
         }
@@ -207,7 +207,8 @@ impl SeqTrack {
             return;
         }
         let bit = 1u32 << slot;
-        for k in 0..self.len {
+        // Newest first: the copies of one broadcast go out back to back.
+        for k in (0..self.len).rev() {
             let e = &mut self.ring[(self.head + k) % WINDOW];
             if e.seq == seq && e.frag == frag {
                 e.seen |= bit;
