@@ -98,6 +98,19 @@ struct PingKey {
     time: [u8; 16],
 }
 
+/// Where a path's sender and receiver sit in the engine's small per-node
+/// tables, found last time (each checked before use): spares the per-packet
+/// scans.
+#[derive(Debug, Clone, Copy, Default)]
+struct Hints {
+    nodes: u16,
+    seqs: u16,
+    tx: u16,
+    rx: u16,
+    hold_tx: u16,
+    hold_rx: u16,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Pending {
     ts: i64,
@@ -277,6 +290,7 @@ struct Probe {
 struct Dir {
     key: PathKey,
     rev: Option<u32>,
+    hints: Hints,
     src_node: Option<u16>,
     dst_node: Option<u16>,
     first_ts: i64,
@@ -371,6 +385,7 @@ impl Dir {
         Dir {
             key,
             rev: None,
+            hints: Hints::default(),
             src_node: None,
             dst_node: None,
             first_ts: ts,
@@ -735,12 +750,13 @@ impl Engine {
             },
         };
         let sec = self.sec_of(ts);
+        let mut hints = dir.map_or(Hints::default(), |i| self.dirs[i as usize].hints);
         if let Some(n) = sender {
             // The path remembers its sender: learn only what is new.
             if dir.is_none_or(|i| self.dirs[i as usize].src_node != Some(n)) {
                 self.learn_addr(d.src, n, ts);
             }
-            if self.node_activity(n, ts) {
+            if self.node_activity(n, ts, &mut hints.nodes) {
                 self.pinger_resumed(n, ts);
             }
         }
@@ -776,7 +792,7 @@ impl Engine {
         match p.knet {
             Some(Knet::Data(data)) => {
                 if let Some(i) = dir {
-                    self.on_data(i, &data, ts);
+                    self.on_data(i, &data, ts, &mut hints.seqs);
                 }
             }
             Some(Knet::Ping(ping)) => {
@@ -844,7 +860,10 @@ impl Engine {
             let rx_link_down = dir
                 .and_then(|i| self.dirs[i as usize].rev)
                 .is_some_and(|r| self.dirs[r as usize].state == LinkState::Down);
-            self.on_totem(t, ts, retransmitter, receiver, rx_link_down);
+            self.on_totem(t, ts, retransmitter, receiver, rx_link_down, &mut hints);
+        }
+        if let Some(d) = dir.and_then(|i| self.dirs.get_mut(i as usize)) {
+            d.hints = hints;
         }
     }
 
@@ -874,7 +893,7 @@ impl Engine {
                 };
                 let node = self.addr_node.get(&rec.src).copied();
                 if let Some(n) = node {
-                    if self.node_activity(n, ts) {
+                    if self.node_activity(n, ts, &mut 0) {
                         self.pinger_resumed(n, ts);
                     }
                 }
@@ -982,7 +1001,7 @@ impl Engine {
                         ring: (u32::MAX, 0),
                         token_seq: (self.inferred_tokens & 0xffff_ffff) as u32,
                     };
-                    self.token_arrival(u32::from(r), this);
+                    self.token_arrival(u32::from(r), this, &mut 0);
                 }
             }
             _ => {}
@@ -1349,9 +1368,9 @@ impl Engine {
 
     /// Notes a packet sent by `node`; true when it ends a silence.
     #[inline]
-    fn node_activity(&mut self, node: u16, ts: i64) -> bool {
+    fn node_activity(&mut self, node: u16, ts: i64, hint: &mut u16) -> bool {
         let packets = self.packets;
-        let idx = match self.nodes.index_of(&node) {
+        let idx = match self.nodes.index_hinted(&node, hint) {
             Some(i) => i,
             None => match self.new_node(node, ts) {
                 Some(i) => i,
@@ -1454,15 +1473,16 @@ impl Engine {
 
     // ------------------------------------------------------------ DATA seq
 
-    fn on_data(&mut self, i: u32, data: &crate::wire::knet::Data<'_>, ts: i64) {
+    fn on_data(&mut self, i: u32, data: &crate::wire::knet::Data<'_>, ts: i64, hint: &mut u16) {
         let node = data.node;
-        if !self.seqs.contains_key(&node) {
-            if self.seqs.len() >= self.th.limits.max_nodes {
-                return;
+        let j = match self.seqs.index_hinted(&node, hint) {
+            Some(j) => j,
+            None if self.seqs.len() < self.th.limits.max_nodes => {
+                self.seqs.push(node, SeqTrack::new())
             }
-            self.seqs.insert(node, SeqTrack::new());
-        }
-        if let Some(tr) = self.seqs.get_mut(&node) {
+            None => return,
+        };
+        if let Some(tr) = self.seqs.at_mut(j) {
             tr.on_data(&mut self.dirs, i, data.seq, data.frag_seq, data.bcast, ts);
         }
     }
@@ -2185,6 +2205,7 @@ impl Engine {
         sender: Option<u32>,
         receiver: Option<u32>,
         rx_link_down: bool,
+        hints: &mut Hints,
     ) {
         match &t.body {
             Body::OrfToken(tok) => {
@@ -2239,7 +2260,8 @@ impl Engine {
                 let max_nodes = self.th.limits.max_nodes;
                 let mut again = false;
                 let room = self.totem.tx.len() < max_nodes;
-                match self.totem.tx.get_mut(&from) {
+                let at = self.totem.tx.index_hinted(&from, &mut hints.tx);
+                match at.and_then(|i| self.totem.tx.at_mut(i)) {
                     Some(prev) if prev.ring == ring && prev.token_seq == tok.token_seq => {
                         again = true;
                         if ts - prev.ts >= TOKEN_COPY_WINDOW {
@@ -2256,12 +2278,14 @@ impl Engine {
                 }
                 if !again {
                     let limit = i64::from(self.th.token_ms) * MS;
-                    self.totem.hold.sent(from, ts, limit);
+                    self.totem.hold.sent(from, ts, limit, &mut hints.hold_tx);
                 }
                 self.ring_seen(tok.ring_id, ts, from);
                 if let Some(r) = receiver.filter(|_| !rx_link_down) {
-                    self.totem.hold.arrival(r, ts, max_nodes);
-                    self.token_arrival(r, this);
+                    self.totem
+                        .hold
+                        .arrival(r, ts, max_nodes, &mut hints.hold_rx);
+                    self.token_arrival(r, this, &mut hints.rx);
                 }
             }
             Body::CommitToken(c) => {
@@ -2291,10 +2315,10 @@ impl Engine {
         }
     }
 
-    fn token_arrival(&mut self, node: u32, this: TokRx) {
+    fn token_arrival(&mut self, node: u32, this: TokRx, hint: &mut u16) {
         let warn = i64::from(self.th.token_warning_ms) * MS;
         let lost = i64::from(self.th.token_ms) * MS;
-        let Some(i) = self.totem.rx.index_of(&node) else {
+        let Some(i) = self.totem.rx.index_hinted(&node, hint) else {
             if self.totem.rx.len() < self.th.limits.max_nodes {
                 self.totem.rx.push(node, this);
             }

@@ -108,10 +108,19 @@ impl<K: PartialEq + Copy, V> SmallMap<K, V> {
     fn find(&self, k: &K) -> Option<usize> {
         self.keys.iter().position(|x| x == k)
     }
-    /// Where `k` sits; stays valid (nothing is ever removed).
+    /// Where `k` sits (nothing is ever removed), trying `hint` first (where
+    /// the key was found last time) and keeping the answer there.
     #[inline]
-    pub(crate) fn index_of(&self, k: &K) -> Option<usize> {
-        self.find(k)
+    pub(crate) fn index_hinted(&self, k: &K, hint: &mut u16) -> Option<usize> {
+        let h = usize::from(*hint);
+        if self.keys.get(h) == Some(k) {
+            return Some(h);
+        }
+        let i = self.find(k)?;
+        if let Ok(x) = u16::try_from(i) {
+            *hint = x;
+        }
+        Some(i)
     }
     #[inline]
     pub(crate) fn at_mut(&mut self, i: usize) -> Option<&mut V> {
@@ -130,19 +139,6 @@ impl<K: PartialEq + Copy, V> SmallMap<K, V> {
     #[inline]
     pub(crate) fn get_mut(&mut self, k: &K) -> Option<&mut V> {
         self.find(k).and_then(|i| self.vals.get_mut(i))
-    }
-    #[inline]
-    pub(crate) fn contains_key(&self, k: &K) -> bool {
-        self.find(k).is_some()
-    }
-    pub(crate) fn insert(&mut self, k: K, v: V) {
-        match self.find(&k) {
-            Some(i) => self.vals[i] = v,
-            None => {
-                self.keys.push(k);
-                self.vals.push(v);
-            }
-        }
     }
     pub(crate) fn len(&self) -> usize {
         self.keys.len()

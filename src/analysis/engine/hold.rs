@@ -23,9 +23,10 @@ pub(super) struct HoldTimes {
 
 impl HoldTimes {
     /// A new token towards `node` was seen at `ts`.
-    pub fn arrival(&mut self, node: u32, ts: i64, max_nodes: usize) {
+    pub fn arrival(&mut self, node: u32, ts: i64, max_nodes: usize, hint: &mut u16) {
         let room = self.nodes.len() < max_nodes;
-        match self.nodes.get_mut(&node) {
+        let i = self.nodes.index_hinted(&node, hint);
+        match i.and_then(|i| self.nodes.at_mut(i)) {
             Some(h) => h.arrived = Some(ts),
             None if room => {
                 self.nodes.push(
@@ -42,8 +43,9 @@ impl HoldTimes {
 
     /// `node` sent a new token at `ts`; holds longer than `limit` ns (the
     /// token was lost, the ring re-formed) are not holds.
-    pub fn sent(&mut self, node: u32, ts: i64, limit: i64) {
-        let Some(h) = self.nodes.get_mut(&node) else {
+    pub fn sent(&mut self, node: u32, ts: i64, limit: i64, hint: &mut u16) {
+        let i = self.nodes.index_hinted(&node, hint);
+        let Some(h) = i.and_then(|i| self.nodes.at_mut(i)) else {
             return;
         };
         let Some(at) = h.arrived.take() else {

@@ -60,6 +60,8 @@ pub(super) struct SeqTrack {
     /// Path indices (into the engine's dirs) this sender sent DATA on.
     slots: [u32; MAX_SLOTS],
     nslots: usize,
+    /// The slot found last.
+    last_slot: usize,
     ring: [Entry; WINDOW],
     /// Index of the oldest entry.
     head: usize,
@@ -86,6 +88,7 @@ fn seq_gap(prev: u16, cur: u16) -> Option<u16> {
 impl Dir {
     /// A copy on this path that could have been missed was seen: a pending
     /// run of missing copies was loss.
+    #[inline]
     fn copy_seen(&mut self, ts: i64) {
         if self.miss_run > 0 && self.miss_run <= MAX_RUN {
             let (n, at) = (self.miss_run, self.miss_run_ts);
@@ -119,6 +122,7 @@ impl SeqTrack {
         SeqTrack {
             slots: [0; MAX_SLOTS],
             nslots: 0,
+            last_slot: 0,
             ring: [Entry::default(); WINDOW],
             head: 0,
             len: 0,
@@ -127,8 +131,14 @@ impl SeqTrack {
         }
     }
 
+    #[inline]
     fn slot(&mut self, dir: u32) -> Option<usize> {
+        // A sender mostly sends on the path it sent on last.
+        if self.last_slot < self.nslots && self.slots[self.last_slot] == dir {
+            return Some(self.last_slot);
+        }
         if let Some(s) = self.slots[..self.nslots].iter().position(|d| *d == dir) {
+            self.last_slot = s;
             return Some(s);
         }
         if self.nslots >= MAX_SLOTS {
@@ -228,7 +238,15 @@ impl SeqTrack {
     }
 
     /// Judges the broadcasts whose copies had time to come.
+    #[inline]
     pub(super) fn settle(&mut self, dirs: &mut [Dir], now: i64) {
+        if self.len == 0 || self.ring[self.head].ts >= now - SETTLE_NS {
+            return;
+        }
+        self.settle_slow(dirs, now);
+    }
+
+    fn settle_slow(&mut self, dirs: &mut [Dir], now: i64) {
         while self.len > 0 && self.ring[self.head].ts < now - SETTLE_NS {
             self.pop(dirs);
         }
