@@ -717,6 +717,36 @@ fn asymmetry_on_the_right_pairs() {
     }
 }
 
+/// A cut (both ways) or a stopped node is silence, not asymmetry: while a
+/// node sends nothing the capture point cannot see whether it received, so
+/// captures whose only faults are cuts, link downs and pauses have no
+/// `asymmetry` finding (before it was judged over seconds with traffic
+/// both ways, every cut capture had 2 to 4 of them).
+#[test]
+fn no_asymmetry_from_cuts_and_stalls() {
+    let mut checked = 0;
+    for tp in corpus() {
+        let t = Truth::load(&tp);
+        let faults = t.faults();
+        if faults.is_empty()
+            || !faults
+                .iter()
+                .all(|f| matches!(f["kind"].as_str(), Some("cut" | "link_down" | "pause")))
+        {
+            continue;
+        }
+        let s = truth_snapshot(&t);
+        let asym: Vec<_> = s
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::Asymmetry)
+            .collect();
+        assert!(asym.is_empty(), "{}: {asym:#?}", tp.display());
+        checked += 1;
+    }
+    assert!(checked >= 4 || corpus().is_empty(), "{checked} captures");
+}
+
 /// Size classes count every packet of the link once; the smallest class's
 /// latency is the ping RTT; PMTUD probes of 1500 bytes were answered on the
 /// healthy capture (their probe→reply time is known).

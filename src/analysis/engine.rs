@@ -364,6 +364,12 @@ struct Dir {
     loss_floor: i64,
     /// Latest second any loss was counted in.
     loss_sec: i64,
+    /// Loss samples of the seconds in which both this path and its reverse
+    /// carried packets: what `asymmetry` compares. While one direction is
+    /// silent (a cut, a stopped node) the capture point cannot tell whether
+    /// the other direction's packets arrived: a node that sends nothing
+    /// does not show what it received.
+    up_side: Side,
     lat_ep: Option<LatEpisode>,
     lat_run: u32,
     lat_run_start: i64,
@@ -444,6 +450,7 @@ impl Dir {
             loss_ep: None,
             loss_floor: i64::MIN,
             loss_sec: i64::MIN,
+            up_side: Side::default(),
             lat_ep: None,
             lat_run: 0,
             lat_run_start: 0,
@@ -1892,6 +1899,15 @@ impl Engine {
         let w = i64::from(self.th.loss_window_s.clamp(1, 120));
         let thr = self.th.loss_warning_pct;
         for i in 0..self.dirs.len() {
+            // Both directions carried packets in second `k`: its samples
+            // count towards `asymmetry`.
+            let r = self.dirs[i].rev.map(|r| r as usize);
+            let heard = |j: usize| self.dirs[j].bucket_ref(k).is_some_and(|b| b.packets > 0);
+            if heard(i) && r.is_some_and(heard) {
+                if let Some(b) = self.dirs[i].bucket_ref(k).copied() {
+                    self.dirs[i].up_side.add(&b);
+                }
+            }
             // No episode open and no loss in any second of the window: the
             // sums would find nothing (they are skipped).
             let from = (k - w + 1).max(self.dirs[i].loss_floor);

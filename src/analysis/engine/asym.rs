@@ -5,7 +5,11 @@
 //!
 //! * loss: the directions differ by more than [`LOSS_DIFF_PCT`] points, the
 //!   worse one is at least the loss warning threshold, and each direction
-//!   rests on at least [`MIN_SAMPLES`] samples (pings and DATA copies);
+//!   rests on at least [`MIN_SAMPLES`] samples (pings and DATA copies) —
+//!   counted only in the seconds when both directions carried packets:
+//!   while a node's link is cut the capture point sees it send nothing and
+//!   cannot tell whether it received, so a cut both ways would read as
+//!   one-way loss (the cut itself is the `link_down` finding);
 //! * RTT: the p50 of each pinger's ping→pong time differs by more than
 //!   max([`RTT_DIFF_MIN_US`], 50 %) with at least [`MIN_RTT`] pongs each way.
 //!   On a bridge capture each is the time from the bridge to the peer and
@@ -14,7 +18,7 @@
 //!   are ~0.1 ms apart at most;
 //! * PMTU: the smallest path MTU PMTUD acknowledged differs.
 
-use super::{Direction, Engine, Finding, FindingKind, Severity, Side, loss_estimate};
+use super::{Direction, Engine, Finding, FindingKind, Severity, loss_estimate};
 
 const LOSS_DIFF_PCT: f64 = 5.0;
 const MIN_SAMPLES: u64 = 30;
@@ -33,7 +37,7 @@ impl Engine {
             if (d.src_node, d.key.src) > (r.src_node, r.key.src) {
                 continue;
             }
-            let (sd, sr) = (Side::of(d), Side::of(r));
+            let (sd, sr) = (d.up_side, r.up_side);
             let (ld, lr) = (loss_estimate(&sd, &sr), loss_estimate(&sr, &sd));
             let loss = (ld - lr).abs() > LOSS_DIFF_PCT
                 && ld.max(lr) >= self.th.loss_warning_pct
@@ -73,7 +77,9 @@ impl Engine {
             let name = |n: Option<u16>| n.map_or("?".to_string(), |n| n.to_string());
             let mut what = Vec::new();
             if loss {
-                what.push(format!("loss {lw:.1} % vs {lb:.1} %"));
+                what.push(format!(
+                    "loss {lw:.1} % vs {lb:.1} % (seconds with traffic both ways)"
+                ));
             }
             if rtt {
                 what.push(format!(
