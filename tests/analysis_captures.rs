@@ -721,10 +721,12 @@ fn asymmetry_on_the_right_pairs() {
 /// node sends nothing the capture point cannot see whether it received, so
 /// captures whose only faults are cuts, link downs and pauses have no
 /// `asymmetry` finding (before it was judged over seconds with traffic
-/// both ways, every cut capture had 2 to 4 of them).
+/// both ways, every cut capture had 2 to 4 of them), and the silent node's
+/// near-total loss is a `loss` finding with no reverse figure, not a
+/// `one_way_loss` with "reverse 0.0 %".
 #[test]
 fn no_asymmetry_from_cuts_and_stalls() {
-    let mut checked = 0;
+    let (mut checked, mut silent_losses) = (0, 0);
     for tp in corpus() {
         let t = Truth::load(&tp);
         let faults = t.faults();
@@ -742,9 +744,31 @@ fn no_asymmetry_from_cuts_and_stalls() {
             .filter(|f| f.kind == FindingKind::Asymmetry)
             .collect();
         assert!(asym.is_empty(), "{}: {asym:#?}", tp.display());
+        // Nor is the silent node's loss one-way: its reverse is not judged.
+        let silent: Vec<u16> = faults
+            .iter()
+            .filter_map(|f| f["node"].as_u64())
+            .map(|n| n as u16)
+            .collect();
+        for f in s.findings.iter().filter(|f| {
+            matches!(f.kind, FindingKind::Loss | FindingKind::OneWayLoss)
+                && f.src_node.is_some_and(|n| silent.contains(&n))
+                && f.evidence
+                    .iter()
+                    .any(|(k, v)| *k == "loss_pct" && *v >= 90.0)
+        }) {
+            assert_eq!(f.kind, FindingKind::Loss, "{}: {f:#?}", tp.display());
+            assert!(
+                !f.evidence.iter().any(|(k, _)| *k == "reverse_loss_pct"),
+                "{}: {f:#?}",
+                tp.display()
+            );
+            silent_losses += 1;
+        }
         checked += 1;
     }
     assert!(checked >= 4 || corpus().is_empty(), "{checked} captures");
+    assert!(silent_losses >= 4 || corpus().is_empty(), "{silent_losses}");
 }
 
 /// Size classes count every packet of the link once; the smallest class's

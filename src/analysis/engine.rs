@@ -2029,7 +2029,13 @@ impl Engine {
             // direction's (its pongs) or below the threshold.
             return;
         }
-        let one_way = rev < thr / 2.0;
+        // Nearly nothing of the sender reached the capture point: whether
+        // its peer's packets reached it cannot be seen (a node that sends
+        // nothing shows nothing of what it received), so the reverse
+        // direction is not judged and the loss is not called one-way.
+        let (lost, samples) = ep.sums.fwd.before();
+        let silent = samples >= 5 && lost * 10 >= samples * 9;
+        let one_way = !silent && rev < thr / 2.0;
         let d = &self.dirs[i];
         let kind = if one_way {
             FindingKind::OneWayLoss
@@ -2037,30 +2043,56 @@ impl Engine {
             FindingKind::Loss
         };
         let (src, dst, link) = (d.src_node, d.dst_node, d.key.link);
-        let f = Finding::new(
+        let name = |n: Option<u16>| n.map_or("?".to_string(), |n| n.to_string());
+        let reverse = if silent {
+            let r = &ep.sums.rev;
+            format!(
+                "; node {0} sent almost nothing, so whether node {1}'s packets reached it \
+                 cannot be seen here ({2} of node {1}'s {3} pings unanswered)",
+                name(src),
+                name(dst),
+                r.unanswered,
+                r.pings
+            )
+        } else {
+            format!(" (reverse {rev:.1} %)")
+        };
+        let mut f = Finding::new(
             kind,
             Severity::Warning,
             ep.start,
             format!(
-                "{fwd:.1} % of packets from node {} to node {} lost on link {link} (reverse {rev:.1} %)",
-                src.map_or("?".into(), |n| n.to_string()),
-                dst.map_or("?".into(), |n| n.to_string())
+                "{fwd:.1} % of packets from node {} to node {} lost on link {link}{reverse}",
+                name(src),
+                name(dst),
             ),
         )
-        .nodes(src, dst, Some(link), Some(if one_way { Direction::SrcToDst } else { Direction::Both }))
+        .nodes(
+            src,
+            dst,
+            Some(link),
+            Some(if one_way || silent {
+                Direction::SrcToDst
+            } else {
+                Direction::Both
+            }),
+        )
         .ended(ep.last_loss.max(ep.start))
-        .ev("loss_pct", fwd)
-        .ev("reverse_loss_pct", rev)
-        .ev("pings", ep.sums.fwd.pings as f64)
-        .ev("pings_missing", ep.sums.fwd.missing as f64)
-        .ev("pings_unanswered", ep.sums.fwd.unanswered as f64)
-        .ev("data_copies_seen", ep.sums.fwd.data_seen as f64)
-        .ev("data_copies_lost", ep.sums.fwd.data_lost as f64)
-        .ev("reverse_pings", ep.sums.rev.pings as f64)
-        .ev("reverse_pings_missing", ep.sums.rev.missing as f64)
-        .ev("reverse_pings_unanswered", ep.sums.rev.unanswered as f64)
-        .ev("reverse_data_copies_seen", ep.sums.rev.data_seen as f64)
-        .ev("reverse_data_copies_lost", ep.sums.rev.data_lost as f64);
+        .ev("loss_pct", fwd);
+        if !silent {
+            f = f.ev("reverse_loss_pct", rev);
+        }
+        let f = f
+            .ev("pings", ep.sums.fwd.pings as f64)
+            .ev("pings_missing", ep.sums.fwd.missing as f64)
+            .ev("pings_unanswered", ep.sums.fwd.unanswered as f64)
+            .ev("data_copies_seen", ep.sums.fwd.data_seen as f64)
+            .ev("data_copies_lost", ep.sums.fwd.data_lost as f64)
+            .ev("reverse_pings", ep.sums.rev.pings as f64)
+            .ev("reverse_pings_missing", ep.sums.rev.missing as f64)
+            .ev("reverse_pings_unanswered", ep.sums.rev.unanswered as f64)
+            .ev("reverse_data_copies_seen", ep.sums.rev.data_seen as f64)
+            .ev("reverse_data_copies_lost", ep.sums.rev.data_lost as f64);
         self.push_finding(f);
     }
 
