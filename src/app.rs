@@ -271,10 +271,13 @@ fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
                 }
             }
             Outcome::Corosync(p) => {
-                // Earlier encrypted packets go first.
-                inf.flush();
-                if emit_inferred(&mut inf, &mut out, &mut line, a, &mut printed)? {
-                    break;
+                // Earlier encrypted packets go first (cleartext traffic
+                // never fills the inferrer: nothing to do then).
+                if inf.pending() > 0 {
+                    inf.flush();
+                    if emit_inferred(&mut inf, &mut out, &mut line, a, &mut printed)? {
+                        break;
+                    }
                 }
                 if p.class == Class::Malformed {
                     if let Some(e) = &p.error {
