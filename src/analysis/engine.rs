@@ -15,6 +15,7 @@ use crate::wire::net::TooBig;
 use crate::wire::totem::{Body, RingId, Totem};
 
 mod asym;
+mod fasthist;
 mod flow;
 mod hold;
 mod seqloss;
@@ -582,7 +583,7 @@ struct RtrEpisode {
 #[derive(Debug, Default)]
 struct TotemState {
     v: TotemView,
-    rotation: Option<Histogram<u32>>,
+    rotation: Option<fasthist::FastHist>,
     max_rotation: i64,
     rx: SmallMap<u32, TokRx>,
     tx: SmallMap<u32, TokRx>,
@@ -2382,8 +2383,11 @@ impl Engine {
         *slot = this;
         let gap = this.ts - p.ts;
         self.totem.note_rotation(node, this.ts, gap, lost);
-        let hist = self.totem.rotation.get_or_insert_with(new_hist);
-        hist.saturating_record(((gap / 1000).max(1) as u64).min(HIST_MAX_US));
+        let hist = self
+            .totem
+            .rotation
+            .get_or_insert_with(fasthist::FastHist::new);
+        hist.record(((gap / 1000).max(1) as u64).min(HIST_MAX_US));
         if gap > self.totem.max_rotation {
             self.totem.max_rotation = gap;
             self.totem.v.max_rotation_node = Some(node);
@@ -2692,12 +2696,16 @@ impl Engine {
             .collect();
         nodes.sort_by_key(|n| n.id);
         let mut totem = self.totem.v.clone();
-        totem.token_rotation_us = self.totem.rotation.as_ref().and_then(|h| quantiles(h, 1));
+        totem.token_rotation_us = self
+            .totem
+            .rotation
+            .as_ref()
+            .and_then(|h| quantiles(&h.to_hdr(), 1));
         totem.hold_us = self
             .totem
             .hold
             .hists()
-            .filter_map(|(n, h)| quantiles(h, 1).map(|q| (n, q)))
+            .filter_map(|(n, h)| quantiles(&h, 1).map(|q| (n, q)))
             .collect();
         totem.hold_us.sort_by_key(|(n, _)| *n);
         totem.series = self.totem.series.clone();

@@ -7,13 +7,14 @@
 use hdrhistogram::Histogram;
 
 use super::SmallMap;
-use super::{HIST_MAX_US, NS, new_hist};
+use super::fasthist::FastHist;
+use super::{HIST_MAX_US, NS};
 
 #[derive(Debug)]
 struct Hold {
     /// Latest token arrival not yet followed by the node's send.
     arrived: Option<i64>,
-    hist: Option<Histogram<u32>>,
+    hist: Option<FastHist>,
 }
 
 #[derive(Debug, Default)]
@@ -56,14 +57,14 @@ impl HoldTimes {
             return;
         }
         h.hist
-            .get_or_insert_with(new_hist)
-            .saturating_record(((hold / 1000).max(1) as u64).min(HIST_MAX_US));
+            .get_or_insert_with(FastHist::new)
+            .record(((hold / 1000).max(1) as u64).min(HIST_MAX_US));
     }
 
     /// Each node's hold time histogram (µs), for the nodes that have one.
-    pub fn hists(&self) -> impl Iterator<Item = (u32, &Histogram<u32>)> {
+    pub fn hists(&self) -> impl Iterator<Item = (u32, Histogram<u32>)> + '_ {
         self.nodes
             .iter()
-            .filter_map(|(n, h)| h.hist.as_ref().map(|x| (*n, x)))
+            .filter_map(|(n, h)| h.hist.as_ref().map(|x| (*n, x.to_hdr())))
     }
 }
