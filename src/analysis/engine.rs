@@ -1375,7 +1375,7 @@ impl Engine {
     }
 
     /// Notes a packet sent by `node`; true when it ends a silence.
-    #[inline]
+    #[inline(always)]
     fn node_activity(&mut self, node: u16, ts: i64, hint: &mut u16) -> bool {
         let packets = self.packets;
         let idx = match self.nodes.index_hinted(&node, hint) {
@@ -2394,36 +2394,43 @@ impl Engine {
             self.totem.v.max_rotation_at = p.ts;
         }
         if gap > warn {
-            let (kind, sev, what) = if gap > lost {
-                (
-                    FindingKind::TokenLost,
-                    Severity::Critical,
-                    format!("beyond the {} ms token timeout", self.th.token_ms),
-                )
-            } else {
-                (
-                    FindingKind::TokenAtRisk,
-                    Severity::Warning,
-                    format!("beyond token_warning {} ms", self.th.token_warning_ms),
-                )
-            };
-            let node16 = u16::try_from(node).ok();
-            let f = Finding::new(
-                kind,
-                sev,
-                p.ts,
-                format!(
-                    "node {node} received no token for {:.0} ms, {what}",
-                    ms(gap)
-                ),
-            )
-            .nodes(None, node16, None, None)
-            .ended(this.ts)
-            .ev("gap_ms", ms(gap))
-            .ev("token_warning_ms", f64::from(self.th.token_warning_ms))
-            .ev("token_ms", f64::from(self.th.token_ms));
-            self.push_finding(f);
+            self.token_gap(node, p.ts, this.ts, gap);
         }
+    }
+
+    /// A node waited longer than token_warning for the token: a finding.
+    #[cold]
+    fn token_gap(&mut self, node: u32, from: i64, to: i64, gap: i64) {
+        let lost = i64::from(self.th.token_ms) * MS;
+        let (kind, sev, what) = if gap > lost {
+            (
+                FindingKind::TokenLost,
+                Severity::Critical,
+                format!("beyond the {} ms token timeout", self.th.token_ms),
+            )
+        } else {
+            (
+                FindingKind::TokenAtRisk,
+                Severity::Warning,
+                format!("beyond token_warning {} ms", self.th.token_warning_ms),
+            )
+        };
+        let node16 = u16::try_from(node).ok();
+        let f = Finding::new(
+            kind,
+            sev,
+            from,
+            format!(
+                "node {node} received no token for {:.0} ms, {what}",
+                ms(gap)
+            ),
+        )
+        .nodes(None, node16, None, None)
+        .ended(to)
+        .ev("gap_ms", ms(gap))
+        .ev("token_warning_ms", f64::from(self.th.token_warning_ms))
+        .ev("token_ms", f64::from(self.th.token_ms));
+        self.push_finding(f);
     }
 
     fn ring_seen(&mut self, ring: RingId, ts: i64, forwarder: u32) {
