@@ -33,6 +33,19 @@ fn healthy_cluster_exits_zero_with_every_link_measured() {
         assert!(p50 > 0 && p50 < 1000, "LAN RTT {p50} µs");
         assert!(l["pings_sent"].as_u64().unwrap() >= 40);
         assert_eq!(l["pmtu"], 1500);
+        // The RTT histogram holds every pong, all of them under a LAN's 1 ms.
+        let hist = l["rtt_hist"].as_array().unwrap();
+        assert_eq!(hist.len(), 16);
+        assert_eq!(hist[0]["max_us"], 50);
+        assert!(hist[15]["max_us"].is_null());
+        let pongs = |f: &dyn Fn(u64) -> bool| -> u64 {
+            hist.iter()
+                .filter(|b| f(b["max_us"].as_u64().unwrap_or(u64::MAX)))
+                .map(|b| b["pongs"].as_u64().unwrap())
+                .sum()
+        };
+        assert_eq!(pongs(&|_| true), l["pongs_received"].as_u64().unwrap());
+        assert_eq!(pongs(&|max| max > 1000), 0, "{hist:?}");
     }
     // Budgets for 3 nodes (spec 7.2), derived from the node count seen.
     assert_eq!(v["budgets"]["token_ms"], 3650);

@@ -22,6 +22,9 @@
 //!                 "size_buckets": [{"max_bytes" (IP length, inclusive; null: larger than
 //!                 1500), "packets", "rtt_us_p50" (ping RTT for the smallest class,
 //!                 PMTUD probe→reply time for the others; null: not measured)}],
+//!                 "rtt_hist": [{"max_us" (bucket's inclusive upper bound, 1-2-5 steps
+//!                 from 50 µs to 2 s; null: above 2 s), "pongs"}] (every bucket, in
+//!                 order; the pongs sum to "pongs_received"),
 //!                 "pings_sent", "pongs_received", "pings_unanswered", "pings_missing",
 //!                 "late_pongs", "max_silence_ms" (longest time without a pong for src's
 //!                 pings), "max_ping_gap_ms", "state": "up"|"down"|"unknown", "downs",
@@ -103,7 +106,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::analysis::multi::{MultiView, OneWayView};
-use crate::analysis::{LinkView, Quantiles, Snapshot, TRAFFIC_TYPES};
+use crate::analysis::{LinkView, Quantiles, RTT_BUCKETS_US, Snapshot, TRAFFIC_TYPES};
 
 /// The value of the `format` key; bumped on incompatible changes.
 pub const JSON_FORMAT: &str = "corowire-report/1";
@@ -326,6 +329,8 @@ pub struct LinkDto {
     pub data_copies_lost: u64,
     /// Packets by IP size class, with the latency of that size where measured.
     pub size_buckets: Vec<SizeBucketDto>,
+    /// Pongs by RTT, in log-spaced buckets.
+    pub rtt_hist: Vec<RttBucketDto>,
     pub pings_sent: u64,
     pub pongs_received: u64,
     pub pings_unanswered: u64,
@@ -356,6 +361,13 @@ pub struct SizeBucketDto {
     pub max_bytes: Option<u32>,
     pub packets: u64,
     pub rtt_us_p50: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RttBucketDto {
+    /// Inclusive upper bound, µs; None for the open bucket above 2 s.
+    pub max_us: Option<u64>,
+    pub pongs: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -442,6 +454,15 @@ fn link_dto(l: &LinkView) -> LinkDto {
                 max_bytes: b.max_bytes,
                 packets: b.packets,
                 rtt_us_p50: b.rtt_us_p50,
+            })
+            .collect(),
+        rtt_hist: l
+            .rtt_hist
+            .iter()
+            .enumerate()
+            .map(|(i, &pongs)| RttBucketDto {
+                max_us: RTT_BUCKETS_US.get(i).copied(),
+                pongs,
             })
             .collect(),
         pings_sent: l.pings_sent,
