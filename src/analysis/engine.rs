@@ -653,6 +653,8 @@ pub struct Engine {
     tick_end: i64,
     eval_sec: Option<i64>,
     vantage: Option<u16>,
+    /// Senders of the frames a Linux cooked capture marks as sent by the host.
+    outgoing: super::vantage::OutgoingTally,
     node_names: Vec<(u16, String)>,
     inferred_tokens: u64,
     /// Latest time of an opaque packet (the capture's end when all is encrypted).
@@ -690,6 +692,7 @@ impl Engine {
             tick_end: i64::MIN,
             eval_sec: None,
             vantage: None,
+            outgoing: Default::default(),
             node_names: Vec::new(),
             inferred_tokens: 0,
             opaque_last: 0,
@@ -735,6 +738,9 @@ impl Engine {
             self.advance_time(ts);
         }
         let d = &p.dgram;
+        if d.outgoing == Some(true) {
+            self.outgoing.note(d.src);
+        }
         // Which link and path: service packets name their link; otherwise
         // the learned port, else 5405+N.
         let pkt_link = p.knet.as_ref().and_then(|k| k.link());
@@ -2767,6 +2773,10 @@ impl Engine {
     /// One address takes part in every directed path, with ≥ 2 peers: the
     /// capture was taken on that node.
     fn infer_vantage(&self) -> Option<u16> {
+        // The link layer said which frames the host sent.
+        if let Some(n) = self.outgoing.node(|a| self.addr_node.get(a).copied()) {
+            return Some(n);
+        }
         let first = self.dirs.first()?;
         let mut peers: Vec<IpAddr> = Vec::new();
         for cand in [first.key.src, first.key.dst] {

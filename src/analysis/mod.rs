@@ -10,10 +10,12 @@
 //!   address, link, the 16 echoed time bytes); RTT = t(pong) − t(ping) at the
 //!   capture point. On a capture taken on the responder this is the
 //!   responder's delay, not the round trip (see [`Measures`]).
-//! - Vantage: when one address takes part in every directed path and at
-//!   least two peers are seen, the capture was taken on that node; otherwise
-//!   (bridge, or two-node cluster) the vantage is unknown and ping→pong times
-//!   are treated as round trips. A two-node capture cannot tell.
+//! - Vantage: a Linux cooked capture (`-i any`) marks the frames the host
+//!   sent; the node that sent at least 99 % of them is the vantage. Else,
+//!   when one address takes part in every directed path and at least two
+//!   peers are seen, the capture was taken on that node; otherwise (bridge,
+//!   or a two-node cluster captured on Ethernet) the vantage is unknown and
+//!   ping→pong times are treated as round trips.
 //! - Loss of a pinger's pings: pings absent from its cadence (a gap of n
 //!   spacings = n − 1 missing; spacing = interval rounded up to 200 ms) plus
 //!   pings seen whose pong did not come within the ping timeout.
@@ -37,6 +39,7 @@ mod findings;
 mod hash;
 pub mod multi;
 mod snapshot;
+mod vantage;
 
 pub use budget::{Limits, Thresholds, round_up_to_grid};
 pub use engine::{Engine, SIZE_BOUNDS};

@@ -32,10 +32,12 @@
 //! bound is that of the best-bounded chain of pairs from the reference, plus
 //! how far the fit lies from that chain's sum. Clock drift is not modelled.
 //!
-//! **Vantage.** A capture taken on a host sees only packets from or to that
+//! **Vantage.** A Linux cooked capture (`-i any`) marks the frames its host
+//! sent: the node that sent at least 99 % of them is the capture's vantage.
+//! Otherwise a capture taken on a host sees only packets from or to that
 //! host: the node that takes part in at least 99 % of a capture's packets,
-//! when exactly one does, is its vantage. A bridge or SPAN capture, and
-//! either capture of a two-node cluster, have none.
+//! when exactly one does, is its vantage. A bridge or SPAN capture, and an
+//! Ethernet capture of either node of a two-node cluster, have none.
 //!
 //! **One way.** After the offsets are applied, a packet seen leaving A in A's
 //! capture and arriving in B's (same addresses, ports, length and leading
@@ -108,6 +110,8 @@ struct CapFacts {
     last_ts: i64,
     /// Packets each address took part in (bounded).
     addrs: Vec<(IpAddr, u64)>,
+    /// Senders of the frames the link layer marks as sent by the host.
+    outgoing: super::vantage::OutgoingTally,
 }
 
 /// First pass over every capture: what each one saw of the pings and pongs,
@@ -139,6 +143,9 @@ impl ClockSurvey {
         c.packets += 1;
         c.first_ts.get_or_insert(p.ts);
         c.last_ts = c.last_ts.max(p.ts);
+        if p.dgram.outgoing == Some(true) {
+            c.outgoing.note(p.dgram.src);
+        }
         for a in [p.dgram.src, p.dgram.dst] {
             match c.addrs.iter().position(|(x, _)| *x == a) {
                 Some(i) => c.addrs[i].1 += 1,
@@ -202,11 +209,14 @@ impl ClockSurvey {
                     .filter(|(_, t)| c.packets > 0 && *t * 100 >= c.packets * 99)
                     .map(|(n, _)| *n)
                     .collect();
-                let vantage = if all.len() == 1 {
+                // The link layer's word first (it also tells the two
+                // captures of a two-node cluster apart).
+                let marked = c.outgoing.node(|a| self.addr_node.get(a).copied());
+                let vantage = marked.or(if all.len() == 1 {
                     all.first().copied()
                 } else {
                     None
-                };
+                });
                 let mut vantage_addrs: Vec<IpAddr> = match vantage {
                     Some(v) => self
                         .addr_node

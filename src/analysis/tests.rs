@@ -126,6 +126,7 @@ fn feed(e: &mut Engine, ts: i64, src: IpAddr, dst: IpAddr, link: u8, bytes: &[u8
             vlan: None,
             payload_offset: 42,
             reassembled: false,
+            outgoing: None,
         },
         class: Class::Knet,
         framing: Framing::Knet,

@@ -41,7 +41,14 @@ pub struct LinkInfo {
     pub offset: usize,
     /// Outermost VLAN id, if tagged.
     pub vlan: Option<u16>,
+    /// Linux cooked captures (`tcpdump -i any`) say whether the host sent
+    /// the frame (packet type 4, PACKET_OUTGOING) or received it; other
+    /// link types do not.
+    pub outgoing: Option<bool>,
 }
+
+/// Linux's PACKET_OUTGOING: the capturing host sent the frame.
+const PACKET_OUTGOING: u16 = 4;
 
 #[inline]
 pub(crate) fn be16(b: &[u8], i: usize) -> u16 {
@@ -101,6 +108,7 @@ fn ethertype_chain(frame: &[u8], mut t: u16, mut off: usize) -> Result<LinkInfo,
         proto: from_ethertype(t),
         offset: off,
         vlan,
+        outgoing: None,
     })
 }
 
@@ -137,6 +145,7 @@ pub fn parse(lt: u32, frame: &[u8]) -> Result<LinkInfo, WireError> {
                     proto: NetProto::Other(t),
                     offset: ETH_HDR,
                     vlan: None,
+                    outgoing: None,
                 });
             }
             ethertype_chain(frame, t, ETH_HDR)
@@ -145,13 +154,21 @@ pub fn parse(lt: u32, frame: &[u8]) -> Result<LinkInfo, WireError> {
             if frame.len() < SLL2_HDR {
                 return Err(WireError::short(Layer::Link, 0, SLL2_HDR, frame.len()));
             }
+            // Packet type: one byte at offset 10.
+            let out = frame.get(10).map(|t| u16::from(*t) == PACKET_OUTGOING);
             ethertype_chain(frame, be16(frame, 0), SLL2_HDR)
+                .map(|l| LinkInfo { outgoing: out, ..l })
         }
         linktype::LINUX_SLL => {
             if frame.len() < SLL_HDR {
                 return Err(WireError::short(Layer::Link, 0, SLL_HDR, frame.len()));
             }
-            ethertype_chain(frame, be16(frame, 14), SLL_HDR)
+            // Packet type: two bytes at offset 0.
+            let out = be16(frame, 0) == PACKET_OUTGOING;
+            ethertype_chain(frame, be16(frame, 14), SLL_HDR).map(|l| LinkInfo {
+                outgoing: Some(out),
+                ..l
+            })
         }
         linktype::RAW | linktype::RAW_ALT12 | linktype::RAW_ALT14 => {
             match frame.first().map(|b| b >> 4) {
@@ -159,11 +176,13 @@ pub fn parse(lt: u32, frame: &[u8]) -> Result<LinkInfo, WireError> {
                     proto: NetProto::Ipv4,
                     offset: 0,
                     vlan: None,
+                    outgoing: None,
                 }),
                 Some(6) => Ok(LinkInfo {
                     proto: NetProto::Ipv6,
                     offset: 0,
                     vlan: None,
+                    outgoing: None,
                 }),
                 Some(v) => Err(WireError::bad_value(
                     Layer::Link,
@@ -178,11 +197,13 @@ pub fn parse(lt: u32, frame: &[u8]) -> Result<LinkInfo, WireError> {
             proto: NetProto::Ipv4,
             offset: 0,
             vlan: None,
+            outgoing: None,
         }),
         linktype::IPV6 => Ok(LinkInfo {
             proto: NetProto::Ipv6,
             offset: 0,
             vlan: None,
+            outgoing: None,
         }),
         linktype::NULL | LINKTYPE_LOOP => {
             let Some(h) = frame.get(..NULL_HDR) else {
@@ -206,6 +227,7 @@ pub fn parse(lt: u32, frame: &[u8]) -> Result<LinkInfo, WireError> {
                 proto,
                 offset: NULL_HDR,
                 vlan: None,
+                outgoing: None,
             })
         }
         _ => Err(WireError {
@@ -237,7 +259,8 @@ mod tests {
             LinkInfo {
                 proto: NetProto::Ipv4,
                 offset: 22,
-                vlan: Some(100)
+                vlan: Some(100),
+                outgoing: None,
             }
         );
     }
@@ -298,7 +321,8 @@ mod tests {
             LinkInfo {
                 proto: NetProto::Ipv6,
                 offset: 20,
-                vlan: Some(7)
+                vlan: Some(7),
+                outgoing: Some(false),
             }
         );
         for n in 0..16 {
@@ -321,7 +345,9 @@ mod tests {
             LinkInfo {
                 proto: NetProto::Ipv4,
                 offset: 20,
-                vlan: None
+                vlan: None,
+                // packet type 4 at offset 10: sent by this host
+                outgoing: Some(true),
             }
         );
         for n in 0..20 {
@@ -354,7 +380,8 @@ mod tests {
             LinkInfo {
                 proto: NetProto::Ipv4,
                 offset: 4,
-                vlan: None
+                vlan: None,
+                outgoing: None,
             }
         );
         // NULL, big-endian host, AF_INET6 (FreeBSD 28)

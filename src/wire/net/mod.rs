@@ -46,6 +46,9 @@ pub struct Datagram<'a> {
     pub payload_offset: usize,
     /// True when this datagram was rebuilt from IP fragments.
     pub reassembled: bool,
+    /// Sent by the capturing host (Linux cooked captures only; None when
+    /// the link type does not say).
+    pub outgoing: Option<bool>,
 }
 
 impl Datagram<'_> {
@@ -158,6 +161,7 @@ fn datagram<'a>(
         vlan: facts.vlan,
         payload_offset: if reassembled { 0 } else { l4_off + UDP_HDR },
         reassembled,
+        outgoing: None,
     }))
 }
 
@@ -214,10 +218,17 @@ impl NetDecoder {
         let Some(net) = frame.get(l.offset..) else {
             return Err(WireError::short(Layer::Link, 0, l.offset, frame.len()));
         };
-        match l.proto {
+        let r = match l.proto {
             NetProto::Ipv4 => self.ipv4(ts, net, l.offset, l.vlan),
             NetProto::Ipv6 => self.ipv6(ts, net, l.offset, l.vlan),
             NetProto::Other(_) => Ok(NetPacket::NotUdp),
+        };
+        match r {
+            Ok(NetPacket::Udp(d)) if l.outgoing.is_some() => Ok(NetPacket::Udp(Datagram {
+                outgoing: l.outgoing,
+                ..d
+            })),
+            r => r,
         }
     }
 
