@@ -157,12 +157,18 @@ fn kinds_of(fault: &str) -> &'static [FindingKind] {
 /// Does a finding lie on the faulted node's link in the fault's direction?
 /// Egress delay on N slows N's pongs: RTT rises on x→N. Egress loss on N
 /// loses what N sends: the lossy direction is N→x. A cut or an MTU change
-/// touches both directions of N's links.
+/// touches both directions of N's links. A delay in the hub (after the
+/// bridge capture point) holds N's packets after the bridge saw them: there
+/// N's pongs look prompt and N's own pings come back late, so RTT rises on
+/// N→x.
 fn on_fault_path(f: &Value, x: &Finding) -> bool {
     let node = f["node"].as_u64().map(|n| n as u16);
     let link = f["link"].as_u64().map(|l| l as u8);
     if link.is_some() && x.link != link {
         return false;
+    }
+    if f["kind"] == "delay" && f["where"] == "hub" {
+        return x.src_node == node;
     }
     match (f["kind"].as_str().unwrap_or(""), f["direction"].as_str()) {
         ("delay", Some("egress")) => x.dst_node == node,

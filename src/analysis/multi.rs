@@ -103,6 +103,18 @@ struct Sighting {
     pong: bool,
 }
 
+/// An encrypted packet nothing can be read from (no key), seen in a
+/// capture: the same bytes in two captures are the same packet.
+#[derive(Debug, Clone, Copy)]
+struct Opaque {
+    key: u64,
+    ts: i64,
+    cap: u16,
+    /// Address pair (order-free) and whether it went from the lower address.
+    pair: u64,
+    up: bool,
+}
+
 #[derive(Debug, Clone, Default)]
 struct CapFacts {
     packets: u64,
@@ -121,6 +133,7 @@ pub struct ClockSurvey {
     caps: Vec<CapFacts>,
     addr_node: FastMap<IpAddr, u16>,
     sightings: Vec<Sighting>,
+    opaque: Vec<Opaque>,
     overflow: u64,
 }
 
@@ -131,6 +144,7 @@ impl ClockSurvey {
             caps: vec![CapFacts::default(); captures.min(MAX_CAPTURES)],
             addr_node: FastMap::default(),
             sightings: Vec::new(),
+            opaque: Vec::new(),
             overflow: 0,
         }
     }
@@ -153,7 +167,12 @@ impl ClockSurvey {
                 None => {}
             }
         }
-        let Some(k) = &p.knet else { return };
+        let Some(k) = &p.knet else {
+            if p.totem.is_none() {
+                self.observe_opaque(p);
+            }
+            return;
+        };
         if !self.addr_node.contains_key(&p.dgram.src) && self.addr_node.len() < MAX_ADDRS {
             self.addr_node.insert(p.dgram.src, k.node());
         }
@@ -184,6 +203,112 @@ impl ClockSurvey {
             cap: p.source as u16,
             pong,
         });
+    }
+
+    /// An encrypted packet read without the key: kept by its bytes, so that
+    /// its sightings in two captures can stand in for ping/pong exchanges.
+    fn observe_opaque(&mut self, p: &Packet<'_>) {
+        if self.opaque.len() >= MAX_SIGHTINGS {
+            self.overflow += 1;
+            return;
+        }
+        let d = &p.dgram;
+        let (lo, hi) = if d.src <= d.dst {
+            (d.src, d.dst)
+        } else {
+            (d.dst, d.src)
+        };
+        let key = hash_of(|h| {
+            hash_addr(h, d.src);
+            hash_addr(h, d.dst);
+            h.write_u16(d.sport);
+            h.write_u16(d.dport);
+            h.write_usize(d.payload_len);
+            h.write(&d.payload[..d.payload.len().min(HASHED_PAYLOAD)]);
+        });
+        self.opaque.push(Opaque {
+            key,
+            ts: p.ts,
+            cap: p.source as u16,
+            pair: hash_of(|h| {
+                hash_addr(h, lo);
+                hash_addr(h, hi);
+            }),
+            up: d.src == lo,
+        });
+    }
+
+    /// Exchanges made of opaque packets, for the capture pairs that have no
+    /// ping/pong exchange: a packet seen in captures a and b gives
+    /// d = t_b − t_a = θ ± its time between the capture points, the sign
+    /// set by its direction; paired with the nearest packet of the same
+    /// two hosts going the other way (d' = θ ∓ …), (d + d′)/2 is off θ by
+    /// at most |d − d′|/2 — the same sample as a ping and its pong.
+    fn opaque_samples(&mut self, n: usize, samples: &mut [Vec<(i64, i64, i64)>]) {
+        if self.opaque.is_empty() {
+            return;
+        }
+        self.opaque.sort_unstable_by_key(|o| (o.key, o.cap, o.ts));
+        // (a, b, address pair, direction) → (t_a, t_b − t_a)
+        let mut seen: Vec<(usize, usize, u64, bool, i64, i64)> = Vec::new();
+        let mut at = vec![None::<i64>; n];
+        let mut i = 0;
+        while i < self.opaque.len() {
+            let o = self.opaque[i];
+            let mut j = i;
+            at.iter_mut().for_each(|x| *x = None);
+            while j < self.opaque.len() && self.opaque[j].key == o.key {
+                if let Some(x) = at.get_mut(usize::from(self.opaque[j].cap)) {
+                    x.get_or_insert(self.opaque[j].ts);
+                }
+                j += 1;
+            }
+            i = j;
+            for a in 0..n {
+                let Some(ta) = at[a] else { continue };
+                for b in (a + 1)..n {
+                    if !samples[a * n + b].is_empty() {
+                        continue; // ping/pong exchanges are better evidence
+                    }
+                    if let Some(tb) = at[b] {
+                        seen.push((a, b, o.pair, o.up, ta, tb.saturating_sub(ta)));
+                    }
+                }
+            }
+        }
+        seen.sort_unstable_by_key(|x| (x.0, x.1, x.2, x.3, x.4));
+        let mut k = 0;
+        while k < seen.len() {
+            let (a, b, pair) = (seen[k].0, seen[k].1, seen[k].2);
+            let mut m = k;
+            while m < seen.len() && (seen[m].0, seen[m].1, seen[m].2) == (a, b, pair) {
+                m += 1;
+            }
+            let group = &seen[k..m];
+            let split = group.partition_point(|x| !x.3);
+            let (down, up) = group.split_at(split);
+            for (mine, other) in [(up, down), (down, up)] {
+                if other.is_empty() {
+                    continue;
+                }
+                for x in mine {
+                    // The other direction's packet nearest in time.
+                    let p = other.partition_point(|y| y.4 < x.4);
+                    let near = [p.checked_sub(1), Some(p)]
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|q| other.get(q))
+                        .min_by_key(|y| (y.4 - x.4).unsigned_abs());
+                    let Some(y) = near else { continue };
+                    let theta = (i128::from(x.5) + i128::from(y.5)) / 2;
+                    let delta = (i128::from(x.5) - i128::from(y.5)).abs();
+                    if let (Ok(theta), Ok(delta)) = (i64::try_from(theta), i64::try_from(delta)) {
+                        samples[a * n + b].push((theta, delta, x.4));
+                    }
+                }
+            }
+            k = m;
+        }
     }
 
     /// The offsets, with capture 0 as the reference.
@@ -289,10 +414,14 @@ impl ClockSurvey {
                 }
             }
         }
+        // Without the key: the same encrypted packets, both ways.
+        let keyed: Vec<bool> = samples.iter().map(|s| !s.is_empty()).collect();
+        self.opaque_samples(n, &mut samples);
         let mut pairs = Vec::new();
         for a in 0..n {
             for b in (a + 1)..n {
-                if let Some(p) = pair_estimate(a, b, &mut samples[a * n + b]) {
+                if let Some(mut p) = pair_estimate(a, b, &mut samples[a * n + b]) {
+                    p.from_packets = !keyed[a * n + b];
                     pairs.push(p);
                 }
             }
@@ -375,6 +504,7 @@ fn pair_estimate(a: usize, b: usize, s: &mut [(i64, i64, i64)]) -> Option<PairCl
         delay_min_ns: s.first().map_or(0, |x| x.1),
         delay_p50_ns: median(&deltas),
         drift,
+        from_packets: false,
     })
 }
 
@@ -536,6 +666,9 @@ pub struct PairClock {
     /// The offset of the later half of the exchanges minus the earlier
     /// half's (None: fewer than 2 × [`MIN_SELECTED`] exchanges).
     pub drift: Option<Drift>,
+    /// The exchanges are encrypted packets matched by their bytes (no
+    /// key), not knet pings and pongs.
+    pub from_packets: bool,
 }
 
 /// How far a pair's offset moved during the capture.
@@ -1143,6 +1276,7 @@ mod tests {
                 delay_min_ns: 0,
                 delay_p50_ns: 0,
                 drift: None,
+                from_packets: false,
             },
             PairClock {
                 a: 1,
@@ -1155,6 +1289,7 @@ mod tests {
                 delay_min_ns: 0,
                 delay_p50_ns: 0,
                 drift: None,
+                from_packets: false,
             },
         ];
         solve(&mut c, &pairs);

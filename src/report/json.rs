@@ -69,7 +69,10 @@
 //!                    "between_p50_us" (time spent between the two capture points, both
 //!                    ways), "samples", "selected", "drift_us"|null (offset of the later
 //!                    half of the exchanges minus the earlier half's), "drift_bound_us"|null
-//!                    (both halves' bounds added), "drift_ppm"|null, "drift_significant"}],
+//!                    (both halves' bounds added), "drift_ppm"|null, "drift_significant",
+//!                    "exchanges": "ping_pong" (knet pings and their pongs) |
+//!                    "same_packets" (no key: the same encrypted packets seen in both
+//!                    captures, paired with the nearest packet going the other way)}],
 //!   "links": [{..., "one_way": {"delay_us": {"p50", "p99", "max"}|null, "delay_min_us"
 //!              (signed: < 0 means the offset is off), "matched", "left_not_arrived"
 //!              (left src's capture, never in dst's while it ran), "arrived_not_seen_leaving"
@@ -167,6 +170,8 @@ pub struct ClockPairDto {
     pub drift_bound_us: Option<f64>,
     pub drift_ppm: Option<f64>,
     pub drift_significant: bool,
+    /// "ping_pong" or "same_packets" (encrypted, no key).
+    pub exchanges: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -672,6 +677,11 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
                     drift_bound_us: p.drift.map(|d| d.bound_ns as f64 / 1e3),
                     drift_ppm: p.drift.map(|d| d.ppm()),
                     drift_significant: p.drift.is_some_and(|d| d.significant()),
+                    exchanges: if p.from_packets {
+                        "same_packets"
+                    } else {
+                        "ping_pong"
+                    },
                 })
                 .collect()
         }),

@@ -393,8 +393,15 @@ fn write_clocks(s: &Snapshot, m: &MultiView, w: &mut impl Write) -> io::Result<(
          capture can tell from a clock offset. Offsets: weighted least squares over all pairs; \
          the bound comes from the best chain of pairs. Drift is not modelled (one offset \
          per file); the last column is the later half's offset minus the earlier half's, \
-         marked ! when beyond both bounds.",
-        crate::analysis::multi::METHOD
+         marked ! when beyond both bounds.{}",
+        crate::analysis::multi::METHOD,
+        if c.pairs.iter().any(|p| p.from_packets) {
+            " Pairs marked * had no readable pings (encrypted, no key): there each exchange \
+             is an encrypted packet seen in both captures and the nearest packet between the \
+             same two hosts going the other way, matched by their bytes."
+        } else {
+            ""
+        }
     );
     for l in wrap(&method, 96) {
         writeln!(w, "  {l}")?;
@@ -425,7 +432,12 @@ fn write_clocks(s: &Snapshot, m: &MultiView, w: &mut impl Write) -> io::Result<(
             writeln!(
                 w,
                 "  {:<7} {:>8} {:>20} {:>14} {:>17} {:>19}",
-                format!("{}-{}", p.a + 1, p.b + 1),
+                format!(
+                    "{}-{}{}",
+                    p.a + 1,
+                    p.b + 1,
+                    if p.from_packets { "*" } else { "" }
+                ),
                 p.samples,
                 format!(
                     "{}±{:.3}",

@@ -1,0 +1,128 @@
+//! Several captures of an encrypted two-node cluster, one inside each node
+//! (`tcpdump -i any`, SLL2), judged against the truth of
+//! `pernode-2n-aes256-node2-oneway-delay`: knet aes256/sha256, node 2's
+//! packets held 20 ms in the hub for 20 s (after node 2's capture point,
+//! before node 1's). The lab's namespaces share one clock: every true
+//! offset is 0.
+//!
+//! With the key, pings and pongs give the offset (as in `multi_capture`),
+//! and each capture knows its node from the link layer although the
+//! topology of two nodes cannot tell. Without the key nothing inside the
+//! packets can be read, and the same encrypted packets seen in both
+//! captures, both ways, give the offset instead.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::Truth;
+use serde_json::Value;
+
+const SCENARIO: &str = "pernode-2n-aes256-node2-oneway-delay";
+
+fn truth() -> Option<Truth> {
+    let p = common::crate_dir()
+        .join("captures")
+        .join(format!("{SCENARIO}.truth.json"));
+    p.exists().then(|| Truth::load(&p))
+}
+
+fn node_files(t: &Truth) -> Vec<PathBuf> {
+    (1..=2)
+        .map(|n| {
+            t.dir().join(
+                t.json["files"]["vantage_pcaps"][n.to_string()]
+                    .as_str()
+                    .expect("files.vantage_pcaps lists every node"),
+            )
+        })
+        .collect()
+}
+
+fn report_json(args: &[String], files: &[PathBuf]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .arg("report")
+        .args(["--format", "json"])
+        .args(args)
+        .args(files)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// (offset µs, bound µs, exchanges kind) of capture 2 against capture 1.
+fn offset(v: &Value) -> (f64, f64, String) {
+    let c = &v["captures"][1];
+    let p = &v["clock_pairs"][0];
+    (
+        c["offset_us"].as_f64().expect("an offset"),
+        c["uncertainty_us"].as_f64().unwrap(),
+        p["exchanges"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn with_the_key_two_node_captures_know_their_node_and_the_delay_is_one_way() {
+    let Some(t) = truth() else { return };
+    let files = node_files(&t);
+    let key = format!(
+        "--authkey={}",
+        t.dir()
+            .join(t.json["files"]["authkey"].as_str().unwrap())
+            .display()
+    );
+    let v = report_json(&[key], &files);
+    assert_eq!(v["captures"][0]["vantage_node"], 1);
+    assert_eq!(v["captures"][1]["vantage_node"], 2);
+    let (off, bound, how) = offset(&v);
+    assert_eq!(how, "ping_pong");
+    assert!(off.abs() <= bound && bound < 100.0, "{off} ± {bound} µs");
+    // The hub held node 2's packets for 20 s of the 46: more than 1 % of
+    // them took 20 ms on the way to node 1, none the other way.
+    let one_way = |a: u64, b: u64| {
+        let l = v["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["src_node"] == a && l["dst_node"] == b)
+            .unwrap_or_else(|| panic!("no link {a}->{b}"));
+        l["one_way"]["delay_us"]["p99"].as_u64().unwrap()
+    };
+    let (to1, to2) = (one_way(2, 1), one_way(1, 2));
+    assert!((19_000..23_000).contains(&to1), "2->1 p99 {to1} µs");
+    assert!(to2 < 1_000, "1->2 p99 {to2} µs");
+}
+
+#[test]
+fn without_the_key_the_same_packets_give_the_offset() {
+    let Some(t) = truth() else { return };
+    let files = node_files(&t);
+    let v = report_json(&[], &files);
+    let (off, bound, how) = offset(&v);
+    assert_eq!(how, "same_packets");
+    assert!(off.abs() <= bound && bound < 100.0, "{off} ± {bound} µs");
+    assert!(v["captures"][1]["samples"].as_u64().unwrap() >= 500);
+    // A known shift of node 2's clock is recovered within the bound.
+    let shift = format!("--time-shift={}=-1.234567", files[1].display());
+    let v = report_json(&[shift], &files);
+    let (off, bound, _) = offset(&v);
+    assert!(
+        (off + 1_234_567.0).abs() <= bound,
+        "{off} ± {bound} µs, want -1234567"
+    );
+    // With and without the key the offsets agree within both bounds.
+    let key = format!(
+        "--authkey={}",
+        t.dir()
+            .join(t.json["files"]["authkey"].as_str().unwrap())
+            .display()
+    );
+    let (keyed, keyed_bound, _) = offset(&report_json(&[key], &files));
+    let (keyless, keyless_bound, _) = offset(&report_json(&[], &files));
+    assert!(
+        (keyed - keyless).abs() <= keyed_bound + keyless_bound,
+        "keyed {keyed} ± {keyed_bound}, keyless {keyless} ± {keyless_bound}"
+    );
+}
