@@ -679,6 +679,13 @@ fn encrypted_without_key_through_inference() {
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
+fn asymmetry_findings(s: &Snapshot) -> Vec<&corowire::analysis::Finding> {
+    s.findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::Asymmetry)
+        .collect()
+}
+
 /// The two directions of a pair side by side: an `asymmetry` finding on the
 /// pairs of the node whose egress loses packets (worse direction from it),
 /// on the pairs of the node with the lowered MTU (its own sends settle at
@@ -698,11 +705,7 @@ fn asymmetry_on_the_right_pairs() {
         }
         let t = Truth::load(&tp);
         let s = truth_snapshot(&t);
-        let asym: Vec<_> = s
-            .findings
-            .iter()
-            .filter(|f| f.kind == FindingKind::Asymmetry)
-            .collect();
+        let asym = asymmetry_findings(&s);
         let mut peers: Vec<u16> = asym
             .iter()
             .map(|f| {
@@ -738,11 +741,7 @@ fn no_asymmetry_from_cuts_and_stalls() {
             continue;
         }
         let s = truth_snapshot(&t);
-        let asym: Vec<_> = s
-            .findings
-            .iter()
-            .filter(|f| f.kind == FindingKind::Asymmetry)
-            .collect();
+        let asym = asymmetry_findings(&s);
         assert!(asym.is_empty(), "{}: {asym:#?}", tp.display());
         // Nor is the silent node's loss one-way: its reverse is not judged.
         let silent: Vec<u16> = faults

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::Truth;
+use common::{Truth, report_json};
 use corowire::analysis::multi::{ClockEstimate, ClockSurvey, OneWay, OneWayView};
 use corowire::capture::merge::Merge;
 use corowire::capture::shift::Shifted;
@@ -34,15 +34,7 @@ fn truth() -> Truth {
 
 /// The per-node captures in node order (1, 2, 3).
 fn node_files(t: &Truth) -> Vec<PathBuf> {
-    (1..=3)
-        .map(|n| {
-            t.dir().join(
-                t.json["files"]["vantage_pcaps"][n.to_string()]
-                    .as_str()
-                    .expect("files.vantage_pcaps lists every node"),
-            )
-        })
-        .collect()
+    t.vantage_pcaps(3)
 }
 
 fn fault(t: &Truth, kind: &str) -> Value {
@@ -267,19 +259,6 @@ fn bridge_drop_is_path_loss_node1_to_node3() {
     let all = one_way(&files, &[0, 0, 0], &est, i64::MIN, i64::MAX);
     let lost = path(&all, 1, 3).left_not_arrived;
     assert!(lost.abs_diff(dropped) <= 1, "{lost} vs {dropped}");
-}
-
-fn report_json(args: &[&str], files: &[PathBuf]) -> (Option<i32>, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
-        .arg("report")
-        .args(["--format", "json"])
-        .args(args)
-        .args(files)
-        .output()
-        .unwrap();
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code(), v)
 }
 
 fn link(v: &Value, a: u64, b: u64) -> &Value {

@@ -14,7 +14,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use common::Truth;
 use serde_json::Value;
@@ -28,28 +27,9 @@ fn truth() -> Option<Truth> {
     p.exists().then(|| Truth::load(&p))
 }
 
-fn node_files(t: &Truth) -> Vec<PathBuf> {
-    (1..=2)
-        .map(|n| {
-            t.dir().join(
-                t.json["files"]["vantage_pcaps"][n.to_string()]
-                    .as_str()
-                    .expect("files.vantage_pcaps lists every node"),
-            )
-        })
-        .collect()
-}
-
 fn report_json(args: &[String], files: &[PathBuf]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
-        .arg("report")
-        .args(["--format", "json"])
-        .args(args)
-        .args(files)
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::report_json(&args, files).1
 }
 
 /// (offset µs, bound µs, exchanges kind) of capture 2 against capture 1.
@@ -66,7 +46,7 @@ fn offset(v: &Value) -> (f64, f64, String) {
 #[test]
 fn with_the_key_two_node_captures_know_their_node_and_the_delay_is_one_way() {
     let Some(t) = truth() else { return };
-    let files = node_files(&t);
+    let files = t.vantage_pcaps(2);
     let key = format!(
         "--authkey={}",
         t.dir()
@@ -98,7 +78,7 @@ fn with_the_key_two_node_captures_know_their_node_and_the_delay_is_one_way() {
 #[test]
 fn without_the_key_the_same_packets_give_the_offset() {
     let Some(t) = truth() else { return };
-    let files = node_files(&t);
+    let files = t.vantage_pcaps(2);
     let v = report_json(&[], &files);
     let (off, bound, how) = offset(&v);
     assert_eq!(how, "same_packets");

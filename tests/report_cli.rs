@@ -8,16 +8,7 @@ use std::process::Command;
 use serde_json::Value;
 
 fn report(args: &[&str], capture: &str) -> (Option<i32>, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
-        .arg("report")
-        .args(["--format", "json"])
-        .args(args)
-        .arg(common::crate_dir().join("captures").join(capture))
-        .output()
-        .unwrap();
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code(), v)
+    common::report_json(args, &[common::crate_dir().join("captures").join(capture)])
 }
 
 #[test]

@@ -1908,12 +1908,15 @@ impl Engine {
         for i in 0..self.dirs.len() {
             // Both directions carried packets in second `k`: its samples
             // count towards `asymmetry`.
-            let r = self.dirs[i].rev.map(|r| r as usize);
-            let heard = |j: usize| self.dirs[j].bucket_ref(k).is_some_and(|b| b.packets > 0);
-            if heard(i) && r.is_some_and(heard) {
-                if let Some(b) = self.dirs[i].bucket_ref(k).copied() {
-                    self.dirs[i].up_side.add(&b);
-                }
+            let heard = |j: usize| {
+                self.dirs[j]
+                    .bucket_ref(k)
+                    .filter(|b| b.packets > 0)
+                    .copied()
+            };
+            let rev_heard = self.dirs[i].rev.and_then(|r| heard(r as usize)).is_some();
+            if let Some(b) = heard(i).filter(|_| rev_heard) {
+                self.dirs[i].up_side.add(&b);
             }
             // No episode open and no loss in any second of the window: the
             // sums would find nothing (they are skipped).

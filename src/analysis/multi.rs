@@ -58,6 +58,7 @@ use super::hash::{FastHasher, FastMap};
 use super::snapshot::Snapshot;
 use crate::decode::Packet;
 use crate::wire::knet::Knet;
+use crate::wire::net::Datagram;
 
 /// At most this many captures take part (more are an error for the caller).
 pub const MAX_CAPTURES: usize = 32;
@@ -84,6 +85,19 @@ fn hash_of(f: impl FnOnce(&mut FastHasher)) -> u64 {
     let mut h = BuildHasherDefault::<FastHasher>::default().build_hasher();
     f(&mut h);
     h.finish()
+}
+
+/// What recognises one packet in two captures: addresses, ports, length
+/// and the leading payload bytes (ciphertext included).
+fn packet_key(d: &Datagram<'_>) -> u64 {
+    hash_of(|h| {
+        hash_addr(h, d.src);
+        hash_addr(h, d.dst);
+        h.write_u16(d.sport);
+        h.write_u16(d.dport);
+        h.write_usize(d.payload_len);
+        h.write(&d.payload[..d.payload.len().min(HASHED_PAYLOAD)]);
+    })
 }
 
 fn hash_addr(h: &mut FastHasher, a: IpAddr) {
@@ -218,16 +232,8 @@ impl ClockSurvey {
         } else {
             (d.dst, d.src)
         };
-        let key = hash_of(|h| {
-            hash_addr(h, d.src);
-            hash_addr(h, d.dst);
-            h.write_u16(d.sport);
-            h.write_u16(d.dport);
-            h.write_usize(d.payload_len);
-            h.write(&d.payload[..d.payload.len().min(HASHED_PAYLOAD)]);
-        });
         self.opaque.push(Opaque {
-            key,
+            key: packet_key(d),
             ts: p.ts,
             cap: p.source as u16,
             pair: hash_of(|h| {
@@ -955,15 +961,7 @@ impl OneWay {
         } else {
             pa.departures += 1;
         }
-        let n = d.payload.len().min(HASHED_PAYLOAD);
-        let key = hash_of(|h| {
-            hash_addr(h, d.src);
-            hash_addr(h, d.dst);
-            h.write_u16(d.sport);
-            h.write_u16(d.dport);
-            h.write_usize(d.payload_len);
-            h.write(&d.payload[..n]);
-        });
+        let key = packet_key(d);
         match self.pending.get(&key).copied() {
             Some(e) if e.arrival != arrival && e.path == path => {
                 self.pending.remove(&key);

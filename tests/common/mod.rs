@@ -127,6 +127,20 @@ impl Truth {
             .collect()
     }
     /// A bridge capture (not a single-vantage one).
+    /// The captures taken inside each node (`files.vantage_pcaps`), in
+    /// node order 1..=`nodes`.
+    pub fn vantage_pcaps(&self, nodes: u16) -> Vec<PathBuf> {
+        (1..=nodes)
+            .map(|n| {
+                self.dir().join(
+                    self.json["files"]["vantage_pcaps"][n.to_string()]
+                        .as_str()
+                        .expect("files.vantage_pcaps lists every node"),
+                )
+            })
+            .collect()
+    }
+
     pub fn is_bridge_capture(&self) -> bool {
         !self.json["capture"]["vantage"].is_string()
     }
@@ -262,4 +276,19 @@ pub fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// `corowire report --format json ARGS FILES...` as a script runs it: the
+/// exit status and the parsed report.
+pub fn report_json(args: &[&str], files: &[PathBuf]) -> (Option<i32>, Value) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .arg("report")
+        .args(["--format", "json"])
+        .args(args)
+        .args(files)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), v)
 }
