@@ -45,16 +45,7 @@ impl Feed {
     pub fn outcome(&mut self, o: &Outcome<'_>) {
         match o {
             Outcome::Corosync(p) if p.class == Class::Encrypted && p.knet.is_none() => {
-                if let Some(ps) = self.pseudo.as_mut() {
-                    let new = ps.learn(p, self.link0_port);
-                    if !new.is_empty() {
-                        self.engine.set_addresses(&new);
-                    }
-                }
-                // Counted now; what it was is decided after its lookahead.
-                self.engine.ingest(p);
-                self.inf.push(Record::of(p));
-                self.drain();
+                self.opaque(p);
             }
             Outcome::Corosync(p) => {
                 self.flush();
@@ -66,6 +57,22 @@ impl Feed {
             }
             _ => {}
         }
+    }
+
+    /// An encrypted packet without the key: counted now; what it was is
+    /// decided after its lookahead. Out of line: cleartext and decrypted
+    /// traffic never comes here.
+    #[inline(never)]
+    fn opaque(&mut self, p: &Packet<'_>) {
+        if let Some(ps) = self.pseudo.as_mut() {
+            let new = ps.learn(p, self.link0_port);
+            if !new.is_empty() {
+                self.engine.set_addresses(&new);
+            }
+        }
+        self.engine.ingest(p);
+        self.inf.push(Record::of(p));
+        self.drain();
     }
 
     /// Decides every pending inference and feeds it.

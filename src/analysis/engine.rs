@@ -10,9 +10,9 @@ use super::hash::{FastMap, SmallMap};
 use super::snapshot::*;
 use crate::decode::Packet;
 use crate::infer::{Inference, Kind, Record};
-use crate::wire::knet::{Knet, Ping};
+use crate::wire::knet::{Knet, Ping, Pmtud};
 use crate::wire::net::TooBig;
-use crate::wire::totem::{Body, RingId, Totem};
+use crate::wire::totem::{Body, OrfToken, RingId, Totem};
 
 mod asym;
 mod fasthist;
@@ -108,8 +108,17 @@ struct Hints {
     seqs: u16,
     tx: u16,
     rx: u16,
-    hold_tx: u16,
-    hold_rx: u16,
+}
+
+/// A packet's place, found by [`Engine::begin`].
+#[derive(Debug, Clone, Copy)]
+struct Ctx {
+    ts: i64,
+    sec: i64,
+    link: u8,
+    dir: Option<u32>,
+    knet_node: Option<u16>,
+    hints: Hints,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -585,16 +594,17 @@ struct TotemState {
     v: TotemView,
     rotation: Option<fasthist::FastHist>,
     max_rotation: i64,
-    rx: SmallMap<u32, TokRx>,
-    tx: SmallMap<u32, TokRx>,
+    /// Per node: tokens sent and received, hold times.
+    tok: hold::TokNodes,
     rtr_ep: Option<RtrEpisode>,
     commits: Vec<(RingId, i64, Vec<u32>)>,
     membership: Vec<MembershipView>,
     series: Vec<(i64, u32, u32)>,
-    hold: hold::HoldTimes,
     /// Per-rotation series (bounded) and the node it is measured at.
     rotations: std::collections::VecDeque<TokenRotation>,
     rotation_node: Option<u32>,
+    /// When `rotation_node` last received a new token.
+    rotation_rx_ts: i64,
 }
 
 impl TotemState {
@@ -604,16 +614,14 @@ impl TotemState {
     fn note_rotation(&mut self, node: u32, ts: i64, gap: i64, timeout: i64) {
         let take = match self.rotation_node {
             Some(n) if n == node => true,
-            Some(n) => self
-                .rx
-                .get(&n)
-                .is_none_or(|r| ts.saturating_sub(r.ts) > timeout),
+            Some(_) => ts.saturating_sub(self.rotation_rx_ts) > timeout,
             None => true,
         };
         if !take {
             return;
         }
         self.rotation_node = Some(node);
+        self.rotation_rx_ts = ts;
         if self.rotations.len() >= TOKEN_ROTATIONS_KEPT {
             self.rotations.pop_front();
         }
@@ -721,11 +729,80 @@ impl Engine {
     /// Feeds one decoded packet. Timestamps should not go backwards; a packet
     /// older than the latest one is used but does not move time back.
     pub fn ingest(&mut self, p: &Packet<'_>) {
+        // knet DATA (tokens, messages) is nearly all traffic: its own copy
+        // of the path, with the type known.
+        match &p.knet {
+            Some(Knet::Data(data)) => self.ingest_data(p, data),
+            _ => self.ingest_other(p),
+        }
+    }
+
+    fn ingest_data(&mut self, p: &Packet<'_>, data: &crate::wire::knet::Data<'_>) {
+        let mut c = self.begin(p, 0, Some(data.node), None);
+        if let Some(i) = c.dir {
+            self.on_data(i, data, c.ts, c.sec, &mut c.hints.seqs);
+        }
+        self.end(p, c);
+    }
+
+    fn ingest_other(&mut self, p: &Packet<'_>) {
+        // The type's counter, the sender, and the link service packets name.
+        let (ty, knet_node, pkt_link) = match &p.knet {
+            Some(Knet::Data(x)) => (0, Some(x.node), None),
+            Some(Knet::Ping(x)) => (1, Some(x.node), Some(x.link)),
+            Some(Knet::Pong(x)) => (2, Some(x.node), Some(x.link)),
+            Some(Knet::Pmtud(x)) => (3, Some(x.node), Some(x.link)),
+            Some(Knet::PmtudReply(x)) => (4, Some(x.node), Some(x.link)),
+            Some(Knet::Other { node, .. }) => (6, Some(*node), None),
+            None if p.totem.is_some() => (5, None, None),
+            None => (6, None, None),
+        };
+        let mut c = self.begin(p, ty, knet_node, pkt_link);
+        let (d, ts) = (&p.dgram, c.ts);
+        match &p.knet {
+            Some(Knet::Data(data)) => {
+                if let Some(i) = c.dir {
+                    self.on_data(i, data, ts, c.sec, &mut c.hints.seqs);
+                }
+            }
+            Some(Knet::Ping(ping)) => {
+                if let Some(i) = c.dir {
+                    self.on_ping(i, ping, d.src, d.dst, ts);
+                }
+            }
+            Some(Knet::Pong(pong)) => self.on_pong(pong, d.src, d.dst, ts),
+            Some(Knet::Pmtud(_)) => {
+                if let (Some(i), Some(size)) = (c.dir, p.pmtud_size()) {
+                    self.on_probe(i, size, ts);
+                }
+            }
+            Some(Knet::PmtudReply(r)) => {
+                if let Some(size) = p.pmtud_size() {
+                    self.on_pmtud_reply(d.src, d.dst, r, size, ts);
+                }
+            }
+            _ => {}
+        }
+        self.end(p, c);
+    }
+
+    /// What every packet goes through first: time, its path and sender,
+    /// the path's counters. `ty` is its traffic type, `knet_node` the
+    /// sender the knet header names, `pkt_link` the link it names.
+    #[inline(always)]
+    fn begin(
+        &mut self,
+        p: &Packet<'_>,
+        ty: usize,
+        knet_node: Option<u16>,
+        pkt_link: Option<u8>,
+    ) -> Ctx {
         // Keeps all time arithmetic far from overflow (a corrupt record may
         // carry any timestamp).
         let ts = clamp_ts(p.ts);
+        let d = &p.dgram;
+        let len = u64::from(d.ip_len);
         self.packets += 1;
-        let len = u64::from(p.dgram.ip_len);
         self.bytes += len;
         if p.knet.is_none() && p.totem.is_none() {
             // Counted here; judged only through `ingest_inferred`, which
@@ -737,55 +814,47 @@ impl Engine {
         } else {
             self.advance_time(ts);
         }
-        let d = &p.dgram;
         if d.outgoing == Some(true) {
             self.outgoing.note(d.src);
         }
         // Which link and path: service packets name their link; otherwise
         // the learned port, else 5405+N.
-        let pkt_link = p.knet.as_ref().and_then(|k| k.link());
         let (link, dir) = match self.flows.get(d.src, d.dst, d.sport, d.dport, pkt_link) {
             Some((l, i)) => (l, Some(i)),
             None => self.flow_slow(d.src, d.dst, d.sport, d.dport, pkt_link, ts),
         };
         // Who sent it.
-        let sender = match &p.knet {
-            Some(k) => Some(k.node()),
-            None => match &p.totem {
-                Some(t)
-                    if matches!(
-                        t.body,
-                        Body::OrfToken(_) | Body::CommitToken(_) | Body::Join(_)
-                    ) =>
-                {
-                    u16::try_from(t.header.nodeid).ok()
-                }
-                _ => self.addr_node.get(&d.src).copied(),
-            },
+        let sender = match (knet_node, &p.totem) {
+            (Some(n), _) => Some(n),
+            (None, Some(t))
+                if matches!(
+                    t.body,
+                    Body::OrfToken(_) | Body::CommitToken(_) | Body::Join(_)
+                ) =>
+            {
+                u16::try_from(t.header.nodeid).ok()
+            }
+            _ => self.addr_node.get(&d.src).copied(),
         };
         let sec = self.sec_of(ts);
-        let mut hints = dir.map_or(Hints::default(), |i| self.dirs[i as usize].hints);
+        let (mut hints, path_src) = match dir.and_then(|i| self.dirs.get(i as usize)) {
+            Some(dd) => (dd.hints, dd.src_node),
+            None => (Hints::default(), None),
+        };
         if let Some(n) = sender {
             // The path remembers its sender: learn only what is new.
-            if dir.is_none_or(|i| self.dirs[i as usize].src_node != Some(n)) {
+            if path_src != Some(n) {
                 self.learn_addr(d.src, n, ts);
             }
             if self.node_activity(n, ts, &mut hints.nodes) {
                 self.pinger_resumed(n, ts);
             }
         }
-        let ty = match (&p.knet, &p.totem) {
-            (Some(Knet::Data(_)), _) => 0,
-            (Some(Knet::Ping(_)), _) => 1,
-            (Some(Knet::Pong(_)), _) => 2,
-            (Some(Knet::Pmtud(_)), _) => 3,
-            (Some(Knet::PmtudReply(_)), _) => 4,
-            (None, Some(_)) => 5,
-            _ => 6,
-        };
-        if let Some(i) = dir {
-            let dd = &mut self.dirs[i as usize];
+        if let Some(dd) = dir.and_then(|i| self.dirs.get_mut(i as usize)) {
             dd.last_ts = dd.last_ts.max(ts);
+            if ty == 0 {
+                dd.last_data_ts = dd.last_data_ts.max(ts);
+            }
             dd.traffic[ty].packets += 1;
             dd.traffic[ty].bytes += len;
             dd.sizes.count(d.ip_len);
@@ -803,81 +872,92 @@ impl Engine {
                 b.bytes += len;
             }
         }
-        match p.knet {
-            Some(Knet::Data(data)) => {
-                if let Some(i) = dir {
-                    self.on_data(i, &data, ts, &mut hints.seqs);
-                }
-            }
-            Some(Knet::Ping(ping)) => {
-                if let Some(i) = dir {
-                    self.on_ping(i, &ping, d.src, d.dst, ts);
-                }
-            }
-            Some(Knet::Pong(pong)) => self.on_pong(&pong, d.src, d.dst, ts),
-            Some(Knet::Pmtud(_)) => {
-                if let (Some(i), Some(size)) = (dir, p.pmtud_size()) {
-                    self.on_probe(i, size, ts);
-                }
-            }
-            Some(Knet::PmtudReply(r)) => {
-                if let Some(size) = p.pmtud_size() {
-                    // The reply flows back to the prober: the probe's direction is reversed.
-                    let key = PathKey {
-                        src: d.dst,
-                        dst: d.src,
-                        link: r.link,
-                    };
-                    if let Some(&i) = self.paths.get(&key) {
-                        let dd = &mut self.dirs[i as usize];
-                        dd.pmtud_replies += 1;
-                        if dd.dst_node.is_none() {
-                            dd.dst_node = Some(r.node);
-                        }
-                        if let Some(pr) = dd.probes.iter_mut().find(|pr| pr.size == size) {
-                            if !pr.acked {
-                                dd.sizes.probe_rtt(size, ts - pr.ts);
-                            }
-                            pr.acked = true;
-                        }
-                    }
-                }
-            }
-            _ => {}
+        Ctx {
+            ts,
+            sec,
+            link,
+            dir,
+            knet_node,
+            hints,
         }
+    }
+
+    /// What every packet goes through last: the totem message it carries,
+    /// and the path's hints kept for the next packet.
+    #[inline(always)]
+    fn end(&mut self, p: &Packet<'_>, mut c: Ctx) {
         if let Some(t) = &p.totem {
-            if matches!(p.knet, Some(Knet::Data(_))) {
-                let dbl = &mut self.totem.v.data_by_link;
-                match dbl.iter().position(|(l, _)| *l == link) {
-                    Some(j) => dbl[j].1 += 1,
-                    None if dbl.len() < 8 => dbl.push((link, 1)),
-                    None => {}
-                }
-            }
-            let retransmitter = match &p.knet {
-                Some(k) => Some(u32::from(k.node())),
-                None => self.addr_node.get(&d.src).map(|n| u32::from(*n)),
-            };
-            // knet's glue writes target_nodeid; udp/udpu leave it stale, so
-            // there the destination address (the path's receiver) says who.
-            let by_addr = match dir {
-                Some(i) => self.dirs[i as usize].dst_node.map(u32::from),
-                None => self.addr_node.get(&d.dst).map(|n| u32::from(*n)),
-            };
-            let receiver = if p.knet.is_some() {
-                t.header.target_nodeid.filter(|n| *n != 0).or(by_addr)
-            } else {
-                by_addr
-            };
-            // knet hands DATA to corosync only while the receiver's link to
-            // the sender is not down (its own pongs decide).
-            let rx_link_down = dir
-                .and_then(|i| self.dirs[i as usize].rev)
-                .is_some_and(|r| self.dirs[r as usize].state == LinkState::Down);
-            self.on_totem(t, ts, retransmitter, receiver, rx_link_down, &mut hints);
+            self.totem_of(p, t, &mut c);
         }
-        if let Some(d) = dir.and_then(|i| self.dirs.get_mut(i as usize)) {
-            d.hints = hints;
+        if let Some(dd) = c.dir.and_then(|i| self.dirs.get_mut(i as usize)) {
+            dd.hints = c.hints;
+        }
+    }
+
+    #[inline]
+    fn totem_of(&mut self, p: &Packet<'_>, t: &Totem<'_>, c: &mut Ctx) {
+        let d = &p.dgram;
+        if matches!(p.knet, Some(Knet::Data(_))) {
+            let dbl = &mut self.totem.v.data_by_link;
+            match dbl.iter().position(|(l, _)| *l == c.link) {
+                Some(j) => dbl[j].1 += 1,
+                None if dbl.len() < 8 => dbl.push((c.link, 1)),
+                None => {}
+            }
+        }
+        let retransmitter = match c.knet_node {
+            Some(n) => Some(u32::from(n)),
+            None => self.addr_node.get(&d.src).map(|n| u32::from(*n)),
+        };
+        // knet's glue writes target_nodeid; udp/udpu leave it stale, so
+        // there the destination address (the path's receiver) says who.
+        // knet hands DATA to corosync only while the receiver's link to
+        // the sender is not down (its own pongs decide).
+        let (by_addr, rx_link_down) = match c.dir.and_then(|i| self.dirs.get(i as usize)) {
+            Some(dd) => (
+                dd.dst_node.map(u32::from),
+                dd.rev
+                    .and_then(|r| self.dirs.get(r as usize))
+                    .is_some_and(|r| r.state == LinkState::Down),
+            ),
+            None => (self.addr_node.get(&d.dst).map(|n| u32::from(*n)), false),
+        };
+        let receiver = if p.knet.is_some() {
+            t.header.target_nodeid.filter(|n| *n != 0).or(by_addr)
+        } else {
+            by_addr
+        };
+        self.on_totem(
+            t,
+            c.ts,
+            c.sec,
+            retransmitter,
+            receiver,
+            rx_link_down,
+            &mut c.hints,
+        );
+    }
+
+    /// A PMTUD reply: it flows back to the prober, so the probe's direction
+    /// is the reverse of the reply's.
+    fn on_pmtud_reply(&mut self, src: IpAddr, dst: IpAddr, r: &Pmtud, size: u16, ts: i64) {
+        let key = PathKey {
+            src: dst,
+            dst: src,
+            link: r.link,
+        };
+        if let Some(&i) = self.paths.get(&key) {
+            let dd = &mut self.dirs[i as usize];
+            dd.pmtud_replies += 1;
+            if dd.dst_node.is_none() {
+                dd.dst_node = Some(r.node);
+            }
+            if let Some(pr) = dd.probes.iter_mut().find(|pr| pr.size == size) {
+                if !pr.acked {
+                    dd.sizes.probe_rtt(size, ts - pr.ts);
+                }
+                pr.acked = true;
+            }
         }
     }
 
@@ -1015,7 +1095,7 @@ impl Engine {
                         ring: (u32::MAX, 0),
                         token_seq: (self.inferred_tokens & 0xffff_ffff) as u32,
                     };
-                    self.token_arrival(u32::from(r), this, &mut 0);
+                    self.token_arrival(u32::from(r), this, false, &mut 0);
                 }
             }
             _ => {}
@@ -1392,7 +1472,6 @@ impl Engine {
             },
         };
         let spacing = self.th.ping_spacing_ns();
-        let quiet = (2 * spacing).max(self.th.ping_timeout_ns());
         let Some(n) = self.nodes.at_mut(idx) else {
             return false;
         };
@@ -1401,15 +1480,20 @@ impl Engine {
             n.max_gap = gap;
             n.max_gap_at = n.last_ts;
         }
-        // Others sent packets while this node was silent.
-        if gap >= quiet && packets.saturating_sub(n.mark) > 1 {
+        let resumed = gap >= spacing * 3 / 2;
+        // Others sent packets while this node was silent (the timeout is
+        // read only then).
+        if resumed
+            && gap >= (2 * spacing).max(self.th.ping_timeout_ns())
+            && packets.saturating_sub(n.mark) > 1
+        {
             n.silence = Some((n.last_ts, ts));
             n.stall_reported = false;
         }
         n.last_ts = n.last_ts.max(ts);
         n.packets += 1;
         n.mark = packets;
-        gap >= spacing * 3 / 2
+        resumed
     }
 
     /// Starts tracking a node first seen at `ts`; its index, or None when
@@ -1487,7 +1571,15 @@ impl Engine {
 
     // ------------------------------------------------------------ DATA seq
 
-    fn on_data(&mut self, i: u32, data: &crate::wire::knet::Data<'_>, ts: i64, hint: &mut u16) {
+    #[inline]
+    fn on_data(
+        &mut self,
+        i: u32,
+        data: &crate::wire::knet::Data<'_>,
+        ts: i64,
+        sec: i64,
+        hint: &mut u16,
+    ) {
         let node = data.node;
         let j = match self.seqs.index_hinted(&node, hint) {
             Some(j) => j,
@@ -1496,8 +1588,18 @@ impl Engine {
             }
             None => return,
         };
+        let dst = self.dirs.get(i as usize).and_then(|d| d.dst_node);
         if let Some(tr) = self.seqs.at_mut(j) {
-            tr.on_data(&mut self.dirs, i, data.seq, data.frag_seq, data.bcast, ts);
+            tr.on_data(
+                &mut self.dirs,
+                i,
+                dst,
+                data.seq,
+                data.frag_seq,
+                data.bcast,
+                ts,
+                sec,
+            );
         }
     }
 
@@ -2256,10 +2358,12 @@ impl Engine {
 
     // ---------------------------------------------------------------- totem
 
+    #[allow(clippy::too_many_arguments)]
     fn on_totem(
         &mut self,
         t: &Totem<'_>,
         ts: i64,
+        sec: i64,
         sender: Option<u32>,
         receiver: Option<u32>,
         rx_link_down: bool,
@@ -2267,84 +2371,9 @@ impl Engine {
     ) {
         match &t.body {
             Body::OrfToken(tok) => {
-                let v = &mut self.totem.v;
-                v.tokens += 1;
-                v.max_backlog = v.max_backlog.max(tok.backlog);
-                let n = tok.rtr.len().min(u32::MAX as usize) as u32;
-                v.rtr_max = v.rtr_max.max(n);
-                let sec = ts.div_euclid(NS);
-                match self.totem.series.last_mut() {
-                    Some(last) if last.0 == sec * NS => {
-                        last.1 += 1;
-                        last.2 = last.2.max(n);
-                    }
-                    _ => {
-                        if self.totem.series.len() >= self.th.limits.series_len.max(64) {
-                            self.totem.series.remove(0);
-                        }
-                        self.totem.series.push((sec * NS, 1, n));
-                    }
-                }
-                if n > 0 {
-                    v.tokens_with_rtr += 1;
-                    v.rtr_entries += u64::from(n);
-                    match &mut self.totem.rtr_ep {
-                        Some(e) if ts - e.last <= RTR_EPISODE_GAP => {
-                            e.last = ts;
-                            e.max = e.max.max(n);
-                            e.tokens += 1;
-                            e.entries += u64::from(n);
-                        }
-                        _ => {
-                            self.close_rtr();
-                            self.totem.rtr_ep = Some(RtrEpisode {
-                                start: ts,
-                                last: ts,
-                                max: n,
-                                tokens: 1,
-                                entries: u64::from(n),
-                            });
-                        }
-                    }
-                }
-                let ring = (tok.ring_id.rep, tok.ring_id.seq);
                 let from = t.header.nodeid;
-                let this = TokRx {
-                    ts,
-                    ring,
-                    token_seq: tok.token_seq,
-                };
-                // Retransmission: the same sender sends the same token_seq again.
-                let max_nodes = self.th.limits.max_nodes;
-                let mut again = false;
-                let room = self.totem.tx.len() < max_nodes;
-                let at = self.totem.tx.index_hinted(&from, &mut hints.tx);
-                match at.and_then(|i| self.totem.tx.at_mut(i)) {
-                    Some(prev) if prev.ring == ring && prev.token_seq == tok.token_seq => {
-                        again = true;
-                        if ts - prev.ts >= TOKEN_COPY_WINDOW {
-                            self.totem.v.token_retransmits += 1;
-                        } else {
-                            self.totem.v.token_copies += 1;
-                        }
-                    }
-                    Some(prev) => *prev = this,
-                    None if room => {
-                        self.totem.tx.push(from, this);
-                    }
-                    None => {}
-                }
-                if !again {
-                    let limit = i64::from(self.th.token_ms) * MS;
-                    self.totem.hold.sent(from, ts, limit, &mut hints.hold_tx);
-                }
-                self.ring_seen(tok.ring_id, ts, from);
-                if let Some(r) = receiver.filter(|_| !rx_link_down) {
-                    self.totem
-                        .hold
-                        .arrival(r, ts, max_nodes, &mut hints.hold_rx);
-                    self.token_arrival(r, this, &mut hints.rx);
-                }
+                let target = receiver.filter(|_| !rx_link_down);
+                self.on_token(tok, from, target, ts, sec, hints);
             }
             Body::CommitToken(c) => {
                 self.totem.v.commit_tokens += 1;
@@ -2373,36 +2402,126 @@ impl Engine {
         }
     }
 
-    fn token_arrival(&mut self, node: u32, this: TokRx, hint: &mut u16) {
-        let warn = i64::from(self.th.token_warning_ms) * MS;
-        let lost = i64::from(self.th.token_ms) * MS;
-        let Some(i) = self.totem.rx.index_hinted(&node, hint) else {
-            if self.totem.rx.len() < self.th.limits.max_nodes {
-                self.totem.rx.push(node, this);
+    /// An ORF token from `from` on its way to `target`.
+    #[inline]
+    fn on_token(
+        &mut self,
+        tok: &OrfToken<'_>,
+        from: u32,
+        target: Option<u32>,
+        ts: i64,
+        sec: i64,
+        hints: &mut Hints,
+    ) {
+        let n = tok.rtr.len().min(u32::MAX as usize) as u32;
+        let v = &mut self.totem.v;
+        v.tokens += 1;
+        v.max_backlog = v.max_backlog.max(tok.backlog);
+        v.rtr_max = v.rtr_max.max(n);
+        match self.totem.series.last_mut() {
+            Some(last) if last.0 == sec * NS => {
+                last.1 += 1;
+                last.2 = last.2.max(n);
             }
+            _ => self.token_series_new(sec, n),
+        }
+        if n > 0 {
+            self.token_rtr(ts, n);
+        }
+        let ring = (tok.ring_id.rep, tok.ring_id.seq);
+        let this = TokRx {
+            ts,
+            ring,
+            token_seq: tok.token_seq,
+        };
+        // Retransmission: the same sender sends the same token_seq again.
+        let max_nodes = self.th.limits.max_nodes;
+        if let Some(tn) = self.totem.tok.entry(from, max_nodes, &mut hints.tx) {
+            match &mut tn.tx {
+                Some(prev) if prev.ring == ring && prev.token_seq == tok.token_seq => {
+                    if ts - prev.ts >= TOKEN_COPY_WINDOW {
+                        self.totem.v.token_retransmits += 1;
+                    } else {
+                        self.totem.v.token_copies += 1;
+                    }
+                }
+                prev => {
+                    *prev = Some(this);
+                    tn.sent(ts, i64::from(self.th.token_ms) * MS);
+                }
+            }
+        }
+        self.ring_seen(tok.ring_id, ts, from);
+        if let Some(r) = target {
+            self.token_arrival(r, this, true, &mut hints.rx);
+        }
+    }
+
+    /// The token series' point of a new second.
+    #[cold]
+    fn token_series_new(&mut self, sec: i64, n: u32) {
+        if self.totem.series.len() >= self.th.limits.series_len.max(64) {
+            self.totem.series.remove(0);
+        }
+        self.totem.series.push((sec * NS, 1, n));
+    }
+
+    /// A token carrying `n` retransmit requests.
+    #[cold]
+    fn token_rtr(&mut self, ts: i64, n: u32) {
+        let v = &mut self.totem.v;
+        v.tokens_with_rtr += 1;
+        v.rtr_entries += u64::from(n);
+        match &mut self.totem.rtr_ep {
+            Some(e) if ts - e.last <= RTR_EPISODE_GAP => {
+                e.last = ts;
+                e.max = e.max.max(n);
+                e.tokens += 1;
+                e.entries += u64::from(n);
+            }
+            _ => {
+                self.close_rtr();
+                self.totem.rtr_ep = Some(RtrEpisode {
+                    start: ts,
+                    last: ts,
+                    max: n,
+                    tokens: 1,
+                    entries: u64::from(n),
+                });
+            }
+        }
+    }
+
+    /// A token towards `node` (`hold`: its arrival starts the node's hold).
+    fn token_arrival(&mut self, node: u32, this: TokRx, hold: bool, hint: &mut u16) {
+        let max_nodes = self.th.limits.max_nodes;
+        let Some(tn) = self.totem.tok.entry(node, max_nodes, hint) else {
             return;
         };
-        let Some(slot) = self.totem.rx.at_mut(i) else {
+        if hold {
+            tn.arrival(this.ts);
+        }
+        let Some(p) = tn.rx else {
+            tn.rx = Some(this);
             return;
         };
-        let p = *slot;
         if p.ring == this.ring && this.token_seq <= p.token_seq {
             return;
         }
-        *slot = this;
+        tn.rx = Some(this);
         let gap = this.ts - p.ts;
+        let lost = i64::from(self.th.token_ms) * MS;
         self.totem.note_rotation(node, this.ts, gap, lost);
-        let hist = self
-            .totem
+        self.totem
             .rotation
-            .get_or_insert_with(fasthist::FastHist::new);
-        hist.record(((gap / 1000).max(1) as u64).min(HIST_MAX_US));
+            .get_or_insert_with(fasthist::FastHist::new)
+            .record_ns(gap);
         if gap > self.totem.max_rotation {
             self.totem.max_rotation = gap;
             self.totem.v.max_rotation_node = Some(node);
             self.totem.v.max_rotation_at = p.ts;
         }
-        if gap > warn {
+        if gap > i64::from(self.th.token_warning_ms) * MS {
             self.token_gap(node, p.ts, this.ts, gap);
         }
     }
@@ -2442,7 +2561,19 @@ impl Engine {
         self.push_finding(f);
     }
 
+    /// A message of ring `ring` forwarded by `forwarder`.
+    #[inline]
     fn ring_seen(&mut self, ring: RingId, ts: i64, forwarder: u32) {
+        // Nearly always the current ring, its members known.
+        if let Some(cur) = self.totem.membership.last() {
+            if cur.rep == ring.rep && cur.seq == ring.seq && !cur.members_inferred {
+                return;
+            }
+        }
+        self.ring_seen_slow(ring, ts, forwarder);
+    }
+
+    fn ring_seen_slow(&mut self, ring: RingId, ts: i64, forwarder: u32) {
         let tl = &mut self.totem.membership;
         if let Some(cur) = tl.last_mut() {
             if cur.rep == ring.rep && cur.seq == ring.seq {
@@ -2719,7 +2850,7 @@ impl Engine {
             .and_then(|h| quantiles(&h.to_hdr(), 1));
         totem.hold_us = self
             .totem
-            .hold
+            .tok
             .hists()
             .filter_map(|(n, h)| quantiles(&h, 1).map(|q| (n, q)))
             .collect();

@@ -43,7 +43,8 @@ const LEN: usize = {
 
 #[derive(Debug, Clone)]
 pub(super) struct FastHist {
-    counts: Box<[u32]>,
+    /// u64: a count cannot overflow, so a record is a plain add.
+    counts: Box<[u64]>,
 }
 
 impl FastHist {
@@ -57,8 +58,14 @@ impl FastHist {
     #[inline]
     pub fn record(&mut self, us: u64) {
         if let Some(c) = self.counts.get_mut(index(us.clamp(1, HIST_MAX_US))) {
-            *c = c.saturating_add(1);
+            *c += 1;
         }
+    }
+
+    /// Counts a duration of `ns` nanoseconds in µs (clamped as `record`).
+    #[inline]
+    pub fn record_ns(&mut self, ns: i64) {
+        self.record(ns.max(0) as u64 / 1000);
     }
 
     /// The same counts as an HDR histogram.
@@ -66,7 +73,7 @@ impl FastHist {
         let mut h = new_hist();
         for (i, &c) in self.counts.iter().enumerate() {
             if c > 0 {
-                h.saturating_record_n(value_at(i), c);
+                h.saturating_record_n(value_at(i), u32::try_from(c).unwrap_or(u32::MAX));
             }
         }
         h

@@ -17,27 +17,63 @@ use std::net::IpAddr;
 /// link, so collisions are rare and only cost a slow lookup.
 const SLOTS: usize = 64;
 
+/// A flow folded to two words: IPv4 flows (nearly all clusters) are
+/// stored whole in them and compared as two integers; for IPv6 the words
+/// are a digest and the entry keeps the addresses to confirm a hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key {
+    addrs: u64,
+    /// Ports, and in bit 32 whether the flow is IPv6.
+    rest: u64,
+}
+
+#[inline]
+fn key(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> Key {
+    let ports = u64::from(sport) << 16 | u64::from(dport);
+    match (src, dst) {
+        // Memory order (no byte swap): only equality and spread matter.
+        (IpAddr::V4(s), IpAddr::V4(d)) => Key {
+            addrs: u64::from(u32::from_ne_bytes(s.octets())) << 32
+                | u64::from(u32::from_ne_bytes(d.octets())),
+            rest: ports,
+        },
+        _ => Key {
+            addrs: fold(src).rotate_left(17) ^ fold(dst),
+            rest: ports | 1 << 32,
+        },
+    }
+}
+
+fn fold(a: IpAddr) -> u64 {
+    match a {
+        IpAddr::V4(v) => u64::from(u32::from(v)),
+        IpAddr::V6(v) => {
+            let x = u128::from(v);
+            (x as u64) ^ ((x >> 64) as u64)
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    src: IpAddr,
-    dst: IpAddr,
-    sport: u16,
-    dport: u16,
+    key: Key,
+    /// Path index; `u32::MAX`: empty slot.
+    dir: u32,
     link: u8,
     /// `link` came from a learned port (not from the port-number rule).
     learned: bool,
-    /// Path index; `u32::MAX`: empty slot.
-    dir: u32,
+    /// The addresses, checked on IPv6 hits only.
+    src: IpAddr,
+    dst: IpAddr,
 }
 
 const EMPTY: Entry = Entry {
-    src: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-    dst: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-    sport: 0,
-    dport: 0,
+    key: Key { addrs: 0, rest: 0 },
+    dir: u32::MAX,
     link: 0,
     learned: false,
-    dir: u32::MAX,
+    src: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+    dst: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
 };
 
 #[derive(Debug, Clone)]
@@ -53,22 +89,10 @@ impl Default for FlowCache {
     }
 }
 
-fn fold(a: IpAddr) -> u64 {
-    match a {
-        IpAddr::V4(v) => u64::from(u32::from(v)),
-        IpAddr::V6(v) => {
-            let x = u128::from(v);
-            (x as u64) ^ ((x >> 64) as u64)
-        }
-    }
-}
-
 #[inline]
-fn slot(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> usize {
-    let k = fold(src).rotate_left(17)
-        ^ fold(dst)
-        ^ (u64::from(sport) << 32 | u64::from(dport)).rotate_left(48);
-    (k.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize & (SLOTS - 1)
+fn slot(k: Key) -> usize {
+    let h = (k.addrs ^ k.rest.rotate_left(40)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> 58) as usize & (SLOTS - 1)
 }
 
 impl FlowCache {
@@ -84,8 +108,9 @@ impl FlowCache {
         dport: u16,
         pkt_link: Option<u8>,
     ) -> Option<(u8, u32)> {
-        let e = &self.slots[slot(src, dst, sport, dport)];
-        if e.dir == u32::MAX || e.sport != sport || e.dport != dport || e.src != src || e.dst != dst
+        let k = key(src, dst, sport, dport);
+        let e = &self.slots[slot(k)];
+        if e.key != k || e.dir == u32::MAX || (k.rest >> 32 != 0 && (e.src != src || e.dst != dst))
         {
             return None;
         }
@@ -108,14 +133,14 @@ impl FlowCache {
         learned: bool,
         dir: u32,
     ) {
-        self.slots[slot(src, dst, sport, dport)] = Entry {
-            src,
-            dst,
-            sport,
-            dport,
+        let key = key(src, dst, sport, dport);
+        self.slots[slot(key)] = Entry {
+            key,
+            dir,
             link,
             learned,
-            dir,
+            src,
+            dst,
         };
     }
 
@@ -159,7 +184,7 @@ mod tests {
         for n in 1..=16u16 {
             let a = IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, n));
             let b = IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 100));
-            seen.insert(slot(a, b, 5405, 5405));
+            seen.insert(slot(key(a, b, 5405, 5405)));
         }
         assert!(seen.len() >= 10, "{}", seen.len());
     }

@@ -1,70 +1,76 @@
-//! Token hold time per node: from the token arriving at the capture point
-//! on its way to a node to that node sending the next token on. On a bridge
-//! capture this is the node's own time with the token (plus its two wire
-//! legs, µs on a LAN): corosync's processing, its token hold when the ring
-//! is idle, and any scheduling delay.
+//! What the token path keeps per node, in one table so that a token costs
+//! one lookup for its sender and one for its receiver:
+//!
+//! * the last token the node sent (a token sent again is a retransmission);
+//! * the last new token seen on its way to the node (rotation);
+//! * its token hold time: from the token arriving at the capture point on
+//!   its way to the node to that node sending the next token on. On a
+//!   bridge capture this is the node's own time with the token (plus its two
+//!   wire legs, µs on a LAN): corosync's processing, its token hold when the
+//!   ring is idle, and any scheduling delay.
 
 use hdrhistogram::Histogram;
 
+use super::NS;
 use super::SmallMap;
+use super::TokRx;
 use super::fasthist::FastHist;
-use super::{HIST_MAX_US, NS};
-
-#[derive(Debug)]
-struct Hold {
-    /// Latest token arrival not yet followed by the node's send.
-    arrived: Option<i64>,
-    hist: Option<FastHist>,
-}
 
 #[derive(Debug, Default)]
-pub(super) struct HoldTimes {
-    nodes: SmallMap<u32, Hold>,
+pub(super) struct TokNode {
+    /// The latest token this node sent.
+    pub tx: Option<TokRx>,
+    /// The latest new token towards this node.
+    pub rx: Option<TokRx>,
+    /// Latest token arrival not yet followed by the node's send.
+    arrived: Option<i64>,
+    hold: Option<FastHist>,
 }
 
-impl HoldTimes {
-    /// A new token towards `node` was seen at `ts`.
-    pub fn arrival(&mut self, node: u32, ts: i64, max_nodes: usize, hint: &mut u16) {
-        let room = self.nodes.len() < max_nodes;
-        let i = self.nodes.index_hinted(&node, hint);
-        match i.and_then(|i| self.nodes.at_mut(i)) {
-            Some(h) => h.arrived = Some(ts),
-            None if room => {
-                self.nodes.push(
-                    node,
-                    Hold {
-                        arrived: Some(ts),
-                        hist: None,
-                    },
-                );
-            }
-            None => {}
-        }
+impl TokNode {
+    /// A new token towards this node was seen at `ts`.
+    #[inline]
+    pub fn arrival(&mut self, ts: i64) {
+        self.arrived = Some(ts);
     }
 
-    /// `node` sent a new token at `ts`; holds longer than `limit` ns (the
+    /// This node sent a new token at `ts`; holds longer than `limit` ns (the
     /// token was lost, the ring re-formed) are not holds.
-    pub fn sent(&mut self, node: u32, ts: i64, limit: i64, hint: &mut u16) {
-        let i = self.nodes.index_hinted(&node, hint);
-        let Some(h) = i.and_then(|i| self.nodes.at_mut(i)) else {
-            return;
-        };
-        let Some(at) = h.arrived.take() else {
+    #[inline]
+    pub fn sent(&mut self, ts: i64, limit: i64) {
+        let Some(at) = self.arrived.take() else {
             return;
         };
         let hold = ts - at;
         if hold < 0 || hold > limit.max(NS) {
             return;
         }
-        h.hist
-            .get_or_insert_with(FastHist::new)
-            .record(((hold / 1000).max(1) as u64).min(HIST_MAX_US));
+        self.hold.get_or_insert_with(FastHist::new).record_ns(hold);
+    }
+}
+
+/// The token path's nodes, capped like every per-node table.
+#[derive(Debug, Default)]
+pub(super) struct TokNodes {
+    nodes: SmallMap<u32, TokNode>,
+}
+
+impl TokNodes {
+    /// `node`'s entry (tried at `hint` first), added when there is room.
+    #[inline]
+    pub fn entry(&mut self, node: u32, max_nodes: usize, hint: &mut u16) -> Option<&mut TokNode> {
+        let i = match self.nodes.index_hinted(&node, hint) {
+            Some(i) => i,
+            None if self.nodes.len() < max_nodes => self.nodes.push(node, TokNode::default()),
+            None => return None,
+        };
+        self.nodes.at_mut(i)
     }
 
     /// Each node's hold time histogram (µs), for the nodes that have one.
     pub fn hists(&self) -> impl Iterator<Item = (u32, Histogram<u32>)> + '_ {
         self.nodes
             .iter()
-            .filter_map(|(n, h)| h.hist.as_ref().map(|x| (*n, x.to_hdr())))
+            .filter_map(|(n, h)| h.hold.as_ref().map(|x| (*n, x.to_hdr())))
     }
 }

@@ -60,12 +60,15 @@ pub(super) struct SeqTrack {
     /// Path indices (into the engine's dirs) this sender sent DATA on.
     slots: [u32; MAX_SLOTS],
     nslots: usize,
-    /// The slot found last.
+    /// The slot found last, and its path.
     last_slot: usize,
+    last_dir: u32,
     ring: [Entry; WINDOW],
     /// Index of the oldest entry.
     head: usize,
     len: usize,
+    /// The oldest entry is judged after this time (i64::MAX: none waits).
+    due: i64,
     last_seq: Option<u16>,
     /// Path of the last seq when it went to a single destination.
     last_single: Option<u32>,
@@ -90,15 +93,28 @@ impl Dir {
     /// run of missing copies was loss.
     #[inline]
     fn copy_seen(&mut self, ts: i64) {
-        if self.miss_run > 0 && self.miss_run <= MAX_RUN {
+        self.copy_seen_in(ts.div_euclid(NS));
+    }
+
+    /// `copy_seen` of a copy sent in second `sec`.
+    #[inline]
+    fn copy_seen_in(&mut self, sec: i64) {
+        if self.miss_run > 0 {
+            self.miss_run_ended();
+        }
+        self.data_seen += 1;
+        if let Some(b) = self.bucket(sec) {
+            b.data_seen = b.data_seen.wrapping_add(1);
+        }
+    }
+
+    #[cold]
+    fn miss_run_ended(&mut self) {
+        if self.miss_run <= MAX_RUN {
             let (n, at) = (self.miss_run, self.miss_run_ts);
             self.copies_lost(u32::from(n), at);
         }
         self.miss_run = 0;
-        self.data_seen += 1;
-        if let Some(b) = self.bucket(ts.div_euclid(NS)) {
-            b.data_seen = b.data_seen.saturating_add(1);
-        }
     }
 
     fn copy_missed(&mut self, ts: i64) {
@@ -123,9 +139,11 @@ impl SeqTrack {
             slots: [0; MAX_SLOTS],
             nslots: 0,
             last_slot: 0,
+            last_dir: u32::MAX,
             ring: [Entry::default(); WINDOW],
             head: 0,
             len: 0,
+            due: i64::MAX,
             last_seq: None,
             last_single: None,
         }
@@ -134,19 +152,21 @@ impl SeqTrack {
     #[inline]
     fn slot(&mut self, dir: u32) -> Option<usize> {
         // A sender mostly sends on the path it sent on last.
-        if self.last_slot < self.nslots && self.slots[self.last_slot] == dir {
+        if self.last_dir == dir {
             return Some(self.last_slot);
         }
-        if let Some(s) = self.slots[..self.nslots].iter().position(|d| *d == dir) {
-            self.last_slot = s;
-            return Some(s);
-        }
-        if self.nslots >= MAX_SLOTS {
-            return None;
-        }
-        self.slots[self.nslots] = dir;
-        self.nslots += 1;
-        Some(self.nslots - 1)
+        let s = match self.slots[..self.nslots].iter().position(|d| *d == dir) {
+            Some(s) => s,
+            None if self.nslots < MAX_SLOTS => {
+                self.slots[self.nslots] = dir;
+                self.nslots += 1;
+                self.nslots - 1
+            }
+            None => return None,
+        };
+        self.last_slot = s;
+        self.last_dir = dir;
+        Some(s)
     }
 
     /// The only destination node this sender has an up path to, if exactly one.
@@ -169,23 +189,23 @@ impl SeqTrack {
         one
     }
 
-    /// One DATA packet (or fragment) of this sender on path `i`.
+    /// One DATA packet (or fragment) of this sender on path `i` (to node
+    /// `dst`), sent at `ts` in second `sec`. The path's `last_data_ts` is
+    /// `ts` already.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
     pub(super) fn on_data(
         &mut self,
         dirs: &mut [Dir],
         i: u32,
+        dst: Option<u16>,
         seq: u16,
         frag: u8,
         bcast: bool,
         ts: i64,
+        sec: i64,
     ) {
         let Some(slot) = self.slot(i) else {
-            return;
-        };
-        let Some(dst) = dirs.get_mut(i as usize).map(|d| {
-            d.last_data_ts = d.last_data_ts.max(ts);
-            d.dst_node
-        }) else {
             return;
         };
         self.settle(dirs, ts);
@@ -196,8 +216,8 @@ impl SeqTrack {
                 None
             };
             if let (Some(prev), Some(ps), Some(cur)) = (self.last_seq, self.last_single, single) {
-                let same =
-                    dst.is_some() && dirs.get(ps as usize).is_some_and(|p| p.dst_node == dst);
+                let same = dst.is_some()
+                    && (ps == i || dirs.get(ps as usize).is_some_and(|p| p.dst_node == dst));
                 if let Some(g) = seq_gap(prev, seq).filter(|g| *g <= MAX_GAP && same) {
                     if let Some(d) = dirs
                         .get_mut(cur as usize)
@@ -206,7 +226,7 @@ impl SeqTrack {
                         if g > 0 {
                             d.copies_lost(u32::from(g), ts);
                         }
-                        d.copy_seen(ts);
+                        d.copy_seen_in(sec);
                     }
                 }
             }
@@ -234,13 +254,16 @@ impl SeqTrack {
             ts,
             seen: bit,
         };
+        if self.len == 0 {
+            self.due = ts + SETTLE_NS;
+        }
         self.len += 1;
     }
 
     /// Judges the broadcasts whose copies had time to come.
     #[inline]
     pub(super) fn settle(&mut self, dirs: &mut [Dir], now: i64) {
-        if self.len == 0 || self.ring[self.head].ts >= now - SETTLE_NS {
+        if now <= self.due {
             return;
         }
         self.settle_slow(dirs, now);
@@ -266,6 +289,11 @@ impl SeqTrack {
         let e = self.ring[self.head];
         self.head = (self.head + 1) % WINDOW;
         self.len -= 1;
+        self.due = if self.len == 0 {
+            i64::MAX
+        } else {
+            self.ring[self.head].ts + SETTLE_NS
+        };
         self.judge(e, dirs);
     }
 

@@ -55,9 +55,12 @@ impl Default for SizeStats {
 }
 
 impl SizeStats {
+    #[inline]
     pub fn count(&mut self, ip_len: u32) {
-        let c = size_class(ip_len);
-        self.packets[c] = self.packets[c].saturating_add(1);
+        // A u64 count cannot overflow.
+        if let Some(n) = self.packets.get_mut(size_class(ip_len)) {
+            *n += 1;
+        }
     }
     /// A probe of `size` IP bytes was answered `rtt_ns` after it left.
     pub fn probe_rtt(&mut self, size: u16, rtt_ns: i64) {
