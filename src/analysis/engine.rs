@@ -110,6 +110,16 @@ struct Hints {
     rx: u16,
 }
 
+/// Adds `n` DATA packets on `link` to a per-link count (at most 8 links,
+/// knet's maximum).
+fn add_link_count(counts: &mut Vec<(u8, u64)>, link: u8, n: u64) {
+    if let Some(e) = counts.iter_mut().find(|(l, _)| *l == link) {
+        e.1 += n;
+    } else if counts.len() < 8 {
+        counts.push((link, n));
+    }
+}
+
 /// A packet's place, found by [`Engine::begin`].
 #[derive(Debug, Clone, Copy)]
 struct Ctx {
@@ -307,6 +317,8 @@ struct Dir {
     last_ts: i64,
     traffic: [TypeCount; 7],
     ip_fragments: u64,
+    /// knet DATA packets carrying a totem message.
+    totem_data: u64,
     // src's ping session to dst
     pings: u64,
     pongs: u64,
@@ -408,6 +420,7 @@ impl Dir {
             last_ts: ts,
             traffic: [TypeCount::default(); 7],
             ip_fragments: 0,
+            totem_data: 0,
             pings: 0,
             pongs: 0,
             unanswered: 0,
@@ -898,11 +911,11 @@ impl Engine {
     fn totem_of(&mut self, p: &Packet<'_>, t: &Totem<'_>, c: &mut Ctx) {
         let d = &p.dgram;
         if matches!(p.knet, Some(Knet::Data(_))) {
-            let dbl = &mut self.totem.v.data_by_link;
-            match dbl.iter().position(|(l, _)| *l == c.link) {
-                Some(j) => dbl[j].1 += 1,
-                None if dbl.len() < 8 => dbl.push((c.link, 1)),
-                None => {}
+            // Which link carries the data: counted per path (summed by link
+            // in the snapshot), here only for packets without one.
+            match c.dir.and_then(|i| self.dirs.get_mut(i as usize)) {
+                Some(dd) => dd.totem_data += 1,
+                None => add_link_count(&mut self.totem.v.data_by_link, c.link, 1),
             }
         }
         let retransmitter = match c.knet_node {
@@ -2857,6 +2870,9 @@ impl Engine {
         totem.hold_us.sort_by_key(|(n, _)| *n);
         totem.series = self.totem.series.clone();
         totem.rotations = self.totem.rotations.iter().copied().collect();
+        for d in self.dirs.iter().filter(|d| d.totem_data > 0) {
+            add_link_count(&mut totem.data_by_link, d.key.link, d.totem_data);
+        }
         totem.data_by_link.sort_unstable();
         let mut findings = self.findings.clone();
         // Episodes still open are shown with no end.

@@ -42,7 +42,7 @@ impl TokNode {
             return;
         };
         let hold = ts - at;
-        if hold < 0 || hold > limit.max(NS) {
+        if hold < 0 || (hold > NS && hold > limit) {
             return;
         }
         self.hold.get_or_insert_with(FastHist::new).record_ns(hold);
