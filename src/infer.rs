@@ -22,8 +22,10 @@
 //!   way, within that flow's window, not answered yet) — unless the two
 //!   *crossed*: both nodes pinged at once, which is decided by what the
 //!   other reading would leave unexplained (a second ping on a flow sooner
-//!   than [`MIN_PING_GAP`], pings on a 200 ms grid) or else by which pairing
-//!   gives round trips closer to the recent ones. An unanswered ping-size
+//!   than [`MIN_PING_GAP`]) or else by which pairing gives round trips
+//!   closer to the recent ones; when neither clearly does (a delay just
+//!   changed), by which of the two is on the 200 ms grid of its node's
+//!   previous ping. An unanswered ping-size
 //!   packet that finds an open ping beyond the window (up to
 //!   [`Config::window_max_ns`]) is its late pong: the round trip grew (delay,
 //!   queueing) and the window follows.
@@ -208,6 +210,19 @@ pub const LEARN_SPAN: i64 = 300_000_000;
 pub const LEARN_SETTLED: u32 = 64;
 /// Two pings on one flow are never closer than this (200 ms grid, less slack).
 pub const MIN_PING_GAP: i64 = 150_000_000;
+/// Below this difference of the two pairings' scores (summed |ln(round
+/// trip / recent median)|; 1.5 is a factor of 4.5 in the product of the two
+/// ratios) the round trips do not decide a crossing.
+const SCORE_CLEAR: f64 = 1.5;
+/// knet's heartbeat runs every 200 ms; pings leave on its ticks.
+const PING_GRID: i64 = 200_000_000;
+/// A ping is on its flow's grid when it is this close to a whole number of
+/// ticks after the flow's previous ping. Measured on the corpus: node 1's
+/// pings on `pernode-2n-aes256-node2-oneway-delay` come 800.3–800.8 ms
+/// apart (the tick drifts ~0.1 ms).
+const GRID_FIT: i64 = 2_000_000;
+/// The grid is trusted this long after the previous ping (the drift adds up).
+const GRID_TRUST: i64 = 5_000_000_000;
 /// Timestamps are clamped to ±this (2^62 ns).
 pub const TS_LIMIT: i64 = 1 << 62;
 /// A trailing fragment follows its predecessor within this (back to back).
@@ -297,6 +312,9 @@ struct Flow {
     rtt_n: u8,
     rtt_i: u8,
     last_ping: Option<i64>,
+    /// The ping before `last_ping` (the grid is trusted only when the two
+    /// agree with it).
+    prev_ping: Option<i64>,
     /// Largest IP length of an answered probe on this flow.
     pmtu: u32,
 }
@@ -856,6 +874,7 @@ impl Inferrer {
         }
         self.ring[i].open = true;
         if let Some(f) = self.flows.get_mut(&s.key) {
+            f.prev_ping = f.last_ping;
             f.last_ping = Some(t);
         }
         Inference::new(kind, conf)
@@ -903,6 +922,34 @@ impl Inferrer {
         };
         let h1 = score(t_y1 - t_x1, t_x2 - t_y2);
         let h2 = score(t_y2 - t_x1, t_x2 - t_y1);
+        if (h1 - h2).abs() < SCORE_CLEAR {
+            // Neither pairing fits the recent round trips clearly better
+            // (a path's delay just changed: a delay ended, say). y1's node
+            // pings on its heartbeat's 200 ms grid: of y1 and y2, its ping
+            // is the one on the grid of its previous pings (two, on one
+            // grid), when one is clearly on it and the other clearly off.
+            let off_grid = |t: i64, p: i64| {
+                let r = (t - p).rem_euclid(PING_GRID);
+                r.min(PING_GRID - r)
+            };
+            let f = self.flow(&y1.key);
+            let grid = match (f.prev_ping, f.last_ping) {
+                (Some(a), Some(b)) if t_y1 - a <= GRID_TRUST && off_grid(b, a) <= GRID_FIT => {
+                    Some(b)
+                }
+                _ => None,
+            };
+            if let Some(p) = grid {
+                let off = |t: i64| off_grid(t, p);
+                let (e1, e2) = (off(t_y1), off(t_y2));
+                if e1 <= GRID_FIT && e2 >= 3 * GRID_FIT {
+                    return true;
+                }
+                if e2 <= GRID_FIT && e1 >= 3 * GRID_FIT {
+                    return false;
+                }
+            }
+        }
         h2 < h1
     }
 

@@ -204,18 +204,6 @@ fn encrypted_capture(pcap: &Path, key: AuthKey) -> Vec<(Record, Kind)> {
     out
 }
 
-/// Whether the capture `name` of the corpus has a delay injected in the
-/// hub (after the bridge capture point).
-fn hub_delay(name: &str) -> bool {
-    common::truth_files().iter().any(|p| {
-        let t = common::Truth::load(p);
-        t.name() == name
-            && t.faults()
-                .iter()
-                .any(|f| f["kind"] == "delay" && f["where"] == "hub")
-    })
-}
-
 fn encrypted_corpus() -> Vec<(String, PathBuf, AuthKey)> {
     let mut v = Vec::new();
     let spec_key = || {
@@ -256,17 +244,14 @@ fn encrypted_captures_ping_pong_and_pmtud() {
             e.1 += n;
         }
         assert_eq!(c.unmatched, 0, "{name}: records lost");
-        // A known limitation, held to a floor of its own so that a
-        // regression still shows: a one-way delay after the bridge capture
-        // point (in the hub) on a two-node cluster holds one node's pings
-        // back while the other's pings and pongs go promptly, so pings
-        // cross, and the size-and-timing pairing takes a crossing ping for
-        // the pong (0.853 on pernode-2n-aes256-node2-oneway-delay when this
-        // was written: 17 of 116 pairs swapped, all during the delay).
-        let ping_floor = if hub_delay(&name) { 0.80 } else { 0.99 };
+        // A one-way delay after the bridge capture point (in the hub) on a
+        // two-node cluster once held this to 0.853: when the delay ended,
+        // neither pairing of two close ping-size packets fitted the learned
+        // round trips, 17 of 116 pairs were swapped and the swapped round
+        // trips were learned. The ping grid now decides those.
         for (k, min) in [
-            (Kind::Ping, ping_floor),
-            (Kind::Pong, ping_floor),
+            (Kind::Ping, 0.99),
+            (Kind::Pong, 0.99),
             (Kind::Pmtud, 1.0),
             (Kind::PmtudReply, 1.0),
         ] {

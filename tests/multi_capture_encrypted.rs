@@ -106,3 +106,39 @@ fn without_the_key_the_same_packets_give_the_offset() {
         "keyed {keyed} ± {keyed_bound}, keyless {keyless} ± {keyless_bound}"
     );
 }
+
+/// Each capture alone, without the key: the one delay is one `latency`
+/// episode as long as the delay, and nothing else is judged. When the
+/// delay ended, the keyless pairing used to swap crossing-looking pings
+/// and pongs, which left a spurious `asymmetry` warning and a second
+/// latency episode after the delay.
+#[test]
+fn without_the_key_each_capture_sees_one_delay_episode_and_no_asymmetry() {
+    let Some(t) = truth() else { return };
+    let delay = t
+        .faults()
+        .into_iter()
+        .find(|f| f["kind"] == "delay")
+        .expect("a delay");
+    let length = delay["rel_end"].as_f64().unwrap() - delay["rel_start"].as_f64().unwrap();
+    let mut files = t.vantage_pcaps(2);
+    files.push(t.pcap());
+    for f in files {
+        let (_, v) = common::report_json(&[], std::slice::from_ref(&f));
+        let findings: Vec<&Value> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["kind"] != "membership_change")
+            .collect();
+        assert_eq!(findings.len(), 1, "{}: {findings:#?}", f.display());
+        let x = findings[0];
+        assert_eq!(x["kind"], "latency", "{}", f.display());
+        let secs = x["end"].as_f64().unwrap() - x["start"].as_f64().unwrap();
+        assert!(
+            (secs - length).abs() <= 2.0,
+            "{}: episode {secs} s, delay {length} s",
+            f.display()
+        );
+    }
+}
