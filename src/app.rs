@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::io::{self, BufWriter, Write};
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use crate::analysis::multi::{Admit, ClockEstimate, MultiView, OneWay};
@@ -406,13 +407,28 @@ pub fn thresholds(config: Option<&ClusterConfig>, flags: &BudgetArgs) -> Thresho
 /// Node names and addresses from the config, for the engine.
 pub fn configure_engine(engine: &mut Engine, config: Option<&ClusterConfig>) {
     let Some(c) = config else { return };
-    let mut names = Vec::new();
+    let names = c
+        .nodelist
+        .iter()
+        .filter_map(|n| Some((node_id(n)?, n.display_name())))
+        .collect();
+    engine.set_node_names(names);
+    engine.set_addresses(&config_addresses(config));
+}
+
+/// A nodelist entry's id, when it fits knet's 16 bits.
+fn node_id(n: &crate::config::corosync_conf::Node) -> Option<u16> {
+    n.nodeid.and_then(|id| u16::try_from(id).ok())
+}
+
+/// Every address of the config's nodelist with its node id.
+fn config_addresses(config: Option<&ClusterConfig>) -> Vec<(IpAddr, u16)> {
+    let Some(c) = config else {
+        return Vec::new();
+    };
     let mut addrs = Vec::new();
     for n in &c.nodelist {
-        let Some(id) = n.nodeid.and_then(|id| u16::try_from(id).ok()) else {
-            continue;
-        };
-        names.push((id, n.display_name()));
+        let Some(id) = node_id(n) else { continue };
         addrs.extend(
             n.addrs
                 .iter()
@@ -421,8 +437,7 @@ pub fn configure_engine(engine: &mut Engine, config: Option<&ClusterConfig>) {
                 .map(|ip| (ip, id)),
         );
     }
-    engine.set_node_names(names);
-    engine.set_addresses(&addrs);
+    addrs
 }
 
 /// The several-captures state of a report run.
@@ -439,7 +454,8 @@ fn report(a: &ReportArgs) -> Result<i32, AppError> {
     let files = &a.input.files;
     let shifts = crate::multi::shifts_for(files, &a.time_shift)?;
     let (mut src, names, mut multi) = if files.len() > 1 {
-        let clocks = crate::multi::survey(files, &shifts, &setup.decode)?;
+        let addrs = config_addresses(setup.config.as_ref());
+        let clocks = crate::multi::survey(files, &shifts, &setup.decode, &addrs)?;
         let (src, names) = crate::multi::open_corrected(files, &shifts, &clocks)?;
         let run = MultiRun {
             files: names.clone(),

@@ -8,6 +8,7 @@
 //! one-way figures. Reading twice is why stdin cannot be one of several
 //! files.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::multi::{ClockEstimate, ClockSurvey, MAX_CAPTURES};
@@ -85,13 +86,16 @@ fn open_one(path: &Path, shift_ns: i64) -> Result<Box<dyn PacketSource + Send>, 
 }
 
 /// Pass 1: the clock offsets of the files (after their `shifts`).
+/// `addrs` maps addresses to node ids (from corosync.conf).
 pub fn survey(
     files: &[PathBuf],
     shifts: &[i64],
     opts: &DecodeOptions,
+    addrs: &[(IpAddr, u16)],
 ) -> Result<ClockEstimate, AppError> {
     check(files)?;
     let mut survey = ClockSurvey::new(files.len());
+    survey.set_addresses(addrs);
     for (i, f) in files.iter().enumerate() {
         let mut src = open_one(f, shifts.get(i).copied().unwrap_or(0))?;
         let mut dec = Decoder::new(clone_options(opts));

@@ -142,3 +142,38 @@ fn without_the_key_each_capture_sees_one_delay_episode_and_no_asymmetry() {
         );
     }
 }
+
+/// Without the key but with corosync.conf, each capture's vantage comes
+/// from the link layer's marks and the nodelist's addresses, and the
+/// one-way delays are those measured with the key.
+#[test]
+fn without_the_key_the_config_names_the_vantages_and_the_delay_is_one_way() {
+    let Some(t) = truth() else { return };
+    let files = t.vantage_pcaps(2);
+    let conf = format!(
+        "--corosync-conf={}",
+        t.dir()
+            .join(t.json["files"]["corosync_conf"]["1"].as_str().unwrap())
+            .display()
+    );
+    let v = report_json(&[conf], &files);
+    assert_eq!(v["captures"][0]["vantage_node"], 1);
+    assert_eq!(v["captures"][1]["vantage_node"], 2);
+    let one_way = |a: u64, b: u64| {
+        let l = v["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["src_node"] == a && l["dst_node"] == b)
+            .unwrap_or_else(|| panic!("no link {a}->{b}"));
+        (
+            l["one_way"]["delay_us"]["p99"].as_u64().unwrap(),
+            l["one_way"]["loss_pct"].as_f64().unwrap(),
+        )
+    };
+    let ((to1, loss1), (to2, loss2)) = (one_way(2, 1), one_way(1, 2));
+    assert!((19_000..23_000).contains(&to1), "2->1 p99 {to1} µs");
+    assert!(to2 < 1_000, "1->2 p99 {to2} µs");
+    // Nothing was dropped between the nodes.
+    assert_eq!((loss1, loss2), (0.0, 0.0));
+}

@@ -163,6 +163,17 @@ impl ClockSurvey {
         }
     }
 
+    /// Maps addresses to node ids (corosync.conf's nodelist): without the
+    /// key nothing in the packets names a node, and this is how a capture's
+    /// vantage is still found. What knet headers say comes second.
+    pub fn set_addresses(&mut self, map: &[(IpAddr, u16)]) {
+        for (a, n) in map {
+            if self.addr_node.len() < MAX_ADDRS {
+                self.addr_node.insert(*a, *n);
+            }
+        }
+    }
+
     /// One decoded corosync packet of capture `p.source`.
     pub fn observe(&mut self, p: &Packet<'_>) {
         let Some(c) = self.caps.get_mut(p.source) else {
