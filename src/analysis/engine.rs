@@ -910,14 +910,7 @@ impl Engine {
     #[inline]
     fn totem_of(&mut self, p: &Packet<'_>, t: &Totem<'_>, c: &mut Ctx) {
         let d = &p.dgram;
-        if matches!(p.knet, Some(Knet::Data(_))) {
-            // Which link carries the data: counted per path (summed by link
-            // in the snapshot), here only for packets without one.
-            match c.dir.and_then(|i| self.dirs.get_mut(i as usize)) {
-                Some(dd) => dd.totem_data += 1,
-                None => add_link_count(&mut self.totem.v.data_by_link, c.link, 1),
-            }
-        }
+        let data = matches!(p.knet, Some(Knet::Data(_)));
         let retransmitter = match c.knet_node {
             Some(n) => Some(u32::from(n)),
             None => self.addr_node.get(&d.src).map(|n| u32::from(*n)),
@@ -926,15 +919,25 @@ impl Engine {
         // there the destination address (the path's receiver) says who.
         // knet hands DATA to corosync only while the receiver's link to
         // the sender is not down (its own pongs decide).
-        let (by_addr, rx_link_down) = match c.dir.and_then(|i| self.dirs.get(i as usize)) {
-            Some(dd) => (
-                dd.dst_node.map(u32::from),
-                dd.rev
-                    .and_then(|r| self.dirs.get(r as usize))
-                    .is_some_and(|r| r.state == LinkState::Down),
-            ),
-            None => (self.addr_node.get(&d.dst).map(|n| u32::from(*n)), false),
+        let (by_addr, rev) = match c.dir.and_then(|i| self.dirs.get_mut(i as usize)) {
+            Some(dd) => {
+                // Which link carries the data: counted per path (summed by
+                // link in the snapshot), below for packets without one.
+                if data {
+                    dd.totem_data += 1;
+                }
+                (dd.dst_node.map(u32::from), dd.rev)
+            }
+            None => {
+                if data {
+                    add_link_count(&mut self.totem.v.data_by_link, c.link, 1);
+                }
+                (self.addr_node.get(&d.dst).map(|n| u32::from(*n)), None)
+            }
         };
+        let rx_link_down = rev
+            .and_then(|r| self.dirs.get(r as usize))
+            .is_some_and(|r| r.state == LinkState::Down);
         let receiver = if p.knet.is_some() {
             t.header.target_nodeid.filter(|n| *n != 0).or(by_addr)
         } else {
