@@ -1,8 +1,9 @@
 #![no_main]
 //! The analysis path on a sequence of arbitrary frames: decode, `Feed`
 //! (cleartext, or opaque packets through the keyless inference), the
-//! engine, its snapshot and both report writers. No panic, and the
-//! snapshot's own counts agree with what was fed.
+//! engine, its snapshot, both report writers, and the terminal UI drawn
+//! from it (main and detail view, a roomy and a cramped terminal). No
+//! panic, and the snapshot's own counts agree with what was fed.
 //!
 //! Input: one mode byte, then records of [flags, time step (2 bytes LE),
 //! frame length (2 bytes LE), frame]. Flags: bits 0-2 the link type, bits
@@ -14,7 +15,12 @@ use corowire::analysis::{Engine, Limits, Thresholds};
 use corowire::capture::{RawFrame, linktype};
 use corowire::decode::{Decoder, Outcome};
 use corowire::feed::Feed;
+use corowire::tui::app::{App, handle_key};
+use corowire::tui::model::View;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use libfuzzer_sys::fuzz_target;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 
 const LINKTYPES: [u32; 5] = [
     linktype::ETHERNET,
@@ -79,4 +85,18 @@ fuzz_target!(|data: &[u8]| {
     let _ = corowire::report::write_text(&s, &mut std::io::sink());
     let _ = corowire::report::write_json(&s, &mut std::io::sink());
     let _ = corowire::report::exit_code(&s);
+    let mut view = View::default();
+    corowire::tui::adapter::fill(&mut view, &s, "fuzz");
+    let mut app = App::new(true, true);
+    app.set_view(std::sync::Arc::new(view));
+    // The main view, then the first link's detail view.
+    for key in [None, Some(KeyCode::Down), Some(KeyCode::Enter)] {
+        if let Some(k) = key {
+            handle_key(&mut app, KeyEvent::new(k, KeyModifiers::NONE));
+        }
+        for (w, h) in [(120, 40), (30, 8)] {
+            let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+            corowire::tui::run::draw(&mut t, &app).expect("draw");
+        }
+    }
 });
