@@ -413,7 +413,7 @@ pub fn configure_engine(engine: &mut Engine, config: Option<&ClusterConfig>) {
         .filter_map(|n| Some((node_id(n)?, n.display_name())))
         .collect();
     engine.set_node_names(names);
-    engine.set_addresses(&config_addresses(config));
+    engine.set_addresses(&config_addresses(c));
 }
 
 /// A nodelist entry's id, when it fits knet's 16 bits.
@@ -422,10 +422,7 @@ fn node_id(n: &crate::config::corosync_conf::Node) -> Option<u16> {
 }
 
 /// Every address of the config's nodelist with its node id.
-fn config_addresses(config: Option<&ClusterConfig>) -> Vec<(IpAddr, u16)> {
-    let Some(c) = config else {
-        return Vec::new();
-    };
+fn config_addresses(c: &ClusterConfig) -> Vec<(IpAddr, u16)> {
     let mut addrs = Vec::new();
     for n in &c.nodelist {
         let Some(id) = node_id(n) else { continue };
@@ -454,7 +451,11 @@ fn report(a: &ReportArgs) -> Result<i32, AppError> {
     let files = &a.input.files;
     let shifts = crate::multi::shifts_for(files, &a.time_shift)?;
     let (mut src, names, mut multi) = if files.len() > 1 {
-        let addrs = config_addresses(setup.config.as_ref());
+        let addrs = setup
+            .config
+            .as_ref()
+            .map(config_addresses)
+            .unwrap_or_default();
         let clocks = crate::multi::survey(files, &shifts, &setup.decode, &addrs)?;
         let (src, names) = crate::multi::open_corrected(files, &shifts, &clocks)?;
         let run = MultiRun {

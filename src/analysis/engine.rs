@@ -6,7 +6,7 @@ use hdrhistogram::Histogram;
 
 use super::budget::Thresholds;
 use super::findings::{Direction, Finding, FindingKind, Severity};
-use super::hash::{FastMap, SmallMap};
+use super::hash::{FastMap, SmallMap, insert_capped};
 use super::snapshot::*;
 use crate::decode::Packet;
 use crate::infer::{Inference, Kind, Record};
@@ -761,7 +761,7 @@ impl Engine {
     fn ingest_other(&mut self, p: &Packet<'_>) {
         // The type's counter, the sender, and the link service packets name.
         let (ty, knet_node, pkt_link) = match &p.knet {
-            Some(Knet::Data(x)) => (0, Some(x.node), None),
+            Some(Knet::Data(data)) => return self.ingest_data(p, data),
             Some(Knet::Ping(x)) => (1, Some(x.node), Some(x.link)),
             Some(Knet::Pong(x)) => (2, Some(x.node), Some(x.link)),
             Some(Knet::Pmtud(x)) => (3, Some(x.node), Some(x.link)),
@@ -770,14 +770,9 @@ impl Engine {
             None if p.totem.is_some() => (5, None, None),
             None => (6, None, None),
         };
-        let mut c = self.begin(p, ty, knet_node, pkt_link);
+        let c = self.begin(p, ty, knet_node, pkt_link);
         let (d, ts) = (&p.dgram, c.ts);
         match &p.knet {
-            Some(Knet::Data(data)) => {
-                if let Some(i) = c.dir {
-                    self.on_data(i, data, ts, c.sec, &mut c.hints.seqs);
-                }
-            }
             Some(Knet::Ping(ping)) => {
                 if let Some(i) = c.dir {
                     self.on_ping(i, ping, d.src, d.dst, ts);
@@ -980,11 +975,7 @@ impl Engine {
     /// Maps addresses to node ids (corosync.conf's nodelist): needed to name
     /// the nodes of encrypted traffic analysed without the key.
     pub fn set_addresses(&mut self, map: &[(IpAddr, u16)]) {
-        for (a, n) in map {
-            if self.addr_node.len() < self.th.limits.max_addrs {
-                self.addr_node.insert(*a, *n);
-            }
-        }
+        insert_capped(&mut self.addr_node, map, self.th.limits.max_addrs);
     }
 
     /// Feeds what the keyless inference decided about an encrypted packet

@@ -64,6 +64,20 @@ impl Hasher for FastHasher {
 
 pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
+/// Inserts `pairs` (later ones win) while the map holds fewer than `cap`
+/// keys: a table fed from outside (a config's nodelist) stays bounded.
+pub(crate) fn insert_capped<K, V>(map: &mut FastMap<K, V>, pairs: &[(K, V)], cap: usize)
+where
+    K: std::hash::Hash + Eq + Copy,
+    V: Copy,
+{
+    for (k, v) in pairs {
+        if map.len() < cap {
+            map.insert(*k, *v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,7 +54,7 @@ use std::net::IpAddr;
 use hdrhistogram::Histogram;
 
 use super::findings::{Direction, Finding, FindingKind, Severity};
-use super::hash::{FastHasher, FastMap};
+use super::hash::{FastHasher, FastMap, insert_capped};
 use super::snapshot::Snapshot;
 use crate::decode::Packet;
 use crate::wire::knet::Knet;
@@ -167,11 +167,7 @@ impl ClockSurvey {
     /// key nothing in the packets names a node, and this is how a capture's
     /// vantage is still found. What knet headers say comes second.
     pub fn set_addresses(&mut self, map: &[(IpAddr, u16)]) {
-        for (a, n) in map {
-            if self.addr_node.len() < MAX_ADDRS {
-                self.addr_node.insert(*a, *n);
-            }
-        }
+        insert_capped(&mut self.addr_node, map, MAX_ADDRS);
     }
 
     /// One decoded corosync packet of capture `p.source`.
