@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{Truth, report_json};
+use common::{Truth, link, report_json};
 use corowire::analysis::multi::{ClockEstimate, ClockSurvey, OneWay, OneWayView};
 use corowire::capture::merge::Merge;
 use corowire::capture::shift::Shifted;
@@ -259,15 +259,6 @@ fn bridge_drop_is_path_loss_node1_to_node3() {
     let all = one_way(&files, &[0, 0, 0], &est, i64::MIN, i64::MAX);
     let lost = path(&all, 1, 3).left_not_arrived;
     assert!(lost.abs_diff(dropped) <= 1, "{lost} vs {dropped}");
-}
-
-fn link(v: &Value, a: u64, b: u64) -> &Value {
-    v["links"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["src_node"] == a && l["dst_node"] == b)
-        .unwrap_or_else(|| panic!("no link {a}->{b}"))
 }
 
 #[test]

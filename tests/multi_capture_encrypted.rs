@@ -15,7 +15,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::Truth;
+use common::{Truth, link};
 use serde_json::Value;
 
 const SCENARIO: &str = "pernode-2n-aes256-node2-oneway-delay";
@@ -30,6 +30,16 @@ fn truth() -> Option<Truth> {
 fn report_json(args: &[String], files: &[PathBuf]) -> Value {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     common::report_json(&args, files).1
+}
+
+/// `--FLAG=PATH` for a file the truth lists under `files` (`keys` into it).
+fn file_arg(t: &Truth, flag: &str, keys: &[&str]) -> String {
+    let rel = keys
+        .iter()
+        .fold(&t.json["files"], |v, k| &v[*k])
+        .as_str()
+        .unwrap_or_else(|| panic!("files.{} in the truth", keys.join(".")));
+    format!("--{flag}={}", t.dir().join(rel).display())
 }
 
 /// (offset µs, bound µs, exchanges kind) of capture 2 against capture 1.
@@ -47,12 +57,7 @@ fn offset(v: &Value) -> (f64, f64, String) {
 fn with_the_key_two_node_captures_know_their_node_and_the_delay_is_one_way() {
     let Some(t) = truth() else { return };
     let files = t.vantage_pcaps(2);
-    let key = format!(
-        "--authkey={}",
-        t.dir()
-            .join(t.json["files"]["authkey"].as_str().unwrap())
-            .display()
-    );
+    let key = file_arg(&t, "authkey", &["authkey"]);
     let v = report_json(&[key], &files);
     assert_eq!(v["captures"][0]["vantage_node"], 1);
     assert_eq!(v["captures"][1]["vantage_node"], 2);
@@ -62,13 +67,9 @@ fn with_the_key_two_node_captures_know_their_node_and_the_delay_is_one_way() {
     // The hub held node 2's packets for 20 s of the 46: more than 1 % of
     // them took 20 ms on the way to node 1, none the other way.
     let one_way = |a: u64, b: u64| {
-        let l = v["links"]
-            .as_array()
+        link(&v, a, b)["one_way"]["delay_us"]["p99"]
+            .as_u64()
             .unwrap()
-            .iter()
-            .find(|l| l["src_node"] == a && l["dst_node"] == b)
-            .unwrap_or_else(|| panic!("no link {a}->{b}"));
-        l["one_way"]["delay_us"]["p99"].as_u64().unwrap()
     };
     let (to1, to2) = (one_way(2, 1), one_way(1, 2));
     assert!((19_000..23_000).contains(&to1), "2->1 p99 {to1} µs");
@@ -93,12 +94,7 @@ fn without_the_key_the_same_packets_give_the_offset() {
         "{off} ± {bound} µs, want -1234567"
     );
     // With and without the key the offsets agree within both bounds.
-    let key = format!(
-        "--authkey={}",
-        t.dir()
-            .join(t.json["files"]["authkey"].as_str().unwrap())
-            .display()
-    );
+    let key = file_arg(&t, "authkey", &["authkey"]);
     let (keyed, keyed_bound, _) = offset(&report_json(&[key], &files));
     let (keyless, keyless_bound, _) = offset(&report_json(&[], &files));
     assert!(
@@ -150,25 +146,15 @@ fn without_the_key_each_capture_sees_one_delay_episode_and_no_asymmetry() {
 fn without_the_key_the_config_names_the_vantages_and_the_delay_is_one_way() {
     let Some(t) = truth() else { return };
     let files = t.vantage_pcaps(2);
-    let conf = format!(
-        "--corosync-conf={}",
-        t.dir()
-            .join(t.json["files"]["corosync_conf"]["1"].as_str().unwrap())
-            .display()
-    );
+    let conf = file_arg(&t, "corosync-conf", &["corosync_conf", "1"]);
     let v = report_json(&[conf], &files);
     assert_eq!(v["captures"][0]["vantage_node"], 1);
     assert_eq!(v["captures"][1]["vantage_node"], 2);
     let one_way = |a: u64, b: u64| {
-        let l = v["links"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["src_node"] == a && l["dst_node"] == b)
-            .unwrap_or_else(|| panic!("no link {a}->{b}"));
+        let w = &link(&v, a, b)["one_way"];
         (
-            l["one_way"]["delay_us"]["p99"].as_u64().unwrap(),
-            l["one_way"]["loss_pct"].as_f64().unwrap(),
+            w["delay_us"]["p99"].as_u64().unwrap(),
+            w["loss_pct"].as_f64().unwrap(),
         )
     };
     let ((to1, loss1), (to2, loss2)) = (one_way(2, 1), one_way(1, 2));

@@ -292,3 +292,13 @@ pub fn report_json(args: &[&str], files: &[PathBuf]) -> (Option<i32>, Value) {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code(), v)
 }
+
+/// The report JSON's link `a` -> `b` (node ids).
+pub fn link(v: &Value, a: u64, b: u64) -> &Value {
+    v["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["src_node"] == a && l["dst_node"] == b)
+        .unwrap_or_else(|| panic!("no link {a}->{b}"))
+}
