@@ -10,9 +10,9 @@ use corowire::capture::file::FileSource;
 use corowire::capture::merge::Merge;
 use corowire::capture::{CaptureError, CaptureErrorKind, PacketSource, linktype};
 
-fn shared(name: &str) -> PathBuf {
+fn spec(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/spec/captures")
+        .join("tests/data/spec")
         .join(name)
 }
 
@@ -112,7 +112,7 @@ fn sample_counts_first_timestamps_and_linktypes() {
         (TOTEM_VARIANTS, 5, ns(1_700_000_000, 0), linktype::ETHERNET),
     ];
     for (name, count, first_ts, lt) in cases {
-        let p = shared(name);
+        let p = spec(name);
         let mut s = FileSource::open(&p).unwrap();
         assert_eq!(s.format_name(), "pcap");
         assert_eq!(s.linktype(), Some(lt));
@@ -147,7 +147,7 @@ fn sample_counts_first_timestamps_and_linktypes() {
         );
     }
     // Last frame of the cleartext capture: time and length as tshark shows them.
-    let (frames, _) = read_path(&shared(CLEARTEXT));
+    let (frames, _) = read_path(&spec(CLEARTEXT));
     let last = frames.last().unwrap();
     assert_eq!(
         (last.ts, last.orig_len),
@@ -157,7 +157,7 @@ fn sample_counts_first_timestamps_and_linktypes() {
 
 #[test]
 fn sll2_frames_carry_corosync_ports() {
-    let (frames, _) = read_path(&shared(CLEARTEXT));
+    let (frames, _) = read_path(&spec(CLEARTEXT));
     // SLL2: protocol 0x0800 first, then IPv4 at 20 with UDP ports 5405/5406.
     let mut p5405 = 0;
     let mut p5406 = 0;
@@ -177,7 +177,7 @@ fn sll2_frames_carry_corosync_ports() {
 
 #[test]
 fn nanosecond_pcap_and_pcapng_agree_with_microsecond_pcap() {
-    let (base, _) = read_path(&shared(CLEARTEXT));
+    let (base, _) = read_path(&spec(CLEARTEXT));
     let base = &base[..20];
     for name in [
         "cleartext-20-ns.pcap",
@@ -260,7 +260,7 @@ fn pcap_to_big_endian(le: &[u8]) -> Vec<u8> {
 #[test]
 fn big_endian_pcap_reads_the_same() {
     for name in [CLEARTEXT, KNET_TYPES] {
-        let le = std::fs::read(shared(name)).unwrap();
+        let le = std::fs::read(spec(name)).unwrap();
         let be = pcap_to_big_endian(&le);
         assert_eq!(&be[..4], &[0xa1, 0xb2, 0xc3, 0xd4]);
         let (a, _) = read_bytes(le).unwrap();
@@ -277,7 +277,7 @@ fn big_endian_pcap_reads_the_same() {
 
 #[test]
 fn truncated_last_record_is_reported_with_its_offset() {
-    let full = std::fs::read(shared(CLEARTEXT)).unwrap();
+    let full = std::fs::read(spec(CLEARTEXT)).unwrap();
     let (frames, _) = read_bytes(full.clone()).unwrap();
     let last = frames.last().unwrap().clone();
     // like `head -c N`: cut 10 bytes into the last record's data
@@ -302,7 +302,7 @@ fn truncated_last_record_is_reported_with_its_offset() {
 
 #[test]
 fn corrupt_pcap_length_stops_without_resync() {
-    let mut b = std::fs::read(shared(KNET_TYPES)).unwrap();
+    let mut b = std::fs::read(spec(KNET_TYPES)).unwrap();
     let (frames, _) = read_bytes(b.clone()).unwrap();
     let third = frames[2].offset as usize;
     b[third + 8..third + 12].copy_from_slice(&0x7fff_0000u32.to_le_bytes());
@@ -351,7 +351,7 @@ impl Rng {
 fn every_sample_cut_at_100_random_offsets() {
     let mut rng = Rng(0x00c0_05e5_eed5_1234);
     for name in [CLEARTEXT, AES, NSS_OPENSSL, KNET_TYPES, TOTEM_VARIANTS] {
-        let full = std::fs::read(shared(name)).unwrap();
+        let full = std::fs::read(spec(name)).unwrap();
         let (frames, _) = read_bytes(full.clone()).unwrap();
         let ends: Vec<u64> = frames
             .iter()
@@ -425,7 +425,7 @@ impl Read for Trickle {
 
 #[test]
 fn records_arriving_in_pieces_read_the_same() {
-    for p in [shared(CLEARTEXT), data("two-interfaces.pcapng")] {
+    for p in [spec(CLEARTEXT), data("two-interfaces.pcapng")] {
         let bytes = std::fs::read(&p).unwrap();
         let (want, _) = read_bytes(bytes.clone()).unwrap();
         let mut s = FileSource::from_reader(
@@ -446,7 +446,7 @@ fn records_arriving_in_pieces_read_the_same() {
 #[test]
 fn reads_a_real_pipe() {
     let Ok(mut child) = std::process::Command::new("cat")
-        .arg(shared(AES))
+        .arg(spec(AES))
         .stdout(std::process::Stdio::piped())
         .spawn()
     else {
@@ -526,9 +526,9 @@ fn reads_tcpdump_streaming_to_stdout_when_root() {
 fn merge_orders_by_time_and_keeps_ties_stable() {
     let open = |p: PathBuf| Box::new(FileSource::open(&p).unwrap()) as Box<dyn PacketSource + Send>;
     let mut m = Merge::new(vec![
-        open(shared(CLEARTEXT)),
-        open(shared(AES)),
-        open(shared(NSS_OPENSSL)),
+        open(spec(CLEARTEXT)),
+        open(spec(AES)),
+        open(spec(NSS_OPENSSL)),
     ]);
     let (frames, errors) = drain(&mut m);
     assert!(errors.is_empty());
@@ -543,7 +543,7 @@ fn merge_orders_by_time_and_keeps_ties_stable() {
 
     // A capture merged with itself: every timestamp ties; the first input wins
     // each tie and each input keeps its own order.
-    let mut m = Merge::new(vec![open(shared(KNET_TYPES)), open(shared(KNET_TYPES))]);
+    let mut m = Merge::new(vec![open(spec(KNET_TYPES)), open(spec(KNET_TYPES))]);
     let (frames, _) = drain(&mut m);
     let order: Vec<(usize, u64)> = frames.iter().map(|f| (f.source, f.packet_no)).collect();
     assert_eq!(
@@ -572,11 +572,11 @@ fn sources_are_send() {
 
 #[test]
 fn merge_errors_name_their_member() {
-    let full = std::fs::read(shared(KNET_TYPES)).unwrap();
+    let full = std::fs::read(spec(KNET_TYPES)).unwrap();
     let cut = full[..full.len() - 5].to_vec();
     let a =
         FileSource::from_reader("node1.pcap".into(), Box::new(std::io::Cursor::new(cut))).unwrap();
-    let b = FileSource::open(&shared(TOTEM_VARIANTS)).unwrap();
+    let b = FileSource::open(&spec(TOTEM_VARIANTS)).unwrap();
     let mut m = Merge::new(vec![Box::new(a), Box::new(b)]);
     let (frames, errors) = drain(&mut m);
     assert_eq!(frames.len(), 4 + 5);
@@ -806,7 +806,7 @@ fn pcapng_larger_than_the_buffer_matches_pcap() {
     // Every cleartext frame rewritten as pcapng EPBs (plus an IDB and an
     // unknown block every 100 frames): ~150 KiB, so blocks straddle buffer
     // refills and the buffer is compacted under them.
-    let (want, _) = read_path(&shared(CLEARTEXT));
+    let (want, _) = read_path(&spec(CLEARTEXT));
     for be in [false, true] {
         let mut ng = Ng::new(be);
         ng.shb().idb(276, 262_144, Some(9), None);
@@ -845,8 +845,8 @@ fn tiny_buffers_read_the_same() {
     // Refills every few records: blocks straddle the buffer end and the
     // buffer is compacted under partly read records.
     for p in [
-        shared(CLEARTEXT),
-        shared(KNET_TYPES),
+        spec(CLEARTEXT),
+        spec(KNET_TYPES),
         data("two-interfaces.pcapng"),
         data("cleartext-20-ns.pcapng"),
     ] {
@@ -864,12 +864,12 @@ fn tiny_buffers_read_the_same() {
 
 #[test]
 fn merge_goes_on_when_one_member_fails_for_good() {
-    let mut bad = std::fs::read(shared(KNET_TYPES)).unwrap();
+    let mut bad = std::fs::read(spec(KNET_TYPES)).unwrap();
     let second = 24 + 16 + u32::from_le_bytes(bad[32..36].try_into().unwrap()) as usize;
     bad[second + 8..second + 12].copy_from_slice(&u32::MAX.to_le_bytes());
     let a =
         FileSource::from_reader("node1.pcap".into(), Box::new(std::io::Cursor::new(bad))).unwrap();
-    let b = FileSource::open(&shared(TOTEM_VARIANTS)).unwrap();
+    let b = FileSource::open(&spec(TOTEM_VARIANTS)).unwrap();
     let mut m = Merge::new(vec![Box::new(a), Box::new(b)]);
     let (frames, errors) = drain(&mut m);
     assert_eq!(errors.len(), 1);
@@ -886,7 +886,7 @@ fn merge_goes_on_when_one_member_fails_for_good() {
     assert_eq!(frames.iter().filter(|f| f.source == 1).count(), 5);
 
     // A lone member failing for good ends the merge.
-    let mut bad = std::fs::read(shared(KNET_TYPES)).unwrap();
+    let mut bad = std::fs::read(spec(KNET_TYPES)).unwrap();
     bad[32..36].copy_from_slice(&u32::MAX.to_le_bytes());
     let a =
         FileSource::from_reader("node1.pcap".into(), Box::new(std::io::Cursor::new(bad))).unwrap();

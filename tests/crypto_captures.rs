@@ -17,19 +17,9 @@ const LINKTYPE_SLL2: i32 = 276;
 const ETH_LEN: usize = 14;
 const LINKTYPE_ETHERNET: i32 = 1;
 
+/// The wire reference's lab captures and their key, committed in tests/data/spec.
 fn captures_dir() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut candidates = Vec::new();
-    if let Some(d) = std::env::var_os("COROWIRE_CAPTURES") {
-        candidates.push(PathBuf::from(d));
-    }
-    candidates.push(manifest.join("captures"));
-    candidates.push(manifest.join("../shared/spec/captures"));
-    candidates.push(PathBuf::from("/work/shared/spec/captures"));
-    candidates
-        .into_iter()
-        .find(|d| d.join("lab-authkey.bin").is_file())
-        .expect("lab captures not found: set COROWIRE_CAPTURES to the directory holding lab-authkey.bin")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/spec")
 }
 
 struct Frame {

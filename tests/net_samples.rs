@@ -10,9 +10,9 @@ use corowire::capture::{PacketSource, linktype};
 use corowire::wire::net::{NetDecoder, NetPacket};
 use etherparse::{EtherType, NetSlice, SlicedPacket, TransportSlice};
 
-fn shared(name: &str) -> PathBuf {
+fn spec(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/spec/captures")
+        .join("tests/data/spec")
         .join(name)
 }
 
@@ -25,7 +25,7 @@ const SAMPLES: [&str; 5] = [
 ];
 
 fn frames(name: &str) -> Vec<(i64, u32, Vec<u8>)> {
-    let mut s = FileSource::open(&shared(name)).unwrap();
+    let mut s = FileSource::open(&spec(name)).unwrap();
     let mut v = Vec::new();
     while s.advance().unwrap() {
         let f = s.frame();

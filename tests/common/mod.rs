@@ -18,9 +18,11 @@ pub fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The spec's sample captures (in ../shared beside the repository).
+/// The wire reference's sample captures: three real corosync 3.1.7 / libknet
+/// 1.25 lab captures, their key, and two synthetic files with every knet and
+/// totem type (tests/data/spec/, see docs/wire-format.md).
 pub fn spec_capture(name: &str) -> PathBuf {
-    crate_dir().join("../shared/spec/captures").join(name)
+    crate_dir().join("tests/data/spec").join(name)
 }
 
 /// Every committed truth file, sorted.
