@@ -1,5 +1,5 @@
 //! Decryption throughput for heartbeat-sized packets (80 bytes on the wire:
-//! an aes256/sha256 knet ping, the spec's 4.6 test vector).
+//! an aes256/sha256 knet ping, the test vector of docs/wire-format.md §5.7).
 //!
 //! Each iteration decrypts a batch of `BATCH` packets and asserts every one
 //! succeeded, so a broken decryptor cannot look fast.

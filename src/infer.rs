@@ -1,4 +1,5 @@
-//! What an encrypted knet packet probably is, without the key (spec 4.5).
+//! What an encrypted knet packet probably is, without the key
+//! (docs/wire-format.md §5.6).
 //!
 //! With crypto on, knet hides everything but addresses, ports, lengths and
 //! timing. The [`Inferrer`] is fed one [`Record`] per encrypted packet, in
@@ -193,7 +194,7 @@ impl Sizes {
         len >= 32 + self.hash_len && (len - 16 - self.hash_len) % 16 == 0
     }
     /// UDP length of a full-size DATA fragment on a path of IP MTU `pmtu`
-    /// (spec 4.4; `ip_hdr` 20 for IPv4, 40 for IPv6).
+    /// (docs/wire-format.md §5.5; `ip_hdr` 20 for IPv4, 40 for IPv6).
     pub fn full_fragment(self, pmtu: u32, ip_hdr: u32) -> u32 {
         let x = pmtu.saturating_sub(ip_hdr + 8 + 16 + self.hash_len);
         (x - x % 16) + 16 + self.hash_len

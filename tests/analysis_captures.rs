@@ -155,7 +155,8 @@ fn compare() {
     }
 }
 
-/// The spec's lab capture (2 nodes, 2 links, taken on node 1, 55 s).
+/// The cleartext lab capture of tests/data/spec/ (docs/wire-format.md §8:
+/// 2 nodes, 2 links, taken on node 1, 55 s).
 /// Reference values computed independently from tshark's frame times and
 /// UDP payloads (ping/pong matched by addresses, link and the 16 time bytes):
 /// 10.99.0.1->.2 link 0: 70 pings, 69 pongs, median 131.1 µs, max 278.9 µs;

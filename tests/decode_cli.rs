@@ -20,7 +20,7 @@ fn summary_of_the_spec_cleartext_capture() {
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let s = &v["summary"];
-    // 956 frames, all knet (the spec's table), none malformed.
+    // 956 frames, all knet (docs/wire-format.md §8), none malformed.
     assert_eq!(s["input"]["frames"], 956);
     assert_eq!(s["classes"]["knet"], 956);
     assert_eq!(s["classes"]["malformed"], 0);
@@ -54,14 +54,15 @@ fn json_lines_carry_the_documented_keys() {
             assert!(!l[key].is_null(), "{key} missing in {l}");
         }
     }
-    // The spec's 3.4 PING vector is the first packet.
+    // The PING of docs/wire-format.md §4.6 is the first packet.
     let first = &lines[0];
     assert_eq!(first["src"], "10.99.0.1");
     assert_eq!(first["knet"]["type"], "ping");
     assert_eq!(first["knet"]["node"], 1);
     assert_eq!(first["knet"]["link"], 0);
     assert_eq!(first["knet"]["timed"], true);
-    // The first orf token of the new ring 1.9 (spec 5.5): seq 0, aru ffffffff.
+    // The first orf token of the new ring 1.9 (docs/wire-format.md §6.13): seq 0,
+    // aru ffffffff.
     let tok = lines
         .iter()
         .find(|l| l["totem"]["type"] == "orf_token")

@@ -1,5 +1,6 @@
 //! Decryption of real encrypted knet captures with the throw-away key: the
-//! spec's samples (NSS, and NSS on one node with OpenSSL on the other).
+//! lab samples of tests/data/spec/ (docs/wire-format.md §8; NSS, and NSS on
+//! one node with OpenSSL on the other).
 
 mod common;
 

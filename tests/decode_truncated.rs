@@ -1,4 +1,4 @@
-//! Every committed capture (and the spec's samples), cut at 100 random
+//! Every committed capture (and the samples of tests/data/spec/), cut at 100 random
 //! offsets, decodes without a panic: what is readable is decoded, and the
 //! cut is reported with the file, packet number and byte offset.
 

@@ -296,7 +296,8 @@ fn emulated(pcap: &Path, suite: CryptoSuite) -> Vec<(Record, Kind)> {
             // A probe fills the candidate MTU whatever the suite.
             Knet::Pmtud(_) => r.len,
             // A non-final fragment is full size: 12 bytes under the PMTU in
-            // cleartext (spec 3.1), the suite's full size encrypted.
+            // cleartext (docs/wire-format.md §4.2), the suite's full size
+            // encrypted (§5.5).
             Knet::Data(d) if d.is_fragment() && d.frag_seq < d.frag_num => {
                 let pmtu = r.ip_len + 12;
                 let x = pmtu.saturating_sub(ip_hdr + 8 + 16 + h);

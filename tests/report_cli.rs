@@ -38,7 +38,7 @@ fn healthy_cluster_exits_zero_with_every_link_measured() {
         assert_eq!(pongs(&|_| true), l["pongs_received"].as_u64().unwrap());
         assert_eq!(pongs(&|max| max > 1000), 0, "{hist:?}");
     }
-    // Budgets for 3 nodes (spec 7.2), derived from the node count seen.
+    // Budgets for 3 nodes (docs/wire-format.md §7.2), derived from the node count seen.
     assert_eq!(v["budgets"]["token_ms"], 3650);
     assert_eq!(v["budgets"]["ping_timeout_ms"], 1825);
     for key in ["links", "findings", "membership", "totem", "budgets"] {
@@ -123,7 +123,7 @@ fn the_config_names_budgets_and_nodes() {
         "healthy-5n-2l.pcap",
     );
     assert_eq!(code, Some(0));
-    // 5 nodes: token 3000 + 3 x 650 (spec 7.2), pings every 1400 ms.
+    // 5 nodes: token 3000 + 3 x 650 (docs/wire-format.md §7.2), pings every 1400 ms.
     assert_eq!(v["budgets"]["token_ms"], 4950);
     assert_eq!(v["budgets"]["ping_spacing_ms"], 1400);
     // Two links, 5 x 4 directed pairs each.

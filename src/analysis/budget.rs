@@ -84,7 +84,7 @@ pub struct Thresholds {
 }
 
 impl Thresholds {
-    /// corosync 3.1.x defaults (spec section 7.1) for a cluster of `nodes` nodes.
+    /// corosync 3.1.x defaults (docs/wire-format.md §7.1) for a cluster of `nodes` nodes.
     pub fn corosync31_defaults(nodes: u32) -> Self {
         Thresholds::from_corosync(3000, 650, None, 2, nodes)
     }
@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn defaults_match_spec_table() {
-        // spec 7.2: base 3000, N = 2, 3, 5, 8
+        // docs/wire-format.md §7.2: base 3000, N = 2, 3, 5, 8
         let t = Thresholds::corosync31_defaults(2);
         assert_eq!(
             (

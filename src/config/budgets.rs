@@ -1,4 +1,4 @@
-//! The cluster's timing budgets (spec section 7): effective token and what
+//! The cluster's timing budgets (docs/wire-format.md §7): effective token and what
 //! corosync derives from it, and knet's ping cadence, for a node count.
 //!
 //! Precedence per value: a flag, else the config, else corosync's default
@@ -327,7 +327,7 @@ mod tests {
     use super::*;
     use crate::config::corosync_conf::parse_corosync_conf;
 
-    /// Spec table 7.2: (version, nodes, token_eff, retransmit, hold,
+    /// docs/wire-format.md §7.2: (version, nodes, token_eff, retransmit, hold,
     /// consensus, warning, ping interval, ping timeout, token+consensus).
     #[allow(clippy::type_complexity)]
     const TABLE_7_2: &[(
@@ -492,7 +492,7 @@ mod tests {
 
     #[test]
     fn lab_two_node_log_values() {
-        // Spec 7.1 LAB log: token 3000, retransmit 714, warning 2250,
+        // docs/wire-format.md §7.1, lab log: token 3000, retransmit 714, warning 2250,
         // hold 561, join 50, consensus 3600; knet interval 750 000 µs,
         // timeout 1 500 000 µs, pong count 2, PMTUd 30 s.
         let (_, cfg) = parse_corosync_conf(

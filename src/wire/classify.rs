@@ -1,4 +1,4 @@
-//! What a UDP payload on a corosync port is (spec section 0), by content
+//! What a UDP payload on a corosync port is (docs/wire-format.md §3), by content
 //! alone. The decode pipeline uses the verdict to pick a decoder; a payload
 //! that matches no cleartext format is "encrypted" — a normal outcome on a
 //! cluster with crypto on, not an error.

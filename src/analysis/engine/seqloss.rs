@@ -1,7 +1,8 @@
 //! Loss evidence from knet DATA sequence numbers (all DATA, not only pings).
 //!
 //! Checked on the corpus (libknet 1.25): a sender's DATA `seq` is one counter
-//! shared by unicast and broadcast messages to every destination (spec 3.1);
+//! shared by unicast and broadcast messages to every destination
+//! (docs/wire-format.md §4.2);
 //! a broadcast goes out once to every host whose link the sender considers
 //! up, with the same seq (and each fragment with its own `frag_seq`); in
 //! active link mode once per up link. Healthy captures show no seq gaps.

@@ -5,7 +5,7 @@
 //! and a [`Decryptor`] tries candidate (key, suite) pairs against each
 //! payload and writes the cleartext into a caller-owned buffer.
 //!
-//! Layouts (spec section 4 and 6):
+//! Layouts (docs/wire-format.md §5.1 and §5.9):
 //!
 //! * knet, cipher + hash: `salt(16) · AES-CBC(cleartext, PKCS#7) · HMAC(H)`,
 //!   HMAC over salt and ciphertext, IV = salt, AES key = first 16/24/32 key

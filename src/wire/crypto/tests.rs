@@ -1,7 +1,7 @@
 use super::decryptor::test_support::encrypt;
 use super::*;
 
-/// The 256-byte throw-away lab key (`captures/lab-authkey.bin`, not a secret).
+/// The 256-byte throw-away lab key (`tests/data/spec/lab-authkey.bin`, not a secret).
 const LAB_KEY_HEX: [&str; 8] = [
     "89bdd629ba344722f54c0cc3a94f57593236a4cb9eeb5230458f64de9967ac09",
     "fc20f0ad6fba76b443b238f3c2c0a1c933fc1351f40ff79c7cdcc8612d945e86",
@@ -32,7 +32,7 @@ fn key_from(seed: u8, len: usize) -> AuthKey {
     AuthKey::from_vec(v).unwrap()
 }
 
-/// Spec 3.4 cleartext ping.
+/// The cleartext ping of docs/wire-format.md §4.6.
 const PING: &str = "01810001000000c301000000000000c71ee21a00000000000001";
 
 fn knet_samples() -> Vec<Vec<u8>> {

@@ -1,4 +1,4 @@
-//! kronosnet onwire version 1 (spec section 2 and 3): the 6-byte common
+//! kronosnet onwire version 1 (docs/wire-format.md §4): the 6-byte common
 //! header, DATA, PING, PONG, PMTUD and PMTUD_REPLY.
 //!
 //! [`Packet::new_checked`] checks every length once; the accessors of the
@@ -391,7 +391,7 @@ pub fn parse(buf: &[u8]) -> Result<Knet<'_>, WireError> {
     Packet::new_checked(buf).map(|p| p.body())
 }
 
-/// True when the bytes look like cleartext knet (spec section 0): version 1,
+/// True when the bytes look like cleartext knet (docs/wire-format.md §3): version 1,
 /// a known type, zero padding and the type's length rule.
 pub fn looks_like_knet(buf: &[u8]) -> bool {
     matches!(
@@ -417,7 +417,7 @@ mod tests {
             .collect()
     }
 
-    // Spec 3.4, captured PING 1->2.
+    // docs/wire-format.md §4.6: captured PING 1->2.
     const PING: &str = "01 81 0001 00 00 00 c301000000000000 c71ee21a00000000 0000 01";
     const PONG: &str = "01 82 0001 00 00 00 c301000000000000 232f8d3800000000 0000 01";
     const REPLY: &str = "01 84 0001 00 00 00 dc05";

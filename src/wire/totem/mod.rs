@@ -1,5 +1,5 @@
 //! Totem (totemsrp) messages: corosync 3 (13-byte header, magic 0xC070) and
-//! corosync 2 (8-byte header, endian detector 0xFF22), spec section 5.
+//! corosync 2 (8-byte header, endian detector 0xFF22), docs/wire-format.md §6.
 //!
 //! Integers are in the sender's byte order; the magic (or the detector)
 //! decides it once for the whole message. Both generations share one
@@ -444,7 +444,7 @@ pub fn v2_order(b: &[u8]) -> Option<ByteOrder> {
     }
 }
 
-/// True when `b` starts like a corosync 3 totem message (spec section 0).
+/// True when `b` starts like a corosync 3 totem message (docs/wire-format.md §3).
 pub fn looks_like_v3(b: &[u8]) -> bool {
     b.len() >= V3_HEADER_LEN && v3_order(b).is_some() && b[2] == 3 && b[3] <= 5
 }

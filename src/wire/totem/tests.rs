@@ -9,7 +9,7 @@ fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-/// Spec 5.5: the first orf token of a new 2-node ring (LE sender).
+/// docs/wire-format.md §6.13: the first orf token of a new 2-node ring (LE sender).
 const ORF: &str = "70c0 03 00 00 01000000 02000000
     00000000 00000000 ffffffff 01000000
     01000000 0900000000000000
