@@ -1,9 +1,12 @@
 //! Command-line interface (clap derive). The commands themselves live in
-//! [`crate::app`]; `main` only parses and maps the result to an exit code.
+//! [`crate::cmd`], the run they set up in [`crate::session`]; `main` only
+//! parses and maps the result to an exit code.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::report::Format;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,13 +32,6 @@ pub enum Command {
     /// Measure every link against the cluster's budgets and report what
     /// threatened membership (exit 0 fine, 3 warnings, 4 critical).
     Report(ReportArgs),
-}
-
-/// Output format of `report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
-    Text,
-    Json,
 }
 
 /// Budget values given on the command line (they beat corosync.conf).
@@ -81,8 +77,8 @@ pub struct ReportArgs {
     pub budgets: BudgetArgs,
 
     /// text (for people and tickets) or json (for scripts; schema in the README).
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 
     /// Add SECONDS (may be negative) to every timestamp of FILE before
     /// anything else: a clock offset known from elsewhere, or a check of the
@@ -176,10 +172,6 @@ pub struct TuiArgs {
 
     #[command(flatten)]
     pub budgets: BudgetArgs,
-
-    /// Show the TUI's provisional measurements instead of the analysis engine's.
-    #[arg(long, hide = true)]
-    pub provisional: bool,
 }
 
 /// `corowire live -i IFACE | -r -`
@@ -217,20 +209,16 @@ pub struct LiveArgs {
     #[arg(long, value_name = "DURATION")]
     pub report_every: Option<String>,
 
-    /// Report format for --report-every.
-    #[arg(long, default_value = "json", value_name = "json")]
-    pub format: String,
+    /// Report format for --report-every: json (one object per line) or text.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
 
     #[command(flatten)]
     pub budgets: BudgetArgs,
-
-    /// Show the TUI's provisional measurements instead of the analysis engine's.
-    #[arg(long, hide = true)]
-    pub provisional: bool,
 }
 
 impl LiveArgs {
-    /// The shared input options (for `app::setup`), reading `-r` or nothing.
+    /// The shared input options (for the session's plan), reading `-r` or nothing.
     pub fn input(&self) -> InputArgs {
         InputArgs {
             files: self.read.iter().cloned().collect(),

@@ -1,8 +1,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use corowire::app::{self, exit};
 use corowire::cli::Cli;
+use corowire::cmd;
+use corowire::error::exit;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -16,7 +17,7 @@ fn main() -> ExitCode {
             });
         }
     };
-    match app::run(cli) {
+    match cmd::run(cli) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,18 +1,18 @@
-//! Every committed capture through both view sources (the analysis engine
-//! via the adapter, and the TUI's provisional producer): no panic; and the
-//! provisional producer's judgements against the truth files.
+//! Every committed capture through the terminal UI's session and view: no
+//! panic; and the view's judgements against the truth files.
 
 use std::path::PathBuf;
 
-use corowire::tui::cmd::{Measure, replay_view};
 use corowire::tui::model::{Severity, View};
+
+mod common;
 
 fn captures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures")
 }
 
 fn view(name: &str) -> View {
-    replay_view(&[captures().join(name)], Measure::Provisional).expect("replay")
+    common::tui_view(&[captures().join(name)], Default::default()).expect("replay")
 }
 
 fn truth(name: &str) -> serde_json::Value {
@@ -24,11 +24,9 @@ fn every_committed_capture_replays() {
     for e in std::fs::read_dir(captures()).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
-            for m in [Measure::Engine, Measure::Provisional] {
-                let v = replay_view(std::slice::from_ref(&p), m).expect("replay");
-                assert!(v.header.frames > 0, "{}", p.display());
-                assert!(v.header.finished);
-            }
+            let v = common::tui_view(std::slice::from_ref(&p), Default::default()).expect("replay");
+            assert!(v.header.frames > 0, "{}", p.display());
+            assert!(v.header.finished);
         }
     }
 }
@@ -69,11 +67,16 @@ fn lowered_mtu_is_a_finding_on_the_nodes_links() {
     assert!(!drops.is_empty(), "{:?}", v.findings);
     for f in &drops {
         assert!(f.src == Some(node) || f.dst == Some(node), "{f:?}");
-        // Reported as the IP size answered: the lowered MTU, give or take knet's rounding.
-        assert!(
-            f.text.contains(&format!("-> {}", mtu)) || f.text.contains("-> 12"),
-            "{f:?}"
-        );
+        // Reported as the IP size answered: the lowered MTU, give or take
+        // knet's 4-byte rounding of its probe sizes.
+        let to: u32 = f
+            .evidence
+            .iter()
+            .find_map(|e| e.strip_prefix("to = "))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{f:?}"));
+        assert!(to.abs_diff(mtu) <= 4, "{f:?}");
+        assert!(f.text.contains(&format!("to {to} bytes")), "{f:?}");
     }
 }
 

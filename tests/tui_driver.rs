@@ -8,11 +8,11 @@ use std::sync::mpsc;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use corowire::cli::{InputArgs, SourceArgs};
-use corowire::tui::cmd::{Measure, replay_pipeline};
 use corowire::tui::driver::{Control, run_interactive};
 use corowire::tui::model::{Speed, View};
 use tokio::sync::watch;
+
+mod common;
 
 fn wait(rx: &watch::Receiver<Arc<View>>, what: &str, ok: impl Fn(&View) -> bool) -> Arc<View> {
     let t0 = Instant::now();
@@ -32,17 +32,8 @@ fn wait(rx: &watch::Receiver<Arc<View>>, what: &str, ok: impl Fn(&View) -> bool)
 
 #[test]
 fn pause_next_finding_step_seek() {
-    let input = InputArgs {
-        files: vec![
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("captures/membership-3n-node3-cut-rejoin.pcap"),
-        ],
-        source: SourceArgs::default(),
-    };
-    let p = replay_pipeline(&input, &Default::default(), Measure::Engine).expect("open capture");
-    let again = input.clone();
-    let reopen: corowire::tui::driver::Reopen =
-        Box::new(move || replay_pipeline(&again, &Default::default(), Measure::Engine).ok());
+    let (p, reopen) = common::tui_pipeline(&[PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("captures/membership-3n-node3-cut-rejoin.pcap")]);
     let (tx, rx) = watch::channel(Arc::new(View::default()));
     let (ctl, ctl_rx) = mpsc::channel();
     let h = std::thread::spawn(move || {
@@ -112,17 +103,8 @@ fn pause_next_finding_step_seek() {
 
 #[test]
 fn go_to_a_time_forward_and_back() {
-    let input = InputArgs {
-        files: vec![
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("captures/membership-3n-node3-cut-rejoin.pcap"),
-        ],
-        source: SourceArgs::default(),
-    };
-    let p = replay_pipeline(&input, &Default::default(), Measure::Engine).expect("open capture");
-    let again = input.clone();
-    let reopen: corowire::tui::driver::Reopen =
-        Box::new(move || replay_pipeline(&again, &Default::default(), Measure::Engine).ok());
+    let (p, reopen) = common::tui_pipeline(&[PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("captures/membership-3n-node3-cut-rejoin.pcap")]);
     let (tx, rx) = watch::channel(Arc::new(View::default()));
     let (ctl, ctl_rx) = mpsc::channel();
     let h = std::thread::spawn(move || {

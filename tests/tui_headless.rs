@@ -54,22 +54,37 @@ fn report_every_writes_one_json_object_per_interval() {
     }
 }
 
+/// `--format text` with `--report-every`: the same text report as
+/// `corowire report`, once per interval and once at the end.
 #[test]
-fn provisional_report_every_wraps_the_view() {
+fn report_every_in_text_is_the_report_text() {
     let pcap = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/captures/healthy-3n-clear.pcap"
     );
     let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
-        .args(["live", "-r", pcap, "--report-every", "20s", "--provisional"])
+        .args([
+            "live",
+            "-r",
+            pcap,
+            "--report-every",
+            "20s",
+            "--format",
+            "text",
+        ])
         .output()
         .expect("run corowire");
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
-    assert_eq!(last["format"], "corowire-tui-view-provisional/1");
-    assert_eq!(last["final"], true);
-    assert_eq!(last["view"]["links"].as_array().unwrap().len(), 6);
+    // 51 s of capture: two 20 s intervals and the final report.
+    assert_eq!(text.matches("VERDICT: ").count(), 3, "{text}");
+    let report = Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .args(["report", pcap])
+        .output()
+        .expect("run corowire");
+    let whole = String::from_utf8(report.stdout).unwrap();
+    let last = &text[text.rfind("VERDICT: ").unwrap()..];
+    assert_eq!(last, whole);
 }
 
 #[test]

@@ -6,12 +6,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use corowire::tui::app::{Action, App, handle_key};
-use corowire::tui::cmd::{Measure, replay_view};
 use corowire::tui::model::View;
 use corowire::tui::run::draw;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+
+mod common;
 
 fn capture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -20,7 +21,7 @@ fn capture(name: &str) -> PathBuf {
 }
 
 fn view(name: &str) -> Arc<View> {
-    Arc::new(replay_view(&[capture(name)], Measure::Engine).expect("replay"))
+    Arc::new(common::tui_view(&[capture(name)], Default::default()).expect("replay"))
 }
 
 fn key(app: &mut App, c: KeyCode) -> Action {
@@ -59,18 +60,6 @@ fn main_screen_healthy() {
 #[test]
 fn main_screen_membership_change() {
     let app = app_with(view("membership-3n-node3-cut-rejoin.pcap"));
-    insta::assert_snapshot!(screen(&app, 100, 30));
-}
-
-/// The TUI's provisional measurements (`--provisional`), kept for comparison.
-#[test]
-fn main_screen_membership_change_provisional() {
-    let v = replay_view(
-        &[capture("membership-3n-node3-cut-rejoin.pcap")],
-        Measure::Provisional,
-    )
-    .expect("replay");
-    let app = app_with(Arc::new(v));
     insta::assert_snapshot!(screen(&app, 100, 30));
 }
 
@@ -181,20 +170,16 @@ fn sort_and_small_screens_do_not_panic() {
 
 #[test]
 fn names_and_budgets_from_corosync_conf() {
-    use corowire::cli::{InputArgs, SourceArgs};
-    use corowire::tui::cmd::replay_input_view;
+    use corowire::cli::SourceArgs;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let v = replay_input_view(
-        &InputArgs {
-            files: vec![capture("membership-3n-node3-cut-rejoin.pcap")],
-            source: SourceArgs {
-                corosync_conf: Some(
-                    root.join("captures/logs/membership-3n-node3-cut-rejoin/node1.corosync.conf"),
-                ),
-                ..SourceArgs::default()
-            },
+    let v = common::tui_view(
+        &[capture("membership-3n-node3-cut-rejoin.pcap")],
+        SourceArgs {
+            corosync_conf: Some(
+                root.join("captures/logs/membership-3n-node3-cut-rejoin/node1.corosync.conf"),
+            ),
+            ..SourceArgs::default()
         },
-        Measure::Engine,
     )
     .expect("replay with config");
     // The truth file's effective budgets.
@@ -207,17 +192,13 @@ fn names_and_budgets_from_corosync_conf() {
 
 #[test]
 fn encrypted_capture_with_its_key() {
-    use corowire::cli::{InputArgs, SourceArgs};
-    use corowire::tui::cmd::replay_input_view;
-    let v = replay_input_view(
-        &InputArgs {
-            files: vec![capture("healthy-3n-aes256-sha256-nss.pcap")],
-            source: SourceArgs {
-                authkeys: vec![capture("healthy-3n-aes256-sha256-nss.authkey")],
-                ..SourceArgs::default()
-            },
+    use corowire::cli::SourceArgs;
+    let v = common::tui_view(
+        &[capture("healthy-3n-aes256-sha256-nss.pcap")],
+        SourceArgs {
+            authkeys: vec![capture("healthy-3n-aes256-sha256-nss.authkey")],
+            ..SourceArgs::default()
         },
-        Measure::Engine,
     )
     .expect("replay with key");
     assert!(v.header.decrypted > 0, "{:?}", v.header);

@@ -5,6 +5,7 @@
 //! the only place their formulas live); the judgement thresholds are the
 //! engine's own.
 
+use crate::config::budgets::Source;
 use crate::config::{BudgetOverrides, Budgets, CorosyncVersion};
 
 /// Caps on tracked state, so that a flood of spoofed senders cannot grow
@@ -81,12 +82,33 @@ pub struct Thresholds {
     /// traffic (use when no configuration was given).
     pub derive_from_node_count: bool,
     pub limits: Limits,
+    /// The cluster's budgets as computed, each value with where it came
+    /// from (flag, corosync.conf, corosync's default): what outputs print.
+    pub budgets: Budgets,
+    /// The flags they were computed with, kept so that a re-derivation for
+    /// more nodes changes only the values no flag set.
+    pub overrides: BudgetOverrides,
+    /// Where the budgets as a whole come from, for people: "corosync.conf",
+    /// "flags and corosync 3.1 defaults", "corosync 3.1 defaults".
+    pub origin: String,
+    /// The configuration file's name when one was given ("corosync.conf").
+    pub config_file: Option<String>,
+}
+
+/// Where each budget the outputs show came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetSources {
+    pub token: Source,
+    pub consensus: Source,
+    pub ping_interval: Source,
+    pub ping_timeout: Source,
+    pub pong_count: Source,
 }
 
 impl Thresholds {
     /// corosync 3.1.x defaults (docs/wire-format.md §7.1) for a cluster of `nodes` nodes.
     pub fn corosync31_defaults(nodes: u32) -> Self {
-        Thresholds::from_corosync(3000, 650, None, 2, nodes)
+        Thresholds::from_budgets(&Budgets::defaults(CorosyncVersion::V3_1, nodes as usize))
     }
 
     /// Derives every budget from corosync's totem settings the way corosync
@@ -108,7 +130,9 @@ impl Thresholds {
             ..BudgetOverrides::default()
         };
         let b = Budgets::compute(CorosyncVersion::V3_1, nodes as usize, None, &flags);
-        Thresholds::from_budgets(&b)
+        let mut t = Thresholds::from_budgets(&b);
+        t.overrides = flags;
+        t
     }
 
     /// The cluster's budgets (from corosync.conf, flags or defaults) with
@@ -144,6 +168,35 @@ impl Thresholds {
             expected_nodes: Vec::new(),
             derive_from_node_count: false,
             limits: Limits::default(),
+            budgets: b.clone(),
+            overrides: BudgetOverrides::default(),
+            origin: String::from("corosync 3.1 defaults"),
+            config_file: None,
+        }
+    }
+
+    /// Where each shown budget came from (knet's values are corosync's
+    /// defaults when the transport has no knet).
+    pub fn sources(&self) -> BudgetSources {
+        let b = &self.budgets;
+        let knet = |f: fn(&crate::config::budgets::KnetBudget) -> Source| {
+            b.knet.as_ref().map_or(Source::Default, f)
+        };
+        BudgetSources {
+            token: b.token_ms.source,
+            consensus: b.consensus_ms.source,
+            ping_interval: knet(|k| k.ping_interval_ms.source),
+            ping_timeout: knet(|k| k.ping_timeout_ms.source),
+            pong_count: knet(|k| k.pong_count.source),
+        }
+    }
+
+    /// A source as outputs name it: the config file's name, `flag`, `default`.
+    pub fn source_name(&self, s: Source) -> &str {
+        match s {
+            Source::Config => self.config_file.as_deref().unwrap_or("corosync.conf"),
+            Source::Flag => "flag",
+            Source::Default => "default",
         }
     }
 
@@ -159,13 +212,11 @@ impl Thresholds {
     /// Re-derives the timers for another node count, keeping the engine's
     /// own thresholds and limits.
     pub(crate) fn rederive(&self, nodes: u32) -> Thresholds {
-        let mut t = Thresholds::from_corosync(
-            self.token_base_ms,
-            self.token_coefficient_ms,
-            None,
-            self.pong_count,
-            nodes,
-        );
+        let b = Budgets::compute(CorosyncVersion::V3_1, nodes as usize, None, &self.overrides);
+        let mut t = Thresholds::from_budgets(&b);
+        t.overrides = self.overrides;
+        t.origin = self.origin.clone();
+        t.config_file = self.config_file.clone();
         t.loss_warning_pct = self.loss_warning_pct;
         t.loss_window_s = self.loss_window_s;
         t.flap_downs = self.flap_downs;

@@ -41,7 +41,7 @@ pub mod multi;
 mod snapshot;
 mod vantage;
 
-pub use budget::{Limits, Thresholds, round_up_to_grid};
+pub use budget::{BudgetSources, Limits, Thresholds, round_up_to_grid};
 pub use engine::{Engine, SIZE_BOUNDS};
 pub use findings::{Direction, Finding, FindingKind, Severity};
 pub use snapshot::{

@@ -9,7 +9,9 @@
 //!                "opaque_packets" (encrypted without key / malformed), "vantage_node"|null},
 //!   "budgets":  {"nodes", "token_ms", "token_warning_ms", "token_retransmit_ms", "hold_ms",
 //!                "consensus_ms", "ping_interval_ms", "ping_spacing_ms" (interval rounded up
-//!                to knet's 200 ms grid), "ping_timeout_ms", "pong_count", "loss_warning_pct"},
+//!                to knet's 200 ms grid), "ping_timeout_ms", "pong_count", "loss_warning_pct",
+//!                "origin" (str), "sources": {"token", "consensus", "ping_interval",
+//!                "ping_timeout", "pong_count"} (the config file's name, "flag" or "default")},
 //!   "nodes":    [{"id", "name"|null, "addrs": [str], "packets", "max_gap_ms"}],
 //!   "links":    [{"src_node", "dst_node", "src_addr", "dst_addr", "link",
 //!                 "rtt_us": {"p50","p90","p99","max","min","mean","samples"}|null,
@@ -264,6 +266,21 @@ pub struct BudgetsDto {
     pub ping_timeout_ms: u32,
     pub pong_count: u32,
     pub loss_warning_pct: f64,
+    /// Where the budgets come from, for people ("corosync.conf", "corosync
+    /// 3.1 defaults for the nodes seen").
+    pub origin: String,
+    /// Per value: the config file's name, `flag` or `default`.
+    pub sources: BudgetSourcesDto,
+}
+
+/// Where each budget came from.
+#[derive(Debug, Serialize)]
+pub struct BudgetSourcesDto {
+    pub token: String,
+    pub consensus: String,
+    pub ping_interval: String,
+    pub ping_timeout: String,
+    pub pong_count: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -536,19 +553,7 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
             opaque_packets: s.opaque_packets,
             vantage_node: s.vantage,
         },
-        budgets: BudgetsDto {
-            nodes: th.nodes,
-            token_ms: th.token_ms,
-            token_warning_ms: th.token_warning_ms,
-            token_retransmit_ms: th.token_retransmit_ms,
-            hold_ms: th.hold_ms,
-            consensus_ms: th.consensus_ms,
-            ping_interval_ms: th.ping_interval_ms,
-            ping_spacing_ms: th.ping_spacing_ms,
-            ping_timeout_ms: th.ping_timeout_ms,
-            pong_count: th.pong_count,
-            loss_warning_pct: th.loss_warning_pct,
-        },
+        budgets: budgets_dto(th),
         nodes: s
             .nodes
             .iter()
@@ -571,22 +576,7 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
                 d
             })
             .collect(),
-        findings: s
-            .findings
-            .iter()
-            .map(|f| FindingDto {
-                kind: f.kind.name(),
-                severity: f.severity.name(),
-                start: secs(f.start),
-                end: f.end.map(secs),
-                src_node: f.src_node,
-                dst_node: f.dst_node,
-                link: f.link,
-                direction: f.direction.map(|d| d.name()),
-                message: f.message.clone(),
-                evidence: f.evidence.iter().copied().collect(),
-            })
-            .collect(),
+        findings: findings_dto(s),
         membership: s
             .membership
             .iter()
@@ -599,40 +589,7 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
                 joined: m.joined.clone(),
             })
             .collect(),
-        totem: TotemDto {
-            token_rotation_ms: s.totem.token_rotation_us.map(|q| RotationDto {
-                p50: q.p50 as f64 / 1000.0,
-                p99: q.p99 as f64 / 1000.0,
-                max: q.max as f64 / 1000.0,
-                samples: q.count,
-            }),
-            hold_ms: s
-                .totem
-                .hold_us
-                .iter()
-                .map(|(n, q)| {
-                    (
-                        *n,
-                        RotationDto {
-                            p50: q.p50 as f64 / 1000.0,
-                            p99: q.p99 as f64 / 1000.0,
-                            max: q.max as f64 / 1000.0,
-                            samples: q.count,
-                        },
-                    )
-                })
-                .collect(),
-            token_retransmits: s.totem.token_retransmits,
-            rtr_max: s.totem.rtr_max,
-            tokens: s.totem.tokens,
-            tokens_with_rtr: s.totem.tokens_with_rtr,
-            mcasts: s.totem.mcasts,
-            mcast_retransmits: s.totem.mcast_retransmits,
-            joins: s.totem.joins,
-            commit_tokens: s.totem.commit_tokens,
-            max_backlog: s.totem.max_backlog,
-            data_by_link: s.totem.data_by_link.iter().copied().collect(),
-        },
+        totem: totem_dto(s),
         overflow: OverflowDto {
             paths: s.overflow.paths,
             nodes: s.overflow.nodes,
@@ -641,52 +598,147 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
             findings: s.overflow.findings,
             memberships: s.overflow.memberships,
         },
-        captures: m.map(|m| {
-            m.clocks
-                .captures
-                .iter()
-                .enumerate()
-                .map(|(i, c)| CaptureClockDto {
-                    file: m.files.get(i).cloned().unwrap_or_default(),
-                    vantage_node: c.vantage,
-                    offset_us: c.offset_ns.map(|n| n as f64 / 1e3),
-                    uncertainty_us: c.uncertainty_ns.map(|n| n as f64 / 1e3),
-                    samples: c.samples,
-                    method: crate::analysis::multi::METHOD,
-                    reference: i == m.clocks.reference,
-                    time_shift_s: m.shifts_ns.get(i).map_or(0.0, |n| *n as f64 / 1e9),
-                    packets: c.packets,
-                })
-                .collect()
-        }),
-        clock_pairs: m.map(|m| {
-            m.clocks
-                .pairs
-                .iter()
-                .map(|p| ClockPairDto {
-                    a: p.a,
-                    b: p.b,
-                    offset_us: p.theta_ns as f64 / 1e3,
-                    uncertainty_us: p.uncertainty_ns as f64 / 1e3,
-                    all_median_us: p.theta_all_median_ns as f64 / 1e3,
-                    between_min_us: p.delay_min_ns as f64 / 1e3,
-                    between_p50_us: p.delay_p50_ns as f64 / 1e3,
-                    samples: p.samples,
-                    selected: p.selected,
-                    drift_us: p.drift.map(|d| d.change_ns as f64 / 1e3),
-                    drift_bound_us: p.drift.map(|d| d.bound_ns as f64 / 1e3),
-                    drift_ppm: p.drift.map(|d| d.ppm()),
-                    drift_significant: p.drift.is_some_and(|d| d.significant()),
-                    exchanges: if p.from_packets {
-                        "same_packets"
-                    } else {
-                        "ping_pong"
-                    },
-                })
-                .collect()
-        }),
+        captures: captures_dto(m),
+        clock_pairs: clock_pairs_dto(m),
         source: None,
     }
+}
+
+/// The budgets judged against, each value with its source.
+fn budgets_dto(th: &crate::analysis::Thresholds) -> BudgetsDto {
+    BudgetsDto {
+        nodes: th.nodes,
+        token_ms: th.token_ms,
+        token_warning_ms: th.token_warning_ms,
+        token_retransmit_ms: th.token_retransmit_ms,
+        hold_ms: th.hold_ms,
+        consensus_ms: th.consensus_ms,
+        ping_interval_ms: th.ping_interval_ms,
+        ping_spacing_ms: th.ping_spacing_ms,
+        ping_timeout_ms: th.ping_timeout_ms,
+        pong_count: th.pong_count,
+        loss_warning_pct: th.loss_warning_pct,
+        origin: th.origin.clone(),
+        sources: {
+            let (src, n) = (th.sources(), |s| th.source_name(s).to_string());
+            BudgetSourcesDto {
+                token: n(src.token),
+                consensus: n(src.consensus),
+                ping_interval: n(src.ping_interval),
+                ping_timeout: n(src.ping_timeout),
+                pong_count: n(src.pong_count),
+            }
+        },
+    }
+}
+
+/// Token rotation and hold times, retransmits, message counts.
+fn totem_dto(s: &Snapshot) -> TotemDto {
+    TotemDto {
+        token_rotation_ms: s.totem.token_rotation_us.map(|q| RotationDto {
+            p50: q.p50 as f64 / 1000.0,
+            p99: q.p99 as f64 / 1000.0,
+            max: q.max as f64 / 1000.0,
+            samples: q.count,
+        }),
+        hold_ms: s
+            .totem
+            .hold_us
+            .iter()
+            .map(|(n, q)| {
+                (
+                    *n,
+                    RotationDto {
+                        p50: q.p50 as f64 / 1000.0,
+                        p99: q.p99 as f64 / 1000.0,
+                        max: q.max as f64 / 1000.0,
+                        samples: q.count,
+                    },
+                )
+            })
+            .collect(),
+        token_retransmits: s.totem.token_retransmits,
+        rtr_max: s.totem.rtr_max,
+        tokens: s.totem.tokens,
+        tokens_with_rtr: s.totem.tokens_with_rtr,
+        mcasts: s.totem.mcasts,
+        mcast_retransmits: s.totem.mcast_retransmits,
+        joins: s.totem.joins,
+        commit_tokens: s.totem.commit_tokens,
+        max_backlog: s.totem.max_backlog,
+        data_by_link: s.totem.data_by_link.iter().copied().collect(),
+    }
+}
+
+/// Several captures: each file with its vantage and clock offset.
+fn captures_dto(m: Option<&MultiView>) -> Option<Vec<CaptureClockDto>> {
+    m.map(|m| {
+        m.clocks
+            .captures
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CaptureClockDto {
+                file: m.files.get(i).cloned().unwrap_or_default(),
+                vantage_node: c.vantage,
+                offset_us: c.offset_ns.map(|n| n as f64 / 1e3),
+                uncertainty_us: c.uncertainty_ns.map(|n| n as f64 / 1e3),
+                samples: c.samples,
+                method: crate::analysis::multi::METHOD,
+                reference: i == m.clocks.reference,
+                time_shift_s: m.shifts_ns.get(i).map_or(0.0, |n| *n as f64 / 1e9),
+                packets: c.packets,
+            })
+            .collect()
+    })
+}
+
+/// Several captures: the clock offset of every pair that exchanged packets.
+fn clock_pairs_dto(m: Option<&MultiView>) -> Option<Vec<ClockPairDto>> {
+    m.map(|m| {
+        m.clocks
+            .pairs
+            .iter()
+            .map(|p| ClockPairDto {
+                a: p.a,
+                b: p.b,
+                offset_us: p.theta_ns as f64 / 1e3,
+                uncertainty_us: p.uncertainty_ns as f64 / 1e3,
+                all_median_us: p.theta_all_median_ns as f64 / 1e3,
+                between_min_us: p.delay_min_ns as f64 / 1e3,
+                between_p50_us: p.delay_p50_ns as f64 / 1e3,
+                samples: p.samples,
+                selected: p.selected,
+                drift_us: p.drift.map(|d| d.change_ns as f64 / 1e3),
+                drift_bound_us: p.drift.map(|d| d.bound_ns as f64 / 1e3),
+                drift_ppm: p.drift.map(|d| d.ppm()),
+                drift_significant: p.drift.is_some_and(|d| d.significant()),
+                exchanges: if p.from_packets {
+                    "same_packets"
+                } else {
+                    "ping_pong"
+                },
+            })
+            .collect()
+    })
+}
+
+/// Every finding with its window and evidence.
+fn findings_dto(s: &Snapshot) -> Vec<FindingDto> {
+    s.findings
+        .iter()
+        .map(|f| FindingDto {
+            kind: f.kind.name(),
+            severity: f.severity.name(),
+            start: secs(f.start),
+            end: f.end.map(secs),
+            src_node: f.src_node,
+            dst_node: f.dst_node,
+            link: f.link,
+            direction: f.direction.map(|d| d.name()),
+            message: f.message.clone(),
+            evidence: f.evidence.iter().copied().collect(),
+        })
+        .collect()
 }
 
 /// Writes the report as one pretty-printed JSON object and a newline.
@@ -696,6 +748,31 @@ pub fn write_json(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
 
 /// [`write_json`] with the several-captures keys when `m` is given.
 pub fn write_json_multi(s: &Snapshot, m: Option<&MultiView>, w: &mut impl Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, &to_dto_multi(s, m)).map_err(io::Error::other)?;
+    write_json_with(s, m, None, Layout::Pretty, w)
+}
+
+/// Pretty-printed (a report) or on one line (a stream of interval reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Pretty,
+    Line,
+}
+
+/// The report with every optional part: several captures' keys, the
+/// source's counters.
+pub fn write_json_with(
+    s: &Snapshot,
+    m: Option<&MultiView>,
+    source: Option<SourceDto>,
+    layout: Layout,
+    w: &mut impl Write,
+) -> io::Result<()> {
+    let mut dto = to_dto_multi(s, m);
+    dto.source = source;
+    match layout {
+        Layout::Pretty => serde_json::to_writer_pretty(&mut *w, &dto),
+        Layout::Line => serde_json::to_writer(&mut *w, &dto),
+    }
+    .map_err(io::Error::other)?;
     writeln!(w)
 }

@@ -7,13 +7,42 @@
 mod json;
 mod text;
 
+use std::io::{self, Write};
+
+use crate::analysis::multi::MultiView;
 use crate::analysis::{Severity, Snapshot};
 
 pub use json::{
-    JSON_FORMAT, PcapStatsDto, ReportDto, SourceDto, to_dto, to_dto_multi, write_json,
-    write_json_multi,
+    JSON_FORMAT, Layout, PcapStatsDto, ReportDto, SourceDto, to_dto, to_dto_multi, write_json,
+    write_json_multi, write_json_with,
 };
 pub use text::{write_text, write_text_multi};
+
+/// Output format of a report (`report --format`, `live --report-every`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people and tickets.
+    Text,
+    /// For scripts (schema in the README).
+    Json,
+}
+
+/// Writes one report in `format`: the one dispatch every command uses.
+/// `source` (the capture source's counters) goes into JSON; `layout` says
+/// whether JSON is pretty or one line (a stream of interval reports).
+pub fn write(
+    format: Format,
+    s: &Snapshot,
+    m: Option<&MultiView>,
+    source: Option<SourceDto>,
+    layout: Layout,
+    w: &mut impl Write,
+) -> io::Result<()> {
+    match format {
+        Format::Text => write_text_multi(s, m, w),
+        Format::Json => write_json_with(s, m, source, layout, w),
+    }
+}
 
 /// 0 = no warning, 3 = at least one warning, 4 = at least one critical finding.
 pub fn exit_code(s: &Snapshot) -> i32 {

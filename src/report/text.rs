@@ -62,6 +62,22 @@ pub fn write_text(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
 /// Writes the text report; `m` adds the sections of several captures
 /// (captures and clocks, one way between the capture points).
 pub fn write_text_multi(s: &Snapshot, m: Option<&MultiView>, w: &mut impl Write) -> io::Result<()> {
+    write_head(s, w)?;
+    if let Some(m) = m {
+        write_clocks(s, m, w)?;
+    }
+    write_findings(s, w)?;
+    write_links(s, w)?;
+    if let Some(m) = m {
+        write_one_way(s, m, w)?;
+    }
+    write_totem(s, w)?;
+    write_membership(s, w)?;
+    write_overflow(s, w)
+}
+
+/// The verdict, the capture's span and the budgets.
+fn write_head(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
     let (sev, summary) = verdict(s);
     let head = format!("VERDICT: {}: {summary}", sev.to_uppercase());
     for l in wrap(&head, 100) {
@@ -89,26 +105,33 @@ pub fn write_text_multi(s: &Snapshot, m: Option<&MultiView>, w: &mut impl Write)
             s.opaque_packets
         )?;
     }
+    let src = th.sources();
+    let n = |s| th.source_name(s);
     let budgets = format!(
-        "budgets ({} nodes): token {} ms (warning {}), consensus {} ms, pings every {} ms (interval {}), \
-         ping timeout {} ms, pong_count {}",
+        "budgets ({} nodes; {}): token {} ms ({}; warning {}), consensus {} ms ({}), pings every {} ms \
+         (interval {}, {}), ping timeout {} ms ({}), pong_count {} ({})",
         th.nodes,
+        th.origin,
         th.token_ms,
+        n(src.token),
         th.token_warning_ms,
         th.consensus_ms,
+        n(src.consensus),
         th.ping_spacing_ms,
         th.ping_interval_ms,
+        n(src.ping_interval),
         th.ping_timeout_ms,
-        th.pong_count
+        n(src.ping_timeout),
+        th.pong_count,
+        n(src.pong_count),
     );
     for (i, l) in wrap(&budgets, 98).iter().enumerate() {
         writeln!(w, "{}{l}", if i > 0 { "  " } else { "" })?;
     }
+    Ok(())
+}
 
-    if let Some(m) = m {
-        write_clocks(s, m, w)?;
-    }
-
+fn write_findings(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
     writeln!(w)?;
     writeln!(w, "FINDINGS ({})", s.findings.len())?;
     if s.findings.is_empty() {
@@ -157,7 +180,11 @@ pub fn write_text_multi(s: &Snapshot, m: Option<&MultiView>, w: &mut impl Write)
             }
         }
     }
+    Ok(())
+}
 
+/// One table per knet link, each with its node × node p50 RTT matrix.
+fn write_links(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
     let mut links: Vec<u8> = s.links.iter().map(|l| l.link).collect();
     links.sort_unstable();
     links.dedup();
@@ -186,55 +213,58 @@ pub fn write_text_multi(s: &Snapshot, m: Option<&MultiView>, w: &mut impl Write)
         }) {
             write_link_row(s, l, w)?;
         }
-        // node × node matrix of p50 RTT
-        let mut ids: Vec<u16> = s
-            .links
-            .iter()
-            .filter(|l| l.link == link)
-            .flat_map(|l| [l.src_node, l.dst_node])
-            .flatten()
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        if ids.len() >= 2 && ids.len() <= 12 {
-            write!(w, "  p50 ms   ")?;
+        write_rtt_matrix(s, link, w)?;
+    }
+    Ok(())
+}
+
+/// The node × node matrix of p50 RTT of one link (2 to 12 nodes).
+fn write_rtt_matrix(s: &Snapshot, link: u8, w: &mut impl Write) -> io::Result<()> {
+    let mut ids: Vec<u16> = s
+        .links
+        .iter()
+        .filter(|l| l.link == link)
+        .flat_map(|l| [l.src_node, l.dst_node])
+        .flatten()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() >= 2 && ids.len() <= 12 {
+        write!(w, "  p50 ms   ")?;
+        for b in &ids {
+            let n: String = node(s, Some(*b)).chars().take(5).collect();
+            write!(w, "{:>7}", format!("->{n}"))?;
+        }
+        writeln!(w)?;
+        for a in &ids {
+            let n: String = node(s, Some(*a)).chars().take(9).collect();
+            write!(w, "  {n:<9}")?;
             for b in &ids {
-                let n: String = node(s, Some(*b)).chars().take(5).collect();
-                write!(w, "{:>7}", format!("->{n}"))?;
+                let cell = s
+                    .links
+                    .iter()
+                    .find(|l| l.link == link && l.src_node == Some(*a) && l.dst_node == Some(*b))
+                    .and_then(|l| l.rtt_us)
+                    .map_or_else(
+                        || {
+                            if a == b {
+                                "-".to_string()
+                            } else {
+                                ".".to_string()
+                            }
+                        },
+                        |q| ms3(q.p50),
+                    );
+                write!(w, "{cell:>7}")?;
             }
             writeln!(w)?;
-            for a in &ids {
-                let n: String = node(s, Some(*a)).chars().take(9).collect();
-                write!(w, "  {n:<9}")?;
-                for b in &ids {
-                    let cell = s
-                        .links
-                        .iter()
-                        .find(|l| {
-                            l.link == link && l.src_node == Some(*a) && l.dst_node == Some(*b)
-                        })
-                        .and_then(|l| l.rtt_us)
-                        .map_or_else(
-                            || {
-                                if a == b {
-                                    "-".to_string()
-                                } else {
-                                    ".".to_string()
-                                }
-                            },
-                            |q| ms3(q.p50),
-                        );
-                    write!(w, "{cell:>7}")?;
-                }
-                writeln!(w)?;
-            }
         }
     }
+    Ok(())
+}
 
-    if let Some(m) = m {
-        write_one_way(s, m, w)?;
-    }
-
+fn write_totem(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
+    let th = &s.thresholds;
     writeln!(w)?;
     let t = &s.totem;
     writeln!(w, "TOTEM")?;
@@ -272,6 +302,10 @@ pub fn write_text_multi(s: &Snapshot, m: Option<&MultiView>, w: &mut impl Write)
             .collect();
         writeln!(w, "  totem data packets by link: {}", v.join(", "))?;
     }
+    Ok(())
+}
+
+fn write_membership(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
     writeln!(w)?;
     writeln!(w, "MEMBERSHIP")?;
     if s.membership.is_empty() {
@@ -302,6 +336,11 @@ pub fn write_text_multi(s: &Snapshot, m: Option<&MultiView>, w: &mut impl Write)
         }
         writeln!(w, "{line}")?;
     }
+    Ok(())
+}
+
+/// What was not tracked because a cap was reached.
+fn write_overflow(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
     let o = &s.overflow;
     if o.paths + o.nodes + o.addrs + o.pending_pings + o.findings + o.memberships > 0 {
         writeln!(

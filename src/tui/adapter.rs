@@ -1,14 +1,14 @@
 //! `analysis::Snapshot` → [`View`]: the analysis engine's numbers on screen.
 //!
-//! The header (source, counters, decode status, drops) still comes from the
-//! TUI's own bookkeeping; everything else is the engine's.
+//! The header (source, counters, decode status, drops) comes from the
+//! session's counters ([`super::driver`]); everything else is the engine's.
 
 use crate::analysis::{self, Snapshot, Thresholds};
 
 use super::model::*;
 
 /// The screen's budgets from the engine's thresholds.
-pub fn budgets(th: &Thresholds, origin: &str) -> Budgets {
+pub fn budgets(th: &Thresholds) -> Budgets {
     Budgets {
         token_ms: th.token_ms,
         token_warning_ms: th.token_warning_ms,
@@ -16,7 +16,7 @@ pub fn budgets(th: &Thresholds, origin: &str) -> Budgets {
         ping_interval_ms: th.ping_interval_ms,
         ping_timeout_ms: th.ping_timeout_ms,
         pong_count: th.pong_count,
-        origin: origin.to_string(),
+        origin: th.origin.clone(),
     }
 }
 
@@ -108,8 +108,8 @@ fn link_row(l: &analysis::LinkView) -> LinkRow {
 }
 
 /// Fills `view` (whose header is already set) from the engine's snapshot.
-pub fn fill(view: &mut View, s: &Snapshot, origin: &str) {
-    view.budgets = budgets(&s.thresholds, origin);
+pub fn fill(view: &mut View, s: &Snapshot) {
+    view.budgets = budgets(&s.thresholds);
     let mut nodes: Vec<Node> = s
         .nodes
         .iter()

@@ -1,22 +1,18 @@
-//! The producer side, off the UI thread: capture → decode → [`Builder`],
-//! paced for replay, steered by [`Control`] messages, publishing [`View`]
-//! copies on a `tokio::sync::watch` channel (the UI keeps only the newest).
-//!
-//! Also the headless driver behind `--report-every`.
+//! The producer side, off the UI thread: a [`Session`] (capture → decode
+//! → engine) paced for replay, steered by [`Control`] messages, publishing
+//! [`View`]s of its snapshot on a `tokio::sync::watch` channel (the UI
+//! keeps only the newest).
 
-use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::capture::{CaptureError, PacketSource, SourceStats};
-use crate::decode::Decoder;
+use crate::session::{Fetch, Session};
+use crate::wire::classify::Class;
 
-use super::model::{Speed, Ts, View};
-use super::producer::Builder;
+use super::model::{Header, Speed, Ts, View};
 
 /// What the UI asks the producer to do.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,210 +33,129 @@ pub enum Control {
     Slower,
 }
 
-/// Where frames come from.
-pub enum Input {
-    /// Files (merged) or a pcap stream on stdin.
-    Stream(Box<dyn PacketSource + Send>),
-    /// A live interface: polled with a read timeout so the clock moves on
-    /// when nothing arrives.
-    #[cfg(feature = "live")]
-    Live(crate::capture::live::LiveSource),
-}
-
-/// Result of asking the input for the next frame.
-#[derive(Debug)]
-pub enum Fetch {
-    /// A frame is current; its capture time.
-    Frame(Ts),
-    /// Nothing arrived within the read timeout (live only).
-    Idle,
-    End,
-    /// The source failed; `fatal` when it cannot go on.
-    Error {
-        msg: String,
-        fatal: bool,
-    },
-}
-
-/// Input, decoder and view builder: one hot loop.
+/// The session and what the screen says about it beyond the analysis:
+/// pacing, pause, end of input.
 pub struct Pipeline {
-    pub input: Input,
-    pub decoder: Decoder,
-    /// Header counters always; the whole provisional view without an engine.
-    pub builder: Builder,
-    /// The analysis engine (issue 5); None = the provisional builder's view.
-    pub engine: Option<Analysis>,
-}
-
-/// The analysis engine and what the screen says about its budgets.
-pub struct Analysis {
-    /// The engine and what feeds it (keyless inference included), shared
-    /// with `corowire report`.
-    pub feed: crate::feed::Feed,
-    /// Where the thresholds come from ("corosync.conf", "defaults").
-    pub origin: String,
+    pub session: Session,
+    pub speed: Speed,
+    pub paused: bool,
+    /// The input ended (replay done, stdin closed).
+    pub finished: bool,
     /// Findings count as of the last snapshot, and frames since it.
     findings: usize,
     since: u32,
 }
 
-impl Analysis {
-    pub fn new(feed: crate::feed::Feed, origin: String) -> Self {
-        Analysis {
-            feed,
-            origin,
+impl Pipeline {
+    /// The session runs quietly: the terminal belongs to the UI.
+    pub fn new(session: Session) -> Self {
+        Pipeline {
+            session: session.quiet(),
+            speed: Speed::default(),
+            paused: false,
+            finished: false,
             findings: 0,
             since: 0,
         }
     }
-}
 
-fn err(e: &CaptureError) -> Fetch {
-    Fetch::Error {
-        msg: e.to_string(),
-        fatal: !e.recoverable,
-    }
-}
-
-impl Pipeline {
-    pub fn new(input: Input, decoder: Decoder, builder: Builder) -> Self {
-        Pipeline {
-            input,
-            decoder,
-            builder,
-            engine: None,
-        }
+    /// Latest capture time (live idle moves it on with the wall clock).
+    pub fn now(&self) -> Option<Ts> {
+        self.session.counters().now
     }
 
-    /// Measures with the analysis engine (the builder keeps the header).
-    pub fn with_engine(mut self, a: Analysis) -> Self {
-        self.builder.set_header_only(true);
-        self.engine = Some(a);
-        self
-    }
-
-    /// Findings so far (with the engine: re-counted every 64 frames, so
-    /// "next finding" may run up to 64 frames past it).
+    /// Findings so far (re-counted every 64 frames, so "next finding" may
+    /// run up to 64 frames past it).
     pub fn findings_len(&mut self) -> usize {
-        match &mut self.engine {
-            None => self.builder.findings_len(),
-            Some(a) => {
-                if a.since >= 64 {
-                    a.since = 0;
-                    a.findings = a.feed.engine.snapshot().findings.len();
-                }
-                a.findings
-            }
+        if self.since >= 64 {
+            self.since = 0;
+            self.findings = self.session.snapshot().findings.len();
         }
+        self.findings
     }
 
     /// The input ended: close open episodes.
     pub fn finish(&mut self) {
-        self.builder.header_mut().finished = true;
-        if let (Some(a), Some(now)) = (&mut self.engine, self.builder.now()) {
-            a.feed.finish(Some(now));
-        }
+        self.finished = true;
+        self.session.finish();
     }
 
-    /// Moves to the next frame without decoding it yet (so replay can wait
-    /// for its time first).
     pub fn fetch(&mut self) -> Fetch {
-        match &mut self.input {
-            Input::Stream(s) => match s.advance() {
-                Ok(true) => Fetch::Frame(s.frame().ts),
-                Ok(false) => Fetch::End,
-                Err(e) => err(&e),
-            },
-            #[cfg(feature = "live")]
-            Input::Live(l) => match l.poll() {
-                Ok(true) => Fetch::Frame(l.frame().ts),
-                Ok(false) => Fetch::Idle,
-                Err(e) => err(&e),
-            },
-        }
+        self.session.fetch()
     }
 
-    /// The source's counters, the kernel's read afresh for live capture.
-    pub fn stats(&mut self) -> SourceStats {
-        match &mut self.input {
-            Input::Stream(s) => s.stats(),
-            #[cfg(feature = "live")]
-            Input::Live(l) => {
-                l.refresh_stats();
-                l.stats()
-            }
-        }
-    }
-
-    /// Decodes the current frame and feeds the builder.
+    /// Decodes the current frame and feeds the engine.
     pub fn process(&mut self) {
-        let Pipeline {
-            input,
-            decoder,
-            builder,
-            engine,
-        } = self;
-        let frame = match input {
-            Input::Stream(s) => s.frame(),
-            #[cfg(feature = "live")]
-            Input::Live(l) => l.frame(),
-        };
-        let o = decoder.decode(&frame);
-        builder.ingest(frame.ts, &o);
-        if let Some(a) = engine {
-            a.since = a.since.saturating_add(1);
-            a.feed.outcome(&o);
-        }
+        self.since = self.since.saturating_add(1);
+        self.session.process();
     }
 
     /// Handles anything but a frame; true when the run is over.
     fn other(&mut self, f: Fetch) -> bool {
-        match f {
-            Fetch::Frame(_) => false,
-            Fetch::Idle => {
-                self.builder.tick(wall_ns());
-                false
-            }
-            Fetch::End => true,
-            Fetch::Error { msg, fatal } => {
-                self.builder.capture_error(msg);
-                fatal
-            }
-        }
+        self.session.other(&f, wall_ns)
     }
 
-    /// The current view, with the source's own counters.
+    /// The current view: the session's counters and the engine's snapshot.
     pub fn view(&mut self) -> View {
-        let st = self.stats();
-        let h = self.builder.header_mut();
-        h.received_kernel = st.received_kernel;
-        h.dropped_kernel = st.dropped_kernel;
-        h.dropped_if = st.dropped_if;
-        h.kernel_stats = st.kernel_stats;
-        let mut v = self.builder.view();
-        if let Some(a) = &mut self.engine {
-            let snap = a.feed.engine.snapshot();
-            a.findings = snap.findings.len();
-            a.since = 0;
-            super::adapter::fill(&mut v, &snap, &a.origin);
-        }
+        let snap = self.session.snapshot();
+        self.findings = snap.findings.len();
+        self.since = 0;
+        let mut v = View {
+            header: self.header(),
+            ..View::default()
+        };
+        super::adapter::fill(&mut v, &snap);
+        v.header.untracked = snap.overflow.paths;
         v
+    }
+
+    fn header(&mut self) -> Header {
+        let st = self.session.source_stats();
+        let c = self.session.counters().clone();
+        let d = self.session.decode_stats();
+        let encrypted = d.class_count(Class::Encrypted);
+        let mut decode_status = if d.decrypted > 0 {
+            format!("decrypted {}", d.decrypted)
+        } else if encrypted > 0 {
+            "encrypted, no key".into()
+        } else if d.corosync_packets() > 0 {
+            "cleartext".into()
+        } else {
+            "no corosync traffic yet".into()
+        };
+        if encrypted > 0 && d.decrypted > 0 {
+            decode_status.push_str(&format!(", {encrypted} not opened"));
+        }
+        Header {
+            source: self.session.label.clone(),
+            kind: self.session.kind,
+            first_ts: c.first_ts,
+            now_ts: c.now,
+            speed: self.speed,
+            paused: self.paused,
+            finished: self.finished,
+            frames: c.frames,
+            corosync_packets: d.corosync_packets(),
+            decrypted: d.decrypted,
+            encrypted,
+            malformed: d.class_count(Class::Malformed),
+            capture_errors: c.capture_errors,
+            received_kernel: st.received_kernel,
+            dropped_kernel: st.dropped_kernel,
+            dropped_if: st.dropped_if,
+            kernel_stats: st.kernel_stats,
+            untracked: 0,
+            decode_status,
+            error: c.last_error,
+        }
     }
 
     /// Replays everything as fast as possible and returns the final view
     /// (tests and snapshot builders: deterministic, capture time only).
     pub fn run_to_end(&mut self) -> View {
-        loop {
-            match self.fetch() {
-                Fetch::Frame(_) => self.process(),
-                other => {
-                    if self.other(other) {
-                        break;
-                    }
-                }
-            }
-        }
-        self.finish();
+        self.speed = Speed::Max;
+        self.session.run_to_end();
+        self.finished = true;
         self.view()
     }
 }
@@ -341,9 +256,8 @@ impl Replay {
 }
 
 fn publish(p: &mut Pipeline, r: &mut Replay, tx: &watch::Sender<Arc<View>>) {
-    let h = p.builder.header_mut();
-    h.speed = r.speed;
-    h.paused = r.paused;
+    p.speed = r.speed;
+    p.paused = r.paused;
     let v = p.view();
     tx.send_replace(Arc::new(v));
     r.last_pub = Instant::now();
@@ -389,7 +303,7 @@ pub fn run_interactive(
             match ctl.try_recv() {
                 Ok(c) => {
                     let n = p.findings_len();
-                    r.apply(c, p.builder.now(), n)
+                    r.apply(c, p.now(), n)
                 }
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => return,
@@ -402,7 +316,7 @@ pub fn run_interactive(
             match ctl.recv_timeout(Duration::from_millis(500)) {
                 Ok(c) => {
                     let n = p.findings_len();
-                    r.apply(c, p.builder.now(), n)
+                    r.apply(c, p.now(), n)
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
@@ -422,7 +336,7 @@ pub fn run_interactive(
                             Ok(c) => {
                                 {
                                     let n = p.findings_len();
-                                    r.apply(c, p.builder.now(), n)
+                                    r.apply(c, p.now(), n)
                                 };
                                 if r.restart.is_some() {
                                     break;
@@ -458,7 +372,7 @@ pub fn run_interactive(
                 match ctl.recv_timeout(Duration::from_millis(500)) {
                     Ok(c) => {
                         let n = p.findings_len();
-                        r.apply(c, p.builder.now(), n)
+                        r.apply(c, p.now(), n)
                     }
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => return,
@@ -477,7 +391,7 @@ pub fn run_interactive(
             match ctl.recv_timeout((due - now).min(PUBLISH_EVERY)) {
                 Ok(c) => {
                     let n = p.findings_len();
-                    r.apply(c, p.builder.now(), n)
+                    r.apply(c, p.now(), n)
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
@@ -497,121 +411,4 @@ pub fn run_interactive(
             publish(&mut p, &mut r, &tx);
         }
     }
-}
-
-/// One line of `--report-every` output (provisional until the issue-4/5
-/// report JSON exists; then that schema replaces `view`).
-#[derive(Serialize)]
-struct HeadlessReport<'a> {
-    format: &'static str,
-    interval_start_ns: Ts,
-    interval_end_ns: Ts,
-    #[serde(rename = "final")]
-    is_final: bool,
-    view: &'a View,
-}
-
-pub const HEADLESS_FORMAT: &str = "corowire-tui-view-provisional/1";
-
-/// Headless: one JSON object per `every` of capture time (live capture
-/// moves that clock on with the wall clock while idle), and a final one.
-pub fn run_headless(p: Pipeline, every: Duration, out: &mut impl Write) -> io::Result<()> {
-    run_headless_until(p, every, out, &std::sync::atomic::AtomicBool::new(false))
-}
-
-/// The same, ending early (with the final report) once `stop` is set: a
-/// live source notices within its read timeout; a stream only when its
-/// next frame arrives.
-pub fn run_headless_until(
-    mut p: Pipeline,
-    every: Duration,
-    out: &mut impl Write,
-    stop: &std::sync::atomic::AtomicBool,
-) -> io::Result<()> {
-    let every = i64::try_from(every.as_nanos()).unwrap_or(i64::MAX).max(1);
-    let mut start: Option<Ts> = None;
-    loop {
-        if stop.load(std::sync::atomic::Ordering::Relaxed) {
-            break;
-        }
-        let f = p.fetch();
-        let end = match f {
-            Fetch::Frame(_) => {
-                p.process();
-                false
-            }
-            other => p.other(other),
-        };
-        if end {
-            break;
-        }
-        let Some(now) = p.builder.now() else { continue };
-        let s = *start.get_or_insert(now);
-        if now.saturating_sub(s) >= every {
-            write_interval(&mut p, out, s, s.saturating_add(every), false)?;
-            start = Some(s.saturating_add(every.saturating_mul(now.saturating_sub(s) / every)));
-        }
-    }
-    p.finish();
-    let s = start.unwrap_or(0);
-    let e = p.builder.now().unwrap_or(s);
-    write_interval(&mut p, out, s, e, true)
-}
-
-/// With the engine: the report JSON (`report::json`, the `corowire report`
-/// schema) on one line. Provisional: the view wrapped with its interval.
-fn write_interval(
-    p: &mut Pipeline,
-    out: &mut impl Write,
-    s: Ts,
-    e: Ts,
-    fin: bool,
-) -> io::Result<()> {
-    if p.engine.is_some() {
-        let source = source_dto(p);
-        let Some(a) = &p.engine else { return Ok(()) };
-        let mut dto = crate::report::to_dto(&a.feed.engine.snapshot());
-        dto.source = Some(source);
-        serde_json::to_writer(&mut *out, &dto)?;
-        out.write_all(b"\n")?;
-        return out.flush();
-    }
-    let v = p.view();
-    write_report(out, s, e, fin, &v)
-}
-
-/// The source's counters for the report JSON: libpcap's for live capture,
-/// n/a (null) for files and stdin.
-fn source_dto(p: &mut Pipeline) -> crate::report::SourceDto {
-    let st = p.stats();
-    let h = p.builder.header_mut();
-    crate::report::SourceDto {
-        kind: match h.kind {
-            super::model::SourceKind::Live => "live",
-            super::model::SourceKind::Stdin => "stdin",
-            super::model::SourceKind::Replay => "file",
-        },
-        name: h.source.clone(),
-        frames: h.frames,
-        pcap_stats: st.kernel_stats.then_some(crate::report::PcapStatsDto {
-            received: st.received_kernel,
-            dropped: st.dropped_kernel,
-            if_dropped: st.dropped_if,
-        }),
-    }
-}
-
-fn write_report(out: &mut impl Write, s: Ts, e: Ts, fin: bool, v: &View) -> io::Result<()> {
-    serde_json::to_writer(
-        &mut *out,
-        &HeadlessReport {
-            format: HEADLESS_FORMAT,
-            interval_start_ns: s,
-            interval_end_ns: e,
-            is_final: fin,
-            view: v,
-        },
-    )?;
-    out.write_all(b"\n")?;
-    out.flush()
 }

@@ -1,9 +1,9 @@
 //! The view model: plain data the screen needs, and nothing else.
 //!
-//! The UI never looks at decoder or analysis state; it draws a [`View`]. A
-//! producer (today the provisional one in [`super::producer`], later an
-//! adapter from `analysis::Snapshot`) fills it off the UI thread and sends a
-//! copy whenever something changed. Every time in here is capture time (ns
+//! The UI never looks at decoder or analysis state; it draws a [`View`].
+//! The producer ([`super::driver`]) fills it off the UI thread from the
+//! session's counters and the engine's snapshot ([`super::adapter`]) and
+//! sends a copy whenever something changed. Every time in here is capture time (ns
 //! since the epoch), so a replayed capture always renders the same frames.
 
 use serde::Serialize;
@@ -25,14 +25,7 @@ pub struct View {
 }
 
 /// Where packets come from.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceKind {
-    #[default]
-    Replay,
-    Stdin,
-    Live,
-}
+pub use crate::session::SourceKind;
 
 /// Replay pacing.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

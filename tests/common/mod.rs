@@ -304,3 +304,28 @@ pub fn link(v: &Value, a: u64, b: u64) -> &Value {
         .find(|l| l["src_node"] == a && l["dst_node"] == b)
         .unwrap_or_else(|| panic!("no link {a}->{b}"))
 }
+
+/// The terminal UI's view after replaying `files` to the end through the
+/// same session `corowire tui` runs (as fast as possible, deterministic).
+pub fn tui_view(
+    files: &[PathBuf],
+    source: corowire::cli::SourceArgs,
+) -> Result<corowire::tui::model::View, corowire::error::AppError> {
+    let plan = corowire::session::Plan::new(&source, files, &Default::default(), &[])?;
+    Ok(corowire::tui::driver::Pipeline::new(plan.open()?).run_to_end())
+}
+
+/// A replay pipeline over `files` as `corowire tui` opens it, and a way to
+/// open it again (backward seeks).
+pub fn tui_pipeline(
+    files: &[PathBuf],
+) -> (
+    corowire::tui::driver::Pipeline,
+    corowire::tui::driver::Reopen,
+) {
+    use corowire::tui::driver::Pipeline;
+    let plan = corowire::session::Plan::new(&Default::default(), files, &Default::default(), &[])
+        .expect("plan");
+    let p = Pipeline::new(plan.open().expect("open capture"));
+    (p, Box::new(move || plan.open().ok().map(Pipeline::new)))
+}

@@ -50,7 +50,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     }
     l1.push(Span::raw(format!(" | {kind} {} ", h.source)));
     if let Some(now) = h.now_ts {
-        let date = crate::output::datetime(now);
+        let date = format!(
+            "{} UTC",
+            crate::timefmt::datetime(now, crate::timefmt::Precision::Micro)
+        );
         let day = date.get(..10).unwrap_or("");
         let rel = h
             .first_ts

@@ -137,8 +137,7 @@ pub fn fmt_pct(p: Option<f64>) -> String {
 
 /// `HH:MM:SS.mmm` UTC.
 pub fn clock_ms(ts: Ts) -> String {
-    let s = crate::output::clock(ts);
-    s.get(..12).unwrap_or(&s).to_string()
+    crate::timefmt::clock(ts, crate::timefmt::Precision::Milli)
 }
 
 pub fn block(title: &str, focused: bool, t: Theme) -> Block<'static> {

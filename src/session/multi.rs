@@ -12,12 +12,12 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::multi::{ClockEstimate, ClockSurvey, MAX_CAPTURES};
-use crate::app::AppError;
 use crate::capture::file::FileSource;
 use crate::capture::merge::Merge;
 use crate::capture::shift::Shifted;
 use crate::capture::{PacketSource, RawFrame};
 use crate::decode::{DecodeOptions, Decoder, Outcome};
+use crate::error::AppError;
 
 /// Parses `FILE=SECONDS`.
 pub fn parse_time_shift(s: &str) -> Result<(PathBuf, i64), String> {

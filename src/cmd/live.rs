@@ -1,0 +1,188 @@
+//! `corowire live -i IFACE | -r FILE`: the session on a live interface or
+//! a pcap stream, in the terminal UI or headless (`--report-every`: one
+//! report per interval of capture time, then a final one).
+
+use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::cli::LiveArgs;
+use crate::error::{AppError, exit};
+use crate::report::{Format, Layout, PcapStatsDto, SourceDto};
+use crate::session::{Fetch, Plan, Session};
+use crate::tui::driver::{Pipeline, wall_ns};
+use crate::tui::model::Speed;
+use crate::tui::run::{Exit, shutdown_signal};
+
+/// After a termination signal, how long headless mode may take to write its
+/// final report before the process ends anyway.
+const HEADLESS_GRACE: Duration = Duration::from_secs(3);
+
+/// Parses `10s`, `500ms`, `2m`, `1h` or bare seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (num, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let n: f64 = num.parse().map_err(|_| format!("bad duration '{s}'"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("bad duration unit in '{s}' (ms, s, m, h)")),
+    };
+    if !(secs.is_finite() && secs > 0.0 && secs < 1e9) {
+        return Err(format!("duration '{s}' out of range"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+pub fn run(a: &LiveArgs) -> Result<i32, AppError> {
+    let input = a.input();
+    let plan = Plan::new(&input.source, &input.files, &a.budgets, &[])?;
+    let session = match (&a.interface, &a.read) {
+        (Some(_), Some(_)) => {
+            return Err(AppError::Usage(
+                "give either -i IFACE or -r FILE, not both".into(),
+            ));
+        }
+        (None, None) => {
+            return Err(AppError::Usage(
+                "nothing to watch: -i IFACE (live capture) or -r - (pcap stream on stdin)".into(),
+            ));
+        }
+        // `-r -` is stdin, `-r FILE` a file (its kind says so in reports).
+        (None, Some(_)) => plan.open()?,
+        (Some(iface), None) => open_live(&plan, iface, a)?,
+    };
+    if let Some(every) = &a.report_every {
+        let every =
+            parse_duration(every).map_err(|e| AppError::Usage(format!("--report-every: {e}")))?;
+        return headless(session, every, a.format);
+    }
+    Ok(
+        match crate::tui::interactive(Pipeline::new(session), Speed::Max, false, None)? {
+            Exit::Signal => exit::SIGNAL,
+            _ => exit::OK,
+        },
+    )
+}
+
+#[cfg(feature = "live")]
+fn open_live(plan: &Plan, iface: &str, a: &LiveArgs) -> Result<Session, AppError> {
+    use crate::capture::live::{LiveOptions, LiveSource};
+    let ports = &plan.decode.ports;
+    let (lo, hi) = (0..=u16::MAX)
+        .filter(|&p| ports.contains(p))
+        .fold((u16::MAX, 0u16), |(lo, hi), p| (lo.min(p), hi.max(p)));
+    let opts = LiveOptions {
+        ports: lo..=hi,
+        promisc: !a.no_promisc,
+        snaplen: a.snaplen.map_or(0, |s| s.clamp(64, 262_144) as i32),
+        buffer_size: i32::try_from(u64::from(a.buffer_size) * 1024).unwrap_or(i32::MAX),
+        ..LiveOptions::default()
+    };
+    let src = LiveSource::open(iface, &opts).map_err(AppError::Capture)?;
+    Ok(plan.open_live(src, iface))
+}
+
+#[cfg(not(feature = "live"))]
+fn open_live(_plan: &Plan, _iface: &str, _a: &LiveArgs) -> Result<Session, AppError> {
+    Err(AppError::Usage(
+        "this corowire was built without live capture (cargo build --features live); use -r - with tcpdump -U -w -".into(),
+    ))
+}
+
+/// SIGTERM / SIGINT / SIGHUP: stop reading, write the final report, exit
+/// 143. A source blocked on a silent stdin cannot notice: then the process
+/// ends a few seconds later without it.
+fn headless(session: Session, every: Duration, format: Format) -> Result<i32, AppError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    std::thread::Builder::new()
+        .name("corowire-signals".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(shutdown_signal());
+            flag.store(true, Ordering::Relaxed);
+            std::thread::sleep(HEADLESS_GRACE);
+            std::process::exit(exit::SIGNAL);
+        })?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    run_headless(session, every, format, &mut out, &stop)?;
+    Ok(if stop.load(Ordering::Relaxed) {
+        exit::SIGNAL
+    } else {
+        exit::OK
+    })
+}
+
+/// One report per `every` of capture time (live capture moves that clock
+/// on with the wall clock while idle), and a final one; ends early (with
+/// the final report) once `stop` is set.
+pub fn run_headless(
+    mut s: Session,
+    every: Duration,
+    format: Format,
+    out: &mut impl Write,
+    stop: &AtomicBool,
+) -> io::Result<()> {
+    let every = i64::try_from(every.as_nanos()).unwrap_or(i64::MAX).max(1);
+    let mut start: Option<i64> = None;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let f = s.fetch();
+        if let Fetch::Frame(_) = f {
+            s.process();
+        } else if s.other(&f, wall_ns) {
+            break;
+        }
+        let Some(now) = s.counters().now else {
+            continue;
+        };
+        let t0 = *start.get_or_insert(now);
+        if now.saturating_sub(t0) >= every {
+            write_interval(&mut s, format, out)?;
+            start = Some(t0.saturating_add(every.saturating_mul(now.saturating_sub(t0) / every)));
+        }
+    }
+    s.finish();
+    write_interval(&mut s, format, out)
+}
+
+/// The session's report with the source's counters.
+fn write_interval(s: &mut Session, format: Format, out: &mut impl Write) -> io::Result<()> {
+    let st = s.source_stats();
+    let source = SourceDto {
+        kind: s.kind.report_name(),
+        name: s.label.clone(),
+        frames: s.counters().frames,
+        pcap_stats: st.kernel_stats.then_some(PcapStatsDto {
+            received: st.received_kernel,
+            dropped: st.dropped_kernel,
+            if_dropped: st.dropped_if,
+        }),
+    };
+    let snap = s.snapshot();
+    let view = s.multi_view();
+    crate::report::write(
+        format,
+        &snap,
+        view.as_ref(),
+        Some(source),
+        Layout::Line,
+        out,
+    )?;
+    out.flush()
+}

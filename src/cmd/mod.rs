@@ -1,0 +1,21 @@
+//! The commands: each a thin layer over a [`crate::session::Session`] (or,
+//! for `decode`, the decoder alone) and one output. No command imports
+//! another; errors and exit statuses are [`crate::error`]'s.
+
+mod decode;
+mod live;
+mod report;
+mod tui;
+
+use crate::cli::{Cli, Command};
+use crate::error::AppError;
+
+/// Runs a parsed command line; the process exit status.
+pub fn run(cli: Cli) -> Result<i32, AppError> {
+    match cli.command {
+        Command::Decode(a) => decode::run(&a),
+        Command::Tui(a) => tui::run(&a),
+        Command::Live(a) => live::run(&a),
+        Command::Report(a) => report::run(&a),
+    }
+}

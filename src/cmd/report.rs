@@ -1,0 +1,28 @@
+//! `corowire report FILE...`: the whole session, then one report.
+
+use std::io::{self, BufWriter, Write};
+
+use crate::cli::ReportArgs;
+use crate::error::AppError;
+use crate::session::Plan;
+
+pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
+    let plan = Plan::new(&a.input.source, &a.input.files, &a.budgets, &a.time_shift)?;
+    let mut session = plan.open()?;
+    session.run_to_end();
+    session.closing_notes();
+    let snap = session.snapshot();
+    let view = session.multi_view();
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    crate::report::write(
+        a.format,
+        &snap,
+        view.as_ref(),
+        None,
+        crate::report::Layout::Pretty,
+        &mut out,
+    )?;
+    out.flush()?;
+    Ok(crate::report::exit_code(&snap))
+}

@@ -1,0 +1,473 @@
+//! One run under every command: inputs (files merged on time, stdin, a
+//! live interface), the several-captures clock survey and packet
+//! admission, time shifts, keys and budgets are set up once by a [`Plan`];
+//! a [`Session`] then runs capture → decode → feed → engine and hands out
+//! the [`Snapshot`] every output is written from (`report`, headless
+//! `live --report-every`, the terminal UI).
+
+pub mod multi;
+mod setup;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::analysis::multi::{Admit, ClockEstimate, MultiView, OneWay};
+use crate::analysis::{Snapshot, Thresholds};
+use crate::capture::file::FileSource;
+use crate::capture::merge::Merge;
+use crate::capture::shift::Shifted;
+use crate::capture::{CaptureError, PacketSource, SourceStats};
+use crate::decode::{DecodeStats, Decoder, Outcome};
+use crate::error::AppError;
+use crate::feed::{Feed, link0_port};
+use crate::wire::crypto::Decryptor;
+
+pub use setup::{Plan, overrides, thresholds};
+
+/// Where packets come from.
+pub enum Input {
+    /// Files (merged on time) or a pcap stream on stdin.
+    Stream(Box<dyn PacketSource + Send>),
+    /// A live interface: polled with a read timeout so the clock moves on
+    /// when nothing arrives.
+    #[cfg(feature = "live")]
+    Live(crate::capture::live::LiveSource),
+}
+
+/// The kind of input, as outputs name it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    #[default]
+    Replay,
+    Stdin,
+    Live,
+}
+
+impl SourceKind {
+    /// The name in reports: `file`, `stdin`, `live`.
+    pub fn report_name(self) -> &'static str {
+        match self {
+            SourceKind::Live => "live",
+            SourceKind::Stdin => "stdin",
+            SourceKind::Replay => "file",
+        }
+    }
+}
+
+/// Result of asking the input for the next frame.
+#[derive(Debug)]
+pub enum Fetch {
+    /// A frame is current; its capture time.
+    Frame(i64),
+    /// Nothing arrived within the read timeout (live only).
+    Idle,
+    End,
+    /// The source failed; `fatal` when it cannot go on.
+    Error {
+        msg: String,
+        fatal: bool,
+    },
+}
+
+/// The run's own counters (the decoder and the source keep theirs).
+#[derive(Debug, Clone, Default)]
+pub struct Counters {
+    pub frames: u64,
+    /// Capture errors (corrupt or cut records, read errors).
+    pub capture_errors: u64,
+    /// The last capture error's message.
+    pub last_error: Option<String>,
+    /// First and latest capture time seen (live idle moves `now` on).
+    pub first_ts: Option<i64>,
+    pub now: Option<i64>,
+    /// The last frame's capture time (the engine finishes there).
+    pub last_frame_ts: Option<i64>,
+}
+
+/// The several-captures state of a run.
+struct MultiRun {
+    files: Vec<String>,
+    shifts: Vec<i64>,
+    clocks: ClockEstimate,
+    admit: Admit,
+    one_way: OneWay,
+}
+
+/// Per-packet problems are reported on stderr up to this many lines.
+const MAX_NOTES: u64 = 20;
+
+/// Reports a problem with a packet (file, packet number, offset) on stderr,
+/// up to [`MAX_NOTES`] times, then counts.
+#[derive(Debug, Default)]
+pub struct Notes {
+    shown: u64,
+    suppressed: u64,
+}
+
+impl Notes {
+    pub fn note(&mut self, msg: fmt::Arguments<'_>) {
+        if self.shown < MAX_NOTES {
+            self.shown += 1;
+            eprintln!("corowire: {msg}");
+        } else {
+            self.suppressed += 1;
+        }
+    }
+    pub fn finish(&self) {
+        if self.suppressed > 0 {
+            eprintln!(
+                "corowire: {} more packet problems not shown (see the summary counts)",
+                self.suppressed
+            );
+        }
+    }
+}
+
+/// Opens the inputs as they are: one file, or several merged on time
+/// (`decode`, and one capture of `report`).
+pub fn open_inputs(
+    files: &[PathBuf],
+) -> Result<(Box<dyn PacketSource + Send>, Vec<String>), AppError> {
+    let mut sources: Vec<Box<dyn PacketSource + Send>> = Vec::with_capacity(files.len());
+    let mut names = Vec::with_capacity(files.len());
+    if files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        return Err(AppError::Usage("stdin ('-') can be given only once".into()));
+    }
+    for f in files {
+        let s = FileSource::open(f).map_err(AppError::Capture)?;
+        names.push(s.name().to_string());
+        sources.push(Box::new(s));
+    }
+    if sources.len() == 1 {
+        Ok((sources.pop().expect("one source"), names))
+    } else {
+        Ok((Box::new(Merge::new(sources)), names))
+    }
+}
+
+/// File names without their directories, joined.
+pub fn short_names(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| {
+            Path::new(n)
+                .file_name()
+                .map_or(n.clone(), |f| f.to_string_lossy().into_owned())
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// One message about decryption at the end of a run (not one per packet).
+pub fn crypto_verdict(d: Option<&Decryptor>, suite_auto: bool, ports: &str) {
+    let Some(d) = d else { return };
+    let st = d.stats();
+    if st.nothing_authenticated() {
+        eprintln!(
+            "corowire: the authkey authenticates 0 of {} packets on ports {ports}: wrong key or crypto_hash?",
+            st.packets
+        );
+    } else if let Some(m) = st.best_match() {
+        if suite_auto {
+            eprintln!(
+                "corowire: found crypto_cipher {} / crypto_hash {} by trying ({} of {} packets opened)",
+                m.suite.cipher, m.suite.hash, st.decrypted, st.packets
+            );
+        }
+        let failed = st.packets - st.decrypted;
+        if failed > 0 {
+            eprintln!(
+                "corowire: {failed} of {} encrypted packets were not authenticated by any key",
+                st.packets
+            );
+        }
+    }
+}
+
+/// A run: the input, the decoder, the engine and what feeds it.
+pub struct Session {
+    input: Input,
+    names: Vec<String>,
+    decoder: Decoder,
+    feed: Feed,
+    multi: Option<MultiRun>,
+    /// Per-packet problems on stderr (None: quiet, as under the TUI).
+    notes: Option<Notes>,
+    counters: Counters,
+    suite_auto: bool,
+    ports: String,
+    pub kind: SourceKind,
+    /// The input's name for people (file names, the interface).
+    pub label: String,
+}
+
+impl Plan {
+    /// Opens the plan's files: one (or stdin) as it is, several with their
+    /// clocks surveyed first (pass 1) and merged on corrected time.
+    pub fn open(&self) -> Result<Session, AppError> {
+        let files = &self.files;
+        let (src, names, multi) = if files.len() > 1 {
+            let clocks =
+                multi::survey(files, &self.shifts, &self.decode, &self.config_addresses())?;
+            let (src, names) = multi::open_corrected(files, &self.shifts, &clocks)?;
+            let run = MultiRun {
+                files: names.clone(),
+                shifts: self.shifts.clone(),
+                admit: clocks.admit(),
+                one_way: OneWay::new(&clocks),
+                clocks,
+            };
+            (src, names, Some(run))
+        } else {
+            let (src, names) = open_inputs(files)?;
+            let src: Box<dyn PacketSource + Send> = match self.shifts.first() {
+                Some(&s) if s != 0 => Box::new(Shifted::new(src, s)),
+                _ => src,
+            };
+            (src, names, None)
+        };
+        let stdin = files.iter().any(|f| f.as_os_str() == "-");
+        let kind = if stdin {
+            SourceKind::Stdin
+        } else {
+            SourceKind::Replay
+        };
+        let label = short_names(&names);
+        Ok(self.session(Input::Stream(src), names, multi, kind, label))
+    }
+
+    /// A session over a live interface.
+    #[cfg(feature = "live")]
+    pub fn open_live(&self, src: crate::capture::live::LiveSource, iface: &str) -> Session {
+        self.session(
+            Input::Live(src),
+            vec![iface.to_string()],
+            None,
+            SourceKind::Live,
+            iface.to_string(),
+        )
+    }
+
+    fn session(
+        &self,
+        input: Input,
+        names: Vec<String>,
+        multi: Option<MultiRun>,
+        kind: SourceKind,
+        label: String,
+    ) -> Session {
+        let feed = Feed::new(
+            self.engine(),
+            self.by_address(),
+            link0_port(&self.decode.ports),
+        );
+        Session {
+            input,
+            names,
+            decoder: Decoder::new(self.decode_options()),
+            feed,
+            multi,
+            notes: Some(Notes::default()),
+            counters: Counters::default(),
+            suite_auto: self.suite_auto,
+            ports: self.ports.clone(),
+            kind,
+            label,
+        }
+    }
+}
+
+impl Session {
+    /// No per-packet notes on stderr (the terminal UI owns the screen).
+    pub fn quiet(mut self) -> Self {
+        self.notes = None;
+        self
+    }
+
+    /// Moves to the next frame without decoding it yet (so replay can wait
+    /// for its time first).
+    pub fn fetch(&mut self) -> Fetch {
+        let r = match &mut self.input {
+            Input::Stream(s) => match s.advance() {
+                Ok(true) => Ok(Fetch::Frame(s.frame().ts)),
+                Ok(false) => Ok(Fetch::End),
+                Err(e) => Err(e),
+            },
+            #[cfg(feature = "live")]
+            Input::Live(l) => match l.poll() {
+                Ok(true) => Ok(Fetch::Frame(l.frame().ts)),
+                Ok(false) => Ok(Fetch::Idle),
+                Err(e) => Err(e),
+            },
+        };
+        r.unwrap_or_else(|e| self.capture_error(&e))
+    }
+
+    /// Counts a capture error and says it on stderr unless quiet.
+    #[cold]
+    fn capture_error(&mut self, e: &CaptureError) -> Fetch {
+        self.counters.capture_errors += 1;
+        let msg = e.to_string();
+        if self.notes.is_some() {
+            let level = if e.recoverable { "warning" } else { "error" };
+            eprintln!("corowire: {level}: {msg}");
+        }
+        self.counters.last_error = Some(msg.clone());
+        Fetch::Error {
+            msg,
+            fatal: !e.recoverable,
+        }
+    }
+
+    /// Decodes the current frame and feeds the engine (each packet once
+    /// when several captures saw it; every copy for the one-way figures).
+    pub fn process(&mut self) {
+        let Session {
+            input,
+            names,
+            decoder,
+            feed,
+            multi,
+            notes,
+            counters,
+            ..
+        } = self;
+        let f = match input {
+            Input::Stream(s) => s.frame(),
+            #[cfg(feature = "live")]
+            Input::Live(l) => l.frame(),
+        };
+        counters.frames += 1;
+        counters.first_ts.get_or_insert(f.ts);
+        counters.last_frame_ts = Some(f.ts);
+        if counters.now.is_none_or(|n| f.ts > n) {
+            counters.now = Some(f.ts);
+        }
+        let o = decoder.decode(&f);
+        if let (Outcome::Undecodable(e), Some(n)) = (&o, notes.as_mut()) {
+            let name = names.get(f.source).map(String::as_str).unwrap_or("?");
+            n.note(format_args!("{name}: packet {}: {e}", f.packet_no));
+        }
+        if let Some(m) = multi.as_mut() {
+            let admitted = match &o {
+                Outcome::Corosync(p) => {
+                    m.one_way.observe(p);
+                    m.admit.packet(p)
+                }
+                _ => m.admit.other(f.source),
+            };
+            if !admitted {
+                return;
+            }
+        }
+        feed.outcome(&o);
+    }
+
+    /// Nothing arrived (live capture idle): the clock moves on to `now`.
+    pub fn tick(&mut self, now: i64) {
+        if self.counters.now.is_none_or(|n| now > n) {
+            self.counters.now = Some(now);
+        }
+    }
+
+    /// Handles anything but a frame; true when the run is over.
+    pub fn other(&mut self, f: &Fetch, wall_ns: impl FnOnce() -> i64) -> bool {
+        match f {
+            Fetch::Frame(_) => false,
+            Fetch::Idle => {
+                self.tick(wall_ns());
+                false
+            }
+            Fetch::End => true,
+            Fetch::Error { fatal, .. } => *fatal,
+        }
+    }
+
+    /// Reads every frame to the end of the input and closes the analysis.
+    pub fn run_to_end(&mut self) {
+        loop {
+            match self.fetch() {
+                Fetch::Frame(_) => self.process(),
+                Fetch::Error { fatal: false, .. } | Fetch::Idle => {}
+                Fetch::End | Fetch::Error { fatal: true, .. } => break,
+            }
+        }
+        self.finish();
+    }
+
+    /// The input ended: close open episodes.
+    pub fn finish(&mut self) {
+        self.feed.finish(self.counters.last_frame_ts);
+        if let Some(m) = self.multi.as_mut() {
+            m.one_way.finish();
+        }
+    }
+
+    /// Notes at the end of a run: decryption's outcome, and how encrypted
+    /// nodes were numbered without a key.
+    pub fn closing_notes(&self) {
+        if let Some(n) = &self.notes {
+            n.finish();
+        }
+        crypto_verdict(self.decoder.decryptor(), self.suite_auto, &self.ports);
+        if self.feed.numbered_by_address() {
+            eprintln!(
+                "corowire: note: encrypted traffic without key or config: nodes are numbered by address \
+                 in order of appearance (give --corosync-conf or --authkey for real node ids)"
+            );
+        }
+    }
+
+    /// The analysis as of now: the engine's snapshot with the findings the
+    /// several-captures view adds.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut snap = self.feed.engine.snapshot();
+        if let Some(v) = self.multi_view() {
+            v.add_path_loss_findings(&mut snap);
+        }
+        snap
+    }
+
+    /// What several captures add: clocks, one-way delays, path loss.
+    pub fn multi_view(&self) -> Option<MultiView> {
+        self.multi.as_ref().map(|m| MultiView {
+            files: m.files.clone(),
+            shifts_ns: m.shifts.clone(),
+            one_way: m.one_way.view(),
+            bridge_only: m.admit.bridge_only,
+            overflow_pending: m.one_way.overflow_pending,
+            overflow_paths: m.one_way.overflow_paths,
+            clocks: m.clocks.clone(),
+        })
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    pub fn decode_stats(&self) -> &DecodeStats {
+        &self.decoder.stats
+    }
+
+    pub fn thresholds(&self) -> &Thresholds {
+        self.feed.engine.thresholds()
+    }
+
+    /// File names, in input order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The source's counters, the kernel's read afresh for live capture.
+    pub fn source_stats(&mut self) -> SourceStats {
+        match &mut self.input {
+            Input::Stream(s) => s.stats(),
+            #[cfg(feature = "live")]
+            Input::Live(l) => {
+                l.refresh_stats();
+                l.stats()
+            }
+        }
+    }
+}
