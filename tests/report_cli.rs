@@ -128,6 +128,45 @@ fn the_config_names_budgets_and_nodes() {
     assert_eq!(v["budgets"]["ping_spacing_ms"], 1400);
     // Two links, 5 x 4 directed pairs each.
     assert_eq!(v["links"].as_array().unwrap().len(), 40);
+    // Every value says where it came from: the config's name.
+    assert_eq!(v["budgets"]["origin"], "node1.corosync.conf");
+    // token: 3000 is written in the file; pong_count is not.
+    assert_eq!(v["budgets"]["sources"]["token"], "node1.corosync.conf");
+    assert_eq!(v["budgets"]["sources"]["pong_count"], "default");
+}
+
+/// Each budget flag overrides its own value only: the token still follows
+/// the 3 nodes seen (3000 + 650 ms) when consensus or a knet value is set,
+/// and the text report says which values the flags set.
+#[test]
+fn each_budget_flag_overrides_only_its_own_value() {
+    for flag in [
+        ["--consensus", "5000"],
+        ["--knet-ping-interval", "500"],
+        ["--knet-ping-timeout", "2000"],
+        ["--knet-pong-count", "3"],
+    ] {
+        let (_, v) = report(&flag, "healthy-3n-clear.pcap");
+        let b = &v["budgets"];
+        assert_eq!(b["token_ms"], 3650, "{flag:?}: {b}");
+        assert_eq!(b["sources"]["token"], "default", "{flag:?}: {b}");
+        let (key, ms) = match flag[0] {
+            "--consensus" => ("consensus", "consensus_ms"),
+            "--knet-ping-interval" => ("ping_interval", "ping_interval_ms"),
+            "--knet-ping-timeout" => ("ping_timeout", "ping_timeout_ms"),
+            _ => ("pong_count", "pong_count"),
+        };
+        assert_eq!(b["sources"][key], "flag", "{flag:?}: {b}");
+        assert_eq!(b[ms].to_string(), flag[1], "{flag:?}: {b}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .args(["report", "--consensus", "5000"])
+        .arg(common::crate_dir().join("captures/healthy-3n-clear.pcap"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("consensus 5000 ms (flag)"), "{text}");
+    assert!(text.contains("token 3650 ms (default;"), "{text}");
 }
 
 #[test]
