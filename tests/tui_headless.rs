@@ -190,3 +190,53 @@ fn sigterm_writes_the_final_report() {
     assert_eq!(out.status.code(), Some(143));
     assert!(took < Duration::from_secs(10), "{took:?}");
 }
+
+/// Interval reports carry only what began, changed or was open in their
+/// interval, so the output grows with the capture, not with its square;
+/// the final report is the whole run's (`corowire report`'s findings).
+#[test]
+fn interval_reports_carry_their_interval_only() {
+    let pcap = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/captures/membership-3n-node3-cut-rejoin.pcap"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .args(["live", "-r", pcap, "--report-every", "5s"])
+        .output()
+        .expect("run corowire");
+    assert!(out.status.success());
+    let reports: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(reports.len() > 5, "{}", reports.len());
+    let (last, intervals) = reports.split_last().unwrap();
+    let (mut shown, mut cumulative) = (0, 0);
+    for r in intervals {
+        cumulative += r["interval"]["findings_total"].as_u64().unwrap();
+        let i = &r["interval"];
+        assert_eq!(i["final"], false);
+        let start = i["start"].as_f64().unwrap();
+        for f in r["findings"].as_array().unwrap() {
+            let open_or_after = f["end"].as_f64().is_none_or(|e| e >= start);
+            assert!(
+                f["start"].as_f64().unwrap() >= start || open_or_after,
+                "{f} in {i}"
+            );
+            shown += 1;
+        }
+        for m in r["membership"].as_array().unwrap() {
+            assert!(m["ts"].as_f64().unwrap() >= start, "{m} in {i}");
+        }
+    }
+    let total = last["interval"]["findings_total"].as_u64().unwrap();
+    assert_eq!(last["interval"]["final"], true);
+    assert_eq!(last["findings"].as_array().unwrap().len() as u64, total);
+    // Cumulative reports would have repeated every earlier finding in
+    // every later interval; here only the open ones are.
+    assert!(
+        shown * 2 < cumulative,
+        "{shown} shown, {cumulative} cumulative"
+    );
+}

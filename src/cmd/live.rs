@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::analysis::Snapshot;
 use crate::cli::LiveArgs;
 use crate::error::{AppError, exit};
-use crate::report::{Format, Layout, PcapStatsDto, SourceDto};
+use crate::report::{Extras, Format, IntervalDto, Layout, PcapStatsDto, SourceDto};
 use crate::session::{Fetch, Plan, Session};
 use crate::tui::driver::{Pipeline, wall_ns};
 use crate::tui::model::Speed;
@@ -128,7 +129,10 @@ fn headless(session: Session, every: Duration, format: Format) -> Result<i32, Ap
 
 /// One report per `every` of capture time (live capture moves that clock
 /// on with the wall clock while idle), and a final one; ends early (with
-/// the final report) once `stop` is set.
+/// the final report) once `stop` is set. An interval report carries the
+/// findings, rings and link transitions of its interval (new, changed or
+/// still open) and the cumulative figures, which the engine's caps bound:
+/// the output grows with the input, not with its square.
 pub fn run_headless(
     mut s: Session,
     every: Duration,
@@ -153,16 +157,36 @@ pub fn run_headless(
         };
         let t0 = *start.get_or_insert(now);
         if now.saturating_sub(t0) >= every {
-            write_interval(&mut s, format, out)?;
-            start = Some(t0.saturating_add(every.saturating_mul(now.saturating_sub(t0) / every)));
+            let end = t0.saturating_add(every.saturating_mul(now.saturating_sub(t0) / every));
+            write_interval(&mut s, format, out, (t0, end), false)?;
+            start = Some(end);
         }
     }
     s.finish();
-    write_interval(&mut s, format, out)
+    let t0 = start.unwrap_or(0);
+    let end = s.counters().now.unwrap_or(t0);
+    write_interval(&mut s, format, out, (t0, end), true)
 }
 
-/// The session's report with the source's counters.
-fn write_interval(s: &mut Session, format: Format, out: &mut impl Write) -> io::Result<()> {
+/// Keeps what began, changed or was open at or after `since`.
+fn only_since(snap: &mut Snapshot, since: i64) {
+    snap.findings
+        .retain(|f| f.start >= since || f.end.is_none_or(|e| e >= since));
+    snap.membership.retain(|m| m.ts >= since);
+    for l in &mut snap.links {
+        l.transitions.retain(|t| t.ts >= since);
+    }
+}
+
+/// The session's report with the source's counters; an interval's only
+/// with what changed in it, the final one whole.
+fn write_interval(
+    s: &mut Session,
+    format: Format,
+    out: &mut impl Write,
+    (start, end): (i64, i64),
+    is_final: bool,
+) -> io::Result<()> {
     let st = s.source_stats();
     let source = SourceDto {
         kind: s.kind.report_name(),
@@ -174,15 +198,22 @@ fn write_interval(s: &mut Session, format: Format, out: &mut impl Write) -> io::
             if_dropped: st.dropped_if,
         }),
     };
-    let snap = s.snapshot();
+    let mut snap = s.snapshot();
+    let interval = IntervalDto {
+        start: start as f64 / 1e9,
+        end: end as f64 / 1e9,
+        is_final,
+        findings_total: snap.findings.len() as u64,
+        memberships_total: snap.membership.len() as u64,
+    };
+    if !is_final {
+        only_since(&mut snap, start);
+    }
     let view = s.multi_view();
-    crate::report::write(
-        format,
-        &snap,
-        view.as_ref(),
-        Some(source),
-        Layout::Line,
-        out,
-    )?;
+    let extras = Extras {
+        source: Some(source),
+        interval: Some(interval),
+    };
+    crate::report::write(format, &snap, view.as_ref(), extras, Layout::Line, out)?;
     out.flush()
 }

@@ -19,7 +19,7 @@ pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
         a.format,
         &snap,
         view.as_ref(),
-        None,
+        crate::report::Extras::default(),
         crate::report::Layout::Pretty,
         &mut out,
     )?;

@@ -49,7 +49,11 @@
 //!   "source":   {"kind": "live"|"stdin"|"file", "name", "frames" (read from the source,
 //!                corosync or not), "pcap_stats": {"received" (passed the kernel filter),
 //!                "dropped" (kernel buffer full), "if_dropped" (dropped by the interface)}
-//!                |null (n/a: files and stdin have no kernel counters)}
+//!                |null (n/a: files and stdin have no kernel counters)},
+//!   "interval": {"start", "end", "final": bool, "findings_total", "memberships_total"}
+//!               (`live --report-every` only: an interval report's findings, rings and
+//!               link transitions are those new, changed or open in [start, end]; the
+//!               final report is the whole run's)
 //! }
 //! ```
 //!
@@ -140,6 +144,31 @@ pub struct ReportDto {
     /// The capture source's own counters (`live --report-every` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<SourceDto>,
+    /// The interval an interval report covers (`live --report-every` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<IntervalDto>,
+}
+
+/// What an interval report of `live --report-every` covers: findings,
+/// rings and link transitions that began, changed or were open in
+/// [start, end]; every other figure is cumulative (and bounded by the
+/// engine's caps). The final report (`final`: true) is the whole run's.
+#[derive(Debug, Clone, Serialize)]
+pub struct IntervalDto {
+    pub start: f64,
+    pub end: f64,
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    /// Findings and rings of the whole run so far.
+    pub findings_total: u64,
+    pub memberships_total: u64,
+}
+
+/// The parts only some runs add to a report.
+#[derive(Debug, Default)]
+pub struct Extras {
+    pub source: Option<SourceDto>,
+    pub interval: Option<IntervalDto>,
 }
 
 #[derive(Debug, Serialize)]
@@ -601,6 +630,7 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
         captures: captures_dto(m),
         clock_pairs: clock_pairs_dto(m),
         source: None,
+        interval: None,
     }
 }
 
@@ -748,7 +778,7 @@ pub fn write_json(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
 
 /// [`write_json`] with the several-captures keys when `m` is given.
 pub fn write_json_multi(s: &Snapshot, m: Option<&MultiView>, w: &mut impl Write) -> io::Result<()> {
-    write_json_with(s, m, None, Layout::Pretty, w)
+    write_json_with(s, m, Extras::default(), Layout::Pretty, w)
 }
 
 /// Pretty-printed (a report) or on one line (a stream of interval reports).
@@ -759,16 +789,17 @@ pub enum Layout {
 }
 
 /// The report with every optional part: several captures' keys, the
-/// source's counters.
+/// source's counters, the interval.
 pub fn write_json_with(
     s: &Snapshot,
     m: Option<&MultiView>,
-    source: Option<SourceDto>,
+    extras: Extras,
     layout: Layout,
     w: &mut impl Write,
 ) -> io::Result<()> {
     let mut dto = to_dto_multi(s, m);
-    dto.source = source;
+    dto.source = extras.source;
+    dto.interval = extras.interval;
     match layout {
         Layout::Pretty => serde_json::to_writer_pretty(&mut *w, &dto),
         Layout::Line => serde_json::to_writer(&mut *w, &dto),

@@ -13,8 +13,8 @@ use crate::analysis::multi::MultiView;
 use crate::analysis::{Severity, Snapshot};
 
 pub use json::{
-    JSON_FORMAT, Layout, PcapStatsDto, ReportDto, SourceDto, to_dto, to_dto_multi, write_json,
-    write_json_multi, write_json_with,
+    Extras, IntervalDto, JSON_FORMAT, Layout, PcapStatsDto, ReportDto, SourceDto, to_dto,
+    to_dto_multi, write_json, write_json_multi, write_json_with,
 };
 pub use text::{write_text, write_text_multi};
 
@@ -28,19 +28,33 @@ pub enum Format {
 }
 
 /// Writes one report in `format`: the one dispatch every command uses.
-/// `source` (the capture source's counters) goes into JSON; `layout` says
-/// whether JSON is pretty or one line (a stream of interval reports).
+/// `extras` (the capture source's counters, the interval) go into JSON,
+/// the interval into text too; `layout` says whether JSON is pretty or one
+/// line (a stream of interval reports).
 pub fn write(
     format: Format,
     s: &Snapshot,
     m: Option<&MultiView>,
-    source: Option<SourceDto>,
+    extras: Extras,
     layout: Layout,
     w: &mut impl Write,
 ) -> io::Result<()> {
     match format {
-        Format::Text => write_text_multi(s, m, w),
-        Format::Json => write_json_with(s, m, source, layout, w),
+        Format::Text => {
+            if let Some(i) = extras.interval.as_ref().filter(|i| !i.is_final) {
+                writeln!(
+                    w,
+                    "INTERVAL {} - {} UTC: findings and rings new, changed or open in it \
+                     ({} findings, {} rings in the whole run)",
+                    fmt_time((i.start * 1e9) as i64),
+                    fmt_time((i.end * 1e9) as i64),
+                    i.findings_total,
+                    i.memberships_total
+                )?;
+            }
+            write_text_multi(s, m, w)
+        }
+        Format::Json => write_json_with(s, m, extras, layout, w),
     }
 }
 
