@@ -8,10 +8,19 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::report::Format;
 
+/// The version and the features built in (`live`: capture from an interface).
+#[cfg(feature = "live")]
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (features: live)");
+#[cfg(not(feature = "live"))]
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (features: none; live capture needs a build with --features live)"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "corowire",
-    version,
+    version = VERSION,
     about = "Reads Corosync / kronosnet interconnect traffic and tells what threatened membership",
     long_about = None,
 )]
@@ -23,14 +32,29 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Decode corosync traffic packet by packet, like tcpdump.
+    #[command(after_help = "Examples:
+  corowire decode captures/healthy-3n-clear.pcap
+  corowire decode --authkey /etc/corosync/authkey -c 20 incident.pcap
+  ssh node1 tcpdump -U -s 0 -w - udp portrange 5404-5412 | corowire decode -l -")]
     Decode(DecodeArgs),
     /// Replay captures in the terminal UI (paced by capture time).
+    #[command(after_help = "Examples:
+  corowire tui captures/membership-3n-node3-cut-rejoin.pcap
+  corowire tui --speed max --corosync-conf /etc/corosync/corosync.conf node1.pcap node2.pcap")]
     Tui(TuiArgs),
     /// Watch an interface (-i) or a pcap stream on stdin (-r -) in the terminal UI,
     /// or headless with --report-every.
+    #[command(after_help = "Examples:
+  sudo corowire live -i eth1 --corosync-conf /etc/corosync/corosync.conf
+  ssh node1 tcpdump -U -s 0 -w - udp portrange 5404-5412 | corowire live -r -
+  corowire live -r incident.pcap --report-every 10s --format text")]
     Live(LiveArgs),
     /// Measure every link against the cluster's budgets and report what
     /// threatened membership (exit 0 fine, 3 warnings, 4 critical).
+    #[command(after_help = "Examples:
+  corowire report captures/membership-3n-node3-cut-rejoin.pcap
+  corowire report --format json --corosync-conf /etc/corosync/corosync.conf incident.pcap
+  corowire report node1.pcap node2.pcap node3.pcap     # one capture per node: clocks aligned")]
     Report(ReportArgs),
 }
 
@@ -38,23 +62,32 @@ pub enum Command {
 #[derive(Debug, Args, Clone, Default)]
 pub struct BudgetArgs {
     /// totem.token in ms (base, before token_coefficient).
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u32).range(1..))]
     pub token: Option<u32>,
     /// totem.token_coefficient in ms.
     #[arg(long, value_name = "MS")]
     pub token_coefficient: Option<u32>,
     /// totem.consensus in ms.
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u32).range(1..))]
     pub consensus: Option<u32>,
     /// knet_ping_interval in ms.
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u32).range(1..))]
     pub knet_ping_interval: Option<u32>,
     /// knet_ping_timeout in ms.
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u32).range(1..))]
     pub knet_ping_timeout: Option<u32>,
-    /// knet_pong_count.
-    #[arg(long, value_name = "N")]
+    /// knet_pong_count (1 to 255, as knet accepts).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=255))]
     pub knet_pong_count: Option<u32>,
+}
+
+impl InputArgs {
+    /// `-r FILE`s first, then the files named: every input in order.
+    pub fn take_read(&mut self) {
+        let named = std::mem::take(&mut self.files);
+        self.files = std::mem::take(&mut self.read);
+        self.files.extend(named);
+    }
 }
 
 impl BudgetArgs {
@@ -131,8 +164,12 @@ impl Default for SourceArgs {
 pub struct InputArgs {
     /// pcap or pcapng files; `-` reads a pcap stream from stdin
     /// (`tcpdump -U -w - | corowire decode -`). Several files are merged on time.
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(value_name = "FILE", required_unless_present = "read")]
     pub files: Vec<PathBuf>,
+
+    /// Read FILE, as tcpdump -r (repeatable; the same as naming it).
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    pub read: Vec<PathBuf>,
 
     #[command(flatten)]
     pub source: SourceArgs,
@@ -151,13 +188,18 @@ pub struct DecodeArgs {
     #[arg(short = 's', long)]
     pub summary_only: bool,
 
-    /// Stop after this many corosync packets.
-    #[arg(short = 'c', long, value_name = "N")]
+    /// Stop after this many corosync packets (at least 1).
+    #[arg(short = 'c', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
 
     /// Print absolute times as epoch seconds instead of UTC clock time.
     #[arg(long)]
     pub epoch: bool,
+
+    /// Write each packet's line as soon as it is decoded (as tcpdump -l);
+    /// on by itself when stdout is a terminal.
+    #[arg(short = 'l', long = "line-buffered")]
+    pub line_buffered: bool,
 }
 
 /// `corowire tui FILE...` (the screen and keys are in the README / `?`).
@@ -222,6 +264,7 @@ impl LiveArgs {
     pub fn input(&self) -> InputArgs {
         InputArgs {
             files: self.read.iter().cloned().collect(),
+            read: Vec::new(),
             source: self.source.clone(),
         }
     }

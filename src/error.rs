@@ -48,6 +48,26 @@ impl From<io::Error> for AppError {
     }
 }
 
+/// Writes a line to stderr, like `eprintln!`, but never panics: a closed or
+/// full stderr (`2>&1 | head`, `2>/dev/full`) loses the line, not the run.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::writeln!(::std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// The run's status after its output: a reader that went away early
+/// (`corowire report | head`) does not change it.
+pub fn status_after(written: io::Result<()>, status: i32) -> Result<i32, AppError> {
+    match written {
+        Ok(()) => Ok(status),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(status),
+        Err(e) => Err(AppError::Io(e)),
+    }
+}
+
 impl AppError {
     /// True for a closed stdout (`corowire decode x | head`): not a failure.
     pub fn is_broken_pipe(&self) -> bool {

@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("corowire: error: {e}");
+            corowire::say!("corowire: error: {e}");
             ExitCode::from(exit::ERROR as u8)
         }
     }

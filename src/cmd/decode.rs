@@ -1,7 +1,7 @@
 //! `corowire decode FILE...`: one line (or JSON object) per corosync
 //! packet, like tcpdump, and a closing summary. No analysis.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 
 use crate::cli::DecodeArgs;
 use crate::decode::{Decoder, Outcome};
@@ -20,7 +20,7 @@ fn next_frame(src: &mut (dyn crate::capture::PacketSource + Send), errors: &mut 
             Err(e) => {
                 *errors += 1;
                 let level = if e.recoverable { "warning" } else { "error" };
-                eprintln!("corowire: {level}: {e}");
+                crate::say!("corowire: {level}: {e}");
                 if !e.recoverable {
                     return false;
                 }
@@ -44,6 +44,8 @@ pub fn run(a: &DecodeArgs) -> Result<i32, AppError> {
     let mut printed = 0u64;
     let mut inf = Inferrer::default();
     let per_packet = !a.summary_only;
+    // A person or a pipe reading live: each line as soon as it is decoded.
+    let line_mode = a.line_buffered || io::stdout().is_terminal();
     while next_frame(src.as_mut(), &mut input.capture_errors) {
         let f = src.frame();
         input.first_ts.get_or_insert(f.ts);
@@ -56,6 +58,9 @@ pub fn run(a: &DecodeArgs) -> Result<i32, AppError> {
                 inf.push(Record::of(&p));
                 if emit_inferred(&mut inf, &mut out, &mut line, a, &mut printed)? {
                     break;
+                }
+                if line_mode {
+                    out.flush()?;
                 }
             }
             Outcome::Corosync(p) => {
@@ -82,6 +87,9 @@ pub fn run(a: &DecodeArgs) -> Result<i32, AppError> {
                         output::packet_line(&mut line, &p, a.epoch);
                         out.write_all(line.as_bytes())?;
                         out.write_all(b"\n")?;
+                    }
+                    if line_mode {
+                        out.flush()?;
                     }
                 }
                 printed += 1;
@@ -113,8 +121,8 @@ pub fn run(a: &DecodeArgs) -> Result<i32, AppError> {
         out.flush()?;
     } else {
         out.flush()?;
-        let mut err = io::stderr().lock();
-        output::summary_text(&mut err, &input, &dec.stats)?;
+        // The summary on stderr is for people: a closed stderr loses it only.
+        let _ = output::summary_text(&mut io::stderr().lock(), &input, &dec.stats);
     }
     Ok(exit::OK)
 }

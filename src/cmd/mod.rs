@@ -13,9 +13,18 @@ use crate::error::AppError;
 /// Runs a parsed command line; the process exit status.
 pub fn run(cli: Cli) -> Result<i32, AppError> {
     match cli.command {
-        Command::Decode(a) => decode::run(&a),
-        Command::Tui(a) => tui::run(&a),
+        Command::Decode(mut a) => {
+            a.input.take_read();
+            decode::run(&a)
+        }
+        Command::Tui(mut a) => {
+            a.input.take_read();
+            tui::run(&a)
+        }
         Command::Live(a) => live::run(&a),
-        Command::Report(a) => report::run(&a),
+        Command::Report(mut a) => {
+            a.input.take_read();
+            report::run(&a)
+        }
     }
 }

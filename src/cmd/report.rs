@@ -1,9 +1,9 @@
 //! `corowire report FILE...`: the whole session, then one report.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Write as _};
 
 use crate::cli::ReportArgs;
-use crate::error::AppError;
+use crate::error::{AppError, status_after};
 use crate::session::Plan;
 
 pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
@@ -15,14 +15,15 @@ pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
     let view = session.multi_view();
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    crate::report::write(
+    let written = crate::report::write(
         a.format,
         &snap,
         view.as_ref(),
         crate::report::Extras::default(),
         crate::report::Layout::Pretty,
         &mut out,
-    )?;
-    out.flush()?;
-    Ok(crate::report::exit_code(&snap))
+    )
+    .and_then(|()| out.flush());
+    // `report | head` keeps the verdict's status (3, 4).
+    status_after(written, crate::report::exit_code(&snap))
 }

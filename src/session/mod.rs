@@ -109,14 +109,14 @@ impl Notes {
     pub fn note(&mut self, msg: fmt::Arguments<'_>) {
         if self.shown < MAX_NOTES {
             self.shown += 1;
-            eprintln!("corowire: {msg}");
+            crate::say!("corowire: {msg}");
         } else {
             self.suppressed += 1;
         }
     }
     pub fn finish(&self) {
         if self.suppressed > 0 {
-            eprintln!(
+            crate::say!(
                 "corowire: {} more packet problems not shown (see the summary counts)",
                 self.suppressed
             );
@@ -164,20 +164,23 @@ pub fn crypto_verdict(d: Option<&Decryptor>, suite_auto: bool, ports: &str) {
     let Some(d) = d else { return };
     let st = d.stats();
     if st.nothing_authenticated() {
-        eprintln!(
+        crate::say!(
             "corowire: the authkey authenticates 0 of {} packets on ports {ports}: wrong key or crypto_hash?",
             st.packets
         );
     } else if let Some(m) = st.best_match() {
         if suite_auto {
-            eprintln!(
+            crate::say!(
                 "corowire: found crypto_cipher {} / crypto_hash {} by trying ({} of {} packets opened)",
-                m.suite.cipher, m.suite.hash, st.decrypted, st.packets
+                m.suite.cipher,
+                m.suite.hash,
+                st.decrypted,
+                st.packets
             );
         }
         let failed = st.packets - st.decrypted;
         if failed > 0 {
-            eprintln!(
+            crate::say!(
                 "corowire: {failed} of {} encrypted packets were not authenticated by any key",
                 st.packets
             );
@@ -311,7 +314,7 @@ impl Session {
         let msg = e.to_string();
         if self.notes.is_some() {
             let level = if e.recoverable { "warning" } else { "error" };
-            eprintln!("corowire: {level}: {msg}");
+            crate::say!("corowire: {level}: {msg}");
         }
         self.counters.last_error = Some(msg.clone());
         Fetch::Error {
@@ -412,7 +415,7 @@ impl Session {
         }
         crypto_verdict(self.decoder.decryptor(), self.suite_auto, &self.ports);
         if self.feed.numbered_by_address() {
-            eprintln!(
+            crate::say!(
                 "corowire: note: encrypted traffic without key or config: nodes are numbered by address \
                  in order of appearance (give --corosync-conf or --authkey for real node ids)"
             );

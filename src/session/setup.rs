@@ -109,7 +109,7 @@ fn load_keys(
     for p in &source.authkeys {
         let loaded = load_authkey(p).map_err(AppError::Config)?;
         if let Some(w) = loaded.warning {
-            eprintln!("corowire: warning: {w}");
+            crate::say!("corowire: warning: {w}");
         }
         keys.push(loaded.key);
     }
@@ -121,7 +121,7 @@ fn load_keys(
             } else if let Some(kf) = c.keyfile.clone() {
                 match load_authkey(&kf) {
                     Ok(l) => keys.push(l.key),
-                    Err(e) => eprintln!("corowire: note: keyfile from the config not used: {e}"),
+                    Err(e) => crate::say!("corowire: note: keyfile from the config not used: {e}"),
                 }
             }
         }
