@@ -8,14 +8,41 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::report::Format;
 
-/// The version and the features built in (`live`: capture from an interface).
-#[cfg(feature = "live")]
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (features: live)");
-#[cfg(not(feature = "live"))]
+/// The version and the features built in: `live` (capture from an
+/// interface, libpcap) and `compression` (gzip, zstd, xz, lz4 captures).
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    " (features: none; live capture needs a build with --features live)"
+    " (features:",
+    feature_live!(),
+    feature_compression!(),
+    ")"
 );
+
+#[cfg(feature = "live")]
+macro_rules! feature_live {
+    () => {
+        " live"
+    };
+}
+#[cfg(not(feature = "live"))]
+macro_rules! feature_live {
+    () => {
+        " no-live"
+    };
+}
+#[cfg(feature = "compression")]
+macro_rules! feature_compression {
+    () => {
+        " compression"
+    };
+}
+#[cfg(not(feature = "compression"))]
+macro_rules! feature_compression {
+    () => {
+        " no-compression"
+    };
+}
+use {feature_compression, feature_live};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -165,7 +165,12 @@ fn version_says_which_features_are_built_in_and_help_has_examples() {
     let v = bin().arg("--version").output().unwrap();
     let v = String::from_utf8_lossy(&v.stdout);
     assert!(v.contains("features:"), "{v}");
-    assert_eq!(v.contains("features: live"), cfg!(feature = "live"), "{v}");
+    assert_eq!(v.contains(" live"), cfg!(feature = "live"), "{v}");
+    assert_eq!(
+        v.contains(" compression"),
+        cfg!(feature = "compression"),
+        "{v}"
+    );
     for cmd in ["decode", "report", "tui", "live"] {
         let h = bin().args([cmd, "--help"]).output().unwrap();
         let h = String::from_utf8_lossy(&h.stdout);

@@ -183,20 +183,25 @@ impl std::fmt::Debug for FileSource {
 }
 
 impl FileSource {
-    /// Opens a capture file; `-` reads from stdin.
+    /// Opens a capture file; `-` reads from stdin. A gzip, zstd, xz or
+    /// lz4 stream is decompressed on the way ([`super::compress`]); byte
+    /// offsets in messages then count decompressed bytes.
     pub fn open(path: &Path) -> Result<FileSource, CaptureError> {
-        if path.as_os_str() == "-" {
-            return FileSource::from_reader("-".to_string(), Box::new(io::stdin()));
-        }
         let name = path.display().to_string();
-        let file = File::open(path).map_err(|e| CaptureError {
+        let io_err = |e: io::Error| CaptureError {
             file: name.clone(),
             packet_no: 0,
             offset: 0,
             kind: CaptureErrorKind::Io(e.to_string()),
             recoverable: false,
-        })?;
-        FileSource::from_reader(name, Box::new(file))
+        };
+        let raw: Box<dyn Read + Send> = if path.as_os_str() == "-" {
+            Box::new(io::stdin())
+        } else {
+            Box::new(File::open(path).map_err(io_err)?)
+        };
+        let (reader, _) = super::compress::open(raw).map_err(io_err)?;
+        FileSource::from_reader(name, reader)
     }
 
     /// Reads a capture from any byte stream; reads the file header now.

@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+pub mod compress;
 pub mod file;
 #[cfg(feature = "live")]
 pub mod live;
