@@ -181,3 +181,25 @@ fn version_says_which_features_are_built_in_and_help_has_examples() {
         );
     }
 }
+
+/// A link type the decoder cannot read is one error naming the DLT, exit 1
+/// (it was a warning per packet and exit 0).
+#[test]
+fn an_unsupported_link_type_is_one_error_naming_it() {
+    let mut b = std::fs::read(common::crate_dir().join("tests/data/cleartext-20-ns.pcap")).unwrap();
+    // The pcap header's link type (bytes 20..24, little-endian here): 802.11.
+    b[20..24].copy_from_slice(&105u32.to_le_bytes());
+    let p = std::env::temp_dir().join(format!("corowire-dlt-{}.pcap", std::process::id()));
+    std::fs::write(&p, &b).unwrap();
+    for cmd in ["decode", "report"] {
+        let out = bin().arg(cmd).arg(&p).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{cmd}: {err}");
+        assert!(
+            err.contains("link type 105 (LINKTYPE_IEEE802_11)"),
+            "{cmd}: {err}"
+        );
+    }
+    std::fs::remove_file(&p).unwrap();
+}

@@ -20,19 +20,8 @@ pub use merge::Merge;
 /// A timestamp in nanoseconds since the Unix epoch (capture clock).
 pub type TimestampNs = i64;
 
-/// Link-layer header types (tcpdump.org LINKTYPE_* values) that corowire decodes.
-pub mod linktype {
-    pub const NULL: u32 = 0;
-    pub const ETHERNET: u32 = 1;
-    pub const RAW: u32 = 101;
-    pub const LINUX_SLL: u32 = 113;
-    pub const IPV4: u32 = 228;
-    pub const IPV6: u32 = 229;
-    pub const LINUX_SLL2: u32 = 276;
-    /// DLT_RAW as some systems number it.
-    pub const RAW_ALT12: u32 = 12;
-    pub const RAW_ALT14: u32 = 14;
-}
+/// Link-layer header types: the wire decoder's (re-exported for sources).
+pub use crate::wire::linktype;
 
 /// One captured frame, borrowed from its source.
 #[derive(Debug, Clone, Copy)]

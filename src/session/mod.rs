@@ -136,6 +136,7 @@ pub fn open_inputs(
     }
     for f in files {
         let s = FileSource::open(f).map_err(AppError::Capture)?;
+        check_linktype(&s)?;
         names.push(s.name().to_string());
         sources.push(Box::new(s));
     }
@@ -143,6 +144,28 @@ pub fn open_inputs(
         Ok((sources.pop().expect("one source"), names))
     } else {
         Ok((Box::new(Merge::new(sources)), names))
+    }
+}
+
+/// A capture of a link type the decoder cannot read is one clear error,
+/// not a warning per packet.
+pub fn check_linktype(s: &FileSource) -> Result<(), AppError> {
+    match s.linktype() {
+        Some(lt) if !crate::wire::linktype::supported(lt) => {
+            let name = crate::wire::linktype::name(lt);
+            let name = if name.is_empty() {
+                String::new()
+            } else {
+                format!(" (LINKTYPE_{name})")
+            };
+            Err(AppError::Usage(format!(
+                "{}: link type {lt}{name} is not one corowire reads: Ethernet, Linux cooked \
+                 (SLL, SLL2), raw IPv4/IPv6 or BSD loopback; capture with tcpdump -i any or on \
+                 an Ethernet interface",
+                s.name()
+            )))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -78,6 +78,7 @@ fn check(files: &[PathBuf]) -> Result<(), AppError> {
 
 fn open_one(path: &Path, shift_ns: i64) -> Result<Box<dyn PacketSource + Send>, AppError> {
     let s = FileSource::open(path).map_err(AppError::Capture)?;
+    super::check_linktype(&s)?;
     Ok(if shift_ns == 0 {
         Box::new(s)
     } else {

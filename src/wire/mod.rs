@@ -6,6 +6,7 @@ pub mod classify;
 pub mod crypto;
 pub mod error;
 pub mod knet;
+pub mod linktype;
 pub mod net;
 pub mod totem;
 

@@ -4,7 +4,7 @@
 //! Linux cooked capture v1 (SLL, 16 bytes) and v2 (SLL2, 20 bytes), BSD
 //! loopback (NULL, LOOP) and raw IP (LINKTYPE_RAW and its aliases).
 
-use crate::capture::linktype;
+use crate::wire::linktype;
 use crate::wire::{Layer, WireError, WireErrorKind};
 
 /// BSD loopback with the family in network byte order (OpenBSD).

@@ -462,8 +462,8 @@ impl NetDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::linktype;
     use crate::wire::WireErrorKind;
+    use crate::wire::linktype;
 
     const ETH_V4: [u8; 14] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
     const ETH_V6: [u8; 14] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x86, 0xdd];
