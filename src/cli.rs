@@ -278,6 +278,39 @@ pub struct LiveArgs {
     #[arg(long, value_name = "DURATION")]
     pub report_every: Option<String>,
 
+    /// Keep every frame read in a pcap file (as tcpdump -w), while the TUI
+    /// or headless mode runs.
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<PathBuf>,
+
+    /// With -w: start a new file once the current one holds this many
+    /// million bytes (FILE, FILE1, FILE2, … as tcpdump -C).
+    #[arg(short = 'C', value_name = "MB", requires = "write", value_parser = clap::value_parser!(u64).range(1..))]
+    pub file_size: Option<u64>,
+
+    /// With -C: keep this many files, FILE0 … FILE{N-1}, overwriting the
+    /// oldest (as tcpdump -W).
+    #[arg(short = 'W', value_name = "N", requires = "file_size", value_parser = clap::value_parser!(u32).range(1..))]
+    pub file_count: Option<u32>,
+
+    /// Stop after this many frames (as tcpdump -c).
+    #[arg(short = 'c', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+
+    /// Stop after this much capture time (e.g. 30s, 5m).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+
+    /// A capture filter in libpcap's syntax (as tcpdump's expression),
+    /// applied in the kernel together with corowire's own corosync filter;
+    /// -i only.
+    #[arg(
+        value_name = "EXPRESSION",
+        trailing_var_arg = true,
+        requires = "interface"
+    )]
+    pub filter: Vec<String>,
+
     /// Report format for --report-every: json (one object per line) or text.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,

@@ -48,6 +48,11 @@ for l in 0 1; do
         >'{out}'/link$l.jsonl 2>'{out}'/link$l.err &
     watchers="$watchers $!"
 done
+# A capture filter narrowing corowire's own, -w, and --duration ending the run.
+( ip netns exec "$HUB" timeout -s TERM 14 '{bin}' live -i "$NS_PREFIX-br0" --report-every 60s \
+    --duration 5s -w '{out}'/kept.pcap src host "$(addr 1 0)" \
+    >'{out}'/filtered.jsonl 2>'{out}'/filtered.err; echo $? >'{out}'/filtered.rc ) &
+watchers="$watchers $!"
 # Only the watchers: corosync runs in the background too.
 wait $watchers || true  # timeout ends them with 124
 "#,
@@ -96,6 +101,26 @@ wait $watchers || true  # timeout ends them with 124
                 assert_eq!(row["state"], "up", "{row}");
             }
         }
+    }
+    // The filtered run ended by itself after 5 s of capture (not by
+    // timeout's 124), and kept only node 1's link-0 packets.
+    let rc = std::fs::read_to_string(out_dir.join("filtered.rc")).unwrap();
+    let err = std::fs::read_to_string(out_dir.join("filtered.err")).unwrap();
+    assert_eq!(rc.trim(), "0", "{err}");
+    let text = std::fs::read_to_string(out_dir.join("filtered.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let d = last["capture"]["duration_s"].as_f64().unwrap();
+    assert!((3.0..=5.5).contains(&d), "{d}");
+    let kept = Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .args(["decode", "--json"])
+        .arg(out_dir.join("kept.pcap"))
+        .output()
+        .unwrap();
+    let kept = String::from_utf8_lossy(&kept.stdout);
+    assert!(kept.lines().count() > 5, "{kept}");
+    for l in kept.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert_eq!(v["src"], "10.79.0.1", "{l}");
     }
     let _ = std::fs::remove_dir_all(&out_dir);
 }

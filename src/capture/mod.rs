@@ -12,6 +12,7 @@ pub mod file;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod merge;
+pub mod save;
 pub mod shift;
 
 pub use file::FileSource;

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::analysis::Snapshot;
+use crate::capture::save::{SaveOptions, Savefile};
 use crate::cli::LiveArgs;
 use crate::error::{AppError, exit};
 use crate::report::{Extras, Format, IntervalDto, Layout, PcapStatsDto, SourceDto};
@@ -59,17 +60,40 @@ pub fn run(a: &LiveArgs) -> Result<i32, AppError> {
         (None, Some(_)) => plan.open()?,
         (Some(iface), None) => open_live(&plan, iface, a)?,
     };
-    if let Some(every) = &a.report_every {
+    let session = limits(session, a)?;
+    let code = if let Some(every) = &a.report_every {
         let every =
             parse_duration(every).map_err(|e| AppError::Usage(format!("--report-every: {e}")))?;
-        return headless(session, every, a.format);
-    }
-    Ok(
+        headless(session, every, a.format)?
+    } else {
         match crate::tui::interactive(Pipeline::new(session), Speed::Max, false, None)? {
             Exit::Signal => exit::SIGNAL,
             _ => exit::OK,
-        },
-    )
+        }
+    };
+    Ok(code)
+}
+
+/// `-w` (with `-C`/`-W`), `-c` and `--duration` on the session.
+fn limits(session: Session, a: &LiveArgs) -> Result<Session, AppError> {
+    let duration = match &a.duration {
+        Some(d) => {
+            Some(parse_duration(d).map_err(|e| AppError::Usage(format!("--duration: {e}")))?)
+        }
+        None => None,
+    };
+    let ns = duration.map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+    let mut session = session.stop_after(a.count, ns);
+    if let Some(path) = &a.write {
+        let save = Savefile::create(SaveOptions {
+            path: path.clone(),
+            rotate_bytes: a.file_size.map(|mb| mb.saturating_mul(1_000_000)),
+            files: a.file_count,
+        })
+        .map_err(|e| AppError::Usage(format!("-w {}: {e}", path.display())))?;
+        session = session.keep(save);
+    }
+    Ok(session)
 }
 
 #[cfg(feature = "live")]
@@ -85,6 +109,17 @@ fn open_live(plan: &Plan, iface: &str, a: &LiveArgs) -> Result<Session, AppError
         snaplen: a.snaplen.map_or(0, |s| s.clamp(64, 262_144) as i32),
         buffer_size: i32::try_from(u64::from(a.buffer_size) * 1024).unwrap_or(i32::MAX),
         ..LiveOptions::default()
+    };
+    let opts = LiveOptions {
+        // The user's expression narrows corowire's own filter.
+        filter: (!a.filter.is_empty()).then(|| {
+            format!(
+                "({}) and ({})",
+                crate::capture::live::default_filter(&opts.ports),
+                a.filter.join(" ")
+            )
+        }),
+        ..opts
     };
     let src = LiveSource::open(iface, &opts).map_err(AppError::Capture)?;
     Ok(plan.open_live(src, iface))
@@ -119,7 +154,10 @@ fn headless(session: Session, every: Duration, format: Format) -> Result<i32, Ap
         })?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    run_headless(session, every, format, &mut out, &stop)?;
+    let save_error = run_headless(session, every, format, &mut out, &stop)?;
+    if let Some(e) = save_error {
+        return Err(AppError::Io(io::Error::new(e.kind(), format!("-w: {e}"))));
+    }
     Ok(if stop.load(Ordering::Relaxed) {
         exit::SIGNAL
     } else {
@@ -132,14 +170,15 @@ fn headless(session: Session, every: Duration, format: Format) -> Result<i32, Ap
 /// the final report) once `stop` is set. An interval report carries the
 /// findings, rings and link transitions of its interval (new, changed or
 /// still open) and the cumulative figures, which the engine's caps bound:
-/// the output grows with the input, not with its square.
+/// the output grows with the input, not with its square. Returns why
+/// keeping the frames (`-w`) failed, if it did.
 pub fn run_headless(
     mut s: Session,
     every: Duration,
     format: Format,
     out: &mut impl Write,
     stop: &AtomicBool,
-) -> io::Result<()> {
+) -> io::Result<Option<io::Error>> {
     let every = i64::try_from(every.as_nanos()).unwrap_or(i64::MAX).max(1);
     let mut start: Option<i64> = None;
     loop {
@@ -165,7 +204,9 @@ pub fn run_headless(
     s.finish();
     let t0 = start.unwrap_or(0);
     let end = s.counters().now.unwrap_or(t0);
-    write_interval(&mut s, format, out, (t0, end), true)
+    write_interval(&mut s, format, out, (t0, end), true)?;
+    Ok(s.save_error()
+        .map(|e| io::Error::new(e.kind(), e.to_string())))
 }
 
 /// Keeps what began, changed or was open at or after `since`.

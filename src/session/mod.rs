@@ -9,12 +9,14 @@ pub mod multi;
 mod setup;
 
 use std::fmt;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::multi::{Admit, ClockEstimate, MultiView, OneWay};
 use crate::analysis::{Snapshot, Thresholds};
 use crate::capture::file::FileSource;
 use crate::capture::merge::Merge;
+use crate::capture::save::Savefile;
 use crate::capture::shift::Shifted;
 use crate::capture::{CaptureError, PacketSource, SourceStats};
 use crate::decode::{DecodeStats, Decoder, Outcome};
@@ -226,6 +228,14 @@ pub struct Session {
     pub kind: SourceKind,
     /// The input's name for people (file names, the interface).
     pub label: String,
+    /// Every frame read is also written here (`live -w`).
+    save: Option<Savefile>,
+    /// Why writing the frames failed (the run goes on without them).
+    save_error: Option<io::Error>,
+    /// Stop after this many frames (`live -c`) or this much capture time
+    /// (`live --duration`, ns from the first frame or idle tick).
+    limit_frames: Option<u64>,
+    limit_ns: Option<i64>,
 }
 
 impl Plan {
@@ -300,6 +310,10 @@ impl Plan {
             ports: self.ports.clone(),
             kind,
             label,
+            save: None,
+            save_error: None,
+            limit_frames: None,
+            limit_ns: None,
         }
     }
 }
@@ -311,9 +325,40 @@ impl Session {
         self
     }
 
+    /// Writes every frame read to `save` too.
+    pub fn keep(mut self, save: Savefile) -> Self {
+        self.save = Some(save);
+        self
+    }
+
+    /// Ends the input after `frames` frames or `duration_ns` of capture time.
+    pub fn stop_after(mut self, frames: Option<u64>, duration_ns: Option<i64>) -> Self {
+        self.limit_frames = frames;
+        self.limit_ns = duration_ns;
+        self
+    }
+
+    /// Why keeping the frames failed, if it did.
+    pub fn save_error(&self) -> Option<&io::Error> {
+        self.save_error.as_ref()
+    }
+
+    /// True once a `stop_after` limit is reached.
+    fn limit_reached(&self) -> bool {
+        let c = &self.counters;
+        self.limit_frames.is_some_and(|n| c.frames >= n)
+            || self.limit_ns.is_some_and(|d| match (c.first_ts, c.now) {
+                (Some(a), Some(b)) => b.saturating_sub(a) >= d,
+                _ => false,
+            })
+    }
+
     /// Moves to the next frame without decoding it yet (so replay can wait
     /// for its time first).
     pub fn fetch(&mut self) -> Fetch {
+        if self.limit_reached() {
+            return Fetch::End;
+        }
         let r = match &mut self.input {
             Input::Stream(s) => match s.advance() {
                 Ok(true) => Ok(Fetch::Frame(s.frame().ts)),
@@ -357,6 +402,8 @@ impl Session {
             multi,
             notes,
             counters,
+            save,
+            save_error,
             ..
         } = self;
         let f = match input {
@@ -364,6 +411,12 @@ impl Session {
             #[cfg(feature = "live")]
             Input::Live(l) => l.frame(),
         };
+        if let Some(w) = save.as_mut() {
+            if let Err(e) = w.write(&f) {
+                *save_error = Some(e);
+                *save = None;
+            }
+        }
         counters.frames += 1;
         counters.first_ts.get_or_insert(f.ts);
         counters.last_frame_ts = Some(f.ts);
@@ -392,6 +445,7 @@ impl Session {
 
     /// Nothing arrived (live capture idle): the clock moves on to `now`.
     pub fn tick(&mut self, now: i64) {
+        self.counters.first_ts.get_or_insert(now);
         if self.counters.now.is_none_or(|n| now > n) {
             self.counters.now = Some(now);
         }
@@ -422,8 +476,11 @@ impl Session {
         self.finish();
     }
 
-    /// The input ended: close open episodes.
+    /// The input ended: close open episodes, write out the kept frames.
     pub fn finish(&mut self) {
+        if let Some(Err(e)) = self.save.as_mut().map(Savefile::flush) {
+            self.save_error = Some(e);
+        }
         self.feed.finish(self.counters.last_frame_ts);
         if let Some(m) = self.multi.as_mut() {
             m.one_way.finish();
