@@ -134,6 +134,39 @@ pub enum Outcome<'a> {
     Undecodable(WireError),
 }
 
+/// The busiest destination ports of UDP datagrams outside the corosync
+/// ports, kept in a fixed table (space-saving: a new port takes the least
+/// counted slot when the table is full), so any traffic mix costs the same.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PortTally {
+    slots: [(u16, u64); 8],
+}
+
+impl PortTally {
+    pub fn count(&mut self, port: u16) {
+        let mut min = 0;
+        for i in 0..self.slots.len() {
+            let (p, n) = self.slots[i];
+            if n > 0 && p == port {
+                self.slots[i].1 += 1;
+                return;
+            }
+            if n < self.slots[min].1 {
+                min = i;
+            }
+        }
+        let n = self.slots[min].1;
+        self.slots[min] = (port, n + 1);
+    }
+
+    /// (port, datagrams), most first.
+    pub fn top(&self) -> Vec<(u16, u64)> {
+        let mut v: Vec<(u16, u64)> = self.slots.iter().copied().filter(|s| s.1 > 0).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    }
+}
+
 /// Counters of a decode run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DecodeStats {
@@ -154,6 +187,8 @@ pub struct DecodeStats {
     pub inferred: [u64; 8],
     /// Malformed / undecodable reasons and their counts.
     pub reasons: BTreeMap<String, u64>,
+    /// The busiest destination ports of UDP outside the corosync ports.
+    pub other_udp_ports: PortTally,
 }
 
 impl DecodeStats {
@@ -279,6 +314,7 @@ impl Decoder {
         };
         if !ports.contains(dgram.dport) && !ports.contains(dgram.sport) {
             stats.not_corosync += 1;
+            stats.other_udp_ports.count(dgram.dport);
             return Outcome::NotCorosync;
         }
         let mut p = Packet {
@@ -518,5 +554,29 @@ pub fn totem_counter_name(i: usize) -> &'static str {
         MessageType::from_u8(i as u8).name()
     } else {
         "other"
+    }
+}
+
+#[cfg(test)]
+mod port_tally_tests {
+    use super::*;
+
+    #[test]
+    fn tally_keeps_the_busiest_ports() {
+        let mut t = PortTally::default();
+        for _ in 0..100 {
+            t.count(53);
+        }
+        for p in 1000..1020 {
+            t.count(p);
+        }
+        for _ in 0..50 {
+            t.count(5406);
+        }
+        let top = t.top();
+        assert_eq!(top[0], (53, 100));
+        assert_eq!(top[1].0, 5406);
+        assert!(top[1].1 >= 50);
+        assert!(top.len() <= 8);
     }
 }

@@ -34,6 +34,7 @@
 //!   assumed already up (capture started mid-run, backoff 1).
 
 mod budget;
+pub mod coverage;
 mod engine;
 mod findings;
 mod hash;
@@ -42,6 +43,7 @@ mod snapshot;
 mod vantage;
 
 pub use budget::{BudgetSources, Limits, Thresholds, round_up_to_grid};
+pub use coverage::Coverage;
 pub use engine::{Engine, SIZE_BOUNDS};
 pub use findings::{Direction, Finding, FindingKind, Severity};
 pub use snapshot::{

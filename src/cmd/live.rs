@@ -254,6 +254,7 @@ fn write_interval(
     let extras = Extras {
         source: Some(source),
         interval: Some(interval),
+        coverage: Some(s.coverage()),
     };
     crate::report::write(format, &snap, view.as_ref(), extras, Layout::Line, out)?;
     out.flush()

@@ -13,17 +13,22 @@ pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
     session.closing_notes();
     let snap = session.snapshot();
     let view = session.multi_view();
+    let coverage = session.coverage();
+    let status = crate::report::judge(&snap, Some(&coverage)).exit_code;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = crate::report::write(
         a.format,
         &snap,
         view.as_ref(),
-        crate::report::Extras::default(),
+        crate::report::Extras {
+            coverage: Some(coverage),
+            ..Default::default()
+        },
         crate::report::Layout::Pretty,
         &mut out,
     )
     .and_then(|()| out.flush());
     // `report | head` keeps the verdict's status (3, 4).
-    status_after(written, crate::report::exit_code(&snap))
+    status_after(written, status)
 }

@@ -4,7 +4,10 @@
 //! ```text
 //! {
 //!   "format": "corowire-report/1",
-//!   "verdict":  {"severity": "ok"|"warning"|"critical", "summary": str, "exit_code": 0|3|4},
+//!   "verdict":  {"severity": "ok"|"warning"|"critical"|"inconclusive", "summary": str,
+//!                "exit_code": 0|2|3|4, "not_seen": [str] (why part or all of the input
+//!                could not be judged), "blind_spots": [str] (what could not be judged in
+//!                what was read, e.g. encrypted without the key)},
 //!   "capture":  {"first_ts", "last_ts", "duration_s", "packets", "bytes",
 //!                "opaque_packets" (encrypted without key / malformed), "vantage_node"|null},
 //!   "budgets":  {"nodes", "token_ms", "token_warning_ms", "token_retransmit_ms", "hold_ms",
@@ -169,6 +172,8 @@ pub struct IntervalDto {
 pub struct Extras {
     pub source: Option<SourceDto>,
     pub interval: Option<IntervalDto>,
+    /// What the input let corowire see (the verdict says what it could not).
+    pub coverage: Option<crate::analysis::Coverage>,
 }
 
 #[derive(Debug, Serialize)]
@@ -265,10 +270,26 @@ pub struct PcapStatsDto {
 
 #[derive(Debug, Serialize)]
 pub struct VerdictDto {
-    /// "ok", "warning" or "critical".
+    /// "ok", "warning", "critical" or "inconclusive".
     pub severity: &'static str,
     pub summary: String,
     pub exit_code: i32,
+    /// Why (part of) the input could not be judged.
+    pub not_seen: Vec<String>,
+    /// What could not be judged although the input was read.
+    pub blind_spots: Vec<String>,
+}
+
+impl From<super::Verdict> for VerdictDto {
+    fn from(v: super::Verdict) -> Self {
+        VerdictDto {
+            severity: v.severity,
+            summary: v.summary,
+            exit_code: v.exit_code,
+            not_seen: v.not_seen,
+            blind_spots: v.blind_spots,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -565,14 +586,9 @@ pub fn to_dto(s: &Snapshot) -> ReportDto {
 /// clocks and one-way figures.
 pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
     let th = &s.thresholds;
-    let (sev, summary) = super::verdict(s);
     ReportDto {
         format: JSON_FORMAT,
-        verdict: VerdictDto {
-            severity: sev,
-            summary,
-            exit_code: super::exit_code(s),
-        },
+        verdict: super::judge(s, None).into(),
         capture: CaptureDto {
             first_ts: s.first_ts.map(secs),
             last_ts: secs(s.now),
@@ -798,6 +814,9 @@ pub fn write_json_with(
     w: &mut impl Write,
 ) -> io::Result<()> {
     let mut dto = to_dto_multi(s, m);
+    if let Some(c) = &extras.coverage {
+        dto.verdict = super::judge(s, Some(c)).into();
+    }
     dto.source = extras.source;
     dto.interval = extras.interval;
     match layout {

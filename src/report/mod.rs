@@ -10,7 +10,7 @@ mod text;
 use std::io::{self, Write};
 
 use crate::analysis::multi::MultiView;
-use crate::analysis::{Severity, Snapshot};
+use crate::analysis::{Coverage, Severity, Snapshot};
 
 pub use json::{
     Extras, IntervalDto, JSON_FORMAT, Layout, PcapStatsDto, ReportDto, SourceDto, to_dto,
@@ -52,9 +52,61 @@ pub fn write(
                     i.memberships_total
                 )?;
             }
-            write_text_multi(s, m, w)
+            text::write_text_with(s, m, extras.coverage.as_ref(), w)
         }
         Format::Json => write_json_with(s, m, extras, layout, w),
+    }
+}
+
+/// The verdict on findings and what the input let corowire see.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// "ok", "warning", "critical" or "inconclusive".
+    pub severity: &'static str,
+    pub summary: String,
+    pub exit_code: i32,
+    /// Why (part of) the input could not be judged.
+    pub not_seen: Vec<String>,
+    /// What could not be judged although the input was read.
+    pub blind_spots: Vec<String>,
+}
+
+/// Exit status of an inconclusive verdict: corowire could not judge.
+pub const EXIT_INCONCLUSIVE: i32 = 2;
+
+/// The verdict: a critical finding wins; otherwise, when part of the input
+/// could not be read or judged (no corosync packets, unread records,
+/// capture drops, snaplen cuts), INCONCLUSIVE with the reasons; otherwise
+/// the findings' verdict. Without coverage (a snapshot alone), the
+/// findings' verdict.
+pub fn judge(s: &Snapshot, cov: Option<&Coverage>) -> Verdict {
+    let (severity, summary) = verdict(s);
+    let code = exit_code(s);
+    let not_seen = cov.map(Coverage::gaps).unwrap_or_default();
+    let blind_spots = cov.map(Coverage::blind_spots).unwrap_or_default();
+    if not_seen.is_empty() || code == 4 {
+        return Verdict {
+            severity,
+            summary,
+            exit_code: code,
+            not_seen,
+            blind_spots,
+        };
+    }
+    let judged = if s.packets == 0 {
+        "nothing judged".to_string()
+    } else {
+        match severity {
+            "warning" => format!("what was read: {summary}"),
+            _ => "no warning in what was read".to_string(),
+        }
+    };
+    Verdict {
+        severity: "inconclusive",
+        summary: format!("{}; {judged}", not_seen.join("; ")),
+        exit_code: EXIT_INCONCLUSIVE,
+        not_seen,
+        blind_spots,
     }
 }
 

@@ -3,7 +3,8 @@
 
 use std::io::{self, Write};
 
-use super::{fmt_datetime, fmt_time, verdict};
+use super::{fmt_datetime, fmt_time};
+use crate::analysis::Coverage;
 use crate::analysis::multi::MultiView;
 use crate::analysis::{LinkView, Measures, Snapshot};
 
@@ -62,7 +63,17 @@ pub fn write_text(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
 /// Writes the text report; `m` adds the sections of several captures
 /// (captures and clocks, one way between the capture points).
 pub fn write_text_multi(s: &Snapshot, m: Option<&MultiView>, w: &mut impl Write) -> io::Result<()> {
-    write_head(s, w)?;
+    write_text_with(s, m, None, w)
+}
+
+/// The text report; `cov` lets the verdict say what could not be seen.
+pub fn write_text_with(
+    s: &Snapshot,
+    m: Option<&MultiView>,
+    cov: Option<&Coverage>,
+    w: &mut impl Write,
+) -> io::Result<()> {
+    write_head(s, cov, w)?;
     if let Some(m) = m {
         write_clocks(s, m, w)?;
     }
@@ -77,11 +88,16 @@ pub fn write_text_multi(s: &Snapshot, m: Option<&MultiView>, w: &mut impl Write)
 }
 
 /// The verdict, the capture's span and the budgets.
-fn write_head(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
-    let (sev, summary) = verdict(s);
-    let head = format!("VERDICT: {}: {summary}", sev.to_uppercase());
+fn write_head(s: &Snapshot, cov: Option<&Coverage>, w: &mut impl Write) -> io::Result<()> {
+    let v = super::judge(s, cov);
+    let head = format!("VERDICT: {}: {}", v.severity.to_uppercase(), v.summary);
     for l in wrap(&head, 100) {
         writeln!(w, "{l}")?;
+    }
+    for n in v.blind_spots {
+        for (i, l) in wrap(&format!("not judged: {n}"), 98).iter().enumerate() {
+            writeln!(w, "{}{l}", if i > 0 { "  " } else { "" })?;
+        }
     }
     let th = &s.thresholds;
     match s.first_ts {

@@ -13,12 +13,12 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::multi::{Admit, ClockEstimate, MultiView, OneWay};
-use crate::analysis::{Snapshot, Thresholds};
+use crate::analysis::{Coverage, Snapshot, Thresholds};
 use crate::capture::file::FileSource;
 use crate::capture::merge::Merge;
 use crate::capture::save::Savefile;
 use crate::capture::shift::Shifted;
-use crate::capture::{CaptureError, PacketSource, SourceStats};
+use crate::capture::{CaptureError, CaptureErrorKind, PacketSource, SourceStats};
 use crate::decode::{DecodeStats, Decoder, Outcome};
 use crate::error::AppError;
 use crate::feed::{Feed, link0_port};
@@ -80,6 +80,12 @@ pub struct Counters {
     pub capture_errors: u64,
     /// The last capture error's message.
     pub last_error: Option<String>,
+    /// Errors that left part of the input unread (a file that merely ends
+    /// inside its last record, as when tcpdump is killed, is not one).
+    pub unread_errors: u64,
+    pub last_unread: Option<String>,
+    /// Records cut short where the input ended.
+    pub truncated: u64,
     /// First and latest capture time seen (live idle moves `now` on).
     pub first_ts: Option<i64>,
     pub now: Option<i64>,
@@ -380,6 +386,12 @@ impl Session {
     fn capture_error(&mut self, e: &CaptureError) -> Fetch {
         self.counters.capture_errors += 1;
         let msg = e.to_string();
+        if matches!(e.kind, CaptureErrorKind::TruncatedRecord { .. }) {
+            self.counters.truncated += 1;
+        } else {
+            self.counters.unread_errors += 1;
+            self.counters.last_unread = Some(msg.clone());
+        }
         if self.notes.is_some() {
             let level = if e.recoverable { "warning" } else { "error" };
             crate::say!("corowire: {level}: {msg}");
@@ -523,6 +535,28 @@ impl Session {
             overflow_paths: m.one_way.overflow_paths,
             clocks: m.clocks.clone(),
         })
+    }
+
+    /// What the run could and could not see, for the verdict.
+    pub fn coverage(&mut self) -> Coverage {
+        let st = self.source_stats();
+        let d = &self.decoder.stats;
+        Coverage {
+            frames: self.counters.frames,
+            corosync_packets: d.corosync_packets(),
+            capture_errors: self.counters.unread_errors,
+            // The record cut where the input ended is not a gap.
+            skipped_records: st.skipped.saturating_sub(self.counters.truncated),
+            last_error: self.counters.last_unread.clone(),
+            kernel: st
+                .kernel_stats
+                .then_some((st.received_kernel, st.dropped_kernel + st.dropped_if)),
+            snaplen_cut: d.snaplen_cut,
+            encrypted_unopened: d.class_count(crate::wire::classify::Class::Encrypted),
+            key_given: self.decoder.decryptor().is_some(),
+            ports: self.ports.clone(),
+            other_udp_ports: d.other_udp_ports.top(),
+        }
     }
 
     pub fn counters(&self) -> &Counters {
