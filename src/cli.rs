@@ -140,6 +140,15 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
+    /// The verdict, the nodes and the warning and critical findings only.
+    #[arg(long)]
+    pub brief: bool,
+
+    /// List only findings of at least this severity (the verdict and the
+    /// exit status still weigh them all).
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub min_severity: Option<crate::report::Level>,
+
     /// Add SECONDS (may be negative) to every timestamp of FILE before
     /// anything else: a clock offset known from elsewhere, or a check of the
     /// offset estimate. Repeatable; FILE as given on the command line.

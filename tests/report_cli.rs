@@ -179,3 +179,39 @@ fn flags_beat_defaults_and_usage_errors_exit_one() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// A NODES legend with every node's address; ids in the tables, so rows of
+/// a 5-node cluster can be told apart; --brief and --min-severity.
+#[test]
+fn nodes_legend_brief_and_min_severity() {
+    let conf = common::crate_dir().join("captures/logs/healthy-5n-2l/node1.corosync.conf");
+    let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .args(["report", "--corosync-conf"])
+        .arg(&conf)
+        .arg(common::crate_dir().join("captures/healthy-5n-2l.pcap"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for n in 1..=5 {
+        let legend = format!("      {n}  node{n}                    10.77.0.{n} 10.77.1.{n}  (");
+        assert!(text.contains(&legend), "{legend}\n{text}");
+    }
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("  1->")).collect();
+    assert_eq!(rows.len(), 8, "1->2..5 on two links: {text}");
+
+    let cut = common::crate_dir().join("captures/membership-3n-node3-cut-rejoin.pcap");
+    let brief = Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .args(["report", "--brief"])
+        .arg(&cut)
+        .output()
+        .unwrap();
+    assert_eq!(brief.status.code(), Some(4));
+    let b = String::from_utf8_lossy(&brief.stdout);
+    assert!(b.contains("FINDINGS (17 of 20, warning and above)"), "{b}");
+    assert!(!b.contains("LINK 0") && !b.contains("TOTEM"), "{b}");
+    let (code, v) = common::report_json(&["--min-severity", "critical"], &[cut]);
+    assert_eq!(code, Some(4));
+    let f = v["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 8);
+    assert!(f.iter().all(|f| f["severity"] == "critical"));
+}

@@ -255,6 +255,7 @@ fn write_interval(
         source: Some(source),
         interval: Some(interval),
         coverage: Some(s.coverage()),
+        ..Extras::default()
     };
     crate::report::write(format, &snap, view.as_ref(), extras, Layout::Line, out)?;
     out.flush()

@@ -23,6 +23,8 @@ pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
         view.as_ref(),
         crate::report::Extras {
             coverage: Some(coverage),
+            min_severity: a.min_severity.map(Into::into),
+            brief: a.brief,
             ..Default::default()
         },
         crate::report::Layout::Pretty,

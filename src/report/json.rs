@@ -174,6 +174,11 @@ pub struct Extras {
     pub interval: Option<IntervalDto>,
     /// What the input let corowire see (the verdict says what it could not).
     pub coverage: Option<crate::analysis::Coverage>,
+    /// List only findings of at least this severity (the verdict still
+    /// weighs them all).
+    pub min_severity: Option<crate::analysis::Severity>,
+    /// Text: the verdict, the nodes and the findings only, no tables.
+    pub brief: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -797,6 +802,16 @@ pub fn write_json_multi(s: &Snapshot, m: Option<&MultiView>, w: &mut impl Write)
     write_json_with(s, m, Extras::default(), Layout::Pretty, w)
 }
 
+/// The severity a finding's name stands for.
+fn severity_rank(name: &str) -> crate::analysis::Severity {
+    use crate::analysis::Severity;
+    match name {
+        "critical" => Severity::Critical,
+        "warning" => Severity::Warning,
+        _ => Severity::Info,
+    }
+}
+
 /// Pretty-printed (a report) or on one line (a stream of interval reports).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -816,6 +831,9 @@ pub fn write_json_with(
     let mut dto = to_dto_multi(s, m);
     if let Some(c) = &extras.coverage {
         dto.verdict = super::judge(s, Some(c)).into();
+    }
+    if let Some(min) = extras.min_severity {
+        dto.findings.retain(|f| severity_rank(f.severity) >= min);
     }
     dto.source = extras.source;
     dto.interval = extras.interval;

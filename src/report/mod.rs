@@ -18,6 +18,24 @@ pub use json::{
 };
 pub use text::{write_text, write_text_multi};
 
+/// The least severity a report lists (`--min-severity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Level {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl From<Level> for Severity {
+    fn from(l: Level) -> Severity {
+        match l {
+            Level::Info => Severity::Info,
+            Level::Warning => Severity::Warning,
+            Level::Critical => Severity::Critical,
+        }
+    }
+}
+
 /// Output format of a report (`report --format`, `live --report-every`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -52,7 +70,7 @@ pub fn write(
                     i.memberships_total
                 )?;
             }
-            text::write_text_with(s, m, extras.coverage.as_ref(), w)
+            text::write_text_with(s, m, &extras, w)
         }
         Format::Json => write_json_with(s, m, extras, layout, w),
     }

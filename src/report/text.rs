@@ -4,18 +4,40 @@
 use std::io::{self, Write};
 
 use super::{fmt_datetime, fmt_time};
-use crate::analysis::Coverage;
 use crate::analysis::multi::MultiView;
+use crate::analysis::{Coverage, Severity};
 use crate::analysis::{LinkView, Measures, Snapshot};
 
 /// A node as the report shows it: its configured name, else its id.
+/// A node as findings name it: its configured name shortened in the middle
+/// (never cut at the end, where names differ: `db-prod-a` / `db-prod-b`),
+/// else its id.
 fn node(s: &Snapshot, n: Option<u16>) -> String {
     match n {
         Some(id) => s
             .node_name(id)
-            .map_or_else(|| id.to_string(), str::to_string),
+            .map_or_else(|| id.to_string(), |name| shorten(name, 16)),
         None => "?".to_string(),
     }
+}
+
+/// A node in the tables: its id (the NODES legend gives names and addresses).
+fn node_id(n: Option<u16>) -> String {
+    n.map_or_else(|| "?".to_string(), |id| id.to_string())
+}
+
+/// `name` in at most `max` characters, shortened in the middle with `…`.
+fn shorten(name: &str, max: usize) -> String {
+    let n = name.chars().count();
+    if n <= max || max < 3 {
+        return name.to_string();
+    }
+    let tail = (max - 1) / 2;
+    let head = max - 1 - tail;
+    let mut out: String = name.chars().take(head).collect();
+    out.push('…');
+    out.extend(name.chars().skip(n - tail));
+    out
 }
 
 fn rel(s: &Snapshot, ts: i64) -> String {
@@ -63,21 +85,27 @@ pub fn write_text(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
 /// Writes the text report; `m` adds the sections of several captures
 /// (captures and clocks, one way between the capture points).
 pub fn write_text_multi(s: &Snapshot, m: Option<&MultiView>, w: &mut impl Write) -> io::Result<()> {
-    write_text_with(s, m, None, w)
+    write_text_with(s, m, &super::Extras::default(), w)
 }
 
-/// The text report; `cov` lets the verdict say what could not be seen.
+/// The text report; the extras' coverage lets the verdict say what could
+/// not be seen, `min_severity` and `brief` leave out the rest.
 pub fn write_text_with(
     s: &Snapshot,
     m: Option<&MultiView>,
-    cov: Option<&Coverage>,
+    x: &super::Extras,
     w: &mut impl Write,
 ) -> io::Result<()> {
-    write_head(s, cov, w)?;
+    write_head(s, x.coverage.as_ref(), w)?;
+    write_nodes(s, w)?;
+    let min = x.min_severity.unwrap_or(Severity::Info);
+    if x.brief {
+        return write_findings(s, min.max(Severity::Warning), w);
+    }
     if let Some(m) = m {
         write_clocks(s, m, w)?;
     }
-    write_findings(s, w)?;
+    write_findings(s, min, w)?;
     write_links(s, w)?;
     if let Some(m) = m {
         write_one_way(s, m, w)?;
@@ -147,13 +175,51 @@ fn write_head(s: &Snapshot, cov: Option<&Coverage>, w: &mut impl Write) -> io::R
     Ok(())
 }
 
-fn write_findings(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
+/// The legend the tables refer to: each node's id, name and addresses.
+fn write_nodes(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
+    if s.nodes.is_empty() {
+        return Ok(());
+    }
     writeln!(w)?;
-    writeln!(w, "FINDINGS ({})", s.findings.len())?;
-    if s.findings.is_empty() {
+    writeln!(w, "NODES")?;
+    for n in &s.nodes {
+        let addrs: Vec<String> = n.addrs.iter().map(|a| a.to_string()).collect();
+        let addrs = if addrs.is_empty() {
+            "-".to_string()
+        } else {
+            addrs.join(" ")
+        };
+        writeln!(
+            w,
+            "  {:>5}  {:<24} {addrs}  ({} packets, longest pause {:.0} ms)",
+            n.id,
+            s.node_name(n.id).unwrap_or("-"),
+            n.packets,
+            n.max_gap_ms
+        )?;
+    }
+    Ok(())
+}
+
+/// The findings of at least `min` severity (all of them from `Info`).
+fn write_findings(s: &Snapshot, min: Severity, w: &mut impl Write) -> io::Result<()> {
+    writeln!(w)?;
+    let shown: Vec<_> = s.findings.iter().filter(|f| f.severity >= min).collect();
+    if min > Severity::Info {
+        writeln!(
+            w,
+            "FINDINGS ({} of {}, {} and above)",
+            shown.len(),
+            s.findings.len(),
+            min.name()
+        )?;
+    } else {
+        writeln!(w, "FINDINGS ({})", s.findings.len())?;
+    }
+    if shown.is_empty() {
         writeln!(w, "  none")?;
     }
-    for f in &s.findings {
+    for f in shown {
         let place = match (f.src_node, f.dst_node, f.link) {
             (Some(_), Some(_), Some(l)) => {
                 format!("{}->{} link {l}", node(s, f.src_node), node(s, f.dst_node))
@@ -208,7 +274,7 @@ fn write_links(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
         writeln!(w)?;
         writeln!(
             w,
-            "LINK {link}  (row = pinger/sender, RTT at the capture point in ms)"
+            "LINK {link}  (row = pinger/sender by node id, RTT at the capture point in ms)"
         )?;
         writeln!(
             w,
@@ -248,13 +314,11 @@ fn write_rtt_matrix(s: &Snapshot, link: u8, w: &mut impl Write) -> io::Result<()
     if ids.len() >= 2 && ids.len() <= 12 {
         write!(w, "  p50 ms   ")?;
         for b in &ids {
-            let n: String = node(s, Some(*b)).chars().take(5).collect();
-            write!(w, "{:>7}", format!("->{n}"))?;
+            write!(w, "{:>7}", format!("->{b}"))?;
         }
         writeln!(w)?;
         for a in &ids {
-            let n: String = node(s, Some(*a)).chars().take(9).collect();
-            write!(w, "  {n:<9}")?;
+            write!(w, "  {a:<9}")?;
             for b in &ids {
                 let cell = s
                     .links
@@ -385,10 +449,7 @@ fn write_link_row(s: &Snapshot, l: &LinkView, w: &mut impl Write) -> io::Result<
     writeln!(
         w,
         "  {:<9} {:>21} {:>6.1} {:>6.1} {:>6} {:>6} {:>6} {:>13} {:>5} {:>5}",
-        format!("{}->{}", node(s, l.src_node), node(s, l.dst_node))
-            .chars()
-            .take(9)
-            .collect::<String>(),
+        format!("{}->{}", node_id(l.src_node), node_id(l.dst_node)),
         rtt,
         l.loss_pct,
         l.ping_loss_pct,
@@ -598,4 +659,17 @@ fn write_one_way(s: &Snapshot, m: &MultiView, w: &mut impl Write) -> io::Result<
         writeln!(w, "  {l}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::shorten;
+
+    #[test]
+    fn names_are_shortened_in_the_middle() {
+        assert_eq!(shorten("node1", 16), "node1");
+        assert_eq!(shorten("db-prod-cluster-a", 12), "db-pro…ter-a");
+        assert_eq!(shorten("db-prod-cluster-b", 12), "db-pro…ter-b");
+        assert_eq!(shorten("db-prod-cluster-a", 12).chars().count(), 12);
+    }
 }
