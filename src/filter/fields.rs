@@ -432,9 +432,17 @@ pub fn lookup(name: &str) -> Option<&'static Field> {
         .find(|f| f.name == name || f.aliases.contains(&name))
 }
 
-/// Every field name, comma-separated (for error messages).
+/// Every field name, comma-separated, its aliases in parentheses (for
+/// error messages).
 pub fn names() -> String {
-    FIELDS.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+    FIELDS
+        .iter()
+        .map(|f| match f.aliases {
+            [] => f.name.to_string(),
+            a => format!("{} ({})", f.name, a.join(", ")),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The known name closest to a misspelt one, when it is close.

@@ -26,8 +26,8 @@ use crate::infer::{Inference, Record};
 
 pub use eval::Subject;
 
-/// A parsed display filter.
-#[derive(Debug, Clone)]
+/// A parsed display filter; the default keeps every packet.
+#[derive(Debug, Clone, Default)]
 pub struct Filter {
     /// None: the expression was empty, every packet matches (as tshark -Y "").
     root: Option<parse::Node>,
