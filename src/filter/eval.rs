@@ -107,10 +107,30 @@ fn in_net(a: IpAddr, net: IpAddr, len: u8) -> bool {
 /// Calls `f` on each value of field `id` until it returns true. None when
 /// the packet does not have the field; Some(whether `f` returned true).
 fn visit(s: Subject<'_, '_>, id: Id, f: &mut dyn FnMut(Val) -> bool) -> Option<bool> {
-    match s {
-        Subject::Packet(p) => packet(p, id, f),
-        Subject::Inferred(r, i) => inferred(r, i, id, f),
-    }
+    let r = match s {
+        Subject::Packet(p) => Record::of(p),
+        Subject::Inferred(r, _) => *r,
+    };
+    let v = match id {
+        Id::File => int(r.source as u64),
+        Id::N => int(r.packet_no),
+        Id::Len => int(r.len),
+        Id::IpSrc => Val::Addr(r.src),
+        Id::IpDst => Val::Addr(r.dst),
+        Id::IpAddr => return Some(f(Val::Addr(r.src)) || f(Val::Addr(r.dst))),
+        Id::IpLen => int(r.ip_len),
+        Id::IpVersion => int(if r.src.is_ipv4() { 4u8 } else { 6 }),
+        Id::UdpSrcport => int(r.sport),
+        Id::UdpDstport => int(r.dport),
+        Id::UdpPort => return Some(f(int(r.sport)) || f(int(r.dport))),
+        _ => {
+            return match s {
+                Subject::Packet(p) => packet(p, id, f),
+                Subject::Inferred(_, i) => inferred(i, id, f),
+            };
+        }
+    };
+    Some(f(v))
 }
 
 fn int(v: impl Into<u64>) -> Val {
@@ -121,19 +141,24 @@ fn one(v: Option<Val>, f: &mut dyn FnMut(Val) -> bool) -> Option<bool> {
     v.map(f)
 }
 
-fn ip_version(a: IpAddr) -> Val {
-    int(if a.is_ipv4() { 4u8 } else { 6 })
-}
-
+/// A decoded packet's own fields (the addressing ones are [`visit`]'s).
 fn packet(p: &Packet<'_>, id: Id, f: &mut dyn FnMut(Val) -> bool) -> Option<bool> {
-    let d = &p.dgram;
     let k = p.knet.as_ref();
     let t = p.totem.as_ref();
     let body = t.map(|t| &t.body);
     let v = match id {
-        Id::File => Some(int(p.source as u64)),
-        Id::N => Some(int(p.packet_no)),
-        Id::Len => Some(int(d.payload_len as u64)),
+        // The addressing fields are read by `visit`.
+        Id::File
+        | Id::N
+        | Id::Len
+        | Id::IpSrc
+        | Id::IpDst
+        | Id::IpAddr
+        | Id::IpLen
+        | Id::IpVersion
+        | Id::UdpSrcport
+        | Id::UdpDstport
+        | Id::UdpPort => None,
         Id::Class => Some(Val::Name(p.class.name())),
         Id::Decrypted => Some(Val::Bool(p.decrypted)),
         Id::Encrypted => Some(Val::Bool(p.decrypted || p.class == Class::Encrypted)),
@@ -145,14 +170,6 @@ fn packet(p: &Packet<'_>, id: Id, f: &mut dyn FnMut(Val) -> bool) -> Option<bool
             (None, Some(t)) => Some(int(t.header.nodeid)),
             _ => None,
         },
-        Id::IpSrc => Some(Val::Addr(d.src)),
-        Id::IpDst => Some(Val::Addr(d.dst)),
-        Id::IpAddr => return Some(f(Val::Addr(d.src)) || f(Val::Addr(d.dst))),
-        Id::IpLen => Some(int(d.ip_len)),
-        Id::IpVersion => Some(ip_version(d.src)),
-        Id::UdpSrcport => Some(int(d.sport)),
-        Id::UdpDstport => Some(int(d.dport)),
-        Id::UdpPort => return Some(f(int(d.sport)) || f(int(d.dport))),
         Id::Knet => k.map(|_| Val::Bool(true)),
         Id::KnetType => k.map(|k| Val::Name(k.packet_type().name())),
         Id::KnetCode => k.map(|k| int(k.packet_type().code())),
@@ -262,26 +279,15 @@ fn inferred_types(k: Inferred) -> (Option<&'static str>, Option<&'static str>) {
 }
 
 /// An encrypted packet without a key: the addresses, ports and lengths are
-/// known; `knet.type` and `totem.type` are the inferred ones; the fields
-/// inside the ciphertext (nodes, links, seqs) are absent.
-fn inferred(r: &Record, i: &Inference, id: Id, f: &mut dyn FnMut(Val) -> bool) -> Option<bool> {
+/// known ([`visit`]); `knet.type` and `totem.type` are the inferred ones;
+/// the fields inside the ciphertext (nodes, links, seqs) are absent.
+fn inferred(i: &Inference, id: Id, f: &mut dyn FnMut(Val) -> bool) -> Option<bool> {
     let (knet, totem) = inferred_types(i.kind);
     let v = match id {
-        Id::File => Some(int(r.source as u64)),
-        Id::N => Some(int(r.packet_no)),
-        Id::Len => Some(int(r.len)),
         Id::Class => Some(Val::Name(Class::Encrypted.name())),
         Id::Decrypted => Some(Val::Bool(false)),
         Id::Encrypted | Id::Inferred => Some(Val::Bool(true)),
         Id::InferredType => Some(Val::Name(i.kind.name())),
-        Id::IpSrc => Some(Val::Addr(r.src)),
-        Id::IpDst => Some(Val::Addr(r.dst)),
-        Id::IpAddr => return Some(f(Val::Addr(r.src)) || f(Val::Addr(r.dst))),
-        Id::IpLen => Some(int(r.ip_len)),
-        Id::IpVersion => Some(ip_version(r.src)),
-        Id::UdpSrcport => Some(int(r.sport)),
-        Id::UdpDstport => Some(int(r.dport)),
-        Id::UdpPort => return Some(f(int(r.sport)) || f(int(r.dport))),
         Id::Knet => knet.map(|_| Val::Bool(true)),
         Id::KnetType => knet.map(Val::Name),
         Id::Totem => totem.map(|_| Val::Bool(true)),

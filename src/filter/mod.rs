@@ -124,7 +124,9 @@ mod tests {
 
     /// Decodes a committed capture and counts the packets a filter keeps
     /// and those a plain predicate keeps: they must agree.
-    fn agree(file: &str, cases: &[(&str, &dyn Fn(&Packet<'_>) -> bool)]) {
+    type Pred<'a> = &'a dyn Fn(&Packet<'_>) -> bool;
+
+    fn agree(file: &str, cases: &[(&str, Pred<'_>)]) {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
         let filters: Vec<Filter> = cases
             .iter()
@@ -362,7 +364,7 @@ mod tests {
         let text = e.to_string();
         let lines: Vec<&str> = text.lines().collect();
         assert!(
-            lines[0].starts_with("unknown field 'knet.nod' at column 22 (did you mean 'knet.node'? fields: file, n, len,"),
+            lines[0].starts_with("unknown field 'knet.nod' at column 22 (did you mean 'knet.node'? fields: file, n (frame.number), len,"),
             "{text}"
         );
         assert_eq!(lines[1], "    knet.type == ping && knet.nod == 3");

@@ -102,21 +102,25 @@ impl<'t> Parser<'t> {
     }
 
     fn or(&mut self) -> Result<Node, FilterError> {
-        let mut left = self.and()?;
-        while self.peek().tok == Tok::Or {
-            self.next();
-            let right = self.and()?;
-            left = Node::Or(Box::new(left), Box::new(right));
-        }
-        Ok(left)
+        self.chain(Tok::Or, Self::and, Node::Or)
     }
 
     fn and(&mut self) -> Result<Node, FilterError> {
-        let mut left = self.unary()?;
-        while self.peek().tok == Tok::And {
+        self.chain(Tok::And, Self::unary, Node::And)
+    }
+
+    /// `operand (op operand)*`, left-associative.
+    fn chain(
+        &mut self,
+        op: Tok,
+        operand: fn(&mut Self) -> Result<Node, FilterError>,
+        node: fn(Box<Node>, Box<Node>) -> Node,
+    ) -> Result<Node, FilterError> {
+        let mut left = operand(self)?;
+        while self.peek().tok == op {
             self.next();
-            let right = self.unary()?;
-            left = Node::And(Box::new(left), Box::new(right));
+            let right = operand(self)?;
+            left = node(Box::new(left), Box::new(right));
         }
         Ok(left)
     }
