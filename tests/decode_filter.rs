@@ -342,3 +342,75 @@ fn malformed_packets_are_a_class() {
     assert_eq!(lines.len(), 2, "{out:?}");
     assert!(lines.iter().all(|l| l["class"] == "malformed"));
 }
+
+/// Splits a shell command line of words, 'single' and "double" quoted
+/// parts (enough for the README's examples), dropping a `# comment`.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur: Option<String> = None;
+    let mut quote = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (None, '#') if cur.is_none() => break,
+            (None, ' ') => words.extend(cur.take()),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                cur.get_or_insert_with(String::new);
+            }
+            (Some(q), c) if c == q => quote = None,
+            (_, c) => cur.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(cur);
+    words
+}
+
+#[test]
+fn the_readme_examples_are_real_runs() {
+    let readme = std::fs::read_to_string(common::crate_dir().join("README.md")).unwrap();
+    let section = readme
+        .split("### Display filters")
+        .nth(1)
+        .expect("the README has a display filter section");
+    let block = section.split("```").nth(1).expect("an example block");
+    let mut examples: Vec<(Vec<String>, String)> = Vec::new();
+    for line in block.lines() {
+        if let Some(cmd) = line.strip_prefix("$ corowire ") {
+            examples.push((shell_words(cmd), String::new()));
+        } else if let Some((_, out)) = examples.last_mut() {
+            if !line.is_empty() {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    assert!(examples.len() >= 4, "{examples:?}");
+    for (args, want) in &examples {
+        let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
+            .args(args)
+            .current_dir(common::crate_dir())
+            .output()
+            .unwrap();
+        if out.status.success() {
+            assert_eq!(String::from_utf8_lossy(&out.stdout), *want, "{args:?}");
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{args:?}");
+            assert_eq!(String::from_utf8_lossy(&out.stderr), *want, "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn the_readme_lists_every_field() {
+    let readme = std::fs::read_to_string(common::crate_dir().join("README.md")).unwrap();
+    for f in corowire::filter::fields::FIELDS {
+        assert!(
+            readme.contains(&format!("\n| `{}`", f.name)),
+            "README: no row for {}",
+            f.name
+        );
+        for a in f.aliases {
+            assert!(readme.contains(&format!("`{a}`")), "README: alias {a}");
+        }
+    }
+}
