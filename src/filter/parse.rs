@@ -62,15 +62,28 @@ pub struct RingPat {
     pub seq: u64,
 }
 
+/// Deepest nesting of `(` and `!` (the parser and the evaluator recurse).
+const MAX_DEPTH: usize = 64;
+/// Most `&&` / `||` in one expression (each is a level of the tree).
+const MAX_CHAIN: usize = 1024;
+
 struct Parser<'t> {
     src: &'t str,
     toks: &'t [Token],
     pos: usize,
+    depth: usize,
+    links: usize,
 }
 
 /// Parses the tokens of `src` into one expression.
 pub fn parse(src: &str, toks: &[Token]) -> Result<Node, FilterError> {
-    let mut p = Parser { src, toks, pos: 0 };
+    let mut p = Parser {
+        src,
+        toks,
+        pos: 0,
+        depth: 0,
+        links: 0,
+    };
     let n = p.or()?;
     let t = p.peek();
     match t.tok {
@@ -118,7 +131,11 @@ impl<'t> Parser<'t> {
     ) -> Result<Node, FilterError> {
         let mut left = operand(self)?;
         while self.peek().tok == op {
-            self.next();
+            let t = self.next();
+            self.links += 1;
+            if self.links > MAX_CHAIN {
+                return Err(self.err_at(t, format!("more than {MAX_CHAIN} '&&' and '||'")));
+            }
             let right = operand(self)?;
             left = node(Box::new(left), Box::new(right));
         }
@@ -127,6 +144,23 @@ impl<'t> Parser<'t> {
 
     fn unary(&mut self) -> Result<Node, FilterError> {
         let t = self.next();
+        if matches!(t.tok, Tok::Not | Tok::LParen) {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(self.err_at(
+                    t,
+                    format!("nested too deeply ({MAX_DEPTH} levels of '(' and '!' at most)"),
+                ));
+            }
+        }
+        let n = self.primary(t);
+        if matches!(t.tok, Tok::Not | Tok::LParen) {
+            self.depth -= 1;
+        }
+        n
+    }
+
+    fn primary(&mut self, t: &'t Token) -> Result<Node, FilterError> {
         match &t.tok {
             Tok::Not => Ok(Node::Not(Box::new(self.unary()?))),
             Tok::LParen => {
@@ -477,10 +511,26 @@ mod tests {
             ("knet.seq == 1..3", 13, "a range goes in a set"),
             ("knet.seq in {3..1}", 14, "empty range"),
             ("link == 1 &&", 13, "expected a field name"),
+            (
+                &format!("{}n == 1", "!".repeat(65)),
+                65,
+                "nested too deeply",
+            ),
+            (
+                &format!("{}n == 1{}", "(".repeat(65), ")".repeat(65)),
+                65,
+                "nested too deeply",
+            ),
+            (
+                &format!("n == 1{}", " || n == 1".repeat(1025)),
+                10248,
+                "more than 1024",
+            ),
         ] {
             let err = e(src);
-            assert!(err.msg.contains(msg), "{src}: {}", err.msg);
-            assert_eq!(err.col, col, "{src}: {}", err.msg);
+            let shown = &src[..src.len().min(40)];
+            assert!(err.msg.contains(msg), "{shown}: {}", err.msg);
+            assert_eq!(err.col, col, "{shown}: {}", err.msg);
         }
         let err = e("knet.typ == ping");
         assert!(
