@@ -120,6 +120,11 @@ fn cleartext_knet_fields() {
             ("totem.seq > 50", |l| {
                 u(l, &["totem", "seq"]).is_some_and(|s| s > 50)
             }),
+            // The capture's third second (ts is printed rounded to the µs).
+            ("ts >= 1795318680.5 && ts < 1795318681.5", |l| {
+                let t = l["ts"].as_f64().unwrap();
+                (1_795_318_680.5..1_795_318_681.5).contains(&t)
+            }),
             ("knet.bcast && totem.type == mcast", |l| {
                 l["knet"]["bcast"] == true && s(l, &["totem", "type"]) == Some("mcast")
             }),
@@ -268,7 +273,7 @@ fn a_bad_filter_is_a_usage_error_at_its_token() {
     for (expr, first, caret) in [
         (
             "knet.typ == ping",
-            "corowire: error: -Y: unknown field 'knet.typ' at column 1 (did you mean 'knet.type'? fields: file, n",
+            "corowire: error: -Y: unknown field 'knet.typ' at column 1 (did you mean 'knet.type'? fields: ts (frame.time_epoch), file, n",
             "    ^~~~~~~~",
         ),
         (

@@ -25,6 +25,7 @@ pub enum Subject<'a, 'p> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Val {
     Int(u64),
+    Time(i64),
     Bool(bool),
     Addr(IpAddr),
     Ring(RingId),
@@ -61,6 +62,7 @@ fn rel(op: Op, v: Val, x: &Value) -> bool {
     match (v, x) {
         (Val::Int(a), Value::Int(b)) => ord(op, a.cmp(b)),
         (Val::Int(a), Value::Range(lo, hi)) => (*lo..=*hi).contains(&a),
+        (Val::Time(a), Value::Time(b)) => ord(op, a.cmp(b)),
         (Val::Bool(a), Value::Bool(b)) => a == *b,
         (Val::Name(a), Value::Name(b)) => a == *b,
         (Val::Addr(a), Value::Net(n, len)) => in_net(a, *n, *len),
@@ -112,6 +114,7 @@ fn visit(s: Subject<'_, '_>, id: Id, f: &mut dyn FnMut(Val) -> bool) -> Option<b
         Subject::Inferred(r, _) => *r,
     };
     let v = match id {
+        Id::Ts => Val::Time(r.ts),
         Id::File => int(r.source as u64),
         Id::N => int(r.packet_no),
         Id::Len => int(r.len),
@@ -148,7 +151,8 @@ fn packet(p: &Packet<'_>, id: Id, f: &mut dyn FnMut(Val) -> bool) -> Option<bool
     let body = t.map(|t| &t.body);
     let v = match id {
         // The addressing fields are read by `visit`.
-        Id::File
+        Id::Ts
+        | Id::File
         | Id::N
         | Id::Len
         | Id::IpSrc

@@ -10,6 +10,8 @@ pub enum Kind {
     Int,
     /// true / false; alone, the field tests true.
     Bool,
+    /// A capture time, epoch seconds with a fraction (`1795318678.5`).
+    Time,
     /// An IPv4 or IPv6 address (`10.0.0.0/8` matches a network).
     Addr,
     /// A ring id, `"REP.SEQ"` in hex (corosync 3) or `"IP:SEQ"` (corosync 2).
@@ -26,6 +28,7 @@ impl Kind {
         match self {
             Kind::Int => "an integer",
             Kind::Bool => "a boolean",
+            Kind::Time => "a time",
             Kind::Addr => "an address",
             Kind::Ring => "a ring id",
             Kind::Enum(_) => "a name",
@@ -34,13 +37,14 @@ impl Kind {
     }
     /// True when `<`, `<=`, `>`, `>=` apply.
     pub fn ordered(self) -> bool {
-        matches!(self, Kind::Int | Kind::Ring)
+        matches!(self, Kind::Int | Kind::Time | Kind::Ring)
     }
 }
 
 /// Which field (the evaluator's switch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Id {
+    Ts,
     File,
     N,
     Len,
@@ -154,6 +158,13 @@ const fn f(
 
 /// Every field, in the order the README lists them.
 pub const FIELDS: &[Field] = &[
+    f(
+        Id::Ts,
+        "ts",
+        &["frame.time_epoch"],
+        Kind::Time,
+        "capture time, epoch seconds (`ts >= 1795318679.5`)",
+    ),
     f(
         Id::File,
         "file",

@@ -221,6 +221,9 @@ mod tests {
                 }),
                 ("knet", &|p| p.knet.is_some()),
                 ("n <= 100", &|p| p.packet_no <= 100),
+                ("ts >= 1700000000.5 && ts < 1900000000", &|p| {
+                    p.ts >= 1_700_000_000_500_000_000 && p.ts < 1_900_000_000_000_000_000
+                }),
                 ("len > 100 and ip.version == 4", &|p| {
                     p.dgram.payload_len > 100
                 }),
@@ -364,7 +367,7 @@ mod tests {
         let text = e.to_string();
         let lines: Vec<&str> = text.lines().collect();
         assert!(
-            lines[0].starts_with("unknown field 'knet.nod' at column 22 (did you mean 'knet.node'? fields: file, n (frame.number), len,"),
+            lines[0].starts_with("unknown field 'knet.nod' at column 22 (did you mean 'knet.node'? fields: ts (frame.time_epoch), file, n (frame.number), len,"),
             "{text}"
         );
         assert_eq!(lines[1], "    knet.type == ping && knet.nod == 3");

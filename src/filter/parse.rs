@@ -44,6 +44,8 @@ pub enum Check {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Value {
     Int(u64),
+    /// Nanoseconds since the epoch.
+    Time(i64),
     /// `a..b` inside a set, both ends included.
     Range(u64, u64),
     Bool(bool),
@@ -299,6 +301,9 @@ fn value_of(field: &Field, text: &str, in_set: bool) -> Result<Value, String> {
             }
             int(text).map(Value::Int).ok_or_else(|| bad("an integer"))
         }
+        Kind::Time => time(text)
+            .map(Value::Time)
+            .ok_or_else(|| bad("a time (epoch seconds, as `decode --epoch` prints)")),
         Kind::Bool => match text {
             "true" | "1" => Ok(Value::Bool(true)),
             "false" | "0" => Ok(Value::Bool(false)),
@@ -345,6 +350,22 @@ fn int(s: &str) -> Option<u64> {
         Some(h) => u64::from_str_radix(h, 16).ok(),
         None => s.parse().ok(),
     }
+}
+
+/// Epoch seconds with up to 9 decimals, in ns.
+fn time(s: &str) -> Option<i64> {
+    let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
+    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let ns: i64 = format!("{frac:0<9}").parse().ok()?;
+    secs.parse::<i64>()
+        .ok()?
+        .checked_mul(1_000_000_000)?
+        .checked_add(ns)
 }
 
 /// `1.15` (hex REP.SEQ) or `10.0.0.1:12` / `fe80::1:12` (IP:SEQ, decimal).
@@ -463,6 +484,12 @@ mod tests {
             })
         );
         assert_eq!(v("knet.bcast == true"), Value::Bool(true));
+        assert_eq!(
+            v("ts >= 1795318679.5"),
+            Value::Time(1_795_318_679_500_000_000)
+        );
+        assert_eq!(v("ts < 12"), Value::Time(12_000_000_000));
+        assert_eq!(v("ts == 1.000000001"), Value::Time(1_000_000_001));
         assert_eq!(v("class == totem-udp"), Value::Name("totem-udp"));
         assert_eq!(v("knet.type == \"PING\""), Value::Name("ping"));
     }
@@ -492,6 +519,9 @@ mod tests {
             ("ip.src == 10.77.0.300", 11, "not an IPv4 or IPv6 address"),
             ("ip.src == 10.0.0.0/33", 11, "bad prefix length '/33'"),
             ("ring == \"1\"", 9, "not a ring id"),
+            ("ts > 1.0000000001", 6, "not a time"),
+            ("ts > -1", 6, "not a time"),
+            ("ts > 1e9", 6, "not a time"),
             (
                 "knet.node ==",
                 13,
