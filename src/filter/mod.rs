@@ -312,6 +312,109 @@ mod tests {
         );
     }
 
+    /// Expressions made of random pieces (a small deterministic fuzzer):
+    /// parsing never panics, an error points inside the expression or just
+    /// past its end, and what parses evaluates on real packets.
+    #[test]
+    fn random_expressions_parse_or_fail_cleanly() {
+        const PIECES: &[&str] = &[
+            "knet.type",
+            "totem.members",
+            "ring",
+            "ip.addr",
+            "ts",
+            "link",
+            "encrypted",
+            "knet",
+            "==",
+            "!=",
+            "<",
+            ">=",
+            "in",
+            "{",
+            "}",
+            ",",
+            "(",
+            ")",
+            "!",
+            "&&",
+            "||",
+            "and",
+            "not",
+            "ping",
+            "orf_token",
+            "3",
+            "0x1f",
+            "1..3",
+            "\"1.15\"",
+            "10.0.0.0/8",
+            "fe80::1",
+            "1795318679.5",
+            "\"",
+            "=",
+            "&",
+            "é",
+            " ",
+            "true",
+            "",
+        ];
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("captures/membership-3n-node3-cut-rejoin.pcap");
+        let mut src = FileSource::open(&path).unwrap();
+        let mut frames = Vec::new();
+        while let Ok(true) = src.advance() {
+            if frames.len() == 200 {
+                break;
+            }
+            let f = src.frame();
+            frames.push((f.ts, f.linktype, f.orig_len, f.data.to_vec()));
+        }
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut ok, mut bad) = (0, 0);
+        for _ in 0..3000 {
+            let n = 1 + next() % 9;
+            let expr: Vec<&str> = (0..n)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            let expr = expr.join(" ");
+            match Filter::parse(&expr) {
+                Ok(f) => {
+                    ok += 1;
+                    let mut dec = Decoder::default();
+                    for (i, (ts, lt, orig, data)) in frames.iter().enumerate() {
+                        let frame = crate::capture::RawFrame {
+                            ts: *ts,
+                            linktype: *lt,
+                            orig_len: *orig,
+                            data,
+                            packet_no: i as u64 + 1,
+                            offset: 0,
+                            source: 0,
+                        };
+                        if let Outcome::Corosync(p) = dec.decode(&frame) {
+                            f.matches(&p);
+                        }
+                    }
+                }
+                Err(e) => {
+                    bad += 1;
+                    assert!(
+                        e.col >= 1 && e.col <= expr.chars().count() + 1,
+                        "{expr}: {e}"
+                    );
+                    let _ = e.to_string();
+                }
+            }
+        }
+        assert!(ok > 50 && bad > 50, "{ok} parsed, {bad} rejected");
+    }
+
     #[test]
     fn an_empty_filter_keeps_everything() {
         let f = Filter::parse("  ").unwrap();
