@@ -126,25 +126,31 @@ mod tests {
     /// and those a plain predicate keeps: they must agree.
     type Pred<'a> = &'a dyn Fn(&Packet<'_>) -> bool;
 
-    fn agree(file: &str, cases: &[(&str, Pred<'_>)]) {
+    /// Calls `f` on each corosync packet of a committed capture.
+    fn each_packet(file: &str, mut f: impl FnMut(&Packet<'_>)) {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let mut src = FileSource::open(&path).unwrap();
+        let mut dec = Decoder::default();
+        while let Ok(true) = src.advance() {
+            if let Outcome::Corosync(p) = dec.decode(&src.frame()) {
+                f(&p);
+            }
+        }
+    }
+
+    fn agree(file: &str, cases: &[(&str, Pred<'_>)]) {
         let filters: Vec<Filter> = cases
             .iter()
             .map(|(e, _)| Filter::parse(e).unwrap_or_else(|err| panic!("{e}: {err}")))
             .collect();
         let mut got = vec![0u64; cases.len()];
         let mut want = vec![0u64; cases.len()];
-        let mut src = FileSource::open(&path).unwrap();
-        let mut dec = Decoder::default();
-        while let Ok(true) = src.advance() {
-            let f = src.frame();
-            if let Outcome::Corosync(p) = dec.decode(&f) {
-                for (i, (_, pred)) in cases.iter().enumerate() {
-                    got[i] += u64::from(filters[i].matches(&p));
-                    want[i] += u64::from(pred(&p));
-                }
+        each_packet(file, |p| {
+            for (i, (_, pred)) in cases.iter().enumerate() {
+                got[i] += u64::from(filters[i].matches(p));
+                want[i] += u64::from(pred(p));
             }
-        }
+        });
         for (i, (e, _)) in cases.iter().enumerate() {
             assert_eq!(got[i], want[i], "{file}: {e}");
             assert!(want[i] > 0, "{file}: {e} matches nothing: a weak case");
@@ -358,17 +364,6 @@ mod tests {
             "true",
             "",
         ];
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("captures/membership-3n-node3-cut-rejoin.pcap");
-        let mut src = FileSource::open(&path).unwrap();
-        let mut frames = Vec::new();
-        while let Ok(true) = src.advance() {
-            if frames.len() == 200 {
-                break;
-            }
-            let f = src.frame();
-            frames.push((f.ts, f.linktype, f.orig_len, f.data.to_vec()));
-        }
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = move || {
             seed ^= seed << 13;
@@ -376,7 +371,8 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        let (mut ok, mut bad) = (0, 0);
+        let mut parsed = Vec::new();
+        let mut bad = 0;
         for _ in 0..3000 {
             let n = 1 + next() % 9;
             let expr: Vec<&str> = (0..n)
@@ -384,24 +380,7 @@ mod tests {
                 .collect();
             let expr = expr.join(" ");
             match Filter::parse(&expr) {
-                Ok(f) => {
-                    ok += 1;
-                    let mut dec = Decoder::default();
-                    for (i, (ts, lt, orig, data)) in frames.iter().enumerate() {
-                        let frame = crate::capture::RawFrame {
-                            ts: *ts,
-                            linktype: *lt,
-                            orig_len: *orig,
-                            data,
-                            packet_no: i as u64 + 1,
-                            offset: 0,
-                            source: 0,
-                        };
-                        if let Outcome::Corosync(p) = dec.decode(&frame) {
-                            f.matches(&p);
-                        }
-                    }
-                }
+                Ok(f) => parsed.push(f),
                 Err(e) => {
                     bad += 1;
                     assert!(
@@ -412,6 +391,12 @@ mod tests {
                 }
             }
         }
+        each_packet("captures/membership-3n-node3-cut-rejoin.pcap", |p| {
+            for f in &parsed {
+                f.matches(p);
+            }
+        });
+        let ok = parsed.len();
         assert!(ok > 50 && bad > 50, "{ok} parsed, {bad} rejected");
     }
 
