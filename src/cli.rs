@@ -236,6 +236,12 @@ pub struct DecodeArgs {
     /// on by itself when stdout is a terminal.
     #[arg(short = 'l', long = "line-buffered")]
     pub line_buffered: bool,
+
+    /// Print only the packets that match a display filter (as tshark -Y),
+    /// e.g. `knet.type == ping && knet.node == 3`; -c counts them only.
+    /// Grammar and fields in the README.
+    #[arg(short = 'Y', long = "display-filter", value_name = "EXPR")]
+    pub display_filter: Option<String>,
 }
 
 /// `corowire tui FILE...` (the screen and keys are in the README / `?`).

@@ -15,6 +15,7 @@ pub mod config;
 pub mod decode;
 pub mod error;
 pub mod feed;
+pub mod filter;
 pub mod infer;
 pub mod output;
 pub mod report;

@@ -6,6 +6,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use crate::cli::DecodeArgs;
 use crate::decode::{Decoder, Outcome};
 use crate::error::{AppError, exit};
+use crate::filter::Filter;
 use crate::infer::{Inferrer, Record};
 use crate::output::{self, InputSummary};
 use crate::session::{Notes, Plan, crypto_verdict, open_inputs};
@@ -30,6 +31,11 @@ fn next_frame(src: &mut (dyn crate::capture::PacketSource + Send), errors: &mut 
 }
 
 pub fn run(a: &DecodeArgs) -> Result<i32, AppError> {
+    // A filter that does not parse is a usage error, before any input is read.
+    let filter = match a.display_filter.as_deref() {
+        Some(e) => Filter::parse(e).map_err(|e| AppError::Usage(format!("-Y: {e}")))?,
+        None => Filter::default(),
+    };
     let plan = Plan::new(&a.input.source, &[], &Default::default(), &[])?;
     let (mut src, names) = open_inputs(&a.input.files)?;
     let mut dec = Decoder::new(plan.decode_options());
@@ -56,7 +62,7 @@ pub fn run(a: &DecodeArgs) -> Result<i32, AppError> {
                 // No key for it: inferred from sizes and timing, printed
                 // once its lookahead has passed (in order).
                 inf.push(Record::of(&p));
-                if emit_inferred(&mut inf, &mut out, &mut line, a, &mut printed)? {
+                if emit_inferred(&mut inf, &mut out, &mut line, a, &filter, &mut printed)? {
                     break;
                 }
                 if line_mode {
@@ -68,7 +74,7 @@ pub fn run(a: &DecodeArgs) -> Result<i32, AppError> {
                 // never fills the inferrer: nothing to do then).
                 if inf.pending() > 0 {
                     inf.flush();
-                    if emit_inferred(&mut inf, &mut out, &mut line, a, &mut printed)? {
+                    if emit_inferred(&mut inf, &mut out, &mut line, a, &filter, &mut printed)? {
                         break;
                     }
                 }
@@ -79,6 +85,10 @@ pub fn run(a: &DecodeArgs) -> Result<i32, AppError> {
                             f.packet_no
                         ));
                     }
+                }
+                // Not shown, not counted by -c; the summary counts it.
+                if !filter.matches(&p) {
+                    continue;
                 }
                 if per_packet {
                     if a.json {
@@ -104,7 +114,7 @@ pub fn run(a: &DecodeArgs) -> Result<i32, AppError> {
         }
     }
     inf.flush();
-    emit_inferred(&mut inf, &mut out, &mut line, a, &mut printed)?;
+    emit_inferred(&mut inf, &mut out, &mut line, a, &filter, &mut printed)?;
     dec.stats.inferred = inf.stats.kinds;
     notes.finish();
     crypto_verdict(dec.decryptor(), plan.suite_auto, &plan.ports);
@@ -127,18 +137,23 @@ pub fn run(a: &DecodeArgs) -> Result<i32, AppError> {
     Ok(exit::OK)
 }
 
-/// Prints the inferences that are ready; true when `--count` is reached.
+/// Prints the inferences that are ready and match the filter; true when
+/// `--count` is reached.
 fn emit_inferred(
     inf: &mut Inferrer,
     out: &mut impl Write,
     line: &mut String,
     a: &DecodeArgs,
+    filter: &Filter,
     printed: &mut u64,
 ) -> Result<bool, AppError> {
     if a.count.is_some_and(|c| *printed >= c) {
         return Ok(true);
     }
     while let Some((r, i)) = inf.pop() {
+        if !filter.matches_inferred(&r, &i) {
+            continue;
+        }
         if !a.summary_only {
             if a.json {
                 output::inferred_json(out, &r, &i)?;
