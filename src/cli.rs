@@ -62,6 +62,7 @@ pub enum Command {
     #[command(after_help = "Examples:
   corowire decode captures/healthy-3n-clear.pcap
   corowire decode --authkey /etc/corosync/authkey -c 20 incident.pcap
+  corowire decode -Y 'knet.type == ping && knet.node == 3' captures/healthy-3n-clear.pcap
   ssh node1 tcpdump -U -s 0 -w - udp portrange 5404-5412 | corowire decode -l -")]
     Decode(DecodeArgs),
     /// Replay captures in the terminal UI (paced by capture time).
