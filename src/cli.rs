@@ -89,14 +89,16 @@ pub enum Command {
 /// Budget values given on the command line (they beat corosync.conf).
 #[derive(Debug, Args, Clone, Default)]
 pub struct BudgetArgs {
-    /// totem.token in ms (base, before token_coefficient).
-    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u32).range(1..))]
+    /// totem.token in ms (base, before token_coefficient; corosync accepts
+    /// 30 ms and more).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u32).range(30..))]
     pub token: Option<u32>,
     /// totem.token_coefficient in ms.
     #[arg(long, value_name = "MS")]
     pub token_coefficient: Option<u32>,
-    /// totem.consensus in ms.
-    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u32).range(1..))]
+    /// totem.consensus in ms (corosync accepts no less than the join
+    /// timeout, 50 ms by default).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u32).range(50..))]
     pub consensus: Option<u32>,
     /// knet_ping_interval in ms.
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u32).range(1..))]

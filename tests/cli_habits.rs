@@ -145,6 +145,7 @@ fn values_corosync_would_reject_are_usage_errors_with_the_range() {
     for args in [
         vec!["decode", "-c", "0"],
         vec!["report", "--token", "0"],
+        vec!["report", "--token", "29"],
         vec!["report", "--knet-pong-count", "0"],
         vec!["report", "--knet-pong-count", "256"],
         vec!["report", "--consensus", "0"],
@@ -156,7 +157,7 @@ fn values_corosync_would_reject_are_usage_errors_with_the_range() {
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("is not in 1.."), "{args:?}: {err}");
+        assert!(err.contains("is not in "), "{args:?}: {err}");
     }
 }
 
