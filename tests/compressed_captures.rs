@@ -2,8 +2,7 @@
 //! lz4 files (made with the gzip, zstd, xz and lz4 tools from a real lab
 //! capture) and the same bytes on stdin decode exactly as the plain file.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 mod common;
 
@@ -16,26 +15,14 @@ const COMPRESSED: [&str; 4] = [
 ];
 
 fn decode(args: &[&str], stdin: Option<Vec<u8>>) -> (Option<i32>, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_corowire"))
-        .current_dir(common::crate_dir())
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let writer = stdin.map(|b| {
-        let mut w = child.stdin.take().unwrap();
-        std::thread::spawn(move || w.write_all(&b))
-    });
-    let out = child.wait_with_output().unwrap();
-    if let Some(w) = writer {
-        w.join().unwrap().unwrap();
-    }
+    let out = match stdin {
+        Some(bytes) => common::run_with_stdin(args, bytes),
+        None => Command::new(env!("CARGO_BIN_EXE_corowire"))
+            .current_dir(common::crate_dir())
+            .args(args)
+            .output()
+            .unwrap(),
+    };
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),

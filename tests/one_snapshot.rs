@@ -5,9 +5,7 @@
 //! UI's view. Every link's numbers, every finding and every ring must agree
 //! between them.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use corowire::cli::SourceArgs;
 use corowire::tui::model::View;
@@ -151,19 +149,9 @@ fn view_rings(v: &View) -> Vec<String> {
 
 /// `live -r - --report-every 1h`, the pcap on stdin: the final report.
 fn live_final(pcap: &PathBuf, args: &[String]) -> Value {
-    let bytes = std::fs::read(pcap).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_corowire"))
-        .args(["live", "-r", "-", "--report-every", "1h"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(&bytes));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
+    let mut all = vec!["live", "-r", "-", "--report-every", "1h"];
+    all.extend(args.iter().map(String::as_str));
+    let out = common::run_with_stdin(&all, std::fs::read(pcap).unwrap());
     assert!(out.status.success(), "live -r - on {}", pcap.display());
     let text = String::from_utf8(out.stdout).unwrap();
     serde_json::from_str(text.lines().last().expect("a final report")).unwrap()

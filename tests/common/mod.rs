@@ -329,3 +329,23 @@ pub fn tui_pipeline(
     let p = Pipeline::new(plan.open().expect("open capture"));
     (p, Box::new(move || plan.open().ok().map(Pipeline::new)))
 }
+
+/// Runs the real binary with `args`, `stdin` written to its standard input
+/// from another thread (so a large input cannot deadlock on a full pipe).
+pub fn run_with_stdin(args: &[&str], stdin: Vec<u8>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .current_dir(crate_dir())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut w = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || w.write_all(&stdin));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    out
+}
