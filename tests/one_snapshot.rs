@@ -66,6 +66,7 @@ fn view_links(v: &View) -> Vec<String> {
 }
 
 /// A finding: kind, severity, window (ms), ends, message.
+/// Sorted: the TUI lists open findings first, the report in engine order.
 fn report_findings(r: &Value) -> Vec<String> {
     // JSON times are epoch seconds as floats: compared to the millisecond.
     let ms = |v: &Value| v.as_f64().map(|s| (s * 1e3).round() as i64);
@@ -86,7 +87,19 @@ fn report_findings(r: &Value) -> Vec<String> {
                 f["message"].as_str().unwrap(),
             )
         })
-        .collect()
+        .collect::<Vec<_>>()
+        .sorted()
+}
+
+trait Sorted {
+    fn sorted(self) -> Self;
+}
+
+impl Sorted for Vec<String> {
+    fn sorted(mut self) -> Self {
+        self.sort();
+        self
+    }
 }
 
 /// Epoch ns to the nearest millisecond.
@@ -110,7 +123,8 @@ fn view_findings(v: &View) -> Vec<String> {
                 f.text,
             )
         })
-        .collect()
+        .collect::<Vec<_>>()
+        .sorted()
 }
 
 /// A ring: id, members, joined, left.

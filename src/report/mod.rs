@@ -1,8 +1,9 @@
 //! Report writers over a [`Snapshot`]: readable text (100 columns) and JSON.
 //! The serde DTOs live here, not in `analysis`.
 //!
-//! Exit status ([`exit_code`]): 0 no warning, 3 warnings, 4 critical
-//! findings (1 for usage / input errors is the CLI's).
+//! Exit status ([`judge`]): 0 no warning, 2 inconclusive (part of the input
+//! could not be judged), 3 warnings, 4 critical findings (1 for usage /
+//! input errors is the CLI's).
 
 mod json;
 mod text;

@@ -164,9 +164,12 @@ pub fn fill(view: &mut View, s: &Snapshot) {
             })
             .collect(),
     };
-    view.findings = s
-        .findings
-        .iter()
+    // Shown newest first (reversed): closed findings in time order, then the
+    // open ones, so the open ones are pinned at the top of the list.
+    let mut order: Vec<&analysis::Finding> = s.findings.iter().collect();
+    order.sort_by_key(|f| (f.end.is_none(), f.start));
+    view.findings = order
+        .into_iter()
         .map(|f| Finding {
             start: f.start,
             end: f.end,

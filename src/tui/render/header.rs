@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::{Theme, clock_ms};
 use crate::tui::app::App;
-use crate::tui::model::SourceKind;
+use crate::tui::model::{Severity, SourceKind};
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     let v = &app.view;
@@ -112,5 +112,38 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
         ),
         t.dim(),
     ));
-    f.render_widget(Paragraph::new(vec![Line::from(l1), Line::from(l2)]), area);
+    f.render_widget(
+        Paragraph::new(vec![Line::from(l1), Line::from(l2), banner(app, t)]),
+        area,
+    );
+}
+
+/// The health banner: the verdict so far and the worst open finding (else
+/// the first of the worst ones).
+fn banner(app: &App, t: Theme) -> Line<'static> {
+    let v = &app.view;
+    let worst = v.findings.iter().map(|f| f.severity).max();
+    let open_worst = v
+        .findings
+        .iter()
+        .filter(|f| f.end.is_none())
+        .max_by_key(|f| (f.severity, f.start));
+    let (label, style) = match worst {
+        Some(Severity::Critical) => (" CRITICAL ", t.bad().add_modifier(Modifier::REVERSED)),
+        Some(Severity::Warning) => (" WARNING ", t.warn().add_modifier(Modifier::REVERSED)),
+        _ if v.header.corosync_packets == 0 => (" NO COROSYNC YET ", t.dim()),
+        _ => (" OK ", t.ok().add_modifier(Modifier::REVERSED)),
+    };
+    let mut l = vec![Span::styled(label, style)];
+    let shown = open_worst.or_else(|| {
+        v.findings
+            .iter()
+            .filter(|f| Some(f.severity) == worst)
+            .next_back()
+    });
+    if let Some(f) = shown.filter(|f| f.severity > Severity::Info) {
+        let open = if f.end.is_none() { "open: " } else { "" };
+        l.push(Span::raw(format!(" | {open}{}", f.text)));
+    }
+    Line::from(l)
 }

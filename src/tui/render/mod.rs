@@ -158,7 +158,7 @@ pub fn draw(f: &mut Frame, app: &App) {
     };
     let area = f.area();
     let [head, body, foot] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(3),
         Constraint::Min(1),
         Constraint::Length(1),
     ])
