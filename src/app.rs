@@ -200,8 +200,7 @@ fn next_frame(src: &mut (dyn PacketSource + Send), errors: &mut u64) -> bool {
             Ok(more) => return more,
             Err(e) => {
                 *errors += 1;
-                let level = if e.recoverable { "warning" } else { "error" };
-                eprintln!("corowire: {level}: {e}");
+                crate::capture::note_error(&e, *errors, &mut io::stderr().lock());
                 if !e.recoverable {
                     return false;
                 }
@@ -317,6 +316,7 @@ fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
     input.frames = st.frames;
     input.bytes = st.bytes;
     input.skipped_records = st.skipped;
+    input.skipped_bytes = st.skipped_bytes;
     if a.summary_only {
         if a.json {
             output::summary_json(&mut out, &input, &dec.stats)?;

@@ -512,6 +512,8 @@ pub struct InputSummary {
     pub frames: u64,
     pub bytes: u64,
     pub skipped_records: u64,
+    /// Bytes of the inputs not read as frames (corrupt records, resyncs).
+    pub skipped_bytes: u64,
     pub capture_errors: u64,
     pub first_ts: Option<i64>,
     pub last_ts: Option<i64>,
@@ -580,8 +582,8 @@ pub fn summary_text(w: &mut impl Write, input: &InputSummary, s: &DecodeStats) -
     if input.skipped_records > 0 || input.capture_errors > 0 {
         writeln!(
             w,
-            "  capture records skipped: {}, capture errors: {}",
-            input.skipped_records, input.capture_errors
+            "  capture records skipped: {} ({} bytes not read), capture errors: {}",
+            input.skipped_records, input.skipped_bytes, input.capture_errors
         )?;
     }
     if !s.reasons.is_empty() {
