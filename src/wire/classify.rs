@@ -74,17 +74,13 @@ pub fn framing(p: &[u8]) -> Framing {
         return Framing::TotemV3;
     }
     if knet::looks_like_knet(p) {
-        // A raw corosync 2 mcast (type 1, encapsulated 0, detector, nodeid
-        // <= 0x100) also passes the knet DATA test, with the detector read
-        // as the knet node. A real knet DATA packet carries a v3 totem
-        // message; without one, the corosync 2 reading wins.
-        if totem::looks_like_v2(p)
-            && !p
-                .get(knet::DATA_HEADER_LEN..)
-                .is_some_and(totem::looks_like_v3)
-        {
-            return Framing::TotemV2;
-        }
+        // Bytes 2-3 of a knet header are the sender's node id, and node
+        // 8959 (0x22FF) or 65314 (0xFF22) puts corosync 2's byte-order
+        // marker there. The rest of the header still decides: it passed
+        // knet's version, padding and per-type length rules, and its byte 1
+        // (the knet type: 0 for DATA, 0x81-0x84) can never be a corosync 2
+        // header's byte 1, which is `encapsulated` (1 or 2 in an mcast, the
+        // only type knet's version byte 1 reads as; 0 in every other type).
         return Framing::Knet;
     }
     if let Some(h) = knet_hash_only(p) {
@@ -136,16 +132,29 @@ mod tests {
         t2.splice(0..0, [0, 0, 0, 0]);
         assert_eq!(framing(&t2), Framing::Totemnet20);
         assert_eq!(framing(&[0x52, 0x27, 0x04, 0x52, 0x83]), Framing::Opaque);
-        // A raw corosync 2 mcast that also passes the knet DATA rules.
-        let mut c2_mcast = vec![1, 0, 0x22, 0xff, 1, 0, 0, 0];
-        c2_mcast.resize(99, 0);
-        assert_eq!(framing(&c2_mcast), Framing::TotemV2);
-        // ... while a knet DATA packet from node 0x22ff carrying totem stays knet.
-        let mut data = vec![
-            1, 0, 0x22, 0xff, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0x70, 0xc0, 3, 5, 0,
-        ];
-        data.resize(14 + 25, 0);
-        assert_eq!(framing(&data), Framing::Knet);
+        // A raw corosync 2 mcast (encapsulated 2 or 1) is corosync 2 ...
+        for enc in [1, 2] {
+            let mut c2_mcast = vec![1, enc, 0x22, 0xff, 1, 0, 0, 0];
+            c2_mcast.resize(99, 0);
+            assert_eq!(framing(&c2_mcast), Framing::TotemV2);
+        }
+        // ... while knet from node 8959 (0x22ff) or 65314 (0xff22) is knet,
+        // whatever its DATA carries (a whole totem message, the middle of
+        // a fragmented one, nothing), and so are its pings and PMTUD.
+        for node in [[0x22, 0xff], [0xff, 0x22]] {
+            let mut data = vec![1, 0, node[0], node[1], 0, 0, 0, 1, 0, 0, 0, 1, 0, 0];
+            assert_eq!(framing(&data), Framing::Knet);
+            data.extend([0x70, 0xc0, 3, 5, 0]);
+            data.resize(14 + 25, 0);
+            assert_eq!(framing(&data), Framing::Knet);
+            data[14] = 0x55;
+            assert_eq!(framing(&data), Framing::Knet);
+            let mut ping = vec![1, 0x81, node[0], node[1], 0, 0, 0];
+            ping.resize(knet::PING_LEN, 0);
+            assert_eq!(framing(&ping), Framing::Knet);
+            let reply = [1, 0x84, node[0], node[1], 0, 0, 0, 0x05, 0xdc];
+            assert_eq!(framing(&reply), Framing::Knet);
+        }
         assert_eq!(framing(&[]), Framing::Opaque);
     }
 }
