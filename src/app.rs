@@ -182,7 +182,17 @@ pub fn crypto_verdict(d: Option<&Decryptor>, suite_auto: bool, ports: &str) {
                 m.suite.cipher, m.suite.hash, st.decrypted, st.packets
             );
         }
-        let failed = st.packets - st.decrypted;
+        let failed = st
+            .packets
+            .saturating_sub(st.decrypted + st.bad_padding + st.implausible);
+        if st.bad_padding + st.implausible > 0 {
+            eprintln!(
+                "corowire: {} encrypted packets were authenticated by the key but could not be decrypted (bad padding {}, not a valid cleartext {}): counted as malformed",
+                st.bad_padding + st.implausible,
+                st.bad_padding,
+                st.implausible
+            );
+        }
         if failed > 0 {
             eprintln!(
                 "corowire: {failed} of {} encrypted packets were not authenticated by any key",

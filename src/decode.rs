@@ -329,9 +329,10 @@ impl Decoder {
                             set_totem(&mut p, totem::parse_v2(c.bytes), 0);
                             if let Some(e) = p.error.as_mut() {
                                 // Offsets inside a cleartext are not frame offsets.
-                                e.offset = 0;
+                                e.cleartext = true;
                             }
                         }
+                        Some(Err(e)) if e.authenticated() => undecryptable(&mut p, e),
                         _ if totem::looks_like_v2(inner) => {
                             p.class = Class::Corosync2;
                             set_totem(&mut p, totem::parse_v2(inner), 4);
@@ -353,7 +354,7 @@ impl Decoder {
                     None => p.class = Class::Encrypted,
                 },
             }
-            if let Some(e) = p.error.as_mut() {
+            if let Some(e) = p.error.as_mut().filter(|e| !e.cleartext) {
                 e.offset += base;
             }
         }
@@ -432,11 +433,23 @@ fn decrypted_knet<'a>(
             decode_knet(p, c.bytes, 0, defrag);
             p.decrypted = true;
             if let Some(e) = p.error.as_mut() {
-                e.layer = Layer::Crypto;
+                // The error keeps its layer (knet, totem); its offset is
+                // one of the cleartext, which has no place in the frame.
+                e.cleartext = true;
             }
         }
+        Err(e) if e.authenticated() => undecryptable(p, e),
         Err(_) => p.class = Class::Encrypted,
     }
+}
+
+/// A payload a configured key authenticated but that does not decrypt
+/// (bad padding, a cleartext that is no packet): malformed, with the
+/// reason; not "encrypted, no key".
+#[cold]
+fn undecryptable(p: &mut Packet<'_>, e: DecryptError) {
+    p.class = Class::Malformed;
+    p.error = Some(e.to_wire_error(0));
 }
 
 fn set_totem<'a>(p: &mut Packet<'a>, r: Result<Totem<'a>, WireError>, off: usize) {

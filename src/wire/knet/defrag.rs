@@ -172,6 +172,7 @@ impl Defrag {
                 layer: Layer::KnetFragment,
                 offset: 14,
                 kind: WireErrorKind::Overflow("reassembly buffer"),
+                cleartext: false,
             });
         }
         let start = slot.data.len() as u32;

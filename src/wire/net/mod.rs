@@ -417,6 +417,7 @@ impl NetDecoder {
                 layer: Layer::IpFragment,
                 offset: l4_off,
                 kind: super::WireErrorKind::Overflow("fragment table"),
+                cleartext: false,
             }),
             Outcome::Dropped(why) => Err(WireError::bad_value(
                 Layer::IpFragment,
