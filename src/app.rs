@@ -320,6 +320,7 @@ fn decode(a: &DecodeArgs) -> Result<i32, AppError> {
     inf.flush();
     emit_inferred(&mut inf, &mut out, &mut line, a, &mut printed)?;
     dec.stats.inferred = inf.stats.kinds;
+    dec.finish();
     notes.finish();
     crypto_verdict(dec.decryptor(), setup.suite_auto, &a.input.source.ports);
     let st = src.stats();

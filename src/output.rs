@@ -586,6 +586,9 @@ pub fn summary_text(w: &mut impl Write, input: &InputSummary, s: &DecodeStats) -
             input.skipped_records, input.skipped_bytes, input.capture_errors
         )?;
     }
+    for l in s.accounting_lines() {
+        writeln!(w, "  {l}")?;
+    }
     if !s.reasons.is_empty() {
         writeln!(w, "  malformed / undecodable reasons:")?;
         for (r, c) in &s.reasons {
@@ -636,6 +639,7 @@ pub fn summary_json(w: &mut impl Write, input: &InputSummary, s: &DecodeStats) -
             "snaplen_cut": s.snaplen_cut,
             "icmp_too_big": s.too_big,
             "reasons": s.reasons,
+            "accounting": s.accounting_json(),
         }
     });
     serde_json::to_writer(&mut *w, &v)?;
