@@ -353,6 +353,27 @@ fn corrupt_pcap_length_resynchronises_on_the_next_record() {
         assert_eq!(s.skipped_spans(), vec![("m".to_string(), span)]);
     }
 
+    // A length within the limit that runs past the end of the input is a
+    // corrupt one too when a real record follows it.
+    let mut b = clean.clone();
+    b[third + 8..third + 12].copy_from_slice(&0x0003_0000u32.to_le_bytes());
+    let (got, errors) = read_bytes(b).unwrap();
+    assert_eq!(got.len(), all.len() - 1);
+    assert_eq!(errors.len(), 1);
+    assert!(
+        matches!(&errors[0].kind, CaptureErrorKind::Skipped { why, .. } if why.contains("runs past the end")),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(
+        skipped_span(&errors[0]),
+        SkippedSpan {
+            start: third as u64,
+            end: fourth,
+            to_end: false
+        }
+    );
+
     // Garbage between two records (a torn write): found again after it.
     let mut b = clean.clone();
     let garbage: Vec<u8> = (0..37u8).map(|i| i.wrapping_mul(97) | 0x80).collect();
@@ -843,6 +864,13 @@ fn pcapng_bad_blocks() {
             }
         );
     }
+
+    // A plausible length that runs past the end: the next block is found.
+    let mut b = ng.out.clone();
+    b[bad_at + 4..bad_at + 8].copy_from_slice(&(1u32 << 20).to_le_bytes());
+    let (frames, errors) = read_bytes(b).unwrap();
+    assert_eq!(frames.len(), 2);
+    assert_eq!(skipped_span(&errors[0]).len(), blen as u64);
 
     // A packet on an interface that was never described: skipped.
     let mut ng = Ng::new(false);

@@ -11,13 +11,16 @@
 //!
 //! Errors, each with the file name, packet number and record offset:
 //! - a truncated last record: `TruncatedRecord`, recoverable (the next
-//!   `advance` returns `Ok(false)`; everything before it was delivered);
+//!   `advance` returns `Ok(false)`; everything before it was delivered),
+//!   unless a valid record follows in the bytes left: then its length was
+//!   a corrupt one, reported and resynchronised as below;
 //! - a pcap record whose captured length exceeds the limit: `Skipped`,
 //!   recoverable: the reader scans forward byte by byte for the next
-//!   plausible record header (captured length within the snaplen limit and
-//!   at most the wire length, a sub-second field below one second, a time
-//!   within a day of the last good record) whose following header is
-//!   plausible too (or the input ends right after it), and reports the
+//!   plausible record header (captured length non-zero, within the snaplen
+//!   limit and at most the wire length, a sub-second field below one
+//!   second, a time within a day of the last good record) whose following
+//!   header is plausible too (or, after a good record, the input ends
+//!   right after it), and reports the
 //!   byte range it passed over;
 //! - a pcapng block length below 12, not a multiple of 4 or above 16 MiB,
 //!   or a trailing length that disagrees with the leading one: `Skipped`,
@@ -492,9 +495,15 @@ impl FileSource {
         }
         let total = 16 + caplen as usize;
         if !self.fill(total)? {
-            self.finished = true;
             self.stats.skipped += 1;
             let have = self.avail() as u64;
+            // A length running past the end may be a corrupt one in the
+            // middle: a real record in what is left says so.
+            if !self.resync_pcap(swapped, unit, max_caplen)? {
+                let why = format!("captured length {caplen} runs past the end of the input");
+                return Err(self.skipped(rec_off, why, false));
+            }
+            self.finished = true;
             return Err(self.err(
                 rec_off,
                 CaptureErrorKind::TruncatedRecord {
@@ -566,8 +575,9 @@ impl FileSource {
                     {
                         return Ok(false);
                     }
-                } else if self.avail() >= next {
-                    // The record ends the input (or only a cut header follows).
+                } else if near.is_some() && self.avail() >= next {
+                    // The record ends the input (or only a cut header
+                    // follows); its time vouches for it, so there must be one.
                     return Ok(false);
                 }
             }
@@ -603,7 +613,10 @@ impl FileSource {
         };
         let ts = self.pcap_ts(rel, swapped, unit);
         let time_ok = near.is_none_or(|t| (ts - t).abs() <= RESYNC_MAX_JUMP_NS);
-        (caplen <= max_caplen
+        // An empty record is legal but never written by a capture tool,
+        // and runs of zero bytes would all read as one.
+        (caplen > 0
+            && caplen <= max_caplen
             && caplen <= orig_len
             && orig_len <= MAX_PCAP_RECORD
             && frac_ok
@@ -740,11 +753,17 @@ impl FileSource {
             }
             let blen_us = blen as usize;
             if !self.fill(blen_us)? {
-                self.finished = true;
-                if is_packet {
-                    self.stats.skipped += 1;
-                }
+                self.stats.skipped += 1;
                 let have = self.avail() as u64;
+                // A length running past the end may be a corrupt one in
+                // the middle: a real block in what is left says so.
+                if !self.resync_pcapng(swapped)? {
+                    let why = format!(
+                        "block type 0x{btype:08x} of length {blen} runs past the end of the input"
+                    );
+                    return Err(self.skipped(blk_off, why, false));
+                }
+                self.finished = true;
                 return Err(self.err(
                     blk_off,
                     CaptureErrorKind::TruncatedRecord {
