@@ -37,6 +37,16 @@ fn summary(extra: &[&str], file: &Path) -> (Value, String) {
     (v["summary"].clone(), stderr)
 }
 
+/// `decode --summary-only`: the text summary.
+fn summary_text(file: &Path) -> String {
+    String::from_utf8_lossy(&run(&["decode", "--summary-only"], file).stdout).into_owned()
+}
+
+/// Asserts that `text` holds `line`, showing `text` when it does not.
+fn assert_has(text: &str, line: &str) {
+    assert!(text.contains(line), "{line:?} not in:\n{text}");
+}
+
 fn u(v: &Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
 }
@@ -136,14 +146,9 @@ fn two_hundred_bad_blocks_give_twenty_warnings_and_a_count() {
         "{stderr}"
     );
     // The text summary gives the whole count.
-    let out = run(
-        &["decode", "--summary-only"],
-        &hostile("pcapng-200-bad-blocks.pcapng"),
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("capture records skipped: 200 (7200 bytes not read), capture errors: 200"),
-        "{text}"
+    assert_has(
+        &summary_text(&hostile("pcapng-200-bad-blocks.pcapng")),
+        "capture records skipped: 200 (7200 bytes not read), capture errors: 200",
     );
 }
 
@@ -173,11 +178,9 @@ fn ip_fragments_held_then_dropped_are_counted_with_their_reason() {
         stderr.contains("packet 35: ip-fragment at byte 20"),
         "{stderr}"
     );
-    let out = run(&["decode", "--summary-only"], &hostile("ip-fragments.pcap"));
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("IP fragments held: 37 (merged into datagrams 1, duplicates 1, pending at end 1, dropped 34: timed out 33, overlap 1)"),
-        "{text}"
+    assert_has(
+        &summary_text(&hostile("ip-fragments.pcap")),
+        "IP fragments held: 37 (merged into datagrams 1, duplicates 1, pending at end 1, dropped 34: timed out 33, overlap 1)",
     );
 }
 
@@ -193,14 +196,9 @@ fn knet_reassembly_failures_are_counted_with_their_reason() {
     assert_eq!(u(&k["pending"]), 1);
     assert_eq!(u(&k["messages"]), 0);
     assert_eq!(u(&s["knet"]["data"]), 5);
-    let out = run(
-        &["decode", "--summary-only"],
-        &hostile("knet-frag-failures.pcap"),
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("knet fragments: 5 (messages reassembled 0, duplicates 0, bad frag_seq 2; partial messages pending at end 1, dropped 1: timed out 0, evicted 0, over the size limit 1)"),
-        "{text}"
+    assert_has(
+        &summary_text(&hostile("knet-frag-failures.pcap")),
+        "knet fragments: 5 (messages reassembled 0, duplicates 0, bad frag_seq 2; partial messages pending at end 1, dropped 1: timed out 0, evicted 0, over the size limit 1)",
     );
 }
 
@@ -439,6 +437,16 @@ fn epoch_and_clock_before_1970() {
 
 // Item 9: an oversized corosync.conf is refused, not cut.
 
+fn decode_with_conf(conf: &Path) -> Output {
+    let cap = common::spec_capture("lab-c3.1.7-knet1.25-cleartext.pcap");
+    corowire()
+        .args(["decode", "--summary-only", "--corosync-conf"])
+        .arg(conf)
+        .arg(&cap)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn corosync_conf_over_4_mib_is_refused() {
     let dir = temp_dir("bigconf");
@@ -449,13 +457,7 @@ fn corosync_conf_over_4_mib_is_refused() {
         text.push_str(pad);
     }
     std::fs::write(&conf, &text).unwrap();
-    let cap = common::spec_capture("lab-c3.1.7-knet1.25-cleartext.pcap");
-    let out = corowire()
-        .args(["decode", "--summary-only", "--corosync-conf"])
-        .arg(&conf)
-        .arg(&cap)
-        .output()
-        .unwrap();
+    let out = decode_with_conf(&conf);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
@@ -471,12 +473,7 @@ fn corosync_conf_over_4_mib_is_refused() {
     let cut = text.rfind('\n').unwrap() + 1;
     text.truncate(cut);
     std::fs::write(&conf, &text).unwrap();
-    let out = corowire()
-        .args(["decode", "--summary-only", "--corosync-conf"])
-        .arg(&conf)
-        .arg(&cap)
-        .output()
-        .unwrap();
+    let out = decode_with_conf(&conf);
     assert!(
         out.status.success(),
         "{}",
