@@ -73,9 +73,14 @@ impl DecryptError {
     /// could not be decrypted (bad padding, an implausible cleartext): a
     /// broken packet from a key holder, not traffic without a key.
     pub fn authenticated(&self) -> bool {
+        // Implausible without a key index is totemnet2 none/none: no HMAC.
         matches!(
             self,
-            DecryptError::BadPadding { .. } | DecryptError::Implausible { .. }
+            DecryptError::BadPadding { .. }
+                | DecryptError::Implausible {
+                    key_index: Some(_),
+                    ..
+                }
         )
     }
 
