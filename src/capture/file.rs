@@ -490,8 +490,8 @@ impl FileSource {
         if caplen > max_caplen {
             self.stats.skipped += 1;
             let why = format!("captured length {caplen} exceeds the limit {max_caplen}");
-            let span = self.resync_pcap(swapped, unit, max_caplen)?;
-            return Err(self.skipped(rec_off, why, span));
+            let to_end = self.resync_pcap(swapped, unit, max_caplen)?;
+            return Err(self.skipped(rec_off, why, to_end));
         }
         let total = 16 + caplen as usize;
         if !self.fill(total)? {
@@ -730,8 +730,8 @@ impl FileSource {
                 }
                 self.stats.skipped += 1;
                 let why = format!("block type 0x{btype:08x} with impossible length {blen}");
-                let span = self.resync_pcapng(swapped)?;
-                return Err(self.skipped(blk_off, why, span));
+                let to_end = self.resync_pcapng(swapped)?;
+                return Err(self.skipped(blk_off, why, to_end));
             }
             if !is_packet && btype != PCAPNG_IDB {
                 // Unknown or uninteresting block: skip by its length without buffering it.
@@ -781,8 +781,8 @@ impl FileSource {
                 // leading one could land anywhere: scan for the next block.
                 self.stats.skipped += 1;
                 let why = format!("block length {blen} disagrees with its trailing copy {trailer}");
-                let span = self.resync_pcapng(swapped)?;
-                return Err(self.skipped(blk_off, why, span));
+                let to_end = self.resync_pcapng(swapped)?;
+                return Err(self.skipped(blk_off, why, to_end));
             }
             if btype == PCAPNG_IDB {
                 let r = self.read_idb(p, blen_us, swapped, blk_off);
