@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::capture::RawFrame;
-use crate::wire::classify::{self, Class, Framing};
+use crate::wire::classify::{self, Class, FlowHistory, Framing};
 use crate::wire::crypto::{AuthKey, CryptoSuite, DecryptError, Decryptor};
 use crate::wire::knet::{self, Knet, PacketType, defrag};
 use crate::wire::net::{
@@ -310,6 +310,9 @@ pub struct Decoder {
     crypto: Option<Decryptor>,
     /// Cleartext of the packet being decoded (reused).
     clear: Vec<u8>,
+    /// Flows that carried corosync 2 (the tiebreak for the one header
+    /// knet and corosync 2 share).
+    v2_flows: classify::FlowHistory,
     pub stats: DecodeStats,
 }
 
@@ -332,6 +335,7 @@ impl Decoder {
                 Vec::new()
             },
             crypto,
+            v2_flows: classify::FlowHistory::default(),
             stats: DecodeStats::default(),
         }
     }
@@ -368,6 +372,7 @@ impl Decoder {
             defrag,
             crypto,
             clear,
+            v2_flows,
             stats,
         } = self;
         stats.frames += 1;
@@ -420,6 +425,13 @@ impl Decoder {
             decode_cut(&mut p, payload, base);
         } else {
             p.framing = classify::framing(payload);
+            let flow = || FlowHistory::key(dgram.src, dgram.dst, dgram.sport, dgram.dport);
+            if p.framing == Framing::Knet
+                && classify::knet_or_corosync2(payload)
+                && v2_flows.carried_corosync2(flow())
+            {
+                p.framing = Framing::TotemV2;
+            }
             match p.framing {
                 Framing::Knet => decode_knet(&mut p, payload, 0, defrag),
                 Framing::KnetHashOnly { hash_len } => match crypto.as_mut() {
@@ -476,6 +488,9 @@ impl Decoder {
             }
             if let Some(e) = p.error.as_mut().filter(|e| !e.cleartext) {
                 e.offset += base;
+            }
+            if p.class == Class::Corosync2 {
+                v2_flows.note_corosync2(flow());
             }
         }
         stats.class[Class::ALL.iter().position(|c| *c == p.class).unwrap_or(4)] += 1;

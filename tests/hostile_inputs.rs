@@ -297,6 +297,19 @@ fn knet_from_node_8959_and_65314_is_knet_not_corosync2() {
     assert_eq!(nodes, vec![8959, 8959, 8959, 65314, 65314, 65314]);
 }
 
+#[test]
+fn the_shared_header_on_a_corosync2_flow_stays_corosync2() {
+    // The spec's hand-built corosync 2 samples include a raw mcast with
+    // encapsulated 0 (01 00 22 FF), which is also a knet DATA header from
+    // node 8959; its flow carried corosync 2 just before, so it is read as
+    // corosync 2, as the spec's tshark check expects.
+    let (s, _) = summary(&[], &common::spec_capture("synthetic-totem-variants.pcap"));
+    assert_eq!(u(&s["classes"]["corosync2"]), 4);
+    assert_eq!(u(&s["classes"]["totem-udp"]), 1);
+    assert_eq!(u(&s["classes"]["knet"]), 0);
+    assert_eq!(u(&s["totem"]["mcast"]), 2);
+}
+
 // Item 6: a FIFO as key file or config never blocks.
 
 #[cfg(unix)]

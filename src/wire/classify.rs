@@ -3,6 +3,8 @@
 //! that matches no cleartext format is "encrypted" — a normal outcome on a
 //! cluster with crypto on, not an error.
 
+use std::net::IpAddr;
+
 use super::{knet, totem};
 
 /// The traffic class of a corosync-port UDP payload.
@@ -98,6 +100,64 @@ pub fn framing(p: &[u8]) -> Framing {
     Framing::Opaque
 }
 
+/// True when `p` reads both as a knet DATA header and as a corosync 2
+/// header: knet DATA from node 8959 (0x22FF) or 65314 (0xFF22) is
+/// `01 00 22 FF` / `01 00 FF 22`, a corosync 2 mcast with `encapsulated` 0.
+/// Corosync 2 never sends that (its mcasts carry 1 or 2), so [`framing`]
+/// reads it as knet; [`FlowHistory`] lets a flow that carried corosync 2
+/// keep such a packet as corosync 2 (a hand-built or odd sender).
+pub fn knet_or_corosync2(p: &[u8]) -> bool {
+    p.len() >= 2 && p[0] == knet::VERSION && p[1] == 0 && totem::looks_like_v2(p)
+}
+
+/// Flows (address and port pairs, either direction) that recently carried
+/// corosync 2: the tiebreak for [`knet_or_corosync2`] headers. A fixed
+/// table of the last [`FlowHistory::LEN`] flows; nothing is allocated.
+#[derive(Debug, Clone, Default)]
+pub struct FlowHistory {
+    /// Flow hashes, 0 = empty.
+    flows: [u64; FlowHistory::LEN],
+    next: usize,
+}
+
+impl FlowHistory {
+    pub const LEN: usize = 16;
+
+    /// The flow of a datagram, the same in both directions.
+    pub fn key(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> u64 {
+        let (a, b) = ((src, sport), (dst, dport));
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        // FNV-1a over both endpoints; never 0 (the empty slot).
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for &x in bytes {
+                h = (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        for (ip, port) in [lo, hi] {
+            match ip {
+                IpAddr::V4(v) => eat(&v.octets()),
+                IpAddr::V6(v) => eat(&v.octets()),
+            }
+            eat(&port.to_be_bytes());
+        }
+        h | 1
+    }
+
+    /// Notes that `flow` carried corosync 2.
+    pub fn note_corosync2(&mut self, flow: u64) {
+        if !self.carried_corosync2(flow) {
+            self.flows[self.next] = flow;
+            self.next = (self.next + 1) % Self::LEN;
+        }
+    }
+
+    /// True when `flow` is among the recent corosync 2 flows.
+    pub fn carried_corosync2(&self, flow: u64) -> bool {
+        self.flows.contains(&flow)
+    }
+}
+
 /// A knet header whose length only fits once a trailing HMAC is removed.
 fn knet_hash_only(p: &[u8]) -> Option<usize> {
     if p.len() < knet::HEADER_LEN || p[0] != knet::VERSION || p[4] > 1 || p[5] != 0 {
@@ -156,5 +216,34 @@ mod tests {
             assert_eq!(framing(&reply), Framing::Knet);
         }
         assert_eq!(framing(&[]), Framing::Opaque);
+    }
+
+    #[test]
+    fn flow_history_breaks_the_one_shared_header() {
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        let mut h = FlowHistory::default();
+        let ab = FlowHistory::key(a, b, 5405, 5405);
+        assert_eq!(ab, FlowHistory::key(b, a, 5405, 5405), "either direction");
+        assert_ne!(ab, FlowHistory::key(a, b, 5404, 5405));
+        assert!(!h.carried_corosync2(ab));
+        h.note_corosync2(ab);
+        h.note_corosync2(ab);
+        assert!(h.carried_corosync2(ab));
+        // The table keeps the last LEN flows.
+        for port in 0..FlowHistory::LEN as u16 {
+            h.note_corosync2(FlowHistory::key(a, b, 6000 + port, 5405));
+        }
+        assert!(!h.carried_corosync2(ab));
+        // The shared header: knet DATA from 0x22ff / corosync 2 mcast with encapsulated 0.
+        let mut shared = vec![1, 0, 0x22, 0xff, 1, 0, 0, 0];
+        shared.resize(40, 0);
+        assert!(knet_or_corosync2(&shared));
+        shared[1] = 2;
+        assert!(!knet_or_corosync2(&shared), "a real mcast");
+        assert!(
+            !knet_or_corosync2(&[1, 0, 0, 1, 0, 0, 0, 0]),
+            "knet DATA from node 1"
+        );
     }
 }
