@@ -6,10 +6,12 @@
 use std::collections::BTreeMap;
 
 use crate::capture::RawFrame;
-use crate::wire::classify::{self, Class, Framing};
+use crate::wire::classify::{self, Class, FlowHistory, Framing};
 use crate::wire::crypto::{AuthKey, CryptoSuite, DecryptError, Decryptor};
 use crate::wire::knet::{self, Knet, PacketType, defrag};
-use crate::wire::net::{Datagram, DefragLimits, NetDecoder, NetPacket, TooBig};
+use crate::wire::net::{
+    Datagram, DefragLimits, DropReason as NetDropReason, NetDecoder, NetPacket, NetStats, TooBig,
+};
 use crate::wire::totem::{self, MessageType, Totem};
 use crate::wire::{Layer, WireError};
 
@@ -189,6 +191,13 @@ pub struct DecodeStats {
     pub reasons: BTreeMap<String, u64>,
     /// The busiest destination ports of UDP outside the corosync ports.
     pub other_udp_ports: PortTally,
+    /// IP fragments held for reassembly (`Outcome::Held`); their fates are
+    /// in `ip.held` once [`Decoder::finish`] ran.
+    pub held: u64,
+    /// IP layer counters (copied by [`Decoder::finish`]).
+    pub ip: NetStats,
+    /// knet reassembly counters (copied by [`Decoder::finish`]).
+    pub knet_defrag: defrag::Stats,
 }
 
 impl DecodeStats {
@@ -214,6 +223,104 @@ impl DecodeStats {
     fn reason(&mut self, e: &WireError) {
         *self.reasons.entry(e.reason()).or_insert(0) += 1;
     }
+
+    /// Frames with an outcome: each frame in is exactly one of corosync
+    /// packet, ICMP too-big, not corosync, undecodable, or held IP fragment
+    /// (and each held fragment is merged, a duplicate, dropped with a
+    /// reason or still pending: [`DecodeStats::held_accounted`]).
+    pub fn frames_accounted(&self) -> u64 {
+        self.corosync_packets() + self.too_big + self.not_corosync + self.undecodable + self.held
+    }
+
+    /// Held IP fragments whose fate is known (equals `held` after
+    /// [`Decoder::finish`]).
+    pub fn held_accounted(&self) -> u64 {
+        self.ip.held.total()
+    }
+
+    /// Frame accounting for the JSON summary: frames in, frames with an
+    /// outcome, and the fates of held IP fragments and knet fragments.
+    pub fn accounting_json(&self) -> serde_json::Value {
+        let h = &self.ip.held;
+        let dropped: serde_json::Map<String, serde_json::Value> = NetDropReason::ALL
+            .iter()
+            .zip(h.dropped)
+            .map(|(r, n)| (r.name().to_string(), n.into()))
+            .collect();
+        let k = &self.knet_defrag;
+        serde_json::json!({
+            "frames": self.frames,
+            "accounted": self.frames_accounted(),
+            "ip_fragments_held": {
+                "frames": self.held,
+                "merged": h.merged,
+                "duplicates": h.duplicates,
+                "pending": h.pending,
+                "dropped": dropped,
+            },
+            "knet_fragments": {
+                "fragments": k.fragments + k.bad_frag_seq,
+                "messages": k.messages,
+                "duplicates": k.duplicates,
+                "bad_frag_seq": k.bad_frag_seq,
+                "pending": k.pending,
+                "dropped": {
+                    "timed_out": k.timed_out,
+                    "evicted": k.evicted,
+                    "too_large": k.too_large,
+                },
+            },
+        })
+    }
+
+    /// The lines of the closing summary that account for fragments and
+    /// frame accounting: IP fragments held and what became of them, knet
+    /// reassembly failures and drops. Empty when nothing was fragmented.
+    pub fn accounting_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let h = &self.ip.held;
+        if self.held > 0 {
+            let mut l = format!(
+                "IP fragments held: {} (merged into datagrams {}, duplicates {}, pending at end {}, dropped {}",
+                self.held,
+                h.merged,
+                h.duplicates,
+                h.pending,
+                h.dropped_total()
+            );
+            let why = NetDropReason::ALL
+                .iter()
+                .zip(h.dropped)
+                .filter(|(_, n)| *n > 0)
+                .map(|(r, n)| format!("{} {n}", r.name()))
+                .collect::<Vec<_>>();
+            if !why.is_empty() {
+                l.push_str(&format!(": {}", why.join(", ")));
+            }
+            l.push(')');
+            lines.push(l);
+        }
+        let k = &self.knet_defrag;
+        if k.fragments + k.bad_frag_seq > 0 {
+            lines.push(format!(
+                "knet fragments: {} (messages reassembled {}, duplicates {}, bad frag_seq {}; partial messages pending at end {}, dropped {}: timed out {}, evicted {}, over the size limit {})",
+                k.fragments + k.bad_frag_seq,
+                k.messages,
+                k.duplicates,
+                k.bad_frag_seq,
+                k.pending,
+                k.dropped,
+                k.timed_out,
+                k.evicted,
+                k.too_large
+            ));
+        }
+        let missing = self.frames.saturating_sub(self.frames_accounted());
+        if missing > 0 {
+            lines.push(format!("frames without an outcome: {missing}"));
+        }
+        lines
+    }
 }
 
 /// Options of the pipeline.
@@ -238,6 +345,9 @@ pub struct Decoder {
     crypto: Option<Decryptor>,
     /// Cleartext of the packet being decoded (reused).
     clear: Vec<u8>,
+    /// Flows that carried corosync 2 (the tiebreak for the one header
+    /// knet and corosync 2 share).
+    v2_flows: classify::FlowHistory,
     pub stats: DecodeStats,
 }
 
@@ -260,6 +370,7 @@ impl Decoder {
                 Vec::new()
             },
             crypto,
+            v2_flows: classify::FlowHistory::default(),
             stats: DecodeStats::default(),
         }
     }
@@ -278,6 +389,16 @@ impl Decoder {
         self.net.stats
     }
 
+    /// Copies the IP and knet reassembly counters into `stats`, for the
+    /// closing summary (they live in the layers during the run).
+    pub fn finish(&mut self) {
+        self.stats.ip = self.net.stats;
+        self.stats.knet_defrag = defrag::Stats {
+            pending: self.defrag.pending() as u64,
+            ..self.defrag.stats
+        };
+    }
+
     /// Decodes one frame.
     pub fn decode<'a>(&'a mut self, frame: &RawFrame<'a>) -> Outcome<'a> {
         let Decoder {
@@ -286,6 +407,7 @@ impl Decoder {
             defrag,
             crypto,
             clear,
+            v2_flows,
             stats,
         } = self;
         stats.frames += 1;
@@ -301,7 +423,10 @@ impl Decoder {
                     notice,
                 };
             }
-            Ok(NetPacket::FragmentHeld) => return Outcome::Held,
+            Ok(NetPacket::FragmentHeld) => {
+                stats.held += 1;
+                return Outcome::Held;
+            }
             Ok(NetPacket::NotUdp) => {
                 stats.not_corosync += 1;
                 return Outcome::NotCorosync;
@@ -336,6 +461,13 @@ impl Decoder {
             decode_cut(&mut p, payload, base);
         } else {
             p.framing = classify::framing(payload);
+            let flow = || FlowHistory::key(dgram.src, dgram.dst, dgram.sport, dgram.dport);
+            if p.framing == Framing::Knet
+                && classify::knet_or_corosync2(payload)
+                && v2_flows.carried_corosync2(flow())
+            {
+                p.framing = Framing::TotemV2;
+            }
             match p.framing {
                 Framing::Knet => decode_knet(&mut p, payload, 0, defrag),
                 Framing::KnetHashOnly { hash_len } => match crypto.as_mut() {
@@ -365,9 +497,10 @@ impl Decoder {
                             set_totem(&mut p, totem::parse_v2(c.bytes), 0);
                             if let Some(e) = p.error.as_mut() {
                                 // Offsets inside a cleartext are not frame offsets.
-                                e.offset = 0;
+                                e.cleartext = true;
                             }
                         }
+                        Some(Err(e)) if e.authenticated() => undecryptable(&mut p, e),
                         _ if totem::looks_like_v2(inner) => {
                             p.class = Class::Corosync2;
                             set_totem(&mut p, totem::parse_v2(inner), 4);
@@ -389,8 +522,11 @@ impl Decoder {
                     None => p.class = Class::Encrypted,
                 },
             }
-            if let Some(e) = p.error.as_mut() {
+            if let Some(e) = p.error.as_mut().filter(|e| !e.cleartext) {
                 e.offset += base;
+            }
+            if p.class == Class::Corosync2 {
+                v2_flows.note_corosync2(flow());
             }
         }
         stats.class[Class::ALL.iter().position(|c| *c == p.class).unwrap_or(4)] += 1;
@@ -468,11 +604,23 @@ fn decrypted_knet<'a>(
             decode_knet(p, c.bytes, 0, defrag);
             p.decrypted = true;
             if let Some(e) = p.error.as_mut() {
-                e.layer = Layer::Crypto;
+                // The error keeps its layer (knet, totem); its offset is
+                // one of the cleartext, which has no place in the frame.
+                e.cleartext = true;
             }
         }
+        Err(e) if e.authenticated() => undecryptable(p, e),
         Err(_) => p.class = Class::Encrypted,
     }
+}
+
+/// A payload a configured key authenticated but that does not decrypt
+/// (bad padding, a cleartext that is no packet): malformed, with the
+/// reason; not "encrypted, no key".
+#[cold]
+fn undecryptable(p: &mut Packet<'_>, e: DecryptError) {
+    p.class = Class::Malformed;
+    p.error = Some(e.to_wire_error(0));
 }
 
 fn set_totem<'a>(p: &mut Packet<'a>, r: Result<Totem<'a>, WireError>, off: usize) {

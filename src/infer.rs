@@ -393,6 +393,9 @@ impl Default for Inferrer {
     }
 }
 
+/// Slots the ring starts with.
+const INITIAL_RING: usize = 256;
+
 impl Inferrer {
     pub fn new(cfg: Config) -> Self {
         let cfg = Config {
@@ -402,7 +405,10 @@ impl Inferrer {
             ..cfg
         };
         Inferrer {
-            ring: VecDeque::with_capacity(cfg.capacity),
+            // Grows (by doubling) to `capacity` as records arrive, so a
+            // short run does not pay for 16 k slots up front; the few
+            // reallocations happen while it fills, none once it is full.
+            ring: VecDeque::with_capacity(cfg.capacity.min(INITIAL_RING)),
             base: 0,
             next_decide: 0,
             next_release: 0,

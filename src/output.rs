@@ -512,6 +512,8 @@ pub struct InputSummary {
     pub frames: u64,
     pub bytes: u64,
     pub skipped_records: u64,
+    /// Bytes of the inputs not read as frames (corrupt records, resyncs).
+    pub skipped_bytes: u64,
     pub capture_errors: u64,
     pub first_ts: Option<i64>,
     pub last_ts: Option<i64>,
@@ -580,9 +582,12 @@ pub fn summary_text(w: &mut impl Write, input: &InputSummary, s: &DecodeStats) -
     if input.skipped_records > 0 || input.capture_errors > 0 {
         writeln!(
             w,
-            "  capture records skipped: {}, capture errors: {}",
-            input.skipped_records, input.capture_errors
+            "  capture records skipped: {} ({} bytes not read), capture errors: {}",
+            input.skipped_records, input.skipped_bytes, input.capture_errors
         )?;
+    }
+    for l in s.accounting_lines() {
+        writeln!(w, "  {l}")?;
     }
     if !s.reasons.is_empty() {
         writeln!(w, "  malformed / undecodable reasons:")?;
@@ -634,6 +639,7 @@ pub fn summary_json(w: &mut impl Write, input: &InputSummary, s: &DecodeStats) -
             "snaplen_cut": s.snaplen_cut,
             "icmp_too_big": s.too_big,
             "reasons": s.reasons,
+            "accounting": s.accounting_json(),
         }
     });
     serde_json::to_writer(&mut *w, &v)?;

@@ -40,13 +40,15 @@ pub fn datetime(ts: i64, p: Precision) -> String {
     format!("{y:04}-{m:02}-{d:02} {}", clock(ts, p))
 }
 
-/// Epoch seconds with microseconds.
+/// Epoch seconds with microseconds, floored to the microsecond like
+/// [`clock`]: before 1970 the sign covers the whole number, so -1 ns
+/// prints as `-0.000001` (the clock shows 23:59:59.999999 the day before),
+/// never `-1.999999`.
 pub fn epoch(ts: i64) -> String {
-    format!(
-        "{}.{:06}",
-        ts.div_euclid(1_000_000_000),
-        ts.rem_euclid(1_000_000_000) / 1000
-    )
+    let us = ts.div_euclid(1000);
+    let sign = if us < 0 { "-" } else { "" };
+    let mag = us.unsigned_abs();
+    format!("{sign}{}.{:06}", mag / 1_000_000, mag % 1_000_000)
 }
 
 #[cfg(test)]
@@ -65,5 +67,25 @@ mod tests {
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         assert_eq!(datetime(-1, Precision::Milli), "1969-12-31 23:59:59.999");
+    }
+
+    #[test]
+    fn before_1970() {
+        assert_eq!(epoch(-1), "-0.000001");
+        assert_eq!(epoch(-1_000), "-0.000001");
+        assert_eq!(epoch(-999), "-0.000001");
+        assert_eq!(epoch(-1_001), "-0.000002");
+        assert_eq!(epoch(-1_000_000_000), "-1.000000");
+        assert_eq!(epoch(-1_500_000_000), "-1.500000");
+        assert_eq!(epoch(0), "0.000000");
+        assert_eq!(epoch(999), "0.000000");
+        assert_eq!(epoch(i64::MIN), "-9223372036.854776");
+        assert_eq!(epoch(i64::MAX), "9223372036.854775");
+        assert_eq!(clock(-1, Precision::Micro), "23:59:59.999999");
+        assert_eq!(clock(-1_500_000_000, Precision::Milli), "23:59:58.500");
+        assert_eq!(
+            datetime(-86_400_000_000_001, Precision::Micro),
+            "1969-12-30 23:59:59.999999"
+        );
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use corowire::capture::file::FileSource;
 use corowire::capture::merge::Merge;
-use corowire::capture::{CaptureError, CaptureErrorKind, PacketSource, linktype};
+use corowire::capture::{CaptureError, CaptureErrorKind, PacketSource, SkippedSpan, linktype};
 
 fn spec(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -300,20 +300,103 @@ fn truncated_last_record_is_reported_with_its_offset() {
     assert!(e.to_string().contains("packet 956 at byte"), "{e}");
 }
 
+/// The span a `Skipped` error reports.
+fn skipped_span(e: &CaptureError) -> SkippedSpan {
+    match &e.kind {
+        CaptureErrorKind::Skipped { span, .. } => *span,
+        k => panic!("not a skip: {k:?}"),
+    }
+}
+
 #[test]
-fn corrupt_pcap_length_stops_without_resync() {
-    let mut b = std::fs::read(spec(KNET_TYPES)).unwrap();
-    let (frames, _) = read_bytes(b.clone()).unwrap();
-    let third = frames[2].offset as usize;
-    b[third + 8..third + 12].copy_from_slice(&0x7fff_0000u32.to_le_bytes());
+fn corrupt_pcap_length_resynchronises_on_the_next_record() {
+    let clean = std::fs::read(spec(KNET_TYPES)).unwrap();
+    let (all, _) = read_bytes(clean.clone()).unwrap();
+    let third = all[2].offset as usize;
+    let fourth = all[3].offset;
+    for bad_len in [0x7fff_0000u32, u32::MAX] {
+        let mut b = clean.clone();
+        b[third + 8..third + 12].copy_from_slice(&bad_len.to_le_bytes());
+        let (got, errors) = read_bytes(b.clone()).unwrap();
+        // Every record but the corrupt one, with its own number and offset.
+        let want: Vec<F> = all
+            .iter()
+            .filter(|f| f.offset as usize != third)
+            .cloned()
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(errors.len(), 1);
+        let e = &errors[0];
+        assert_eq!(
+            (e.packet_no, e.offset, e.recoverable),
+            (3, third as u64, true)
+        );
+        let span = skipped_span(e);
+        assert_eq!(
+            span,
+            SkippedSpan {
+                start: third as u64,
+                end: fourth,
+                to_end: false
+            }
+        );
+        let shown = e.to_string();
+        assert!(
+            shown.contains(&format!("packet 3 at byte {third}"))
+                && shown.contains(&format!("not read: bytes {third}-{}", fourth - 1)),
+            "{shown}"
+        );
+        let mut s = FileSource::from_reader("m".into(), Box::new(std::io::Cursor::new(b))).unwrap();
+        let _ = drain(&mut s);
+        let st = s.stats();
+        assert_eq!((st.skipped, st.skipped_bytes), (1, fourth - third as u64));
+        assert_eq!(s.skipped_spans(), vec![("m".to_string(), span)]);
+    }
+
+    // A length within the limit that runs past the end of the input is a
+    // corrupt one too when a real record follows it.
+    let mut b = clean.clone();
+    b[third + 8..third + 12].copy_from_slice(&0x0003_0000u32.to_le_bytes());
     let (got, errors) = read_bytes(b).unwrap();
-    assert_eq!(got.len(), 2);
+    assert_eq!(got.len(), all.len() - 1);
     assert_eq!(errors.len(), 1);
-    assert_eq!(
-        (errors[0].packet_no, errors[0].offset, errors[0].recoverable),
-        (3, third as u64, false)
+    assert!(
+        matches!(&errors[0].kind, CaptureErrorKind::Skipped { why, .. } if why.contains("runs past the end")),
+        "{}",
+        errors[0]
     );
-    assert!(matches!(errors[0].kind, CaptureErrorKind::CorruptRecord(_)));
+    assert_eq!(
+        skipped_span(&errors[0]),
+        SkippedSpan {
+            start: third as u64,
+            end: fourth,
+            to_end: false
+        }
+    );
+
+    // Garbage between two records (a torn write): found again after it.
+    let mut b = clean.clone();
+    let garbage: Vec<u8> = (0..37u8).map(|i| i.wrapping_mul(97) | 0x80).collect();
+    b.splice(third..third, garbage.iter().copied());
+    let (got, errors) = read_bytes(b).unwrap();
+    assert_eq!(got.len(), all.len());
+    assert_eq!(errors.len(), 1);
+    assert_eq!(skipped_span(&errors[0]).len(), 37);
+
+    // The last record corrupt: everything after it is not read, to the end.
+    let mut b = clean.clone();
+    let last = all.last().unwrap().offset as usize;
+    b[last + 8..last + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+    let (got, errors) = read_bytes(b.clone()).unwrap();
+    assert_eq!(got.len(), all.len() - 1);
+    assert_eq!(
+        skipped_span(&errors[0]),
+        SkippedSpan {
+            start: last as u64,
+            end: b.len() as u64,
+            to_end: true
+        }
+    );
 }
 
 #[test]
@@ -752,15 +835,42 @@ fn pcapng_bad_blocks() {
         (bad_at as u64, 2, true)
     );
 
-    // An impossible length: cannot skip, stop.
+    // An impossible leading length (and one far beyond the file): the next
+    // block whose two lengths agree is found, and the bytes between named.
+    for bad in [7u32, u32::MAX] {
+        let mut b = ng.out.clone();
+        b[bad_at + 4..bad_at + 8].copy_from_slice(&bad.to_le_bytes());
+        let (frames, errors) = read_bytes(b).unwrap();
+        assert_eq!(
+            frames.iter().map(|f| f.data.clone()).collect::<Vec<_>>(),
+            vec![b"one".to_vec(), b"three".to_vec()]
+        );
+        assert_eq!(frames[1].packet_no, 3);
+        assert_eq!(
+            (
+                errors.len(),
+                errors[0].offset,
+                errors[0].packet_no,
+                errors[0].recoverable
+            ),
+            (1, bad_at as u64, 2, true)
+        );
+        assert_eq!(
+            skipped_span(&errors[0]),
+            SkippedSpan {
+                start: bad_at as u64,
+                end: (bad_at + blen) as u64,
+                to_end: false
+            }
+        );
+    }
+
+    // A plausible length that runs past the end: the next block is found.
     let mut b = ng.out.clone();
-    b[bad_at + 4..bad_at + 8].copy_from_slice(&7u32.to_le_bytes());
+    b[bad_at + 4..bad_at + 8].copy_from_slice(&(1u32 << 20).to_le_bytes());
     let (frames, errors) = read_bytes(b).unwrap();
-    assert_eq!(frames.len(), 1);
-    assert_eq!(
-        (errors[0].offset, errors[0].recoverable),
-        (bad_at as u64, false)
-    );
+    assert_eq!(frames.len(), 2);
+    assert_eq!(skipped_span(&errors[0]).len(), blen as u64);
 
     // A packet on an interface that was never described: skipped.
     let mut ng = Ng::new(false);
@@ -882,14 +992,29 @@ fn merge_goes_on_when_one_member_fails_for_good() {
         ("node1.pcap", 2, second as u64)
     );
     assert!(errors[0].recoverable, "the merge goes on");
-    assert_eq!(frames.iter().filter(|f| f.source == 0).count(), 1);
+    // The corrupt second record is passed over; the rest of node1 is read.
+    let (node1, _) = read_path(&spec(KNET_TYPES));
+    assert_eq!(
+        frames.iter().filter(|f| f.source == 0).count(),
+        node1.len() - 1
+    );
     assert_eq!(frames.iter().filter(|f| f.source == 1).count(), 5);
 
-    // A lone member failing for good ends the merge.
-    let mut bad = std::fs::read(spec(KNET_TYPES)).unwrap();
-    bad[32..36].copy_from_slice(&u32::MAX.to_le_bytes());
-    let a =
-        FileSource::from_reader("node1.pcap".into(), Box::new(std::io::Cursor::new(bad))).unwrap();
+    // A lone member failing for good (a read error) ends the merge.
+    struct FailsAfterHeader(Vec<u8>);
+    impl Read for FailsAfterHeader {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(std::io::Error::other("disk on fire"));
+            }
+            let n = out.len().min(self.0.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0.drain(..n);
+            Ok(n)
+        }
+    }
+    let head = std::fs::read(spec(KNET_TYPES)).unwrap()[..24].to_vec();
+    let a = FileSource::from_reader("node1.pcap".into(), Box::new(FailsAfterHeader(head))).unwrap();
     let mut m = Merge::new(vec![Box::new(a)]);
     let (frames, errors) = drain(&mut m);
     assert!(frames.is_empty());

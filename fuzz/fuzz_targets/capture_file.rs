@@ -1,8 +1,10 @@
 #![no_main]
 //! The pcap / pcapng reader over arbitrary bytes: no panic, no unbounded
-//! loop, frames and error offsets within the input, and the same frames
-//! and errors whether the input is read with the normal buffer or with a
-//! tiny one that makes records straddle refills.
+//! loop, frames, error offsets and skipped byte ranges within the input
+//! (ranges never overlapping a delivered frame's record start, and adding
+//! up to the skipped-bytes count), and the same frames and errors whether
+//! the input is read with the normal buffer or with a tiny one that makes
+//! records straddle refills.
 
 use corowire::capture::file::FileSource;
 use corowire::capture::{CaptureError, PacketSource};
@@ -36,7 +38,10 @@ fn read(src: Result<FileSource, CaptureError>, len: usize) -> (Vec<Frame>, Vec<C
                     f.offset,
                 ));
             }
-            Ok(false) => return (frames, errors),
+            Ok(false) => {
+                check_spans(&src, &frames, len);
+                return (frames, errors);
+            }
             Err(e) => {
                 assert!(e.offset <= len as u64);
                 let stop = !e.recoverable;
@@ -48,6 +53,25 @@ fn read(src: Result<FileSource, CaptureError>, len: usize) -> (Vec<Frame>, Vec<C
         }
     }
     panic!("reader did not finish within {} calls", len + 1);
+}
+
+/// Skipped ranges lie in the input, in order, apart from every frame
+/// record, and sum to the counter (when none was left out of the list).
+fn check_spans(src: &FileSource, frames: &[Frame], len: usize) {
+    let spans = src.skipped_spans();
+    let mut prev_end = 0;
+    for (_, s) in &spans {
+        assert!(s.start >= prev_end && s.start <= s.end && s.end <= len as u64, "{s:?}");
+        assert!(
+            !frames.iter().any(|f| f.5 >= s.start && f.5 < s.end),
+            "a frame inside skipped range {s:?}"
+        );
+        prev_end = s.end;
+    }
+    let listed: u64 = spans.iter().map(|(_, s)| s.len()).sum();
+    if spans.len() < corowire::capture::MAX_SPANS {
+        assert_eq!(listed, src.stats().skipped_bytes);
+    }
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -14,6 +14,8 @@ pub struct Coverage {
     /// Capture records that could not be read (corrupt, cut), and errors.
     pub capture_errors: u64,
     pub skipped_records: u64,
+    /// Bytes of the input passed over to find the next valid record.
+    pub skipped_bytes: u64,
     /// The last capture error's message (says where).
     pub last_error: Option<String>,
     /// Kernel counters of a live capture: (received, dropped by the kernel
@@ -58,10 +60,11 @@ impl Coverage {
             }
             v.push(s);
         }
-        if self.capture_errors > 0 || self.skipped_records > 0 {
+        if self.capture_errors > 0 || self.skipped_records > 0 || self.skipped_bytes > 0 {
             let mut s = format!(
-                "part of the capture could not be read ({} errors, {} records skipped)",
-                self.capture_errors, self.skipped_records
+                "part of the capture could not be read ({} errors, {} records skipped, {} bytes \
+                 not read)",
+                self.capture_errors, self.skipped_records, self.skipped_bytes
             );
             if let Some(e) = &self.last_error {
                 s.push_str(&format!("; last: {e}"));

@@ -11,14 +11,27 @@
 //!
 //! Errors, each with the file name, packet number and record offset:
 //! - a truncated last record: `TruncatedRecord`, recoverable (the next
-//!   `advance` returns `Ok(false)`; everything before it was delivered);
-//! - a pcap record whose captured length exceeds the limit: `CorruptRecord`,
-//!   not recoverable (pcap has no way to find the next record);
-//! - a pcapng block with a sane leading length but a bad trailer, a packet
-//!   on an undescribed interface, or a captured length beyond its block:
-//!   `CorruptRecord`, recoverable, the block is skipped by its length;
-//! - a pcapng block length below 12, not a multiple of 4 or above 16 MiB:
-//!   not recoverable.
+//!   `advance` returns `Ok(false)`; everything before it was delivered),
+//!   unless a valid record follows in the bytes left: then its length was
+//!   a corrupt one, reported and resynchronised as below;
+//! - a pcap record whose captured length exceeds the limit: `Skipped`,
+//!   recoverable: the reader scans forward byte by byte for the next
+//!   plausible record header (captured length non-zero, within the snaplen
+//!   limit and at most the wire length, a sub-second field below one
+//!   second, a time within a day of the last good record) whose following
+//!   header is plausible too (or, after a good record, the input ends
+//!   right after it), and reports the
+//!   byte range it passed over;
+//! - a pcapng block length below 12, not a multiple of 4 or above 16 MiB,
+//!   or a trailing length that disagrees with the leading one: `Skipped`,
+//!   recoverable: the reader scans forward in 4-byte steps for the next
+//!   block of a known type whose two lengths agree;
+//! - a packet on an undescribed interface, or a captured length beyond its
+//!   block: `CorruptRecord`, recoverable, the block is skipped by its
+//!   (verified) length.
+//!
+//! Every skipped range is counted in `SourceStats::skipped_bytes` and the
+//! first [`MAX_SPANS`] are kept for [`PacketSource::skipped_spans`].
 //!
 //! A frame cut by snaplen is not an error: it is delivered with
 //! `orig_len > data.len()` and counted in `SourceStats::snaplen_cut`.
@@ -27,7 +40,10 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use super::{CaptureError, CaptureErrorKind, PacketSource, RawFrame, SourceStats, TimestampNs};
+use super::{
+    CaptureError, CaptureErrorKind, MAX_SPANS, PacketSource, RawFrame, SkippedSpan, SourceStats,
+    TimestampNs,
+};
 
 /// Bytes asked from the reader at once, at most; the buffer starts at
 /// `FIRST_CHUNK` and doubles at each refill up to this, so small inputs stay
@@ -50,6 +66,12 @@ const PCAPNG_IDB: u32 = 1;
 const PCAPNG_PB: u32 = 2;
 const PCAPNG_SPB: u32 = 3;
 const PCAPNG_EPB: u32 = 6;
+/// Block types a resynchronising scan accepts: the ones above, name
+/// resolution, interface statistics, systemd journal, decryption secrets
+/// and the two custom block types.
+const PCAPNG_KNOWN: [u32; 10] = [1, 2, 3, 4, 5, 6, 9, 0x0a, 0xbad, 0x4000_0bad];
+/// How far a resynchronised pcap record's time may be from the last good one.
+const RESYNC_MAX_JUMP_NS: i64 = 86_400 * 1_000_000_000;
 /// Interfaces per pcapng section we keep (a bound on memory).
 const MAX_INTERFACES: usize = 4096;
 
@@ -171,6 +193,8 @@ pub struct FileSource {
     /// Set after a non-recoverable error or the end of input.
     finished: bool,
     stats: SourceStats,
+    /// The first `MAX_SPANS` byte ranges skipped.
+    spans: Vec<SkippedSpan>,
 }
 
 impl std::fmt::Debug for FileSource {
@@ -241,6 +265,7 @@ impl FileSource {
             packet_no: 0,
             finished: false,
             stats: SourceStats::default(),
+            spans: Vec::new(),
         };
         s.read_file_header()?;
         Ok(s)
@@ -468,21 +493,22 @@ impl FileSource {
         let orig_len = self.u32_at(p + 12, swapped);
         self.packet_no += 1;
         if caplen > max_caplen {
-            self.finished = true;
             self.stats.skipped += 1;
-            return Err(self.err(
-                rec_off,
-                CaptureErrorKind::CorruptRecord(format!(
-                    "captured length {caplen} exceeds the limit {max_caplen}; pcap cannot resynchronise after a bad record length"
-                )),
-                false,
-            ));
+            let why = format!("captured length {caplen} exceeds the limit {max_caplen}");
+            let to_end = self.resync_pcap(swapped, unit, max_caplen)?;
+            return Err(self.skipped(rec_off, why, to_end));
         }
         let total = 16 + caplen as usize;
         if !self.fill(total)? {
-            self.finished = true;
             self.stats.skipped += 1;
             let have = self.avail() as u64;
+            // A length running past the end may be a corrupt one in the
+            // middle: a real record in what is left says so.
+            if !self.resync_pcap(swapped, unit, max_caplen)? {
+                let why = format!("captured length {caplen} runs past the end of the input");
+                return Err(self.skipped(rec_off, why, false));
+            }
+            self.finished = true;
             return Err(self.err(
                 rec_off,
                 CaptureErrorKind::TruncatedRecord {
@@ -505,6 +531,147 @@ impl FileSource {
         );
         self.pending = total;
         Ok(true)
+    }
+
+    /// Records a skipped byte range and makes the error that reports it.
+    #[cold]
+    fn skipped(&mut self, start: u64, why: String, to_end: bool) -> CaptureError {
+        let span = SkippedSpan {
+            start,
+            end: self.file_off,
+            to_end,
+        };
+        self.note_span(span);
+        self.err(start, CaptureErrorKind::Skipped { why, span }, true)
+    }
+
+    fn note_span(&mut self, span: SkippedSpan) {
+        self.stats.skipped_bytes += span.len();
+        if self.spans.len() < MAX_SPANS {
+            self.spans.push(span);
+        }
+    }
+
+    /// Passes over a corrupt pcap record at `start`: moves byte by byte to
+    /// the next plausible record header whose successor is plausible too
+    /// (or the input ends after it). True when the input ended first.
+    #[cold]
+    fn resync_pcap(
+        &mut self,
+        swapped: bool,
+        unit: TsUnit,
+        max_caplen: u32,
+    ) -> Result<bool, CaptureError> {
+        // The last good record's time, when there was one.
+        let near = (self.stats.frames > 0).then_some(self.cur.ts);
+        self.consume(1);
+        loop {
+            if !self.fill(16)? {
+                self.consume(self.avail());
+                return Ok(true);
+            }
+            if let Some(len) = self.pcap_header_plausible(0, swapped, unit, max_caplen, near) {
+                let next = 16 + len;
+                if self.fill(next + 16)? {
+                    let ts = self.pcap_ts(0, swapped, unit);
+                    if self
+                        .pcap_header_plausible(next, swapped, unit, max_caplen, Some(ts))
+                        .is_some()
+                    {
+                        return Ok(false);
+                    }
+                } else if near.is_some() && self.avail() >= next {
+                    // The record ends the input (or only a cut header
+                    // follows); its time vouches for it, so there must be one.
+                    return Ok(false);
+                }
+            }
+            self.consume(1);
+        }
+    }
+
+    /// The record time of the pcap header at `rel` bytes past `start`.
+    fn pcap_ts(&self, rel: usize, swapped: bool, unit: TsUnit) -> i64 {
+        let p = self.start + rel;
+        i64::from(self.u32_at(p, swapped))
+            .saturating_mul(1_000_000_000)
+            .saturating_add(unit.to_ns(u64::from(self.u32_at(p + 4, swapped))))
+    }
+
+    /// The captured length of the pcap header at `rel` bytes past `start`
+    /// (16 bytes buffered) when it could be a real one, near `near` in time.
+    fn pcap_header_plausible(
+        &self,
+        rel: usize,
+        swapped: bool,
+        unit: TsUnit,
+        max_caplen: u32,
+        near: Option<i64>,
+    ) -> Option<usize> {
+        let p = self.start + rel;
+        let frac = self.u32_at(p + 4, swapped);
+        let caplen = self.u32_at(p + 8, swapped);
+        let orig_len = self.u32_at(p + 12, swapped);
+        let frac_ok = match unit {
+            TsUnit::Mul(1) => frac < 1_000_000_000,
+            _ => frac < 1_000_000,
+        };
+        let ts = self.pcap_ts(rel, swapped, unit);
+        let time_ok = near.is_none_or(|t| (ts - t).abs() <= RESYNC_MAX_JUMP_NS);
+        // An empty record is legal but never written by a capture tool,
+        // and runs of zero bytes would all read as one.
+        (caplen > 0
+            && caplen <= max_caplen
+            && caplen <= orig_len
+            && orig_len <= MAX_PCAP_RECORD
+            && frac_ok
+            && time_ok)
+            .then_some(caplen as usize)
+    }
+
+    /// Passes over a corrupt pcapng block at `start`: moves in 4-byte steps
+    /// to the next block of a known type whose leading and trailing lengths
+    /// agree. True when the input ended first.
+    #[cold]
+    fn resync_pcapng(&mut self, swapped: bool) -> Result<bool, CaptureError> {
+        self.consume(4);
+        loop {
+            if !self.fill(12)? {
+                self.consume(self.avail());
+                return Ok(true);
+            }
+            if self.pcapng_block_plausible(swapped)? {
+                return Ok(false);
+            }
+            self.consume(4);
+        }
+    }
+
+    /// True when a block of a known type with agreeing lengths starts at
+    /// `start` (12 bytes buffered; buffers the whole block to check).
+    fn pcapng_block_plausible(&mut self, swapped: bool) -> Result<bool, CaptureError> {
+        let p = self.start;
+        let swapped = if self.u32_at(p, false) == PCAPNG_SHB {
+            match self.u32_at(p + 8, false) {
+                PCAPNG_BOM => false,
+                b if b == PCAPNG_BOM.swap_bytes() => true,
+                _ => return Ok(false),
+            }
+        } else if PCAPNG_KNOWN.contains(&self.u32_at(p, swapped)) {
+            swapped
+        } else {
+            return Ok(false);
+        };
+        let blen = self.u32_at(p + 4, swapped);
+        if blen < 12 || blen % 4 != 0 || blen > MAX_PCAPNG_BLOCK {
+            return Ok(false);
+        }
+        let blen = blen as usize;
+        if !self.fill(blen)? {
+            return Ok(false);
+        }
+        let p = self.start;
+        Ok(self.u32_at(p + blen - 4, swapped) == blen as u32)
     }
 
     #[inline]
@@ -561,17 +728,16 @@ impl FileSource {
             };
             let btype = self.u32_at(p, swapped);
             let blen = self.u32_at(p + 4, swapped);
-            if blen < 12 || blen % 4 != 0 || blen > MAX_PCAPNG_BLOCK {
-                self.finished = true;
-                return Err(self.err(
-                    blk_off,
-                    CaptureErrorKind::CorruptRecord(format!(
-                        "block type 0x{btype:08x} with impossible length {blen}"
-                    )),
-                    false,
-                ));
-            }
             let is_packet = matches!(btype, PCAPNG_EPB | PCAPNG_SPB | PCAPNG_PB);
+            if blen < 12 || blen % 4 != 0 || blen > MAX_PCAPNG_BLOCK {
+                if is_packet {
+                    self.packet_no += 1;
+                }
+                self.stats.skipped += 1;
+                let why = format!("block type 0x{btype:08x} with impossible length {blen}");
+                let to_end = self.resync_pcapng(swapped)?;
+                return Err(self.skipped(blk_off, why, to_end));
+            }
             if !is_packet && btype != PCAPNG_IDB {
                 // Unknown or uninteresting block: skip by its length without buffering it.
                 if !self.skip(u64::from(blen))? {
@@ -592,11 +758,17 @@ impl FileSource {
             }
             let blen_us = blen as usize;
             if !self.fill(blen_us)? {
-                self.finished = true;
-                if is_packet {
-                    self.stats.skipped += 1;
-                }
+                self.stats.skipped += 1;
                 let have = self.avail() as u64;
+                // A length running past the end may be a corrupt one in
+                // the middle: a real block in what is left says so.
+                if !self.resync_pcapng(swapped)? {
+                    let why = format!(
+                        "block type 0x{btype:08x} of length {blen} runs past the end of the input"
+                    );
+                    return Err(self.skipped(blk_off, why, false));
+                }
+                self.finished = true;
                 return Err(self.err(
                     blk_off,
                     CaptureErrorKind::TruncatedRecord {
@@ -610,18 +782,12 @@ impl FileSource {
             let p = self.start;
             let trailer = self.u32_at(p + blen_us - 4, swapped);
             if trailer != blen {
-                // The leading length is plausible: skip the block by it.
-                self.consume(blen_us);
-                if is_packet {
-                    self.stats.skipped += 1;
-                }
-                return Err(self.err(
-                    blk_off,
-                    CaptureErrorKind::CorruptRecord(format!(
-                        "block length {blen} disagrees with its trailing copy {trailer}"
-                    )),
-                    true,
-                ));
+                // One of the two lengths is wrong, and skipping by the
+                // leading one could land anywhere: scan for the next block.
+                self.stats.skipped += 1;
+                let why = format!("block length {blen} disagrees with its trailing copy {trailer}");
+                let to_end = self.resync_pcapng(swapped)?;
+                return Err(self.skipped(blk_off, why, to_end));
             }
             if btype == PCAPNG_IDB {
                 let r = self.read_idb(p, blen_us, swapped, blk_off);
@@ -637,6 +803,11 @@ impl FileSource {
                 Err(e) => {
                     self.consume(blen_us);
                     self.stats.skipped += 1;
+                    self.note_span(SkippedSpan {
+                        start: blk_off,
+                        end: self.file_off,
+                        to_end: false,
+                    });
                     return Err(e);
                 }
             }
@@ -863,7 +1034,7 @@ impl PacketSource for FileSource {
         if self.finished {
             return Ok(false);
         }
-        match self.format {
+        let r = match self.format {
             Format::Pcap {
                 swapped,
                 unit,
@@ -871,7 +1042,22 @@ impl PacketSource for FileSource {
                 max_caplen,
             } => self.next_pcap(swapped, unit, linktype, max_caplen),
             Format::Pcapng { .. } => self.next_pcapng(),
+        };
+        if let Err(CaptureError {
+            kind: CaptureErrorKind::TruncatedRecord { have, .. },
+            offset,
+            ..
+        }) = &r
+        {
+            // The cut record's bytes at the end of the input are not read either.
+            let start = *offset;
+            self.note_span(SkippedSpan {
+                start,
+                end: start + have,
+                to_end: true,
+            });
         }
+        r
     }
 
     #[inline]
@@ -898,5 +1084,9 @@ impl PacketSource for FileSource {
 
     fn stats(&self) -> SourceStats {
         self.stats
+    }
+
+    fn skipped_spans(&self) -> Vec<(String, SkippedSpan)> {
+        self.spans.iter().map(|s| (self.name.clone(), *s)).collect()
     }
 }

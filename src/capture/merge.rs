@@ -144,11 +144,19 @@ impl PacketSource for Merge {
             t.bytes += s.bytes;
             t.snaplen_cut += s.snaplen_cut;
             t.skipped += s.skipped;
+            t.skipped_bytes += s.skipped_bytes;
             t.dropped_kernel += s.dropped_kernel;
             t.dropped_if += s.dropped_if;
             t.received_kernel += s.received_kernel;
             t.kernel_stats |= s.kernel_stats;
         }
         t
+    }
+
+    fn skipped_spans(&self) -> Vec<(String, super::SkippedSpan)> {
+        self.members
+            .iter()
+            .flat_map(|m| m.skipped_spans())
+            .collect()
     }
 }

@@ -63,6 +63,45 @@ pub enum CaptureErrorKind {
     CorruptRecord(String),
     /// A link type corowire does not decode (frames are counted and skipped).
     UnsupportedLinkType(u32),
+    /// A corrupt record (`why`) and the bytes passed over after it: the
+    /// reader resynchronised on the next plausible record, or reached the
+    /// end of the input without finding one. Recoverable.
+    Skipped { why: String, span: SkippedSpan },
+}
+
+/// Bytes of a capture not read as frames: `[start, end)` file offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SkippedSpan {
+    pub start: u64,
+    pub end: u64,
+    /// True when nothing readable followed up to the end of the input.
+    pub to_end: bool,
+}
+
+impl SkippedSpan {
+    pub fn len(&self) -> u64 {
+        self.end.saturating_sub(self.start)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl fmt::Display for SkippedSpan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "not read: bytes {}-{} ({} bytes)",
+            self.start,
+            self.end.saturating_sub(1).max(self.start),
+            self.len()
+        )?;
+        if self.to_end {
+            f.write_str(", up to the end of the input: no valid record follows")
+        } else {
+            f.write_str(", resynchronised on the next valid record")
+        }
+    }
 }
 
 /// A capture error with its place: which input, which packet, which byte.
@@ -96,6 +135,7 @@ impl fmt::Display for CaptureError {
             }
             CaptureErrorKind::CorruptRecord(why) => write!(f, "corrupt record: {why}"),
             CaptureErrorKind::UnsupportedLinkType(l) => write!(f, "unsupported link type {l}"),
+            CaptureErrorKind::Skipped { why, span } => write!(f, "corrupt record: {why}; {span}"),
         }
     }
 }
@@ -111,6 +151,9 @@ pub struct SourceStats {
     pub snaplen_cut: u64,
     /// Records skipped as corrupt or truncated.
     pub skipped: u64,
+    /// Bytes not read as frames: corrupt records and what was passed over
+    /// to resynchronise after them, and truncated last records.
+    pub skipped_bytes: u64,
     /// Kernel / interface drops (live capture only): libpcap's `ps_drop`
     /// (the capture buffer was full) and `ps_ifdrop` (the interface dropped).
     pub dropped_kernel: u64,
@@ -133,4 +176,33 @@ pub trait PacketSource {
     /// The name used in messages (file path or interface).
     fn name(&self) -> &str;
     fn stats(&self) -> SourceStats;
+    /// The byte ranges not read as frames, per input file name (the first
+    /// [`MAX_SPANS`] per file; `SourceStats::skipped_bytes` counts them all).
+    fn skipped_spans(&self) -> Vec<(String, SkippedSpan)> {
+        Vec::new()
+    }
+}
+
+/// Skipped spans a file source remembers one by one.
+pub const MAX_SPANS: usize = 256;
+
+/// Capture errors printed one per line before the rest are only counted.
+pub const MAX_CAPTURE_NOTES: u64 = 20;
+
+/// Writes the `nth` capture error of a run (1-based) as one
+/// "corowire: warning|error: ..." line while `nth` is within
+/// [`MAX_CAPTURE_NOTES`]; past it, recoverable errors are only counted
+/// (the caller's summary gives the total) and one line says so. A file with
+/// a million bad records must not write a million lines. A fatal error is
+/// always written.
+pub fn note_error(e: &CaptureError, nth: u64, w: &mut impl std::io::Write) {
+    let level = if e.recoverable { "warning" } else { "error" };
+    if nth <= MAX_CAPTURE_NOTES || !e.recoverable {
+        let _ = writeln!(w, "corowire: {level}: {e}");
+    } else if nth == MAX_CAPTURE_NOTES + 1 {
+        let _ = writeln!(
+            w,
+            "corowire: more capture record warnings not shown after the first {MAX_CAPTURE_NOTES} (they are counted)"
+        );
+    }
 }

@@ -35,4 +35,8 @@ impl PacketSource for Shifted {
     fn stats(&self) -> SourceStats {
         self.inner.stats()
     }
+
+    fn skipped_spans(&self) -> Vec<(String, super::SkippedSpan)> {
+        self.inner.skipped_spans()
+    }
 }

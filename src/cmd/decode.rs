@@ -20,8 +20,7 @@ fn next_frame(src: &mut (dyn crate::capture::PacketSource + Send), errors: &mut 
             Ok(more) => return more,
             Err(e) => {
                 *errors += 1;
-                let level = if e.recoverable { "warning" } else { "error" };
-                crate::say!("corowire: {level}: {e}");
+                crate::capture::note_error(&e, *errors, &mut io::stderr().lock());
                 if !e.recoverable {
                     return false;
                 }
@@ -116,12 +115,14 @@ pub fn run(a: &DecodeArgs) -> Result<i32, AppError> {
     inf.flush();
     emit_inferred(&mut inf, &mut out, &mut line, a, &filter, &mut printed)?;
     dec.stats.inferred = inf.stats.kinds;
+    dec.finish();
     notes.finish();
     crypto_verdict(dec.decryptor(), plan.suite_auto, &plan.ports);
     let st = src.stats();
     input.frames = st.frames;
     input.bytes = st.bytes;
     input.skipped_records = st.skipped;
+    input.skipped_bytes = st.skipped_bytes;
     if a.summary_only {
         if a.json {
             output::summary_json(&mut out, &input, &dec.stats)?;

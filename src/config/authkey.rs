@@ -2,7 +2,6 @@
 //! is wiped, length-checked, and a warning value (never printed here) when
 //! the file's permissions let group or others read it.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -41,11 +40,8 @@ pub struct LoadedKey {
 /// Read an authkey file (128..=4096 bytes). The key bytes never appear in
 /// the error or anywhere else; the read buffer is wiped.
 pub fn load_authkey(path: &Path) -> Result<LoadedKey, ConfigError> {
-    let mut file = File::open(path).map_err(|e| ConfigError::io(path, &e))?;
-    let meta = file.metadata().map_err(|e| ConfigError::io(path, &e))?;
-    if !meta.is_file() {
-        return Err(ConfigError::new(ConfigErrorKind::NotAFile).in_file(path));
-    }
+    // Never blocks: a FIFO or device is refused before open(2) can wait on it.
+    let (mut file, meta) = super::open_regular(path)?;
     let warning = loose_mode(&meta).map(|mode| KeyWarning::LooseMode {
         path: path.to_path_buf(),
         mode,
@@ -96,7 +92,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join(name);
         let _ = std::fs::remove_file(&p);
-        let mut f = File::create(&p).unwrap();
+        let mut f = std::fs::File::create(&p).unwrap();
         f.write_all(bytes).unwrap();
         #[cfg(unix)]
         {
@@ -152,6 +148,11 @@ mod tests {
             }
         ));
         let e = load_authkey(&std::env::temp_dir()).unwrap_err();
-        assert_eq!(e.kind, ConfigErrorKind::NotAFile);
+        assert_eq!(
+            e.kind,
+            ConfigErrorKind::NotAFile {
+                what: "a directory"
+            }
+        );
     }
 }

@@ -563,11 +563,25 @@ pub fn parse_corosync_conf(text: &str) -> Result<(ConfTree, ClusterConfig), Conf
 
 /// Read and parse a corosync.conf file; errors name the file and line.
 pub fn load_corosync_conf(path: &Path) -> Result<ClusterConfig, ConfigError> {
-    let file = std::fs::File::open(path).map_err(|e| ConfigError::io(path, &e))?;
+    let (file, meta) = super::open_regular(path)?;
+    let too_large = |size: u64| {
+        ConfigError::new(ConfigErrorKind::TooLarge {
+            size,
+            limit: MAX_CONF_LEN,
+        })
+        .in_file(path)
+    };
+    if meta.len() > MAX_CONF_LEN {
+        return Err(too_large(meta.len()));
+    }
     let mut text = Zeroizing::new(String::new());
-    file.take(MAX_CONF_LEN)
+    // One byte more than the limit: a file that grew since stat is caught too.
+    file.take(MAX_CONF_LEN + 1)
         .read_to_string(&mut text)
         .map_err(|e| ConfigError::io(path, &e))?;
+    if text.len() as u64 > MAX_CONF_LEN {
+        return Err(too_large(text.len() as u64));
+    }
     let (_, mut cfg) = parse_corosync_conf(&text).map_err(|e| e.in_file(path))?;
     cfg.file = Some(path.to_path_buf());
     Ok(cfg)

@@ -15,6 +15,7 @@ pub mod budgets;
 pub mod corosync_conf;
 
 use std::fmt;
+use std::fs::{File, Metadata};
 use std::path::{Path, PathBuf};
 
 pub use authkey::{KeyWarning, LoadedKey, load_authkey};
@@ -59,8 +60,11 @@ pub enum ConfigErrorKind {
     Key(KeyError),
     /// crypto_cipher / crypto_hash not accepted.
     Suite(SuiteError),
-    /// Not a regular file.
-    NotAFile,
+    /// Not a regular file (a FIFO, device, directory or socket); `what`
+    /// names the file type found.
+    NotAFile { what: &'static str },
+    /// The file is larger than corowire reads.
+    TooLarge { size: u64, limit: u64 },
 }
 
 impl ConfigError {
@@ -131,9 +135,72 @@ impl fmt::Display for ConfigError {
             }
             ConfigErrorKind::Key(e) => write!(f, "{e}"),
             ConfigErrorKind::Suite(e) => write!(f, "{e}"),
-            ConfigErrorKind::NotAFile => f.write_str("not a regular file"),
+            ConfigErrorKind::NotAFile { what } => {
+                write!(f, "not a regular file ({what}); refusing to read it")
+            }
+            ConfigErrorKind::TooLarge { size, limit } => write!(
+                f,
+                "file is {size} bytes, more than the {limit} bytes corowire reads; refusing it rather than reading part of it"
+            ),
         }
     }
 }
 
 impl std::error::Error for ConfigError {}
+
+/// The kind of a non-regular file, for messages.
+fn file_type_name(meta: &Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Opens a file the user named as configuration (corosync.conf, an
+/// authkey) without ever blocking: its type is checked with stat(2) first
+/// and anything but a regular file is refused (open(2) on a FIFO waits for
+/// a writer, forever); the open itself is non-blocking and the type is
+/// checked again on the open descriptor, so a file swapped in between is
+/// refused too. Returns the file and its metadata.
+pub(crate) fn open_regular(path: &Path) -> Result<(File, Metadata), ConfigError> {
+    let not_a_file = |m: &Metadata| {
+        ConfigError::new(ConfigErrorKind::NotAFile {
+            what: file_type_name(m),
+        })
+    };
+    let meta = std::fs::metadata(path).map_err(|e| ConfigError::io(path, &e))?;
+    if !meta.is_file() {
+        return Err(not_a_file(&meta).in_file(path));
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = opts.open(path).map_err(|e| ConfigError::io(path, &e))?;
+    let meta = file.metadata().map_err(|e| ConfigError::io(path, &e))?;
+    if !meta.is_file() {
+        return Err(not_a_file(&meta).in_file(path));
+    }
+    Ok((file, meta))
+}

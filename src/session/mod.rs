@@ -209,7 +209,17 @@ pub fn crypto_verdict(d: Option<&Decryptor>, suite_auto: bool, ports: &str) {
                 st.packets
             );
         }
-        let failed = st.packets - st.decrypted;
+        let failed = st
+            .packets
+            .saturating_sub(st.decrypted + st.bad_padding + st.implausible);
+        if st.bad_padding + st.implausible > 0 {
+            crate::say!(
+                "corowire: {} encrypted packets were authenticated by the key but could not be decrypted (bad padding {}, not a valid cleartext {}): counted as malformed",
+                st.bad_padding + st.implausible,
+                st.bad_padding,
+                st.implausible
+            );
+        }
         if failed > 0 {
             crate::say!(
                 "corowire: {failed} of {} encrypted packets were not authenticated by any key",
@@ -393,8 +403,7 @@ impl Session {
             self.counters.last_unread = Some(msg.clone());
         }
         if self.notes.is_some() {
-            let level = if e.recoverable { "warning" } else { "error" };
-            crate::say!("corowire: {level}: {msg}");
+            crate::capture::note_error(e, self.counters.capture_errors, &mut io::stderr().lock());
         }
         self.counters.last_error = Some(msg.clone());
         Fetch::Error {
@@ -490,6 +499,7 @@ impl Session {
 
     /// The input ended: close open episodes, write out the kept frames.
     pub fn finish(&mut self) {
+        self.decoder.finish();
         if let Some(Err(e)) = self.save.as_mut().map(Savefile::flush) {
             self.save_error = Some(e);
         }
@@ -547,6 +557,7 @@ impl Session {
             capture_errors: self.counters.unread_errors,
             // The record cut where the input ended is not a gap.
             skipped_records: st.skipped.saturating_sub(self.counters.truncated),
+            skipped_bytes: st.skipped_bytes,
             last_error: self.counters.last_unread.clone(),
             kernel: st
                 .kernel_stats

@@ -3,6 +3,8 @@
 //! that matches no cleartext format is "encrypted" — a normal outcome on a
 //! cluster with crypto on, not an error.
 
+use std::net::IpAddr;
+
 use super::{knet, totem};
 
 /// The traffic class of a corosync-port UDP payload.
@@ -74,17 +76,13 @@ pub fn framing(p: &[u8]) -> Framing {
         return Framing::TotemV3;
     }
     if knet::looks_like_knet(p) {
-        // A raw corosync 2 mcast (type 1, encapsulated 0, detector, nodeid
-        // <= 0x100) also passes the knet DATA test, with the detector read
-        // as the knet node. A real knet DATA packet carries a v3 totem
-        // message; without one, the corosync 2 reading wins.
-        if totem::looks_like_v2(p)
-            && !p
-                .get(knet::DATA_HEADER_LEN..)
-                .is_some_and(totem::looks_like_v3)
-        {
-            return Framing::TotemV2;
-        }
+        // Bytes 2-3 of a knet header are the sender's node id, and node
+        // 8959 (0x22FF) or 65314 (0xFF22) puts corosync 2's byte-order
+        // marker there. The rest of the header still decides: it passed
+        // knet's version, padding and per-type length rules, and its byte 1
+        // (the knet type: 0 for DATA, 0x81-0x84) can never be a corosync 2
+        // header's byte 1, which is `encapsulated` (1 or 2 in an mcast, the
+        // only type knet's version byte 1 reads as; 0 in every other type).
         return Framing::Knet;
     }
     if let Some(h) = knet_hash_only(p) {
@@ -100,6 +98,64 @@ pub fn framing(p: &[u8]) -> Framing {
         return Framing::TotemV2;
     }
     Framing::Opaque
+}
+
+/// True when `p` reads both as a knet DATA header and as a corosync 2
+/// header: knet DATA from node 8959 (0x22FF) or 65314 (0xFF22) is
+/// `01 00 22 FF` / `01 00 FF 22`, a corosync 2 mcast with `encapsulated` 0.
+/// Corosync 2 never sends that (its mcasts carry 1 or 2), so [`framing`]
+/// reads it as knet; [`FlowHistory`] lets a flow that carried corosync 2
+/// keep such a packet as corosync 2 (a hand-built or odd sender).
+pub fn knet_or_corosync2(p: &[u8]) -> bool {
+    p.len() >= 2 && p[0] == knet::VERSION && p[1] == 0 && totem::looks_like_v2(p)
+}
+
+/// Flows (address and port pairs, either direction) that recently carried
+/// corosync 2: the tiebreak for [`knet_or_corosync2`] headers. A fixed
+/// table of the last [`FlowHistory::LEN`] flows; nothing is allocated.
+#[derive(Debug, Clone, Default)]
+pub struct FlowHistory {
+    /// Flow hashes, 0 = empty.
+    flows: [u64; FlowHistory::LEN],
+    next: usize,
+}
+
+impl FlowHistory {
+    pub const LEN: usize = 16;
+
+    /// The flow of a datagram, the same in both directions.
+    pub fn key(src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> u64 {
+        let (a, b) = ((src, sport), (dst, dport));
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        // FNV-1a over both endpoints; never 0 (the empty slot).
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for &x in bytes {
+                h = (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        for (ip, port) in [lo, hi] {
+            match ip {
+                IpAddr::V4(v) => eat(&v.octets()),
+                IpAddr::V6(v) => eat(&v.octets()),
+            }
+            eat(&port.to_be_bytes());
+        }
+        h | 1
+    }
+
+    /// Notes that `flow` carried corosync 2.
+    pub fn note_corosync2(&mut self, flow: u64) {
+        if !self.carried_corosync2(flow) {
+            self.flows[self.next] = flow;
+            self.next = (self.next + 1) % Self::LEN;
+        }
+    }
+
+    /// True when `flow` is among the recent corosync 2 flows.
+    pub fn carried_corosync2(&self, flow: u64) -> bool {
+        self.flows.contains(&flow)
+    }
 }
 
 /// A knet header whose length only fits once a trailing HMAC is removed.
@@ -136,16 +192,58 @@ mod tests {
         t2.splice(0..0, [0, 0, 0, 0]);
         assert_eq!(framing(&t2), Framing::Totemnet20);
         assert_eq!(framing(&[0x52, 0x27, 0x04, 0x52, 0x83]), Framing::Opaque);
-        // A raw corosync 2 mcast that also passes the knet DATA rules.
-        let mut c2_mcast = vec![1, 0, 0x22, 0xff, 1, 0, 0, 0];
-        c2_mcast.resize(99, 0);
-        assert_eq!(framing(&c2_mcast), Framing::TotemV2);
-        // ... while a knet DATA packet from node 0x22ff carrying totem stays knet.
-        let mut data = vec![
-            1, 0, 0x22, 0xff, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0x70, 0xc0, 3, 5, 0,
-        ];
-        data.resize(14 + 25, 0);
-        assert_eq!(framing(&data), Framing::Knet);
+        // A raw corosync 2 mcast (encapsulated 2 or 1) is corosync 2 ...
+        for enc in [1, 2] {
+            let mut c2_mcast = vec![1, enc, 0x22, 0xff, 1, 0, 0, 0];
+            c2_mcast.resize(99, 0);
+            assert_eq!(framing(&c2_mcast), Framing::TotemV2);
+        }
+        // ... while knet from node 8959 (0x22ff) or 65314 (0xff22) is knet,
+        // whatever its DATA carries (a whole totem message, the middle of
+        // a fragmented one, nothing), and so are its pings and PMTUD.
+        for node in [[0x22, 0xff], [0xff, 0x22]] {
+            let mut data = vec![1, 0, node[0], node[1], 0, 0, 0, 1, 0, 0, 0, 1, 0, 0];
+            assert_eq!(framing(&data), Framing::Knet);
+            data.extend([0x70, 0xc0, 3, 5, 0]);
+            data.resize(14 + 25, 0);
+            assert_eq!(framing(&data), Framing::Knet);
+            data[14] = 0x55;
+            assert_eq!(framing(&data), Framing::Knet);
+            let mut ping = vec![1, 0x81, node[0], node[1], 0, 0, 0];
+            ping.resize(knet::PING_LEN, 0);
+            assert_eq!(framing(&ping), Framing::Knet);
+            let reply = [1, 0x84, node[0], node[1], 0, 0, 0, 0x05, 0xdc];
+            assert_eq!(framing(&reply), Framing::Knet);
+        }
         assert_eq!(framing(&[]), Framing::Opaque);
+    }
+
+    #[test]
+    fn flow_history_breaks_the_one_shared_header() {
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        let mut h = FlowHistory::default();
+        let ab = FlowHistory::key(a, b, 5405, 5405);
+        assert_eq!(ab, FlowHistory::key(b, a, 5405, 5405), "either direction");
+        assert_ne!(ab, FlowHistory::key(a, b, 5404, 5405));
+        assert!(!h.carried_corosync2(ab));
+        h.note_corosync2(ab);
+        h.note_corosync2(ab);
+        assert!(h.carried_corosync2(ab));
+        // The table keeps the last LEN flows.
+        for port in 0..FlowHistory::LEN as u16 {
+            h.note_corosync2(FlowHistory::key(a, b, 6000 + port, 5405));
+        }
+        assert!(!h.carried_corosync2(ab));
+        // The shared header: knet DATA from 0x22ff / corosync 2 mcast with encapsulated 0.
+        let mut shared = vec![1, 0, 0x22, 0xff, 1, 0, 0, 0];
+        shared.resize(40, 0);
+        assert!(knet_or_corosync2(&shared));
+        shared[1] = 2;
+        assert!(!knet_or_corosync2(&shared), "a real mcast");
+        assert!(
+            !knet_or_corosync2(&[1, 0, 0, 1, 0, 0, 0, 0]),
+            "knet DATA from node 1"
+        );
     }
 }

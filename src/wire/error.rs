@@ -64,6 +64,9 @@ pub enum WireErrorKind {
     Unsupported(&'static str),
     /// Bounded state (reassembly tables) is full; the packet was dropped.
     Overflow(&'static str),
+    /// The payload's HMAC verified with a configured key, but it still
+    /// cannot be decrypted (bad padding, a cleartext that is no packet).
+    Undecryptable(&'static str),
 }
 
 /// An error with its place.
@@ -73,6 +76,9 @@ pub struct WireError {
     /// Byte offset where the layer starts (or the bad field sits).
     pub offset: usize,
     pub kind: WireErrorKind,
+    /// The offset counts from the start of a decrypted cleartext (there is
+    /// no such byte in the frame), not from the start of the frame.
+    pub cleartext: bool,
 }
 
 impl WireError {
@@ -81,6 +87,7 @@ impl WireError {
             layer,
             offset,
             kind: WireErrorKind::Short { need, have },
+            cleartext: false,
         }
     }
     pub fn bad_value(layer: Layer, offset: usize, field: &'static str, value: u64) -> Self {
@@ -88,6 +95,7 @@ impl WireError {
             layer,
             offset,
             kind: WireErrorKind::BadValue { field, value },
+            cleartext: false,
         }
     }
     pub fn bad_length(
@@ -101,6 +109,7 @@ impl WireError {
             layer,
             offset,
             kind: WireErrorKind::BadLength { field, value, have },
+            cleartext: false,
         }
     }
     /// The same error with its offset moved by `base` (when a layer's bytes
@@ -117,13 +126,20 @@ impl WireError {
             WireErrorKind::BadValue { field, .. } => format!("{}: bad {field}", self.layer),
             WireErrorKind::Unsupported(what) => format!("{}: unsupported {what}", self.layer),
             WireErrorKind::Overflow(what) => format!("{}: {what} full", self.layer),
+            WireErrorKind::Undecryptable(why) => {
+                format!("{}: authenticated but undecryptable ({why})", self.layer)
+            }
         }
     }
 }
 
 impl fmt::Display for WireError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at byte {}: ", self.layer, self.offset)?;
+        write!(f, "{} at byte {}", self.layer, self.offset)?;
+        if self.cleartext {
+            f.write_str(" of the decrypted payload")?;
+        }
+        f.write_str(": ")?;
         match &self.kind {
             WireErrorKind::Short { need, have } => write!(f, "needs {need} bytes, {have} present"),
             WireErrorKind::BadLength { field, value, have } => {
@@ -134,6 +150,10 @@ impl fmt::Display for WireError {
             }
             WireErrorKind::Unsupported(what) => write!(f, "{what} is not decoded"),
             WireErrorKind::Overflow(what) => write!(f, "{what} is full; packet dropped"),
+            WireErrorKind::Undecryptable(why) => write!(
+                f,
+                "authenticated by the key (HMAC verified) but not decryptable: {why}"
+            ),
         }
     }
 }

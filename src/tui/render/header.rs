@@ -135,12 +135,7 @@ fn banner(app: &App, t: Theme) -> Line<'static> {
         _ => (" OK ", t.ok().add_modifier(Modifier::REVERSED)),
     };
     let mut l = vec![Span::styled(label, style)];
-    let shown = open_worst.or_else(|| {
-        v.findings
-            .iter()
-            .filter(|f| Some(f.severity) == worst)
-            .next_back()
-    });
+    let shown = open_worst.or_else(|| v.findings.iter().rfind(|f| Some(f.severity) == worst));
     if let Some(f) = shown.filter(|f| f.severity > Severity::Info) {
         let open = if f.end.is_none() { "open: " } else { "" };
         l.push(Span::raw(format!(" | {open}{}", f.text)));

@@ -69,6 +69,21 @@ pub enum DecryptError {
 }
 
 impl DecryptError {
+    /// True when a configured key's HMAC verified the payload but it still
+    /// could not be decrypted (bad padding, an implausible cleartext): a
+    /// broken packet from a key holder, not traffic without a key.
+    pub fn authenticated(&self) -> bool {
+        // Implausible without a key index is totemnet2 none/none: no HMAC.
+        matches!(
+            self,
+            DecryptError::BadPadding { .. }
+                | DecryptError::Implausible {
+                    key_index: Some(_),
+                    ..
+                }
+        )
+    }
+
     /// A short machine-friendly reason, usable as a counter key.
     pub fn reason(&self) -> &'static str {
         match self {
@@ -100,16 +115,19 @@ impl DecryptError {
                 layer: Layer::Crypto,
                 offset,
                 kind: WireErrorKind::Unsupported("unauthenticated payload"),
+                cleartext: false,
             },
             DecryptError::BadPadding { .. } => WireError {
                 layer: Layer::Crypto,
                 offset,
-                kind: WireErrorKind::Unsupported("badly padded payload"),
+                kind: WireErrorKind::Undecryptable("invalid padding"),
+                cleartext: false,
             },
             DecryptError::Implausible { .. } => WireError {
                 layer: Layer::Crypto,
                 offset,
-                kind: WireErrorKind::Unsupported("implausible cleartext"),
+                kind: WireErrorKind::Undecryptable("the cleartext is not a valid packet"),
+                cleartext: false,
             },
         }
     }

@@ -481,3 +481,32 @@ fn plausibility_rules() {
     assert!(!totem2_cleartext_plausible(&hex("0800ff2200000001")));
     assert!(!totem2_cleartext_plausible(&hex("0000ff22000000")));
 }
+
+#[test]
+fn authenticated_means_a_key_verified_the_hmac() {
+    let suite = CryptoSuite::AES256_SHA256;
+    assert!(
+        DecryptError::BadPadding {
+            key_index: 0,
+            suite
+        }
+        .authenticated()
+    );
+    assert!(
+        DecryptError::Implausible {
+            key_index: Some(1),
+            suite
+        }
+        .authenticated()
+    );
+    // totemnet2 none/none carries no HMAC: nothing was authenticated.
+    assert!(
+        !DecryptError::Implausible {
+            key_index: None,
+            suite: CryptoSuite::CLEARTEXT
+        }
+        .authenticated()
+    );
+    assert!(!DecryptError::NotAuthenticated.authenticated());
+    assert!(!DecryptError::TooShort { need: 48, have: 3 }.authenticated());
+}

@@ -71,6 +71,17 @@ pub struct Stats {
     pub duplicates: u64,
     /// Partial messages dropped: evicted, timed out, or too large.
     pub dropped: u64,
+    /// ... of which timed out,
+    pub timed_out: u64,
+    /// ... evicted from a full table,
+    pub evicted: u64,
+    /// ... and grown past the largest message (`Limits::max_len`).
+    pub too_large: u64,
+    /// Fragments refused: frag_seq 0 or above frag_num.
+    pub bad_frag_seq: u64,
+    /// Partial messages held when counted (see [`Defrag::pending`]; set by
+    /// the decoder at the end of a run).
+    pub pending: u64,
 }
 
 /// The outcome of feeding one fragment.
@@ -113,6 +124,7 @@ impl Defrag {
     /// Feeds one fragment (a DATA packet with frag_num > 1) seen at `ts`.
     pub fn push(&mut self, ts: i64, key: FragKey, d: &Data<'_>) -> Result<Push<'_>, WireError> {
         if d.frag_seq == 0 || d.frag_seq > d.frag_num {
+            self.stats.bad_frag_seq += 1;
             return Err(WireError::bad_value(
                 Layer::KnetFragment,
                 12,
@@ -130,6 +142,7 @@ impl Defrag {
             }
         }
         self.stats.dropped += dropped;
+        self.stats.timed_out += dropped;
 
         let idx = match self
             .slots
@@ -143,6 +156,7 @@ impl Defrag {
                     Some(i) => i,
                     None => {
                         self.stats.dropped += 1;
+                        self.stats.evicted += 1;
                         self.slots
                             .iter()
                             .enumerate()
@@ -168,10 +182,12 @@ impl Defrag {
         if slot.data.len() + d.payload.len() > max_len {
             slot.clear();
             self.stats.dropped += 1;
+            self.stats.too_large += 1;
             return Err(WireError {
                 layer: Layer::KnetFragment,
                 offset: 14,
                 kind: WireErrorKind::Overflow("reassembly buffer"),
+                cleartext: false,
             });
         }
         let start = slot.data.len() as u32;

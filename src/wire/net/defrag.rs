@@ -11,7 +11,7 @@
 
 use std::net::IpAddr;
 
-use super::{DefragLimits, NetStats};
+use super::{DefragLimits, DropReason, NetStats};
 
 /// Fragments kept per datagram.
 pub const MAX_PIECES: usize = 64;
@@ -103,7 +103,12 @@ impl Defrag {
         self.free.push(e);
     }
 
-    fn drop_entry(&mut self, i: usize, stats: &mut NetStats) {
+    /// Drops a partial datagram; its held fragments are counted as
+    /// dropped for `why`.
+    fn drop_entry(&mut self, i: usize, stats: &mut NetStats, why: DropReason) {
+        let held = self.live[i].pieces.len() as u64;
+        stats.held.pending = stats.held.pending.saturating_sub(held);
+        stats.held.dropped[why as usize] += held;
         self.release(i);
         stats.reassembly_dropped += 1;
     }
@@ -113,7 +118,7 @@ impl Defrag {
         let mut i = 0;
         while i < self.live.len() {
             if ts.saturating_sub(self.live[i].first_ts) > limits.timeout_ns {
-                self.drop_entry(i, stats);
+                self.drop_entry(i, stats, DropReason::TimedOut);
             } else {
                 i += 1;
             }
@@ -121,9 +126,9 @@ impl Defrag {
     }
 
     /// Forgets any partial datagram with this key (counted as dropped).
-    pub fn forget(&mut self, key: &Key, stats: &mut NetStats) {
+    pub fn forget(&mut self, key: &Key, stats: &mut NetStats, why: DropReason) {
         if let Some(i) = self.live.iter().position(|e| e.key.as_ref() == Some(key)) {
-            self.drop_entry(i, stats);
+            self.drop_entry(i, stats, why);
         }
     }
 
@@ -160,7 +165,7 @@ impl Defrag {
                         .min_by_key(|(_, e)| e.first_ts)
                         .map(|(i, _)| i)
                         .unwrap_or(0);
-                    self.drop_entry(oldest, stats);
+                    self.drop_entry(oldest, stats, DropReason::Evicted);
                 }
                 let mut e = self.free.pop().unwrap_or_default();
                 e.key = Some(f.key);
@@ -171,9 +176,12 @@ impl Defrag {
         };
         // Validity of the piece itself.
         let bad = if end > limits.max_datagram_len as u64 {
-            Some("fragment beyond the largest datagram")
+            Some((
+                "fragment beyond the largest datagram",
+                DropReason::BeyondEnd,
+            ))
         } else if f.more && (len == 0 || len % 8 != 0) {
-            Some("fragment length not a multiple of 8")
+            Some(("fragment length not a multiple of 8", DropReason::BadLength))
         } else if (!f.more && self.live[idx].total.is_some_and(|t| u64::from(t) != end))
             || self.live[idx].total.is_some_and(|t| end > u64::from(t))
             || (!f.more
@@ -182,12 +190,12 @@ impl Defrag {
                     .iter()
                     .any(|&(_, e)| u64::from(e) > end))
         {
-            Some("fragment beyond the datagram end")
+            Some(("fragment beyond the datagram end", DropReason::BeyondEnd))
         } else {
             None
         };
-        if let Some(why) = bad {
-            self.drop_entry(idx, stats);
+        if let Some((why, reason)) = bad {
+            self.drop_entry(idx, stats, reason);
             return Outcome::Dropped(why);
         }
         let (start, end) = (start as u32, end as u32);
@@ -201,14 +209,15 @@ impl Defrag {
                             .get(start as usize..end as usize)
                             .is_some_and(|old| old == f.data);
                     if same {
+                        stats.held.duplicates += 1;
                         return Outcome::Held;
                     }
-                    self.drop_entry(idx, stats);
+                    self.drop_entry(idx, stats, DropReason::Overlap);
                     return Outcome::Dropped("fragment overlap");
                 }
             }
             if e.pieces.len() >= MAX_PIECES {
-                self.drop_entry(idx, stats);
+                self.drop_entry(idx, stats, DropReason::TooManyFragments);
                 return Outcome::Dropped("fragment count");
             }
             if e.buf.len() < end as usize {
@@ -218,6 +227,7 @@ impl Defrag {
                 dst.copy_from_slice(f.data);
             }
             e.pieces.push((start, end));
+            stats.held.pending += 1;
             if !f.more {
                 e.total = Some(end);
             }
@@ -232,6 +242,10 @@ impl Defrag {
         }
         // Complete: hand the buffer out, keep the old output buffer for reuse.
         let mut e = self.live.swap_remove(idx);
+        // This fragment is the datagram's frame; the others merged into it.
+        let held = e.pieces.len() as u64;
+        stats.held.pending = stats.held.pending.saturating_sub(held);
+        stats.held.merged += held.saturating_sub(1);
         let total = e.total.unwrap_or(0) as usize;
         e.buf.truncate(total);
         std::mem::swap(&mut self.out, &mut e.buf);
@@ -307,7 +321,12 @@ mod tests {
             NetStats {
                 ip_fragments: 4,
                 datagrams_reassembled: 1,
-                reassembly_dropped: 0
+                reassembly_dropped: 0,
+                held: super::super::HeldFragments {
+                    merged: 2,
+                    duplicates: 1,
+                    ..Default::default()
+                },
             }
         );
         assert_eq!(d.pending(), 0);

@@ -234,6 +234,7 @@ pub fn parse(lt: u32, frame: &[u8]) -> Result<LinkInfo, WireError> {
             layer: Layer::Link,
             offset: 0,
             kind: WireErrorKind::Unsupported("link type"),
+            cleartext: false,
         }),
     }
 }

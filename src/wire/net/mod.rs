@@ -111,6 +111,76 @@ pub struct NetStats {
     pub ip_fragments: u64,
     pub datagrams_reassembled: u64,
     pub reassembly_dropped: u64,
+    /// What became of the fragments (frames) that were held for reassembly
+    /// (`NetPacket::FragmentHeld`); every held frame is in exactly one.
+    pub held: HeldFragments,
+}
+
+/// The fate of held IP fragments, counted in frames: the fragment that
+/// completes a datagram is the datagram's frame, the others are `merged`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeldFragments {
+    /// Went into a datagram that completed.
+    pub merged: u64,
+    /// An exact copy of a fragment already held (ignored).
+    pub duplicates: u64,
+    /// Dropped with their partial datagram, by [`DropReason`] (`as usize`).
+    pub dropped: [u64; DropReason::ALL.len()],
+    /// Still waiting for the rest of their datagram.
+    pub pending: u64,
+}
+
+impl HeldFragments {
+    /// Held fragments dropped, all reasons.
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.iter().sum()
+    }
+    /// Every held fragment: merged, duplicate, dropped or pending.
+    pub fn total(&self) -> u64 {
+        self.merged + self.duplicates + self.dropped_total() + self.pending
+    }
+}
+
+/// Why a partial IP datagram (and the fragments held for it) was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// Its first fragment is older than the reassembly timeout.
+    TimedOut,
+    /// The table was full and it was the oldest.
+    Evicted,
+    /// A fragment overlapped another one with different bytes.
+    Overlap,
+    /// A fragment lies beyond the datagram's end or the largest datagram.
+    BeyondEnd,
+    /// A non-final fragment whose length is not a multiple of 8.
+    BadLength,
+    /// More fragments than one datagram may have.
+    TooManyFragments,
+    /// A fragment of it was cut by snaplen, so it can never be rebuilt.
+    CutBySnaplen,
+}
+
+impl DropReason {
+    pub const ALL: [DropReason; 7] = [
+        DropReason::TimedOut,
+        DropReason::Evicted,
+        DropReason::Overlap,
+        DropReason::BeyondEnd,
+        DropReason::BadLength,
+        DropReason::TooManyFragments,
+        DropReason::CutBySnaplen,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            DropReason::TimedOut => "timed out",
+            DropReason::Evicted => "evicted (table full)",
+            DropReason::Overlap => "overlap",
+            DropReason::BeyondEnd => "beyond the datagram end",
+            DropReason::BadLength => "length not a multiple of 8",
+            DropReason::TooManyFragments => "too many fragments",
+            DropReason::CutBySnaplen => "cut by snaplen",
+        }
+    }
 }
 
 /// Stateful network-layer decoder (state = the IP fragment table).
@@ -397,7 +467,8 @@ impl NetDecoder {
         if l4.len() < ip_payload {
             // Cut by snaplen: this datagram cannot be rebuilt.
             self.stats.ip_fragments += 1;
-            self.defrag.forget(&key, &mut self.stats);
+            self.defrag
+                .forget(&key, &mut self.stats, DropReason::CutBySnaplen);
             self.stats.reassembly_dropped += 1;
             if offset == 0 && info.next == PROTO_UDP {
                 return datagram(facts, l4, l4_off, usize::MAX, false);
@@ -417,6 +488,7 @@ impl NetDecoder {
                 layer: Layer::IpFragment,
                 offset: l4_off,
                 kind: super::WireErrorKind::Overflow("fragment table"),
+                cleartext: false,
             }),
             Outcome::Dropped(why) => Err(WireError::bad_value(
                 Layer::IpFragment,
@@ -658,7 +730,11 @@ mod tests {
             NetStats {
                 ip_fragments: 3,
                 datagrams_reassembled: 1,
-                reassembly_dropped: 0
+                reassembly_dropped: 0,
+                held: HeldFragments {
+                    merged: 2,
+                    ..HeldFragments::default()
+                },
             }
         );
         assert_eq!(d.fragments_pending(), 0);
