@@ -31,7 +31,7 @@
 //! Memory is fixed: per sender a window of [`WINDOW`] broadcasts and
 //! [`MAX_SLOTS`] destination paths; nothing is allocated per packet.
 
-use super::{Dir, LinkState, NS};
+use super::{Dir, Engine, LinkState, NS};
 
 /// Destination paths tracked per sender (bits of the seen mask).
 const MAX_SLOTS: usize = 32;
@@ -342,6 +342,40 @@ impl SeqTrack {
                 // this destination's data last.
                 d.copy_missed(e.ts);
             }
+        }
+    }
+}
+
+impl Engine {
+    #[inline]
+    pub(super) fn on_data(
+        &mut self,
+        i: u32,
+        data: &crate::wire::knet::Data<'_>,
+        ts: i64,
+        sec: i64,
+        hint: &mut u16,
+    ) {
+        let node = data.node;
+        let j = match self.seqs.index_hinted(&node, hint) {
+            Some(j) => j,
+            None if self.seqs.len() < self.th.limits.max_nodes => {
+                self.seqs.push(node, SeqTrack::new())
+            }
+            None => return,
+        };
+        let dst = self.dirs.get(i as usize).and_then(|d| d.dst_node);
+        if let Some(tr) = self.seqs.at_mut(j) {
+            tr.on_data(
+                &mut self.dirs,
+                i,
+                dst,
+                data.seq,
+                data.frag_seq,
+                data.bcast,
+                ts,
+                sec,
+            );
         }
     }
 }

@@ -1,0 +1,174 @@
+//! RTT episodes against the path's baseline, and the RTT budget.
+//!
+//! * Episode: a second whose mean RTT exceeds the path's minimum by more
+//!   than max(3 × minimum, 1 ms) is elevated; three elevated seconds in a
+//!   row open an episode (counted from the first), three calm seconds close
+//!   it. Its severity comes from its p99 against the ping timeout: critical
+//!   from 75 %, warning from `latency_warning_pct`, else info.
+//! * Budget: a path whose RTT was high all along never rises above its own
+//!   baseline, so at the end its whole-capture p99 is judged against the
+//!   ping timeout the same way (unless an episode already warned).
+
+use hdrhistogram::Histogram;
+
+use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
+
+use super::{Engine, HIST_MAX_US, NS, new_hist};
+
+#[derive(Debug)]
+pub(super) struct LatEpisode {
+    pub(super) start: i64,
+    pub(super) last: i64,
+    pub(super) hist: Histogram<u32>,
+    pub(super) calm: u32,
+}
+
+impl Engine {
+    pub(super) fn eval_latency(&mut self, i: usize, k: i64) {
+        let d = &mut self.dirs[i];
+        let Some(b) = d.bucket_ref(k).copied() else {
+            return;
+        };
+        if b.rtt_n == 0 || d.min_rtt_us == u64::MAX {
+            return;
+        }
+        let base = d.min_rtt_us;
+        let avg = b.rtt_sum_us / u64::from(b.rtt_n);
+        let elevated = avg > base + (3 * base).max(1000);
+        match (&mut d.lat_ep, elevated) {
+            (Some(ep), true) => {
+                ep.hist.saturating_record(avg.min(HIST_MAX_US));
+                ep.last = k * NS + NS;
+                ep.calm = 0;
+            }
+            (Some(ep), false) => {
+                ep.calm += 1;
+                if ep.calm >= 3 {
+                    self.close_latency(i);
+                }
+            }
+            (None, true) => {
+                if d.lat_run == 0 {
+                    d.lat_run_start = k * NS;
+                }
+                d.lat_run += 1;
+                if d.lat_run >= 3 {
+                    let mut hist = new_hist();
+                    // The run's earlier seconds.
+                    for s in (d.lat_run_start / NS)..=k {
+                        if let Some(bb) = d.bucket_ref(s) {
+                            if bb.rtt_n > 0 {
+                                hist.saturating_record(
+                                    (bb.rtt_sum_us / u64::from(bb.rtt_n)).min(HIST_MAX_US),
+                                );
+                            }
+                        }
+                    }
+                    d.lat_ep = Some(LatEpisode {
+                        start: d.lat_run_start,
+                        last: k * NS + NS,
+                        hist,
+                        calm: 0,
+                    });
+                    d.lat_run = 0;
+                }
+            }
+            (None, false) => d.lat_run = 0,
+        }
+    }
+
+    /// A path whose RTT was high all along never rises above its own
+    /// baseline: judge its whole-capture p99 against the ping timeout.
+    pub(super) fn budget_latency(&mut self) {
+        let timeout_us = u64::from(self.th.ping_timeout_ms) * 1000;
+        let warn_us = (timeout_us as f64 * self.th.latency_warning_pct / 100.0) as u64;
+        for i in 0..self.dirs.len() {
+            let d = &self.dirs[i];
+            if d.rtt.is_empty() || warn_us == 0 {
+                continue;
+            }
+            let p99 = d.rtt.value_at_quantile(0.99);
+            if p99 < warn_us {
+                continue;
+            }
+            let (src, dst, link) = (d.src_node, d.dst_node, d.key.link);
+            let covered = self.findings.iter().any(|f| {
+                f.kind == FindingKind::Latency
+                    && f.severity >= Severity::Warning
+                    && f.src_node == src
+                    && f.dst_node == dst
+                    && f.link == Some(link)
+            });
+            if covered {
+                continue;
+            }
+            let sev = if p99 >= timeout_us * 3 / 4 {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            let p50 = d.rtt.value_at_quantile(0.5);
+            let f = Finding::new(
+                FindingKind::Latency,
+                sev,
+                d.first_ts,
+                format!(
+                    "RTT p99 {:.1} ms on link {link} is {:.0} % of the {} ms ping timeout",
+                    p99 as f64 / 1000.0,
+                    100.0 * p99 as f64 / timeout_us as f64,
+                    self.th.ping_timeout_ms
+                ),
+            )
+            .nodes(src, dst, Some(link), Some(Direction::Both))
+            .ended(d.last_ts)
+            .ev("rtt_p50_ms", p50 as f64 / 1000.0)
+            .ev("rtt_p99_ms", p99 as f64 / 1000.0)
+            .ev("ping_timeout_ms", f64::from(self.th.ping_timeout_ms));
+            self.push_finding(f);
+        }
+    }
+
+    pub(super) fn close_latency(&mut self, i: usize) {
+        let Some(ep) = self.dirs[i].lat_ep.take() else {
+            return;
+        };
+        let d = &self.dirs[i];
+        let base = if d.min_rtt_us == u64::MAX {
+            0
+        } else {
+            d.min_rtt_us
+        };
+        let p50 = ep.hist.value_at_quantile(0.5);
+        let p99 = ep.hist.value_at_quantile(0.99);
+        let timeout_us = u64::from(self.th.ping_timeout_ms) * 1000;
+        let warn_us = (timeout_us as f64 * self.th.latency_warning_pct / 100.0) as u64;
+        let sev = if p99 >= timeout_us * 3 / 4 {
+            Severity::Critical
+        } else if p99 >= warn_us {
+            Severity::Warning
+        } else {
+            Severity::Info
+        };
+        let f = Finding::new(
+            FindingKind::Latency,
+            sev,
+            ep.start,
+            format!(
+                "RTT on link {} rose to {:.1} ms (p50) from a {:.2} ms baseline; p99 {:.1} ms = {:.0} % of the {} ms ping timeout",
+                d.key.link,
+                p50 as f64 / 1000.0,
+                base as f64 / 1000.0,
+                p99 as f64 / 1000.0,
+                100.0 * p99 as f64 / timeout_us.max(1) as f64,
+                self.th.ping_timeout_ms
+            ),
+        )
+        .nodes(d.src_node, d.dst_node, Some(d.key.link), Some(Direction::Both))
+        .ended(ep.last)
+        .ev("rtt_p50_ms", p50 as f64 / 1000.0)
+        .ev("rtt_p99_ms", p99 as f64 / 1000.0)
+        .ev("baseline_ms", base as f64 / 1000.0)
+        .ev("ping_timeout_ms", f64::from(self.th.ping_timeout_ms));
+        self.push_finding(f);
+    }
+}

@@ -1,0 +1,240 @@
+//! knet's link state machine, as the pinger sees it.
+//!
+//! knet's rules (libknet `_handle_check_each` / `process_pong`):
+//!
+//! * **Up**: a link that is down goes up on the (`pong_count` + 1)-th pong
+//!   received while down.
+//! * **Down**: a link that is up goes down when no pong came for
+//!   `ping_timeout` × backoff + 2 × the average latency. The heartbeat
+//!   thread checks on the same 200 ms grid it sends pings on (counted from
+//!   the ping whose pong came last), so the link goes down at the first tick
+//!   where the time since the last pong reaches the timeout in force then.
+//! * **Backoff**: 10 right after the link is (re)configured or goes down,
+//!   one less on each run of knet's once-a-second adjustment (phase
+//!   unknown: rounded), down to 1.
+//! * A link first seen answering a ping with DATA seq ≠ 0 belongs to a node
+//!   already running: assumed up (capture started mid-run, backoff 1). With
+//!   seq 0 it is a fresh start: down, its backoff running from its start.
+//!
+//! A pinger that sends nothing judges nothing: when it was silent past a
+//! deadline and sends again, the link went down at the deadline if the
+//! capture only lost sight of it, or at its resumption if it was stalled
+//! (it answers old pings late right after resuming).
+//!
+//! A down is critical unless another link from the same pinger to the same
+//! peer is still up; `flap_downs` downs within `flap_window_s` are a flap.
+
+use crate::analysis::budget::Thresholds;
+use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
+use crate::analysis::snapshot::{LinkState, Transition};
+
+use super::{Dir, Engine, MS, NS, ms};
+
+impl Dir {
+    /// knet's pong timeout at time `t`: timeout × backoff(t) + 2 × average latency.
+    pub(super) fn timeout_adj(&self, th: &Thresholds, t: i64) -> i64 {
+        let backoff = if self.backoff_from == i64::MIN {
+            1
+        } else {
+            (10 - (t - self.backoff_from + NS / 2).div_euclid(NS)).clamp(1, 10)
+        };
+        th.ping_timeout_ns() * backoff + (2.0 * self.avg_lat_us * 1000.0) as i64
+    }
+
+    /// When knet declares the link down: its heartbeat thread checks on the
+    /// same 200 ms ticks it sends pings on (counted from the ping whose pong
+    /// came last), at the first tick where the time since the last pong
+    /// reaches the timeout in force then.
+    pub(super) fn down_deadline(&self, th: &Thresholds, heard: i64) -> Option<i64> {
+        match (self.state, self.last_pong) {
+            (LinkState::Up, Some(pong)) => {
+                let lp = pong.max(heard);
+                // The grid runs from the answered ping; a later sign of life
+                // (inferred paths) starts its own count.
+                let ping = if lp > pong {
+                    lp
+                } else {
+                    self.last_pong_ping.min(lp)
+                };
+                let grid = 200 * MS;
+                let mut t = ping + grid;
+                // Once the backoff is 1 for good (from 8.5 s after its reset,
+                // see `timeout_adj`), the timeout is constant: the tick is
+                // the first grid point at least that long after the pong.
+                if self.backoff_from == i64::MIN || t >= self.backoff_from + 17 * NS / 2 {
+                    let need = lp + self.timeout_adj(th, t) - ping;
+                    let k = if need <= grid {
+                        1
+                    } else {
+                        ((need + grid - 1) / grid).min(2001)
+                    };
+                    return Some(ping + k * grid);
+                }
+                // At most 10 × timeout + latency: bounded loop.
+                for _ in 0..2000 {
+                    if t - lp >= self.timeout_adj(th, t) {
+                        return Some(t);
+                    }
+                    t += grid;
+                }
+                Some(t)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Engine {
+    pub(super) fn check_downs(&mut self, t: i64) {
+        let quiet = self.th.ping_spacing_ns() * 3 / 2;
+        for i in 0..self.dirs.len() {
+            self.resolve_resume(i, t, false);
+            if self.dirs[i].resume_check.is_some() {
+                continue;
+            }
+            if let Some(dl) = self.deadline(i) {
+                if t > dl {
+                    // A pinger that itself sends nothing (stopped, stalled)
+                    // judges nothing: knet declares the link down when its
+                    // heartbeat runs again (see `pinger_resumed`).
+                    let stalled = self.dirs[i]
+                        .src_node
+                        .and_then(|n| self.nodes.get(&n))
+                        .is_some_and(|n| n.last_ts + quiet < dl);
+                    if !stalled {
+                        self.link_down(i, dl);
+                    }
+                }
+            }
+        }
+    }
+
+    /// knet's down time of path `i`. For a path known only through the
+    /// keyless inference, any packet from the peer on that link counts as a
+    /// sign of life (an unpaired ping is not proof of a missing pong).
+    pub(super) fn deadline(&self, i: usize) -> Option<i64> {
+        let d = &self.dirs[i];
+        let heard = match (d.inferred, d.rev) {
+            (true, Some(r)) => self.dirs.get(r as usize).map_or(i64::MIN, |r| r.last_ts),
+            _ => i64::MIN,
+        };
+        d.down_deadline(&self.th, heard)
+    }
+
+    /// A node sent again after a silence: its overdue links go down now.
+    pub(super) fn pinger_resumed(&mut self, node: u16, ts: i64) {
+        for i in 0..self.dirs.len() {
+            if self.dirs[i].src_node == Some(node) && self.dirs[i].resume_check.is_none() {
+                if let Some(dl) = self.deadline(i).filter(|dl| ts > *dl) {
+                    self.dirs[i].resume_check = Some((ts, dl));
+                }
+            }
+        }
+    }
+
+    /// A silent pinger is back. If it was stalled (it answers old pings late
+    /// right after resuming), knet ran no heartbeat meanwhile and declares the
+    /// link down only now; if the capture merely lost sight of it (its packets
+    /// were dropped before the capture point), knet declared it at the deadline.
+    pub(super) fn resolve_resume(&mut self, i: usize, now: i64, force: bool) {
+        let Some((resumed, dl)) = self.dirs[i].resume_check else {
+            return;
+        };
+        let late = self.dirs[i]
+            .src_node
+            .and_then(|n| self.nodes.get(&n))
+            .map_or(i64::MIN, |n| n.late_pong_at);
+        let stalled = late >= resumed - 200 * MS;
+        if !stalled && !force && now < resumed + NS {
+            return;
+        }
+        self.dirs[i].resume_check = None;
+        if self.dirs[i].state == LinkState::Up {
+            self.link_down(i, if stalled { resumed } else { dl });
+        }
+    }
+
+    pub(super) fn link_down(&mut self, i: usize, at: i64) {
+        let th = &self.th;
+        let tolerated = self.dirs[i].timeout_adj(th, at);
+        let (src, dst, link, last_pong) = {
+            let d = &self.dirs[i];
+            (
+                d.src_node,
+                d.dst_node,
+                d.key.link,
+                d.last_pong.unwrap_or(at),
+            )
+        };
+        // Another link from the same pinger to the same peer still up?
+        let other_up = self.dirs.iter().enumerate().any(|(j, o)| {
+            j != i
+                && o.src_node.is_some()
+                && o.src_node == src
+                && o.dst_node == dst
+                && o.key.link != link
+                && o.state == LinkState::Up
+        });
+        let flap_window = i64::from(self.th.flap_window_s) * NS;
+        let flap_downs = self.th.flap_downs.clamp(2, 8) as usize;
+        let max_tr = self.th.limits.max_transitions;
+        let d = &mut self.dirs[i];
+        d.state = LinkState::Down;
+        d.pongs_while_down = 0;
+        // knet sends no DATA on a down link: missing copies were not lost.
+        d.miss_run = 0;
+        d.backoff_from = at;
+        d.downs += 1;
+        d.down_times.rotate_right(1);
+        d.down_times[0] = at;
+        if d.transitions.len() < max_tr {
+            d.transitions.push(Transition {
+                ts: at,
+                up: false,
+                rule_value: (tolerated / MS) as u64,
+            });
+        }
+        let recent = d
+            .down_times
+            .iter()
+            .filter(|t| **t != i64::MIN && at - **t <= flap_window)
+            .count();
+        let sev = if other_up {
+            Severity::Warning
+        } else {
+            Severity::Critical
+        };
+        let f = Finding::new(
+            FindingKind::LinkDown,
+            sev,
+            at,
+            format!(
+                "knet would declare link {link} down: no pong for {:.0} ms (ping timeout x backoff + 2 x avg latency){}",
+                ms(at - last_pong),
+                if other_up { "; another link is still up" } else { "; no other link up: node unreachable" }
+            ),
+        )
+        .nodes(src, dst, Some(link), Some(Direction::SrcToDst))
+        .ev("last_pong_age_ms", ms(at - last_pong))
+        .ev("tolerated_ms", ms(tolerated));
+        let fi = self.push_finding(f);
+        self.dirs[i].open_down = fi;
+        if recent == flap_downs {
+            let first = self.dirs[i].down_times[flap_downs - 1];
+            let f = Finding::new(
+                FindingKind::LinkFlapping,
+                Severity::Warning,
+                first,
+                format!(
+                    "link {link} went down {recent} times within {} s",
+                    self.th.flap_window_s
+                ),
+            )
+            .nodes(src, dst, Some(link), Some(Direction::SrcToDst))
+            .ended(at)
+            .ev("downs", recent as f64)
+            .ev("window_s", f64::from(self.th.flap_window_s));
+            self.push_finding(f);
+        }
+    }
+}

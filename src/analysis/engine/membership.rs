@@ -1,0 +1,134 @@
+//! Rings and their members.
+//!
+//! Totem forms a new ring (membership) when a node joins or leaves: the
+//! commit token carries the new ring id and its members; from then on every
+//! message carries the ring id. A ring first seen on a message whose commit
+//! token was not captured gets its members inferred from the nodes that
+//! forward its messages. A new ring with members gone is critical; the
+//! first ring and rings that only grew are info.
+
+use crate::analysis::findings::{Finding, FindingKind, Severity};
+use crate::analysis::snapshot::MembershipView;
+use crate::wire::totem::RingId;
+
+use super::Engine;
+
+impl Engine {
+    /// A message of ring `ring` forwarded by `forwarder`.
+    #[inline]
+    pub(super) fn ring_seen(&mut self, ring: RingId, ts: i64, forwarder: u32) {
+        // Nearly always the current ring, its members known.
+        if let Some(cur) = self.totem.membership.last() {
+            if cur.rep == ring.rep && cur.seq == ring.seq && !cur.members_inferred {
+                return;
+            }
+        }
+        self.ring_seen_slow(ring, ts, forwarder);
+    }
+
+    pub(super) fn ring_seen_slow(&mut self, ring: RingId, ts: i64, forwarder: u32) {
+        let tl = &mut self.totem.membership;
+        if let Some(cur) = tl.last_mut() {
+            if cur.rep == ring.rep && cur.seq == ring.seq {
+                if cur.members_inferred
+                    && !cur.members.contains(&forwarder)
+                    && cur.members.len() < 256
+                {
+                    cur.members.push(forwarder);
+                    cur.members.sort_unstable();
+                }
+                return;
+            }
+        }
+        if tl.iter().any(|m| m.rep == ring.rep && m.seq == ring.seq) {
+            return;
+        }
+        if tl.len() >= self.th.limits.max_memberships {
+            self.overflow.memberships += 1;
+            return;
+        }
+        let commit = self.totem.commits.iter().find(|(r, _, _)| *r == ring);
+        let (mut members, inferred) = match commit {
+            Some((_, _, m)) => (m.clone(), false),
+            None => (vec![forwarder], true),
+        };
+        members.sort_unstable();
+        members.dedup();
+        let prev = tl
+            .last()
+            .filter(|p| !p.members_inferred && !inferred)
+            .map(|p| p.members.clone());
+        let (left, joined) = match &prev {
+            Some(pm) => (
+                pm.iter()
+                    .filter(|n| !members.contains(n))
+                    .copied()
+                    .collect::<Vec<_>>(),
+                members
+                    .iter()
+                    .filter(|n| !pm.contains(n))
+                    .copied()
+                    .collect::<Vec<_>>(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        let first = tl.is_empty();
+        let ring_str = ring.to_string();
+        let list = |v: &[u32]| {
+            v.iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let (sev, msg) = if !left.is_empty() {
+            (
+                Severity::Critical,
+                format!(
+                    "new membership ({ring_str}): members left: {}; joined: {}; members {}",
+                    list(&left),
+                    list(&joined),
+                    list(&members)
+                ),
+            )
+        } else if first {
+            (
+                Severity::Info,
+                format!(
+                    "membership ({ring_str}) with members {}",
+                    if inferred {
+                        "not seen".into()
+                    } else {
+                        list(&members)
+                    }
+                ),
+            )
+        } else {
+            (
+                Severity::Info,
+                format!(
+                    "new membership ({ring_str}): joined: {}; members {}",
+                    list(&joined),
+                    list(&members)
+                ),
+            )
+        };
+        let f = Finding::new(FindingKind::MembershipChange, sev, ts, msg)
+            .ended(ts)
+            .ev("ring_rep", f64::from(ring.rep))
+            .ev("ring_seq", ring.seq as f64)
+            .ev("members", members.len() as f64)
+            .ev("left", left.len() as f64)
+            .ev("joined", joined.len() as f64);
+        tl.push(MembershipView {
+            ts,
+            ring_id: ring_str,
+            rep: ring.rep,
+            seq: ring.seq,
+            members,
+            members_inferred: inferred,
+            left,
+            joined,
+        });
+        self.push_finding(f);
+    }
+}

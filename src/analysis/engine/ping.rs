@@ -1,0 +1,249 @@
+//! knet pings and pongs: counts, cadence and round-trip time.
+//!
+//! knet pings each peer on each link every `ping_interval` (the heartbeat
+//! thread runs on a 200 ms grid, so the spacing on the wire is the interval
+//! rounded up to 200 ms); the peer answers with a PONG echoing the ping's 16
+//! time bytes. A PONG is matched to its PING by (pinger address, responder
+//! address, link, time bytes); RTT = t(pong) − t(ping) at the capture point.
+//!
+//! * Missing pings: a gap of n spacings between two timed pings of a pinger
+//!   (once its link was up) means n − 1 pings lost before the capture point,
+//!   counted in the seconds they were due.
+//! * Unanswered pings: no pong within `ping_timeout` (knet discards a later
+//!   pong); counted only after the link's first pong (before, the peer may
+//!   not run yet). A late pong counts as unanswered and as a late pong.
+//! * knet keeps a running mean of the latency over up to 2048 samples; it
+//!   enters the link's down deadline (`link`).
+//!
+//! Pending pings are bounded (`max_pending_pings`) and dropped ten timeouts
+//! after they were sent.
+
+use std::net::IpAddr;
+
+use crate::analysis::snapshot::{LinkState, Transition};
+use crate::wire::knet::Ping;
+
+use super::{Engine, HIST_MAX_US, NS};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct PingKey {
+    pub(super) pinger: IpAddr,
+    pub(super) responder: IpAddr,
+    pub(super) link: u8,
+    pub(super) time: [u8; 16],
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Pending {
+    pub(super) ts: i64,
+    pub(super) dir: u32,
+    pub(super) data_seq: u16,
+    pub(super) expired: bool,
+    /// Never counted as unanswered (an inferred ping without its pair).
+    pub(super) no_loss: bool,
+}
+
+impl Engine {
+    pub(super) fn on_ping(&mut self, i: u32, ping: &Ping, src: IpAddr, dst: IpAddr, ts: i64) {
+        self.ping_sent(i, Some(ping.node), ping.timed, ts);
+        let key = PingKey {
+            pinger: src,
+            responder: dst,
+            link: ping.link,
+            time: ping.time,
+        };
+        self.await_pong(
+            key,
+            Pending {
+                ts,
+                dir: i,
+                data_seq: ping.seq,
+                expired: false,
+                no_loss: false,
+            },
+        );
+    }
+
+    pub(super) fn await_pong(&mut self, key: PingKey, p: Pending) {
+        if self.pending.len() >= self.th.limits.max_pending_pings {
+            self.overflow.pending_pings += 1;
+            return;
+        }
+        self.pending.insert(key, p);
+    }
+
+    /// A ping left `src` on path `i`: counts and cadence.
+    pub(super) fn ping_sent(&mut self, i: u32, node: Option<u16>, timed: bool, ts: i64) {
+        let spacing = self.th.ping_spacing_ns();
+        let d = &mut self.dirs[i as usize];
+        if node.is_some() {
+            d.src_node = node;
+        }
+        d.pings += 1;
+        let sec = ts.div_euclid(NS);
+        if let Some(b) = d.bucket(sec) {
+            b.pings += 1;
+        }
+        if timed {
+            if let Some(last) = d.last_ping.filter(|_| d.ever_up) {
+                let gap = ts - last;
+                if gap > d.max_ping_gap {
+                    d.max_ping_gap = gap;
+                    d.max_ping_gap_at = last;
+                }
+                let periods = (gap + spacing / 2) / spacing;
+                if periods >= 2 {
+                    let m = (periods - 1).min(100_000) as u32;
+                    d.missing += u64::from(m);
+                    let lost_at = last + spacing;
+                    // Attribute the missing pings to the seconds they were due.
+                    for j in 0..m.min(600) {
+                        let due = last + spacing * i64::from(j + 1);
+                        if let Some(b) = d.loss_bucket(due.div_euclid(NS)) {
+                            b.missing += 1;
+                            b.loss_at(lost_at.max(due));
+                        }
+                    }
+                }
+            }
+            d.last_ping = Some(d.last_ping.map_or(ts, |l| l.max(ts)));
+        }
+    }
+
+    pub(super) fn on_pong(&mut self, pong: &Ping, src: IpAddr, dst: IpAddr, ts: i64) {
+        let key = PingKey {
+            pinger: dst,
+            responder: src,
+            link: pong.link,
+            time: pong.time,
+        };
+        let Some(p) = self.pending.remove(&key) else {
+            return;
+        };
+        self.answered(p, Some(pong.node), ts);
+    }
+
+    /// The pong to pending ping `p` came at `ts` from `responder`.
+    pub(super) fn answered(&mut self, p: Pending, responder: Option<u16>, ts: i64) {
+        let i = p.dir as usize;
+        let timeout = self.th.ping_timeout_ns();
+        let rtt = ts - p.ts;
+        if self.dirs[i].dst_node.is_none() {
+            self.dirs[i].dst_node = responder;
+        }
+        let responder_node = responder.or(self.dirs[i].dst_node);
+        if p.expired || rtt > timeout {
+            // knet discards a pong older than its timeout.
+            let d = &mut self.dirs[i];
+            d.late_pongs += 1;
+            if !p.expired && d.ever_up && p.ts >= d.first_pong {
+                d.unanswered += 1;
+                if let Some(b) = d.loss_bucket(p.ts.div_euclid(NS)) {
+                    b.unanswered += 1;
+                    b.loss_at(p.ts);
+                }
+            }
+            let (src_node, link) = (d.src_node, d.key.link);
+            if let Some(r) = responder_node {
+                self.late_pong(r, src_node, Some(r), link, rtt, ts);
+            }
+            return;
+        }
+        // A pong after the deadline: knet declared the link down first.
+        self.resolve_resume(i, ts, true);
+        if let Some(dl) = self.deadline(i) {
+            if ts > dl {
+                self.link_down(i, dl);
+            }
+        }
+        let pong_count = self.th.pong_count;
+        let d = &mut self.dirs[i];
+        d.pongs += 1;
+        d.first_pong = d.first_pong.min(ts);
+        let us = (rtt / 1000).max(1) as u64;
+        d.rtt.saturating_record(us.min(HIST_MAX_US));
+        d.min_rtt_us = d.min_rtt_us.min(us);
+        if let Some(last) = d.last_rtt_us {
+            d.jitter_sum += (us as f64 - last as f64).abs();
+            d.jitter_n += 1;
+        }
+        d.last_rtt_us = Some(us);
+        // knet's running mean over up to `precision` (2048) samples.
+        d.lat_n = (d.lat_n + 1).min(2048);
+        d.avg_lat_us += (us as f64 - d.avg_lat_us) / f64::from(d.lat_n);
+        if let Some(b) = d.bucket(p.ts.div_euclid(NS)) {
+            b.pongs += 1;
+            b.rtt_sum_us += us;
+            b.rtt_n += 1;
+            b.rtt_max_us = b.rtt_max_us.max(us.min(u64::from(u32::MAX)) as u32);
+        }
+        if let Some(lp) = d.last_pong {
+            let gap = ts - lp;
+            if gap > d.max_pong_gap {
+                d.max_pong_gap = gap;
+                d.max_pong_gap_at = lp;
+            }
+        }
+        if d.last_pong.is_none_or(|l| ts >= l) {
+            d.last_pong = Some(ts);
+            d.last_pong_ping = p.ts;
+        }
+        match d.state {
+            LinkState::Unknown => {
+                if p.data_seq == 0 {
+                    // A fresh node: knet starts the link down, counts pongs,
+                    // and the backoff runs from the link's start.
+                    d.state = LinkState::Down;
+                    d.pongs_while_down = 1;
+                    d.backoff_from = d.first_ts;
+                } else {
+                    d.state = LinkState::Up;
+                    d.ever_up = true;
+                }
+            }
+            LinkState::Down => {
+                d.pongs_while_down += 1;
+                if d.pongs_while_down > pong_count {
+                    d.state = LinkState::Up;
+                    d.ever_up = true;
+                    if d.transitions.len() < self.th.limits.max_transitions {
+                        d.transitions.push(Transition {
+                            ts,
+                            up: true,
+                            rule_value: u64::from(d.pongs_while_down),
+                        });
+                    }
+                    if let Some(fi) = d.open_down.take() {
+                        if let Some(f) = self.findings.get_mut(fi) {
+                            f.end = Some(ts);
+                        }
+                    }
+                }
+            }
+            LinkState::Up => {}
+        }
+    }
+
+    pub(super) fn expire_pending(&mut self, t: i64) {
+        let timeout = self.th.ping_timeout_ns();
+        let keep = timeout * 10;
+        let dirs = &mut self.dirs;
+        self.pending.retain(|_, p| {
+            if !p.expired && t - p.ts > timeout {
+                p.expired = true;
+                // Before the first pong the peer may simply not run yet.
+                if let Some(d) = dirs
+                    .get_mut(p.dir as usize)
+                    .filter(|d| !p.no_loss && d.ever_up && p.ts >= d.first_pong)
+                {
+                    d.unanswered += 1;
+                    if let Some(b) = d.loss_bucket(p.ts.div_euclid(NS)) {
+                        b.unanswered += 1;
+                        b.loss_at(p.ts);
+                    }
+                }
+            }
+            t - p.ts <= keep
+        });
+    }
+}

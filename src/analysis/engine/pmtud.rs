@@ -1,0 +1,192 @@
+//! knet's path MTU discovery, per directed path.
+//!
+//! knet probes one size at a time (a PMTUD packet padded to the size) and
+//! waits for the peer's reply; the largest size answered is the path MTU.
+//! Probes come in runs (every `pmtud_interval`, 30 s by default); a run
+//! ends when no probe came for [`PMTUD_RUN_GAP`]. At its end:
+//!
+//! * probes larger than the largest acknowledged one that got no reply are
+//!   an MTU black hole (silently dropped, a warning);
+//! * an acknowledged size different from the last run's is an MTU change
+//!   (a warning when it shrank);
+//!
+//! An ICMP fragmentation-needed / packet-too-big for a path is an MTU
+//! change at once. The probe→reply time is the latency of a packet of the
+//! probe's size (`sizes`).
+
+use std::net::IpAddr;
+
+use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
+use crate::wire::knet::Pmtud;
+use crate::wire::net::TooBig;
+
+use super::{Engine, NS, PathKey, clamp_ts};
+
+/// A PMTUD run ends when no probe came for this long.
+pub(super) const PMTUD_RUN_GAP: i64 = 5 * NS;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Probe {
+    pub(super) size: u16,
+    pub(super) acked: bool,
+    /// When the latest probe of this size left.
+    pub(super) ts: i64,
+}
+
+impl Engine {
+    pub(super) fn on_probe(&mut self, i: u32, size: u16, ts: i64) {
+        let d = &mut self.dirs[i as usize];
+        if d.run_last.is_some_and(|l| ts - l > PMTUD_RUN_GAP) {
+            self.close_pmtud_run(i as usize);
+        }
+        let d = &mut self.dirs[i as usize];
+        d.pmtud_probes += 1;
+        if d.run_last.is_none() {
+            d.run_start = ts;
+        }
+        d.run_last = Some(ts);
+        d.last_probe = Some(size);
+        if !d.probes.iter().any(|p| p.size == size) && d.probes.len() < 32 {
+            d.probes.push(Probe {
+                size,
+                acked: false,
+                ts,
+            });
+        }
+        if let Some(pr) = d.probes.iter_mut().find(|p| p.size == size) {
+            pr.ts = ts;
+        }
+    }
+
+    /// A PMTUD reply: it flows back to the prober, so the probe's direction
+    /// is the reverse of the reply's.
+    pub(super) fn on_pmtud_reply(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        r: &Pmtud,
+        size: u16,
+        ts: i64,
+    ) {
+        let key = PathKey {
+            src: dst,
+            dst: src,
+            link: r.link,
+        };
+        if let Some(&i) = self.paths.get(&key) {
+            let dd = &mut self.dirs[i as usize];
+            dd.pmtud_replies += 1;
+            if dd.dst_node.is_none() {
+                dd.dst_node = Some(r.node);
+            }
+            if let Some(pr) = dd.probes.iter_mut().find(|pr| pr.size == size) {
+                if !pr.acked {
+                    dd.sizes.probe_rtt(size, ts - pr.ts);
+                }
+                pr.acked = true;
+            }
+        }
+    }
+
+    pub(super) fn close_pmtud_run(&mut self, i: usize) {
+        let d = &mut self.dirs[i];
+        let Some(last) = d.run_last.take() else {
+            return;
+        };
+        let acked = d.probes.iter().filter(|p| p.acked).map(|p| p.size).max();
+        d.pmtud_unanswered.clear();
+        for p in d
+            .probes
+            .iter()
+            .filter(|p| !p.acked && acked.is_none_or(|a| p.size > a))
+        {
+            d.pmtud_unanswered.push(p.size);
+        }
+        d.pmtud_unanswered.sort_unstable();
+        d.probes.clear();
+        let prev = d.pmtu;
+        if let Some(a) = acked {
+            d.pmtu = Some(a);
+            d.pmtu_min = Some(d.pmtu_min.map_or(a, |m| m.min(a)));
+        }
+        let (src, dst, link, start) = (d.src_node, d.dst_node, d.key.link, d.run_start);
+        let unanswered = d.pmtud_unanswered.clone();
+        let icmp = d.icmp_too_big;
+        if let Some(&smallest) = unanswered.first() {
+            let f = Finding::new(
+                FindingKind::MtuBlackHole,
+                Severity::Warning,
+                start,
+                format!(
+                    "PMTUD probes of {} bytes got no reply{} (silently dropped)",
+                    unanswered
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    acked.map(|a| format!(" while {a} did")).unwrap_or_default()
+                ),
+            )
+            .nodes(src, dst, Some(link), Some(Direction::SrcToDst))
+            .ended(last)
+            .ev("smallest_unanswered", f64::from(smallest))
+            .ev("largest_acked", acked.map_or(0.0, f64::from))
+            .ev("icmp_too_big", icmp as f64);
+            self.push_finding(f);
+        }
+        if let (Some(p), Some(a)) = (prev, acked) {
+            if p != a {
+                let sev = if a < p {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                };
+                let f = Finding::new(
+                    FindingKind::MtuChange,
+                    sev,
+                    start,
+                    format!("path MTU changed from {p} to {a} bytes"),
+                )
+                .nodes(src, dst, Some(link), Some(Direction::SrcToDst))
+                .ended(last)
+                .ev("from", f64::from(p))
+                .ev("to", f64::from(a));
+                self.push_finding(f);
+            }
+        }
+    }
+
+    /// Feeds an ICMP fragmentation-needed / packet-too-big notice.
+    pub fn ingest_too_big(&mut self, ts: i64, tb: &TooBig) {
+        let ts = clamp_ts(ts);
+        self.advance_time(ts);
+        let link = self.link_of(tb.orig_src, tb.orig_sport, tb.orig_dport);
+        let Some(i) = self.path(tb.orig_src, tb.orig_dst, link, ts) else {
+            return;
+        };
+        let d = &mut self.dirs[i as usize];
+        d.icmp_too_big += 1;
+        let changed = d.icmp_mtu != Some(tb.mtu);
+        d.icmp_mtu = Some(tb.mtu);
+        if changed {
+            let f = Finding::new(
+                FindingKind::MtuChange,
+                Severity::Warning,
+                ts,
+                format!(
+                    "ICMP too-big from {} for {} -> {}: path MTU {}",
+                    tb.reporter, tb.orig_src, tb.orig_dst, tb.mtu
+                ),
+            )
+            .nodes(
+                d.src_node,
+                d.dst_node,
+                Some(link),
+                Some(Direction::SrcToDst),
+            )
+            .ended(ts)
+            .ev("icmp_mtu", f64::from(tb.mtu));
+            self.push_finding(f);
+        }
+    }
+}
