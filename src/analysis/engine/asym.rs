@@ -37,7 +37,7 @@ impl Engine {
             if (d.src_node, d.key.src) > (r.src_node, r.key.src) {
                 continue;
             }
-            let (sd, sr) = (d.up_side, r.up_side);
+            let (sd, sr) = (d.loss.up_side, r.loss.up_side);
             let (ld, lr) = (loss_estimate(&sd, &sr), loss_estimate(&sr, &sd));
             let loss = (ld - lr).abs() > LOSS_DIFF_PCT
                 && ld.max(lr) >= self.th.loss_warning_pct
@@ -46,7 +46,7 @@ impl Engine {
             let p50 = |h: &hdrhistogram::Histogram<u32>| {
                 (h.len() >= MIN_RTT).then(|| h.value_at_quantile(0.5))
             };
-            let (rd, rr) = (p50(&d.rtt), p50(&r.rtt));
+            let (rd, rr) = (p50(&d.ping.rtt), p50(&r.ping.rtt));
             let rtt = match (rd, rr) {
                 (Some(a), Some(b)) => {
                     let (lo, hi) = (a.min(b), a.max(b));
@@ -54,7 +54,7 @@ impl Engine {
                 }
                 _ => false,
             };
-            let pmtu = matches!((d.pmtu_min, r.pmtu_min), (Some(a), Some(b)) if a != b);
+            let pmtu = matches!((d.pmtud.pmtu_min, r.pmtud.pmtu_min), (Some(a), Some(b)) if a != b);
             if !(loss || rtt || pmtu) {
                 continue;
             }
@@ -67,7 +67,7 @@ impl Engine {
             } else if rtt {
                 rd < rr
             } else {
-                d.pmtu_min < r.pmtu_min
+                d.pmtud.pmtu_min < r.pmtud.pmtu_min
             };
             let (w, b, lw, lb, rw, rb) = if d_worse {
                 (d, r, ld, lr, rd, rr)
@@ -93,8 +93,8 @@ impl Engine {
             if pmtu {
                 what.push(format!(
                     "path MTU {} vs {} bytes",
-                    w.pmtu_min.unwrap_or(0),
-                    b.pmtu_min.unwrap_or(0)
+                    w.pmtud.pmtu_min.unwrap_or(0),
+                    b.pmtud.pmtu_min.unwrap_or(0)
                 ));
             }
             let mut f = Finding::new(
@@ -124,7 +124,7 @@ impl Engine {
                     .ev("rtt_p50_ms", a as f64 / 1000.0)
                     .ev("reverse_rtt_p50_ms", b as f64 / 1000.0);
             }
-            if let (Some(a), Some(b)) = (w.pmtu_min, b.pmtu_min) {
+            if let (Some(a), Some(b)) = (w.pmtud.pmtu_min, b.pmtud.pmtu_min) {
                 f = f.ev("pmtu", f64::from(a)).ev("reverse_pmtu", f64::from(b));
             }
             out.push(f);

@@ -75,7 +75,11 @@ impl Engine {
             self.eval_sec = Some(k);
         }
         for i in 0..self.dirs.len() {
-            if self.dirs[i].run_last.is_some_and(|l| t - l > PMTUD_RUN_GAP) {
+            if self.dirs[i]
+                .pmtud
+                .run_last
+                .is_some_and(|l| t - l > PMTUD_RUN_GAP)
+            {
                 self.close_pmtud_run(i);
             }
         }

@@ -43,7 +43,7 @@ impl Engine {
                         self.pinger_resumed(n, ts);
                     }
                 }
-                self.dirs[i as usize].inferred = true;
+                self.dirs[i as usize].link.inferred = true;
                 self.ping_sent(i, node, true, ts);
                 // Unknown data seq: taken as a node already running.
                 let p = Pending {
@@ -127,9 +127,9 @@ impl Engine {
                 };
                 if let Some(&i) = self.paths.get(&key) {
                     let d = &mut self.dirs[i as usize];
-                    d.pmtud_replies += 1;
-                    if let Some(size) = d.last_probe {
-                        if let Some(pr) = d.probes.iter_mut().find(|pr| pr.size == size) {
+                    d.pmtud.replies += 1;
+                    if let Some(size) = d.pmtud.last_probe {
+                        if let Some(pr) = d.pmtud.probes.iter_mut().find(|pr| pr.size == size) {
                             if !pr.acked {
                                 d.sizes.probe_rtt(size, ts - pr.ts);
                             }

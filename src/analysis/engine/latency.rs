@@ -23,19 +23,27 @@ pub(super) struct LatEpisode {
     pub(super) calm: u32,
 }
 
+/// A path's RTT episode and the run of elevated seconds that may open one.
+#[derive(Debug, Default)]
+pub(super) struct LatState {
+    pub(super) ep: Option<LatEpisode>,
+    pub(super) run: u32,
+    pub(super) run_start: i64,
+}
+
 impl Engine {
     pub(super) fn eval_latency(&mut self, i: usize, k: i64) {
         let d = &mut self.dirs[i];
         let Some(b) = d.bucket_ref(k).copied() else {
             return;
         };
-        if b.rtt_n == 0 || d.min_rtt_us == u64::MAX {
+        if b.rtt_n == 0 || d.ping.min_rtt_us == u64::MAX {
             return;
         }
-        let base = d.min_rtt_us;
+        let base = d.ping.min_rtt_us;
         let avg = b.rtt_sum_us / u64::from(b.rtt_n);
         let elevated = avg > base + (3 * base).max(1000);
-        match (&mut d.lat_ep, elevated) {
+        match (&mut d.lat.ep, elevated) {
             (Some(ep), true) => {
                 ep.hist.saturating_record(avg.min(HIST_MAX_US));
                 ep.last = k * NS + NS;
@@ -48,14 +56,14 @@ impl Engine {
                 }
             }
             (None, true) => {
-                if d.lat_run == 0 {
-                    d.lat_run_start = k * NS;
+                if d.lat.run == 0 {
+                    d.lat.run_start = k * NS;
                 }
-                d.lat_run += 1;
-                if d.lat_run >= 3 {
+                d.lat.run += 1;
+                if d.lat.run >= 3 {
                     let mut hist = new_hist();
                     // The run's earlier seconds.
-                    for s in (d.lat_run_start / NS)..=k {
+                    for s in (d.lat.run_start / NS)..=k {
                         if let Some(bb) = d.bucket_ref(s) {
                             if bb.rtt_n > 0 {
                                 hist.saturating_record(
@@ -64,16 +72,16 @@ impl Engine {
                             }
                         }
                     }
-                    d.lat_ep = Some(LatEpisode {
-                        start: d.lat_run_start,
+                    d.lat.ep = Some(LatEpisode {
+                        start: d.lat.run_start,
                         last: k * NS + NS,
                         hist,
                         calm: 0,
                     });
-                    d.lat_run = 0;
+                    d.lat.run = 0;
                 }
             }
-            (None, false) => d.lat_run = 0,
+            (None, false) => d.lat.run = 0,
         }
     }
 
@@ -84,10 +92,10 @@ impl Engine {
         let warn_us = (timeout_us as f64 * self.th.latency_warning_pct / 100.0) as u64;
         for i in 0..self.dirs.len() {
             let d = &self.dirs[i];
-            if d.rtt.is_empty() || warn_us == 0 {
+            if d.ping.rtt.is_empty() || warn_us == 0 {
                 continue;
             }
-            let p99 = d.rtt.value_at_quantile(0.99);
+            let p99 = d.ping.rtt.value_at_quantile(0.99);
             if p99 < warn_us {
                 continue;
             }
@@ -107,7 +115,7 @@ impl Engine {
             } else {
                 Severity::Warning
             };
-            let p50 = d.rtt.value_at_quantile(0.5);
+            let p50 = d.ping.rtt.value_at_quantile(0.5);
             let f = Finding::new(
                 FindingKind::Latency,
                 sev,
@@ -129,14 +137,14 @@ impl Engine {
     }
 
     pub(super) fn close_latency(&mut self, i: usize) {
-        let Some(ep) = self.dirs[i].lat_ep.take() else {
+        let Some(ep) = self.dirs[i].lat.ep.take() else {
             return;
         };
         let d = &self.dirs[i];
-        let base = if d.min_rtt_us == u64::MAX {
+        let base = if d.ping.min_rtt_us == u64::MAX {
             0
         } else {
-            d.min_rtt_us
+            d.ping.min_rtt_us
         };
         let p50 = ep.hist.value_at_quantile(0.5);
         let p99 = ep.hist.value_at_quantile(0.99);

@@ -30,15 +30,59 @@ use crate::analysis::snapshot::{LinkState, Transition};
 
 use super::{Dir, Engine, MS, NS, ms};
 
+/// knet's link model at the pinger.
+#[derive(Debug)]
+pub(super) struct KnetLink {
+    pub(super) state: LinkState,
+    /// The link was up at least once: loss is only counted from then on
+    /// (before, the peer may simply not run yet).
+    pub(super) ever_up: bool,
+    /// Capture time of the first pong: earlier pings never count as lost.
+    pub(super) first_pong: i64,
+    pub(super) pongs_while_down: u32,
+    /// knet multiplies the ping timeout by a backoff that is 10 when the link
+    /// is (re)configured or goes down and drops by one on each run of its
+    /// once-a-second adjustment (phase unknown: rounded) down to 1: the time
+    /// it was last reset (i64::MIN: long ago, backoff 1).
+    pub(super) backoff_from: i64,
+    /// Fed by the keyless inference.
+    pub(super) inferred: bool,
+    /// The pinger fell silent past a down deadline and sent again: (resume
+    /// time, deadline). Decided once it is clear whether it was stalled.
+    pub(super) resume_check: Option<(i64, i64)>,
+    pub(super) transitions: Vec<Transition>,
+    pub(super) downs: u64,
+    pub(super) open_down: Option<usize>,
+    pub(super) down_times: [i64; 8],
+}
+
+impl KnetLink {
+    pub(super) fn new() -> Self {
+        KnetLink {
+            state: LinkState::Unknown,
+            ever_up: false,
+            first_pong: i64::MAX,
+            pongs_while_down: 0,
+            backoff_from: i64::MIN,
+            inferred: false,
+            resume_check: None,
+            transitions: Vec::new(),
+            downs: 0,
+            open_down: None,
+            down_times: [i64::MIN; 8],
+        }
+    }
+}
+
 impl Dir {
     /// knet's pong timeout at time `t`: timeout × backoff(t) + 2 × average latency.
     pub(super) fn timeout_adj(&self, th: &Thresholds, t: i64) -> i64 {
-        let backoff = if self.backoff_from == i64::MIN {
+        let backoff = if self.link.backoff_from == i64::MIN {
             1
         } else {
-            (10 - (t - self.backoff_from + NS / 2).div_euclid(NS)).clamp(1, 10)
+            (10 - (t - self.link.backoff_from + NS / 2).div_euclid(NS)).clamp(1, 10)
         };
-        th.ping_timeout_ns() * backoff + (2.0 * self.avg_lat_us * 1000.0) as i64
+        th.ping_timeout_ns() * backoff + (2.0 * self.ping.avg_lat_us * 1000.0) as i64
     }
 
     /// When knet declares the link down: its heartbeat thread checks on the
@@ -46,7 +90,7 @@ impl Dir {
     /// came last), at the first tick where the time since the last pong
     /// reaches the timeout in force then.
     pub(super) fn down_deadline(&self, th: &Thresholds, heard: i64) -> Option<i64> {
-        match (self.state, self.last_pong) {
+        match (self.link.state, self.ping.last_pong) {
             (LinkState::Up, Some(pong)) => {
                 let lp = pong.max(heard);
                 // The grid runs from the answered ping; a later sign of life
@@ -54,14 +98,14 @@ impl Dir {
                 let ping = if lp > pong {
                     lp
                 } else {
-                    self.last_pong_ping.min(lp)
+                    self.ping.last_pong_ping.min(lp)
                 };
                 let grid = 200 * MS;
                 let mut t = ping + grid;
                 // Once the backoff is 1 for good (from 8.5 s after its reset,
                 // see `timeout_adj`), the timeout is constant: the tick is
                 // the first grid point at least that long after the pong.
-                if self.backoff_from == i64::MIN || t >= self.backoff_from + 17 * NS / 2 {
+                if self.link.backoff_from == i64::MIN || t >= self.link.backoff_from + 17 * NS / 2 {
                     let need = lp + self.timeout_adj(th, t) - ping;
                     let k = if need <= grid {
                         1
@@ -89,7 +133,7 @@ impl Engine {
         let quiet = self.th.ping_spacing_ns() * 3 / 2;
         for i in 0..self.dirs.len() {
             self.resolve_resume(i, t, false);
-            if self.dirs[i].resume_check.is_some() {
+            if self.dirs[i].link.resume_check.is_some() {
                 continue;
             }
             if let Some(dl) = self.deadline(i) {
@@ -114,7 +158,7 @@ impl Engine {
     /// sign of life (an unpaired ping is not proof of a missing pong).
     pub(super) fn deadline(&self, i: usize) -> Option<i64> {
         let d = &self.dirs[i];
-        let heard = match (d.inferred, d.rev) {
+        let heard = match (d.link.inferred, d.rev) {
             (true, Some(r)) => self.dirs.get(r as usize).map_or(i64::MIN, |r| r.last_ts),
             _ => i64::MIN,
         };
@@ -124,9 +168,9 @@ impl Engine {
     /// A node sent again after a silence: its overdue links go down now.
     pub(super) fn pinger_resumed(&mut self, node: u16, ts: i64) {
         for i in 0..self.dirs.len() {
-            if self.dirs[i].src_node == Some(node) && self.dirs[i].resume_check.is_none() {
+            if self.dirs[i].src_node == Some(node) && self.dirs[i].link.resume_check.is_none() {
                 if let Some(dl) = self.deadline(i).filter(|dl| ts > *dl) {
-                    self.dirs[i].resume_check = Some((ts, dl));
+                    self.dirs[i].link.resume_check = Some((ts, dl));
                 }
             }
         }
@@ -137,7 +181,7 @@ impl Engine {
     /// link down only now; if the capture merely lost sight of it (its packets
     /// were dropped before the capture point), knet declared it at the deadline.
     pub(super) fn resolve_resume(&mut self, i: usize, now: i64, force: bool) {
-        let Some((resumed, dl)) = self.dirs[i].resume_check else {
+        let Some((resumed, dl)) = self.dirs[i].link.resume_check else {
             return;
         };
         let late = self.dirs[i]
@@ -148,8 +192,8 @@ impl Engine {
         if !stalled && !force && now < resumed + NS {
             return;
         }
-        self.dirs[i].resume_check = None;
-        if self.dirs[i].state == LinkState::Up {
+        self.dirs[i].link.resume_check = None;
+        if self.dirs[i].link.state == LinkState::Up {
             self.link_down(i, if stalled { resumed } else { dl });
         }
     }
@@ -163,7 +207,7 @@ impl Engine {
                 d.src_node,
                 d.dst_node,
                 d.key.link,
-                d.last_pong.unwrap_or(at),
+                d.ping.last_pong.unwrap_or(at),
             )
         };
         // Another link from the same pinger to the same peer still up?
@@ -173,28 +217,29 @@ impl Engine {
                 && o.src_node == src
                 && o.dst_node == dst
                 && o.key.link != link
-                && o.state == LinkState::Up
+                && o.link.state == LinkState::Up
         });
         let flap_window = i64::from(self.th.flap_window_s) * NS;
         let flap_downs = self.th.flap_downs.clamp(2, 8) as usize;
         let max_tr = self.th.limits.max_transitions;
         let d = &mut self.dirs[i];
-        d.state = LinkState::Down;
-        d.pongs_while_down = 0;
+        d.link.state = LinkState::Down;
+        d.link.pongs_while_down = 0;
         // knet sends no DATA on a down link: missing copies were not lost.
-        d.miss_run = 0;
-        d.backoff_from = at;
-        d.downs += 1;
-        d.down_times.rotate_right(1);
-        d.down_times[0] = at;
-        if d.transitions.len() < max_tr {
-            d.transitions.push(Transition {
+        d.seq.miss_run = 0;
+        d.link.backoff_from = at;
+        d.link.downs += 1;
+        d.link.down_times.rotate_right(1);
+        d.link.down_times[0] = at;
+        if d.link.transitions.len() < max_tr {
+            d.link.transitions.push(Transition {
                 ts: at,
                 up: false,
                 rule_value: (tolerated / MS) as u64,
             });
         }
         let recent = d
+            .link
             .down_times
             .iter()
             .filter(|t| **t != i64::MIN && at - **t <= flap_window)
@@ -218,9 +263,9 @@ impl Engine {
         .ev("last_pong_age_ms", ms(at - last_pong))
         .ev("tolerated_ms", ms(tolerated));
         let fi = self.push_finding(f);
-        self.dirs[i].open_down = fi;
+        self.dirs[i].link.open_down = fi;
         if recent == flap_downs {
-            let first = self.dirs[i].down_times[flap_downs - 1];
+            let first = self.dirs[i].link.down_times[flap_downs - 1];
             let f = Finding::new(
                 FindingKind::LinkFlapping,
                 Severity::Warning,

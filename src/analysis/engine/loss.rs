@@ -35,11 +35,11 @@ pub(super) struct Side {
 impl Side {
     pub(super) fn of(d: &Dir) -> Side {
         Side {
-            pings: d.pings,
-            missing: d.missing,
-            unanswered: d.unanswered,
-            data_seen: d.data_seen,
-            data_lost: d.data_lost,
+            pings: d.ping.pings,
+            missing: d.ping.missing,
+            unanswered: d.ping.unanswered,
+            data_seen: d.seq.data_seen,
+            data_lost: d.seq.data_lost,
         }
     }
     /// Samples the loss estimate rests on.
@@ -136,6 +136,33 @@ pub(super) struct LossEpisode {
     pub(super) sums: LossSums,
 }
 
+/// A path's loss windows and episodes.
+#[derive(Debug)]
+pub(super) struct LossState {
+    pub(super) ep: Option<LossEpisode>,
+    /// Loss windows start after this second (the end of the last episode).
+    pub(super) floor: i64,
+    /// Latest second any loss was counted in.
+    pub(super) last_sec: i64,
+    /// Loss samples of the seconds in which both this path and its reverse
+    /// carried packets: what `asymmetry` compares. While one direction is
+    /// silent (a cut, a stopped node) the capture point cannot tell whether
+    /// the other direction's packets arrived: a node that sends nothing
+    /// does not show what it received.
+    pub(super) up_side: Side,
+}
+
+impl LossState {
+    pub(super) fn new() -> Self {
+        LossState {
+            ep: None,
+            floor: i64::MIN,
+            last_sec: i64::MIN,
+            up_side: Side::default(),
+        }
+    }
+}
+
 impl Engine {
     /// Judges second `k` (old enough that its pings are resolved).
     pub(super) fn evaluate(&mut self, k: i64) {
@@ -152,12 +179,12 @@ impl Engine {
             };
             let rev_heard = self.dirs[i].rev.and_then(|r| heard(r as usize)).is_some();
             if let Some(b) = heard(i).filter(|_| rev_heard) {
-                self.dirs[i].up_side.add(&b);
+                self.dirs[i].loss.up_side.add(&b);
             }
             // No episode open and no loss in any second of the window: the
             // sums would find nothing (they are skipped).
-            let from = (k - w + 1).max(self.dirs[i].loss_floor);
-            if self.dirs[i].loss_ep.is_none() && self.dirs[i].loss_sec < from {
+            let from = (k - w + 1).max(self.dirs[i].loss.floor);
+            if self.dirs[i].loss.ep.is_none() && self.dirs[i].loss.last_sec < from {
                 self.eval_latency(i, k);
                 continue;
             }
@@ -166,7 +193,7 @@ impl Engine {
             let mut win = LossSums::default();
             let mut first_loss = i64::MAX;
             let mut last_loss_win = 0;
-            for s in (k - w + 1).max(self.dirs[i].loss_floor)..=k {
+            for s in (k - w + 1).max(self.dirs[i].loss.floor)..=k {
                 let b = self.dirs[i].bucket_ref(s).copied();
                 let r = rev.and_then(|r| self.dirs[r].bucket_ref(s).copied());
                 if let Some(b) = b {
@@ -184,7 +211,7 @@ impl Engine {
             let cur_b = self.dirs[i].bucket_ref(k).copied();
             let cur_r = rev.and_then(|r| self.dirs[r].bucket_ref(k).copied());
             let cur_last_loss = cur_b.map_or(0, |b| if b.lost_any() { b.last_loss } else { 0 });
-            match (&mut self.dirs[i].loss_ep, bad) {
+            match (&mut self.dirs[i].loss.ep, bad) {
                 (None, true) => {
                     // The episode starts at the earliest loss of the latest
                     // cluster: losses separated by half a window or more of
@@ -195,7 +222,7 @@ impl Engine {
                         first_loss
                     };
                     let mut clean = 0;
-                    for s in ((k - w + 1).max(self.dirs[i].loss_floor)..=k).rev() {
+                    for s in ((k - w + 1).max(self.dirs[i].loss.floor)..=k).rev() {
                         let own = self.dirs[i]
                             .bucket_ref(s)
                             .filter(|b| b.lost_any())
@@ -220,7 +247,7 @@ impl Engine {
                         let r = rev.and_then(|r| self.dirs[r].bucket_ref(s).copied());
                         sums.add(&b, r.as_ref());
                     }
-                    self.dirs[i].loss_ep = Some(LossEpisode {
+                    self.dirs[i].loss.ep = Some(LossEpisode {
                         start,
                         last_loss: last_loss_win.max(start),
                         sums,
@@ -246,11 +273,11 @@ impl Engine {
     }
 
     pub(super) fn close_loss(&mut self, i: usize, k: Option<i64>) {
-        let Some(ep) = self.dirs[i].loss_ep.take() else {
+        let Some(ep) = self.dirs[i].loss.ep.take() else {
             return;
         };
         if let Some(k) = k {
-            self.dirs[i].loss_floor = k + 1;
+            self.dirs[i].loss.floor = k + 1;
         }
         // Recounted from the seconds still held: DATA losses are known only
         // once a later copy is seen, possibly after their second was judged.

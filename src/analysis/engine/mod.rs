@@ -57,13 +57,14 @@ mod sizes;
 mod totem;
 mod views;
 
-use latency::LatEpisode;
-use loss::{LossEpisode, Side, loss_estimate, pct};
+use latency::LatState;
+use link::KnetLink;
+use loss::{LossState, Side, loss_estimate, pct};
 use nodes::NodeState;
 use path::{Bucket, Dir, Hints, PathKey};
-use ping::{Pending, PingKey};
-use pmtud::{PMTUD_RUN_GAP, Probe};
-use seqloss::SeqTrack;
+use ping::{Pending, PingKey, PingStats};
+use pmtud::{PMTUD_RUN_GAP, PmtudState};
+use seqloss::{SeqEvidence, SeqTrack};
 pub use sizes::SIZE_BOUNDS;
 use sizes::SizeStats;
 use totem::{RTR_EPISODE_GAP, TokRx, TotemState, add_link_count};
@@ -312,7 +313,7 @@ impl Engine {
         if let Some(dd) = dir.and_then(|i| self.dirs.get_mut(i as usize)) {
             dd.last_ts = dd.last_ts.max(ts);
             if ty == 0 {
-                dd.last_data_ts = dd.last_data_ts.max(ts);
+                dd.seq.last_data_ts = dd.seq.last_data_ts.max(ts);
             }
             dd.traffic[ty].packets += 1;
             dd.traffic[ty].bytes += len;

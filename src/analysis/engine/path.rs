@@ -11,11 +11,9 @@
 
 use std::net::IpAddr;
 
-use hdrhistogram::Histogram;
+use crate::analysis::snapshot::TypeCount;
 
-use crate::analysis::snapshot::{LinkState, Transition, TypeCount};
-
-use super::{Engine, LatEpisode, LossEpisode, Probe, Side, SizeStats, new_hist};
+use super::{Engine, KnetLink, LatState, LossState, PingStats, PmtudState, SeqEvidence, SizeStats};
 
 /// The link of a packet nothing else tells: knet's default ports 5405+N.
 pub(super) fn port_rule(dport: u16) -> u8 {
@@ -78,6 +76,8 @@ impl Bucket {
     }
 }
 
+/// One directed path: src's packets to dst on one knet link. Each concern
+/// keeps its part of the state in its own field, defined in its module.
 #[derive(Debug)]
 pub(super) struct Dir {
     pub(super) key: PathKey,
@@ -91,93 +91,25 @@ pub(super) struct Dir {
     pub(super) ip_fragments: u64,
     /// knet DATA packets carrying a totem message.
     pub(super) totem_data: u64,
-    // src's ping session to dst
-    pub(super) pings: u64,
-    pub(super) pongs: u64,
-    pub(super) unanswered: u64,
-    pub(super) missing: u64,
-    pub(super) late_pongs: u64,
-    pub(super) last_ping: Option<i64>,
-    pub(super) max_ping_gap: i64,
-    pub(super) max_ping_gap_at: i64,
-    pub(super) last_pong: Option<i64>,
-    /// Capture time of the ping answered by `last_pong`.
-    pub(super) last_pong_ping: i64,
-    pub(super) max_pong_gap: i64,
-    pub(super) max_pong_gap_at: i64,
-    pub(super) rtt: Histogram<u32>,
-    pub(super) min_rtt_us: u64,
-    pub(super) last_rtt_us: Option<u64>,
-    pub(super) jitter_sum: f64,
-    pub(super) jitter_n: u64,
-    pub(super) avg_lat_us: f64,
-    pub(super) lat_n: u32,
-    // knet link model
-    pub(super) state: LinkState,
-    /// The link was up at least once: loss is only counted from then on
-    /// (before, the peer may simply not run yet).
-    pub(super) ever_up: bool,
-    /// Capture time of the first pong: earlier pings never count as lost.
-    pub(super) first_pong: i64,
-    pub(super) pongs_while_down: u32,
-    /// knet multiplies the ping timeout by a backoff that is 10 when the link
-    /// is (re)configured or goes down and drops by one on each run of its
-    /// once-a-second adjustment (phase unknown: rounded) down to 1: the time
-    /// it was last reset (i64::MIN: long ago, backoff 1).
-    pub(super) backoff_from: i64,
-    /// Fed by the keyless inference.
-    pub(super) inferred: bool,
-    /// The pinger fell silent past a down deadline and sent again: (resume
-    /// time, deadline). Decided once it is clear whether it was stalled.
-    pub(super) resume_check: Option<(i64, i64)>,
-    pub(super) transitions: Vec<Transition>,
-    pub(super) downs: u64,
-    pub(super) open_down: Option<usize>,
-    pub(super) down_times: [i64; 8],
-    // PMTUD
-    pub(super) probes: Vec<Probe>,
-    pub(super) run_last: Option<i64>,
-    /// Size of the latest probe (a reply answers the probe just sent).
-    pub(super) last_probe: Option<u16>,
-    pub(super) run_start: i64,
-    pub(super) pmtu: Option<u16>,
-    pub(super) pmtu_min: Option<u16>,
-    pub(super) pmtud_unanswered: Vec<u16>,
-    pub(super) pmtud_probes: u64,
-    pub(super) pmtud_replies: u64,
-    pub(super) icmp_too_big: u64,
-    pub(super) icmp_mtu: Option<u32>,
-    // time series and episodes
     /// A ring of one-second buckets; its length is a power of two (the slot
     /// is a mask, not a division), at least `series_len`.
     pub(super) buckets: Vec<Bucket>,
     /// Seconds the snapshot's series shows.
     pub(super) series_len: usize,
-    pub(super) loss_ep: Option<LossEpisode>,
-    /// Loss windows start after this second (the end of the last episode).
-    pub(super) loss_floor: i64,
-    /// Latest second any loss was counted in.
-    pub(super) loss_sec: i64,
-    /// Loss samples of the seconds in which both this path and its reverse
-    /// carried packets: what `asymmetry` compares. While one direction is
-    /// silent (a cut, a stopped node) the capture point cannot tell whether
-    /// the other direction's packets arrived: a node that sends nothing
-    /// does not show what it received.
-    pub(super) up_side: Side,
-    pub(super) lat_ep: Option<LatEpisode>,
-    pub(super) lat_run: u32,
-    pub(super) lat_run_start: i64,
-    // DATA seq evidence (`seqloss`)
-    pub(super) data_seen: u64,
-    pub(super) data_lost: u64,
-    /// Copies missing in a row, not yet known to be loss, and when the run began.
-    pub(super) miss_run: u8,
-    pub(super) miss_run_ts: i64,
-    /// Copies of one seq were seen on two links to this host (active mode).
-    pub(super) active_copies: bool,
-    pub(super) last_data_ts: i64,
     /// Packets and PMTUD latency by size class.
     pub(super) sizes: SizeStats,
+    /// src's ping session to dst (`ping`).
+    pub(super) ping: PingStats,
+    /// knet's view of the link at src (`link`).
+    pub(super) link: KnetLink,
+    /// PMTUD from src towards dst (`pmtud`).
+    pub(super) pmtud: PmtudState,
+    /// Loss windows and episodes (`loss`).
+    pub(super) loss: LossState,
+    /// DATA seq evidence (`seqloss`).
+    pub(super) seq: SeqEvidence,
+    /// RTT episodes (`latency`).
+    pub(super) lat: LatState,
 }
 
 impl Dir {
@@ -193,47 +125,6 @@ impl Dir {
             traffic: [TypeCount::default(); 7],
             ip_fragments: 0,
             totem_data: 0,
-            pings: 0,
-            pongs: 0,
-            unanswered: 0,
-            missing: 0,
-            late_pongs: 0,
-            last_ping: None,
-            max_ping_gap: 0,
-            max_ping_gap_at: 0,
-            last_pong: None,
-            last_pong_ping: 0,
-            max_pong_gap: 0,
-            max_pong_gap_at: 0,
-            rtt: new_hist(),
-            min_rtt_us: u64::MAX,
-            last_rtt_us: None,
-            jitter_sum: 0.0,
-            jitter_n: 0,
-            avg_lat_us: 0.0,
-            lat_n: 0,
-            state: LinkState::Unknown,
-            ever_up: false,
-            first_pong: i64::MAX,
-            pongs_while_down: 0,
-            backoff_from: i64::MIN,
-            inferred: false,
-            resume_check: None,
-            transitions: Vec::new(),
-            downs: 0,
-            open_down: None,
-            down_times: [i64::MIN; 8],
-            probes: Vec::with_capacity(8),
-            run_last: None,
-            last_probe: None,
-            run_start: 0,
-            pmtu: None,
-            pmtu_min: None,
-            pmtud_unanswered: Vec::new(),
-            pmtud_probes: 0,
-            pmtud_replies: 0,
-            icmp_too_big: 0,
-            icmp_mtu: None,
             buckets: vec![
                 Bucket {
                     sec: i64::MIN,
@@ -242,26 +133,19 @@ impl Dir {
                 series_len.max(64).next_power_of_two()
             ],
             series_len: series_len.max(64),
-            loss_ep: None,
-            loss_floor: i64::MIN,
-            loss_sec: i64::MIN,
-            up_side: Side::default(),
-            lat_ep: None,
-            lat_run: 0,
-            lat_run_start: 0,
-            data_seen: 0,
-            data_lost: 0,
-            miss_run: 0,
-            miss_run_ts: 0,
-            active_copies: false,
-            last_data_ts: i64::MIN,
             sizes: SizeStats::default(),
+            ping: PingStats::new(),
+            link: KnetLink::new(),
+            pmtud: PmtudState::new(),
+            loss: LossState::new(),
+            seq: SeqEvidence::new(),
+            lat: LatState::default(),
         }
     }
 
     /// The bucket of second `sec` to count a loss in.
     pub(super) fn loss_bucket(&mut self, sec: i64) -> Option<&mut Bucket> {
-        self.loss_sec = self.loss_sec.max(sec);
+        self.loss.last_sec = self.loss.last_sec.max(sec);
         self.bucket(sec)
     }
 

@@ -20,10 +20,12 @@
 
 use std::net::IpAddr;
 
+use hdrhistogram::Histogram;
+
 use crate::analysis::snapshot::{LinkState, Transition};
 use crate::wire::knet::Ping;
 
-use super::{Engine, HIST_MAX_US, NS};
+use super::{Engine, HIST_MAX_US, NS, new_hist};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) struct PingKey {
@@ -41,6 +43,58 @@ pub(super) struct Pending {
     pub(super) expired: bool,
     /// Never counted as unanswered (an inferred ping without its pair).
     pub(super) no_loss: bool,
+}
+
+/// src's ping session to dst: counts, cadence and RTT.
+#[derive(Debug)]
+pub(super) struct PingStats {
+    pub(super) pings: u64,
+    pub(super) pongs: u64,
+    pub(super) unanswered: u64,
+    pub(super) missing: u64,
+    pub(super) late_pongs: u64,
+    pub(super) last_ping: Option<i64>,
+    pub(super) max_ping_gap: i64,
+    pub(super) max_ping_gap_at: i64,
+    pub(super) last_pong: Option<i64>,
+    /// Capture time of the ping answered by `last_pong`.
+    pub(super) last_pong_ping: i64,
+    pub(super) max_pong_gap: i64,
+    pub(super) max_pong_gap_at: i64,
+    pub(super) rtt: Histogram<u32>,
+    pub(super) min_rtt_us: u64,
+    pub(super) last_rtt_us: Option<u64>,
+    pub(super) jitter_sum: f64,
+    pub(super) jitter_n: u64,
+    /// knet's running mean latency, over the latest `lat_n` samples.
+    pub(super) avg_lat_us: f64,
+    pub(super) lat_n: u32,
+}
+
+impl PingStats {
+    pub(super) fn new() -> Self {
+        PingStats {
+            pings: 0,
+            pongs: 0,
+            unanswered: 0,
+            missing: 0,
+            late_pongs: 0,
+            last_ping: None,
+            max_ping_gap: 0,
+            max_ping_gap_at: 0,
+            last_pong: None,
+            last_pong_ping: 0,
+            max_pong_gap: 0,
+            max_pong_gap_at: 0,
+            rtt: new_hist(),
+            min_rtt_us: u64::MAX,
+            last_rtt_us: None,
+            jitter_sum: 0.0,
+            jitter_n: 0,
+            avg_lat_us: 0.0,
+            lat_n: 0,
+        }
+    }
 }
 
 impl Engine {
@@ -79,22 +133,22 @@ impl Engine {
         if node.is_some() {
             d.src_node = node;
         }
-        d.pings += 1;
+        d.ping.pings += 1;
         let sec = ts.div_euclid(NS);
         if let Some(b) = d.bucket(sec) {
             b.pings += 1;
         }
         if timed {
-            if let Some(last) = d.last_ping.filter(|_| d.ever_up) {
+            if let Some(last) = d.ping.last_ping.filter(|_| d.link.ever_up) {
                 let gap = ts - last;
-                if gap > d.max_ping_gap {
-                    d.max_ping_gap = gap;
-                    d.max_ping_gap_at = last;
+                if gap > d.ping.max_ping_gap {
+                    d.ping.max_ping_gap = gap;
+                    d.ping.max_ping_gap_at = last;
                 }
                 let periods = (gap + spacing / 2) / spacing;
                 if periods >= 2 {
                     let m = (periods - 1).min(100_000) as u32;
-                    d.missing += u64::from(m);
+                    d.ping.missing += u64::from(m);
                     let lost_at = last + spacing;
                     // Attribute the missing pings to the seconds they were due.
                     for j in 0..m.min(600) {
@@ -106,7 +160,7 @@ impl Engine {
                     }
                 }
             }
-            d.last_ping = Some(d.last_ping.map_or(ts, |l| l.max(ts)));
+            d.ping.last_ping = Some(d.ping.last_ping.map_or(ts, |l| l.max(ts)));
         }
     }
 
@@ -135,9 +189,9 @@ impl Engine {
         if p.expired || rtt > timeout {
             // knet discards a pong older than its timeout.
             let d = &mut self.dirs[i];
-            d.late_pongs += 1;
-            if !p.expired && d.ever_up && p.ts >= d.first_pong {
-                d.unanswered += 1;
+            d.ping.late_pongs += 1;
+            if !p.expired && d.link.ever_up && p.ts >= d.link.first_pong {
+                d.ping.unanswered += 1;
                 if let Some(b) = d.loss_bucket(p.ts.div_euclid(NS)) {
                     b.unanswered += 1;
                     b.loss_at(p.ts);
@@ -158,62 +212,62 @@ impl Engine {
         }
         let pong_count = self.th.pong_count;
         let d = &mut self.dirs[i];
-        d.pongs += 1;
-        d.first_pong = d.first_pong.min(ts);
+        d.ping.pongs += 1;
+        d.link.first_pong = d.link.first_pong.min(ts);
         let us = (rtt / 1000).max(1) as u64;
-        d.rtt.saturating_record(us.min(HIST_MAX_US));
-        d.min_rtt_us = d.min_rtt_us.min(us);
-        if let Some(last) = d.last_rtt_us {
-            d.jitter_sum += (us as f64 - last as f64).abs();
-            d.jitter_n += 1;
+        d.ping.rtt.saturating_record(us.min(HIST_MAX_US));
+        d.ping.min_rtt_us = d.ping.min_rtt_us.min(us);
+        if let Some(last) = d.ping.last_rtt_us {
+            d.ping.jitter_sum += (us as f64 - last as f64).abs();
+            d.ping.jitter_n += 1;
         }
-        d.last_rtt_us = Some(us);
+        d.ping.last_rtt_us = Some(us);
         // knet's running mean over up to `precision` (2048) samples.
-        d.lat_n = (d.lat_n + 1).min(2048);
-        d.avg_lat_us += (us as f64 - d.avg_lat_us) / f64::from(d.lat_n);
+        d.ping.lat_n = (d.ping.lat_n + 1).min(2048);
+        d.ping.avg_lat_us += (us as f64 - d.ping.avg_lat_us) / f64::from(d.ping.lat_n);
         if let Some(b) = d.bucket(p.ts.div_euclid(NS)) {
             b.pongs += 1;
             b.rtt_sum_us += us;
             b.rtt_n += 1;
             b.rtt_max_us = b.rtt_max_us.max(us.min(u64::from(u32::MAX)) as u32);
         }
-        if let Some(lp) = d.last_pong {
+        if let Some(lp) = d.ping.last_pong {
             let gap = ts - lp;
-            if gap > d.max_pong_gap {
-                d.max_pong_gap = gap;
-                d.max_pong_gap_at = lp;
+            if gap > d.ping.max_pong_gap {
+                d.ping.max_pong_gap = gap;
+                d.ping.max_pong_gap_at = lp;
             }
         }
-        if d.last_pong.is_none_or(|l| ts >= l) {
-            d.last_pong = Some(ts);
-            d.last_pong_ping = p.ts;
+        if d.ping.last_pong.is_none_or(|l| ts >= l) {
+            d.ping.last_pong = Some(ts);
+            d.ping.last_pong_ping = p.ts;
         }
-        match d.state {
+        match d.link.state {
             LinkState::Unknown => {
                 if p.data_seq == 0 {
                     // A fresh node: knet starts the link down, counts pongs,
                     // and the backoff runs from the link's start.
-                    d.state = LinkState::Down;
-                    d.pongs_while_down = 1;
-                    d.backoff_from = d.first_ts;
+                    d.link.state = LinkState::Down;
+                    d.link.pongs_while_down = 1;
+                    d.link.backoff_from = d.first_ts;
                 } else {
-                    d.state = LinkState::Up;
-                    d.ever_up = true;
+                    d.link.state = LinkState::Up;
+                    d.link.ever_up = true;
                 }
             }
             LinkState::Down => {
-                d.pongs_while_down += 1;
-                if d.pongs_while_down > pong_count {
-                    d.state = LinkState::Up;
-                    d.ever_up = true;
-                    if d.transitions.len() < self.th.limits.max_transitions {
-                        d.transitions.push(Transition {
+                d.link.pongs_while_down += 1;
+                if d.link.pongs_while_down > pong_count {
+                    d.link.state = LinkState::Up;
+                    d.link.ever_up = true;
+                    if d.link.transitions.len() < self.th.limits.max_transitions {
+                        d.link.transitions.push(Transition {
                             ts,
                             up: true,
-                            rule_value: u64::from(d.pongs_while_down),
+                            rule_value: u64::from(d.link.pongs_while_down),
                         });
                     }
-                    if let Some(fi) = d.open_down.take() {
+                    if let Some(fi) = d.link.open_down.take() {
                         if let Some(f) = self.findings.get_mut(fi) {
                             f.end = Some(ts);
                         }
@@ -234,9 +288,9 @@ impl Engine {
                 // Before the first pong the peer may simply not run yet.
                 if let Some(d) = dirs
                     .get_mut(p.dir as usize)
-                    .filter(|d| !p.no_loss && d.ever_up && p.ts >= d.first_pong)
+                    .filter(|d| !p.no_loss && d.link.ever_up && p.ts >= d.link.first_pong)
                 {
-                    d.unanswered += 1;
+                    d.ping.unanswered += 1;
                     if let Some(b) = d.loss_bucket(p.ts.div_euclid(NS)) {
                         b.unanswered += 1;
                         b.loss_at(p.ts);

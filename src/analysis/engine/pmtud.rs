@@ -33,27 +33,63 @@ pub(super) struct Probe {
     pub(super) ts: i64,
 }
 
+/// PMTUD from src towards dst.
+#[derive(Debug)]
+pub(super) struct PmtudState {
+    /// The sizes probed in the current run.
+    pub(super) probes: Vec<Probe>,
+    pub(super) run_last: Option<i64>,
+    /// Size of the latest probe (a reply answers the probe just sent).
+    pub(super) last_probe: Option<u16>,
+    pub(super) run_start: i64,
+    pub(super) pmtu: Option<u16>,
+    pub(super) pmtu_min: Option<u16>,
+    pub(super) unanswered: Vec<u16>,
+    pub(super) probes_sent: u64,
+    pub(super) replies: u64,
+    pub(super) icmp_too_big: u64,
+    pub(super) icmp_mtu: Option<u32>,
+}
+
+impl PmtudState {
+    pub(super) fn new() -> Self {
+        PmtudState {
+            probes: Vec::with_capacity(8),
+            run_last: None,
+            last_probe: None,
+            run_start: 0,
+            pmtu: None,
+            pmtu_min: None,
+            unanswered: Vec::new(),
+            probes_sent: 0,
+            replies: 0,
+            icmp_too_big: 0,
+            icmp_mtu: None,
+        }
+    }
+}
+
 impl Engine {
     pub(super) fn on_probe(&mut self, i: u32, size: u16, ts: i64) {
         let d = &mut self.dirs[i as usize];
-        if d.run_last.is_some_and(|l| ts - l > PMTUD_RUN_GAP) {
+        if d.pmtud.run_last.is_some_and(|l| ts - l > PMTUD_RUN_GAP) {
             self.close_pmtud_run(i as usize);
         }
         let d = &mut self.dirs[i as usize];
-        d.pmtud_probes += 1;
-        if d.run_last.is_none() {
-            d.run_start = ts;
+        d.pmtud.probes_sent += 1;
+        if d.pmtud.run_last.is_none() {
+            d.pmtud.run_start = ts;
         }
-        d.run_last = Some(ts);
-        d.last_probe = Some(size);
-        if !d.probes.iter().any(|p| p.size == size) && d.probes.len() < 32 {
-            d.probes.push(Probe {
+        d.pmtud.run_last = Some(ts);
+        d.pmtud.last_probe = Some(size);
+        if !d.pmtud.probes.iter().any(|p| p.size == size) && d.pmtud.probes.len() < 32 {
+            d.pmtud.probes.push(Probe {
                 size,
                 acked: false,
                 ts,
             });
         }
-        if let Some(pr) = d.probes.iter_mut().find(|p| p.size == size) {
+        if let Some(pr) = d.pmtud.probes.iter_mut().find(|p| p.size == size) {
             pr.ts = ts;
         }
     }
@@ -75,11 +111,11 @@ impl Engine {
         };
         if let Some(&i) = self.paths.get(&key) {
             let dd = &mut self.dirs[i as usize];
-            dd.pmtud_replies += 1;
+            dd.pmtud.replies += 1;
             if dd.dst_node.is_none() {
                 dd.dst_node = Some(r.node);
             }
-            if let Some(pr) = dd.probes.iter_mut().find(|pr| pr.size == size) {
+            if let Some(pr) = dd.pmtud.probes.iter_mut().find(|pr| pr.size == size) {
                 if !pr.acked {
                     dd.sizes.probe_rtt(size, ts - pr.ts);
                 }
@@ -90,28 +126,35 @@ impl Engine {
 
     pub(super) fn close_pmtud_run(&mut self, i: usize) {
         let d = &mut self.dirs[i];
-        let Some(last) = d.run_last.take() else {
+        let Some(last) = d.pmtud.run_last.take() else {
             return;
         };
-        let acked = d.probes.iter().filter(|p| p.acked).map(|p| p.size).max();
-        d.pmtud_unanswered.clear();
+        let acked = d
+            .pmtud
+            .probes
+            .iter()
+            .filter(|p| p.acked)
+            .map(|p| p.size)
+            .max();
+        d.pmtud.unanswered.clear();
         for p in d
+            .pmtud
             .probes
             .iter()
             .filter(|p| !p.acked && acked.is_none_or(|a| p.size > a))
         {
-            d.pmtud_unanswered.push(p.size);
+            d.pmtud.unanswered.push(p.size);
         }
-        d.pmtud_unanswered.sort_unstable();
-        d.probes.clear();
-        let prev = d.pmtu;
+        d.pmtud.unanswered.sort_unstable();
+        d.pmtud.probes.clear();
+        let prev = d.pmtud.pmtu;
         if let Some(a) = acked {
-            d.pmtu = Some(a);
-            d.pmtu_min = Some(d.pmtu_min.map_or(a, |m| m.min(a)));
+            d.pmtud.pmtu = Some(a);
+            d.pmtud.pmtu_min = Some(d.pmtud.pmtu_min.map_or(a, |m| m.min(a)));
         }
-        let (src, dst, link, start) = (d.src_node, d.dst_node, d.key.link, d.run_start);
-        let unanswered = d.pmtud_unanswered.clone();
-        let icmp = d.icmp_too_big;
+        let (src, dst, link, start) = (d.src_node, d.dst_node, d.key.link, d.pmtud.run_start);
+        let unanswered = d.pmtud.unanswered.clone();
+        let icmp = d.pmtud.icmp_too_big;
         if let Some(&smallest) = unanswered.first() {
             let f = Finding::new(
                 FindingKind::MtuBlackHole,
@@ -165,9 +208,9 @@ impl Engine {
             return;
         };
         let d = &mut self.dirs[i as usize];
-        d.icmp_too_big += 1;
-        let changed = d.icmp_mtu != Some(tb.mtu);
-        d.icmp_mtu = Some(tb.mtu);
+        d.pmtud.icmp_too_big += 1;
+        let changed = d.pmtud.icmp_mtu != Some(tb.mtu);
+        d.pmtud.icmp_mtu = Some(tb.mtu);
         if changed {
             let f = Finding::new(
                 FindingKind::MtuChange,

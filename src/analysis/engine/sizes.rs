@@ -88,7 +88,7 @@ impl SizeStats {
 impl Dir {
     /// The ping RTT p50 (µs) when there are enough pongs.
     pub(super) fn ping_p50(&self) -> Option<u64> {
-        (self.rtt.len() >= MIN_PINGS).then(|| self.rtt.value_at_quantile(0.5))
+        (self.ping.rtt.len() >= MIN_PINGS).then(|| self.ping.rtt.value_at_quantile(0.5))
     }
 }
 

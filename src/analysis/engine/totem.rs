@@ -140,7 +140,7 @@ impl Engine {
         };
         let rx_link_down = rev
             .and_then(|r| self.dirs.get(r as usize))
-            .is_some_and(|r| r.state == LinkState::Down);
+            .is_some_and(|r| r.link.state == LinkState::Down);
         let receiver = if p.knet.is_some() {
             t.header.target_nodeid.filter(|n| *n != 0).or(by_addr)
         } else {

@@ -55,7 +55,7 @@ impl Engine {
             .iter()
             .map(|d| {
                 let rev = d.rev.and_then(|r| self.dirs.get(r as usize));
-                let expected = d.pings + d.missing;
+                let expected = d.ping.pings + d.ping.missing;
                 let loss_pct = loss_estimate(&Side::of(d), &rev.map(Side::of).unwrap_or_default());
                 let mut series = Vec::new();
                 let len = d.series_len as i64;
@@ -85,26 +85,26 @@ impl Engine {
                     link: d.key.link,
                     first_ts: d.first_ts,
                     last_ts: d.last_ts,
-                    pings_sent: d.pings,
-                    pongs_received: d.pongs,
-                    pings_unanswered: d.unanswered,
-                    pings_missing: d.missing,
-                    late_pongs: d.late_pongs,
-                    rtt_us: quantiles(&d.rtt, 1),
-                    rtt_hist: rtt_buckets(&d.rtt),
-                    jitter_us: if d.jitter_n == 0 {
+                    pings_sent: d.ping.pings,
+                    pongs_received: d.ping.pongs,
+                    pings_unanswered: d.ping.unanswered,
+                    pings_missing: d.ping.missing,
+                    late_pongs: d.ping.late_pongs,
+                    rtt_us: quantiles(&d.ping.rtt, 1),
+                    rtt_hist: rtt_buckets(&d.ping.rtt),
+                    jitter_us: if d.ping.jitter_n == 0 {
                         0.0
                     } else {
-                        d.jitter_sum / d.jitter_n as f64
+                        d.ping.jitter_sum / d.ping.jitter_n as f64
                     },
                     measures: if vantage_addrs.contains(&d.key.dst) {
                         Measures::ResponderDelay
                     } else {
                         Measures::RoundTrip
                     },
-                    ping_loss_pct: pct(d.missing + d.unanswered, expected),
-                    data_copies_seen: d.data_seen,
-                    data_copies_lost: d.data_lost,
+                    ping_loss_pct: pct(d.ping.missing + d.ping.unanswered, expected),
+                    data_copies_seen: d.seq.data_seen,
+                    data_copies_lost: d.seq.data_lost,
                     size_buckets: (0..SIZE_BOUNDS.len() + 1)
                         .map(|c| SizeBucket {
                             max_bytes: SIZE_BOUNDS.get(c).copied(),
@@ -117,21 +117,21 @@ impl Engine {
                         })
                         .collect(),
                     loss_pct,
-                    max_ping_gap_ms: ms(d.max_ping_gap),
-                    max_ping_gap_at: d.max_ping_gap_at,
-                    max_silence_ms: ms(d.max_pong_gap),
-                    max_silence_at: d.max_pong_gap_at,
-                    pong_age_ms: d.last_pong.map_or(0.0, |lp| ms(now - lp)),
-                    state: d.state,
-                    transitions: d.transitions.clone(),
-                    downs: d.downs,
-                    pmtu: d.pmtu,
-                    pmtu_min: d.pmtu_min,
-                    pmtud_unanswered: d.pmtud_unanswered.clone(),
-                    pmtud_probes: d.pmtud_probes,
-                    pmtud_replies: d.pmtud_replies,
-                    icmp_too_big: d.icmp_too_big,
-                    icmp_mtu: d.icmp_mtu,
+                    max_ping_gap_ms: ms(d.ping.max_ping_gap),
+                    max_ping_gap_at: d.ping.max_ping_gap_at,
+                    max_silence_ms: ms(d.ping.max_pong_gap),
+                    max_silence_at: d.ping.max_pong_gap_at,
+                    pong_age_ms: d.ping.last_pong.map_or(0.0, |lp| ms(now - lp)),
+                    state: d.link.state,
+                    transitions: d.link.transitions.clone(),
+                    downs: d.link.downs,
+                    pmtu: d.pmtud.pmtu,
+                    pmtu_min: d.pmtud.pmtu_min,
+                    pmtud_unanswered: d.pmtud.unanswered.clone(),
+                    pmtud_probes: d.pmtud.probes_sent,
+                    pmtud_replies: d.pmtud.replies,
+                    icmp_too_big: d.pmtud.icmp_too_big,
+                    icmp_mtu: d.pmtud.icmp_mtu,
                     ip_fragments: d.ip_fragments,
                     traffic: d.traffic,
                     series,
@@ -193,7 +193,7 @@ impl Engine {
         let mut findings = self.findings.clone();
         // Episodes still open are shown with no end.
         for d in &self.dirs {
-            if let Some(ep) = &d.loss_ep {
+            if let Some(ep) = &d.loss.ep {
                 let (fwd, rev) = ep.sums.estimates();
                 findings.push(
                     Finding::new(
