@@ -33,81 +33,8 @@ impl Engine {
         self.advance_time(ts);
         let link = self.link_of(rec.src, rec.sport, rec.dport);
         match inf.kind {
-            Kind::Ping => {
-                let Some(i) = self.path(rec.src, rec.dst, link, ts) else {
-                    return;
-                };
-                let node = self.addr_node.get(&rec.src).copied();
-                if let Some(n) = node {
-                    if self.node_activity(n, ts, &mut 0) {
-                        self.pinger_resumed(n, ts);
-                    }
-                }
-                self.dirs[i as usize].link.inferred = true;
-                self.ping_sent(i, node, true, ts);
-                // Unknown data seq: taken as a node already running.
-                let p = Pending {
-                    ts,
-                    dir: i,
-                    data_seq: 1,
-                    expired: false,
-                    no_loss: false,
-                };
-                match inf.delay_ns {
-                    Some(d) if d >= 0 => {
-                        let responder = self.addr_node.get(&rec.dst).copied();
-                        self.answered(p, responder, ts + d);
-                    }
-                    _ => {
-                        // Its pong may be decided later: wait for it under
-                        // the packet's place (no real ping time looks so).
-                        // Never counted as lost: an unpaired ping may just be
-                        // one the inference could not pair.
-                        let time = inferred_key(rec.source, rec.packet_no);
-                        let key = PingKey {
-                            pinger: rec.src,
-                            responder: rec.dst,
-                            link,
-                            time,
-                        };
-                        self.await_pong(key, Pending { no_loss: true, ..p });
-                    }
-                }
-            }
-            Kind::Pong => {
-                let by_partner = inf.partner.map(|(source, packet_no)| PingKey {
-                    pinger: rec.dst,
-                    responder: rec.src,
-                    link,
-                    time: inferred_key(source, packet_no),
-                });
-                // A pong the inference could not pair (crossing pings) answers
-                // the oldest ping still waiting on the reverse path, if it is
-                // within the ping timeout. A pong it did pair answers that
-                // ping or nothing: matching it again to another ping gave
-                // ~1 s RTTs and link-ups one ping interval early.
-                let key = match by_partner {
-                    Some(k) => Some(k).filter(|k| self.pending.contains_key(k)),
-                    None => {
-                        let oldest = ts - self.th.ping_timeout_ns();
-                        self.pending
-                            .iter()
-                            .filter(|(k, p)| {
-                                k.pinger == rec.dst
-                                    && k.responder == rec.src
-                                    && k.link == link
-                                    && p.ts <= ts
-                                    && p.ts >= oldest
-                            })
-                            .min_by_key(|(_, p)| p.ts)
-                            .map(|(k, _)| *k)
-                    }
-                };
-                if let Some(p) = key.and_then(|k| self.pending.remove(&k)) {
-                    let responder = self.addr_node.get(&rec.src).copied();
-                    self.answered(p, responder, ts);
-                }
-            }
+            Kind::Ping => self.inferred_ping(rec, inf, link, ts),
+            Kind::Pong => self.inferred_pong(rec, inf, link, ts),
             // PMTUD without the key: the probe's IP length is its size; a
             // reply answers the probe its prober sent last (knet probes one
             // size at a time and waits for the answer).
@@ -127,15 +54,7 @@ impl Engine {
                 };
                 if let Some(&i) = self.paths.get(&key) {
                     let d = &mut self.dirs[i as usize];
-                    d.pmtud.replies += 1;
-                    if let Some(size) = d.pmtud.last_probe {
-                        if let Some(pr) = d.pmtud.probes.iter_mut().find(|pr| pr.size == size) {
-                            if !pr.acked {
-                                d.sizes.probe_rtt(size, ts - pr.ts);
-                            }
-                            pr.acked = true;
-                        }
-                    }
+                    d.pmtud_reply(d.pmtud.last_probe, ts);
                 }
             }
             Kind::Token => {
@@ -151,6 +70,87 @@ impl Engine {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// An inferred ping: answered at once when the inference paired it,
+    /// else waiting for a pong decided later.
+    fn inferred_ping(&mut self, rec: &Record, inf: &Inference, link: u8, ts: i64) {
+        let Some(i) = self.path(rec.src, rec.dst, link, ts) else {
+            return;
+        };
+        let node = self.addr_node.get(&rec.src).copied();
+        if let Some(n) = node {
+            if self.node_activity(n, ts, &mut 0) {
+                self.pinger_resumed(n, ts);
+            }
+        }
+        self.dirs[i as usize].link.inferred = true;
+        self.ping_sent(i, node, true, ts);
+        // Unknown data seq: taken as a node already running.
+        let p = Pending {
+            ts,
+            dir: i,
+            data_seq: 1,
+            expired: false,
+            no_loss: false,
+        };
+        match inf.delay_ns {
+            Some(d) if d >= 0 => {
+                let responder = self.addr_node.get(&rec.dst).copied();
+                self.answered(p, responder, ts + d);
+            }
+            _ => {
+                // Its pong may be decided later: wait for it under the
+                // packet's place (no real ping time looks so). Never counted
+                // as lost: an unpaired ping may just be one the inference
+                // could not pair.
+                let time = inferred_key(rec.source, rec.packet_no);
+                let key = PingKey {
+                    pinger: rec.src,
+                    responder: rec.dst,
+                    link,
+                    time,
+                };
+                self.await_pong(key, Pending { no_loss: true, ..p });
+            }
+        }
+    }
+
+    /// An inferred pong: answers its paired ping, or else the oldest ping
+    /// waiting on the reverse path.
+    fn inferred_pong(&mut self, rec: &Record, inf: &Inference, link: u8, ts: i64) {
+        let by_partner = inf.partner.map(|(source, packet_no)| PingKey {
+            pinger: rec.dst,
+            responder: rec.src,
+            link,
+            time: inferred_key(source, packet_no),
+        });
+        // A pong the inference could not pair (crossing pings) answers the
+        // oldest ping still waiting on the reverse path, if it is within the
+        // ping timeout. A pong it did pair answers that ping or nothing:
+        // matching it again to another ping gave ~1 s RTTs and link-ups one
+        // ping interval early.
+        let key = match by_partner {
+            Some(k) => Some(k).filter(|k| self.pending.contains_key(k)),
+            None => {
+                let oldest = ts - self.th.ping_timeout_ns();
+                self.pending
+                    .iter()
+                    .filter(|(k, p)| {
+                        k.pinger == rec.dst
+                            && k.responder == rec.src
+                            && k.link == link
+                            && p.ts <= ts
+                            && p.ts >= oldest
+                    })
+                    .min_by_key(|(_, p)| p.ts)
+                    .map(|(k, _)| *k)
+            }
+        };
+        if let Some(p) = key.and_then(|k| self.pending.remove(&k)) {
+            let responder = self.addr_node.get(&rec.src).copied();
+            self.answered(p, responder, ts);
         }
     }
 }

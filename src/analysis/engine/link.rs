@@ -74,6 +74,54 @@ impl KnetLink {
     }
 }
 
+impl KnetLink {
+    /// A pong in time at `ts` to a ping carrying DATA seq `data_seq`, on a
+    /// path first seen at `first_ts`: knet's up rule. Returns the open down
+    /// finding the link coming up ends.
+    pub(super) fn pong(
+        &mut self,
+        data_seq: u16,
+        ts: i64,
+        first_ts: i64,
+        pong_count: u32,
+        max_tr: usize,
+    ) -> Option<usize> {
+        self.first_pong = self.first_pong.min(ts);
+        match self.state {
+            LinkState::Unknown => {
+                if data_seq == 0 {
+                    // A fresh node: knet starts the link down, counts pongs,
+                    // and the backoff runs from the link's start.
+                    self.state = LinkState::Down;
+                    self.pongs_while_down = 1;
+                    self.backoff_from = first_ts;
+                } else {
+                    self.state = LinkState::Up;
+                    self.ever_up = true;
+                }
+                None
+            }
+            LinkState::Down => {
+                self.pongs_while_down += 1;
+                if self.pongs_while_down <= pong_count {
+                    return None;
+                }
+                self.state = LinkState::Up;
+                self.ever_up = true;
+                if self.transitions.len() < max_tr {
+                    self.transitions.push(Transition {
+                        ts,
+                        up: true,
+                        rule_value: u64::from(self.pongs_while_down),
+                    });
+                }
+                self.open_down.take()
+            }
+            LinkState::Up => None,
+        }
+    }
+}
+
 impl Dir {
     /// knet's pong timeout at time `t`: timeout × backoff(t) + 2 × average latency.
     pub(super) fn timeout_adj(&self, th: &Thresholds, t: i64) -> i64 {

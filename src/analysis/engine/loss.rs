@@ -163,113 +163,157 @@ impl LossState {
     }
 }
 
+impl Dir {
+    /// Where a loss episode found at second `k` starts: at the earliest loss
+    /// of the latest cluster in the window `from..=k` (losses separated by
+    /// half a window `w` or more of clean seconds belong to something
+    /// older). `first_loss` is the window's earliest loss.
+    fn loss_start(&self, from: i64, k: i64, w: i64, first_loss: i64) -> i64 {
+        let mut start = if first_loss == i64::MAX {
+            k * NS
+        } else {
+            first_loss
+        };
+        let mut clean = 0;
+        for s in (from..=k).rev() {
+            let own = self
+                .bucket_ref(s)
+                .filter(|b| b.lost_any())
+                .map(|b| b.first_loss);
+            match own.filter(|t| *t != 0) {
+                Some(t) => {
+                    start = t;
+                    clean = 0;
+                }
+                None => {
+                    clean += 1;
+                    if clean >= w / 2 && start != first_loss {
+                        break;
+                    }
+                }
+            }
+        }
+        start
+    }
+
+    /// The loss episode still open, shown with no end.
+    pub(super) fn open_loss_finding(&self) -> Option<Finding> {
+        let ep = self.loss.ep.as_ref()?;
+        let (fwd, rev) = ep.sums.estimates();
+        let f = self
+            .finding(
+                FindingKind::Loss,
+                Severity::Warning,
+                ep.start,
+                Direction::SrcToDst,
+                format!(
+                    "{fwd:.1} % loss on link {} so far (reverse {rev:.1} %)",
+                    self.key.link
+                ),
+            )
+            .ev("loss_pct", fwd)
+            .ev("reverse_loss_pct", rev);
+        Some(f)
+    }
+}
+
 impl Engine {
     /// Judges second `k` (old enough that its pings are resolved).
     pub(super) fn evaluate(&mut self, k: i64) {
-        let w = i64::from(self.th.loss_window_s.clamp(1, 120));
-        let thr = self.th.loss_warning_pct;
         for i in 0..self.dirs.len() {
-            // Both directions carried packets in second `k`: its samples
-            // count towards `asymmetry`.
-            let heard = |j: usize| {
-                self.dirs[j]
-                    .bucket_ref(k)
-                    .filter(|b| b.packets > 0)
-                    .copied()
-            };
-            let rev_heard = self.dirs[i].rev.and_then(|r| heard(r as usize)).is_some();
-            if let Some(b) = heard(i).filter(|_| rev_heard) {
-                self.dirs[i].loss.up_side.add(&b);
-            }
-            // No episode open and no loss in any second of the window: the
-            // sums would find nothing (they are skipped).
-            let from = (k - w + 1).max(self.dirs[i].loss.floor);
-            if self.dirs[i].loss.ep.is_none() && self.dirs[i].loss.last_sec < from {
-                self.eval_latency(i, k);
-                continue;
-            }
-            let rev = self.dirs[i].rev.map(|r| r as usize);
-            // Window sums.
-            let mut win = LossSums::default();
-            let mut first_loss = i64::MAX;
-            let mut last_loss_win = 0;
-            for s in (k - w + 1).max(self.dirs[i].loss.floor)..=k {
-                let b = self.dirs[i].bucket_ref(s).copied();
-                let r = rev.and_then(|r| self.dirs[r].bucket_ref(s).copied());
-                if let Some(b) = b {
-                    win.add(&b, r.as_ref());
-                    if b.lost_any() && b.first_loss != 0 {
-                        first_loss = first_loss.min(b.first_loss);
-                        last_loss_win = last_loss_win.max(b.last_loss);
-                    }
-                } else if let Some(r) = r {
-                    win.add(&Bucket::default(), Some(&r));
-                }
-            }
-            let (fwd, _) = win.estimates();
-            let bad = fwd >= thr && win.lost_fwd() >= 2;
-            let cur_b = self.dirs[i].bucket_ref(k).copied();
-            let cur_r = rev.and_then(|r| self.dirs[r].bucket_ref(k).copied());
-            let cur_last_loss = cur_b.map_or(0, |b| if b.lost_any() { b.last_loss } else { 0 });
-            match (&mut self.dirs[i].loss.ep, bad) {
-                (None, true) => {
-                    // The episode starts at the earliest loss of the latest
-                    // cluster: losses separated by half a window or more of
-                    // clean seconds belong to something older.
-                    let mut start = if first_loss == i64::MAX {
-                        k * NS
-                    } else {
-                        first_loss
-                    };
-                    let mut clean = 0;
-                    for s in ((k - w + 1).max(self.dirs[i].loss.floor)..=k).rev() {
-                        let own = self.dirs[i]
-                            .bucket_ref(s)
-                            .filter(|b| b.lost_any())
-                            .map(|b| b.first_loss);
-                        match own.filter(|t| *t != 0) {
-                            Some(t) => {
-                                start = t;
-                                clean = 0;
-                            }
-                            None => {
-                                clean += 1;
-                                if clean >= w / 2 && start != first_loss {
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                    // Count the episode from the second of its first loss.
-                    let mut sums = LossSums::default();
-                    for s in start.div_euclid(NS)..=k {
-                        let b = self.dirs[i].bucket_ref(s).copied().unwrap_or_default();
-                        let r = rev.and_then(|r| self.dirs[r].bucket_ref(s).copied());
-                        sums.add(&b, r.as_ref());
-                    }
-                    self.dirs[i].loss.ep = Some(LossEpisode {
-                        start,
-                        last_loss: last_loss_win.max(start),
-                        sums,
-                    });
-                }
-                (Some(ep), true) if ep.last_loss.max(cur_last_loss) + w * NS / 2 < k * NS => {
-                    // No loss for half a window: this episode is over.
-                    self.close_loss(i, Some(k));
-                }
-                (Some(ep), true) => {
-                    if let Some(b) = cur_b {
-                        ep.sums.add(&b, cur_r.as_ref());
-                    } else if let Some(r) = cur_r {
-                        ep.sums.add(&Bucket::default(), Some(&r));
-                    }
-                    ep.last_loss = ep.last_loss.max(cur_last_loss);
-                }
-                (Some(_), false) => self.close_loss(i, Some(k)),
-                (None, false) => {}
-            }
+            self.note_up_side(i, k);
+            self.eval_loss(i, k);
             self.eval_latency(i, k);
         }
+    }
+
+    /// Both directions carried packets in second `k`: its samples count
+    /// towards `asymmetry`.
+    fn note_up_side(&mut self, i: usize, k: i64) {
+        let heard = |j: usize| {
+            self.dirs[j]
+                .bucket_ref(k)
+                .filter(|b| b.packets > 0)
+                .copied()
+        };
+        let rev_heard = self.dirs[i].rev.and_then(|r| heard(r as usize)).is_some();
+        if let Some(b) = heard(i).filter(|_| rev_heard) {
+            self.dirs[i].loss.up_side.add(&b);
+        }
+    }
+
+    /// The loss window of path `i` ending at second `k`: opens, extends or
+    /// closes its episode.
+    fn eval_loss(&mut self, i: usize, k: i64) {
+        let w = i64::from(self.th.loss_window_s.clamp(1, 120));
+        let thr = self.th.loss_warning_pct;
+        // No episode open and no loss in any second of the window: the sums
+        // would find nothing (they are skipped).
+        let from = (k - w + 1).max(self.dirs[i].loss.floor);
+        if self.dirs[i].loss.ep.is_none() && self.dirs[i].loss.last_sec < from {
+            return;
+        }
+        let rev = self.dirs[i].rev.map(|r| r as usize);
+        // Window sums.
+        let mut win = LossSums::default();
+        let mut first_loss = i64::MAX;
+        let mut last_loss_win = 0;
+        for s in from..=k {
+            let b = self.dirs[i].bucket_ref(s).copied();
+            let r = rev.and_then(|r| self.dirs[r].bucket_ref(s).copied());
+            if let Some(b) = b {
+                win.add(&b, r.as_ref());
+                if b.lost_any() && b.first_loss != 0 {
+                    first_loss = first_loss.min(b.first_loss);
+                    last_loss_win = last_loss_win.max(b.last_loss);
+                }
+            } else if let Some(r) = r {
+                win.add(&Bucket::default(), Some(&r));
+            }
+        }
+        let (fwd, _) = win.estimates();
+        let bad = fwd >= thr && win.lost_fwd() >= 2;
+        let cur_b = self.dirs[i].bucket_ref(k).copied();
+        let cur_r = rev.and_then(|r| self.dirs[r].bucket_ref(k).copied());
+        let cur_last_loss = cur_b.map_or(0, |b| if b.lost_any() { b.last_loss } else { 0 });
+        match (&mut self.dirs[i].loss.ep, bad) {
+            (None, true) => {
+                let start = self.dirs[i].loss_start(from, k, w, first_loss);
+                // Count the episode from the second of its first loss.
+                let sums = self.loss_sums(i, start.div_euclid(NS), k);
+                self.dirs[i].loss.ep = Some(LossEpisode {
+                    start,
+                    last_loss: last_loss_win.max(start),
+                    sums,
+                });
+            }
+            (Some(ep), true) if ep.last_loss.max(cur_last_loss) + w * NS / 2 < k * NS => {
+                // No loss for half a window: this episode is over.
+                self.close_loss(i, Some(k));
+            }
+            (Some(ep), true) => {
+                if let Some(b) = cur_b {
+                    ep.sums.add(&b, cur_r.as_ref());
+                } else if let Some(r) = cur_r {
+                    ep.sums.add(&Bucket::default(), Some(&r));
+                }
+                ep.last_loss = ep.last_loss.max(cur_last_loss);
+            }
+            (Some(_), false) => self.close_loss(i, Some(k)),
+            (None, false) => {}
+        }
+    }
+
+    /// Loss sums of path `i` and its reverse over seconds `from..=to`.
+    fn loss_sums(&self, i: usize, from: i64, to: i64) -> LossSums {
+        let rev = self.dirs[i].rev.map(|r| r as usize);
+        let mut sums = LossSums::default();
+        for s in from..=to {
+            let b = self.dirs[i].bucket_ref(s).copied().unwrap_or_default();
+            let r = rev.and_then(|r| self.dirs[r].bucket_ref(s).copied());
+            sums.add(&b, r.as_ref());
+        }
+        sums
     }
 
     pub(super) fn close_loss(&mut self, i: usize, k: Option<i64>) {
@@ -286,13 +330,7 @@ impl Engine {
         // it only closed the episode.
         let (from, to) = (ep.start.div_euclid(NS), ep.last_loss.div_euclid(NS));
         if to >= from && to - from < self.dirs[i].buckets.len() as i64 {
-            let rev = self.dirs[i].rev.map(|r| r as usize);
-            sums = LossSums::default();
-            for s in from..=to {
-                let b = self.dirs[i].bucket_ref(s).copied().unwrap_or_default();
-                let r = rev.and_then(|r| self.dirs[r].bucket_ref(s).copied());
-                sums.add(&b, r.as_ref());
-            }
+            sums = self.loss_sums(i, from, to);
         }
         let ep = LossEpisode { sums, ..ep };
         let (fwd, rev) = ep.sums.estimates();

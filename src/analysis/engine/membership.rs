@@ -9,16 +9,40 @@
 
 use crate::analysis::findings::{Finding, FindingKind, Severity};
 use crate::analysis::snapshot::MembershipView;
-use crate::wire::totem::RingId;
+use crate::wire::totem::{CommitToken, RingId};
 
 use super::Engine;
+
+/// The rings seen, in order, and the commit tokens that named their
+/// members.
+#[derive(Debug, Default)]
+pub(super) struct Rings {
+    /// Every ring seen (bounded by `max_memberships`).
+    pub(super) list: Vec<MembershipView>,
+    /// The latest commit tokens: ring, time, members.
+    commits: Vec<(RingId, i64, Vec<u32>)>,
+}
+
+impl Rings {
+    /// A commit token for a new ring: its members (the latest 16 kept).
+    pub(super) fn commit_seen(&mut self, c: &CommitToken<'_>, ts: i64) {
+        if self.commits.iter().any(|(r, _, _)| *r == c.ring_id) {
+            return;
+        }
+        if self.commits.len() >= 16 {
+            self.commits.remove(0);
+        }
+        let members: Vec<u32> = c.members.iter().take(256).collect();
+        self.commits.push((c.ring_id, ts, members));
+    }
+}
 
 impl Engine {
     /// A message of ring `ring` forwarded by `forwarder`.
     #[inline]
     pub(super) fn ring_seen(&mut self, ring: RingId, ts: i64, forwarder: u32) {
         // Nearly always the current ring, its members known.
-        if let Some(cur) = self.totem.membership.last() {
+        if let Some(cur) = self.rings.list.last() {
             if cur.rep == ring.rep && cur.seq == ring.seq && !cur.members_inferred {
                 return;
             }
@@ -27,7 +51,7 @@ impl Engine {
     }
 
     pub(super) fn ring_seen_slow(&mut self, ring: RingId, ts: i64, forwarder: u32) {
-        let tl = &mut self.totem.membership;
+        let tl = &mut self.rings.list;
         if let Some(cur) = tl.last_mut() {
             if cur.rep == ring.rep && cur.seq == ring.seq {
                 if cur.members_inferred
@@ -47,7 +71,7 @@ impl Engine {
             self.overflow.memberships += 1;
             return;
         }
-        let commit = self.totem.commits.iter().find(|(r, _, _)| *r == ring);
+        let commit = self.rings.commits.iter().find(|(r, _, _)| *r == ring);
         let (mut members, inferred) = match commit {
             Some((_, _, m)) => (m.clone(), false),
             None => (vec![forwarder], true),
@@ -73,62 +97,70 @@ impl Engine {
             None => (Vec::new(), Vec::new()),
         };
         let first = tl.is_empty();
-        let ring_str = ring.to_string();
-        let list = |v: &[u32]| {
-            v.iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let (sev, msg) = if !left.is_empty() {
-            (
-                Severity::Critical,
-                format!(
-                    "new membership ({ring_str}): members left: {}; joined: {}; members {}",
-                    list(&left),
-                    list(&joined),
-                    list(&members)
-                ),
-            )
-        } else if first {
-            (
-                Severity::Info,
-                format!(
-                    "membership ({ring_str}) with members {}",
-                    if inferred {
-                        "not seen".into()
-                    } else {
-                        list(&members)
-                    }
-                ),
-            )
-        } else {
-            (
-                Severity::Info,
-                format!(
-                    "new membership ({ring_str}): joined: {}; members {}",
-                    list(&joined),
-                    list(&members)
-                ),
-            )
-        };
-        let f = Finding::new(FindingKind::MembershipChange, sev, ts, msg)
-            .ended(ts)
-            .ev("ring_rep", f64::from(ring.rep))
-            .ev("ring_seq", ring.seq as f64)
-            .ev("members", members.len() as f64)
-            .ev("left", left.len() as f64)
-            .ev("joined", joined.len() as f64);
-        tl.push(MembershipView {
+        let view = MembershipView {
             ts,
-            ring_id: ring_str,
+            ring_id: ring.to_string(),
             rep: ring.rep,
             seq: ring.seq,
             members,
             members_inferred: inferred,
             left,
             joined,
-        });
+        };
+        let f = membership_change(&view, first);
+        tl.push(view);
         self.push_finding(f);
     }
+}
+
+/// The finding of a new ring: critical when members left; `first` is the
+/// first ring the capture shows.
+fn membership_change(m: &MembershipView, first: bool) -> Finding {
+    let ring_str = &m.ring_id;
+    let list = |v: &[u32]| {
+        v.iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (left, joined, members) = (&m.left, &m.joined, &m.members);
+    let (sev, msg) = if !left.is_empty() {
+        (
+            Severity::Critical,
+            format!(
+                "new membership ({ring_str}): members left: {}; joined: {}; members {}",
+                list(left),
+                list(joined),
+                list(members)
+            ),
+        )
+    } else if first {
+        (
+            Severity::Info,
+            format!(
+                "membership ({ring_str}) with members {}",
+                if m.members_inferred {
+                    "not seen".into()
+                } else {
+                    list(members)
+                }
+            ),
+        )
+    } else {
+        (
+            Severity::Info,
+            format!(
+                "new membership ({ring_str}): joined: {}; members {}",
+                list(joined),
+                list(members)
+            ),
+        )
+    };
+    Finding::new(FindingKind::MembershipChange, sev, m.ts, msg)
+        .ended(m.ts)
+        .ev("ring_rep", f64::from(m.rep))
+        .ev("ring_seq", m.seq as f64)
+        .ev("members", members.len() as f64)
+        .ev("left", left.len() as f64)
+        .ev("joined", joined.len() as f64)
 }

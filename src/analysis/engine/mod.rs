@@ -60,6 +60,7 @@ mod views;
 use latency::LatState;
 use link::KnetLink;
 use loss::{LossState, Side, loss_estimate, pct};
+use membership::Rings;
 use nodes::NodeState;
 use path::{Bucket, Dir, Hints, PathKey};
 use ping::{Pending, PingKey, PingStats};
@@ -120,6 +121,7 @@ pub struct Engine {
     /// DATA seq tracking per sender node.
     seqs: SmallMap<u16, SeqTrack>,
     totem: TotemState,
+    rings: Rings,
     findings: Vec<Finding>,
     unknown_reported: Vec<u16>,
     overflow: Overflow,
@@ -160,6 +162,7 @@ impl Engine {
             pending: FastMap::with_capacity_and_hasher(pending_cap, Default::default()),
             seqs: SmallMap::default(),
             totem: TotemState::default(),
+            rings: Rings::default(),
             findings: Vec::new(),
             unknown_reported: Vec::new(),
             overflow: Overflow::default(),

@@ -11,6 +11,7 @@
 
 use std::net::IpAddr;
 
+use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
 use crate::analysis::snapshot::TypeCount;
 
 use super::{Engine, KnetLink, LatState, LossState, PingStats, PmtudState, SeqEvidence, SizeStats};
@@ -141,6 +142,23 @@ impl Dir {
             seq: SeqEvidence::new(),
             lat: LatState::default(),
         }
+    }
+
+    /// A finding about this path: its nodes and link, flowing `dir`.
+    pub(super) fn finding(
+        &self,
+        kind: FindingKind,
+        severity: Severity,
+        start: i64,
+        dir: Direction,
+        message: String,
+    ) -> Finding {
+        Finding::new(kind, severity, start, message).nodes(
+            self.src_node,
+            self.dst_node,
+            Some(self.key.link),
+            Some(dir),
+        )
     }
 
     /// The bucket of second `sec` to count a loss in.

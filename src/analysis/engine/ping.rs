@@ -22,10 +22,9 @@ use std::net::IpAddr;
 
 use hdrhistogram::Histogram;
 
-use crate::analysis::snapshot::{LinkState, Transition};
 use crate::wire::knet::Ping;
 
-use super::{Engine, HIST_MAX_US, NS, new_hist};
+use super::{Dir, Engine, HIST_MAX_US, NS, new_hist};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) struct PingKey {
@@ -93,6 +92,58 @@ impl PingStats {
             jitter_n: 0,
             avg_lat_us: 0.0,
             lat_n: 0,
+        }
+    }
+}
+
+impl Dir {
+    /// A pong to the ping sent at `ping_ts` came at `ts`, within the timeout:
+    /// RTT, jitter, knet's mean latency and the pong cadence.
+    fn pong_in_time(&mut self, ping_ts: i64, ts: i64) {
+        let rtt = ts - ping_ts;
+        self.ping.pongs += 1;
+        let us = (rtt / 1000).max(1) as u64;
+        self.ping.rtt.saturating_record(us.min(HIST_MAX_US));
+        self.ping.min_rtt_us = self.ping.min_rtt_us.min(us);
+        if let Some(last) = self.ping.last_rtt_us {
+            self.ping.jitter_sum += (us as f64 - last as f64).abs();
+            self.ping.jitter_n += 1;
+        }
+        self.ping.last_rtt_us = Some(us);
+        // knet's running mean over up to `precision` (2048) samples.
+        self.ping.lat_n = (self.ping.lat_n + 1).min(2048);
+        self.ping.avg_lat_us += (us as f64 - self.ping.avg_lat_us) / f64::from(self.ping.lat_n);
+        if let Some(b) = self.bucket(ping_ts.div_euclid(NS)) {
+            b.pongs += 1;
+            b.rtt_sum_us += us;
+            b.rtt_n += 1;
+            b.rtt_max_us = b.rtt_max_us.max(us.min(u64::from(u32::MAX)) as u32);
+        }
+        if let Some(lp) = self.ping.last_pong {
+            let gap = ts - lp;
+            if gap > self.ping.max_pong_gap {
+                self.ping.max_pong_gap = gap;
+                self.ping.max_pong_gap_at = lp;
+            }
+        }
+        if self.ping.last_pong.is_none_or(|l| ts >= l) {
+            self.ping.last_pong = Some(ts);
+            self.ping.last_pong_ping = ping_ts;
+        }
+    }
+
+    /// Loss is counted only once the link was up and from its first pong on
+    /// (before, the peer may simply not run yet).
+    pub(super) fn counts_loss(&self, ping_ts: i64) -> bool {
+        self.link.ever_up && ping_ts >= self.link.first_pong
+    }
+
+    /// The ping sent at `ping_ts` got no pong in time.
+    pub(super) fn ping_unanswered(&mut self, ping_ts: i64) {
+        self.ping.unanswered += 1;
+        if let Some(b) = self.loss_bucket(ping_ts.div_euclid(NS)) {
+            b.unanswered += 1;
+            b.loss_at(ping_ts);
         }
     }
 }
@@ -190,12 +241,8 @@ impl Engine {
             // knet discards a pong older than its timeout.
             let d = &mut self.dirs[i];
             d.ping.late_pongs += 1;
-            if !p.expired && d.link.ever_up && p.ts >= d.link.first_pong {
-                d.ping.unanswered += 1;
-                if let Some(b) = d.loss_bucket(p.ts.div_euclid(NS)) {
-                    b.unanswered += 1;
-                    b.loss_at(p.ts);
-                }
+            if !p.expired && d.counts_loss(p.ts) {
+                d.ping_unanswered(p.ts);
             }
             let (src_node, link) = (d.src_node, d.key.link);
             if let Some(r) = responder_node {
@@ -210,71 +257,15 @@ impl Engine {
                 self.link_down(i, dl);
             }
         }
-        let pong_count = self.th.pong_count;
+        let (pong_count, max_tr) = (self.th.pong_count, self.th.limits.max_transitions);
         let d = &mut self.dirs[i];
-        d.ping.pongs += 1;
-        d.link.first_pong = d.link.first_pong.min(ts);
-        let us = (rtt / 1000).max(1) as u64;
-        d.ping.rtt.saturating_record(us.min(HIST_MAX_US));
-        d.ping.min_rtt_us = d.ping.min_rtt_us.min(us);
-        if let Some(last) = d.ping.last_rtt_us {
-            d.ping.jitter_sum += (us as f64 - last as f64).abs();
-            d.ping.jitter_n += 1;
-        }
-        d.ping.last_rtt_us = Some(us);
-        // knet's running mean over up to `precision` (2048) samples.
-        d.ping.lat_n = (d.ping.lat_n + 1).min(2048);
-        d.ping.avg_lat_us += (us as f64 - d.ping.avg_lat_us) / f64::from(d.ping.lat_n);
-        if let Some(b) = d.bucket(p.ts.div_euclid(NS)) {
-            b.pongs += 1;
-            b.rtt_sum_us += us;
-            b.rtt_n += 1;
-            b.rtt_max_us = b.rtt_max_us.max(us.min(u64::from(u32::MAX)) as u32);
-        }
-        if let Some(lp) = d.ping.last_pong {
-            let gap = ts - lp;
-            if gap > d.ping.max_pong_gap {
-                d.ping.max_pong_gap = gap;
-                d.ping.max_pong_gap_at = lp;
+        d.pong_in_time(p.ts, ts);
+        let first_ts = d.first_ts;
+        if let Some(fi) = d.link.pong(p.data_seq, ts, first_ts, pong_count, max_tr) {
+            // The link is up again: its down finding ends here.
+            if let Some(f) = self.findings.get_mut(fi) {
+                f.end = Some(ts);
             }
-        }
-        if d.ping.last_pong.is_none_or(|l| ts >= l) {
-            d.ping.last_pong = Some(ts);
-            d.ping.last_pong_ping = p.ts;
-        }
-        match d.link.state {
-            LinkState::Unknown => {
-                if p.data_seq == 0 {
-                    // A fresh node: knet starts the link down, counts pongs,
-                    // and the backoff runs from the link's start.
-                    d.link.state = LinkState::Down;
-                    d.link.pongs_while_down = 1;
-                    d.link.backoff_from = d.first_ts;
-                } else {
-                    d.link.state = LinkState::Up;
-                    d.link.ever_up = true;
-                }
-            }
-            LinkState::Down => {
-                d.link.pongs_while_down += 1;
-                if d.link.pongs_while_down > pong_count {
-                    d.link.state = LinkState::Up;
-                    d.link.ever_up = true;
-                    if d.link.transitions.len() < self.th.limits.max_transitions {
-                        d.link.transitions.push(Transition {
-                            ts,
-                            up: true,
-                            rule_value: u64::from(d.link.pongs_while_down),
-                        });
-                    }
-                    if let Some(fi) = d.link.open_down.take() {
-                        if let Some(f) = self.findings.get_mut(fi) {
-                            f.end = Some(ts);
-                        }
-                    }
-                }
-            }
-            LinkState::Up => {}
         }
     }
 
@@ -285,16 +276,11 @@ impl Engine {
         self.pending.retain(|_, p| {
             if !p.expired && t - p.ts > timeout {
                 p.expired = true;
-                // Before the first pong the peer may simply not run yet.
                 if let Some(d) = dirs
                     .get_mut(p.dir as usize)
-                    .filter(|d| !p.no_loss && d.link.ever_up && p.ts >= d.link.first_pong)
+                    .filter(|d| !p.no_loss && d.counts_loss(p.ts))
                 {
-                    d.ping.unanswered += 1;
-                    if let Some(b) = d.loss_bucket(p.ts.div_euclid(NS)) {
-                        b.unanswered += 1;
-                        b.loss_at(p.ts);
-                    }
+                    d.ping_unanswered(p.ts);
                 }
             }
             t - p.ts <= keep

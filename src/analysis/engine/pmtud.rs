@@ -20,7 +20,7 @@ use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
 use crate::wire::knet::Pmtud;
 use crate::wire::net::TooBig;
 
-use super::{Engine, NS, PathKey, clamp_ts};
+use super::{Dir, Engine, NS, PathKey, clamp_ts};
 
 /// A PMTUD run ends when no probe came for this long.
 pub(super) const PMTUD_RUN_GAP: i64 = 5 * NS;
@@ -69,6 +69,21 @@ impl PmtudState {
     }
 }
 
+impl Dir {
+    /// A reply to the probe of `size` bytes came back at `ts`: the probe is
+    /// acknowledged, and its first reply times the probe's size class.
+    pub(super) fn pmtud_reply(&mut self, size: Option<u16>, ts: i64) {
+        self.pmtud.replies += 1;
+        let Some(size) = size else { return };
+        if let Some(pr) = self.pmtud.probes.iter_mut().find(|pr| pr.size == size) {
+            if !pr.acked {
+                self.sizes.probe_rtt(size, ts - pr.ts);
+            }
+            pr.acked = true;
+        }
+    }
+}
+
 impl Engine {
     pub(super) fn on_probe(&mut self, i: u32, size: u16, ts: i64) {
         let d = &mut self.dirs[i as usize];
@@ -111,16 +126,10 @@ impl Engine {
         };
         if let Some(&i) = self.paths.get(&key) {
             let dd = &mut self.dirs[i as usize];
-            dd.pmtud.replies += 1;
             if dd.dst_node.is_none() {
                 dd.dst_node = Some(r.node);
             }
-            if let Some(pr) = dd.pmtud.probes.iter_mut().find(|pr| pr.size == size) {
-                if !pr.acked {
-                    dd.sizes.probe_rtt(size, ts - pr.ts);
-                }
-                pr.acked = true;
-            }
+            dd.pmtud_reply(Some(size), ts);
         }
     }
 

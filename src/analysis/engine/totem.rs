@@ -21,12 +21,10 @@
 //!   reach it.
 
 use crate::analysis::findings::{Finding, FindingKind, Severity};
-use crate::analysis::snapshot::{
-    LinkState, MembershipView, TOKEN_ROTATIONS_KEPT, TokenRotation, TotemView,
-};
+use crate::analysis::snapshot::{LinkState, TOKEN_ROTATIONS_KEPT, TokenRotation, TotemView};
 use crate::decode::Packet;
 use crate::wire::knet::Knet;
-use crate::wire::totem::{Body, OrfToken, RingId, Totem};
+use crate::wire::totem::{Body, OrfToken, Totem};
 
 use super::{Ctx, Engine, Hints, MS, NS, fasthist, hold, ms};
 
@@ -73,8 +71,6 @@ pub(super) struct TotemState {
     /// Per node: tokens sent and received, hold times.
     pub(super) tok: hold::TokNodes,
     pub(super) rtr_ep: Option<RtrEpisode>,
-    pub(super) commits: Vec<(RingId, i64, Vec<u32>)>,
-    pub(super) membership: Vec<MembershipView>,
     pub(super) series: Vec<(i64, u32, u32)>,
     /// Per-rotation series (bounded) and the node it is measured at.
     pub(super) rotations: std::collections::VecDeque<TokenRotation>,
@@ -176,13 +172,7 @@ impl Engine {
             }
             Body::CommitToken(c) => {
                 self.totem.v.commit_tokens += 1;
-                if !self.totem.commits.iter().any(|(r, _, _)| *r == c.ring_id) {
-                    if self.totem.commits.len() >= 16 {
-                        self.totem.commits.remove(0);
-                    }
-                    let members: Vec<u32> = c.members.iter().take(256).collect();
-                    self.totem.commits.push((c.ring_id, ts, members));
-                }
+                self.rings.commit_seen(c, ts);
             }
             Body::Mcast(_) => {
                 let v = &mut self.totem.v;

@@ -11,12 +11,12 @@ use std::net::IpAddr;
 
 use hdrhistogram::Histogram;
 
-use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
 use crate::analysis::snapshot::{
-    LinkView, Measures, NodeView, Quantiles, SeriesPoint, SizeBucket, Snapshot, rtt_buckets,
+    LinkView, Measures, NodeView, Quantiles, SeriesPoint, SizeBucket, Snapshot, TotemView,
+    rtt_buckets,
 };
 
-use super::{Engine, NS, SIZE_BOUNDS, Side, add_link_count, loss_estimate, ms, pct};
+use super::{Dir, Engine, NS, SIZE_BOUNDS, Side, add_link_count, loss_estimate, ms, pct};
 
 pub(super) fn quantiles<T: hdrhistogram::Counter>(h: &Histogram<T>, div: u64) -> Option<Quantiles> {
     if h.is_empty() {
@@ -49,94 +49,10 @@ impl Engine {
                 .collect(),
             None => Vec::new(),
         };
-        let now_sec = now.div_euclid(NS);
         let mut links: Vec<LinkView> = self
             .dirs
             .iter()
-            .map(|d| {
-                let rev = d.rev.and_then(|r| self.dirs.get(r as usize));
-                let expected = d.ping.pings + d.ping.missing;
-                let loss_pct = loss_estimate(&Side::of(d), &rev.map(Side::of).unwrap_or_default());
-                let mut series = Vec::new();
-                let len = d.series_len as i64;
-                for s in (now_sec - len + 1)..=now_sec {
-                    if let Some(b) = d.bucket_ref(s) {
-                        series.push(SeriesPoint {
-                            ts: s * NS,
-                            pings: b.pings,
-                            pongs: b.pongs,
-                            lost: b.missing + b.unanswered,
-                            rtt_avg_us: if b.rtt_n > 0 {
-                                (b.rtt_sum_us / u64::from(b.rtt_n)).min(u64::from(u32::MAX)) as u32
-                            } else {
-                                0
-                            },
-                            rtt_max_us: b.rtt_max_us,
-                            packets: b.packets,
-                            bytes: b.bytes,
-                        });
-                    }
-                }
-                LinkView {
-                    src_node: d.src_node,
-                    dst_node: d.dst_node,
-                    src_addr: d.key.src,
-                    dst_addr: d.key.dst,
-                    link: d.key.link,
-                    first_ts: d.first_ts,
-                    last_ts: d.last_ts,
-                    pings_sent: d.ping.pings,
-                    pongs_received: d.ping.pongs,
-                    pings_unanswered: d.ping.unanswered,
-                    pings_missing: d.ping.missing,
-                    late_pongs: d.ping.late_pongs,
-                    rtt_us: quantiles(&d.ping.rtt, 1),
-                    rtt_hist: rtt_buckets(&d.ping.rtt),
-                    jitter_us: if d.ping.jitter_n == 0 {
-                        0.0
-                    } else {
-                        d.ping.jitter_sum / d.ping.jitter_n as f64
-                    },
-                    measures: if vantage_addrs.contains(&d.key.dst) {
-                        Measures::ResponderDelay
-                    } else {
-                        Measures::RoundTrip
-                    },
-                    ping_loss_pct: pct(d.ping.missing + d.ping.unanswered, expected),
-                    data_copies_seen: d.seq.data_seen,
-                    data_copies_lost: d.seq.data_lost,
-                    size_buckets: (0..SIZE_BOUNDS.len() + 1)
-                        .map(|c| SizeBucket {
-                            max_bytes: SIZE_BOUNDS.get(c).copied(),
-                            packets: d.sizes.packets[c],
-                            rtt_us_p50: if c == 0 {
-                                d.ping_p50()
-                            } else {
-                                d.sizes.probe_p50(c).map(|(p, _)| p)
-                            },
-                        })
-                        .collect(),
-                    loss_pct,
-                    max_ping_gap_ms: ms(d.ping.max_ping_gap),
-                    max_ping_gap_at: d.ping.max_ping_gap_at,
-                    max_silence_ms: ms(d.ping.max_pong_gap),
-                    max_silence_at: d.ping.max_pong_gap_at,
-                    pong_age_ms: d.ping.last_pong.map_or(0.0, |lp| ms(now - lp)),
-                    state: d.link.state,
-                    transitions: d.link.transitions.clone(),
-                    downs: d.link.downs,
-                    pmtu: d.pmtud.pmtu,
-                    pmtu_min: d.pmtud.pmtu_min,
-                    pmtud_unanswered: d.pmtud.unanswered.clone(),
-                    pmtud_probes: d.pmtud.probes_sent,
-                    pmtud_replies: d.pmtud.replies,
-                    icmp_too_big: d.pmtud.icmp_too_big,
-                    icmp_mtu: d.pmtud.icmp_mtu,
-                    ip_fragments: d.ip_fragments,
-                    traffic: d.traffic,
-                    series,
-                }
-            })
+            .map(|d| self.link_view(d, now, &vantage_addrs))
             .collect();
         links.sort_by_key(|l| {
             (
@@ -148,6 +64,120 @@ impl Engine {
                 l.dst_addr,
             )
         });
+        let nodes = self.node_views();
+        let totem = self.totem_view();
+        let mut findings = self.findings.clone();
+        // Episodes still open are shown with no end.
+        findings.extend(self.dirs.iter().filter_map(Dir::open_loss_finding));
+        findings.sort_by_key(|f| (f.start, f.kind.name()));
+        Snapshot {
+            first_ts: self.first_ts,
+            now,
+            finished: self.finished,
+            thresholds: self.th.clone(),
+            packets: self.packets,
+            bytes: self.bytes,
+            opaque_packets: self.opaque,
+            vantage,
+            nodes,
+            links,
+            totem,
+            membership: self.rings.list.clone(),
+            findings,
+            node_names: self.node_names.clone(),
+            overflow: self.overflow,
+        }
+    }
+
+    /// What path `d` shows at `now`; RTTs towards a vantage address are the
+    /// responder's delay.
+    fn link_view(&self, d: &Dir, now: i64, vantage_addrs: &[IpAddr]) -> LinkView {
+        let now_sec = now.div_euclid(NS);
+        let rev = d.rev.and_then(|r| self.dirs.get(r as usize));
+        let expected = d.ping.pings + d.ping.missing;
+        let loss_pct = loss_estimate(&Side::of(d), &rev.map(Side::of).unwrap_or_default());
+        let mut series = Vec::new();
+        let len = d.series_len as i64;
+        for s in (now_sec - len + 1)..=now_sec {
+            if let Some(b) = d.bucket_ref(s) {
+                series.push(SeriesPoint {
+                    ts: s * NS,
+                    pings: b.pings,
+                    pongs: b.pongs,
+                    lost: b.missing + b.unanswered,
+                    rtt_avg_us: if b.rtt_n > 0 {
+                        (b.rtt_sum_us / u64::from(b.rtt_n)).min(u64::from(u32::MAX)) as u32
+                    } else {
+                        0
+                    },
+                    rtt_max_us: b.rtt_max_us,
+                    packets: b.packets,
+                    bytes: b.bytes,
+                });
+            }
+        }
+        LinkView {
+            src_node: d.src_node,
+            dst_node: d.dst_node,
+            src_addr: d.key.src,
+            dst_addr: d.key.dst,
+            link: d.key.link,
+            first_ts: d.first_ts,
+            last_ts: d.last_ts,
+            pings_sent: d.ping.pings,
+            pongs_received: d.ping.pongs,
+            pings_unanswered: d.ping.unanswered,
+            pings_missing: d.ping.missing,
+            late_pongs: d.ping.late_pongs,
+            rtt_us: quantiles(&d.ping.rtt, 1),
+            rtt_hist: rtt_buckets(&d.ping.rtt),
+            jitter_us: if d.ping.jitter_n == 0 {
+                0.0
+            } else {
+                d.ping.jitter_sum / d.ping.jitter_n as f64
+            },
+            measures: if vantage_addrs.contains(&d.key.dst) {
+                Measures::ResponderDelay
+            } else {
+                Measures::RoundTrip
+            },
+            ping_loss_pct: pct(d.ping.missing + d.ping.unanswered, expected),
+            data_copies_seen: d.seq.data_seen,
+            data_copies_lost: d.seq.data_lost,
+            size_buckets: (0..SIZE_BOUNDS.len() + 1)
+                .map(|c| SizeBucket {
+                    max_bytes: SIZE_BOUNDS.get(c).copied(),
+                    packets: d.sizes.packets[c],
+                    rtt_us_p50: if c == 0 {
+                        d.ping_p50()
+                    } else {
+                        d.sizes.probe_p50(c).map(|(p, _)| p)
+                    },
+                })
+                .collect(),
+            loss_pct,
+            max_ping_gap_ms: ms(d.ping.max_ping_gap),
+            max_ping_gap_at: d.ping.max_ping_gap_at,
+            max_silence_ms: ms(d.ping.max_pong_gap),
+            max_silence_at: d.ping.max_pong_gap_at,
+            pong_age_ms: d.ping.last_pong.map_or(0.0, |lp| ms(now - lp)),
+            state: d.link.state,
+            transitions: d.link.transitions.clone(),
+            downs: d.link.downs,
+            pmtu: d.pmtud.pmtu,
+            pmtu_min: d.pmtud.pmtu_min,
+            pmtud_unanswered: d.pmtud.unanswered.clone(),
+            pmtud_probes: d.pmtud.probes_sent,
+            pmtud_replies: d.pmtud.replies,
+            icmp_too_big: d.pmtud.icmp_too_big,
+            icmp_mtu: d.pmtud.icmp_mtu,
+            ip_fragments: d.ip_fragments,
+            traffic: d.traffic,
+            series,
+        }
+    }
+
+    fn node_views(&self) -> Vec<NodeView> {
         let mut nodes: Vec<NodeView> = self
             .nodes
             .values()
@@ -171,6 +201,10 @@ impl Engine {
             })
             .collect();
         nodes.sort_by_key(|n| n.id);
+        nodes
+    }
+
+    fn totem_view(&self) -> TotemView {
         let mut totem = self.totem.v.clone();
         totem.token_rotation_us = self
             .totem
@@ -190,50 +224,7 @@ impl Engine {
             add_link_count(&mut totem.data_by_link, d.key.link, d.totem_data);
         }
         totem.data_by_link.sort_unstable();
-        let mut findings = self.findings.clone();
-        // Episodes still open are shown with no end.
-        for d in &self.dirs {
-            if let Some(ep) = &d.loss.ep {
-                let (fwd, rev) = ep.sums.estimates();
-                findings.push(
-                    Finding::new(
-                        FindingKind::Loss,
-                        Severity::Warning,
-                        ep.start,
-                        format!(
-                            "{fwd:.1} % loss on link {} so far (reverse {rev:.1} %)",
-                            d.key.link
-                        ),
-                    )
-                    .nodes(
-                        d.src_node,
-                        d.dst_node,
-                        Some(d.key.link),
-                        Some(Direction::SrcToDst),
-                    )
-                    .ev("loss_pct", fwd)
-                    .ev("reverse_loss_pct", rev),
-                );
-            }
-        }
-        findings.sort_by_key(|f| (f.start, f.kind.name()));
-        Snapshot {
-            first_ts: self.first_ts,
-            now,
-            finished: self.finished,
-            thresholds: self.th.clone(),
-            packets: self.packets,
-            bytes: self.bytes,
-            opaque_packets: self.opaque,
-            vantage,
-            nodes,
-            links,
-            totem,
-            membership: self.totem.membership.clone(),
-            findings,
-            node_names: self.node_names.clone(),
-            overflow: self.overflow,
-        }
+        totem
     }
 
     /// One address takes part in every directed path, with ≥ 2 peers: the
