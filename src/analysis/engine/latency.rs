@@ -11,7 +11,7 @@
 
 use hdrhistogram::Histogram;
 
-use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
+use crate::analysis::findings::{Direction, FindingKind, Severity};
 
 use super::{Engine, HIST_MAX_US, NS, new_hist};
 
@@ -116,22 +116,23 @@ impl Engine {
                 Severity::Warning
             };
             let p50 = d.ping.rtt.value_at_quantile(0.5);
-            let f = Finding::new(
-                FindingKind::Latency,
-                sev,
-                d.first_ts,
-                format!(
-                    "RTT p99 {:.1} ms on link {link} is {:.0} % of the {} ms ping timeout",
-                    p99 as f64 / 1000.0,
-                    100.0 * p99 as f64 / timeout_us as f64,
-                    self.th.ping_timeout_ms
-                ),
-            )
-            .nodes(src, dst, Some(link), Some(Direction::Both))
-            .ended(d.last_ts)
-            .ev("rtt_p50_ms", p50 as f64 / 1000.0)
-            .ev("rtt_p99_ms", p99 as f64 / 1000.0)
-            .ev("ping_timeout_ms", f64::from(self.th.ping_timeout_ms));
+            let f = d
+                .finding(
+                    FindingKind::Latency,
+                    sev,
+                    d.first_ts,
+                    Direction::Both,
+                    format!(
+                        "RTT p99 {:.1} ms on link {link} is {:.0} % of the {} ms ping timeout",
+                        p99 as f64 / 1000.0,
+                        100.0 * p99 as f64 / timeout_us as f64,
+                        self.th.ping_timeout_ms
+                    ),
+                )
+                .ended(d.last_ts)
+                .ev("rtt_p50_ms", p50 as f64 / 1000.0)
+                .ev("rtt_p99_ms", p99 as f64 / 1000.0)
+                .ev("ping_timeout_ms", f64::from(self.th.ping_timeout_ms));
             self.push_finding(f);
         }
     }
@@ -157,11 +158,7 @@ impl Engine {
         } else {
             Severity::Info
         };
-        let f = Finding::new(
-            FindingKind::Latency,
-            sev,
-            ep.start,
-            format!(
+        let f = d.finding(FindingKind::Latency, sev, ep.start, Direction::Both, format!(
                 "RTT on link {} rose to {:.1} ms (p50) from a {:.2} ms baseline; p99 {:.1} ms = {:.0} % of the {} ms ping timeout",
                 d.key.link,
                 p50 as f64 / 1000.0,
@@ -169,9 +166,7 @@ impl Engine {
                 p99 as f64 / 1000.0,
                 100.0 * p99 as f64 / timeout_us.max(1) as f64,
                 self.th.ping_timeout_ms
-            ),
-        )
-        .nodes(d.src_node, d.dst_node, Some(d.key.link), Some(Direction::Both))
+            ))
         .ended(ep.last)
         .ev("rtt_p50_ms", p50 as f64 / 1000.0)
         .ev("rtt_p99_ms", p99 as f64 / 1000.0)

@@ -25,7 +25,7 @@
 //! peer is still up; `flap_downs` downs within `flap_window_s` are a flap.
 
 use crate::analysis::budget::Thresholds;
-use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
+use crate::analysis::findings::{Direction, FindingKind, Severity};
 use crate::analysis::snapshot::{LinkState, Transition};
 
 use super::{Dir, Engine, MS, NS, ms};
@@ -297,36 +297,31 @@ impl Engine {
         } else {
             Severity::Critical
         };
-        let f = Finding::new(
-            FindingKind::LinkDown,
-            sev,
-            at,
-            format!(
+        let f = self.dirs[i].finding(FindingKind::LinkDown, sev, at, Direction::SrcToDst, format!(
                 "knet would declare link {link} down: no pong for {:.0} ms (ping timeout x backoff + 2 x avg latency){}",
                 ms(at - last_pong),
                 if other_up { "; another link is still up" } else { "; no other link up: node unreachable" }
-            ),
-        )
-        .nodes(src, dst, Some(link), Some(Direction::SrcToDst))
+            ))
         .ev("last_pong_age_ms", ms(at - last_pong))
         .ev("tolerated_ms", ms(tolerated));
         let fi = self.push_finding(f);
         self.dirs[i].link.open_down = fi;
         if recent == flap_downs {
             let first = self.dirs[i].link.down_times[flap_downs - 1];
-            let f = Finding::new(
-                FindingKind::LinkFlapping,
-                Severity::Warning,
-                first,
-                format!(
-                    "link {link} went down {recent} times within {} s",
-                    self.th.flap_window_s
-                ),
-            )
-            .nodes(src, dst, Some(link), Some(Direction::SrcToDst))
-            .ended(at)
-            .ev("downs", recent as f64)
-            .ev("window_s", f64::from(self.th.flap_window_s));
+            let f = self.dirs[i]
+                .finding(
+                    FindingKind::LinkFlapping,
+                    Severity::Warning,
+                    first,
+                    Direction::SrcToDst,
+                    format!(
+                        "link {link} went down {recent} times within {} s",
+                        self.th.flap_window_s
+                    ),
+                )
+                .ended(at)
+                .ev("downs", recent as f64)
+                .ev("window_s", f64::from(self.th.flap_window_s));
             self.push_finding(f);
         }
     }

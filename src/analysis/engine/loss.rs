@@ -368,28 +368,24 @@ impl Engine {
         } else {
             format!(" (reverse {rev:.1} %)")
         };
-        let mut f = Finding::new(
-            kind,
-            Severity::Warning,
-            ep.start,
-            format!(
-                "{fwd:.1} % of packets from node {} to node {} lost on link {link}{reverse}",
-                name(src),
-                name(dst),
-            ),
-        )
-        .nodes(
-            src,
-            dst,
-            Some(link),
-            Some(if one_way || silent {
-                Direction::SrcToDst
-            } else {
-                Direction::Both
-            }),
-        )
-        .ended(ep.last_loss.max(ep.start))
-        .ev("loss_pct", fwd);
+        let mut f = d
+            .finding(
+                kind,
+                Severity::Warning,
+                ep.start,
+                if one_way || silent {
+                    Direction::SrcToDst
+                } else {
+                    Direction::Both
+                },
+                format!(
+                    "{fwd:.1} % of packets from node {} to node {} lost on link {link}{reverse}",
+                    name(src),
+                    name(dst),
+                ),
+            )
+            .ended(ep.last_loss.max(ep.start))
+            .ev("loss_pct", fwd);
         if !silent {
             f = f.ev("reverse_loss_pct", rev);
         }

@@ -35,19 +35,24 @@ pub(super) struct NodeState {
     pub(super) late_pong_at: i64,
 }
 
+/// A sender the configuration does not know, or an address that changed
+/// node id, seen at `ts`.
+fn unknown_sender(node: u16, ts: i64, message: String) -> Finding {
+    Finding::new(FindingKind::UnknownSender, Severity::Warning, ts, message)
+        .nodes(Some(node), None, None, None)
+        .ended(ts)
+}
+
 impl Engine {
     pub(super) fn learn_addr(&mut self, addr: IpAddr, node: u16, ts: i64) {
         match self.addr_node.get(&addr) {
             Some(&n) if n == node => return,
             Some(&n) => {
-                let f = Finding::new(
-                    FindingKind::UnknownSender,
-                    Severity::Warning,
+                let f = unknown_sender(
+                    node,
                     ts,
                     format!("address {addr} sent as node {node} after sending as node {n}"),
                 )
-                .nodes(Some(node), None, None, None)
-                .ended(ts)
                 .ev("previous_node", f64::from(n))
                 .ev("node", f64::from(node));
                 self.push_finding(f);
@@ -77,14 +82,11 @@ impl Engine {
             if self.unknown_reported.len() < 64 {
                 self.unknown_reported.push(node);
             }
-            let f = Finding::new(
-                FindingKind::UnknownSender,
-                Severity::Warning,
+            let f = unknown_sender(
+                node,
                 ts,
                 format!("node {node} at {addr} is not in the configuration"),
             )
-            .nodes(Some(node), None, None, None)
-            .ended(ts)
             .ev("node", f64::from(node));
             self.push_finding(f);
         }

@@ -16,7 +16,7 @@
 
 use std::net::IpAddr;
 
-use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
+use crate::analysis::findings::{Direction, FindingKind, Severity};
 use crate::wire::knet::Pmtud;
 use crate::wire::net::TooBig;
 
@@ -161,29 +161,30 @@ impl Engine {
             d.pmtud.pmtu = Some(a);
             d.pmtud.pmtu_min = Some(d.pmtud.pmtu_min.map_or(a, |m| m.min(a)));
         }
-        let (src, dst, link, start) = (d.src_node, d.dst_node, d.key.link, d.pmtud.run_start);
+        let start = d.pmtud.run_start;
         let unanswered = d.pmtud.unanswered.clone();
         let icmp = d.pmtud.icmp_too_big;
         if let Some(&smallest) = unanswered.first() {
-            let f = Finding::new(
-                FindingKind::MtuBlackHole,
-                Severity::Warning,
-                start,
-                format!(
-                    "PMTUD probes of {} bytes got no reply{} (silently dropped)",
-                    unanswered
-                        .iter()
-                        .map(|s| s.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    acked.map(|a| format!(" while {a} did")).unwrap_or_default()
-                ),
-            )
-            .nodes(src, dst, Some(link), Some(Direction::SrcToDst))
-            .ended(last)
-            .ev("smallest_unanswered", f64::from(smallest))
-            .ev("largest_acked", acked.map_or(0.0, f64::from))
-            .ev("icmp_too_big", icmp as f64);
+            let f = self.dirs[i]
+                .finding(
+                    FindingKind::MtuBlackHole,
+                    Severity::Warning,
+                    start,
+                    Direction::SrcToDst,
+                    format!(
+                        "PMTUD probes of {} bytes got no reply{} (silently dropped)",
+                        unanswered
+                            .iter()
+                            .map(|s| s.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        acked.map(|a| format!(" while {a} did")).unwrap_or_default()
+                    ),
+                )
+                .ended(last)
+                .ev("smallest_unanswered", f64::from(smallest))
+                .ev("largest_acked", acked.map_or(0.0, f64::from))
+                .ev("icmp_too_big", icmp as f64);
             self.push_finding(f);
         }
         if let (Some(p), Some(a)) = (prev, acked) {
@@ -193,16 +194,17 @@ impl Engine {
                 } else {
                     Severity::Info
                 };
-                let f = Finding::new(
-                    FindingKind::MtuChange,
-                    sev,
-                    start,
-                    format!("path MTU changed from {p} to {a} bytes"),
-                )
-                .nodes(src, dst, Some(link), Some(Direction::SrcToDst))
-                .ended(last)
-                .ev("from", f64::from(p))
-                .ev("to", f64::from(a));
+                let f = self.dirs[i]
+                    .finding(
+                        FindingKind::MtuChange,
+                        sev,
+                        start,
+                        Direction::SrcToDst,
+                        format!("path MTU changed from {p} to {a} bytes"),
+                    )
+                    .ended(last)
+                    .ev("from", f64::from(p))
+                    .ev("to", f64::from(a));
                 self.push_finding(f);
             }
         }
@@ -221,23 +223,19 @@ impl Engine {
         let changed = d.pmtud.icmp_mtu != Some(tb.mtu);
         d.pmtud.icmp_mtu = Some(tb.mtu);
         if changed {
-            let f = Finding::new(
-                FindingKind::MtuChange,
-                Severity::Warning,
-                ts,
-                format!(
-                    "ICMP too-big from {} for {} -> {}: path MTU {}",
-                    tb.reporter, tb.orig_src, tb.orig_dst, tb.mtu
-                ),
-            )
-            .nodes(
-                d.src_node,
-                d.dst_node,
-                Some(link),
-                Some(Direction::SrcToDst),
-            )
-            .ended(ts)
-            .ev("icmp_mtu", f64::from(tb.mtu));
+            let f = d
+                .finding(
+                    FindingKind::MtuChange,
+                    Severity::Warning,
+                    ts,
+                    Direction::SrcToDst,
+                    format!(
+                        "ICMP too-big from {} for {} -> {}: path MTU {}",
+                        tb.reporter, tb.orig_src, tb.orig_dst, tb.mtu
+                    ),
+                )
+                .ended(ts)
+                .ev("icmp_mtu", f64::from(tb.mtu));
             self.push_finding(f);
         }
     }
