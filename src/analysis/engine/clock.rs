@@ -92,3 +92,21 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+
+    #[test]
+    fn seconds_are_cached_and_time_never_goes_back() {
+        let mut e = Engine::new(two_nodes());
+        assert_eq!(e.sec_of(T0 + 5 * MS), T0 / S);
+        assert_eq!(e.sec_of(T0 + 999 * MS), T0 / S);
+        assert_eq!(e.sec_of(T0 + S), T0 / S + 1);
+        assert_eq!(e.sec_of(T0 - 1), T0 / S - 1);
+        e.advance_time(T0 + 2 * S);
+        e.advance_time(T0);
+        assert_eq!(e.now, T0 + 2 * S);
+        assert_eq!(e.tick_sec, Some(T0 / S + 2));
+    }
+}

@@ -154,3 +154,17 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::inferred_key;
+
+    #[test]
+    fn inferred_keys_never_look_like_ping_times() {
+        let k = inferred_key(3, 42);
+        // tv_nsec (bytes 8..16) would be negative: no real timespec.
+        assert!(i64::from_le_bytes(k[8..16].try_into().unwrap()) < 0);
+        assert_ne!(k, inferred_key(3, 43));
+        assert_ne!(k, inferred_key(4, 42));
+    }
+}

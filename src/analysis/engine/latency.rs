@@ -175,3 +175,28 @@ impl Engine {
         self.push_finding(f);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+
+    #[test]
+    fn constant_high_rtt_is_judged_against_the_ping_timeout() {
+        let mut e = Engine::new(two_nodes());
+        // 600 ms RTT from the first ping: 40 % of the 1500 ms timeout
+        for i in 0..10 {
+            ping_pair(&mut e, T0 + i * 800 * MS, 1, 2, 0, Some(600_000), 5);
+        }
+        e.finish(T0 + 10 * 800 * MS);
+        let s = e.snapshot();
+        let f: Vec<_> = s
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::Latency)
+            .collect();
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].severity, Severity::Warning);
+        let p99 = f[0].evidence("rtt_p99_ms").expect("p99");
+        assert!((600.0..=606.0).contains(&p99), "{p99}");
+    }
+}

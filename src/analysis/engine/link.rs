@@ -326,3 +326,168 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::super::{Dir, PathKey};
+    use super::KnetLink;
+
+    #[test]
+    fn link_down_on_knet_grid_then_up_on_third_pong() {
+        let mut e = Engine::new(two_nodes());
+        // 5 answered pings (data seq 5: the link is taken as already up).
+        for i in 0..5 {
+            ping_pair(&mut e, T0 + i * 800 * MS, 1, 2, 0, Some(500), 5);
+        }
+        // 6 unanswered pings, then answered again.
+        for i in 5..11 {
+            ping_pair(&mut e, T0 + i * 800 * MS, 1, 2, 0, None, 5);
+        }
+        for i in 11..15 {
+            ping_pair(&mut e, T0 + i * 800 * MS, 1, 2, 0, Some(500), 5);
+        }
+        e.finish(T0 + 15 * 800 * MS);
+        let s = e.snapshot();
+        let l = s.link(1, 2, 0).expect("link");
+        // Last pong answered the ping at 3200 ms; knet's heartbeat (200 ms grid
+        // from that ping) first sees 0.5 + 1500 + 2 × 0.5 ms exceeded at +1600 ms.
+        let down = T0 + 3200 * MS + 1600 * MS;
+        let ups: Vec<_> = l.transitions.iter().map(|t| (t.ts, t.up)).collect();
+        // Up on the third pong after the outage: pongs at 8800.5, 9600.5, 10400.5 ms.
+        let up = T0 + 10_400 * MS + 500_000;
+        assert_eq!(ups, vec![(down, false), (up, true)]);
+        assert_eq!(l.downs, 1);
+        assert_eq!(l.pings_unanswered, 6);
+        let f = s
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::LinkDown)
+            .expect("link down finding");
+        assert_eq!(
+            (f.start, f.end, f.severity),
+            (down, Some(up), Severity::Critical)
+        );
+        assert_eq!(
+            (f.src_node, f.dst_node, f.link),
+            (Some(1), Some(2), Some(0))
+        );
+        assert_eq!(f.evidence("tolerated_ms"), Some(1501.0));
+        // 6 of 15 pings unanswered = 40 % towards node 2 (node 2's cadence is unknown).
+        assert!((l.ping_loss_pct - 40.0).abs() < 1e-9);
+        assert_eq!(s.worst(), Some(Severity::Critical));
+    }
+
+    #[test]
+    fn second_link_up_makes_a_down_a_warning_and_flaps_are_counted() {
+        let mut e = Engine::new(two_nodes());
+        let mut t = T0;
+        for round in 0..2 {
+            for _ in 0..5 {
+                ping_pair(&mut e, t, 1, 2, 0, Some(400), 5);
+                ping_pair(&mut e, t + MS, 1, 2, 1, Some(400), 5);
+                t += 800 * MS;
+            }
+            for _ in 0..4 {
+                ping_pair(&mut e, t, 1, 2, 0, None, 5);
+                ping_pair(&mut e, t + MS, 1, 2, 1, Some(400), 5);
+                t += 800 * MS;
+            }
+            let _ = round;
+        }
+        for _ in 0..4 {
+            ping_pair(&mut e, t, 1, 2, 0, Some(400), 5);
+            ping_pair(&mut e, t + MS, 1, 2, 1, Some(400), 5);
+            t += 800 * MS;
+        }
+        e.finish(t);
+        let s = e.snapshot();
+        let downs: Vec<_> = s
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::LinkDown)
+            .collect();
+        assert_eq!(downs.len(), 2);
+        assert!(
+            downs
+                .iter()
+                .all(|f| f.severity == Severity::Warning && f.link == Some(0))
+        );
+        let flap = s
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::LinkFlapping)
+            .expect("flapping");
+        assert_eq!(flap.evidence("downs"), Some(2.0));
+        assert_eq!(
+            (flap.start, flap.end),
+            (downs[0].start, Some(downs[1].start))
+        );
+        assert_eq!(s.link(1, 2, 1).expect("link 1").downs, 0);
+    }
+
+    fn dir() -> Dir {
+        let key = PathKey {
+            src: ip(1),
+            dst: ip(2),
+            link: 0,
+        };
+        Dir::new(key, T0, 64)
+    }
+
+    #[test]
+    fn up_on_the_pong_after_pong_count() {
+        // A fresh node (data seq 0): down, the first pong counted.
+        let mut l = KnetLink::new();
+        assert_eq!(l.pong(0, T0, T0 - S, 2, 8), None);
+        assert_eq!((l.state, l.pongs_while_down), (LinkState::Down, 1));
+        assert_eq!(l.backoff_from, T0 - S);
+        l.open_down = Some(7);
+        assert_eq!(l.pong(0, T0 + S, T0 - S, 2, 8), None);
+        assert_eq!(l.state, LinkState::Down);
+        // pong_count 2: up on the third, which ends the open down finding.
+        assert_eq!(l.pong(0, T0 + 2 * S, T0 - S, 2, 8), Some(7));
+        assert_eq!(l.state, LinkState::Up);
+        assert!(l.ever_up);
+        assert_eq!(l.transitions.len(), 1);
+        assert_eq!(l.transitions[0].rule_value, 3);
+        assert_eq!(l.first_pong, T0);
+    }
+
+    #[test]
+    fn a_running_node_is_up_at_once() {
+        let mut l = KnetLink::new();
+        assert_eq!(l.pong(5, T0, T0, 2, 8), None);
+        assert_eq!(l.state, LinkState::Up);
+        assert!(l.ever_up && l.transitions.is_empty());
+    }
+
+    #[test]
+    fn backoff_starts_at_ten_and_drops_once_a_second() {
+        let th = two_nodes();
+        let mut d = dir();
+        let timeout = th.ping_timeout_ns();
+        // Never reset: backoff 1.
+        assert_eq!(d.timeout_adj(&th, T0), timeout);
+        d.link.backoff_from = T0;
+        assert_eq!(d.timeout_adj(&th, T0), 10 * timeout);
+        assert_eq!(d.timeout_adj(&th, T0 + 2 * S), 8 * timeout);
+        assert_eq!(d.timeout_adj(&th, T0 + 30 * S), timeout);
+        // Plus twice knet's mean latency.
+        d.ping.avg_lat_us = 500.0;
+        assert_eq!(d.timeout_adj(&th, T0 + 30 * S), timeout + MS);
+    }
+
+    #[test]
+    fn no_deadline_unless_up_with_a_pong() {
+        let th = two_nodes();
+        let mut d = dir();
+        assert_eq!(d.down_deadline(&th, i64::MIN), None);
+        d.link.state = LinkState::Up;
+        d.ping.last_pong = Some(T0);
+        d.ping.last_pong_ping = T0;
+        // Timeout 1500 ms, backoff 1: the first 200 ms tick from the ping
+        // at least that long after the pong.
+        assert_eq!(d.down_deadline(&th, i64::MIN), Some(T0 + 1600 * MS));
+    }
+}

@@ -403,3 +403,107 @@ impl Engine {
         self.push_finding(f);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::{Side, loss_estimate};
+
+    #[test]
+    fn missing_pings_make_one_way_loss() {
+        let mut e = Engine::new(two_nodes());
+        // Node 2 loses every 4th ping at its egress: its pings and its pongs.
+        for i in 0..60i64 {
+            let t = T0 + i * 800 * MS;
+            let lost = i % 4 == 3 && i > 5;
+            if !lost {
+                ping_pair(&mut e, t + 300 * MS, 2, 1, 0, Some(300), 5);
+            }
+            let mono = (t - T0 + 1000 * S) as u64;
+            feed(
+                &mut e,
+                t,
+                ip(1),
+                ip(2),
+                0,
+                &ping_bytes(false, 1, 0, mono, 5),
+            );
+            if !lost {
+                feed(
+                    &mut e,
+                    t + 400_000,
+                    ip(2),
+                    ip(1),
+                    0,
+                    &ping_bytes(true, 2, 0, mono, 5),
+                );
+            }
+        }
+        e.finish(T0 + 60 * 800 * MS);
+        let s = e.snapshot();
+        let l21 = s.link(2, 1, 0).expect("2->1");
+        let l12 = s.link(1, 2, 0).expect("1->2");
+        // i = 7, 11, ..., 59: 14 pings lost each way at node 2's egress; the
+        // last one is only known when a later ping (or the timeout) says so,
+        // and the capture ends first: 13 counted.
+        assert_eq!(l21.pings_missing, 13);
+        assert_eq!(l12.pings_unanswered, 13);
+        assert_eq!(l12.pings_missing, 0);
+        // 2 -> 1: 13 pings missing of 46 + 13 expected, and 13 pongs lost of
+        // the 60 node 1's pings asked for; 1 -> 2 clean (its unanswered pings
+        // are explained by node 2's missing ones: they are node 2's pongs).
+        assert!(
+            (l21.loss_pct - 100.0 * 26.0 / 119.0).abs() < 1e-9,
+            "{}",
+            l21.loss_pct
+        );
+        assert_eq!(l12.loss_pct, 0.0);
+        let f: Vec<_> = s
+            .findings
+            .iter()
+            .filter(|f| matches!(f.kind, FindingKind::OneWayLoss | FindingKind::Loss))
+            .collect();
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(
+            (f[0].kind, f[0].src_node, f[0].dst_node),
+            (FindingKind::OneWayLoss, Some(2), Some(1))
+        );
+        // The first lost ping was due at 7 × 800 ms (+300 ms offset of node 2's pings).
+        assert_eq!(f[0].start, T0 + 7 * 800 * MS + 300 * MS);
+        assert_eq!(f[0].evidence("reverse_loss_pct"), Some(0.0));
+    }
+
+    fn side(pings: u64, missing: u64, unanswered: u64) -> Side {
+        Side {
+            pings,
+            missing,
+            unanswered,
+            ..Side::default()
+        }
+    }
+
+    #[test]
+    fn unanswered_pings_are_loss_after_the_capture_point() {
+        // A's pings unanswered, B clean: A→B loses them after the capture.
+        let (a, b) = (side(100, 0, 20), side(100, 0, 0));
+        assert!((loss_estimate(&a, &b) - 20.0).abs() < 1e-9);
+        assert_eq!(loss_estimate(&b, &a), 0.0);
+    }
+
+    #[test]
+    fn unanswered_pings_with_the_peer_losing_are_its_pongs() {
+        // B's own pings go missing at least a quarter as often as A's go
+        // unanswered: A's unanswered pings are B's pongs lost (B→A).
+        let (a, b) = (side(100, 0, 20), side(80, 20, 0));
+        assert_eq!(loss_estimate(&a, &b), 0.0);
+        // B→A: 20 missing + 20 pongs lost of 100 + 100.
+        assert!((loss_estimate(&b, &a) - 20.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn stages_combine_as_independent() {
+        // 10 % before (missing) and 10 % after (unanswered): 19 %.
+        let (a, b) = (side(90, 10, 9), side(100, 0, 0));
+        assert!((loss_estimate(&a, &b) - 19.0).abs() < 1e-9);
+    }
+}

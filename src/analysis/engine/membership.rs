@@ -164,3 +164,51 @@ fn membership_change(m: &MembershipView, first: bool) -> Finding {
         .ev("left", left.len() as f64)
         .ev("joined", joined.len() as f64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::{MembershipView, membership_change};
+
+    fn view(members: &[u32], left: &[u32], joined: &[u32]) -> MembershipView {
+        MembershipView {
+            ts: T0,
+            ring_id: "1.8".into(),
+            rep: 1,
+            seq: 8,
+            members: members.to_vec(),
+            members_inferred: false,
+            left: left.to_vec(),
+            joined: joined.to_vec(),
+        }
+    }
+
+    #[test]
+    fn members_leaving_is_critical() {
+        let f = membership_change(&view(&[1, 2], &[3], &[]), false);
+        assert_eq!(f.severity, Severity::Critical);
+        assert_eq!(
+            f.message,
+            "new membership (1.8): members left: 3; joined: ; members 1 2"
+        );
+        assert_eq!(f.evidence("left"), Some(1.0));
+        assert_eq!(f.end, Some(T0));
+    }
+
+    #[test]
+    fn first_and_growing_rings_are_info() {
+        let f = membership_change(&view(&[1, 2, 3], &[], &[]), true);
+        assert_eq!(
+            (f.severity, f.message.as_str()),
+            (Severity::Info, "membership (1.8) with members 1 2 3")
+        );
+        let f = membership_change(&view(&[1, 2, 3], &[], &[3]), false);
+        assert_eq!(
+            (f.severity, f.message.as_str()),
+            (
+                Severity::Info,
+                "new membership (1.8): joined: 3; members 1 2 3"
+            )
+        );
+    }
+}

@@ -54,6 +54,8 @@ mod ping;
 mod pmtud;
 mod seqloss;
 mod sizes;
+#[cfg(test)]
+pub(crate) mod testkit;
 mod totem;
 mod views;
 

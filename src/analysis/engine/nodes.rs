@@ -208,3 +208,48 @@ impl Engine {
         self.push_finding(f);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+
+    #[test]
+    fn address_changing_node_id_is_an_unknown_sender() {
+        let mut th = two_nodes();
+        th.expected_nodes = vec![1, 2];
+        let mut e = Engine::new(th);
+        ping_pair(&mut e, T0, 1, 2, 0, Some(300), 5);
+        feed(
+            &mut e,
+            T0 + S,
+            ip(1),
+            ip(2),
+            0,
+            &ping_bytes(false, 7, 0, 5, 5),
+        );
+        let s = e.snapshot();
+        let u: Vec<_> = s
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::UnknownSender)
+            .collect();
+        assert_eq!(u.len(), 2, "{u:?}"); // address changed node id; node 7 not configured
+        assert!(u.iter().all(|f| f.src_node == Some(7)));
+    }
+
+    #[test]
+    fn derives_budgets_from_node_count() {
+        let mut e = Engine::new(Thresholds::default());
+        ping_pair(&mut e, T0, 1, 2, 0, Some(300), 5);
+        assert_eq!(e.thresholds().ping_timeout_ms, 1500);
+        ping_pair(&mut e, T0 + MS, 3, 2, 0, Some(300), 5);
+        assert_eq!(
+            (
+                e.thresholds().nodes,
+                e.thresholds().ping_timeout_ms,
+                e.thresholds().token_ms
+            ),
+            (3, 1825, 3650)
+        );
+    }
+}

@@ -268,3 +268,38 @@ impl Engine {
         Some(i)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use crate::analysis::Limits;
+
+    #[test]
+    fn spoofed_flood_is_capped_and_counted() {
+        let mut th = two_nodes();
+        th.limits.max_paths = 64;
+        th.limits.max_pending_pings = 10;
+        let mut e = Engine::new(th);
+        for i in 0..20_000u32 {
+            let src = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i));
+            let mono = u64::from(i) * 1000;
+            feed(
+                &mut e,
+                T0 + i64::from(i) * 1000,
+                src,
+                ip(1),
+                0,
+                &ping_bytes(false, (i % 60000) as u16 + 3, 0, mono, 5),
+            );
+        }
+        let s = e.snapshot();
+        assert_eq!(s.links.len(), 64);
+        assert_eq!(s.overflow.paths, 20_000 - 64);
+        assert!(s.overflow.addrs > 0 && s.overflow.nodes > 0);
+        assert!(s.nodes.len() <= Limits::default().max_nodes);
+        // only tracked paths keep pending pings; beyond the cap of 10 they are counted
+        assert_eq!(s.overflow.pending_pings, 64 - 10);
+    }
+}

@@ -287,3 +287,44 @@ impl Engine {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+
+    #[test]
+    fn rtt_and_counts() {
+        let mut e = Engine::new(two_nodes());
+        for i in 0..10 {
+            ping_pair(&mut e, T0 + i * 800 * MS, 1, 2, 0, Some(500), 5);
+            ping_pair(&mut e, T0 + i * 800 * MS + 300 * MS, 2, 1, 0, Some(300), 5);
+        }
+        e.finish(T0 + 9 * 800 * MS + 301 * MS);
+        let s = e.snapshot();
+        let l = s.link(1, 2, 0).expect("1->2 link 0");
+        assert_eq!(
+            (
+                l.pings_sent,
+                l.pongs_received,
+                l.pings_unanswered,
+                l.pings_missing
+            ),
+            (10, 10, 0, 0)
+        );
+        let q = l.rtt_us.expect("rtt");
+        // two significant digits: 500 µs is stored in a 2 µs-wide bucket
+        assert!((500..=501).contains(&q.p50), "{q:?}");
+        assert_eq!(q.count, 10);
+        assert_eq!(l.jitter_us, 0.0);
+        assert_eq!(l.max_ping_gap_ms, 800.0);
+        assert_eq!(l.max_silence_ms, 800.0);
+        assert_eq!(l.state, LinkState::Up);
+        assert_eq!(l.traffic[1].packets, 10); // pings 1 -> 2
+        assert_eq!(l.traffic[2].packets, 10); // pongs 1 -> 2 (answers to 2's pings)
+        let r = s.link(2, 1, 0).expect("2->1");
+        assert!((300..=301).contains(&r.rtt_us.expect("rtt").p50));
+        assert!(s.findings.is_empty(), "{:?}", s.findings);
+        assert!(s.worst() < Some(Severity::Warning));
+        assert_eq!(s.nodes.iter().map(|n| n.id).collect::<Vec<_>>(), vec![1, 2]);
+    }
+}

@@ -240,3 +240,78 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use crate::wire::net::TooBig;
+
+    #[test]
+    fn pmtud_change_black_hole_and_icmp() {
+        let mut e = Engine::new(two_nodes());
+        let (a, b) = (ip(1), ip(2));
+        ping_pair(&mut e, T0, 1, 2, 0, Some(300), 5);
+        feed(
+            &mut e,
+            T0 + 10 * MS,
+            a,
+            b,
+            0,
+            &pmtud_bytes(false, 1, 0, 1500),
+        );
+        feed(
+            &mut e,
+            T0 + 11 * MS,
+            b,
+            a,
+            0,
+            &pmtud_bytes(true, 2, 0, 1500),
+        );
+        // next run 30 s later: 1500 lost, 1200 answered
+        let t = T0 + 30 * S;
+        feed(&mut e, t, a, b, 0, &pmtud_bytes(false, 1, 0, 1500));
+        feed(&mut e, t + 2 * S, a, b, 0, &pmtud_bytes(false, 1, 0, 1200));
+        feed(
+            &mut e,
+            t + 2 * S + MS,
+            b,
+            a,
+            0,
+            &pmtud_bytes(true, 2, 0, 1200),
+        );
+        let tb = TooBig {
+            reporter: ip(9),
+            mtu: 1280,
+            orig_src: a,
+            orig_dst: b,
+            orig_sport: 5405,
+            orig_dport: 5405,
+        };
+        e.ingest_too_big(t + 3 * S, &tb);
+        e.finish(t + 3 * S);
+        let s = e.snapshot();
+        let l = s.link(1, 2, 0).expect("link");
+        assert_eq!(l.pmtu, Some(1200));
+        assert_eq!(l.pmtud_unanswered, vec![1500]);
+        assert_eq!(
+            (l.pmtud_probes, l.pmtud_replies, l.icmp_too_big, l.icmp_mtu),
+            (3, 2, 1, Some(1280))
+        );
+        let kinds: Vec<_> = s.findings.iter().map(|f| (f.kind, f.severity)).collect();
+        assert!(
+            kinds.contains(&(FindingKind::MtuBlackHole, Severity::Warning)),
+            "{kinds:?}"
+        );
+        let ch: Vec<_> = s
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::MtuChange)
+            .collect();
+        assert_eq!(ch.len(), 2);
+        assert_eq!(
+            (ch[0].evidence("from"), ch[0].evidence("to")),
+            (Some(1500.0), Some(1200.0))
+        );
+        assert_eq!(ch[1].evidence("icmp_mtu"), Some(1280.0));
+    }
+}

@@ -375,3 +375,132 @@ impl Engine {
         self.push_finding(f);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::TotemState;
+
+    #[test]
+    fn token_rotation_retransmit_loss_and_membership() {
+        let mut e = Engine::new(two_nodes());
+        let (a, b) = (ip(1), ip(2));
+        feed(&mut e, T0, a, b, 0, &commit_bytes(1, 2, 8, &[1, 2]));
+        let mut ts = T0 + 10 * MS;
+        let mut seq = 0;
+        // 20 rotations: 1 -> 2, 2 -> 1 after 100 µs, then held 561 ms.
+        for _ in 0..20 {
+            feed(&mut e, ts, a, b, 0, &token_bytes(1, 2, seq, 8, 0));
+            feed(
+                &mut e,
+                ts + 100_000,
+                b,
+                a,
+                0,
+                &token_bytes(2, 1, seq + 1, 8, 0),
+            );
+            seq += 2;
+            ts += 561 * MS;
+        }
+        // Node 2 sends its last token again 714 ms later (token_retransmit).
+        feed(
+            &mut e,
+            ts - 561 * MS + 714 * MS,
+            b,
+            a,
+            0,
+            &token_bytes(2, 1, seq - 1, 8, 2),
+        );
+        let last_at_1 = ts - 561 * MS + 100_000;
+        // Silence of 4 s at node 1, then a new ring without node 2.
+        let t_new = last_at_1 + 4000 * MS;
+        feed(
+            &mut e,
+            t_new - 5 * MS,
+            a,
+            b,
+            0,
+            &commit_bytes(1, 1, 12, &[1]),
+        );
+        feed(&mut e, t_new, b, a, 0, &token_bytes(2, 1, 0, 12, 0));
+        e.finish(t_new);
+        let s = e.snapshot();
+        let t = &s.totem;
+        assert_eq!(t.tokens, 42);
+        assert_eq!(t.token_retransmits, 1);
+        assert_eq!(t.rtr_max, 2);
+        assert_eq!(t.commit_tokens, 2);
+        let q = t.token_rotation_us.expect("rotation");
+        // 19 rotations of 561 ms at each node + node 1's 4000.0 ms gap
+        assert_eq!(q.count, 39);
+        assert!((561_000..=563_000).contains(&q.p50), "{q:?}");
+        let lost = s
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::TokenLost)
+            .expect("token lost");
+        assert_eq!(
+            (lost.start, lost.end, lost.dst_node),
+            (last_at_1, Some(t_new), Some(1))
+        );
+        assert_eq!(lost.evidence("gap_ms"), Some(4000.0));
+        assert_eq!(s.membership.len(), 2);
+        assert_eq!(
+            (
+                s.membership[0].ring_id.as_str(),
+                &s.membership[0].members[..]
+            ),
+            ("1.8", &[1, 2][..])
+        );
+        let m = &s.membership[1];
+        assert_eq!(
+            (m.ring_id.as_str(), &m.members[..], &m.left[..], m.ts),
+            ("1.c", &[1][..], &[2][..], t_new)
+        );
+        let mc: Vec<_> = s
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::MembershipChange)
+            .collect();
+        assert_eq!(mc.len(), 2);
+        assert_eq!(
+            (mc[0].severity, mc[1].severity),
+            (Severity::Info, Severity::Critical)
+        );
+    }
+
+    #[test]
+    fn token_gap_between_warning_and_timeout_is_at_risk() {
+        let mut e = Engine::new(two_nodes());
+        let (a, b) = (ip(1), ip(2));
+        feed(&mut e, T0, a, b, 0, &token_bytes(2, 1, 1, 8, 0));
+        feed(&mut e, T0 + 2300 * MS, a, b, 0, &token_bytes(2, 1, 3, 8, 0));
+        feed(&mut e, T0 + 4549 * MS, a, b, 0, &token_bytes(2, 1, 5, 8, 0));
+        e.finish(T0 + 4549 * MS);
+        let s = e.snapshot();
+        let risk: Vec<_> = s
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::TokenAtRisk)
+            .collect();
+        // 2300 ms > 2250 ms warning; 2249 ms is not
+        assert_eq!(risk.len(), 1);
+        assert_eq!(risk[0].severity, Severity::Warning);
+        assert_eq!(s.worst(), Some(Severity::Warning));
+    }
+
+    #[test]
+    fn rotation_series_stays_with_its_node_until_it_goes_quiet() {
+        let mut t = TotemState::default();
+        t.note_rotation(1, T0, 10 * MS, S);
+        // Another node's rotation while node 1 still gets tokens: not kept.
+        t.note_rotation(2, T0 + 100 * MS, 20 * MS, S);
+        assert_eq!(t.rotations.len(), 1);
+        // Node 1 received nothing for longer than the timeout: node 2 takes on.
+        t.note_rotation(2, T0 + 2 * S, 30 * MS, S);
+        assert_eq!(t.rotation_node, Some(2));
+        let nodes: Vec<u32> = t.rotations.iter().map(|r| r.node).collect();
+        assert_eq!(nodes, vec![1, 2]);
+        assert_eq!(t.rotations[1].ms, 30.0);
+    }
+}

@@ -258,3 +258,21 @@ impl Engine {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::new_hist;
+    use super::quantiles;
+
+    #[test]
+    fn quantiles_of_a_histogram() {
+        let mut h = new_hist();
+        assert!(quantiles(&h, 1).is_none());
+        for v in [100, 200, 300, 400] {
+            h.record(v).unwrap();
+        }
+        let q = quantiles(&h, 100).expect("values");
+        assert_eq!((q.count, q.min, q.max), (4, 1, 4));
+        assert!((q.mean - 2.5).abs() < 0.01);
+    }
+}
