@@ -56,6 +56,7 @@ use hdrhistogram::Histogram;
 use super::findings::{Direction, Finding, FindingKind, Severity};
 use super::hash::{FastHasher, FastMap, insert_capped};
 use super::snapshot::Snapshot;
+use super::vantage::addrs_of;
 use crate::decode::Packet;
 use crate::wire::knet::Knet;
 use crate::wire::net::Datagram;
@@ -355,15 +356,7 @@ impl ClockSurvey {
                 } else {
                     None
                 });
-                let mut vantage_addrs: Vec<IpAddr> = match vantage {
-                    Some(v) => self
-                        .addr_node
-                        .iter()
-                        .filter(|(_, n)| **n == v)
-                        .map(|(a, _)| *a)
-                        .collect(),
-                    None => Vec::new(),
-                };
+                let mut vantage_addrs = addrs_of(&self.addr_node, vantage);
                 vantage_addrs.sort();
                 let mut addrs: Vec<IpAddr> = c.addrs.iter().map(|(a, _)| *a).collect();
                 addrs.sort();

@@ -15,6 +15,7 @@ use crate::analysis::snapshot::{
     LinkView, Measures, NodeView, Quantiles, SeriesPoint, SizeBucket, Snapshot, TotemView,
     rtt_buckets,
 };
+use crate::analysis::vantage::addrs_of;
 
 use super::{Dir, Engine, NS, SIZE_BOUNDS, Side, add_link_count, loss_estimate, ms, pct};
 
@@ -40,15 +41,7 @@ impl Engine {
     pub fn snapshot(&self) -> Snapshot {
         let now = self.now.max(self.opaque_last);
         let vantage = self.vantage.or_else(|| self.infer_vantage());
-        let vantage_addrs: Vec<IpAddr> = match vantage {
-            Some(v) => self
-                .addr_node
-                .iter()
-                .filter(|(_, n)| **n == v)
-                .map(|(a, _)| *a)
-                .collect(),
-            None => Vec::new(),
-        };
+        let vantage_addrs = addrs_of(&self.addr_node, vantage);
         let mut links: Vec<LinkView> = self
             .dirs
             .iter()
@@ -184,12 +177,7 @@ impl Engine {
             .map(|n| NodeView {
                 id: n.id,
                 addrs: {
-                    let mut a: Vec<IpAddr> = self
-                        .addr_node
-                        .iter()
-                        .filter(|(_, id)| **id == n.id)
-                        .map(|(a, _)| *a)
-                        .collect();
+                    let mut a = addrs_of(&self.addr_node, Some(n.id));
                     a.sort();
                     a
                 },
