@@ -24,7 +24,7 @@
 //! * `totem` — tokens, retransmits, rotation and hold (`hold`, `fasthist`);
 //! * `membership` — rings and their members;
 //! * `inferred` — what the keyless inference says of encrypted packets;
-//! * `views` — the [`Snapshot`] built from all of it.
+//! * `views` — the `Snapshot` built from all of it.
 
 use std::net::IpAddr;
 
