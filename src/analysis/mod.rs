@@ -51,8 +51,10 @@
 //!   (about a path: `Dir::finding`).
 //! - `snapshot` — the [`Snapshot`] and its views, what every output reads.
 //! - `budget` — [`Thresholds`]: the cluster's budgets the findings use.
-//! - `multi` — several captures of one cluster: clock offsets, admission,
-//!   one-way delay and loss between capture points.
+//! - `multi` — several captures of one cluster: `survey` (sightings and
+//!   vantages), `solve` (min-δ pair estimates, least-squares offsets),
+//!   `clock` (the estimate and packet admission), `oneway` (one-way delay
+//!   and loss between capture points), `view` (what they add to a report).
 //! - `vantage` — which node a capture was taken on; `hash` — the engine's
 //!   small maps.
 //!
