@@ -8,7 +8,7 @@
 //! with no news close, and the second that is ping timeout + 2 s old is
 //! judged for loss and latency (its pings are resolved by then).
 
-use super::{Engine, NS, PMTUD_RUN_GAP, RTR_EPISODE_GAP};
+use super::{Engine, NS};
 
 impl Engine {
     /// The second `ts` falls in; the last answer is kept, since nearly every
@@ -74,22 +74,8 @@ impl Engine {
             self.evaluate(k);
             self.eval_sec = Some(k);
         }
-        for i in 0..self.dirs.len() {
-            if self.dirs[i]
-                .pmtud
-                .run_last
-                .is_some_and(|l| t - l > PMTUD_RUN_GAP)
-            {
-                self.close_pmtud_run(i);
-            }
-        }
-        if self
-            .totem
-            .rtr_ep
-            .is_some_and(|e| t - e.last > RTR_EPISODE_GAP)
-        {
-            self.close_rtr();
-        }
+        self.close_quiet_pmtud_runs(t);
+        self.close_quiet_rtr(t);
     }
 }
 

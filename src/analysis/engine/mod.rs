@@ -59,6 +59,7 @@ pub(crate) mod testkit;
 mod totem;
 mod views;
 
+use hold::TokRx;
 use latency::LatState;
 use link::KnetLink;
 use loss::{LossState, Side, loss_estimate, pct};
@@ -66,11 +67,11 @@ use membership::Rings;
 use nodes::NodeState;
 use path::{Bucket, Dir, Hints, PathKey};
 use ping::{Pending, PingKey, PingStats};
-use pmtud::{PMTUD_RUN_GAP, PmtudState};
+use pmtud::PmtudState;
 use seqloss::{SeqEvidence, SeqTrack};
 pub use sizes::SIZE_BOUNDS;
 use sizes::SizeStats;
-use totem::{RTR_EPISODE_GAP, TokRx, TotemState, add_link_count};
+use totem::{TotemState, add_link_count};
 
 const NS: i64 = 1_000_000_000;
 const MS: i64 = 1_000_000;

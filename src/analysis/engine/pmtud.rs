@@ -85,6 +85,19 @@ impl Dir {
 }
 
 impl Engine {
+    /// Closes the PMTUD runs with no probe for [`PMTUD_RUN_GAP`] at `t`.
+    pub(super) fn close_quiet_pmtud_runs(&mut self, t: i64) {
+        for i in 0..self.dirs.len() {
+            if self.dirs[i]
+                .pmtud
+                .run_last
+                .is_some_and(|l| t - l > PMTUD_RUN_GAP)
+            {
+                self.close_pmtud_run(i);
+            }
+        }
+    }
+
     pub(super) fn on_probe(&mut self, i: u32, size: u16, ts: i64) {
         let d = &mut self.dirs[i as usize];
         if d.pmtud.run_last.is_some_and(|l| ts - l > PMTUD_RUN_GAP) {

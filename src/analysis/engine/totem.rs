@@ -26,7 +26,7 @@ use crate::decode::Packet;
 use crate::wire::knet::Knet;
 use crate::wire::totem::{Body, OrfToken, Totem};
 
-use super::{Ctx, Engine, Hints, MS, NS, fasthist, hold, ms};
+use super::{Ctx, Engine, Hints, MS, NS, TokRx, fasthist, hold, ms};
 
 /// A token with the same token_seq this soon after is a copy on another link.
 pub(super) const TOKEN_COPY_WINDOW: i64 = 10 * MS;
@@ -45,13 +45,6 @@ pub(super) fn add_link_count(counts: &mut Vec<(u8, u64)>, link: u8, n: u64) {
     } else if counts.len() < 8 {
         counts.push((link, n));
     }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(super) struct TokRx {
-    pub(super) ts: i64,
-    pub(super) ring: (u32, u64),
-    pub(super) token_seq: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -106,6 +99,18 @@ impl TotemState {
 }
 
 impl Engine {
+    /// Closes the retransmit episode when no token carried a retransmit
+    /// list for [`RTR_EPISODE_GAP`] at `t`.
+    pub(super) fn close_quiet_rtr(&mut self, t: i64) {
+        if self
+            .totem
+            .rtr_ep
+            .is_some_and(|e| t - e.last > RTR_EPISODE_GAP)
+        {
+            self.close_rtr();
+        }
+    }
+
     #[inline]
     pub(super) fn totem_of(&mut self, p: &Packet<'_>, t: &Totem<'_>, c: &mut Ctx) {
         let d = &p.dgram;
