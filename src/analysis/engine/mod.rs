@@ -7,11 +7,14 @@
 //! capture time `clock` expires pings, settles DATA copies, checks link
 //! deadlines and judges the second whose pings are resolved.
 //!
-//! The state is split along the same seams, each module owning its part of
-//! the per-path [`Dir`] and the engine methods that work on it:
+//! The state is split along the same seams: [`Dir`], defined here, is one
+//! directed path, composed of one sub-struct per concern; each module owns
+//! its sub-struct and the engine methods that work on it. The modules
+//! depend on this one ([`Engine`], [`Dir`]) and on the modules above them
+//! in this list, never on each other in a circle:
 //!
-//! * `path` — directed paths (src, dst, link), their one-second buckets,
-//!   the link and path of a flow; `flow` caches the lookup;
+//! * `path` — path keys (src, dst, link), their one-second buckets, the
+//!   link and path of a flow; `flow` caches the lookup;
 //! * `clock` — capture time, the once-a-second tick;
 //! * `nodes` — per node activity, silences, address ↔ node id;
 //! * `ping` — pings and pongs: counts, cadence, RTT;
@@ -33,7 +36,7 @@ use hdrhistogram::Histogram;
 use crate::analysis::budget::Thresholds;
 use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
 use crate::analysis::hash::{FastMap, SmallMap, insert_capped};
-use crate::analysis::snapshot::{LinkState, Overflow};
+use crate::analysis::snapshot::{LinkState, Overflow, TypeCount};
 use crate::decode::Packet;
 use crate::wire::knet::Knet;
 use crate::wire::totem::Body;
@@ -65,7 +68,7 @@ use link::KnetLink;
 use loss::{LossState, Side, loss_estimate, pct};
 use membership::Rings;
 use nodes::NodeState;
-use path::{Bucket, Dir, Hints, PathKey};
+use path::{Bucket, Hints, PathKey};
 use ping::{Pending, PingKey, PingStats};
 use pmtud::PmtudState;
 use seqloss::{SeqEvidence, SeqTrack};
@@ -102,6 +105,119 @@ struct Ctx {
     dir: Option<u32>,
     knet_node: Option<u16>,
     hints: Hints,
+}
+
+/// One directed path: src's packets to dst on one knet link. Each concern
+/// keeps its part of the state in its own field, defined in its module.
+#[derive(Debug)]
+struct Dir {
+    key: PathKey,
+    rev: Option<u32>,
+    hints: Hints,
+    src_node: Option<u16>,
+    dst_node: Option<u16>,
+    first_ts: i64,
+    last_ts: i64,
+    traffic: [TypeCount; 7],
+    ip_fragments: u64,
+    /// knet DATA packets carrying a totem message.
+    totem_data: u64,
+    /// A ring of one-second buckets; its length is a power of two (the slot
+    /// is a mask, not a division), at least `series_len`.
+    buckets: Vec<Bucket>,
+    /// Seconds the snapshot's series shows.
+    series_len: usize,
+    /// Packets and PMTUD latency by size class.
+    sizes: SizeStats,
+    /// src's ping session to dst (`ping`).
+    ping: PingStats,
+    /// knet's view of the link at src (`link`).
+    link: KnetLink,
+    /// PMTUD from src towards dst (`pmtud`).
+    pmtud: PmtudState,
+    /// Loss windows and episodes (`loss`).
+    loss: LossState,
+    /// DATA seq evidence (`seqloss`).
+    seq: SeqEvidence,
+    /// RTT episodes (`latency`).
+    lat: LatState,
+}
+
+impl Dir {
+    fn new(key: PathKey, ts: i64, series_len: usize) -> Self {
+        Dir {
+            key,
+            rev: None,
+            hints: Hints::default(),
+            src_node: None,
+            dst_node: None,
+            first_ts: ts,
+            last_ts: ts,
+            traffic: [TypeCount::default(); 7],
+            ip_fragments: 0,
+            totem_data: 0,
+            buckets: vec![
+                Bucket {
+                    sec: i64::MIN,
+                    ..Bucket::default()
+                };
+                series_len.max(64).next_power_of_two()
+            ],
+            series_len: series_len.max(64),
+            sizes: SizeStats::default(),
+            ping: PingStats::new(),
+            link: KnetLink::new(),
+            pmtud: PmtudState::new(),
+            loss: LossState::new(),
+            seq: SeqEvidence::new(),
+            lat: LatState::default(),
+        }
+    }
+
+    /// A finding about this path: its nodes and link, flowing `dir`.
+    fn finding(
+        &self,
+        kind: FindingKind,
+        severity: Severity,
+        start: i64,
+        dir: Direction,
+        message: String,
+    ) -> Finding {
+        Finding::new(kind, severity, start, message).nodes(
+            self.src_node,
+            self.dst_node,
+            Some(self.key.link),
+            Some(dir),
+        )
+    }
+
+    /// The bucket of second `sec` to count a loss in.
+    fn loss_bucket(&mut self, sec: i64) -> Option<&mut Bucket> {
+        self.loss.last_sec = self.loss.last_sec.max(sec);
+        self.bucket(sec)
+    }
+
+    fn bucket(&mut self, sec: i64) -> Option<&mut Bucket> {
+        let mask = self.buckets.len().wrapping_sub(1);
+        let b = self.buckets.get_mut(sec as usize & mask)?;
+        if b.sec == sec {
+            Some(b)
+        } else if b.sec < sec {
+            *b = Bucket {
+                sec,
+                ..Bucket::default()
+            };
+            Some(b)
+        } else {
+            None
+        }
+    }
+
+    fn bucket_ref(&self, sec: i64) -> Option<&Bucket> {
+        let mask = self.buckets.len().wrapping_sub(1);
+        let b = self.buckets.get(sec as usize & mask)?;
+        (b.sec == sec).then_some(b)
+    }
 }
 
 /// The analysis engine. See the module documentation for the definitions.

@@ -1,6 +1,6 @@
-//! Directed paths: one [`Dir`] per (sender address, receiver address, knet
-//! link), the per-path state every concern keeps in its own part of it, and
-//! a ring of one-second [`Bucket`]s the windows and the series read.
+//! Directed paths: the key of a [`Dir`] (sender address, receiver address,
+//! knet link), finding a packet's path, and the one-second [`Bucket`]s of
+//! each path's ring that the windows and the series read.
 //!
 //! Which link a packet belongs to: knet's service packets (ping, pong,
 //! PMTUD) name their link, and the (address, source port) they came from is
@@ -11,10 +11,7 @@
 
 use std::net::IpAddr;
 
-use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
-use crate::analysis::snapshot::TypeCount;
-
-use super::{Engine, KnetLink, LatState, LossState, PingStats, PmtudState, SeqEvidence, SizeStats};
+use super::{Dir, Engine};
 
 /// The link of a packet nothing else tells: knet's default ports 5405+N.
 pub(super) fn port_rule(dport: u16) -> u8 {
@@ -74,119 +71,6 @@ impl Bucket {
             self.first_loss = ts;
         }
         self.last_loss = self.last_loss.max(ts);
-    }
-}
-
-/// One directed path: src's packets to dst on one knet link. Each concern
-/// keeps its part of the state in its own field, defined in its module.
-#[derive(Debug)]
-pub(super) struct Dir {
-    pub(super) key: PathKey,
-    pub(super) rev: Option<u32>,
-    pub(super) hints: Hints,
-    pub(super) src_node: Option<u16>,
-    pub(super) dst_node: Option<u16>,
-    pub(super) first_ts: i64,
-    pub(super) last_ts: i64,
-    pub(super) traffic: [TypeCount; 7],
-    pub(super) ip_fragments: u64,
-    /// knet DATA packets carrying a totem message.
-    pub(super) totem_data: u64,
-    /// A ring of one-second buckets; its length is a power of two (the slot
-    /// is a mask, not a division), at least `series_len`.
-    pub(super) buckets: Vec<Bucket>,
-    /// Seconds the snapshot's series shows.
-    pub(super) series_len: usize,
-    /// Packets and PMTUD latency by size class.
-    pub(super) sizes: SizeStats,
-    /// src's ping session to dst (`ping`).
-    pub(super) ping: PingStats,
-    /// knet's view of the link at src (`link`).
-    pub(super) link: KnetLink,
-    /// PMTUD from src towards dst (`pmtud`).
-    pub(super) pmtud: PmtudState,
-    /// Loss windows and episodes (`loss`).
-    pub(super) loss: LossState,
-    /// DATA seq evidence (`seqloss`).
-    pub(super) seq: SeqEvidence,
-    /// RTT episodes (`latency`).
-    pub(super) lat: LatState,
-}
-
-impl Dir {
-    pub(super) fn new(key: PathKey, ts: i64, series_len: usize) -> Self {
-        Dir {
-            key,
-            rev: None,
-            hints: Hints::default(),
-            src_node: None,
-            dst_node: None,
-            first_ts: ts,
-            last_ts: ts,
-            traffic: [TypeCount::default(); 7],
-            ip_fragments: 0,
-            totem_data: 0,
-            buckets: vec![
-                Bucket {
-                    sec: i64::MIN,
-                    ..Bucket::default()
-                };
-                series_len.max(64).next_power_of_two()
-            ],
-            series_len: series_len.max(64),
-            sizes: SizeStats::default(),
-            ping: PingStats::new(),
-            link: KnetLink::new(),
-            pmtud: PmtudState::new(),
-            loss: LossState::new(),
-            seq: SeqEvidence::new(),
-            lat: LatState::default(),
-        }
-    }
-
-    /// A finding about this path: its nodes and link, flowing `dir`.
-    pub(super) fn finding(
-        &self,
-        kind: FindingKind,
-        severity: Severity,
-        start: i64,
-        dir: Direction,
-        message: String,
-    ) -> Finding {
-        Finding::new(kind, severity, start, message).nodes(
-            self.src_node,
-            self.dst_node,
-            Some(self.key.link),
-            Some(dir),
-        )
-    }
-
-    /// The bucket of second `sec` to count a loss in.
-    pub(super) fn loss_bucket(&mut self, sec: i64) -> Option<&mut Bucket> {
-        self.loss.last_sec = self.loss.last_sec.max(sec);
-        self.bucket(sec)
-    }
-
-    pub(super) fn bucket(&mut self, sec: i64) -> Option<&mut Bucket> {
-        let mask = self.buckets.len().wrapping_sub(1);
-        let b = self.buckets.get_mut(sec as usize & mask)?;
-        if b.sec == sec {
-            Some(b)
-        } else if b.sec < sec {
-            *b = Bucket {
-                sec,
-                ..Bucket::default()
-            };
-            Some(b)
-        } else {
-            None
-        }
-    }
-
-    pub(super) fn bucket_ref(&self, sec: i64) -> Option<&Bucket> {
-        let mask = self.buckets.len().wrapping_sub(1);
-        let b = self.buckets.get(sec as usize & mask)?;
-        (b.sec == sec).then_some(b)
     }
 }
 

@@ -46,7 +46,7 @@ pub struct PairClock {
     pub delay_min_ns: i64,
     pub delay_p50_ns: i64,
     /// The offset of the later half of the exchanges minus the earlier
-    /// half's (None: fewer than 2 × [`MIN_SELECTED`] exchanges).
+    /// half's (None: fewer than 2 × [`MIN_SELECTED`](super::MIN_SELECTED) exchanges).
     pub drift: Option<Drift>,
     /// The exchanges are encrypted packets matched by their bytes (no
     /// key), not knet pings and pongs.
@@ -86,7 +86,7 @@ pub struct ClockEstimate {
     pub captures: Vec<CaptureClock>,
     pub pairs: Vec<PairClock>,
     pub reference: usize,
-    /// Ping/pong sightings not kept (over [`MAX_SIGHTINGS`]).
+    /// Ping/pong sightings not kept (over [`MAX_SIGHTINGS`](super::MAX_SIGHTINGS)).
     pub sightings_overflow: u64,
 }
 
