@@ -230,34 +230,20 @@ mod tests {
     #[test]
     fn chain_and_least_squares() {
         let mut c = caps(3);
-        let pairs = vec![
-            PairClock {
-                a: 0,
-                b: 1,
-                samples: 10,
-                selected: 5,
-                theta_ns: 2_000_000,
-                uncertainty_ns: 50_000,
-                theta_all_median_ns: 0,
-                delay_min_ns: 0,
-                delay_p50_ns: 0,
-                drift: None,
-                from_packets: false,
-            },
-            PairClock {
-                a: 1,
-                b: 2,
-                samples: 10,
-                selected: 5,
-                theta_ns: -500_000,
-                uncertainty_ns: 50_000,
-                theta_all_median_ns: 0,
-                delay_min_ns: 0,
-                delay_p50_ns: 0,
-                drift: None,
-                from_packets: false,
-            },
-        ];
+        let pair = |a, b, theta_ns| PairClock {
+            a,
+            b,
+            samples: 10,
+            selected: 5,
+            theta_ns,
+            uncertainty_ns: 50_000,
+            theta_all_median_ns: 0,
+            delay_min_ns: 0,
+            delay_p50_ns: 0,
+            drift: None,
+            from_packets: false,
+        };
+        let pairs = vec![pair(0, 1, 2_000_000), pair(1, 2, -500_000)];
         solve(&mut c, &pairs);
         assert_eq!(c[1].offset_ns, Some(2_000_000));
         assert_eq!(c[2].offset_ns, Some(1_500_000));
