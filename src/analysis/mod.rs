@@ -32,6 +32,35 @@
 //!   latency, backoff 10 right after a fresh start/up, minus one per second,
 //!   down to 1. A link first seen answering a ping with data seq ≠ 0 is
 //!   assumed already up (capture started mid-run, backoff 1).
+//!
+//! Modules (each engine module's doc states the knet or totem rule it
+//! models):
+//! - `engine` — [`Engine`]: per-packet work and per-second judgement,
+//!   split by concern, each owning its part of the per-path state:
+//!   `path` (directed paths, their buckets, flow lookup via `flow`),
+//!   `clock` (capture time, the once-a-second tick), `nodes` (senders,
+//!   addresses, silences and stalls), `ping` (pings, pongs, RTT), `link`
+//!   (knet's link state: pong_count, ping timeout × backoff), `pmtud`
+//!   (probes, replies, ICMP too-big), `loss` and `seqloss` (loss windows
+//!   and episodes from pings and DATA seq), `latency`, `asym` and `sizes`
+//!   (RTT episodes and budget, the two directions of a pair, latency by
+//!   size), `totem`, `hold` and `fasthist` (tokens, retransmits, rotation,
+//!   hold), `membership` (rings), `inferred` (the keyless inference's
+//!   decisions) and `views` (building the [`Snapshot`]).
+//! - `findings` — [`Finding`]: every finding is made by `Finding::new`
+//!   (about a path: `Dir::finding`).
+//! - `snapshot` — the [`Snapshot`] and its views, what every output reads.
+//! - `budget` — [`Thresholds`]: the cluster's budgets the findings use.
+//! - `multi` — several captures of one cluster: `survey` (sightings and
+//!   vantages), `solve` (min-δ pair estimates, least-squares offsets),
+//!   `clock` (the estimate and packet admission), `oneway` (one-way delay
+//!   and loss between capture points), `view` (what they add to a report).
+//! - `vantage` — which node a capture was taken on; `hash` — the engine's
+//!   small maps.
+//!
+//! The analysis reads decoded packets (`decode`, `wire`, `infer`) and the
+//! budgets' sources (`config`); nothing here imports the commands, the
+//! report writers or the TUI.
 
 mod budget;
 pub mod coverage;

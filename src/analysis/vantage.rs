@@ -11,6 +11,21 @@
 
 use std::net::IpAddr;
 
+use super::hash::FastMap;
+
+/// The addresses the address → node map gives `node` (none for `None`),
+/// in the map's order.
+pub(crate) fn addrs_of(addr_node: &FastMap<IpAddr, u16>, node: Option<u16>) -> Vec<IpAddr> {
+    match node {
+        Some(v) => addr_node
+            .iter()
+            .filter(|(_, n)| **n == v)
+            .map(|(a, _)| *a)
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
 /// Share of the outgoing frames one node must have sent, in percent.
 const SHARE_PCT: u64 = 99;
 /// Distinct sender addresses remembered (a node has one per knet link).

@@ -13,8 +13,15 @@ use hdrhistogram::Histogram;
 
 use super::NS;
 use super::SmallMap;
-use super::TokRx;
 use super::fasthist::FastHist;
+
+/// A token seen at `ts`: its ring (rep, seq) and token_seq.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct TokRx {
+    pub(super) ts: i64,
+    pub(super) ring: (u32, u64),
+    pub(super) token_seq: u32,
+}
 
 #[derive(Debug, Default)]
 pub(super) struct TokNode {

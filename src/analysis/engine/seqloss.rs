@@ -32,7 +32,7 @@
 //! Memory is fixed: per sender a window of [`WINDOW`] broadcasts and
 //! [`MAX_SLOTS`] destination paths; nothing is allocated per packet.
 
-use super::{Dir, LinkState, NS};
+use super::{Dir, Engine, LinkState, NS};
 
 /// Destination paths tracked per sender (bits of the seen mask).
 const MAX_SLOTS: usize = 32;
@@ -89,6 +89,32 @@ fn seq_gap(prev: u16, cur: u16) -> Option<u16> {
     Some(g)
 }
 
+/// A path's DATA seq evidence.
+#[derive(Debug)]
+pub(super) struct SeqEvidence {
+    pub(super) data_seen: u64,
+    pub(super) data_lost: u64,
+    /// Copies missing in a row, not yet known to be loss, and when the run began.
+    pub(super) miss_run: u8,
+    pub(super) miss_run_ts: i64,
+    /// Copies of one seq were seen on two links to this host (active mode).
+    pub(super) active_copies: bool,
+    pub(super) last_data_ts: i64,
+}
+
+impl SeqEvidence {
+    pub(super) fn new() -> Self {
+        SeqEvidence {
+            data_seen: 0,
+            data_lost: 0,
+            miss_run: 0,
+            miss_run_ts: 0,
+            active_copies: false,
+            last_data_ts: i64::MIN,
+        }
+    }
+}
+
 impl Dir {
     /// A copy on this path that could have been missed was seen: a pending
     /// run of missing copies was loss.
@@ -100,10 +126,10 @@ impl Dir {
     /// `copy_seen` of a copy sent in second `sec`.
     #[inline]
     fn copy_seen_in(&mut self, sec: i64) {
-        if self.miss_run > 0 {
+        if self.seq.miss_run > 0 {
             self.miss_run_ended();
         }
-        self.data_seen += 1;
+        self.seq.data_seen += 1;
         if let Some(b) = self.bucket(sec) {
             b.data_seen = b.data_seen.wrapping_add(1);
         }
@@ -111,22 +137,22 @@ impl Dir {
 
     #[cold]
     fn miss_run_ended(&mut self) {
-        if self.miss_run <= MAX_RUN {
-            let (n, at) = (self.miss_run, self.miss_run_ts);
+        if self.seq.miss_run <= MAX_RUN {
+            let (n, at) = (self.seq.miss_run, self.seq.miss_run_ts);
             self.copies_lost(u32::from(n), at);
         }
-        self.miss_run = 0;
+        self.seq.miss_run = 0;
     }
 
     fn copy_missed(&mut self, ts: i64) {
-        if self.miss_run == 0 {
-            self.miss_run_ts = ts;
+        if self.seq.miss_run == 0 {
+            self.seq.miss_run_ts = ts;
         }
-        self.miss_run = self.miss_run.saturating_add(1);
+        self.seq.miss_run = self.seq.miss_run.saturating_add(1);
     }
 
     fn copies_lost(&mut self, n: u32, ts: i64) {
-        self.data_lost += u64::from(n);
+        self.seq.data_lost += u64::from(n);
         if let Some(b) = self.loss_bucket(ts.div_euclid(NS)) {
             b.data_lost = b.data_lost.saturating_add(n);
             b.loss_at(ts);
@@ -177,7 +203,7 @@ impl SeqTrack {
             let Some(d) = dirs.get(j as usize) else {
                 continue;
             };
-            if d.state != LinkState::Up {
+            if d.link.state != LinkState::Up {
                 continue;
             }
             match (one, d.dst_node) {
@@ -222,7 +248,7 @@ impl SeqTrack {
                 if let Some(g) = seq_gap(prev, seq).filter(|g| *g <= MAX_GAP && same) {
                     if let Some(d) = dirs
                         .get_mut(cur as usize)
-                        .filter(|d| d.state == LinkState::Up)
+                        .filter(|d| d.link.state == LinkState::Up)
                     {
                         if g > 0 {
                             d.copies_lost(u32::from(g), ts);
@@ -302,7 +328,7 @@ impl SeqTrack {
         let n = self.nslots;
         for s in 0..n {
             let j = self.slots[s] as usize;
-            let Some((state, dst)) = dirs.get(j).map(|d| (d.state, d.dst_node)) else {
+            let Some((state, dst)) = dirs.get(j).map(|d| (d.link.state, d.dst_node)) else {
                 continue;
             };
             if state != LinkState::Up {
@@ -316,9 +342,9 @@ impl SeqTrack {
                 let same = t == s || (dst.is_some() && o.is_some_and(|o| o.dst_node == dst));
                 if same {
                     group |= 1 << t;
-                    if let Some(o) = o.filter(|o| o.state == LinkState::Up) {
-                        if latest.is_none_or(|(ts, _)| o.last_data_ts > ts) {
-                            latest = Some((o.last_data_ts, t));
+                    if let Some(o) = o.filter(|o| o.link.state == LinkState::Up) {
+                        if latest.is_none_or(|(ts, _)| o.seq.last_data_ts > ts) {
+                            latest = Some((o.seq.last_data_ts, t));
                         }
                     }
                 }
@@ -328,9 +354,9 @@ impl SeqTrack {
                 continue;
             };
             if (e.seen & group).count_ones() >= 2 {
-                d.active_copies = true;
+                d.seq.active_copies = true;
             }
-            let mine = if d.active_copies { bit } else { group };
+            let mine = if d.seq.active_copies { bit } else { group };
             if e.seen & !mine == 0 {
                 continue; // no other copy seen: nothing to compare with
             }
@@ -338,11 +364,45 @@ impl SeqTrack {
                 if e.seen & bit != 0 {
                     d.copy_seen(e.ts);
                 }
-            } else if d.active_copies || latest.is_some_and(|(_, t)| t == s) {
+            } else if d.seq.active_copies || latest.is_some_and(|(_, t)| t == s) {
                 // Passive: the copy would have gone on the link that carried
                 // this destination's data last.
                 d.copy_missed(e.ts);
             }
+        }
+    }
+}
+
+impl Engine {
+    #[inline]
+    pub(super) fn on_data(
+        &mut self,
+        i: u32,
+        data: &crate::wire::knet::Data<'_>,
+        ts: i64,
+        sec: i64,
+        hint: &mut u16,
+    ) {
+        let node = data.node;
+        let j = match self.seqs.index_hinted(&node, hint) {
+            Some(j) => j,
+            None if self.seqs.len() < self.th.limits.max_nodes => {
+                self.seqs.push(node, SeqTrack::new())
+            }
+            None => return,
+        };
+        let dst = self.dirs.get(i as usize).and_then(|d| d.dst_node);
+        if let Some(tr) = self.seqs.at_mut(j) {
+            tr.on_data(
+                &mut self.dirs,
+                i,
+                dst,
+                data.seq,
+                data.frag_seq,
+                data.bcast,
+                ts,
+                sec,
+            );
         }
     }
 }

@@ -7,7 +7,7 @@
 //! packet of the probe's size. Totem DATA is not acknowledged per packet,
 //! so it gives no latency.
 
-use super::{Dir, Direction, Engine, Finding, FindingKind, MS, Severity};
+use super::{Dir, Direction, Engine, FindingKind, MS, Severity};
 
 /// Upper bounds (IP bytes, inclusive) of the size classes; the last class
 /// is everything larger.
@@ -88,7 +88,7 @@ impl SizeStats {
 impl Dir {
     /// The ping RTT p50 (µs) when there are enough pongs.
     pub(super) fn ping_p50(&self) -> Option<u64> {
-        (self.rtt.len() >= MIN_PINGS).then(|| self.rtt.value_at_quantile(0.5))
+        (self.ping.rtt.len() >= MIN_PINGS).then(|| self.ping.rtt.value_at_quantile(0.5))
     }
 }
 
@@ -112,18 +112,12 @@ impl Engine {
                 format!("> {} bytes", SIZE_BOUNDS[SIZE_BOUNDS.len() - 1]),
                 |b| format!("<= {b} bytes"),
             );
-            let f = Finding::new(
-                FindingKind::SizeDependentLatency,
-                Severity::Warning,
-                d.first_ts,
-                format!(
+            let f = d.finding(FindingKind::SizeDependentLatency, Severity::Warning, d.first_ts, Direction::SrcToDst, format!(
                     "packets {class} on link {} take {:.2} ms (PMTUD probe to reply, p50 of {n}) against {:.2} ms for pings",
                     d.key.link,
                     p50 as f64 / 1000.0,
                     ping as f64 / 1000.0
-                ),
-            )
-            .nodes(d.src_node, d.dst_node, Some(d.key.link), Some(Direction::SrcToDst))
+                ))
             .ended(d.last_ts)
             .ev("large_rtt_p50_ms", p50 as f64 / 1000.0)
             .ev("ping_rtt_p50_ms", ping as f64 / 1000.0)

@@ -1,0 +1,170 @@
+//! Encrypted traffic analysed without the key: what the keyless inference
+//! (`crate::infer`) decided about each packet.
+//!
+//! Pings with their answer give RTT, cadence and link state (an unknown
+//! DATA seq is taken as a node already running). A pong the inference
+//! could not pair answers the oldest ping still waiting on the reverse path
+//! within the ping timeout; one it did pair answers that ping or nothing.
+//! PMTUD probes are sized by their IP length, and a reply answers the probe
+//! its prober sent last. Tokens give rotation at their receiver (no
+//! token_seq: every token counts as new).
+
+use crate::infer::{Inference, Kind, Record};
+
+use super::{Engine, PathKey, Pending, PingKey, TokRx, clamp_ts};
+
+/// The pending-ping key of an inferred ping: its place in the input, in
+/// bytes no monotonic timespec has (tv_nsec would be negative).
+pub(super) fn inferred_key(source: usize, packet_no: u64) -> [u8; 16] {
+    let mut time = [0xffu8; 16];
+    time[..8].copy_from_slice(&packet_no.to_le_bytes());
+    time[8..12].copy_from_slice(&(source as u32).to_le_bytes());
+    time
+}
+
+impl Engine {
+    /// Feeds what the keyless inference decided about an encrypted packet
+    /// (the packet itself went through [`Engine::ingest`] already, which
+    /// counted it). Pings with their answer give RTT, cadence and link
+    /// state; tokens give token gaps at their receiver (no token_seq: every
+    /// token counts as new). Node ids come from [`Engine::set_addresses`].
+    pub fn ingest_inferred(&mut self, rec: &Record, inf: &Inference) {
+        let ts = clamp_ts(rec.ts);
+        self.advance_time(ts);
+        let link = self.link_of(rec.src, rec.sport, rec.dport);
+        match inf.kind {
+            Kind::Ping => self.inferred_ping(rec, inf, link, ts),
+            Kind::Pong => self.inferred_pong(rec, inf, link, ts),
+            // PMTUD without the key: the probe's IP length is its size; a
+            // reply answers the probe its prober sent last (knet probes one
+            // size at a time and waits for the answer).
+            Kind::Pmtud => {
+                if let (Some(i), Ok(size)) = (
+                    self.path(rec.src, rec.dst, link, ts),
+                    u16::try_from(rec.ip_len),
+                ) {
+                    self.on_probe(i, size, ts);
+                }
+            }
+            Kind::PmtudReply => {
+                let key = PathKey {
+                    src: rec.dst,
+                    dst: rec.src,
+                    link,
+                };
+                if let Some(&i) = self.paths.get(&key) {
+                    let d = &mut self.dirs[i as usize];
+                    d.pmtud_reply(d.pmtud.last_probe, ts);
+                }
+            }
+            Kind::Token => {
+                self.totem.v.tokens += 1;
+                if let Some(r) = self.addr_node.get(&rec.dst).copied() {
+                    self.inferred_tokens += 1;
+                    let this = TokRx {
+                        ts,
+                        ring: (u32::MAX, 0),
+                        token_seq: (self.inferred_tokens & 0xffff_ffff) as u32,
+                    };
+                    self.token_arrival(u32::from(r), this, false, &mut 0);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An inferred ping: answered at once when the inference paired it,
+    /// else waiting for a pong decided later.
+    fn inferred_ping(&mut self, rec: &Record, inf: &Inference, link: u8, ts: i64) {
+        let Some(i) = self.path(rec.src, rec.dst, link, ts) else {
+            return;
+        };
+        let node = self.addr_node.get(&rec.src).copied();
+        if let Some(n) = node {
+            if self.node_activity(n, ts, &mut 0) {
+                self.pinger_resumed(n, ts);
+            }
+        }
+        self.dirs[i as usize].link.inferred = true;
+        self.ping_sent(i, node, true, ts);
+        // Unknown data seq: taken as a node already running.
+        let p = Pending {
+            ts,
+            dir: i,
+            data_seq: 1,
+            expired: false,
+            no_loss: false,
+        };
+        match inf.delay_ns {
+            Some(d) if d >= 0 => {
+                let responder = self.addr_node.get(&rec.dst).copied();
+                self.answered(p, responder, ts + d);
+            }
+            _ => {
+                // Its pong may be decided later: wait for it under the
+                // packet's place (no real ping time looks so). Never counted
+                // as lost: an unpaired ping may just be one the inference
+                // could not pair.
+                let time = inferred_key(rec.source, rec.packet_no);
+                let key = PingKey {
+                    pinger: rec.src,
+                    responder: rec.dst,
+                    link,
+                    time,
+                };
+                self.await_pong(key, Pending { no_loss: true, ..p });
+            }
+        }
+    }
+
+    /// An inferred pong: answers its paired ping, or else the oldest ping
+    /// waiting on the reverse path.
+    fn inferred_pong(&mut self, rec: &Record, inf: &Inference, link: u8, ts: i64) {
+        let by_partner = inf.partner.map(|(source, packet_no)| PingKey {
+            pinger: rec.dst,
+            responder: rec.src,
+            link,
+            time: inferred_key(source, packet_no),
+        });
+        // A pong the inference could not pair (crossing pings) answers the
+        // oldest ping still waiting on the reverse path, if it is within the
+        // ping timeout. A pong it did pair answers that ping or nothing:
+        // matching it again to another ping gave ~1 s RTTs and link-ups one
+        // ping interval early.
+        let key = match by_partner {
+            Some(k) => Some(k).filter(|k| self.pending.contains_key(k)),
+            None => {
+                let oldest = ts - self.th.ping_timeout_ns();
+                self.pending
+                    .iter()
+                    .filter(|(k, p)| {
+                        k.pinger == rec.dst
+                            && k.responder == rec.src
+                            && k.link == link
+                            && p.ts <= ts
+                            && p.ts >= oldest
+                    })
+                    .min_by_key(|(_, p)| p.ts)
+                    .map(|(k, _)| *k)
+            }
+        };
+        if let Some(p) = key.and_then(|k| self.pending.remove(&k)) {
+            let responder = self.addr_node.get(&rec.src).copied();
+            self.answered(p, responder, ts);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inferred_key;
+
+    #[test]
+    fn inferred_keys_never_look_like_ping_times() {
+        let k = inferred_key(3, 42);
+        // tv_nsec (bytes 8..16) would be negative: no real timespec.
+        assert!(i64::from_le_bytes(k[8..16].try_into().unwrap()) < 0);
+        assert_ne!(k, inferred_key(3, 43));
+        assert_ne!(k, inferred_key(4, 42));
+    }
+}

@@ -1,0 +1,509 @@
+//! Loss per direction, judged over windows of one-second buckets.
+//!
+//! Evidence (see [`loss_estimate`]): pings missing from the pinger's
+//! cadence and DATA copies missing (`seqloss`) were lost before the capture
+//! point; pings seen but unanswered were lost after it — or their pong was
+//! lost at the responder's egress, which then also shows as the
+//! responder's own packets lost before the capture point. The two stages
+//! combine as independent: 1 − (1 − before)(1 − after).
+//!
+//! Episodes: each second, once its pings are resolved, the window of
+//! `loss_window_s` seconds ending there is summed; at least two packets
+//! lost and an estimate at or above `loss_warning_pct` opens an episode at
+//! the earliest loss of the latest cluster (losses separated by half a
+//! window of clean seconds belong to something older). It closes when the
+//! window is clean or no loss came for half a window, and is recounted over
+//! its first to last loss: a finding when still above the threshold,
+//! one-way when the reverse is under half of it, and not judged in reverse
+//! when the sender itself was nearly silent (≥ 90 % of its packets lost
+//! before the capture point).
+
+use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
+
+use super::{Bucket, Dir, Engine, NS};
+
+/// Loss samples of one direction (src → dst) at one capture point.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Side {
+    pub(super) pings: u64,
+    pub(super) missing: u64,
+    pub(super) unanswered: u64,
+    pub(super) data_seen: u64,
+    pub(super) data_lost: u64,
+}
+
+impl Side {
+    pub(super) fn of(d: &Dir) -> Side {
+        Side {
+            pings: d.ping.pings,
+            missing: d.ping.missing,
+            unanswered: d.ping.unanswered,
+            data_seen: d.seq.data_seen,
+            data_lost: d.seq.data_lost,
+        }
+    }
+    /// Samples the loss estimate rests on.
+    pub(super) fn samples(&self) -> u64 {
+        self.pings + self.missing + self.data_seen + self.data_lost
+    }
+    pub(super) fn add(&mut self, b: &Bucket) {
+        self.pings += u64::from(b.pings);
+        self.missing += u64::from(b.missing);
+        self.unanswered += u64::from(b.unanswered);
+        self.data_seen += u64::from(b.data_seen);
+        self.data_lost += u64::from(b.data_lost);
+    }
+    /// Packets lost before the capture point and all samples: pings missing
+    /// from the cadence, DATA copies missing (`seqloss`).
+    pub(super) fn before(&self) -> (u64, u64) {
+        let lost = self.missing + self.data_lost;
+        (lost, lost + self.pings + self.data_seen)
+    }
+}
+
+/// Sums over a loss episode for both directions of the pair.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct LossSums {
+    pub(super) fwd: Side,
+    pub(super) rev: Side,
+}
+
+impl LossSums {
+    pub(super) fn add(&mut self, b: &Bucket, r: Option<&Bucket>) {
+        self.fwd.add(b);
+        if let Some(r) = r {
+            self.rev.add(r);
+        }
+    }
+    /// Estimated loss % from src to dst, and from dst to src (see
+    /// `loss_estimate`).
+    pub(super) fn estimates(&self) -> (f64, f64) {
+        (
+            loss_estimate(&self.fwd, &self.rev),
+            loss_estimate(&self.rev, &self.fwd),
+        )
+    }
+    pub(super) fn lost_fwd(&self) -> u64 {
+        self.fwd.missing + self.fwd.unanswered + self.fwd.data_lost
+    }
+}
+
+pub(super) fn pct(n: u64, d: u64) -> f64 {
+    if d == 0 {
+        0.0
+    } else {
+        100.0 * n as f64 / d as f64
+    }
+}
+
+/// Loss from X to Y in percent, at one capture point, from two kinds of
+/// evidence:
+///
+/// * before the capture point: X's pings missing from its cadence and X's
+///   DATA copies missing (`seqloss`), out of all such samples; plus X's
+///   pongs lost, which show as Y's pings unanswered (see below);
+/// * after it: X's pings seen but unanswered were lost on the way to Y —
+///   or their pong was lost at Y's egress. So: when Y shows loss before the
+///   capture point at least a quarter as often as X's pings go unanswered
+///   (its DATA and pings are lost there, so its pongs are too), the
+///   unanswered ones are Y's pongs lost (counted in Y→X); otherwise they
+///   are the share of X's packets lost after the capture point (the only
+///   evidence of loss behind a bridge capture: the packet is on the wire).
+///
+/// The two combine as independent stages: 1 − (1 − before)(1 − after).
+pub(super) fn loss_estimate(f: &Side, r: &Side) -> f64 {
+    let (f_lost, f_n) = f.before();
+    let (r_lost, r_n) = r.before();
+    let u = pct(f.unanswered, f.pings);
+    let ru = pct(r.unanswered, r.pings);
+    let f_pongs_lost = u > 0.0 && pct(r_lost, r_n) >= u / 4.0;
+    let r_pongs_lost = ru > 0.0 && pct(f_lost, f_n) >= ru / 4.0;
+    let (mut lost, mut n) = (f_lost, f_n);
+    if r_pongs_lost {
+        // One pong per ping of Y's that X received.
+        lost += r.unanswered;
+        n += r.pings;
+    }
+    let before = pct(lost, n) / 100.0;
+    let after = if f_pongs_lost { 0.0 } else { u / 100.0 };
+    100.0 * (1.0 - (1.0 - before) * (1.0 - after))
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LossEpisode {
+    pub(super) start: i64,
+    pub(super) last_loss: i64,
+    pub(super) sums: LossSums,
+}
+
+/// A path's loss windows and episodes.
+#[derive(Debug)]
+pub(super) struct LossState {
+    pub(super) ep: Option<LossEpisode>,
+    /// Loss windows start after this second (the end of the last episode).
+    pub(super) floor: i64,
+    /// Latest second any loss was counted in.
+    pub(super) last_sec: i64,
+    /// Loss samples of the seconds in which both this path and its reverse
+    /// carried packets: what `asymmetry` compares. While one direction is
+    /// silent (a cut, a stopped node) the capture point cannot tell whether
+    /// the other direction's packets arrived: a node that sends nothing
+    /// does not show what it received.
+    pub(super) up_side: Side,
+}
+
+impl LossState {
+    pub(super) fn new() -> Self {
+        LossState {
+            ep: None,
+            floor: i64::MIN,
+            last_sec: i64::MIN,
+            up_side: Side::default(),
+        }
+    }
+}
+
+impl Dir {
+    /// Where a loss episode found at second `k` starts: at the earliest loss
+    /// of the latest cluster in the window `from..=k` (losses separated by
+    /// half a window `w` or more of clean seconds belong to something
+    /// older). `first_loss` is the window's earliest loss.
+    fn loss_start(&self, from: i64, k: i64, w: i64, first_loss: i64) -> i64 {
+        let mut start = if first_loss == i64::MAX {
+            k * NS
+        } else {
+            first_loss
+        };
+        let mut clean = 0;
+        for s in (from..=k).rev() {
+            let own = self
+                .bucket_ref(s)
+                .filter(|b| b.lost_any())
+                .map(|b| b.first_loss);
+            match own.filter(|t| *t != 0) {
+                Some(t) => {
+                    start = t;
+                    clean = 0;
+                }
+                None => {
+                    clean += 1;
+                    if clean >= w / 2 && start != first_loss {
+                        break;
+                    }
+                }
+            }
+        }
+        start
+    }
+
+    /// The loss episode still open, shown with no end.
+    pub(super) fn open_loss_finding(&self) -> Option<Finding> {
+        let ep = self.loss.ep.as_ref()?;
+        let (fwd, rev) = ep.sums.estimates();
+        let f = self
+            .finding(
+                FindingKind::Loss,
+                Severity::Warning,
+                ep.start,
+                Direction::SrcToDst,
+                format!(
+                    "{fwd:.1} % loss on link {} so far (reverse {rev:.1} %)",
+                    self.key.link
+                ),
+            )
+            .ev("loss_pct", fwd)
+            .ev("reverse_loss_pct", rev);
+        Some(f)
+    }
+}
+
+impl Engine {
+    /// Judges second `k` (old enough that its pings are resolved).
+    pub(super) fn evaluate(&mut self, k: i64) {
+        for i in 0..self.dirs.len() {
+            self.note_up_side(i, k);
+            self.eval_loss(i, k);
+            self.eval_latency(i, k);
+        }
+    }
+
+    /// Both directions carried packets in second `k`: its samples count
+    /// towards `asymmetry`.
+    fn note_up_side(&mut self, i: usize, k: i64) {
+        let heard = |j: usize| {
+            self.dirs[j]
+                .bucket_ref(k)
+                .filter(|b| b.packets > 0)
+                .copied()
+        };
+        let rev_heard = self.dirs[i].rev.and_then(|r| heard(r as usize)).is_some();
+        if let Some(b) = heard(i).filter(|_| rev_heard) {
+            self.dirs[i].loss.up_side.add(&b);
+        }
+    }
+
+    /// The loss window of path `i` ending at second `k`: opens, extends or
+    /// closes its episode.
+    fn eval_loss(&mut self, i: usize, k: i64) {
+        let w = i64::from(self.th.loss_window_s.clamp(1, 120));
+        let thr = self.th.loss_warning_pct;
+        // No episode open and no loss in any second of the window: the sums
+        // would find nothing (they are skipped).
+        let from = (k - w + 1).max(self.dirs[i].loss.floor);
+        if self.dirs[i].loss.ep.is_none() && self.dirs[i].loss.last_sec < from {
+            return;
+        }
+        let rev = self.dirs[i].rev.map(|r| r as usize);
+        // Window sums.
+        let mut win = LossSums::default();
+        let mut first_loss = i64::MAX;
+        let mut last_loss_win = 0;
+        for s in from..=k {
+            let b = self.dirs[i].bucket_ref(s).copied();
+            let r = rev.and_then(|r| self.dirs[r].bucket_ref(s).copied());
+            if let Some(b) = b {
+                win.add(&b, r.as_ref());
+                if b.lost_any() && b.first_loss != 0 {
+                    first_loss = first_loss.min(b.first_loss);
+                    last_loss_win = last_loss_win.max(b.last_loss);
+                }
+            } else if let Some(r) = r {
+                win.add(&Bucket::default(), Some(&r));
+            }
+        }
+        let (fwd, _) = win.estimates();
+        let bad = fwd >= thr && win.lost_fwd() >= 2;
+        let cur_b = self.dirs[i].bucket_ref(k).copied();
+        let cur_r = rev.and_then(|r| self.dirs[r].bucket_ref(k).copied());
+        let cur_last_loss = cur_b.map_or(0, |b| if b.lost_any() { b.last_loss } else { 0 });
+        match (&mut self.dirs[i].loss.ep, bad) {
+            (None, true) => {
+                let start = self.dirs[i].loss_start(from, k, w, first_loss);
+                // Count the episode from the second of its first loss.
+                let sums = self.loss_sums(i, start.div_euclid(NS), k);
+                self.dirs[i].loss.ep = Some(LossEpisode {
+                    start,
+                    last_loss: last_loss_win.max(start),
+                    sums,
+                });
+            }
+            (Some(ep), true) if ep.last_loss.max(cur_last_loss) + w * NS / 2 < k * NS => {
+                // No loss for half a window: this episode is over.
+                self.close_loss(i, Some(k));
+            }
+            (Some(ep), true) => {
+                if let Some(b) = cur_b {
+                    ep.sums.add(&b, cur_r.as_ref());
+                } else if let Some(r) = cur_r {
+                    ep.sums.add(&Bucket::default(), Some(&r));
+                }
+                ep.last_loss = ep.last_loss.max(cur_last_loss);
+            }
+            (Some(_), false) => self.close_loss(i, Some(k)),
+            (None, false) => {}
+        }
+    }
+
+    /// Loss sums of path `i` and its reverse over seconds `from..=to`.
+    fn loss_sums(&self, i: usize, from: i64, to: i64) -> LossSums {
+        let rev = self.dirs[i].rev.map(|r| r as usize);
+        let mut sums = LossSums::default();
+        for s in from..=to {
+            let b = self.dirs[i].bucket_ref(s).copied().unwrap_or_default();
+            let r = rev.and_then(|r| self.dirs[r].bucket_ref(s).copied());
+            sums.add(&b, r.as_ref());
+        }
+        sums
+    }
+
+    pub(super) fn close_loss(&mut self, i: usize, k: Option<i64>) {
+        let Some(ep) = self.dirs[i].loss.ep.take() else {
+            return;
+        };
+        if let Some(k) = k {
+            self.dirs[i].loss.floor = k + 1;
+        }
+        // Recounted from the seconds still held: DATA losses are known only
+        // once a later copy is seen, possibly after their second was judged.
+        let mut sums = ep.sums;
+        // Counted from the first loss to the last: the clean seconds after
+        // it only closed the episode.
+        let (from, to) = (ep.start.div_euclid(NS), ep.last_loss.div_euclid(NS));
+        if to >= from && to - from < self.dirs[i].buckets.len() as i64 {
+            sums = self.loss_sums(i, from, to);
+        }
+        let ep = LossEpisode { sums, ..ep };
+        let (fwd, rev) = ep.sums.estimates();
+        let thr = self.th.loss_warning_pct;
+        if fwd < thr {
+            // Counted over the whole episode the loss is the other
+            // direction's (its pongs) or below the threshold.
+            return;
+        }
+        // Nearly nothing of the sender reached the capture point: whether
+        // its peer's packets reached it cannot be seen (a node that sends
+        // nothing shows nothing of what it received), so the reverse
+        // direction is not judged and the loss is not called one-way.
+        let (lost, samples) = ep.sums.fwd.before();
+        let silent = samples >= 5 && lost * 10 >= samples * 9;
+        let one_way = !silent && rev < thr / 2.0;
+        let d = &self.dirs[i];
+        let kind = if one_way {
+            FindingKind::OneWayLoss
+        } else {
+            FindingKind::Loss
+        };
+        let (src, dst, link) = (d.src_node, d.dst_node, d.key.link);
+        let name = |n: Option<u16>| n.map_or("?".to_string(), |n| n.to_string());
+        let reverse = if silent {
+            let r = &ep.sums.rev;
+            format!(
+                "; node {0} sent almost nothing, so whether node {1}'s packets reached it \
+                 cannot be seen here ({2} of node {1}'s {3} pings unanswered)",
+                name(src),
+                name(dst),
+                r.unanswered,
+                r.pings
+            )
+        } else {
+            format!(" (reverse {rev:.1} %)")
+        };
+        let mut f = d
+            .finding(
+                kind,
+                Severity::Warning,
+                ep.start,
+                if one_way || silent {
+                    Direction::SrcToDst
+                } else {
+                    Direction::Both
+                },
+                format!(
+                    "{fwd:.1} % of packets from node {} to node {} lost on link {link}{reverse}",
+                    name(src),
+                    name(dst),
+                ),
+            )
+            .ended(ep.last_loss.max(ep.start))
+            .ev("loss_pct", fwd);
+        if !silent {
+            f = f.ev("reverse_loss_pct", rev);
+        }
+        let f = f
+            .ev("pings", ep.sums.fwd.pings as f64)
+            .ev("pings_missing", ep.sums.fwd.missing as f64)
+            .ev("pings_unanswered", ep.sums.fwd.unanswered as f64)
+            .ev("data_copies_seen", ep.sums.fwd.data_seen as f64)
+            .ev("data_copies_lost", ep.sums.fwd.data_lost as f64)
+            .ev("reverse_pings", ep.sums.rev.pings as f64)
+            .ev("reverse_pings_missing", ep.sums.rev.missing as f64)
+            .ev("reverse_pings_unanswered", ep.sums.rev.unanswered as f64)
+            .ev("reverse_data_copies_seen", ep.sums.rev.data_seen as f64)
+            .ev("reverse_data_copies_lost", ep.sums.rev.data_lost as f64);
+        self.push_finding(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::{Side, loss_estimate};
+
+    #[test]
+    fn missing_pings_make_one_way_loss() {
+        let mut e = Engine::new(two_nodes());
+        // Node 2 loses every 4th ping at its egress: its pings and its pongs.
+        for i in 0..60i64 {
+            let t = T0 + i * 800 * MS;
+            let lost = i % 4 == 3 && i > 5;
+            if !lost {
+                ping_pair(&mut e, t + 300 * MS, 2, 1, 0, Some(300), 5);
+            }
+            let mono = (t - T0 + 1000 * S) as u64;
+            feed(
+                &mut e,
+                t,
+                ip(1),
+                ip(2),
+                0,
+                &ping_bytes(false, 1, 0, mono, 5),
+            );
+            if !lost {
+                feed(
+                    &mut e,
+                    t + 400_000,
+                    ip(2),
+                    ip(1),
+                    0,
+                    &ping_bytes(true, 2, 0, mono, 5),
+                );
+            }
+        }
+        e.finish(T0 + 60 * 800 * MS);
+        let s = e.snapshot();
+        let l21 = s.link(2, 1, 0).expect("2->1");
+        let l12 = s.link(1, 2, 0).expect("1->2");
+        // i = 7, 11, ..., 59: 14 pings lost each way at node 2's egress; the
+        // last one is only known when a later ping (or the timeout) says so,
+        // and the capture ends first: 13 counted.
+        assert_eq!(l21.pings_missing, 13);
+        assert_eq!(l12.pings_unanswered, 13);
+        assert_eq!(l12.pings_missing, 0);
+        // 2 -> 1: 13 pings missing of 46 + 13 expected, and 13 pongs lost of
+        // the 60 node 1's pings asked for; 1 -> 2 clean (its unanswered pings
+        // are explained by node 2's missing ones: they are node 2's pongs).
+        assert!(
+            (l21.loss_pct - 100.0 * 26.0 / 119.0).abs() < 1e-9,
+            "{}",
+            l21.loss_pct
+        );
+        assert_eq!(l12.loss_pct, 0.0);
+        let f: Vec<_> = s
+            .findings
+            .iter()
+            .filter(|f| matches!(f.kind, FindingKind::OneWayLoss | FindingKind::Loss))
+            .collect();
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(
+            (f[0].kind, f[0].src_node, f[0].dst_node),
+            (FindingKind::OneWayLoss, Some(2), Some(1))
+        );
+        // The first lost ping was due at 7 × 800 ms (+300 ms offset of node 2's pings).
+        assert_eq!(f[0].start, T0 + 7 * 800 * MS + 300 * MS);
+        assert_eq!(f[0].evidence("reverse_loss_pct"), Some(0.0));
+    }
+
+    fn side(pings: u64, missing: u64, unanswered: u64) -> Side {
+        Side {
+            pings,
+            missing,
+            unanswered,
+            ..Side::default()
+        }
+    }
+
+    #[test]
+    fn unanswered_pings_are_loss_after_the_capture_point() {
+        // A's pings unanswered, B clean: A→B loses them after the capture.
+        let (a, b) = (side(100, 0, 20), side(100, 0, 0));
+        assert!((loss_estimate(&a, &b) - 20.0).abs() < 1e-9);
+        assert_eq!(loss_estimate(&b, &a), 0.0);
+    }
+
+    #[test]
+    fn unanswered_pings_with_the_peer_losing_are_its_pongs() {
+        // B's own pings go missing at least a quarter as often as A's go
+        // unanswered: A's unanswered pings are B's pongs lost (B→A).
+        let (a, b) = (side(100, 0, 20), side(80, 20, 0));
+        assert_eq!(loss_estimate(&a, &b), 0.0);
+        // B→A: 20 missing + 20 pongs lost of 100 + 100.
+        assert!((loss_estimate(&b, &a) - 20.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn stages_combine_as_independent() {
+        // 10 % before (missing) and 10 % after (unanswered): 19 %.
+        let (a, b) = (side(90, 10, 9), side(100, 0, 0));
+        assert!((loss_estimate(&a, &b) - 19.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,255 @@
+//! Nodes: who sent what, when, and from which addresses.
+//!
+//! A node's id comes from the knet header (or the totem header of tokens
+//! and joins, or the address it sent from before). An address that sends
+//! as another node id than before, or a node the configuration does not
+//! list, is an `unknown_sender`.
+//!
+//! Silence and stall: a node that sent nothing for at least
+//! max(2 × ping spacing, ping timeout) while others sent packets had a
+//! silence; when right after it the node answers old pings late (past the
+//! ping timeout), it was stalled (not cut off): a `host_stall`, critical
+//! when the silence reached the token timeout.
+
+use std::net::IpAddr;
+
+use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
+
+use super::{Engine, MS, NS, ms};
+
+#[derive(Debug, Clone)]
+pub(super) struct NodeState {
+    pub(super) id: u16,
+    pub(super) addrs: Vec<IpAddr>,
+    pub(super) first_ts: i64,
+    pub(super) last_ts: i64,
+    pub(super) packets: u64,
+    /// Engine packet count when this node last sent.
+    pub(super) mark: u64,
+    pub(super) max_gap: i64,
+    pub(super) max_gap_at: i64,
+    /// A recent silence while others went on: (start, end).
+    pub(super) silence: Option<(i64, i64)>,
+    pub(super) stall_reported: bool,
+    /// Last time this node answered a ping after the timeout.
+    pub(super) late_pong_at: i64,
+}
+
+/// A sender the configuration does not know, or an address that changed
+/// node id, seen at `ts`.
+fn unknown_sender(node: u16, ts: i64, message: String) -> Finding {
+    Finding::new(FindingKind::UnknownSender, Severity::Warning, ts, message)
+        .nodes(Some(node), None, None, None)
+        .ended(ts)
+}
+
+impl Engine {
+    pub(super) fn learn_addr(&mut self, addr: IpAddr, node: u16, ts: i64) {
+        match self.addr_node.get(&addr) {
+            Some(&n) if n == node => return,
+            Some(&n) => {
+                let f = unknown_sender(
+                    node,
+                    ts,
+                    format!("address {addr} sent as node {node} after sending as node {n}"),
+                )
+                .ev("previous_node", f64::from(n))
+                .ev("node", f64::from(node));
+                self.push_finding(f);
+                self.addr_node.insert(addr, node);
+            }
+            None => {
+                if self.addr_node.len() >= self.th.limits.max_addrs {
+                    self.overflow.addrs += 1;
+                    return;
+                }
+                self.addr_node.insert(addr, node);
+                // Directions that were created before the node was known.
+                for d in self.dirs.iter_mut() {
+                    if d.key.dst == addr && d.dst_node.is_none() {
+                        d.dst_node = Some(node);
+                    }
+                    if d.key.src == addr && d.src_node.is_none() {
+                        d.src_node = Some(node);
+                    }
+                }
+            }
+        }
+        if !self.th.expected_nodes.is_empty()
+            && !self.th.expected_nodes.contains(&node)
+            && !self.unknown_reported.contains(&node)
+        {
+            if self.unknown_reported.len() < 64 {
+                self.unknown_reported.push(node);
+            }
+            let f = unknown_sender(
+                node,
+                ts,
+                format!("node {node} at {addr} is not in the configuration"),
+            )
+            .ev("node", f64::from(node));
+            self.push_finding(f);
+        }
+        if let Some(ns) = self.nodes.get_mut(&node) {
+            if !ns.addrs.contains(&addr) && ns.addrs.len() < 8 {
+                ns.addrs.push(addr);
+            }
+        }
+    }
+
+    /// Notes a packet sent by `node`; true when it ends a silence.
+    #[inline(always)]
+    pub(super) fn node_activity(&mut self, node: u16, ts: i64, hint: &mut u16) -> bool {
+        let packets = self.packets;
+        let idx = match self.nodes.index_hinted(&node, hint) {
+            Some(i) => i,
+            None => match self.new_node(node, ts) {
+                Some(i) => i,
+                None => return false,
+            },
+        };
+        let spacing = self.th.ping_spacing_ns();
+        let Some(n) = self.nodes.at_mut(idx) else {
+            return false;
+        };
+        let gap = ts - n.last_ts;
+        if gap > n.max_gap {
+            n.max_gap = gap;
+            n.max_gap_at = n.last_ts;
+        }
+        let resumed = gap >= spacing * 3 / 2;
+        // Others sent packets while this node was silent (the timeout is
+        // read only then).
+        if resumed
+            && gap >= (2 * spacing).max(self.th.ping_timeout_ns())
+            && packets.saturating_sub(n.mark) > 1
+        {
+            n.silence = Some((n.last_ts, ts));
+            n.stall_reported = false;
+        }
+        n.last_ts = n.last_ts.max(ts);
+        n.packets += 1;
+        n.mark = packets;
+        resumed
+    }
+
+    /// Starts tracking a node first seen at `ts`; its index, or None when
+    /// the table is full.
+    pub(super) fn new_node(&mut self, node: u16, ts: i64) -> Option<usize> {
+        let packets = self.packets;
+        if self.nodes.len() >= self.th.limits.max_nodes {
+            self.overflow.nodes += 1;
+            return None;
+        }
+        let addrs = self
+            .addr_node
+            .iter()
+            .filter(|(_, n)| **n == node)
+            .map(|(a, _)| *a)
+            .take(8)
+            .collect();
+        let i = self.nodes.push(
+            node,
+            NodeState {
+                id: node,
+                addrs,
+                first_ts: ts,
+                last_ts: ts,
+                packets: 0,
+                mark: packets,
+                max_gap: 0,
+                max_gap_at: ts,
+                silence: None,
+                stall_reported: false,
+                late_pong_at: i64::MIN,
+            },
+        );
+        if self.th.derive_from_node_count && self.nodes.len() as u32 > self.th.nodes {
+            self.th = self.th.rederive(self.nodes.len() as u32);
+        }
+        Some(i)
+    }
+
+    pub(super) fn late_pong(
+        &mut self,
+        responder: u16,
+        src_node: Option<u16>,
+        dst_node: Option<u16>,
+        link: u8,
+        rtt: i64,
+        ts: i64,
+    ) {
+        let token = i64::from(self.th.token_ms) * MS;
+        let Some(n) = self.nodes.get_mut(&responder) else {
+            return;
+        };
+        n.late_pong_at = n.late_pong_at.max(ts);
+        let Some((s, e)) = n.silence else { return };
+        if n.stall_reported || ts - e > 3 * NS {
+            return;
+        }
+        n.stall_reported = true;
+        let gap = e - s;
+        let sev = if gap >= token {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        };
+        let f = Finding::new(
+            FindingKind::HostStall,
+            sev,
+            s,
+            format!("node {responder} sent nothing for {:.0} ms while others went on, then answered old pings late ({:.0} ms)", ms(gap), ms(rtt)),
+        )
+        .nodes(src_node, dst_node, Some(link), Some(Direction::Both))
+        .ended(e)
+        .ev("silence_ms", ms(gap))
+        .ev("late_pong_rtt_ms", ms(rtt));
+        self.push_finding(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+
+    #[test]
+    fn address_changing_node_id_is_an_unknown_sender() {
+        let mut th = two_nodes();
+        th.expected_nodes = vec![1, 2];
+        let mut e = Engine::new(th);
+        ping_pair(&mut e, T0, 1, 2, 0, Some(300), 5);
+        feed(
+            &mut e,
+            T0 + S,
+            ip(1),
+            ip(2),
+            0,
+            &ping_bytes(false, 7, 0, 5, 5),
+        );
+        let s = e.snapshot();
+        let u: Vec<_> = s
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::UnknownSender)
+            .collect();
+        assert_eq!(u.len(), 2, "{u:?}"); // address changed node id; node 7 not configured
+        assert!(u.iter().all(|f| f.src_node == Some(7)));
+    }
+
+    #[test]
+    fn derives_budgets_from_node_count() {
+        let mut e = Engine::new(Thresholds::default());
+        ping_pair(&mut e, T0, 1, 2, 0, Some(300), 5);
+        assert_eq!(e.thresholds().ping_timeout_ms, 1500);
+        ping_pair(&mut e, T0 + MS, 3, 2, 0, Some(300), 5);
+        assert_eq!(
+            (
+                e.thresholds().nodes,
+                e.thresholds().ping_timeout_ms,
+                e.thresholds().token_ms
+            ),
+            (3, 1825, 3650)
+        );
+    }
+}

@@ -1,0 +1,511 @@
+//! Totem: tokens, retransmits, token rotation and hold.
+//!
+//! Totem's rules as seen on the wire:
+//!
+//! * The ORF token goes round the ring; each node holds it, sends what it
+//!   has, and passes it on. A node that receives no new token for `token`
+//!   ms declares it lost (and a new membership forms after `consensus`);
+//!   corosync warns from `token_warning` % of the token timeout. The gap
+//!   between two new tokens arriving at a node is its rotation: beyond
+//!   token_warning a `token_at_risk` warning, beyond the token timeout a
+//!   critical `token_lost`.
+//! * A token is new when its ring or `token_seq` is newer than the last
+//!   one towards that node. The same sender sending the same token_seq
+//!   again within [`TOKEN_COPY_WINDOW`] is a copy on another link (active
+//!   link mode); later it is a retransmission (token_retransmit ms passed).
+//! * The token carries a retransmit list (`rtr`): messages a node missed.
+//!   Tokens with such lists closer than [`RTR_EPISODE_GAP`] form one
+//!   episode; an episode of at least [`RTR_STORM_MIN`] is a storm.
+//! * knet hands DATA to corosync only while the receiver's link to the
+//!   sender is up: a token towards a node whose link back is down does not
+//!   reach it.
+
+use crate::analysis::findings::{Finding, FindingKind, Severity};
+use crate::analysis::snapshot::{LinkState, TOKEN_ROTATIONS_KEPT, TokenRotation, TotemView};
+use crate::decode::Packet;
+use crate::wire::knet::Knet;
+use crate::wire::totem::{Body, OrfToken, Totem};
+
+use super::{Ctx, Engine, Hints, MS, NS, TokRx, fasthist, hold, ms};
+
+/// A token with the same token_seq this soon after is a copy on another link.
+pub(super) const TOKEN_COPY_WINDOW: i64 = 10 * MS;
+
+/// Retransmit lists on tokens closer than this belong to one episode.
+pub(super) const RTR_EPISODE_GAP: i64 = NS;
+
+/// A retransmit episode at least this long is a storm.
+pub(super) const RTR_STORM_MIN: i64 = 2 * NS;
+
+/// Adds `n` DATA packets on `link` to a per-link count (at most 8 links,
+/// knet's maximum).
+pub(super) fn add_link_count(counts: &mut Vec<(u8, u64)>, link: u8, n: u64) {
+    if let Some(e) = counts.iter_mut().find(|(l, _)| *l == link) {
+        e.1 += n;
+    } else if counts.len() < 8 {
+        counts.push((link, n));
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RtrEpisode {
+    pub(super) start: i64,
+    pub(super) last: i64,
+    pub(super) max: u32,
+    pub(super) tokens: u64,
+    pub(super) entries: u64,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct TotemState {
+    pub(super) v: TotemView,
+    pub(super) rotation: Option<fasthist::FastHist>,
+    pub(super) max_rotation: i64,
+    /// Per node: tokens sent and received, hold times.
+    pub(super) tok: hold::TokNodes,
+    pub(super) rtr_ep: Option<RtrEpisode>,
+    pub(super) series: Vec<(i64, u32, u32)>,
+    /// Per-rotation series (bounded) and the node it is measured at.
+    pub(super) rotations: std::collections::VecDeque<TokenRotation>,
+    pub(super) rotation_node: Option<u32>,
+    /// When `rotation_node` last received a new token.
+    pub(super) rotation_rx_ts: i64,
+}
+
+impl TotemState {
+    /// Adds a rotation measured at `node` to the series when `node` is the
+    /// series' node, or takes `node` on when the series' node received no
+    /// token for `timeout` (it left the ring or the capture lost sight of it).
+    pub(super) fn note_rotation(&mut self, node: u32, ts: i64, gap: i64, timeout: i64) {
+        let take = match self.rotation_node {
+            Some(n) if n == node => true,
+            Some(_) => ts.saturating_sub(self.rotation_rx_ts) > timeout,
+            None => true,
+        };
+        if !take {
+            return;
+        }
+        self.rotation_node = Some(node);
+        self.rotation_rx_ts = ts;
+        if self.rotations.len() >= TOKEN_ROTATIONS_KEPT {
+            self.rotations.pop_front();
+        }
+        self.rotations.push_back(TokenRotation {
+            ts,
+            node,
+            ms: ms(gap),
+        });
+    }
+}
+
+impl Engine {
+    /// Closes the retransmit episode when no token carried a retransmit
+    /// list for [`RTR_EPISODE_GAP`] at `t`.
+    pub(super) fn close_quiet_rtr(&mut self, t: i64) {
+        if self
+            .totem
+            .rtr_ep
+            .is_some_and(|e| t - e.last > RTR_EPISODE_GAP)
+        {
+            self.close_rtr();
+        }
+    }
+
+    #[inline]
+    pub(super) fn totem_of(&mut self, p: &Packet<'_>, t: &Totem<'_>, c: &mut Ctx) {
+        let d = &p.dgram;
+        let data = matches!(p.knet, Some(Knet::Data(_)));
+        let retransmitter = match c.knet_node {
+            Some(n) => Some(u32::from(n)),
+            None => self.addr_node.get(&d.src).map(|n| u32::from(*n)),
+        };
+        // knet's glue writes target_nodeid; udp/udpu leave it stale, so
+        // there the destination address (the path's receiver) says who.
+        // knet hands DATA to corosync only while the receiver's link to
+        // the sender is not down (its own pongs decide).
+        let (by_addr, rev) = match c.dir.and_then(|i| self.dirs.get_mut(i as usize)) {
+            Some(dd) => {
+                // Which link carries the data: counted per path (summed by
+                // link in the snapshot), below for packets without one.
+                if data {
+                    dd.totem_data += 1;
+                }
+                (dd.dst_node.map(u32::from), dd.rev)
+            }
+            None => {
+                if data {
+                    add_link_count(&mut self.totem.v.data_by_link, c.link, 1);
+                }
+                (self.addr_node.get(&d.dst).map(|n| u32::from(*n)), None)
+            }
+        };
+        let rx_link_down = rev
+            .and_then(|r| self.dirs.get(r as usize))
+            .is_some_and(|r| r.link.state == LinkState::Down);
+        let receiver = if p.knet.is_some() {
+            t.header.target_nodeid.filter(|n| *n != 0).or(by_addr)
+        } else {
+            by_addr
+        };
+        self.on_totem(
+            t,
+            c.ts,
+            c.sec,
+            retransmitter,
+            receiver,
+            rx_link_down,
+            &mut c.hints,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_totem(
+        &mut self,
+        t: &Totem<'_>,
+        ts: i64,
+        sec: i64,
+        sender: Option<u32>,
+        receiver: Option<u32>,
+        rx_link_down: bool,
+        hints: &mut Hints,
+    ) {
+        match &t.body {
+            Body::OrfToken(tok) => {
+                let from = t.header.nodeid;
+                let target = receiver.filter(|_| !rx_link_down);
+                self.on_token(tok, from, target, ts, sec, hints);
+            }
+            Body::CommitToken(c) => {
+                self.totem.v.commit_tokens += 1;
+                self.rings.commit_seen(c, ts);
+            }
+            Body::Mcast(_) => {
+                let v = &mut self.totem.v;
+                v.mcasts += 1;
+                if t.header.encapsulated == 1 {
+                    v.encapsulated += 1;
+                }
+                if sender.is_some_and(|s| s != t.header.nodeid) {
+                    v.mcast_retransmits += 1;
+                }
+            }
+            Body::Join(_) => self.totem.v.joins += 1,
+            Body::MergeDetect { .. } => self.totem.v.merge_detects += 1,
+            Body::HoldCancel { .. } => self.totem.v.hold_cancels += 1,
+            _ => {}
+        }
+    }
+
+    /// An ORF token from `from` on its way to `target`.
+    #[inline]
+    pub(super) fn on_token(
+        &mut self,
+        tok: &OrfToken<'_>,
+        from: u32,
+        target: Option<u32>,
+        ts: i64,
+        sec: i64,
+        hints: &mut Hints,
+    ) {
+        let n = tok.rtr.len().min(u32::MAX as usize) as u32;
+        let v = &mut self.totem.v;
+        v.tokens += 1;
+        v.max_backlog = v.max_backlog.max(tok.backlog);
+        v.rtr_max = v.rtr_max.max(n);
+        match self.totem.series.last_mut() {
+            Some(last) if last.0 == sec * NS => {
+                last.1 += 1;
+                last.2 = last.2.max(n);
+            }
+            _ => self.token_series_new(sec, n),
+        }
+        if n > 0 {
+            self.token_rtr(ts, n);
+        }
+        let ring = (tok.ring_id.rep, tok.ring_id.seq);
+        let this = TokRx {
+            ts,
+            ring,
+            token_seq: tok.token_seq,
+        };
+        // Retransmission: the same sender sends the same token_seq again.
+        let max_nodes = self.th.limits.max_nodes;
+        if let Some(tn) = self.totem.tok.entry(from, max_nodes, &mut hints.tx) {
+            match &mut tn.tx {
+                Some(prev) if prev.ring == ring && prev.token_seq == tok.token_seq => {
+                    if ts - prev.ts >= TOKEN_COPY_WINDOW {
+                        self.totem.v.token_retransmits += 1;
+                    } else {
+                        self.totem.v.token_copies += 1;
+                    }
+                }
+                prev => {
+                    *prev = Some(this);
+                    tn.sent(ts, i64::from(self.th.token_ms) * MS);
+                }
+            }
+        }
+        self.ring_seen(tok.ring_id, ts, from);
+        if let Some(r) = target {
+            self.token_arrival(r, this, true, &mut hints.rx);
+        }
+    }
+
+    /// The token series' point of a new second.
+    #[cold]
+    pub(super) fn token_series_new(&mut self, sec: i64, n: u32) {
+        if self.totem.series.len() >= self.th.limits.series_len.max(64) {
+            self.totem.series.remove(0);
+        }
+        self.totem.series.push((sec * NS, 1, n));
+    }
+
+    /// A token carrying `n` retransmit requests.
+    #[cold]
+    pub(super) fn token_rtr(&mut self, ts: i64, n: u32) {
+        let v = &mut self.totem.v;
+        v.tokens_with_rtr += 1;
+        v.rtr_entries += u64::from(n);
+        match &mut self.totem.rtr_ep {
+            Some(e) if ts - e.last <= RTR_EPISODE_GAP => {
+                e.last = ts;
+                e.max = e.max.max(n);
+                e.tokens += 1;
+                e.entries += u64::from(n);
+            }
+            _ => {
+                self.close_rtr();
+                self.totem.rtr_ep = Some(RtrEpisode {
+                    start: ts,
+                    last: ts,
+                    max: n,
+                    tokens: 1,
+                    entries: u64::from(n),
+                });
+            }
+        }
+    }
+
+    /// A token towards `node` (`hold`: its arrival starts the node's hold).
+    pub(super) fn token_arrival(&mut self, node: u32, this: TokRx, hold: bool, hint: &mut u16) {
+        let max_nodes = self.th.limits.max_nodes;
+        let Some(tn) = self.totem.tok.entry(node, max_nodes, hint) else {
+            return;
+        };
+        if hold {
+            tn.arrival(this.ts);
+        }
+        let Some(p) = tn.rx else {
+            tn.rx = Some(this);
+            return;
+        };
+        if p.ring == this.ring && this.token_seq <= p.token_seq {
+            return;
+        }
+        tn.rx = Some(this);
+        let gap = this.ts - p.ts;
+        let lost = i64::from(self.th.token_ms) * MS;
+        self.totem.note_rotation(node, this.ts, gap, lost);
+        self.totem
+            .rotation
+            .get_or_insert_with(fasthist::FastHist::new)
+            .record_ns(gap);
+        if gap > self.totem.max_rotation {
+            self.totem.max_rotation = gap;
+            self.totem.v.max_rotation_node = Some(node);
+            self.totem.v.max_rotation_at = p.ts;
+        }
+        if gap > i64::from(self.th.token_warning_ms) * MS {
+            self.token_gap(node, p.ts, this.ts, gap);
+        }
+    }
+
+    /// A node waited longer than token_warning for the token: a finding.
+    #[cold]
+    pub(super) fn token_gap(&mut self, node: u32, from: i64, to: i64, gap: i64) {
+        let lost = i64::from(self.th.token_ms) * MS;
+        let (kind, sev, what) = if gap > lost {
+            (
+                FindingKind::TokenLost,
+                Severity::Critical,
+                format!("beyond the {} ms token timeout", self.th.token_ms),
+            )
+        } else {
+            (
+                FindingKind::TokenAtRisk,
+                Severity::Warning,
+                format!("beyond token_warning {} ms", self.th.token_warning_ms),
+            )
+        };
+        let node16 = u16::try_from(node).ok();
+        let f = Finding::new(
+            kind,
+            sev,
+            from,
+            format!(
+                "node {node} received no token for {:.0} ms, {what}",
+                ms(gap)
+            ),
+        )
+        .nodes(None, node16, None, None)
+        .ended(to)
+        .ev("gap_ms", ms(gap))
+        .ev("token_warning_ms", f64::from(self.th.token_warning_ms))
+        .ev("token_ms", f64::from(self.th.token_ms));
+        self.push_finding(f);
+    }
+
+    pub(super) fn close_rtr(&mut self) {
+        let Some(e) = self.totem.rtr_ep.take() else {
+            return;
+        };
+        if e.last - e.start < RTR_STORM_MIN {
+            return;
+        }
+        let f = Finding::new(
+            FindingKind::RetransmitStorm,
+            Severity::Warning,
+            e.start,
+            format!(
+                "tokens carried retransmit requests for {:.1} s (up to {} entries)",
+                (e.last - e.start) as f64 / NS as f64,
+                e.max
+            ),
+        )
+        .ended(e.last)
+        .ev("duration_ms", ms(e.last - e.start))
+        .ev("rtr_max", f64::from(e.max))
+        .ev("tokens_with_rtr", e.tokens as f64)
+        .ev("rtr_entries", e.entries as f64);
+        self.push_finding(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::TotemState;
+
+    #[test]
+    fn token_rotation_retransmit_loss_and_membership() {
+        let mut e = Engine::new(two_nodes());
+        let (a, b) = (ip(1), ip(2));
+        feed(&mut e, T0, a, b, 0, &commit_bytes(1, 2, 8, &[1, 2]));
+        let mut ts = T0 + 10 * MS;
+        let mut seq = 0;
+        // 20 rotations: 1 -> 2, 2 -> 1 after 100 µs, then held 561 ms.
+        for _ in 0..20 {
+            feed(&mut e, ts, a, b, 0, &token_bytes(1, 2, seq, 8, 0));
+            feed(
+                &mut e,
+                ts + 100_000,
+                b,
+                a,
+                0,
+                &token_bytes(2, 1, seq + 1, 8, 0),
+            );
+            seq += 2;
+            ts += 561 * MS;
+        }
+        // Node 2 sends its last token again 714 ms later (token_retransmit).
+        feed(
+            &mut e,
+            ts - 561 * MS + 714 * MS,
+            b,
+            a,
+            0,
+            &token_bytes(2, 1, seq - 1, 8, 2),
+        );
+        let last_at_1 = ts - 561 * MS + 100_000;
+        // Silence of 4 s at node 1, then a new ring without node 2.
+        let t_new = last_at_1 + 4000 * MS;
+        feed(
+            &mut e,
+            t_new - 5 * MS,
+            a,
+            b,
+            0,
+            &commit_bytes(1, 1, 12, &[1]),
+        );
+        feed(&mut e, t_new, b, a, 0, &token_bytes(2, 1, 0, 12, 0));
+        e.finish(t_new);
+        let s = e.snapshot();
+        let t = &s.totem;
+        assert_eq!(t.tokens, 42);
+        assert_eq!(t.token_retransmits, 1);
+        assert_eq!(t.rtr_max, 2);
+        assert_eq!(t.commit_tokens, 2);
+        let q = t.token_rotation_us.expect("rotation");
+        // 19 rotations of 561 ms at each node + node 1's 4000.0 ms gap
+        assert_eq!(q.count, 39);
+        assert!((561_000..=563_000).contains(&q.p50), "{q:?}");
+        let lost = s
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::TokenLost)
+            .expect("token lost");
+        assert_eq!(
+            (lost.start, lost.end, lost.dst_node),
+            (last_at_1, Some(t_new), Some(1))
+        );
+        assert_eq!(lost.evidence("gap_ms"), Some(4000.0));
+        assert_eq!(s.membership.len(), 2);
+        assert_eq!(
+            (
+                s.membership[0].ring_id.as_str(),
+                &s.membership[0].members[..]
+            ),
+            ("1.8", &[1, 2][..])
+        );
+        let m = &s.membership[1];
+        assert_eq!(
+            (m.ring_id.as_str(), &m.members[..], &m.left[..], m.ts),
+            ("1.c", &[1][..], &[2][..], t_new)
+        );
+        let mc: Vec<_> = s
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::MembershipChange)
+            .collect();
+        assert_eq!(mc.len(), 2);
+        assert_eq!(
+            (mc[0].severity, mc[1].severity),
+            (Severity::Info, Severity::Critical)
+        );
+    }
+
+    #[test]
+    fn token_gap_between_warning_and_timeout_is_at_risk() {
+        let mut e = Engine::new(two_nodes());
+        let (a, b) = (ip(1), ip(2));
+        feed(&mut e, T0, a, b, 0, &token_bytes(2, 1, 1, 8, 0));
+        feed(&mut e, T0 + 2300 * MS, a, b, 0, &token_bytes(2, 1, 3, 8, 0));
+        feed(&mut e, T0 + 4549 * MS, a, b, 0, &token_bytes(2, 1, 5, 8, 0));
+        e.finish(T0 + 4549 * MS);
+        let s = e.snapshot();
+        let risk: Vec<_> = s
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::TokenAtRisk)
+            .collect();
+        // 2300 ms > 2250 ms warning; 2249 ms is not
+        assert_eq!(risk.len(), 1);
+        assert_eq!(risk[0].severity, Severity::Warning);
+        assert_eq!(s.worst(), Some(Severity::Warning));
+    }
+
+    #[test]
+    fn rotation_series_stays_with_its_node_until_it_goes_quiet() {
+        let mut t = TotemState::default();
+        t.note_rotation(1, T0, 10 * MS, S);
+        // Another node's rotation while node 1 still gets tokens: not kept.
+        t.note_rotation(2, T0 + 100 * MS, 20 * MS, S);
+        assert_eq!(t.rotations.len(), 1);
+        // Node 1 received nothing for longer than the timeout: node 2 takes on.
+        t.note_rotation(2, T0 + 2 * S, 30 * MS, S);
+        assert_eq!(t.rotation_node, Some(2));
+        let nodes: Vec<u32> = t.rotations.iter().map(|r| r.node).collect();
+        assert_eq!(nodes, vec![1, 2]);
+        assert_eq!(t.rotations[1].ms, 30.0);
+    }
+}

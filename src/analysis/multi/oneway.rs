@@ -1,0 +1,292 @@
+//! One-way delay and loss between capture points: after the offsets, a
+//! packet seen leaving in one capture and arriving in another gives a delay;
+//! a departure not seen arriving within [`super::ONE_WAY_WINDOW_NS`] was lost
+//! on the way.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+
+use hdrhistogram::Histogram;
+
+use crate::analysis::hash::FastMap;
+use crate::decode::Packet;
+
+use super::{ClockEstimate, HIST_MAX_US, MAX_PATHS, MAX_PENDING, ONE_WAY_WINDOW_NS, packet_key};
+
+// ------------------------------------------------------------------ pass 2
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Pend {
+    pub(super) ts: i64,
+    pub(super) path: u32,
+    pub(super) arrival: bool,
+}
+
+#[derive(Debug)]
+pub(super) struct PathAcc {
+    pub(super) src: IpAddr,
+    pub(super) dst: IpAddr,
+    pub(super) src_cap: usize,
+    pub(super) dst_cap: usize,
+    pub(super) hist: Histogram<u32>,
+    pub(super) min_ns: i64,
+    pub(super) negative: u64,
+    pub(super) departures: u64,
+    pub(super) arrivals: u64,
+    pub(super) left_not_arrived: u64,
+    pub(super) arrived_not_seen_leaving: u64,
+    /// Departure times of the first and last packet that never arrived.
+    pub(super) first_lost: Option<i64>,
+    pub(super) last_lost: i64,
+}
+
+/// Second pass: one-way delay and loss between the capture points, over the
+/// merged stream with offsets applied (timestamps must already be corrected).
+#[derive(Debug)]
+pub struct OneWay {
+    pub(super) vantage: Vec<Vec<IpAddr>>,
+    /// Corrected time each capture covers.
+    pub(super) cover: Vec<(i64, i64)>,
+    /// The capture taken on the node of an address.
+    pub(super) cap_of: Vec<(IpAddr, usize)>,
+    pub(super) paths: Vec<PathAcc>,
+    pub(super) path_idx: FastMap<(IpAddr, IpAddr), u32>,
+    pub(super) pending: FastMap<u64, Pend>,
+    pub(super) fifo: VecDeque<(i64, u64)>,
+    pub(super) now: i64,
+    pub(super) window: i64,
+    pub overflow_pending: u64,
+    pub overflow_paths: u64,
+    pub duplicates: u64,
+}
+
+impl OneWay {
+    pub fn new(est: &ClockEstimate) -> OneWay {
+        let mut cap_of = Vec::new();
+        for (i, c) in est.captures.iter().enumerate() {
+            for a in &c.vantage_addrs {
+                if !cap_of.iter().any(|(x, _)| x == a) {
+                    cap_of.push((*a, i));
+                }
+            }
+        }
+        OneWay {
+            vantage: est
+                .captures
+                .iter()
+                .map(|c| c.vantage_addrs.clone())
+                .collect(),
+            cover: est
+                .captures
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let off = est.correction_ns(i);
+                    let first = c.first_ts.unwrap_or(0);
+                    (first.saturating_sub(off), c.last_ts.saturating_sub(off))
+                })
+                .collect(),
+            cap_of,
+            paths: Vec::new(),
+            path_idx: FastMap::default(),
+            pending: FastMap::with_capacity_and_hasher(1 << 12, Default::default()),
+            fifo: VecDeque::with_capacity(1 << 12),
+            now: i64::MIN,
+            window: ONE_WAY_WINDOW_NS,
+            overflow_pending: 0,
+            overflow_paths: 0,
+            duplicates: 0,
+        }
+    }
+
+    pub(super) fn cap_of(&self, a: IpAddr) -> Option<usize> {
+        self.cap_of.iter().find(|(x, _)| *x == a).map(|(_, c)| *c)
+    }
+
+    /// One decoded packet of capture `p.source`, timestamp corrected.
+    pub fn observe(&mut self, p: &Packet<'_>) {
+        let ts = p.ts;
+        if ts > self.now {
+            self.now = ts;
+            self.expire(ts.saturating_sub(self.window));
+        }
+        let Some(v) = self.vantage.get(p.source) else {
+            return;
+        };
+        let d = &p.dgram;
+        let arrival = if v.contains(&d.src) {
+            false
+        } else if v.contains(&d.dst) {
+            true
+        } else {
+            return;
+        };
+        let path = match self.path_idx.get(&(d.src, d.dst)) {
+            Some(i) => *i,
+            None => {
+                let (Some(sc), Some(dc)) = (self.cap_of(d.src), self.cap_of(d.dst)) else {
+                    return;
+                };
+                if self.paths.len() >= MAX_PATHS {
+                    self.overflow_paths += 1;
+                    return;
+                }
+                let Ok(hist) = Histogram::new_with_bounds(1, HIST_MAX_US, 2) else {
+                    return;
+                };
+                self.paths.push(PathAcc {
+                    src: d.src,
+                    dst: d.dst,
+                    src_cap: sc,
+                    dst_cap: dc,
+                    hist,
+                    min_ns: i64::MAX,
+                    negative: 0,
+                    departures: 0,
+                    arrivals: 0,
+                    left_not_arrived: 0,
+                    first_lost: None,
+                    last_lost: i64::MIN,
+                    arrived_not_seen_leaving: 0,
+                });
+                let i = (self.paths.len() - 1) as u32;
+                self.path_idx.insert((d.src, d.dst), i);
+                i
+            }
+        };
+        let Some(pa) = self.paths.get_mut(path as usize) else {
+            return;
+        };
+        if arrival {
+            pa.arrivals += 1;
+        } else {
+            pa.departures += 1;
+        }
+        let key = packet_key(d);
+        match self.pending.get(&key).copied() {
+            Some(e) if e.arrival != arrival && e.path == path => {
+                self.pending.remove(&key);
+                let (dep, arr) = if arrival { (e.ts, ts) } else { (ts, e.ts) };
+                let delay = arr.saturating_sub(dep);
+                pa.min_ns = pa.min_ns.min(delay);
+                if delay < 0 {
+                    pa.negative += 1;
+                }
+                let us = (delay.max(0) / 1000).max(1) as u64;
+                pa.hist.saturating_record(us.min(HIST_MAX_US));
+            }
+            Some(_) => self.duplicates += 1,
+            None => {
+                if self.pending.len() >= MAX_PENDING {
+                    self.overflow_pending += 1;
+                    return;
+                }
+                self.pending.insert(key, Pend { ts, path, arrival });
+                self.fifo.push_back((ts, key));
+            }
+        }
+    }
+
+    /// Resolves every sighting older than `before` that found no partner.
+    pub(super) fn expire(&mut self, before: i64) {
+        while let Some(&(ts, key)) = self.fifo.front() {
+            if ts >= before {
+                break;
+            }
+            self.fifo.pop_front();
+            let Some(e) = self.pending.get(&key).copied() else {
+                continue;
+            };
+            if e.ts != ts {
+                continue;
+            }
+            self.pending.remove(&key);
+            let Some(pa) = self.paths.get_mut(e.path as usize) else {
+                continue;
+            };
+            if e.arrival {
+                // Counted only while the sender's capture was running.
+                let c = self.cover.get(pa.src_cap).copied().unwrap_or((0, 0));
+                if ts.saturating_sub(self.window) >= c.0 && ts <= c.1 {
+                    pa.arrived_not_seen_leaving += 1;
+                }
+            } else {
+                let c = self.cover.get(pa.dst_cap).copied().unwrap_or((0, 0));
+                if ts >= c.0 && ts.saturating_add(self.window) <= c.1 {
+                    pa.left_not_arrived += 1;
+                    pa.first_lost = Some(pa.first_lost.map_or(ts, |f| f.min(ts)));
+                    pa.last_lost = pa.last_lost.max(ts);
+                }
+            }
+        }
+    }
+
+    /// The input ended.
+    pub fn finish(&mut self) {
+        self.expire(i64::MAX);
+        self.pending.clear();
+    }
+
+    /// Per directed address pair.
+    pub fn view(&self) -> Vec<OneWayView> {
+        let mut v: Vec<OneWayView> = self
+            .paths
+            .iter()
+            .map(|p| {
+                let matched = p.hist.len();
+                let sent = matched + p.left_not_arrived;
+                OneWayView {
+                    src_addr: p.src,
+                    dst_addr: p.dst,
+                    matched,
+                    departures: p.departures,
+                    arrivals: p.arrivals,
+                    delay_p50_us: (matched > 0).then(|| p.hist.value_at_quantile(0.5)),
+                    delay_p99_us: (matched > 0).then(|| p.hist.value_at_quantile(0.99)),
+                    delay_max_us: (matched > 0).then(|| p.hist.max()),
+                    delay_min_ns: (matched > 0).then_some(p.min_ns),
+                    negative: p.negative,
+                    left_not_arrived: p.left_not_arrived,
+                    arrived_not_seen_leaving: p.arrived_not_seen_leaving,
+                    first_lost_ns: p.first_lost,
+                    last_lost_ns: p.first_lost.map(|_| p.last_lost),
+                    loss_pct: if sent == 0 {
+                        0.0
+                    } else {
+                        100.0 * p.left_not_arrived as f64 / sent as f64
+                    },
+                }
+            })
+            .collect();
+        v.sort_by_key(|x| (x.src_addr, x.dst_addr));
+        v
+    }
+}
+
+/// One way, between the capture points of a directed address pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneWayView {
+    pub src_addr: IpAddr,
+    pub dst_addr: IpAddr,
+    /// Packets seen leaving and arriving.
+    pub matched: u64,
+    pub departures: u64,
+    pub arrivals: u64,
+    pub delay_p50_us: Option<u64>,
+    pub delay_p99_us: Option<u64>,
+    pub delay_max_us: Option<u64>,
+    /// Smallest one-way delay, signed: negative means the offset estimate
+    /// is off by at least that much.
+    pub delay_min_ns: Option<i64>,
+    /// Matches with arrival before departure (counted as 0 in the quantiles).
+    pub negative: u64,
+    /// Seen leaving the sender, never seen arriving (while both captures ran).
+    pub left_not_arrived: u64,
+    /// Seen arriving, never seen leaving the sender: lost by the sender's capture.
+    pub arrived_not_seen_leaving: u64,
+    /// Departure times of the first and last packet that never arrived.
+    pub first_lost_ns: Option<i64>,
+    pub last_lost_ns: Option<i64>,
+    /// left_not_arrived / (matched + left_not_arrived), percent.
+    pub loss_pct: f64,
+}
