@@ -494,3 +494,22 @@ fn corosync_conf_over_4_mib_is_refused() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A flood of pings from node ids nobody answers does not raise the
+/// budgets derived from the node count (no config): they follow the nodes
+/// confirmed by answered pings, or a ring's members. Before, 200 spoofed
+/// ids in a real two-node capture made the token budget 43,300 ms.
+#[test]
+fn spoofed_node_ids_do_not_raise_the_budgets() {
+    let report = |p: &Path| {
+        let out = run(&["report", "--format", "json"], p);
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let flooded = report(&hostile("spoofed-node-ids.pcap"));
+    let real = report(&common::spec_capture("lab-c3.1.7-knet1.25-cleartext.pcap"));
+    assert_eq!(flooded["budgets"], real["budgets"]);
+    assert_eq!(flooded["budgets"]["nodes"], 2);
+    assert_eq!(flooded["budgets"]["token_ms"], 3000);
+    // The spoofed senders are still seen (and capped), just not counted.
+    assert!(flooded["nodes"].as_array().unwrap().len() > 2);
+}

@@ -119,7 +119,10 @@ fn node_names_replace_ids_in_reports() {
     let mut text = Vec::new();
     crate::report::write_text(&s, &mut text).expect("text");
     let text = String::from_utf8(text).expect("utf-8");
-    assert!(text.contains("alpha->bra"), "{text}");
+    // Names in the NODES legend and in findings; ids in the tables.
+    assert!(text.contains("      1  alpha "), "{text}");
+    assert!(text.contains("      2  bravo "), "{text}");
+    assert!(text.contains("\n  1->2 "), "{text}");
     let mut js = Vec::new();
     crate::report::write_json(&s, &mut js).expect("json");
     let v: serde_json::Value = serde_json::from_slice(&js).expect("json");

@@ -84,8 +84,9 @@ pub struct Counters {
     /// inside its last record, as when tcpdump is killed, is not one).
     pub unread_errors: u64,
     pub last_unread: Option<String>,
-    /// Records cut short where the input ended.
+    /// Records cut short where the input ended, and their bytes.
     pub truncated: u64,
+    pub truncated_bytes: u64,
     /// First and latest capture time seen (live idle moves `now` on).
     pub first_ts: Option<i64>,
     pub now: Option<i64>,
@@ -396,8 +397,9 @@ impl Session {
     fn capture_error(&mut self, e: &CaptureError) -> Fetch {
         self.counters.capture_errors += 1;
         let msg = e.to_string();
-        if matches!(e.kind, CaptureErrorKind::TruncatedRecord { .. }) {
+        if let CaptureErrorKind::TruncatedRecord { have, .. } = e.kind {
             self.counters.truncated += 1;
+            self.counters.truncated_bytes += have;
         } else {
             self.counters.unread_errors += 1;
             self.counters.last_unread = Some(msg.clone());
@@ -557,7 +559,9 @@ impl Session {
             capture_errors: self.counters.unread_errors,
             // The record cut where the input ended is not a gap.
             skipped_records: st.skipped.saturating_sub(self.counters.truncated),
-            skipped_bytes: st.skipped_bytes,
+            skipped_bytes: st
+                .skipped_bytes
+                .saturating_sub(self.counters.truncated_bytes),
             last_error: self.counters.last_unread.clone(),
             kernel: st
                 .kernel_stats

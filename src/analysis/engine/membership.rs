@@ -96,6 +96,9 @@ impl Engine {
             ),
             None => (Vec::new(), Vec::new()),
         };
+        if !inferred {
+            self.ring_members = members.len() as u32;
+        }
         let first = tl.is_empty();
         let view = MembershipView {
             ts,
@@ -110,6 +113,7 @@ impl Engine {
         let f = membership_change(&view, first);
         tl.push(view);
         self.push_finding(f);
+        self.derive_budgets();
     }
 }
 

@@ -113,6 +113,8 @@ struct Ctx {
 struct Dir {
     key: PathKey,
     rev: Option<u32>,
+    /// A ping of this path was answered in time: its ends are confirmed.
+    confirmed: bool,
     hints: Hints,
     src_node: Option<u16>,
     dst_node: Option<u16>,
@@ -148,6 +150,7 @@ impl Dir {
         Dir {
             key,
             rev: None,
+            confirmed: false,
             hints: Hints::default(),
             src_node: None,
             dst_node: None,
@@ -236,6 +239,10 @@ pub struct Engine {
     port_link: FastMap<(IpAddr, u16), u8>,
     flows: flow::FlowCache,
     nodes: SmallMap<u16, NodeState>,
+    /// Nodes confirmed by answered pings, and the members of the latest
+    /// ring a commit token listed: the node counts budgets follow.
+    confirmed_nodes: u32,
+    ring_members: u32,
     pending: FastMap<PingKey, Pending>,
     /// DATA seq tracking per sender node.
     seqs: SmallMap<u16, SeqTrack>,
@@ -278,6 +285,8 @@ impl Engine {
             port_link: FastMap::default(),
             flows: flow::FlowCache::default(),
             nodes: SmallMap::default(),
+            confirmed_nodes: 0,
+            ring_members: 0,
             pending: FastMap::with_capacity_and_hasher(pending_cap, Default::default()),
             seqs: SmallMap::default(),
             totem: TotemState::default(),

@@ -33,6 +33,9 @@ pub(super) struct NodeState {
     pub(super) stall_reported: bool,
     /// Last time this node answered a ping after the timeout.
     pub(super) late_pong_at: i64,
+    /// Took part in a ping answered in time (either end): a real node, not
+    /// a spoofed sender. Only confirmed nodes count towards the budgets.
+    pub(super) confirmed: bool,
 }
 
 /// A sender the configuration does not know, or an address that changed
@@ -162,12 +165,36 @@ impl Engine {
                 silence: None,
                 stall_reported: false,
                 late_pong_at: i64::MIN,
+                confirmed: false,
             },
         );
-        if self.th.derive_from_node_count && self.nodes.len() as u32 > self.th.nodes {
-            self.th = self.th.rederive(self.nodes.len() as u32);
-        }
         Some(i)
+    }
+
+    /// Both ends of a ping answered in time are real nodes. Out of line: a
+    /// path asks once (`Dir::confirmed`).
+    #[cold]
+    pub(super) fn confirm(&mut self, a: Option<u16>, b: Option<u16>) {
+        for id in [a, b].into_iter().flatten() {
+            if let Some(n) = self.nodes.get_mut(&id) {
+                if !n.confirmed {
+                    n.confirmed = true;
+                    self.confirmed_nodes += 1;
+                }
+            }
+        }
+        self.derive_budgets();
+    }
+
+    /// Without a configuration the budgets follow the cluster's size: the
+    /// members of the latest ring when a commit token listed them, else the
+    /// nodes confirmed by answered pings. A sender never answered (a flood
+    /// of spoofed node ids) does not raise the token budget.
+    pub(super) fn derive_budgets(&mut self) {
+        let n = self.confirmed_nodes.max(self.ring_members);
+        if self.th.derive_from_node_count && n > self.th.nodes {
+            self.th = self.th.rederive(n);
+        }
     }
 
     pub(super) fn late_pong(

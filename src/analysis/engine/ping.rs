@@ -257,6 +257,11 @@ impl Engine {
                 self.link_down(i, dl);
             }
         }
+        if !self.dirs[i].confirmed {
+            self.dirs[i].confirmed = true;
+            let src = self.dirs[i].src_node;
+            self.confirm(src, responder_node);
+        }
         let (pong_count, max_tr) = (self.th.pong_count, self.th.limits.max_transitions);
         let d = &mut self.dirs[i];
         d.pong_in_time(p.ts, ts);

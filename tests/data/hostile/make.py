@@ -22,6 +22,9 @@ Each file and what it exercises (issue 16; tests/hostile_inputs.rs):
                               with invalid padding, and a decrypted DATA
                               packet whose totem message is cut short
   before-1970.pcapng          frames at -1 ns and -1.5 s (if_tsoffset -2 s)
+  spoofed-node-ids.pcap       the spec's real 3-node cleartext capture with
+                              200 knet pings from node ids 1000-1199 at
+                              addresses 10.66.x.y inserted, none answered
 """
 import hashlib
 import hmac
@@ -258,7 +261,30 @@ def before_1970():
     write("before-1970.pcapng", shb + idb + epb(1_999_999_999) + epb(500_000_000))
 
 
+def spoofed_node_ids():
+    """The real capture with a flood of pings from node ids nobody answers:
+    without a config the budgets must not grow with them (issue 16, 10)."""
+    hdr, recs = pcap_records(os.path.join(SPEC, "lab-c3.1.7-knet1.25-cleartext.pcap"))
+    ping = next(fr for _, _, fr in recs if sll2_udp_payload(fr)[1] == 0x81)
+    out = bytearray(hdr)
+    for i, (sec, frac, fr) in enumerate(recs):
+        out += struct.pack("<IIII", sec, frac, len(fr), len(fr)) + fr
+        if 100 <= i < 300:
+            n = 1000 + i - 100
+            f = bytearray(ping)
+            ip = f[20:40]
+            ip[12:16] = bytes([10, 66, n >> 8, n & 0xFF])
+            ip[10:12] = b"\0\0"
+            ip[10:12] = struct.pack("!H", csum(bytes(ip)))
+            f[20:40] = ip
+            f[48 + 2:48 + 4] = struct.pack("!H", n)  # knet sender node id
+            f[40 + 6:40 + 8] = b"\0\0"  # no UDP checksum
+            out += struct.pack("<IIII", sec, frac, len(f), len(f)) + bytes(f)
+    write("spoofed-node-ids.pcap", bytes(out))
+
+
 if __name__ == "__main__":
+    spoofed_node_ids()
     corrupt_lengths()
     ip_fragments()
     knet_frag_failures()
