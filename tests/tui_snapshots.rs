@@ -310,3 +310,35 @@ fn go_to_time_parsing() {
     }
     assert!(parse_goto("+1", None).is_err());
 }
+
+/// Replayed up to 03:26:17, seven seconds into the token gap of the cut
+/// (corosync logged "processor failed" by then): the banner shows every
+/// node's time without the token past the 3.65 s timeout, marked, while
+/// the token is still away.
+#[test]
+fn banner_shows_token_ages_during_a_token_gap() {
+    use corowire::session::Fetch;
+    let (mut p, _) = common::tui_pipeline(&[capture("membership-3n-node3-cut-rejoin.pcap")]);
+    // 2026-11-22 03:26:17 UTC.
+    let until: i64 = 1_795_317_977_000_000_000;
+    loop {
+        match p.fetch() {
+            Fetch::Frame(ts) if ts < until => p.process(),
+            _ => break,
+        }
+    }
+    let v = p.view();
+    let ages: Vec<i64> = v
+        .totem
+        .last_token
+        .iter()
+        .map(|(_, at)| (v.header.now_ts.unwrap() - at) / 1_000_000)
+        .collect();
+    assert_eq!(ages.len(), 3, "{:?}", v.totem.last_token);
+    assert!(ages.iter().all(|&ms| ms > 3650), "{ages:?}");
+    let app = app_with(Arc::new(v));
+    let top = screen(&app, 100, 30);
+    let banner = top.lines().nth(2).unwrap();
+    assert_eq!(banner.matches('!').count(), 3, "{banner}");
+    insta::assert_snapshot!(banner);
+}

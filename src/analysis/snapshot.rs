@@ -274,6 +274,9 @@ pub struct TotemView {
     /// at one node: the first node whose rotation was measured, replaced by
     /// another once no token reached it for a token timeout.
     pub rotations: Vec<TokenRotation>,
+    /// Per node, when a new token was last seen on its way to it (ns),
+    /// ascending by node: how long each node has been without the token.
+    pub last_token: Vec<(u32, i64)>,
 }
 
 /// State that was not tracked because a cap was reached.

@@ -146,6 +146,7 @@ pub fn fill(view: &mut View, s: &Snapshot) {
             .iter()
             .map(|r| (r.ts, ms_u64(r.ms * 1000.0)))
             .collect(),
+        last_token: t.last_token.clone(),
         rotation_p50_us: rot.map(|q| q.p50),
         rotation_p99_us: rot.map(|q| q.p99),
         rotation_max_us: rot.map(|q| q.max),

@@ -225,6 +225,8 @@ pub struct TotemView {
     /// (time, rotation µs) of the latest full token rotations, oldest first.
     #[serde(skip)]
     pub rotation_us: Vec<(Ts, u64)>,
+    /// Per node, when the token was last seen on its way to it.
+    pub last_token: Vec<(u32, Ts)>,
     pub rotation_p50_us: Option<u64>,
     pub rotation_p99_us: Option<u64>,
     pub rotation_max_us: Option<u64>,

@@ -74,6 +74,13 @@ impl TokNodes {
         self.nodes.at_mut(i)
     }
 
+    /// When a new token was last seen on its way to each node.
+    pub fn last_arrivals(&self) -> impl Iterator<Item = (u32, i64)> + '_ {
+        self.nodes
+            .iter()
+            .filter_map(|(n, t)| t.rx.map(|rx| (*n, rx.ts)))
+    }
+
     /// Each node's hold time histogram (µs), for the nodes that have one.
     pub fn hists(&self) -> impl Iterator<Item = (u32, Histogram<u32>)> + '_ {
         self.nodes

@@ -206,6 +206,8 @@ impl Engine {
             .filter_map(|(n, h)| quantiles(&h, 1).map(|q| (n, q)))
             .collect();
         totem.hold_us.sort_by_key(|(n, _)| *n);
+        totem.last_token = self.totem.tok.last_arrivals().collect();
+        totem.last_token.sort_unstable();
         totem.series = self.totem.series.clone();
         totem.rotations = self.totem.rotations.iter().copied().collect();
         for d in self.dirs.iter().filter(|d| d.totem_data > 0) {

@@ -6,7 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{Theme, clock_ms};
+use super::{Level, Theme, clock_ms};
 use crate::tui::app::App;
 use crate::tui::model::{Severity, SourceKind};
 
@@ -118,8 +118,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
     );
 }
 
-/// The health banner: the verdict so far and the worst open finding (else
-/// the first of the worst ones).
+/// The health banner: the verdict so far; per node the time since the token
+/// was last seen on its way to it, against the token timeout (growing while
+/// the token stays away, red past the timeout, yellow past the warning);
+/// the worst open finding (else the latest of the worst ones).
 fn banner(app: &App, t: Theme) -> Line<'static> {
     let v = &app.view;
     let worst = v.findings.iter().map(|f| f.severity).max();
@@ -135,6 +137,33 @@ fn banner(app: &App, t: Theme) -> Line<'static> {
         _ => (" OK ", t.ok().add_modifier(Modifier::REVERSED)),
     };
     let mut l = vec![Span::styled(label, style)];
+    let b = &v.budgets;
+    if let (Some(now), false) = (v.header.now_ts, v.totem.last_token.is_empty()) {
+        l.push(Span::raw(" token age"));
+        for &(node, at) in &v.totem.last_token {
+            let ms = u64::try_from(now.saturating_sub(at) / 1_000_000).unwrap_or(0);
+            let level = if ms > u64::from(b.token_ms) {
+                Level::Bad
+            } else if ms > u64::from(b.token_warning_ms) {
+                Level::Warn
+            } else {
+                Level::Ok
+            };
+            l.push(Span::styled(
+                format!(
+                    " {}:{:.1}s{}",
+                    v.node_name(node),
+                    ms as f64 / 1000.0,
+                    level.marker().trim()
+                ),
+                t.level(level),
+            ));
+        }
+        l.push(Span::styled(
+            format!(" of {:.2}s", f64::from(b.token_ms) / 1000.0),
+            t.dim(),
+        ));
+    }
     let shown = open_worst.or_else(|| v.findings.iter().rfind(|f| Some(f.severity) == worst));
     if let Some(f) = shown.filter(|f| f.severity > Severity::Info) {
         let open = if f.end.is_none() { "open: " } else { "" };
