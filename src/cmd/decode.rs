@@ -123,19 +123,30 @@ pub fn run(a: &DecodeArgs) -> Result<i32, AppError> {
     input.bytes = st.bytes;
     input.skipped_records = st.skipped;
     input.skipped_bytes = st.skipped_bytes;
+    summary(a, &input, &dec.stats, &mut out)?;
+    Ok(exit::OK)
+}
+
+/// The closing summary: on stdout with `-s` (text or JSON), else on stderr
+/// after the packets.
+fn summary(
+    a: &DecodeArgs,
+    input: &InputSummary,
+    stats: &crate::decode::DecodeStats,
+    out: &mut impl Write,
+) -> io::Result<()> {
     if a.summary_only {
         if a.json {
-            output::summary_json(&mut out, &input, &dec.stats)?;
+            output::summary_json(&mut *out, input, stats)?;
         } else {
-            output::summary_text(&mut out, &input, &dec.stats)?;
+            output::summary_text(&mut *out, input, stats)?;
         }
-        out.flush()?;
-    } else {
-        out.flush()?;
-        // The summary on stderr is for people: a closed stderr loses it only.
-        let _ = output::summary_text(&mut io::stderr().lock(), &input, &dec.stats);
+        return out.flush();
     }
-    Ok(exit::OK)
+    out.flush()?;
+    // The summary on stderr is for people: a closed stderr loses it only.
+    let _ = output::summary_text(&mut io::stderr().lock(), input, stats);
+    Ok(())
 }
 
 /// Prints the inferences that are ready and match the filter; true when

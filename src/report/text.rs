@@ -522,67 +522,7 @@ fn write_clocks(s: &Snapshot, m: &MultiView, w: &mut impl Write) -> io::Result<(
     for l in wrap(&method, 96) {
         writeln!(w, "  {l}")?;
     }
-    if !c.pairs.is_empty() {
-        writeln!(
-            w,
-            "  {:<7} {:>8} {:>20} {:>14} {:>17} {:>19}",
-            "pair",
-            "samples",
-            "offset±bound ms",
-            "all median ms",
-            "between min/p50",
-            "2nd-1st half ms"
-        )?;
-        for p in &c.pairs {
-            let drift = p.drift.map_or("-".to_string(), |d| {
-                format!(
-                    "{}{}",
-                    signed_ms(d.change_ns),
-                    if d.significant() {
-                        format!(" ({:+.0} ppm)!", d.ppm())
-                    } else {
-                        String::new()
-                    }
-                )
-            });
-            writeln!(
-                w,
-                "  {:<7} {:>8} {:>20} {:>14} {:>17} {:>19}",
-                format!(
-                    "{}-{}{}",
-                    p.a + 1,
-                    p.b + 1,
-                    if p.from_packets { "*" } else { "" }
-                ),
-                p.samples,
-                format!(
-                    "{}±{:.3}",
-                    signed_ms(p.theta_ns),
-                    p.uncertainty_ns as f64 / 1e6
-                ),
-                signed_ms(p.theta_all_median_ns),
-                format!(
-                    "{:.3}/{:.3}",
-                    p.delay_min_ns as f64 / 1e6,
-                    p.delay_p50_ns as f64 / 1e6
-                ),
-                drift
-            )?;
-        }
-        if c.pairs
-            .iter()
-            .any(|p| p.drift.is_some_and(|d| d.significant()))
-        {
-            for l in wrap(
-                "! the offset moved between the halves of the capture by more than both bounds: \
-                 a clock drifts, or a path's asymmetry changed; one offset per file is then only \
-                 an average, and one-way delays are off by up to that change.",
-                96,
-            ) {
-                writeln!(w, "  {l}")?;
-            }
-        }
-    }
+    write_clock_pairs(c, w)?;
     let feed = if m.bridge_only {
         "links, findings and membership below come from the captures on no single node only \
          (a packet is counted once)"
@@ -599,6 +539,72 @@ fn write_clocks(s: &Snapshot, m: &MultiView, w: &mut impl Write) -> io::Result<(
             c.sightings_overflow, m.overflow_pending, m.overflow_paths
         )?;
     }
+    Ok(())
+}
+
+/// The offset of every pair of captures that exchanged packets.
+fn write_clock_pairs(
+    c: &crate::analysis::multi::ClockEstimate,
+    w: &mut impl Write,
+) -> io::Result<()> {
+    if c.pairs.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        w,
+        "  {:<7} {:>8} {:>20} {:>14} {:>17} {:>19}",
+        "pair", "samples", "offset±bound ms", "all median ms", "between min/p50", "2nd-1st half ms"
+    )?;
+    for p in &c.pairs {
+        let drift = p.drift.map_or("-".to_string(), |d| {
+            format!(
+                "{}{}",
+                signed_ms(d.change_ns),
+                if d.significant() {
+                    format!(" ({:+.0} ppm)!", d.ppm())
+                } else {
+                    String::new()
+                }
+            )
+        });
+        writeln!(
+            w,
+            "  {:<7} {:>8} {:>20} {:>14} {:>17} {:>19}",
+            format!(
+                "{}-{}{}",
+                p.a + 1,
+                p.b + 1,
+                if p.from_packets { "*" } else { "" }
+            ),
+            p.samples,
+            format!(
+                "{}±{:.3}",
+                signed_ms(p.theta_ns),
+                p.uncertainty_ns as f64 / 1e6
+            ),
+            signed_ms(p.theta_all_median_ns),
+            format!(
+                "{:.3}/{:.3}",
+                p.delay_min_ns as f64 / 1e6,
+                p.delay_p50_ns as f64 / 1e6
+            ),
+            drift
+        )?;
+    }
+    if c.pairs
+        .iter()
+        .any(|p| p.drift.is_some_and(|d| d.significant()))
+    {
+        for l in wrap(
+            "! the offset moved between the halves of the capture by more than both bounds: \
+             a clock drifts, or a path's asymmetry changed; one offset per file is then only \
+             an average, and one-way delays are off by up to that change.",
+            96,
+        ) {
+            writeln!(w, "  {l}")?;
+        }
+    }
+
     Ok(())
 }
 
