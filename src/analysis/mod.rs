@@ -65,6 +65,10 @@
 mod budget;
 pub mod coverage;
 mod engine;
+/// Constructed packets for tests elsewhere in the crate (the report
+/// writers' tests feed the engine with them).
+#[cfg(test)]
+pub(crate) use engine::testkit;
 mod findings;
 mod hash;
 pub mod multi;
@@ -80,6 +84,3 @@ pub use snapshot::{
     RTT_HIST_LEN, SeriesPoint, SizeBucket, Snapshot, TOKEN_ROTATIONS_KEPT, TRAFFIC_TYPES,
     TokenRotation, TotemView, Transition, TypeCount,
 };
-
-#[cfg(test)]
-mod tests;

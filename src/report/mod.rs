@@ -6,6 +6,8 @@
 //! input errors is the CLI's).
 
 mod json;
+#[cfg(test)]
+mod snapshot_tests;
 mod text;
 
 use std::io::{self, Write};

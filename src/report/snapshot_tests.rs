@@ -1,9 +1,9 @@
-//! Engine tests through the report writers: constructed packets (see
-//! `engine::testkit`) rendered as text and JSON. Tests of one engine
-//! concern live beside its code.
+//! The report writers over engine snapshots of constructed packets (see
+//! `analysis::testkit`): every snapshot renders as text and JSON. Tests of
+//! one engine concern live beside its code.
 
-use super::engine::testkit::*;
-use super::*;
+use crate::analysis::testkit::*;
+use crate::analysis::*;
 
 #[test]
 fn garbage_order_and_empty_do_not_panic() {
