@@ -215,3 +215,23 @@ fn nodes_legend_brief_and_min_severity() {
     assert_eq!(f.len(), 8);
     assert!(f.iter().all(|f| f["severity"] == "critical"));
 }
+
+/// The README's report head is a real run's, kept so.
+#[test]
+fn the_readme_report_head_is_a_real_run() {
+    let readme = std::fs::read_to_string(common::crate_dir().join("README.md")).unwrap();
+    let cmd = "$ corowire report --brief captures/membership-3n-node3-cut-rejoin.pcap\n";
+    let at = readme.find(cmd).expect("the example is in the README") + cmd.len();
+    let shown = &readme[at..at + readme[at..].find("\n…\n").expect("cut with …") + 1];
+    let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .current_dir(common::crate_dir())
+        .args([
+            "report",
+            "--brief",
+            "captures/membership-3n-node3-cut-rejoin.pcap",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with(shown), "README:\n{shown}\nrun:\n{text}");
+}

@@ -21,6 +21,14 @@ fn node(s: &Snapshot, n: Option<u16>) -> String {
     }
 }
 
+/// A node on its own: its name, else `node N`.
+fn node_label(s: &Snapshot, n: Option<u16>) -> String {
+    match n.and_then(|id| s.node_name(id)) {
+        Some(_) => node(s, n),
+        None => format!("node {}", node(s, n)),
+    }
+}
+
 /// A node in the tables: its id (the NODES legend gives names and addresses).
 fn node_id(n: Option<u16>) -> String {
     n.map_or_else(|| "?".to_string(), |id| id.to_string())
@@ -224,8 +232,8 @@ fn write_findings(s: &Snapshot, min: Severity, w: &mut impl Write) -> io::Result
             (Some(_), Some(_), Some(l)) => {
                 format!("{}->{} link {l}", node(s, f.src_node), node(s, f.dst_node))
             }
-            (None, Some(_), None) => format!("at node {}", node(s, f.dst_node)),
-            (Some(_), None, _) => format!("node {}", node(s, f.src_node)),
+            (None, Some(_), None) => format!("at {}", node_label(s, f.dst_node)),
+            (Some(_), None, _) => node_label(s, f.src_node),
             (a, b, Some(l)) => format!("{}->{} link {l}", node(s, a), node(s, b)),
             _ => "cluster".to_string(),
         };
@@ -478,7 +486,7 @@ fn write_clocks(s: &Snapshot, m: &MultiView, w: &mut impl Write) -> io::Result<(
     for (i, cc) in c.captures.iter().enumerate() {
         let file = m.files.get(i).map_or("?", String::as_str);
         let vantage = match cc.vantage {
-            Some(v) => format!("on node {}", node(s, Some(v))),
+            Some(v) => format!("on {}", node_label(s, Some(v))),
             None => "no single node (bridge/SPAN?)".to_string(),
         };
         let off = match (cc.offset_ns, cc.uncertainty_ns) {
