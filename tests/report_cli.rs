@@ -235,3 +235,33 @@ fn the_readme_report_head_is_a_real_run() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with(shown), "README:\n{shown}\nrun:\n{text}");
 }
+
+/// A latency finding spans the pings whose RTT reached the warning, not
+/// the whole capture: on the SIGSTOP capture, the pongs node 2 queued while
+/// stopped and answered on SIGCONT (they were dated +0.0 s to the end).
+#[test]
+fn latency_findings_span_when_the_rtt_was_high() {
+    let t = common::Truth::load(
+        &common::crate_dir().join("captures/pause-3n-node2-sigstop8s.truth.json"),
+    );
+    let f = &t.faults()[0];
+    let (stop, cont) = (
+        f["effective_start"].as_f64().unwrap(),
+        f["effective_end"].as_f64().unwrap(),
+    );
+    let (_, v) = common::report_json(&[], &[t.pcap()]);
+    let lat: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "latency")
+        .collect();
+    assert!(!lat.is_empty(), "{}", v["findings"]);
+    for l in lat {
+        let (s, e) = (l["start"].as_f64().unwrap(), l["end"].as_f64().unwrap());
+        assert!(
+            s >= stop && e <= cont + 1.0 && s <= e,
+            "{l} outside {stop}..{cont}"
+        );
+    }
+}

@@ -228,6 +228,12 @@ impl Thresholds {
         t
     }
 
+    /// The RTT (µs) that is a latency warning: `latency_warning_pct` of
+    /// the ping timeout.
+    pub(crate) fn latency_warning_us(&self) -> u64 {
+        (u64::from(self.ping_timeout_ms) as f64 * 1000.0 * self.latency_warning_pct / 100.0) as u64
+    }
+
     pub(crate) fn ping_timeout_ns(&self) -> i64 {
         i64::from(self.ping_timeout_ms) * 1_000_000
     }

@@ -89,7 +89,7 @@ impl Engine {
     /// baseline: judge its whole-capture p99 against the ping timeout.
     pub(super) fn budget_latency(&mut self) {
         let timeout_us = u64::from(self.th.ping_timeout_ms) * 1000;
-        let warn_us = (timeout_us as f64 * self.th.latency_warning_pct / 100.0) as u64;
+        let warn_us = self.th.latency_warning_us();
         for i in 0..self.dirs.len() {
             let d = &self.dirs[i];
             if d.ping.rtt.is_empty() || warn_us == 0 {
@@ -116,11 +116,14 @@ impl Engine {
                 Severity::Warning
             };
             let p50 = d.ping.rtt.value_at_quantile(0.5);
+            // From the first to the last ping whose RTT reached the warning:
+            // when the condition held, not the whole capture.
+            let (start, end) = d.ping.high_rtt.unwrap_or((d.first_ts, d.last_ts));
             let f = d
                 .finding(
                     FindingKind::Latency,
                     sev,
-                    d.first_ts,
+                    start,
                     Direction::Both,
                     format!(
                         "RTT p99 {:.1} ms on link {link} is {:.0} % of the {} ms ping timeout",
@@ -129,7 +132,7 @@ impl Engine {
                         self.th.ping_timeout_ms
                     ),
                 )
-                .ended(d.last_ts)
+                .ended(end)
                 .ev("rtt_p50_ms", p50 as f64 / 1000.0)
                 .ev("rtt_p99_ms", p99 as f64 / 1000.0)
                 .ev("ping_timeout_ms", f64::from(self.th.ping_timeout_ms));
@@ -150,7 +153,7 @@ impl Engine {
         let p50 = ep.hist.value_at_quantile(0.5);
         let p99 = ep.hist.value_at_quantile(0.99);
         let timeout_us = u64::from(self.th.ping_timeout_ms) * 1000;
-        let warn_us = (timeout_us as f64 * self.th.latency_warning_pct / 100.0) as u64;
+        let warn_us = self.th.latency_warning_us();
         let sev = if p99 >= timeout_us * 3 / 4 {
             Severity::Critical
         } else if p99 >= warn_us {

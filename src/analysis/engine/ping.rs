@@ -47,6 +47,9 @@ pub(super) struct Pending {
 /// src's ping session to dst: counts, cadence and RTT.
 #[derive(Debug)]
 pub(super) struct PingStats {
+    /// The first and the last ping whose RTT reached the latency warning
+    /// (a share of the ping timeout): the window of a latency finding.
+    pub(super) high_rtt: Option<(i64, i64)>,
     pub(super) pings: u64,
     pub(super) pongs: u64,
     pub(super) unanswered: u64,
@@ -88,6 +91,7 @@ impl PingStats {
             rtt: new_hist(),
             min_rtt_us: u64::MAX,
             last_rtt_us: None,
+            high_rtt: None,
             jitter_sum: 0.0,
             jitter_n: 0,
             avg_lat_us: 0.0,
@@ -99,10 +103,14 @@ impl PingStats {
 impl Dir {
     /// A pong to the ping sent at `ping_ts` came at `ts`, within the timeout:
     /// RTT, jitter, knet's mean latency and the pong cadence.
-    fn pong_in_time(&mut self, ping_ts: i64, ts: i64) {
+    fn pong_in_time(&mut self, ping_ts: i64, ts: i64, warn_us: u64) {
         let rtt = ts - ping_ts;
         self.ping.pongs += 1;
         let us = (rtt / 1000).max(1) as u64;
+        if us >= warn_us {
+            let w = self.ping.high_rtt.get_or_insert((ping_ts, ping_ts));
+            w.1 = ping_ts;
+        }
         self.ping.rtt.saturating_record(us.min(HIST_MAX_US));
         self.ping.min_rtt_us = self.ping.min_rtt_us.min(us);
         if let Some(last) = self.ping.last_rtt_us {
@@ -263,8 +271,9 @@ impl Engine {
             self.confirm(src, responder_node);
         }
         let (pong_count, max_tr) = (self.th.pong_count, self.th.limits.max_transitions);
+        let warn_us = self.th.latency_warning_us();
         let d = &mut self.dirs[i];
-        d.pong_in_time(p.ts, ts);
+        d.pong_in_time(p.ts, ts, warn_us);
         let first_ts = d.first_ts;
         if let Some(fi) = d.link.pong(p.data_seq, ts, first_ts, pong_count, max_tr) {
             // The link is up again: its down finding ends here.
