@@ -265,3 +265,34 @@ fn latency_findings_span_when_the_rtt_was_high() {
         );
     }
 }
+
+/// A loss asymmetry spans the seconds its worse direction lost packets in
+/// (it was dated from the capture's first packet to its last): on the
+/// 25 % egress-loss capture, inside the fault's window (2 s slack) and
+/// over most of it (random loss: the first lost packet comes when it
+/// comes).
+#[test]
+fn loss_asymmetry_spans_the_fault() {
+    let t = common::Truth::load(
+        &common::crate_dir().join("captures/oneway-loss-3n-node2-egress25.truth.json"),
+    );
+    let f = &t.faults()[0];
+    let (a, z) = (
+        f["effective_start"].as_f64().unwrap(),
+        f["effective_end"].as_f64().unwrap(),
+    );
+    let (_, v) = common::report_json(&[], &[t.pcap()]);
+    let asym: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "asymmetry")
+        .collect();
+    assert!(!asym.is_empty());
+    for x in asym {
+        assert_eq!(x["src_node"], 2, "{x}");
+        let (s, e) = (x["start"].as_f64().unwrap(), x["end"].as_f64().unwrap());
+        assert!(s >= a - 2.0 && e <= z + 2.0, "{x} vs {a}..{z}");
+        assert!(e - s >= 0.8 * (z - a), "{x} vs {a}..{z}");
+    }
+}

@@ -18,7 +18,7 @@
 //!   are ~0.1 ms apart at most;
 //! * PMTU: the smallest path MTU PMTUD acknowledged differs.
 
-use super::{Dir, Direction, Engine, Finding, FindingKind, Severity, loss_estimate};
+use super::{Dir, Direction, Engine, Finding, FindingKind, NS, Severity, loss_estimate};
 
 const LOSS_DIFF_PCT: f64 = 5.0;
 const MIN_SAMPLES: u64 = 30;
@@ -149,11 +149,17 @@ impl Asym<'_> {
                 b.pmtud.pmtu_min.unwrap_or(0)
             ));
         }
+        // A loss asymmetry spans the seconds the worse direction lost
+        // packets in; RTT and MTU differences are whole-capture medians.
+        let (start, end) = match w.loss.up_loss_secs.filter(|_| self.loss) {
+            Some((a, z)) => (a * NS, (z + 1) * NS),
+            None => (w.first_ts.max(b.first_ts), w.last_ts.max(b.last_ts)),
+        };
         let mut f = w
             .finding(
                 FindingKind::Asymmetry,
                 Severity::Warning,
-                w.first_ts.max(b.first_ts),
+                start,
                 Direction::SrcToDst,
                 format!(
                     "node {} -> node {} differs from the reverse on link {}: {}",
@@ -163,7 +169,7 @@ impl Asym<'_> {
                     what.join("; ")
                 ),
             )
-            .ended(w.last_ts.max(b.last_ts))
+            .ended(end)
             .ev("loss_pct", lw)
             .ev("reverse_loss_pct", lb);
         if let (Some(a), Some(b)) = (rw, rb) {

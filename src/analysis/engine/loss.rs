@@ -150,6 +150,9 @@ pub(super) struct LossState {
     /// the other direction's packets arrived: a node that sends nothing
     /// does not show what it received.
     pub(super) up_side: Side,
+    /// The first and last second (of those with traffic both ways) in
+    /// which this path lost packets: the window of a loss asymmetry.
+    pub(super) up_loss_secs: Option<(i64, i64)>,
 }
 
 impl LossState {
@@ -159,6 +162,7 @@ impl LossState {
             floor: i64::MIN,
             last_sec: i64::MIN,
             up_side: Side::default(),
+            up_loss_secs: None,
         }
     }
 }
@@ -238,7 +242,12 @@ impl Engine {
         };
         let rev_heard = self.dirs[i].rev.and_then(|r| heard(r as usize)).is_some();
         if let Some(b) = heard(i).filter(|_| rev_heard) {
-            self.dirs[i].loss.up_side.add(&b);
+            let l = &mut self.dirs[i].loss;
+            l.up_side.add(&b);
+            if b.missing + b.unanswered + b.data_lost > 0 {
+                let w = l.up_loss_secs.get_or_insert((k, k));
+                w.1 = k;
+            }
         }
     }
 
