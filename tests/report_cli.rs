@@ -266,6 +266,35 @@ fn latency_findings_span_when_the_rtt_was_high() {
     }
 }
 
+/// An RTT asymmetry spans the pings whose RTT stood out: on the 40 ms
+/// delay capture, the fault's window within 2 s (it was the whole capture).
+#[test]
+fn rtt_asymmetry_spans_the_delay() {
+    let t = common::Truth::load(
+        &common::crate_dir().join("captures/delay-3n-node2-40ms-jitter5.truth.json"),
+    );
+    let f = &t.faults()[0];
+    let (a, z) = (
+        f["effective_start"].as_f64().unwrap(),
+        f["effective_end"].as_f64().unwrap(),
+    );
+    let (_, v) = common::report_json(&[], &[t.pcap()]);
+    let asym: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "asymmetry")
+        .collect();
+    assert!(!asym.is_empty());
+    for x in asym {
+        let (s, e) = (x["start"].as_f64().unwrap(), x["end"].as_f64().unwrap());
+        assert!(
+            (s - a).abs() <= 2.0 && (e - z).abs() <= 2.0,
+            "{x} vs {a}..{z}"
+        );
+    }
+}
+
 /// A loss asymmetry spans the seconds its worse direction lost packets in
 /// (it was dated from the capture's first packet to its last): on the
 /// 25 % egress-loss capture, inside the fault's window (2 s slack) and

@@ -22,7 +22,7 @@ use super::{Dir, Direction, Engine, Finding, FindingKind, NS, Severity, loss_est
 
 const LOSS_DIFF_PCT: f64 = 5.0;
 const MIN_SAMPLES: u64 = 30;
-const RTT_DIFF_MIN_US: u64 = 1000;
+pub(super) const RTT_DIFF_MIN_US: u64 = 1000;
 const MIN_RTT: u64 = 10;
 
 /// One node pair found asymmetric: the worse direction `w` (src → dst) and
@@ -150,11 +150,17 @@ impl Asym<'_> {
             ));
         }
         // A loss asymmetry spans the seconds the worse direction lost
-        // packets in; RTT and MTU differences are whole-capture medians.
-        let (start, end) = match w.loss.up_loss_secs.filter(|_| self.loss) {
-            Some((a, z)) => (a * NS, (z + 1) * NS),
-            None => (w.first_ts.max(b.first_ts), w.last_ts.max(b.last_ts)),
+        // packets in; an RTT one the pings of the slower pinger (the delay
+        // sits on its peer's side, the worse direction's sender) whose RTT
+        // stood out; an MTU difference holds for the whole capture.
+        let span = if self.loss {
+            w.loss.up_loss_secs.map(|(a, z)| (a * NS, (z + 1) * NS))
+        } else if self.rtt {
+            b.ping.raised_rtt
+        } else {
+            None
         };
+        let (start, end) = span.unwrap_or((w.first_ts.max(b.first_ts), w.last_ts.max(b.last_ts)));
         let mut f = w
             .finding(
                 FindingKind::Asymmetry,

@@ -50,6 +50,10 @@ pub(super) struct PingStats {
     /// The first and the last ping whose RTT reached the latency warning
     /// (a share of the ping timeout): the window of a latency finding.
     pub(super) high_rtt: Option<(i64, i64)>,
+    /// The first and the last ping whose RTT stood out from the path's
+    /// fastest by the asymmetry margin (1 ms, or half again): the window of
+    /// an RTT asymmetry.
+    pub(super) raised_rtt: Option<(i64, i64)>,
     pub(super) pings: u64,
     pub(super) pongs: u64,
     pub(super) unanswered: u64,
@@ -92,6 +96,7 @@ impl PingStats {
             min_rtt_us: u64::MAX,
             last_rtt_us: None,
             high_rtt: None,
+            raised_rtt: None,
             jitter_sum: 0.0,
             jitter_n: 0,
             avg_lat_us: 0.0,
@@ -109,6 +114,11 @@ impl Dir {
         let us = (rtt / 1000).max(1) as u64;
         if us >= warn_us {
             let w = self.ping.high_rtt.get_or_insert((ping_ts, ping_ts));
+            w.1 = ping_ts;
+        }
+        let min = self.ping.min_rtt_us;
+        if min != u64::MAX && us > min + super::asym::RTT_DIFF_MIN_US.max(min / 2) {
+            let w = self.ping.raised_rtt.get_or_insert((ping_ts, ping_ts));
             w.1 = ping_ts;
         }
         self.ping.rtt.saturating_record(us.min(HIST_MAX_US));
