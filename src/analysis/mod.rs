@@ -65,6 +65,7 @@
 mod budget;
 pub mod coverage;
 mod engine;
+pub mod incidents;
 /// Constructed packets for tests elsewhere in the crate (the report
 /// writers' tests feed the engine with them).
 #[cfg(test)]
@@ -79,6 +80,7 @@ pub use budget::{BudgetSources, Limits, Thresholds, round_up_to_grid};
 pub use coverage::Coverage;
 pub use engine::{Engine, SIZE_BOUNDS};
 pub use findings::{Direction, Finding, FindingKind, Severity};
+pub use incidents::{Cause, Incident, incidents};
 pub use snapshot::{
     LinkState, LinkView, Measures, MembershipView, NodeView, Overflow, Quantiles, RTT_BUCKETS_US,
     RTT_HIST_LEN, SeriesPoint, SizeBucket, Snapshot, TOKEN_ROTATIONS_KEPT, TRAFFIC_TYPES,

@@ -37,7 +37,12 @@
 //!                 "pmtu_min", "pmtud_unanswered": [size], "icmp_too_big", "ip_fragments",
 //!                 "traffic": {"data"|"ping"|"pong"|"pmtud"|"pmtud_reply"|"totem_udp"|"other":
 //!                             {"packets", "bytes"}}}],
-//!   "findings": [{"kind", "severity": "info"|"warning"|"critical", "start", "end"|null,
+//!   "incidents": [{"start", "end"|null, "severity", "cause": "host_stall"|"link_cut"|"mtu"|
+//!                  "loss"|"latency"|"link_flaps"|finding kind, "summary", "nodes": [id],
+//!                  "findings": [finding id], "corosync": [str] (link downs, token lost,
+//!                  rings formed)}] (warning and critical findings that overlap in time
+//!                  and share nodes),
+//!   "findings": [{"id", "kind", "severity": "info"|"warning"|"critical", "start", "end"|null,
 //!                 "src_node", "dst_node", "link", "direction": "src_to_dst"|"both"|null,
 //!                 "message", "evidence": {name: number}}],
 //!   "membership": [{"ts", "ring_id": "1.d", "members": [nodeid], "members_inferred",
@@ -139,6 +144,7 @@ pub struct ReportDto {
     pub budgets: BudgetsDto,
     pub nodes: Vec<NodeDto>,
     pub links: Vec<LinkDto>,
+    pub incidents: Vec<IncidentDto>,
     pub findings: Vec<FindingDto>,
     pub membership: Vec<MembershipDto>,
     pub totem: TotemDto,
@@ -383,6 +389,8 @@ pub struct RttBucketDto {
 
 #[derive(Debug, Serialize)]
 pub struct FindingDto {
+    /// Its place in the report's findings (incidents refer to it).
+    pub id: usize,
     pub kind: &'static str,
     pub severity: &'static str,
     pub start: f64,
@@ -393,6 +401,22 @@ pub struct FindingDto {
     pub direction: Option<&'static str>,
     pub message: String,
     pub evidence: BTreeMap<&'static str, f64>,
+}
+
+/// Findings that overlap in time and share nodes, with their cause.
+#[derive(Debug, Serialize)]
+pub struct IncidentDto {
+    pub start: f64,
+    pub end: Option<f64>,
+    pub severity: &'static str,
+    /// `host_stall`, `link_cut`, `mtu`, `loss`, `latency`, `link_flaps`, …
+    pub cause: &'static str,
+    pub summary: String,
+    pub nodes: Vec<u16>,
+    /// Ids of the findings under it.
+    pub findings: Vec<usize>,
+    /// What corosync did: link downs, token lost, rings formed.
+    pub corosync: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -560,6 +584,7 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
                 d
             })
             .collect(),
+        incidents: incidents_dto(s),
         findings: findings_dto(s),
         membership: s
             .membership
@@ -656,10 +681,28 @@ fn totem_dto(s: &Snapshot) -> TotemDto {
 }
 
 /// Every finding with its window and evidence.
+fn incidents_dto(s: &Snapshot) -> Vec<IncidentDto> {
+    crate::analysis::incidents(s)
+        .into_iter()
+        .map(|i| IncidentDto {
+            start: secs(i.start),
+            end: i.end.map(secs),
+            severity: i.severity.name(),
+            cause: i.cause.name(),
+            summary: i.cause.describe(),
+            nodes: i.nodes,
+            findings: i.findings,
+            corosync: i.corosync,
+        })
+        .collect()
+}
+
 fn findings_dto(s: &Snapshot) -> Vec<FindingDto> {
     s.findings
         .iter()
-        .map(|f| FindingDto {
+        .enumerate()
+        .map(|(id, f)| FindingDto {
+            id,
             kind: f.kind.name(),
             severity: f.severity.name(),
             start: secs(f.start),

@@ -13,7 +13,7 @@ mod text;
 use std::io::{self, Write};
 
 use crate::analysis::multi::MultiView;
-use crate::analysis::{Coverage, Severity, Snapshot};
+use crate::analysis::{Coverage, Incident, Severity, Snapshot, incidents};
 
 pub use json::{
     Extras, IntervalDto, JSON_FORMAT, Layout, PcapStatsDto, ReportDto, SourceDto, to_dto,
@@ -140,37 +140,36 @@ pub fn exit_code(s: &Snapshot) -> i32 {
     }
 }
 
-/// One-line verdict.
+/// The incident the verdict names: the worst, the earliest of those.
+pub fn worst_incident(incs: &[Incident]) -> Option<&Incident> {
+    incs.iter()
+        .filter(|i| i.severity >= Severity::Warning)
+        .min_by_key(|i| (std::cmp::Reverse(i.severity), i.start))
+}
+
+/// One-line verdict: the worst incident's cause and time.
 pub fn verdict(s: &Snapshot) -> (&'static str, String) {
     let count = |sev| s.findings.iter().filter(|f| f.severity == sev).count();
     let (c, w) = (count(Severity::Critical), count(Severity::Warning));
+    let incs = incidents(s);
+    let story = worst_incident(&incs).map(|i| {
+        format!(
+            "{} at {} ({} incident{}; {c} critical, {w} warning findings)",
+            i.cause.describe(),
+            fmt_time(i.start),
+            incs.len(),
+            if incs.len() == 1 { "" } else { "s" }
+        )
+    });
     match s.worst() {
-        Some(Severity::Critical) => {
-            let first = s
-                .findings
-                .iter()
-                .find(|f| f.severity == Severity::Critical)
-                .map(|f| f.message.clone())
-                .unwrap_or_default();
-            (
-                "critical",
-                format!(
-                    "membership lost or threatened ({c} critical, {w} warning); first: {first}"
-                ),
-            )
-        }
-        Some(Severity::Warning) => {
-            let first = s
-                .findings
-                .iter()
-                .find(|f| f.severity == Severity::Warning)
-                .map(|f| f.message.clone())
-                .unwrap_or_default();
-            (
-                "warning",
-                format!("{w} warning(s), nothing critical; first: {first}"),
-            )
-        }
+        Some(Severity::Critical) => (
+            "critical",
+            format!(
+                "membership lost or threatened: {}",
+                story.unwrap_or_default()
+            ),
+        ),
+        Some(Severity::Warning) => ("warning", story.unwrap_or_default()),
         _ if s.packets == 0 => ("ok", "no corosync traffic seen".to_string()),
         _ => (
             "ok",

@@ -105,6 +105,7 @@ pub fn write_text_with(
     w: &mut impl Write,
 ) -> io::Result<()> {
     write_head(s, x.coverage.as_ref(), w)?;
+    write_incidents(s, w)?;
     write_nodes(s, w)?;
     let min = x.min_severity.unwrap_or(Severity::Info);
     if x.brief {
@@ -179,6 +180,41 @@ fn write_head(s: &Snapshot, cov: Option<&Coverage>, w: &mut impl Write) -> io::R
     );
     for (i, l) in wrap(&budgets, 98).iter().enumerate() {
         writeln!(w, "{}{l}", if i > 0 { "  " } else { "" })?;
+    }
+    Ok(())
+}
+
+/// The incident timeline, one line each (and what corosync did).
+fn write_incidents(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
+    let incs = crate::analysis::incidents(s);
+    if incs.is_empty() {
+        return Ok(());
+    }
+    writeln!(w)?;
+    writeln!(w, "INCIDENTS ({})", incs.len())?;
+    for (n, i) in incs.iter().enumerate() {
+        let end = i.end.map_or_else(
+            || "ongoing".to_string(),
+            |e| format!("{:.1}s", (e - i.start) as f64 / 1e9),
+        );
+        let nodes: Vec<String> = i.nodes.iter().map(|&id| node(s, Some(id))).collect();
+        writeln!(
+            w,
+            "  {:>2} {} {:>8} {:<8} {:<7} {} (nodes {}; {} findings)",
+            n + 1,
+            fmt_time(i.start),
+            rel(s, i.start),
+            i.severity.name().to_uppercase(),
+            end,
+            i.cause.describe(),
+            nodes.join(" "),
+            i.findings.len()
+        )?;
+        if !i.corosync.is_empty() {
+            for l in wrap(&format!("corosync: {}", i.corosync.join("; ")), 90) {
+                writeln!(w, "       {l}")?;
+            }
+        }
     }
     Ok(())
 }

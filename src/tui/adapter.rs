@@ -165,6 +165,15 @@ pub fn fill(view: &mut View, s: &Snapshot) {
             })
             .collect(),
     };
+    view.incidents = analysis::incidents(s)
+        .into_iter()
+        .map(|i| Incident {
+            start: i.start,
+            end: i.end,
+            severity: severity(i.severity),
+            cause: i.cause.describe(),
+        })
+        .collect();
     // Shown newest first (reversed): closed findings in time order, then the
     // open ones, so the open ones are pinned at the top of the list.
     let mut order: Vec<&analysis::Finding> = s.findings.iter().collect();

@@ -22,6 +22,19 @@ pub struct View {
     pub totem: TotemView,
     /// In time order (the UI shows them newest first).
     pub findings: Vec<Finding>,
+    /// Findings told as incidents with a cause, in time order.
+    pub incidents: Vec<Incident>,
+}
+
+/// An incident: findings that overlap and share nodes, with their cause.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Incident {
+    pub start: Ts,
+    /// None while one of its findings is open.
+    pub end: Option<Ts>,
+    pub severity: Severity,
+    /// "node 3 cut off", "host stall of node 2", …
+    pub cause: String,
 }
 
 /// Where packets come from.

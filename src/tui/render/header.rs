@@ -121,7 +121,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
 /// The health banner: the verdict so far; per node the time since the token
 /// was last seen on its way to it, against the token timeout (growing while
 /// the token stays away, red past the timeout, yellow past the warning);
-/// the worst open finding (else the latest of the worst ones).
+/// the worst incident's cause (open ones first), else the worst open
+/// finding (else the latest of the worst ones).
 fn banner(app: &App, t: Theme) -> Line<'static> {
     let v = &app.view;
     let worst = v.findings.iter().map(|f| f.severity).max();
@@ -163,6 +164,20 @@ fn banner(app: &App, t: Theme) -> Line<'static> {
             format!(" of {:.2}s", f64::from(b.token_ms) / 1000.0),
             t.dim(),
         ));
+    }
+    // The story: the worst incident (open ones first), else a finding.
+    let inc = v
+        .incidents
+        .iter()
+        .max_by_key(|i| (i.end.is_none(), i.severity, std::cmp::Reverse(i.start)));
+    if let Some(i) = inc {
+        let state = if i.end.is_none() { "open" } else { "ended" };
+        l.push(Span::raw(format!(
+            " | {} since {} ({state})",
+            i.cause,
+            clock_ms(i.start)
+        )));
+        return Line::from(l);
     }
     let shown = open_worst.or_else(|| v.findings.iter().rfind(|f| Some(f.severity) == worst));
     if let Some(f) = shown.filter(|f| f.severity > Severity::Info) {
