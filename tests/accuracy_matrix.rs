@@ -729,6 +729,15 @@ fn check_faults(c: &mut Ctx) {
                 let (Some(n), Some(l)) = (node, link) else {
                     continue;
                 };
+                // a cut of some pairs only (`peers`) is a fault of those pairs
+                let peers: Vec<u64> = match f["peers"].as_array() {
+                    Some(p) if !p.is_empty() => p.iter().filter_map(u).collect(),
+                    _ => s.nodes().into_iter().filter(|&p| p != n).collect(),
+                };
+                if !peers.iter().any(|&p| view.sees_pair(n, p)) {
+                    c.skip("faults_flagged", "pair not in this vantage's capture");
+                    continue;
+                }
                 let here: Vec<&Value> = find
                     .iter()
                     .copied()
@@ -737,6 +746,10 @@ fn check_faults(c: &mut Ctx) {
                             x["kind"].as_str(),
                             Some("link_down" | "loss" | "one_way_loss")
                         ) && involves(x, n, Some(l))
+                            && [&x["src_node"], &x["dst_node"]]
+                                .iter()
+                                .filter_map(|v| u(v))
+                                .all(|e| e == n || peers.contains(&e))
                     })
                     .collect();
                 let ok = here.iter().any(|x| {
@@ -746,7 +759,7 @@ fn check_faults(c: &mut Ctx) {
                     "faults_flagged",
                     ok,
                     format!(
-                        "{what}: link_down/loss on node{n} l{l} by +{:.1}s: {}",
+                        "{what}: link_down/loss on node{n} l{l} (peers {peers:?}) by +{:.1}s: {}",
                         2.0 + ping_timeout,
                         nearest_desc_at(&here, t0, ws)
                     ),
