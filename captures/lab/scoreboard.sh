@@ -32,8 +32,8 @@ set +e
 cargo test --quiet --test accuracy_matrix -- --nocapture >"$log" 2>&1
 rc=$?
 set -e
-# the scoreboard: from its title to the test harness's own lines
-sed -n '/^ACCURACY SCOREBOARD/,/^test accuracy_scoreboard/p' "$log" | sed '$d' >"$log.board"
+# the scoreboard: from its title to the test harness's next line
+awk '/^ACCURACY SCOREBOARD/ { on = 1 } on && /^([.F]$|test |running )/ { exit } on' "$log" >"$log.board"
 if [ -s "$log.board" ]; then
     cat "$log.board"
 else
