@@ -4,7 +4,10 @@
 //!   than max(3 × minimum, 1 ms) is elevated; three elevated seconds in a
 //!   row open an episode (counted from the first), three calm seconds close
 //!   it. Its severity comes from its p99 against the ping timeout: critical
-//!   from 75 %, warning from `latency_warning_pct`, else info.
+//!   from 75 %, warning from `latency_warning_pct`; a step of at least
+//!   max(5 ms, 10 x the baseline) held 5 s is a warning too (a 0.03 ms
+//!   link at 30 ms for 20 s is a network fault even with budget left);
+//!   else info.
 //! * Budget: a path whose RTT was high all along never rises above its own
 //!   baseline, so at the end its whole-capture p99 is judged against the
 //!   ping timeout the same way (unless an episode already warned).
@@ -14,6 +17,11 @@ use hdrhistogram::Histogram;
 use crate::analysis::findings::{Direction, FindingKind, Severity};
 
 use super::{Engine, HIST_MAX_US, NS, new_hist};
+
+/// A latency step this large (µs, or 10 x the baseline when larger) ...
+const STEP_MIN_US: u64 = 5_000;
+/// ... held this long is a warning whatever the budget.
+const STEP_HELD_NS: i64 = 5 * NS;
 
 #[derive(Debug)]
 pub(super) struct LatEpisode {
@@ -154,9 +162,13 @@ impl Engine {
         let p99 = ep.hist.value_at_quantile(0.99);
         let timeout_us = u64::from(self.th.ping_timeout_ms) * 1000;
         let warn_us = self.th.latency_warning_us();
+        // A step that matters to people before it eats the budget: at least
+        // max(5 ms, 10 x the baseline) above the baseline, held 5 s or more.
+        let step = p50.saturating_sub(base) >= STEP_MIN_US.max(10 * base)
+            && ep.last - ep.start >= STEP_HELD_NS;
         let sev = if p99 >= timeout_us * 3 / 4 {
             Severity::Critical
-        } else if p99 >= warn_us {
+        } else if p99 >= warn_us || step {
             Severity::Warning
         } else {
             Severity::Info
