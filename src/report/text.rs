@@ -198,9 +198,8 @@ fn write_incidents(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
             |e| format!("{:.1}s", (e - i.start) as f64 / 1e9),
         );
         let nodes: Vec<String> = i.nodes.iter().map(|&id| node(s, Some(id))).collect();
-        writeln!(
-            w,
-            "  {:>2} {} {:>8} {:<8} {:<7} {} (nodes {}; {} findings)",
+        let line = format!(
+            "{:>2} {} {:>8} {:<8} {:<7} {} (nodes {}; {} findings)",
             n + 1,
             fmt_time(i.start),
             rel(s, i.start),
@@ -209,7 +208,10 @@ fn write_incidents(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
             i.cause.describe(),
             nodes.join(" "),
             i.findings.len()
-        )?;
+        );
+        for (k, l) in wrap(&line, 96).iter().enumerate() {
+            writeln!(w, "{}{l}", if k == 0 { "  " } else { "       " })?;
+        }
         if !i.corosync.is_empty() {
             for l in wrap(&format!("corosync: {}", i.corosync.join("; ")), 90) {
                 writeln!(w, "       {l}")?;
