@@ -121,12 +121,9 @@ impl Engine {
             n.max_gap_at = n.last_ts;
         }
         let resumed = gap >= spacing * 3 / 2;
-        // Others sent packets while this node was silent (the timeout is
-        // read only then).
-        if resumed
-            && gap >= (2 * spacing).max(self.th.ping_timeout_ns())
-            && packets.saturating_sub(n.mark) > 1
-        {
+        // Others sent packets while this node was silent: a silence, which
+        // is a stall if the node then answers pings sent during it late.
+        if gap >= STALL_MIN_NS && packets.saturating_sub(n.mark) > 1 {
             n.silence = Some((n.last_ts, ts));
             n.stall_reported = false;
         }
@@ -212,7 +209,10 @@ impl Engine {
         };
         n.late_pong_at = n.late_pong_at.max(ts);
         let Some((s, e)) = n.silence else { return };
-        if n.stall_reported || ts - e > 3 * NS {
+        // The ping was sent while the node was silent and answered only
+        // when it resumed: the node was not running, not the network slow.
+        let ping_ts = ts - rtt;
+        if n.stall_reported || ts - e > 3 * NS || ping_ts < s || rtt < STALL_MIN_NS {
             return;
         }
         n.stall_reported = true;
@@ -235,6 +235,10 @@ impl Engine {
         self.push_finding(f);
     }
 }
+
+/// A node silent this long while others sent, then answering a ping sent
+/// in the silence this late, stopped running (a host stall).
+pub(super) const STALL_MIN_NS: i64 = 200 * MS;
 
 #[cfg(test)]
 mod tests {

@@ -275,6 +275,14 @@ impl Engine {
                 self.link_down(i, dl);
             }
         }
+        // A pong long after its ping, in time or not: a stalled responder
+        // answering the pings it got while it was not running?
+        if rtt >= super::nodes::STALL_MIN_NS {
+            if let Some(r) = responder_node {
+                let (src_node, link) = (self.dirs[i].src_node, self.dirs[i].key.link);
+                self.late_pong(r, src_node, Some(r), link, rtt, ts);
+            }
+        }
         if !self.dirs[i].confirmed {
             self.dirs[i].confirmed = true;
             let src = self.dirs[i].src_node;
