@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut view = View::default();
-    corowire::tui::adapter::fill(&mut view, &s, "fuzz");
+    corowire::tui::adapter::fill(&mut view, &s);
     let mut app = App::new(true, true);
     app.set_view(std::sync::Arc::new(view));
     // The main view, then the first link's detail view.
