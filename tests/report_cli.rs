@@ -236,29 +236,44 @@ fn the_readme_report_head_is_a_real_run() {
     assert!(text.starts_with(shown), "README:\n{shown}\nrun:\n{text}");
 }
 
+/// A finding's window (start, end) and the finding.
+type Window = (f64, f64, Value);
+
+/// A capture's first fault window (effective start, end) and the windows
+/// of the report's findings of `kind`.
+fn fault_and_windows(capture: &str, kind: &str) -> ((f64, f64), Vec<Window>) {
+    let t =
+        common::Truth::load(&common::crate_dir().join(format!("captures/{capture}.truth.json")));
+    let f = &t.faults()[0];
+    let fault = (
+        f["effective_start"].as_f64().unwrap(),
+        f["effective_end"].as_f64().unwrap(),
+    );
+    let (_, v) = common::report_json(&[], &[t.pcap()]);
+    let found: Vec<Window> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == kind)
+        .map(|f| {
+            (
+                f["start"].as_f64().unwrap(),
+                f["end"].as_f64().unwrap(),
+                f.clone(),
+            )
+        })
+        .collect();
+    assert!(!found.is_empty(), "{capture}: no {kind}: {}", v["findings"]);
+    (fault, found)
+}
+
 /// A latency finding spans the pings whose RTT reached the warning, not
 /// the whole capture: on the SIGSTOP capture, the pongs node 2 queued while
 /// stopped and answered on SIGCONT (they were dated +0.0 s to the end).
 #[test]
 fn latency_findings_span_when_the_rtt_was_high() {
-    let t = common::Truth::load(
-        &common::crate_dir().join("captures/pause-3n-node2-sigstop8s.truth.json"),
-    );
-    let f = &t.faults()[0];
-    let (stop, cont) = (
-        f["effective_start"].as_f64().unwrap(),
-        f["effective_end"].as_f64().unwrap(),
-    );
-    let (_, v) = common::report_json(&[], &[t.pcap()]);
-    let lat: Vec<&Value> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["kind"] == "latency")
-        .collect();
-    assert!(!lat.is_empty(), "{}", v["findings"]);
-    for l in lat {
-        let (s, e) = (l["start"].as_f64().unwrap(), l["end"].as_f64().unwrap());
+    let ((stop, cont), found) = fault_and_windows("pause-3n-node2-sigstop8s", "latency");
+    for (s, e, l) in found {
         assert!(
             s >= stop && e <= cont + 1.0 && s <= e,
             "{l} outside {stop}..{cont}"
@@ -270,24 +285,8 @@ fn latency_findings_span_when_the_rtt_was_high() {
 /// delay capture, the fault's window within 2 s (it was the whole capture).
 #[test]
 fn rtt_asymmetry_spans_the_delay() {
-    let t = common::Truth::load(
-        &common::crate_dir().join("captures/delay-3n-node2-40ms-jitter5.truth.json"),
-    );
-    let f = &t.faults()[0];
-    let (a, z) = (
-        f["effective_start"].as_f64().unwrap(),
-        f["effective_end"].as_f64().unwrap(),
-    );
-    let (_, v) = common::report_json(&[], &[t.pcap()]);
-    let asym: Vec<&Value> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["kind"] == "asymmetry")
-        .collect();
-    assert!(!asym.is_empty());
-    for x in asym {
-        let (s, e) = (x["start"].as_f64().unwrap(), x["end"].as_f64().unwrap());
+    let ((a, z), found) = fault_and_windows("delay-3n-node2-40ms-jitter5", "asymmetry");
+    for (s, e, x) in found {
         assert!(
             (s - a).abs() <= 2.0 && (e - z).abs() <= 2.0,
             "{x} vs {a}..{z}"
@@ -302,25 +301,9 @@ fn rtt_asymmetry_spans_the_delay() {
 /// comes).
 #[test]
 fn loss_asymmetry_spans_the_fault() {
-    let t = common::Truth::load(
-        &common::crate_dir().join("captures/oneway-loss-3n-node2-egress25.truth.json"),
-    );
-    let f = &t.faults()[0];
-    let (a, z) = (
-        f["effective_start"].as_f64().unwrap(),
-        f["effective_end"].as_f64().unwrap(),
-    );
-    let (_, v) = common::report_json(&[], &[t.pcap()]);
-    let asym: Vec<&Value> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["kind"] == "asymmetry")
-        .collect();
-    assert!(!asym.is_empty());
-    for x in asym {
+    let ((a, z), found) = fault_and_windows("oneway-loss-3n-node2-egress25", "asymmetry");
+    for (s, e, x) in found {
         assert_eq!(x["src_node"], 2, "{x}");
-        let (s, e) = (x["start"].as_f64().unwrap(), x["end"].as_f64().unwrap());
         assert!(s >= a - 2.0 && e <= z + 2.0, "{x} vs {a}..{z}");
         assert!(e - s >= 0.8 * (z - a), "{x} vs {a}..{z}");
     }
