@@ -11,9 +11,13 @@ the per-node pcaps only for the names given with --vantages. The truth
 file gets a `files.committed` block saying which of the files it names are
 in the repository (the others stay in SRC/NAME and can be recorded again
 with the same scenario script). Truth files are written compact (no
-indentation): same content, a third of the size.
+indentation), and the periodic knet stats samples (every ~5 s, labels
+periodic-K) are moved out of `stats_samples` into
+logs/NAME/stats_periodic.json.gz (`files.stats_periodic`; same records),
+which halves the truth file; begin, end and config samples stay.
 """
 import argparse
+import gzip
 import json
 import os
 import shutil
@@ -49,6 +53,13 @@ def main():
         if vant:
             for p in (f.get("vantage_pcaps") or {}).values():
                 shutil.copy(os.path.join(src, p), os.path.join(a.dst, p))
+        per = [x for x in t["stats_samples"] if x["label"].startswith("periodic")]
+        if per:
+            t["stats_samples"] = [x for x in t["stats_samples"] if not x["label"].startswith("periodic")]
+            rel = "logs/%s/stats_periodic.json.gz" % name
+            with gzip.GzipFile(os.path.join(a.dst, rel), "wb", compresslevel=9, mtime=0) as g:
+                g.write(json.dumps(per, separators=(",", ":")).encode())
+            f["stats_periodic"] = rel
         f["committed"] = {
             "pcap": bridge,
             "vantage_pcaps": {k: vant for k in (f.get("vantage_pcaps") or {})},
