@@ -12,9 +12,10 @@ file gets a `files.committed` block saying which of the files it names are
 in the repository (the others stay in SRC/NAME and can be recorded again
 with the same scenario script). Truth files are written compact (no
 indentation), and the periodic knet stats samples (every ~5 s, labels
-periodic-K) are moved out of `stats_samples` into
-logs/NAME/stats_periodic.json.gz (`files.stats_periodic`; same records),
-which halves the truth file; begin, end and config samples stay.
+periodic-K) are stored whole in logs/NAME/stats_periodic.json.gz
+(`files.stats_periodic`; same records) and kept in `stats_samples` with
+knet's latency_ave / latency_samples keys only (`reduced: true`), which
+halves the truth file; begin, end and config samples stay whole.
 """
 import argparse
 import gzip
@@ -55,7 +56,14 @@ def main():
                 shutil.copy(os.path.join(src, p), os.path.join(a.dst, p))
         per = [x for x in t["stats_samples"] if x["label"].startswith("periodic")]
         if per:
-            t["stats_samples"] = [x for x in t["stats_samples"] if not x["label"].startswith("periodic")]
+            # in the truth file the periodic samples keep knet's latency
+            # figures only (latency_ave, latency_samples per peer and link);
+            # every key is in the gzipped file
+            t["stats_samples"] = [
+                x if not x["label"].startswith("periodic") else
+                dict(x, stats={k: v for k, v in x["stats"].items()
+                               if k.endswith((".latency_ave", ".latency_samples"))}, reduced=True)
+                for x in t["stats_samples"]]
             rel = "logs/%s/stats_periodic.json.gz" % name
             with gzip.GzipFile(os.path.join(a.dst, rel), "wb", compresslevel=9, mtime=0) as g:
                 g.write(json.dumps(per, separators=(",", ":")).encode())

@@ -2,7 +2,9 @@
 """Print the markdown table of the scenario matrix (captures/matrix/) for
 captures/README.md: size, crypto, token, faults with their windows (s from
 t0), vantages, which pcaps are committed, and the realised loss of every
-faulted direction (nft counters: dropped/matched, 95 % Wilson interval).
+faulted direction (nft counters: dropped/matched), and what corosync
+logged after t0 (link-down lines, token losses counted once per instant
+across nodes, ring ids, not-scheduled stalls).
 
 usage: matrix_table.py captures/matrix/*.truth.json
 """
@@ -45,8 +47,8 @@ def fault_text(f):
 
 
 def main(paths):
-    print("| scenario | nodes / links | crypto | token (eff.) | faults (s from t0) | vantages | pcaps committed | realised loss per faulted direction (dropped/seen) |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| scenario | nodes / links | crypto | token (eff.) | faults (s from t0) | vantages | pcaps committed | realised loss per faulted direction (dropped/seen) | corosync logged after t0 |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for p in sorted(paths):
         t = json.load(open(p))
         m = t["matrix"]
@@ -76,10 +78,19 @@ def main(paths):
                     if pp["matched"]:
                         loss.append("%d→%d L%d %.1f%% (%d/%d)" % (pp["src"], pp["dst"], pp["link"], pp["realized_pct"],
                                                                 pp["dropped"], pp["matched"]))
-        print("| `%s` | %d / %d%s | %s | %s (%s) | %s | %s | %s | %s |" % (
+        t0 = t["clock"]["t0"]
+        ev = [e for e in t["log_events"] if e["t"] >= t0]
+        downs = sum(1 for e in ev if e["kind"] == "link_down")
+        pf = len({round(e["t"], 1) for e in ev if e["kind"] == "processor_failed"})
+        rings = sorted({e["ring_id"] for e in ev if e["kind"] == "membership"}, key=lambda r: int(r.split(".")[1], 16))
+        ns = [e for e in ev if e["kind"] in ("not_scheduled", "process_pause")]
+        logged = "%d link down, %d token lost%s%s" % (
+            downs, pf, ", rings " + " ".join(rings) if rings else "",
+            ", not scheduled " + " ".join("n%d %.1f s" % (e["node"], e["ms"] / 1000) for e in ns) if ns else "")
+        print("| `%s` | %d / %d%s | %s | %s (%s) | %s | %s | %s | %s | %s |" % (
             t["scenario"], m["nodes"], m["links"], " two_node" if m["two_node"] else "", m["crypto"],
             m["token_configured_ms"], m["token_effective_ms"], ftxt, ", ".join(m["vantages"]),
-            " + ".join(com) or "no (in %s)" % os.path.basename(c.get("recorded_in", "")), "; ".join(loss) or "–"))
+            " + ".join(com) or "no", "; ".join(loss) or "–", logged))
 
 
 if __name__ == "__main__":
