@@ -49,6 +49,7 @@ cleanup() {
         done
         for p in $(cat "$WORK/pids"); do kill -KILL "$p" 2>/dev/null; done
     fi
+    starve_cleanup
     netns_down
     if [ "${KEEP_WORK:-0}" != 1 ]; then rm -rf "$WORK"; else log "work dir kept: $WORK"; fi
     exit $rc
@@ -330,50 +331,109 @@ print(json.dumps(rec))
 ' "$@" >>"$WORK/faults.jsonl"
 }
 
-# nft table per fault in the node's namespace; DIR egress|ingress|both
-nft_fault_add() {   # node table link dir verdict-expr
-    local n=$1 t=$2 l=$3 dir=$4 expr=$5
+# nft table per fault in a node's namespace; DIR egress|ingress|both.
+# One pair of rules per peer and direction, each with a counter and a
+# comment naming the directed pair: "seen S>D lL" counts every corosync
+# packet of that pair the rule saw, "drop S>D lL" the ones it dropped (the
+# random draw is made once per packet, in the drop rule of its pair). The
+# realised loss per direction is drop/seen from these counters (truth.py).
+# PCT 100 = drop all (a cut). PEERS: the peers the rules apply to (default:
+# every other node).
+nft_fault_add() {   # node table link dir pct [peers...]
+    local n=$1 t=$2 l=$3 dir=$4 pct=$5; shift 5
+    local peers=("$@") p draw=""
+    [ ${#peers[@]} = 0 ] && peers=($(seq 1 "$NODES" | grep -vx "$n"))
+    if [ "$pct" != 100 ]; then
+        draw="numgen random mod 10000 < $(awk -v p="$pct" 'BEGIN { printf "%d", p * 100 + 0.5 }') "
+    fi
     {
         printf 'table inet %s {\n' "$t"
         if [ "$dir" = egress ] || [ "$dir" = both ]; then
-            printf ' chain out {\n  type filter hook output priority 0\n  oifname "eth%s" udp dport 5405-5412 %s\n }\n' "$l" "$expr"
+            printf ' chain out {\n  type filter hook output priority 0\n'
+            for p in "${peers[@]}"; do
+                printf '  oifname "eth%s" ip daddr %s udp dport 5405-5412 counter comment "seen %s>%s l%s"\n' "$l" "$(addr "$p" "$l")" "$n" "$p" "$l"
+                printf '  oifname "eth%s" ip daddr %s udp dport 5405-5412 %scounter drop comment "drop %s>%s l%s"\n' "$l" "$(addr "$p" "$l")" "$draw" "$n" "$p" "$l"
+            done
+            printf ' }\n'
         fi
         if [ "$dir" = ingress ] || [ "$dir" = both ]; then
-            printf ' chain in {\n  type filter hook prerouting priority 0\n  iifname "eth%s" udp dport 5405-5412 %s\n }\n' "$l" "$expr"
+            printf ' chain in {\n  type filter hook prerouting priority 0\n'
+            for p in "${peers[@]}"; do
+                printf '  iifname "eth%s" ip saddr %s udp dport 5405-5412 counter comment "seen %s>%s l%s"\n' "$l" "$(addr "$p" "$l")" "$p" "$n" "$l"
+                printf '  iifname "eth%s" ip saddr %s udp dport 5405-5412 %scounter drop comment "drop %s>%s l%s"\n' "$l" "$(addr "$p" "$l")" "$draw" "$p" "$n" "$l"
+            done
+            printf ' }\n'
         fi
         printf '}\n'
     } >"$WORK/nft.$t"
+    local b=$EPOCHREALTIME
     in_ns "$n" nft -f "$WORK/nft.$t" || die "cannot apply nftables fault $t"
+    echo "$n $t" >>"$WORK/fault.${t#cwl_}.tables"
+    # the table takes effect atomically somewhere in [before, after]
+    echo "$b $EPOCHREALTIME" >>"$WORK/fault.${t#cwl_}.applied"
 }
 
 nft_fault_del() { in_ns "$1" nft delete table inet "$2"; }
 
-# loss NODE LINK DIR PERCENT  (start now; returns fault id in FID)
+# loss NODE LINK DIR PERCENT [PEERS...] (start now; returns fault id in FID)
+# PEERS restricts the loss to the pairs with those peers (one pair only)
 loss_start() {
-    local n=$1 l=$2 dir=$3 pct=$4
+    local n=$1 l=$2 dir=$3 pct=$4; shift 4
     FAULT_SEQ=$((FAULT_SEQ + 1)); FID="f$FAULT_SEQ"
-    local p=$(python3 -c "print(int(round($pct * 100)))")
-    nft_fault_add "$n" "cwl_$FID" "$l" "$dir" "numgen random mod 10000 < $p counter drop"
+    nft_fault_add "$n" "cwl_$FID" "$l" "$dir" "$pct" "$@"
+    local pj="null"; [ $# -gt 0 ] && pj="[$(IFS=,; echo "$*")]"
     fault_record "$FID" start "${REQ:-$(now)}" "$(now)" \
-        "{\"kind\": \"loss\", \"node\": $n, \"link\": $l, \"direction\": \"$dir\", \"percent\": $pct, \"mechanism\": \"nftables numgen random drop, udp dport 5405-5412, in node netns\"}"
+        "{$(applied_json "$FID")\"kind\": \"loss\", \"node\": $n, \"link\": $l, \"direction\": \"$dir\", \"percent\": $pct, \"peers\": $pj, \"mechanism\": \"nftables numgen random drop, udp dport 5405-5412, per-peer counter rules, in node netns\"}"
     echo "$n" >"$WORK/fault.$FID.node"
 }
+# "apply_before"/"apply_after": epoch range in which the nft tables took effect
+applied_json() {   # fid
+    awk 'NR == 1 { b = $1 } { a = $2 } END { if (NR) printf "\"apply_before\": %s, \"apply_after\": %s, ", b, a }' "$WORK/fault.$1.applied"
+}
 nft_fault_end() {   # fid
-    local fid=$1 n; n=$(cat "$WORK/fault.$fid.node")
+    local fid=$1 n tb
     local t0; t0=$(now)
-    in_ns "$n" nft list table inet "cwl_$fid" >"$WORK/fault.$fid.counters" 2>&1
-    nft_fault_del "$n" "cwl_$fid"
+    : >"$WORK/fault.$fid.counters"
+    # per table: list its counters, then delete it; the fault ends (the
+    # last table is gone) within remove_before..remove_after
+    local rb=$EPOCHREALTIME
+    while read -r n tb; do
+        { echo "# node $n"; in_ns "$n" nft list table inet "$tb"; } >>"$WORK/fault.$fid.counters" 2>&1
+        nft_fault_del "$n" "$tb"
+    done <"$WORK/fault.$fid.tables"
+    local ra=$EPOCHREALTIME
     fault_record "$fid" end "${REQ:-$t0}" "$(now)" \
-        "{\"nft_counters\": $(python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))' <"$WORK/fault.$fid.counters")}"
+        "{\"remove_before\": $rb, \"remove_after\": $ra, \"nft_counters\": $(python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))' <"$WORK/fault.$fid.counters")}"
 }
 
 # cut NODE LINK : drop everything (both directions) on one link
 cut_start() {
     local n=$1 l=$2
     FAULT_SEQ=$((FAULT_SEQ + 1)); FID="f$FAULT_SEQ"
-    nft_fault_add "$n" "cwl_$FID" "$l" both "counter drop"
+    nft_fault_add "$n" "cwl_$FID" "$l" both 100
     fault_record "$FID" start "${REQ:-$(now)}" "$(now)" \
-        "{\"kind\": \"cut\", \"node\": $n, \"link\": $l, \"direction\": \"both\", \"mechanism\": \"nftables drop of all corosync udp both ways, in node netns\"}"
+        "{$(applied_json "$FID")\"kind\": \"cut\", \"node\": $n, \"link\": $l, \"direction\": \"both\", \"where\": \"node\", \"mechanism\": \"nftables drop of all corosync udp both ways, in node netns (per-peer counter rules)\"}"
+    echo "$n" >"$WORK/fault.$FID.node"
+}
+
+# peer_cut NODE LINK [PEERS...] : the same cut made on the peers' side: in
+# every peer's namespace (or only PEERS'), drop all corosync udp to and
+# from NODE on LINK. NODE's own interface and rules are untouched, so its
+# own capture shows its packets leaving and the peers' captures show them
+# arriving (tcpdump taps before prerouting), but nobody answers.
+peer_cut_start() {
+    local n=$1 l=$2; shift 2
+    local peers=("$@") p
+    [ ${#peers[@]} = 0 ] && peers=($(seq 1 "$NODES" | grep -vx "$n"))
+    FAULT_SEQ=$((FAULT_SEQ + 1)); FID="f$FAULT_SEQ"
+    for p in "${peers[@]}"; do
+        nft_fault_add "$p" "cwl_${FID}_n$p" "$l" both 100 "$n"
+        # nft_fault_add appends to fault.<table>.tables; collect under FID
+        cat "$WORK/fault.${FID}_n$p.tables" >>"$WORK/fault.$FID.tables"
+        cat "$WORK/fault.${FID}_n$p.applied" >>"$WORK/fault.$FID.applied"
+    done
+    fault_record "$FID" start "${REQ:-$(now)}" "$(now)" \
+        "{$(applied_json "$FID")\"kind\": \"cut\", \"node\": $n, \"link\": $l, \"direction\": \"both\", \"where\": \"peers\", \"peers\": [$(IFS=,; echo "${peers[*]}")], \"mechanism\": \"nftables drop of all corosync udp to and from the node, both ways, in each peer's netns (per-pair counter rules)\"}"
     echo "$n" >"$WORK/fault.$FID.node"
 }
 
@@ -543,6 +603,148 @@ pause_end() {
     fault_record "$fid" end "${REQ:-$t0}" "$(now)" '{}'
 }
 
+# pause_for NODE SECONDS : one host stall of a measured length, in one go:
+# SIGSTOP, sleep, SIGCONT. The times are bash's $EPOCHREALTIME (no fork)
+# right before and right after each kill, so the stall is known to a few
+# hundred microseconds (stop_sent .. cont_sent).
+pause_for() {
+    local n=$1 secs=$2 pid; pid=$(node_pid "$n")
+    FAULT_SEQ=$((FAULT_SEQ + 1)); FID="f$FAULT_SEQ"
+    local req=${REQ:-$EPOCHREALTIME}
+    local sb sa cb ca
+    sb=$EPOCHREALTIME; kill -STOP "$pid"; sa=$EPOCHREALTIME
+    local rest; rest=$(python3 -c "print(max(0.0, $sa + $secs - __import__('time').time()))")
+    sleep "$rest"
+    cb=$EPOCHREALTIME; kill -CONT "$pid"; ca=$EPOCHREALTIME
+    fault_record "$FID" start "$req" "$sa" \
+        "{\"kind\": \"pause\", \"node\": $n, \"link\": null, \"direction\": null, \"requested_seconds\": $secs, \"stop_sent_before\": $sb, \"stop_sent_after\": $sa, \"mechanism\": \"SIGSTOP / SIGCONT of corosync (host stall, not a network fault); times: bash EPOCHREALTIME around each kill\"}"
+    fault_record "$FID" end "$(python3 -c "print($req + $secs)")" "$ca" \
+        "{\"cont_sent_before\": $cb, \"cont_sent_after\": $ca, \"stall_seconds\": $(python3 -c "print(round($cb - $sa, 6))")}"
+}
+
+# starve NODE RT_RUNTIME_US RT_PERIOD_US CFS_QUOTA_US : CPU starvation of
+# the node's corosync through a cgroup. This host has cgroup v1 (no
+# cpu.max); corosync runs SCHED_RR, which CFS quotas (cpu.max, or v1
+# cpu.cfs_quota_us) do not limit, so the group gets an RT budget too
+# (cpu.rt_runtime_us per cpu.rt_period_us, CONFIG_RT_GROUP_SCHED) and a CFS
+# quota (per 100 ms) for any non-RT thread. Every thread of corosync is
+# moved in (cgroup.procs); at the end back to the root group, and the
+# group's cpu.stat (nr_throttled, throttled_time) is stored.
+CG_ROOT=/sys/fs/cgroup/cpu
+starve_start() {
+    local n=$1 rt=$2 per=$3 cfs=$4 pid; pid=$(node_pid "$n")
+    FAULT_SEQ=$((FAULT_SEQ + 1)); FID="f$FAULT_SEQ"
+    local cg="$CG_ROOT/$NS_PREFIX-starve-$FID"
+    mkdir "$cg" || die "cannot create cgroup $cg"
+    echo "$cg" >"$WORK/fault.$FID.cgroup"
+    echo "$per" >"$cg/cpu.rt_period_us" || die "cpu.rt_period_us"
+    echo "$rt" >"$cg/cpu.rt_runtime_us" || die "cpu.rt_runtime_us"
+    echo 100000 >"$cg/cpu.cfs_period_us"
+    echo "$cfs" >"$cg/cpu.cfs_quota_us"
+    awk '{ print $14 + $15 }' "/proc/$pid/stat" >"$WORK/fault.$FID.cpu0"
+    echo "$pid" >"$cg/cgroup.procs" || die "cannot move corosync into $cg"
+    fault_record "$FID" start "${REQ:-$(now)}" "$(now)" \
+        "{\"kind\": \"cpu_starve\", \"node\": $n, \"link\": null, \"direction\": null, \"cgroup\": \"cpu:/$(basename "$cg")\", \"rt_runtime_us\": $rt, \"rt_period_us\": $per, \"cfs_quota_us\": $cfs, \"cfs_period_us\": 100000, \"threads\": $(wc -l <"$cg/tasks"), \"mechanism\": \"cgroup v1 cpu controller: all corosync threads (SCHED_RR) moved into a group with cpu.rt_runtime_us/cpu.rt_period_us and cpu.cfs_quota_us (the v1 equivalents of cpu.max; RT tasks are only limited by the RT budget)\"}"
+    echo "$n" >"$WORK/fault.$FID.node"
+}
+starve_end() {
+    local fid=$1 n; n=$(cat "$WORK/fault.$fid.node")
+    local cg; cg=$(cat "$WORK/fault.$fid.cgroup")
+    local t0; t0=$(now)
+    echo "$(node_pid "$n")" >"$CG_ROOT/cgroup.procs"
+    local teff; teff=$(now)
+    local st; st=$(cat "$cg/cpu.stat")
+    local c1; c1=$(awk '{ print $14 + $15 }' "/proc/$(node_pid "$n")/stat")
+    rmdir "$cg"
+    fault_record "$fid" end "${REQ:-$t0}" "$teff" \
+        "{\"corosync_cpu_ticks_during\": $((c1 - $(cat "$WORK/fault.$fid.cpu0"))), \"clk_tck\": $(getconf CLK_TCK), \"cpu_stat\": $(python3 -c 'import json,sys; print(json.dumps(dict((l.split()[0], int(l.split()[1])) for l in sys.stdin if l.strip())))' <<<"$st")}"
+}
+starve_cleanup() {
+    local cg
+    for cg in "$CG_ROOT/$NS_PREFIX"-starve-*; do
+        [ -d "$cg" ] || continue
+        local p
+        for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do echo "$p" >"$CG_ROOT/cgroup.procs" 2>/dev/null; done
+        rmdir "$cg" 2>/dev/null
+    done
+}
+
+# mtu_hole NODE LINK MTU : an ICMP-less PMTU black hole on NODE's path.
+# The MTU of NODE's bridge port (nNlL in the hub) is lowered; NODE's own
+# ethL stays at 1500, so NODE and its peers keep sending full-size frames,
+# and the veth/bridge drop the larger ones silently (no ICMP, no local
+# EMSGSIZE): frames from NODE above MTU die entering the hub (never on the
+# bridge), frames to NODE above MTU are on the bridge and die leaving it.
+# In addition every node drops ICMP fragmentation-needed (counted), as a
+# firewall that blocks ICMP would.
+mtu_hole_start() {
+    local n=$1 l=$2 mtu=$3 m
+    FAULT_SEQ=$((FAULT_SEQ + 1)); FID="f$FAULT_SEQ"
+    for m in $(seq 1 "$NODES"); do
+        printf 'table inet cwl_%s {\n chain in {\n  type filter hook prerouting priority 0\n  icmp type destination-unreachable icmp code frag-needed counter drop comment "icmp frag-needed to %s"\n }\n chain out {\n  type filter hook output priority 0\n  icmp type destination-unreachable icmp code frag-needed counter drop comment "icmp frag-needed from %s"\n }\n}\n' "$FID" "$m" "$m" >"$WORK/nft.$FID.$m"
+        in_ns "$m" nft -f "$WORK/nft.$FID.$m" || die "cannot apply icmp drop"
+        echo "$m cwl_$FID" >>"$WORK/fault.$FID.tables"
+    done
+    ip -n "$HUB" link set "n${n}l$l" mtu "$mtu" || die "cannot set hub port mtu"
+    fault_record "$FID" start "${REQ:-$(now)}" "$(now)" \
+        "{\"kind\": \"mtu_black_hole\", \"node\": $n, \"link\": $l, \"direction\": \"both\", \"mtu\": $mtu, \"normal_mtu\": 1500, \"where\": \"hub\", \"mechanism\": \"MTU of the node's bridge port n${n}l$l lowered in the hub (node's own interface stays 1500): larger frames dropped silently both ways; ICMP frag-needed dropped by nftables in every node\"}"
+    echo "$n $l" >"$WORK/fault.$FID.node"
+}
+mtu_hole_end() {
+    local fid=$1 n l m tb; read -r n l <"$WORK/fault.$fid.node"
+    local t0; t0=$(now)
+    ip -n "$HUB" link set "n${n}l$l" mtu 1500
+    local teff; teff=$(now)
+    : >"$WORK/fault.$fid.counters"
+    while read -r m tb; do
+        { echo "# node $m"; in_ns "$m" nft list table inet "$tb"; } >>"$WORK/fault.$fid.counters" 2>&1
+        in_ns "$m" nft delete table inet "$tb"
+    done <"$WORK/fault.$fid.tables"
+    fault_record "$fid" end "${REQ:-$t0}" "$teff" \
+        "{\"nft_counters\": $(python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))' <"$WORK/fault.$fid.counters")}"
+}
+
+# nfq_mangle NODE LINK KIND DELAY JITTER REORDER_PCT REORDER_MS DUP_PCT :
+# NODE's egress on LINK through nfqdelay with reordering (REORDER_PCT % of
+# the packets held REORDER_MS longer than the rest, which pass at once)
+# and/or duplication (DUP_PCT % sent twice: nfqdelay re-sends a copy with a
+# raw socket, mark 0x7717 so that the copy skips the queue). KIND is
+# "reorder" or "duplicate" (the fault record's kind).
+nfq_mangle_start() {
+    local n=$1 l=$2 kind=$3 ms=$4 jit=$5 rpct=$6 rms=$7 dpct=$8
+    FAULT_SEQ=$((FAULT_SEQ + 1)); FID="f$FAULT_SEQ"
+    DELAY_QUEUE=$((DELAY_QUEUE + 1))
+    ip netns exec "$(nsname "$n")" chrt -f 50 "$WORK/bin/nfqdelay" "$DELAY_QUEUE" "$ms" "$jit" "$rpct" "$rms" "$dpct" >"$WORK/fault.$FID.out" 2>&1 &
+    local pid=$!
+    remember_pid "$pid"
+    echo "$pid" >"$WORK/fault.$FID.pid"
+    for _ in $(seq 1 50); do grep -q ready "$WORK/fault.$FID.out" && break; sleep 0.05; done
+    grep -q ready "$WORK/fault.$FID.out" || die "nfqdelay did not start"
+    echo "filter OUTPUT -o eth$l -p udp --dport 5405:5412 -m mark ! --mark 0x7717 -j NFQUEUE --queue-num $DELAY_QUEUE --queue-bypass" >"$WORK/fault.$FID.rules"
+    local tb ch rest
+    while read -r tb ch rest; do
+        # shellcheck disable=SC2086
+        in_ns "$n" iptables-legacy -t "$tb" -A "$ch" $rest || die "cannot add NFQUEUE rule"
+    done <"$WORK/fault.$FID.rules"
+    fault_record "$FID" start "${REQ:-$(now)}" "$(now)" \
+        "{\"kind\": \"$kind\", \"node\": $n, \"link\": $l, \"direction\": \"egress\", \"delay_ms\": $ms, \"jitter_ms\": $jit, \"reorder_pct\": $rpct, \"reorder_extra_ms\": $rms, \"duplicate_pct\": $dpct, \"mechanism\": \"iptables-legacy NFQUEUE rule to nfqdelay in node netns: reorder = a random share of packets held longer, the rest released at once; duplicate = a copy re-sent through a raw socket (same IP id, UDP checksum recomputed, fwmark 0x7717 skips the queue)\"}"
+    echo "$n" >"$WORK/fault.$FID.node"
+}
+
+# flaps NODE LINK COUNT DOWN_S UP_S [cut|linkdown] : COUNT short flaps in a
+# row (blocking): COUNT faults of DOWN_S seconds with UP_S seconds between
+flaps() {
+    local n=$1 l=$2 count=$3 down=$4 up=$5 how=${6:-cut} i
+    for i in $(seq 1 "$count"); do
+        local ts=$EPOCHREALTIME
+        if [ "$how" = cut ]; then cut_start "$n" "$l"; else linkdown_start "$n" "$l"; fi
+        local f=$FID
+        sleep "$(python3 -c "print(max(0.0, $ts + $down - __import__('time').time()))")"
+        REQ=; fault_end "$f"
+        [ "$i" = "$count" ] || sleep "$up"
+    done
+}
+
 fault_end() {   # fid : dispatch on kind
     local fid=$1
     local kind
@@ -560,6 +762,9 @@ for line in open(sys.argv[1]):
         mtu) mtu_end "$fid" ;;
         link_down) linkdown_end "$fid" ;;
         pause) pause_end "$fid" ;;
+        cpu_starve) starve_end "$fid" ;;
+        mtu_black_hole) mtu_hole_end "$fid" ;;
+        reorder|duplicate) delay_end "$fid" ;;
         *) die "unknown fault $fid ($kind)" ;;
     esac
 }

@@ -28,10 +28,12 @@ run_one() {   # scenario out_dir
     . "$LAB_DIR/lab.sh"
     NODES=3 LINKS=1 TRANSPORT=knet TOKEN=3000 LINK_MODE=passive
     CRYPTO_CIPHER=none CRYPTO_HASH=none CRYPTO_MODELS=nss PMTUD_INTERVAL=30
-    DURATION=60 VANTAGE= DESCRIPTION=
+    DURATION=60 VANTAGE= DESCRIPTION= EXPECT=
     scenario() { :; }
     . "$LAB_DIR/scenarios/$name.sh"
     SCENARIO=$name
+    # VANTAGE=all: a capture inside every node
+    [ "$VANTAGE" = all ] && VANTAGE=$(seq -s ' ' 1 "$NODES")
 
     [ "$(id -u)" = 0 ] || die "must run as root"
     local t
@@ -92,6 +94,7 @@ write_outputs() {
         --link-mode "$LINK_MODE" --cipher "$CRYPTO_CIPHER" --hash "$CRYPTO_HASH" \
         --models "$CRYPTO_MODELS" --pmtud-interval "$PMTUD_INTERVAL" \
         --duration "$DURATION" --vantage "${VANTAGE:-0}" --description "$DESCRIPTION" \
+        --expect "$EXPECT" --script "$LAB_DIR/scenarios/$SCENARIO.sh" \
         || die "truth.py failed"
     log "wrote $OUT/$SCENARIO.*"
 }

@@ -3,6 +3,8 @@
 
 Re-parse the log events of committed truth files (after a parser fix):
     truth.py --relog captures/NAME.truth.json...
+Recompute expected_findings from a truth file's faults and log events:
+    truth.py --reexpect NAME.truth.json...
 
 Inputs (written by lab.sh / record.sh in the work directory): samples.jsonl
 (tool outputs with epoch times), faults.jsonl, traffic.jsonl, marks.jsonl,
@@ -22,6 +24,36 @@ import sys
 import time
 
 FORMAT = "corowire-lab-truth/1"
+
+NFT_RULE = re.compile(r'counter packets (\d+) bytes (\d+).*?comment "(seen|drop) (\d+)>(\d+) l(\d+)"')
+
+
+def wilson(k, n, z=1.959964):
+    """95 % Wilson score interval of k successes in n trials, in percent."""
+    if not n:
+        return None
+    p = k / n
+    d = 1 + z * z / n
+    c = p + z * z / (2 * n)
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return [round(100 * (c - h) / d, 3), round(100 * (c + h) / d, 3)]
+
+
+def nft_pairs(text):
+    """Per directed pair and link: packets the nft rules saw and dropped
+    (rules written by lab.sh nft_fault_add with 'seen S>D lL' / 'drop S>D lL'
+    comments)."""
+    acc = {}
+    for m in NFT_RULE.finditer(text or ""):
+        pk, _by, what, src, dst, link = m.groups()
+        e = acc.setdefault((int(src), int(dst), int(link)), {"matched": 0, "dropped": 0})
+        e["matched" if what == "seen" else "dropped"] += int(pk)
+    out = []
+    for (src, dst, link), e in sorted(acc.items()):
+        out.append({"src": src, "dst": dst, "link": link, "matched": e["matched"], "dropped": e["dropped"],
+                    "realized_pct": round(100.0 * e["dropped"] / e["matched"], 3) if e["matched"] else None,
+                    "wilson95_pct": wilson(e["dropped"], e["matched"])})
+    return out
 PFX = os.environ.get("LAB_NS_PREFIX", "cwl")
 
 
@@ -237,6 +269,81 @@ def parse_log(path, node, ref_epoch):
     return events
 
 
+# ---------------------------------------------------------------- expectations
+def expected_findings(faults, events, pcap, t0):
+    """What a correct analysis of the bridge capture should report, derived
+    from the fault schedule, the realised nft counters and corosync's own
+    logs (never from corowire). Each entry: kind, where (src/dst node, link
+    or node), window (epoch, rel) and the evidence it rests on. An empty
+    list on a run without faults means: no warning at all."""
+    out = []
+    first, last = pcap["first_packet"], pcap["last_packet"]
+
+    def win(f):
+        return {"start": f["effective_start"], "end": f["effective_end"],
+                "rel_start": f["rel_start"], "rel_end": f["rel_end"]}
+
+    for f in faults:
+        k = f["kind"]
+        if k in ("loss", "path_loss"):
+            pairs = [p for p in f.get("per_pair", []) if p["dropped"]]
+            dirs = {(p["src"], p["dst"]) for p in pairs}
+            for p in pairs:
+                both = (p["dst"], p["src"]) in dirs
+                out.append({"kind": "loss" if both else "one_way_loss", "src_node": p["src"], "dst_node": p["dst"],
+                            "link": p["link"], **win(f), "fault": f["id"], "realized_pct": p["realized_pct"],
+                            "samples": p["matched"], "wilson95_pct": p["wilson95_pct"],
+                            "basis": "nft counters (dropped/matched) of the fault's rules"})
+        elif k == "cut":
+            out.append({"kind": "link_down", "node": f["node"], "link": f["link"], **win(f), "fault": f["id"],
+                        "basis": "every corosync packet to and from the node dropped (see per_pair)"})
+        elif k == "link_down":
+            out.append({"kind": "link_down", "node": f["node"], "link": f["link"], **win(f), "fault": f["id"],
+                        "basis": "interface set down"})
+        elif k == "delay":
+            out.append({"kind": "latency", "node": f["node"], "link": f["link"], **win(f), "fault": f["id"],
+                        "delay_ms": f.get("delay_ms"), "jitter_ms": f.get("jitter_ms"),
+                        "basis": "NFQUEUE holder delayed the node's packets"})
+        elif k == "pause":
+            dur = f.get("stall_seconds") or (f["effective_end"] - f["effective_start"])
+            out.append({"kind": "host_stall", "node": f["node"], **win(f), "fault": f["id"],
+                        "stall_seconds": round(dur, 6), "basis": "SIGSTOP..SIGCONT times measured by the lab"})
+        elif k == "cpu_starve":
+            out.append({"kind": "host_stall", "node": f["node"], **win(f), "fault": f["id"],
+                        "optional": True, "cpu_stat": f.get("cpu_stat"),
+                        "basis": "cgroup CPU budget; stalls of up to rt_period - rt_runtime per period when corosync "
+                                 "needs more than its budget (cpu_stat.nr_throttled says how often)"})
+        elif k == "mtu":
+            out.append({"kind": "mtu_change", "node": f["node"], "link": f["link"], **win(f), "fault": f["id"],
+                        "mtu": f["mtu"], "basis": "interface MTU lowered"})
+        elif k == "mtu_black_hole":
+            out.append({"kind": "mtu_black_hole", "node": f["node"], "link": f["link"], **win(f), "fault": f["id"],
+                        "mtu": f["mtu"], "basis": "bridge port MTU lowered, no ICMP: probes above it go unanswered"})
+        elif k in ("reorder", "duplicate"):
+            out.append({"kind": "none_at_warning", "node": f["node"], "link": f["link"], **win(f), "fault": f["id"],
+                        "basis": "%s only: no packet lost; no loss, link_down or token finding expected unless "
+                                 "corosync logged one" % k})
+    # from corosync's own logs, inside the capture and after t0 (the ring's
+    # first formation at start-up is not a finding)
+    for ev in events:
+        if not ev.get("in_capture") or ev["t"] < t0:
+            continue
+        if ev["kind"] == "link_down":
+            out.append({"kind": "link_down", "logged_by": ev["node"], "peer": ev["host"], "link": ev["link"],
+                        "t": ev["t"], "rel": ev["rel"], "basis": "corosync log of node %d" % ev["node"]})
+        elif ev["kind"] == "processor_failed":
+            out.append({"kind": "token_lost", "logged_by": ev["node"], "t": ev["t"], "rel": ev["rel"],
+                        "basis": "corosync log: A processor failed (token timed out)"})
+        elif ev["kind"] == "membership" and (ev.get("left") or ev.get("joined")):
+            out.append({"kind": "membership_change", "logged_by": ev["node"], "ring_id": ev["ring_id"],
+                        "members": ev.get("members"), "joined": ev["joined"], "left": ev["left"],
+                        "t": ev["t"], "rel": ev["rel"], "basis": "corosync log: A new membership"})
+        elif ev["kind"] in ("not_scheduled", "process_pause"):
+            out.append({"kind": "host_stall", "logged_by": ev["node"], "ms": ev["ms"], "t": ev["t"], "rel": ev["rel"],
+                        "basis": "corosync log: %s" % ev["kind"]})
+    return out
+
+
 # ---------------------------------------------------------------- main
 def annotate_events(events, first, last, t0):
     for ev in events:
@@ -264,6 +371,15 @@ def main():
         for p in sys.argv[2:]:
             relog(p)
         return
+    if len(sys.argv) > 2 and sys.argv[1] == "--reexpect":
+        for p in sys.argv[2:]:
+            t = json.load(open(p))
+            pc = {"first_packet": t["capture"]["first_packet"], "last_packet": t["capture"]["last_packet"]}
+            t["expected_findings"] = expected_findings(t["faults"], t["log_events"], pc, t["clock"]["t0"])
+            with open(p, "w") as f:
+                json.dump(t, f, indent=1, sort_keys=False)
+                f.write("\n")
+        return
     ap = argparse.ArgumentParser()
     for a in ("work", "out", "scenario", "transport", "link-mode", "cipher", "hash", "models", "description"):
         ap.add_argument("--" + a, required=True)
@@ -271,6 +387,8 @@ def main():
         ap.add_argument("--" + a, type=int, required=True)
     # one node, or several separated by spaces or commas ("1 2 3"); 0 = none
     ap.add_argument("--vantage", default="0")
+    ap.add_argument("--expect", default="")
+    ap.add_argument("--script", default=None)
     a = ap.parse_args()
     W, OUT, NAME = a.work, a.out, a.scenario
 
@@ -381,6 +499,18 @@ def main():
                     f[k] = v
     fault_list = []
     for f in faults.values():
+        if f.get("kind") in ("loss", "cut") and f.get("nft_counters"):
+            f["per_pair"] = nft_pairs(f["nft_counters"])
+            m = sum(p["matched"] for p in f["per_pair"])
+            d = sum(p["dropped"] for p in f["per_pair"])
+            f["nft_matched"], f["nft_dropped"] = m, d
+            f["realized_pct"] = round(100.0 * d / m, 3) if m else None
+        if f.get("kind") == "path_loss" and f.get("nft_matched") is not None:
+            f["per_pair"] = [{"src": f["node"], "dst": f["dst_node"], "link": f["link"], "matched": f["nft_matched"],
+                              "dropped": f["nft_dropped"], "realized_pct": f.get("realized_pct"),
+                              "wilson95_pct": wilson(f["nft_dropped"], f["nft_matched"])}]
+        if f.get("kind") == "mtu_black_hole" and f.get("nft_counters"):
+            f["icmp_frag_needed_dropped"] = sum(int(x) for x in re.findall(r"counter packets (\d+)", f["nft_counters"]))
         f.setdefault("requested_end", None)
         f.setdefault("effective_end", None)
         f["rel_start"] = round(f["effective_start"] - t0, 3)
@@ -439,6 +569,10 @@ def main():
         except Exception:
             return None
 
+    fault_list.sort(key=lambda f: f["effective_start"])
+    expected = expected_findings(fault_list, events, pcap, t0)
+    script_text = open(a.script).read() if a.script and os.path.exists(a.script) else None
+    crypto_label = "clear" if not crypto_on else "%s/%s" % (a.cipher, a.hash)
     truth = {
         "format": FORMAT,
         "scenario": NAME,
@@ -490,6 +624,16 @@ def main():
         "cfgtool_samples": cfgtool,
         "quorum_samples": quorum,
         "log_events": events,
+        "matrix": {
+            "nodes": a.nodes, "links": a.links, "two_node": a.nodes == 2, "crypto": crypto_label,
+            "token_configured_ms": a.token, "token_effective_ms": summary.get("token_ms"),
+            "link_mode": a.link_mode, "fault_kinds": sorted({f["kind"] for f in fault_list}),
+            "vantages": ["bridge"] + ["node%d" % v["node"] for v in vantages],
+            "healthy": not fault_list,
+        },
+        "expected_findings": expected,
+        "expected_note": a.expect or None,
+        "scenario_script": script_text,
     }
     with open(os.path.join(OUT, NAME + ".truth.json"), "w") as f:
         json.dump(truth, f, indent=1, sort_keys=False)

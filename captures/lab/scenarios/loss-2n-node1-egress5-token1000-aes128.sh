@@ -1,0 +1,16 @@
+DESCRIPTION="2 nodes (two_node), 1 link, aes128/sha1 (openssl), token 1000 ms: 5 % egress loss on node1 8-45 s; captures inside each node plus the bridge"
+NODES=2
+LINKS=1
+TOKEN=1000
+CRYPTO_CIPHER=aes128
+CRYPTO_HASH=sha1
+CRYPTO_MODELS=openssl
+VANTAGE=all
+DURATION=55
+EXPECT="5 % egress loss on node1 link0 8-45 s: loss flagged on the faulted direction(s) with the realised rate of the per-pair nft counters"
+scenario() {
+    at 1; bg_traffic 1 100 3000 1
+    at 8; loss_start 1 0 egress 5 ; local a=$FID
+    at 20; cpg 1 200 20 500
+    at 45; fault_end $a
+}
