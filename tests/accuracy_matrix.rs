@@ -150,6 +150,8 @@ fn scenarios(notes: &mut Vec<String>) -> Vec<Scenario> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     truth_files_in(&root.join("captures"), 0, &mut files);
+    // The committed part of the matrix (pcaps for some scenarios).
+    truth_files_in(&root.join("captures/matrix"), 0, &mut files);
     if let Ok(m) = std::env::var("COROWIRE_MATRIX") {
         for d in m.split(':').filter(|d| !d.is_empty()) {
             truth_files_in(Path::new(d), 2, &mut files);
