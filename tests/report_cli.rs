@@ -216,24 +216,30 @@ fn nodes_legend_brief_and_min_severity() {
     assert!(f.iter().all(|f| f["severity"] == "critical"));
 }
 
-/// The README's report head is a real run's, kept so.
+/// The README's report heads (a cut, a stall, a one-way loss) are real
+/// runs', kept so.
 #[test]
-fn the_readme_report_head_is_a_real_run() {
+fn the_readme_report_heads_are_real_runs() {
     let readme = std::fs::read_to_string(common::crate_dir().join("README.md")).unwrap();
-    let cmd = "$ corowire report --brief captures/membership-3n-node3-cut-rejoin.pcap\n";
-    let at = readme.find(cmd).expect("the example is in the README") + cmd.len();
-    let shown = &readme[at..at + readme[at..].find("\n…\n").expect("cut with …") + 1];
-    let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
-        .current_dir(common::crate_dir())
-        .args([
-            "report",
-            "--brief",
-            "captures/membership-3n-node3-cut-rejoin.pcap",
-        ])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with(shown), "README:\n{shown}\nrun:\n{text}");
+    let mut checked = 0;
+    for cap in [
+        "membership-3n-node3-cut-rejoin",
+        "pause-3n-node2-sigstop8s",
+        "oneway-loss-3n-node2-egress25",
+    ] {
+        let cmd = format!("$ corowire report --brief captures/{cap}.pcap\n");
+        let at = readme.find(&cmd).expect("the example is in the README") + cmd.len();
+        let shown = &readme[at..at + readme[at..].find("\n…\n").expect("cut with …") + 1];
+        let out = Command::new(env!("CARGO_BIN_EXE_corowire"))
+            .current_dir(common::crate_dir())
+            .args(["report", "--brief", &format!("captures/{cap}.pcap")])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.starts_with(shown), "README:\n{shown}\nrun:\n{text}");
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
 }
 
 /// A finding's window (start, end) and the finding.
