@@ -10,7 +10,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::RawFrame;
 
@@ -119,11 +119,6 @@ impl Savefile {
             Some(w) => w.flush(),
             None => Ok(()),
         }
-    }
-
-    /// The first file's path (for messages).
-    pub fn path(&self) -> &Path {
-        &self.opts.path
     }
 }
 

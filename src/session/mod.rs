@@ -13,7 +13,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::multi::{Admit, ClockEstimate, MultiView, OneWay};
-use crate::analysis::{Coverage, Snapshot, Thresholds};
+use crate::analysis::{Coverage, Snapshot};
 use crate::capture::file::FileSource;
 use crate::capture::merge::Merge;
 use crate::capture::save::Savefile;
@@ -179,7 +179,7 @@ pub fn check_linktype(s: &FileSource) -> Result<(), AppError> {
 }
 
 /// File names without their directories, joined.
-pub fn short_names(names: &[String]) -> String {
+fn short_names(names: &[String]) -> String {
     names
         .iter()
         .map(|n| {
@@ -580,15 +580,6 @@ impl Session {
 
     pub fn decode_stats(&self) -> &DecodeStats {
         &self.decoder.stats
-    }
-
-    pub fn thresholds(&self) -> &Thresholds {
-        self.feed.engine.thresholds()
-    }
-
-    /// File names, in input order.
-    pub fn names(&self) -> &[String] {
-        &self.names
     }
 
     /// The source's counters, the kernel's read afresh for live capture.
