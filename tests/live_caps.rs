@@ -73,6 +73,7 @@ fn live_capture_needs_only_cap_net_raw() {
     let ns = format!("cwcap{}", std::process::id());
     let dir = std::env::temp_dir().join(format!("corowire-caps-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
+    let _cleanup = RemoveOnDrop(dir.clone());
     // The binary must be reachable by `nobody`.
     let exe = dir.join("corowire");
     std::fs::copy(bin, &exe).expect("copy binary");
@@ -131,5 +132,14 @@ echo $? >'{dir}/cap.rc'
         serde_json::from_str(&last).unwrap_or_else(|e| panic!("{e}: {last:?} {cap_err}"));
     let got = v["capture"]["packets"].as_u64().expect("capture.packets");
     assert_eq!(got, want, "live with CAP_NET_RAW only: {cap_err}");
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Removes the test's folder (a copy of the binary among it) whether the test
+/// passes or panics, so failed runs do not fill the disk.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
