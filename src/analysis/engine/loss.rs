@@ -96,37 +96,62 @@ pub(super) fn pct(n: u64, d: u64) -> f64 {
     }
 }
 
-/// Loss from X to Y in percent, at one capture point, from two kinds of
-/// evidence:
+/// Loss from X to Y in percent, at one capture point. Every packet on the
+/// path X → Y is lost either before the capture point or after it, and the
+/// two stages combine as independent: L = 1 − (1 − b)(1 − a).
 ///
-/// * before the capture point: X's pings missing from its cadence and X's
-///   DATA copies missing (`seqloss`), out of all such samples; plus X's
-///   pongs lost, which show as Y's pings unanswered (see below);
-/// * after it: X's pings seen but unanswered were lost on the way to Y —
-///   or their pong was lost at Y's egress. So: when Y shows loss before the
-///   capture point at least a quarter as often as X's pings go unanswered
-///   (its DATA and pings are lost there, so its pongs are too), the
-///   unanswered ones are Y's pongs lost (counted in Y→X); otherwise they
-///   are the share of X's packets lost after the capture point (the only
-///   evidence of loss behind a bridge capture: the packet is on the wire).
-///
-/// The two combine as independent stages: 1 − (1 − before)(1 − after).
+/// * `b`, before the capture point: X's pings missing from its cadence and
+///   X's DATA copies missing (`seqloss`), out of all such samples. These
+///   streams carry their own sequence, so a packet lost before the capture
+///   point is known missing.
+/// * `a`, after it: a ping of X's seen here goes unanswered when the ping is
+///   lost after the capture point (X → Y, rate `a`) or its pong is lost
+///   before the capture point on the way back (Y → X, the reverse's `b`,
+///   measured the same way from Y's own pings and DATA). So the unanswered
+///   share `u` satisfies 1 − u = (1 − a)(1 − b_rev), and
+///   a = 1 − (1 − u) / (1 − b_rev), clamped to [0, 1]. Each missing pong is
+///   charged to the path it travelled, not to the ping's. `a` is counted
+///   only when the unanswered pings exceed what the pongs' loss explains by
+///   more than two binomial standard deviations: over a few seconds the
+///   two counts differ by chance (a pong lost in one second, the reverse's
+///   missing ping counted in the next).
+/// * When Y is nearly silent here (b_rev ≥ 90 %), almost none of its pongs
+///   could show, and what happened after the capture point cannot be told
+///   apart: `a` is taken as 0 (the finding says the reverse was not judged).
 pub(super) fn loss_estimate(f: &Side, r: &Side) -> f64 {
-    let (f_lost, f_n) = f.before();
-    let (r_lost, r_n) = r.before();
-    let u = pct(f.unanswered, f.pings);
-    let ru = pct(r.unanswered, r.pings);
-    let f_pongs_lost = u > 0.0 && pct(r_lost, r_n) >= u / 4.0;
-    let r_pongs_lost = ru > 0.0 && pct(f_lost, f_n) >= ru / 4.0;
-    let (mut lost, mut n) = (f_lost, f_n);
-    if r_pongs_lost {
-        // One pong per ping of Y's that X received.
-        lost += r.unanswered;
-        n += r.pings;
-    }
-    let before = pct(lost, n) / 100.0;
-    let after = if f_pongs_lost { 0.0 } else { u / 100.0 };
+    let ratio = |(n, d): (u64, u64)| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+    let before = ratio(f.before());
+    let before_rev = ratio(r.before());
+    let (pings, unanswered) = (f.pings as f64, f.unanswered.min(f.pings) as f64);
+    // Pongs lost at the reverse's rate explain pings·b_rev unanswered pings,
+    // give or take the binomial spread; only an excess beyond two standard
+    // deviations is loss after the capture point.
+    let explained = pings * before_rev + 2.0 * (pings * before_rev * (1.0 - before_rev)).sqrt();
+    let after = if f.pings == 0 || before_rev >= 0.9 || unanswered <= explained {
+        0.0
+    } else {
+        (1.0 - (1.0 - unanswered / pings) / (1.0 - before_rev)).clamp(0.0, 1.0)
+    };
     100.0 * (1.0 - (1.0 - before) * (1.0 - after))
+}
+
+/// Samples behind `loss_estimate(f, r)`: X's sequenced samples and X's pings
+/// seen (each asks for a pong).
+pub(super) fn loss_samples(f: &Side) -> u64 {
+    f.before().1 + f.pings
+}
+
+/// The 95 % Wilson score interval of `pct` percent over `n` samples, in
+/// percent.
+pub(super) fn wilson95(pct: f64, n: u64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 100.0);
+    }
+    let (p, n, z) = ((pct / 100.0).clamp(0.0, 1.0), n as f64, 1.96f64);
+    let den = 1.0 + z * z / n;
+    let mid = (p + z * z / (2.0 * n)) / den;
+    let half = z * ((p * (1.0 - p) + z * z / (4.0 * n)) / n).sqrt() / den;
+    (100.0 * (mid - half).max(0.0), 100.0 * (mid + half).min(1.0))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -198,6 +223,86 @@ impl Dir {
             }
         }
         start
+    }
+
+    /// Lost and sampled packets of this path in second `sec` (both stages:
+    /// missing, DATA lost, unanswered).
+    fn second_counts(&self, sec: i64) -> (u64, u64) {
+        self.bucket_ref(sec).map_or((0, 0), |b| {
+            let lost = u64::from(b.missing) + u64::from(b.unanswered) + u64::from(b.data_lost);
+            let n = u64::from(b.pings)
+                + u64::from(b.missing)
+                + u64::from(b.data_seen)
+                + u64::from(b.data_lost);
+            (lost.min(n), n)
+        })
+    }
+
+    /// The seconds `s..=e` within `from..=to` that hold the episode: the
+    /// split into inside and outside whose two binomial loss rates fit the
+    /// per-second counts best (maximum likelihood, one change point at each
+    /// end). A long tail with one stray loss, or a burst of clean traffic
+    /// after the fault, is left outside instead of diluting or stretching
+    /// the rate; an episode of even loss keeps all its seconds.
+    fn fit_episode(&self, from: i64, to: i64) -> (i64, i64) {
+        let len = (to - from + 1) as usize;
+        // Prefix sums of (lost, samples) over the seconds.
+        let mut pre = Vec::with_capacity(len + 1);
+        pre.push((0u64, 0u64));
+        for sec in from..=to {
+            let (l, n) = self.second_counts(sec);
+            let (pl, pn) = pre[pre.len() - 1];
+            pre.push((pl + l, pn + n));
+        }
+        let (tl, tn) = pre[len];
+        let ll = |l: u64, n: u64| -> f64 {
+            if n == 0 || l == 0 || l == n {
+                return 0.0;
+            }
+            let (l, n) = (l as f64, n as f64);
+            let p = l / n;
+            l * p.ln() + (n - l) * (1.0 - p).ln()
+        };
+        let whole = ll(tl, tn);
+        let mut best = (f64::NEG_INFINITY, 0usize, len - 1);
+        for a in 0..len {
+            for b in a..len {
+                let (il, in_) = (pre[b + 1].0 - pre[a].0, pre[b + 1].1 - pre[a].1);
+                if il < 2 {
+                    continue;
+                }
+                let v = ll(il, in_) + ll(tl - il, tn - in_);
+                if v > best.0 {
+                    best = (v, a, b);
+                }
+            }
+        }
+        // Split only when the gain pays for the three extra parameters (a
+        // second rate, two bounds) by the Bayesian information criterion:
+        // a few losses clustered by chance in an even low rate do not; a
+        // burst of clean traffic after a fault does.
+        let penalty = 1.5 * (tn.max(2) as f64).ln();
+        if best.0 > whole + penalty {
+            (from + best.1 as i64, from + best.2 as i64)
+        } else {
+            (from, to)
+        }
+    }
+
+    /// The first and last loss in seconds `s..=e`.
+    fn losses_within(&self, s: i64, e: i64) -> Option<(i64, i64)> {
+        let mut out: Option<(i64, i64)> = None;
+        for sec in s..=e {
+            if let Some(b) = self
+                .bucket_ref(sec)
+                .filter(|b| b.lost_any() && b.first_loss != 0)
+            {
+                let w = out.get_or_insert((b.first_loss, b.last_loss));
+                w.0 = w.0.min(b.first_loss);
+                w.1 = w.1.max(b.last_loss);
+            }
+        }
+        out
     }
 
     /// The loss episode still open, shown with no end.
@@ -281,7 +386,13 @@ impl Engine {
             }
         }
         let (fwd, _) = win.estimates();
-        let bad = fwd >= thr && win.lost_fwd() >= 2;
+        // Opens at the threshold; once open, stays open down to half of it
+        // (hysteresis: a rate near the threshold is one episode, not many).
+        let bad = if self.dirs[i].loss.ep.is_some() {
+            fwd >= thr / 2.0 && win.lost_fwd() >= 1
+        } else {
+            fwd >= thr && win.lost_fwd() >= 2
+        };
         let cur_b = self.dirs[i].bucket_ref(k).copied();
         let cur_r = rev.and_then(|r| self.dirs[r].bucket_ref(k).copied());
         let cur_last_loss = cur_b.map_or(0, |b| if b.lost_any() { b.last_loss } else { 0 });
@@ -296,8 +407,8 @@ impl Engine {
                     sums,
                 });
             }
-            (Some(ep), true) if ep.last_loss.max(cur_last_loss) + w * NS / 2 < k * NS => {
-                // No loss for half a window: this episode is over.
+            (Some(ep), true) if ep.last_loss.max(cur_last_loss) + w * NS < k * NS => {
+                // No loss for a whole window: this episode is over.
                 self.close_loss(i, Some(k));
             }
             (Some(ep), true) => {
@@ -335,14 +446,23 @@ impl Engine {
         // Recounted from the seconds still held: DATA losses are known only
         // once a later copy is seen, possibly after their second was judged.
         let mut sums = ep.sums;
-        // Counted from the first loss to the last: the clean seconds after
-        // it only closed the episode.
+        // Its bounds: where a loss rate inside and another outside fit the
+        // seconds from its first loss to its last best (`fit_episode`); the
+        // clean seconds after it only closed it.
         let (from, to) = (ep.start.div_euclid(NS), ep.last_loss.div_euclid(NS));
+        let mut ep = ep;
         if to >= from && to - from < self.dirs[i].buckets.len() as i64 {
-            sums = self.loss_sums(i, from, to);
+            let (s, e) = self.dirs[i].fit_episode(from, to);
+            if let Some((first, last)) = self.dirs[i].losses_within(s, e) {
+                ep.start = ep.start.max(first);
+                ep.last_loss = last;
+            }
+            sums = self.loss_sums(i, s, e);
         }
         let ep = LossEpisode { sums, ..ep };
         let (fwd, rev) = ep.sums.estimates();
+        let samples = loss_samples(&ep.sums.fwd);
+        let (ci_lo, ci_hi) = wilson95(fwd, samples);
         let thr = self.th.loss_warning_pct;
         if fwd < thr {
             // Counted over the whole episode the loss is the other
@@ -388,13 +508,17 @@ impl Engine {
                     Direction::Both
                 },
                 format!(
-                    "{fwd:.1} % of packets from node {} to node {} lost on link {link}{reverse}",
+                    "{fwd:.1} % of packets from node {} to node {} lost on link {link} \
+                     (95 % interval {ci_lo:.1}-{ci_hi:.1} %, {samples} samples){reverse}",
                     name(src),
                     name(dst),
                 ),
             )
             .ended(ep.last_loss.max(ep.start))
-            .ev("loss_pct", fwd);
+            .ev("loss_pct", fwd)
+            .ev("samples", samples as f64)
+            .ev("loss_ci95_low", ci_lo)
+            .ev("loss_ci95_high", ci_hi);
         if !silent {
             f = f.ev("reverse_loss_pct", rev);
         }
@@ -458,11 +582,11 @@ mod tests {
         assert_eq!(l21.pings_missing, 13);
         assert_eq!(l12.pings_unanswered, 13);
         assert_eq!(l12.pings_missing, 0);
-        // 2 -> 1: 13 pings missing of 46 + 13 expected, and 13 pongs lost of
-        // the 60 node 1's pings asked for; 1 -> 2 clean (its unanswered pings
-        // are explained by node 2's missing ones: they are node 2's pongs).
+        // 2 -> 1: 13 pings missing of 46 + 13 expected; 1 -> 2 clean (its
+        // unanswered pings are explained by node 2's missing ones at the
+        // same rate: they are node 2's pongs, lost on 2 -> 1).
         assert!(
-            (l21.loss_pct - 100.0 * 26.0 / 119.0).abs() < 1e-9,
+            (l21.loss_pct - 100.0 * 13.0 / 59.0).abs() < 1e-9,
             "{}",
             l21.loss_pct
         );
@@ -501,12 +625,30 @@ mod tests {
 
     #[test]
     fn unanswered_pings_with_the_peer_losing_are_its_pongs() {
-        // B's own pings go missing at least a quarter as often as A's go
-        // unanswered: A's unanswered pings are B's pongs lost (B→A).
+        // B's own pings go missing as often as A's go unanswered: A's
+        // unanswered pings are B's pongs, lost on B→A.
         let (a, b) = (side(100, 0, 20), side(80, 20, 0));
         assert_eq!(loss_estimate(&a, &b), 0.0);
-        // B→A: 20 missing + 20 pongs lost of 100 + 100.
+        // B→A: 20 of its 100 sequenced samples missing.
         assert!((loss_estimate(&b, &a) - 20.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn unanswered_pings_split_between_the_two_paths() {
+        // A's egress and ingress both drop half: B's pings are seen (A's
+        // ingress is after the capture point) but 75 % go unanswered, half
+        // of it their pong lost at A's egress (A's own pings: 50 % missing).
+        let (a, b) = (side(50, 50, 0), side(100, 0, 75));
+        assert!((loss_estimate(&a, &b) - 50.0).abs() < 1e-9);
+        // B→A after the capture point: 1 − 0.25 / 0.5 = 50 %.
+        assert!((loss_estimate(&b, &a) - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn wilson_interval_brackets_the_rate() {
+        let (lo, hi) = super::wilson95(10.0, 200);
+        assert!((lo - 6.6).abs() < 0.1 && (hi - 14.9).abs() < 0.1, "{lo} {hi}");
+        assert_eq!(super::wilson95(0.0, 0), (0.0, 100.0));
     }
 
     #[test]

@@ -4,8 +4,12 @@
 //! commit token carries the new ring id and its members; from then on every
 //! message carries the ring id. A ring first seen on a message whose commit
 //! token was not captured gets its members inferred from the nodes that
-//! forward its messages. A new ring with members gone is critical; the
-//! first ring and rings that only grew are info.
+//! forward its messages. A ring of one node never sends its token on the
+//! wire; it shows in the merge-detect messages its representative sends,
+//! and its member is that node. Left and joined are as the new ring's
+//! representative saw them: against the latest ring it belonged to (after
+//! a partition each side has its own). A new ring with members gone is
+//! critical; the first ring and rings that only grew are info.
 
 use crate::analysis::findings::{Finding, FindingKind, Severity};
 use crate::analysis::snapshot::MembershipView;
@@ -19,21 +23,50 @@ use super::Engine;
 pub(super) struct Rings {
     /// Every ring seen (bounded by `max_memberships`).
     pub(super) list: Vec<MembershipView>,
-    /// The latest commit tokens: ring, time, members.
-    commits: Vec<(RingId, i64, Vec<u32>)>,
+    /// The latest commit tokens: ring, time, members, and each member's
+    /// previous ring (the commit token's per-member entries).
+    commits: Vec<Commit>,
+}
+
+#[derive(Debug)]
+struct Commit {
+    ring: RingId,
+    members: Vec<u32>,
+    prev_rings: Vec<RingId>,
+}
+
+impl Commit {
+    /// The ring `node` came from and the members that came from it too.
+    fn came_from(&self, node: u32) -> Option<(RingId, Vec<u32>)> {
+        let i = self.members.iter().position(|m| *m == node)?;
+        let r = *self.prev_rings.get(i)?;
+        let same = self
+            .members
+            .iter()
+            .zip(&self.prev_rings)
+            .filter(|(_, p)| **p == r)
+            .map(|(m, _)| *m)
+            .collect();
+        Some((r, same))
+    }
 }
 
 impl Rings {
     /// A commit token for a new ring: its members (the latest 16 kept).
-    pub(super) fn commit_seen(&mut self, c: &CommitToken<'_>, ts: i64) {
-        if self.commits.iter().any(|(r, _, _)| *r == c.ring_id) {
+    pub(super) fn commit_seen(&mut self, c: &CommitToken<'_>) {
+        if self.commits.iter().any(|k| k.ring == c.ring_id) {
             return;
         }
         if self.commits.len() >= 16 {
             self.commits.remove(0);
         }
         let members: Vec<u32> = c.members.iter().take(256).collect();
-        self.commits.push((c.ring_id, ts, members));
+        let prev_rings: Vec<RingId> = c.entries.iter().take(256).map(|e| e.ring_id).collect();
+        self.commits.push(Commit {
+            ring: c.ring_id,
+            members,
+            prev_rings,
+        });
     }
 }
 
@@ -51,37 +84,62 @@ impl Engine {
     }
 
     pub(super) fn ring_seen_slow(&mut self, ring: RingId, ts: i64, forwarder: u32) {
+        self.add_ring(ring, ts, forwarder, false);
+    }
+
+    /// A ring seen at `ts` on a message of `forwarder`; `alone`: on its
+    /// representative's merge-detect message (a ring of one node unless
+    /// other nodes are seen forwarding its messages).
+    fn add_ring(&mut self, ring: RingId, ts: i64, forwarder: u32, alone: bool) {
         let tl = &mut self.rings.list;
-        if let Some(cur) = tl.last_mut() {
-            if cur.rep == ring.rep && cur.seq == ring.seq {
-                if cur.members_inferred
-                    && !cur.members.contains(&forwarder)
-                    && cur.members.len() < 256
-                {
-                    cur.members.push(forwarder);
-                    cur.members.sort_unstable();
-                }
-                return;
+        if let Some(cur) = tl
+            .iter_mut()
+            .rev()
+            .find(|m| m.rep == ring.rep && m.seq == ring.seq)
+        {
+            if cur.members_inferred && !cur.members.contains(&forwarder) && cur.members.len() < 256
+            {
+                cur.members.push(forwarder);
+                cur.members.sort_unstable();
             }
-        }
-        if tl.iter().any(|m| m.rep == ring.rep && m.seq == ring.seq) {
             return;
         }
         if tl.len() >= self.th.limits.max_memberships {
             self.overflow.memberships += 1;
             return;
         }
-        let commit = self.rings.commits.iter().find(|(r, _, _)| *r == ring);
+        let commit = self.rings.commits.iter().find(|k| k.ring == ring);
         let (mut members, inferred) = match commit {
-            Some((_, _, m)) => (m.clone(), false),
+            Some(k) => (k.members.clone(), false),
             None => (vec![forwarder], true),
         };
+        let came_from = commit.and_then(|k| k.came_from(ring.rep));
         members.sort_unstable();
         members.dedup();
-        let prev = tl
-            .last()
-            .filter(|p| !p.members_inferred && !inferred)
-            .map(|p| p.members.clone());
+        // Left and joined as the ring's representative saw them: against
+        // the latest ring it was a member of. After a partition each side's
+        // ring has its own predecessor; a merged ring's is the rep's side.
+        // A ring known only from its rep's merge-detect messages is a ring
+        // of the rep alone (its token never leaves the node).
+        let rep = ring.rep;
+        // The commit token names the ring each member came from: the rep's
+        // previous ring is that one (its members as the timeline has them,
+        // else those of the new ring that came from it: exact for a ring of
+        // one node, which never shows otherwise).
+        let prev = match came_from {
+            Some((pr, same)) => Some(
+                tl.iter()
+                    .rev()
+                    .find(|p| p.rep == pr.rep && p.seq == pr.seq && !p.members_inferred)
+                    .map_or(same, |p| p.members.clone()),
+            ),
+            None if inferred && !alone => None,
+            None => tl
+                .iter()
+                .rev()
+                .find(|p| p.members.contains(&rep))
+                .map(|p| p.members.clone()),
+        };
         let (left, joined) = match &prev {
             Some(pm) => (
                 pm.iter()
@@ -114,6 +172,24 @@ impl Engine {
         tl.push(view);
         self.push_finding(f);
         self.derive_budgets();
+    }
+}
+
+impl Engine {
+    /// A merge-detect message of ring `ring` from `from`. Totem's ring
+    /// representative sends one every `merge` timeout to find other rings;
+    /// a ring of one node shows on the wire only this way (its token goes
+    /// to itself), so a partition's singleton rings are seen here.
+    pub(super) fn ring_detected(&mut self, ring: RingId, ts: i64, from: u32) {
+        let known = self
+            .rings
+            .list
+            .iter()
+            .rev()
+            .any(|m| m.rep == ring.rep && m.seq == ring.seq);
+        if from == ring.rep && !known {
+            self.add_ring(ring, ts, from, true);
+        }
     }
 }
 

@@ -9,9 +9,12 @@
 //! * Missing pings: a gap of n spacings between two timed pings of a pinger
 //!   (once its link was up) means n − 1 pings lost before the capture point,
 //!   counted in the seconds they were due.
-//! * Unanswered pings: no pong within `ping_timeout` (knet discards a later
-//!   pong); counted only after the link's first pong (before, the peer may
-//!   not run yet). A late pong counts as unanswered and as a late pong.
+//! * Unanswered pings: no pong within `ping_timeout`; counted only after the
+//!   link's first pong (before, the peer may not run yet). A pong after the
+//!   timeout is *late*, not lost: knet discards it (its link view and mean
+//!   latency never see it), but the packets arrived, so it is taken back
+//!   from the unanswered count and its round trip enters the RTT
+//!   distribution (max, p99).
 //! * knet keeps a running mean of the latency over up to 2048 samples; it
 //!   enters the link's down deadline (`link`).
 //!
@@ -156,6 +159,15 @@ impl Dir {
         self.link.ever_up && ping_ts >= self.link.first_pong
     }
 
+    /// The ping sent at `ping_ts`, counted unanswered at its timeout, was
+    /// answered late after all.
+    fn ping_late_not_lost(&mut self, ping_ts: i64) {
+        self.ping.unanswered = self.ping.unanswered.saturating_sub(1);
+        if let Some(b) = self.bucket(ping_ts.div_euclid(NS)) {
+            b.unanswered = b.unanswered.saturating_sub(1);
+        }
+    }
+
     /// The ping sent at `ping_ts` got no pong in time.
     pub(super) fn ping_unanswered(&mut self, ping_ts: i64) {
         self.ping.unanswered += 1;
@@ -257,11 +269,17 @@ impl Engine {
         let responder_node = responder.or(self.dirs[i].dst_node);
         if p.expired || rtt > timeout {
             // knet discards a pong older than its timeout.
+            // It is late, not lost: the ping and its pong both arrived. A
+            // ping already counted unanswered at its timeout is taken back,
+            // and the round trip enters the RTT distribution (knet's own
+            // running mean never sees it).
             let d = &mut self.dirs[i];
             d.ping.late_pongs += 1;
-            if !p.expired && d.counts_loss(p.ts) {
-                d.ping_unanswered(p.ts);
+            if p.expired && !p.no_loss && d.counts_loss(p.ts) {
+                d.ping_late_not_lost(p.ts);
             }
+            let us = (rtt / 1000).max(1) as u64;
+            d.ping.rtt.saturating_record(us.min(HIST_MAX_US));
             let (src_node, link) = (d.src_node, d.key.link);
             if let Some(r) = responder_node {
                 self.late_pong(r, src_node, Some(r), link, rtt, ts);

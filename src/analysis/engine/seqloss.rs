@@ -21,6 +21,9 @@
 //!   went to the same single destination (unicast tokens, or broadcasts
 //!   while only one peer is up): the seqs missing between them (at most
 //!   [`MAX_GAP`]) were lost on that path; the later packet is a seen sample.
+//!   Only where the capture sees all the sender sends (two nodes, or the
+//!   sender seen sending to two destinations): a capture on one receiver
+//!   never shows the seqs that went to the others.
 //!
 //! knet sends nothing on a link it considers down, and its view can differ
 //! from what the capture shows (e.g. its pongs were lost after the capture
@@ -73,6 +76,9 @@ pub(super) struct SeqTrack {
     last_seq: Option<u16>,
     /// Path of the last seq when it went to a single destination.
     last_single: Option<u32>,
+    /// Destination nodes this sender's DATA was seen going to (bit per
+    /// node id mod 64).
+    dests: u64,
 }
 
 /// Seqs missing between `prev` and `cur` (knet skips 0 on wrap), or None
@@ -173,6 +179,7 @@ impl SeqTrack {
             due: i64::MAX,
             last_seq: None,
             last_single: None,
+            dests: 0,
         }
     }
 
@@ -231,13 +238,24 @@ impl SeqTrack {
         bcast: bool,
         ts: i64,
         sec: i64,
+        nodes: usize,
     ) {
         let Some(slot) = self.slot(i) else {
             return;
         };
         self.settle(dirs, ts);
+        if let Some(d) = dst {
+            self.dests |= 1u64 << (d % 64);
+        }
         if self.last_seq != Some(seq) {
-            let single = if !bcast || (dst.is_some() && self.single_target(dirs) == dst) {
+            // The seq gaps of a single-destination stream are loss only where
+            // the capture sees all the sender sends: at a capture point that
+            // shows it sending to one node of several (a capture on that
+            // node), the seqs in between went to the others.
+            let sees_all = nodes <= 2 || self.dests.count_ones() >= 2;
+            let single = if !sees_all {
+                None
+            } else if !bcast || (dst.is_some() && self.single_target(dirs) == dst) {
                 Some(i)
             } else {
                 None
@@ -392,6 +410,7 @@ impl Engine {
             None => return,
         };
         let dst = self.dirs.get(i as usize).and_then(|d| d.dst_node);
+        let nodes = self.nodes.len();
         if let Some(tr) = self.seqs.at_mut(j) {
             tr.on_data(
                 &mut self.dirs,
@@ -402,6 +421,7 @@ impl Engine {
                 data.bcast,
                 ts,
                 sec,
+                nodes,
             );
         }
     }

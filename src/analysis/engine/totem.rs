@@ -177,7 +177,7 @@ impl Engine {
             }
             Body::CommitToken(c) => {
                 self.totem.v.commit_tokens += 1;
-                self.rings.commit_seen(c, ts);
+                self.rings.commit_seen(c);
             }
             Body::Mcast(_) => {
                 let v = &mut self.totem.v;
@@ -190,7 +190,13 @@ impl Engine {
                 }
             }
             Body::Join(_) => self.totem.v.joins += 1,
-            Body::MergeDetect { .. } => self.totem.v.merge_detects += 1,
+            Body::MergeDetect {
+                system_from,
+                ring_id,
+            } => {
+                self.totem.v.merge_detects += 1;
+                self.ring_detected(*ring_id, ts, *system_from);
+            }
             Body::HoldCancel { .. } => self.totem.v.hold_cancels += 1,
             _ => {}
         }
