@@ -496,6 +496,12 @@ fn same_dir(f: &Value, src: u64, dst: u64, link: u64) -> bool {
     u(&f["src_node"]) == Some(src) && u(&f["dst_node"]) == Some(dst) && u(&f["link"]) == Some(link)
 }
 
+/// A finding that names both directions of its pair ("direction": "both")
+/// told from the other side: it states `src -> dst`'s loss as its reverse.
+fn both_reversed(f: &Value, src: u64, dst: u64, link: u64) -> bool {
+    f["direction"] == "both" && same_dir(f, dst, src, link)
+}
+
 fn involves(f: &Value, node: u64, link: Option<u64>) -> bool {
     (u(&f["src_node"]) == Some(node) || u(&f["dst_node"]) == Some(node))
         && (link.is_none() || u(&f["link"]) == link)
@@ -578,7 +584,10 @@ fn check_faults(c: &mut Ctx) {
                     let here: Vec<&Value> = find
                         .iter()
                         .copied()
-                        .filter(|x| loss_kind(x) && same_dir(x, src, dst, l))
+                        .filter(|x| {
+                            loss_kind(x)
+                                && (same_dir(x, src, dst, l) || both_reversed(x, src, dst, l))
+                        })
                         .collect();
                     let ok = here
                         .iter()
@@ -636,8 +645,14 @@ fn check_faults(c: &mut Ctx) {
                                     let (mut lost, mut n, mut est_simple) = (0.0, 0.0, 0.0);
                                     for x in &eps {
                                         let e = &x["evidence"];
-                                        let pct = f64_of(&e["loss_pct"]);
-                                        let ns = e["samples"].as_f64().unwrap_or_else(|| {
+                                        let rev = both_reversed(x, src, dst, l);
+                                        let (pk, sk) = if rev {
+                                            ("reverse_loss_pct", "reverse_samples")
+                                        } else {
+                                            ("loss_pct", "samples")
+                                        };
+                                        let pct = f64_of(&e[pk]);
+                                        let ns = e[sk].as_f64().unwrap_or_else(|| {
                                             if e["matched"].is_number() {
                                                 f64_of(&e["matched"])
                                                     + f64_of(&e["left_not_arrived"])
@@ -708,11 +723,13 @@ fn check_faults(c: &mut Ctx) {
                             .copied()
                             .filter(|x| {
                                 alarm(x)
-                                    && same_dir(x, dst, src, l)
-                                    && (loss_kind(x)
-                                        || (x["kind"] == "asymmetry"
-                                            && f64_of(&x["evidence"]["loss_pct"])
-                                                > f64_of(&x["evidence"]["reverse_loss_pct"]) + 5.0))
+                                    && ((same_dir(x, dst, src, l)
+                                        && (loss_kind(x)
+                                            || (x["kind"] == "asymmetry"
+                                                && f64_of(&x["evidence"]["loss_pct"])
+                                                    > f64_of(&x["evidence"]["reverse_loss_pct"])
+                                                        + 5.0)))
+                                        || (loss_kind(x) && both_reversed(x, dst, src, l)))
                                     && overlap((fstart(x), fend(x)), (ws - 2.0, we + 2.0)) > 0.0
                             })
                             .collect();

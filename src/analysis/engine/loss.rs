@@ -46,6 +46,13 @@ impl Side {
     pub(super) fn samples(&self) -> u64 {
         self.pings + self.missing + self.data_seen + self.data_lost
     }
+    pub(super) fn add_side(&mut self, o: &Side) {
+        self.pings += o.pings;
+        self.missing += o.missing;
+        self.unanswered += o.unanswered;
+        self.data_seen += o.data_seen;
+        self.data_lost += o.data_lost;
+    }
     pub(super) fn add(&mut self, b: &Bucket) {
         self.pings += u64::from(b.pings);
         self.missing += u64::from(b.missing);
@@ -86,6 +93,9 @@ impl LossSums {
     pub(super) fn lost_fwd(&self) -> u64 {
         self.fwd.missing + self.fwd.unanswered + self.fwd.data_lost
     }
+    pub(super) fn lost_rev(&self) -> u64 {
+        self.rev.missing + self.rev.unanswered + self.rev.data_lost
+    }
 }
 
 pub(super) fn pct(n: u64, d: u64) -> f64 {
@@ -112,7 +122,7 @@ pub(super) fn pct(n: u64, d: u64) -> f64 {
 ///   a = 1 − (1 − u) / (1 − b_rev), clamped to [0, 1]. Each missing pong is
 ///   charged to the path it travelled, not to the ping's. `a` is counted
 ///   only when the unanswered pings exceed what the pongs' loss explains by
-///   more than two binomial standard deviations: over a few seconds the
+///   more than three binomial standard deviations: over a few seconds the
 ///   two counts differ by chance (a pong lost in one second, the reverse's
 ///   missing ping counted in the next).
 /// * When Y is nearly silent here (b_rev ≥ 90 %), almost none of its pongs
@@ -124,9 +134,10 @@ pub(super) fn loss_estimate(f: &Side, r: &Side) -> f64 {
     let before_rev = ratio(r.before());
     let (pings, unanswered) = (f.pings as f64, f.unanswered.min(f.pings) as f64);
     // Pongs lost at the reverse's rate explain pings·b_rev unanswered pings,
-    // give or take the binomial spread; only an excess beyond two standard
-    // deviations is loss after the capture point.
-    let explained = pings * before_rev + 2.0 * (pings * before_rev * (1.0 - before_rev)).sqrt();
+    // give or take the binomial spread; only an excess beyond three standard
+    // deviations is loss after the capture point (episodes are tested every
+    // second on every path: two would flag chance runs).
+    let explained = pings * before_rev + 3.0 * (pings * before_rev * (1.0 - before_rev)).sqrt();
     let after = if f.pings == 0 || before_rev >= 0.9 || unanswered <= explained {
         0.0
     } else {
@@ -193,24 +204,84 @@ impl LossState {
 }
 
 impl Dir {
+    /// Lost and sampled packets of this path in second `sec` (both stages:
+    /// missing, DATA lost, unanswered).
+    fn second_counts(&self, sec: i64) -> (u64, u64) {
+        self.bucket_ref(sec).map_or((0, 0), |b| {
+            let lost = u64::from(b.missing) + u64::from(b.unanswered) + u64::from(b.data_lost);
+            let n = u64::from(b.pings)
+                + u64::from(b.missing)
+                + u64::from(b.data_seen)
+                + u64::from(b.data_lost);
+            (lost.min(n), n)
+        })
+    }
+
+    /// The first and last loss of this path in second `sec`.
+    fn loss_times(&self, sec: i64) -> Option<(i64, i64)> {
+        self.bucket_ref(sec)
+            .filter(|b| b.lost_any() && b.first_loss != 0)
+            .map(|b| (b.first_loss, b.last_loss))
+    }
+}
+
+/// Merges two optional (first, last) spans.
+fn span(a: Option<(i64, i64)>, b: Option<(i64, i64)>) -> Option<(i64, i64)> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some((x.0.min(y.0), x.1.max(y.1))),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+impl Engine {
+    /// Judges second `k` (old enough that its pings are resolved).
+    pub(super) fn evaluate(&mut self, k: i64) {
+        for i in 0..self.dirs.len() {
+            self.note_up_side(i, k);
+            if self.owns_pair_loss(i) {
+                self.eval_loss(i, k);
+            }
+            self.eval_latency(i, k);
+        }
+    }
+
+    /// Loss is judged per pair of paths (X → Y and Y → X on one link), on
+    /// the one with the lower index: a missing pong is evidence about both
+    /// directions at once, so one episode weighs both and says which way
+    /// the packets went missing.
+    fn owns_pair_loss(&self, i: usize) -> bool {
+        self.dirs[i].rev.is_none_or(|r| r as usize > i)
+    }
+
+    fn rev_of(&self, i: usize) -> Option<usize> {
+        self.dirs[i].rev.map(|r| r as usize)
+    }
+
+
+    /// The first and last loss of pair `i` in seconds `from..=to`.
+    fn pair_losses(&self, i: usize, from: i64, to: i64) -> Option<(i64, i64)> {
+        let r = self.rev_of(i);
+        let mut out = None;
+        for sec in from..=to {
+            out = span(out, self.dirs[i].loss_times(sec));
+            if let Some(r) = r {
+                out = span(out, self.dirs[r].loss_times(sec));
+            }
+        }
+        out
+    }
+
     /// Where a loss episode found at second `k` starts: at the earliest loss
     /// of the latest cluster in the window `from..=k` (losses separated by
     /// half a window `w` or more of clean seconds belong to something
     /// older). `first_loss` is the window's earliest loss.
-    fn loss_start(&self, from: i64, k: i64, w: i64, first_loss: i64) -> i64 {
-        let mut start = if first_loss == i64::MAX {
-            k * NS
-        } else {
-            first_loss
-        };
+    fn loss_start(&self, i: usize, from: i64, k: i64, w: i64, first_loss: i64) -> i64 {
+        let mut start = first_loss;
         let mut clean = 0;
         for s in (from..=k).rev() {
-            let own = self
-                .bucket_ref(s)
-                .filter(|b| b.lost_any())
-                .map(|b| b.first_loss);
-            match own.filter(|t| *t != 0) {
-                Some(t) => {
+            match self.pair_losses(i, s, s) {
+                Some((t, _)) => {
                     start = t;
                     clean = 0;
                 }
@@ -225,32 +296,21 @@ impl Dir {
         start
     }
 
-    /// Lost and sampled packets of this path in second `sec` (both stages:
-    /// missing, DATA lost, unanswered).
-    fn second_counts(&self, sec: i64) -> (u64, u64) {
-        self.bucket_ref(sec).map_or((0, 0), |b| {
-            let lost = u64::from(b.missing) + u64::from(b.unanswered) + u64::from(b.data_lost);
-            let n = u64::from(b.pings)
-                + u64::from(b.missing)
-                + u64::from(b.data_seen)
-                + u64::from(b.data_lost);
-            (lost.min(n), n)
-        })
-    }
-
-    /// The seconds `s..=e` within `from..=to` that hold the episode: the
-    /// split into inside and outside whose two binomial loss rates fit the
-    /// per-second counts best (maximum likelihood, one change point at each
-    /// end). A long tail with one stray loss, or a burst of clean traffic
-    /// after the fault, is left outside instead of diluting or stretching
-    /// the rate; an episode of even loss keeps all its seconds.
-    fn fit_episode(&self, from: i64, to: i64) -> (i64, i64) {
+    /// The seconds `s..=e` within `from..=to` that hold the episode of path
+    /// `d` (the lossier direction of the pair: the two directions carry
+    /// different streams at different rates, so they are not fitted
+    /// together): the split into inside and outside whose two binomial loss
+    /// rates fit the per-second counts best (maximum likelihood, one change
+    /// point at each end), taken only when the gain pays for its three extra
+    /// parameters by the Bayesian information criterion. A burst of clean
+    /// traffic after a fault is left outside instead of diluting the rate;
+    /// a few losses clustered by chance in an even low rate keep the whole.
+    fn fit_episode(&self, d: usize, from: i64, to: i64) -> (i64, i64) {
         let len = (to - from + 1) as usize;
-        // Prefix sums of (lost, samples) over the seconds.
         let mut pre = Vec::with_capacity(len + 1);
         pre.push((0u64, 0u64));
         for sec in from..=to {
-            let (l, n) = self.second_counts(sec);
+            let (l, n) = self.dirs[d].second_counts(sec);
             let (pl, pn) = pre[pre.len() - 1];
             pre.push((pl + l, pn + n));
         }
@@ -267,72 +327,21 @@ impl Dir {
         let mut best = (f64::NEG_INFINITY, 0usize, len - 1);
         for a in 0..len {
             for b in a..len {
-                let (il, in_) = (pre[b + 1].0 - pre[a].0, pre[b + 1].1 - pre[a].1);
+                let (il, inn) = (pre[b + 1].0 - pre[a].0, pre[b + 1].1 - pre[a].1);
                 if il < 2 {
                     continue;
                 }
-                let v = ll(il, in_) + ll(tl - il, tn - in_);
+                let v = ll(il, inn) + ll(tl - il, tn - inn);
                 if v > best.0 {
                     best = (v, a, b);
                 }
             }
         }
-        // Split only when the gain pays for the three extra parameters (a
-        // second rate, two bounds) by the Bayesian information criterion:
-        // a few losses clustered by chance in an even low rate do not; a
-        // burst of clean traffic after a fault does.
         let penalty = 1.5 * (tn.max(2) as f64).ln();
         if best.0 > whole + penalty {
             (from + best.1 as i64, from + best.2 as i64)
         } else {
             (from, to)
-        }
-    }
-
-    /// The first and last loss in seconds `s..=e`.
-    fn losses_within(&self, s: i64, e: i64) -> Option<(i64, i64)> {
-        let mut out: Option<(i64, i64)> = None;
-        for sec in s..=e {
-            if let Some(b) = self
-                .bucket_ref(sec)
-                .filter(|b| b.lost_any() && b.first_loss != 0)
-            {
-                let w = out.get_or_insert((b.first_loss, b.last_loss));
-                w.0 = w.0.min(b.first_loss);
-                w.1 = w.1.max(b.last_loss);
-            }
-        }
-        out
-    }
-
-    /// The loss episode still open, shown with no end.
-    pub(super) fn open_loss_finding(&self) -> Option<Finding> {
-        let ep = self.loss.ep.as_ref()?;
-        let (fwd, rev) = ep.sums.estimates();
-        let f = self
-            .finding(
-                FindingKind::Loss,
-                Severity::Warning,
-                ep.start,
-                Direction::SrcToDst,
-                format!(
-                    "{fwd:.1} % loss on link {} so far (reverse {rev:.1} %)",
-                    self.key.link
-                ),
-            )
-            .ev("loss_pct", fwd)
-            .ev("reverse_loss_pct", rev);
-        Some(f)
-    }
-}
-
-impl Engine {
-    /// Judges second `k` (old enough that its pings are resolved).
-    pub(super) fn evaluate(&mut self, k: i64) {
-        for i in 0..self.dirs.len() {
-            self.note_up_side(i, k);
-            self.eval_loss(i, k);
-            self.eval_latency(i, k);
         }
     }
 
@@ -356,68 +365,53 @@ impl Engine {
         }
     }
 
-    /// The loss window of path `i` ending at second `k`: opens, extends or
+    /// The loss window of pair `i` ending at second `k`: opens, extends or
     /// closes its episode.
     fn eval_loss(&mut self, i: usize, k: i64) {
         let w = i64::from(self.th.loss_window_s.clamp(1, 120));
         let thr = self.th.loss_warning_pct;
-        // No episode open and no loss in any second of the window: the sums
-        // would find nothing (they are skipped).
+        let rev = self.rev_of(i);
         let from = (k - w + 1).max(self.dirs[i].loss.floor);
-        if self.dirs[i].loss.ep.is_none() && self.dirs[i].loss.last_sec < from {
+        let last_sec = rev.map_or(self.dirs[i].loss.last_sec, |r| {
+            self.dirs[i].loss.last_sec.max(self.dirs[r].loss.last_sec)
+        });
+        // No episode open and no loss in any second of the window.
+        let open = self.dirs[i].loss.ep.is_some();
+        if !open && last_sec < from {
             return;
         }
-        let rev = self.dirs[i].rev.map(|r| r as usize);
-        // Window sums.
-        let mut win = LossSums::default();
-        let mut first_loss = i64::MAX;
-        let mut last_loss_win = 0;
-        for s in from..=k {
-            let b = self.dirs[i].bucket_ref(s).copied();
-            let r = rev.and_then(|r| self.dirs[r].bucket_ref(s).copied());
-            if let Some(b) = b {
-                win.add(&b, r.as_ref());
-                if b.lost_any() && b.first_loss != 0 {
-                    first_loss = first_loss.min(b.first_loss);
-                    last_loss_win = last_loss_win.max(b.last_loss);
-                }
-            } else if let Some(r) = r {
-                win.add(&Bucket::default(), Some(&r));
-            }
-        }
-        let (fwd, _) = win.estimates();
-        // Opens at the threshold; once open, stays open down to half of it
-        // (hysteresis: a rate near the threshold is one episode, not many).
-        let bad = if self.dirs[i].loss.ep.is_some() {
-            fwd >= thr / 2.0 && win.lost_fwd() >= 1
+        let win = self.loss_sums(i, from, k);
+        let (fwd, rev_pct) = win.estimates();
+        let (lf, lr) = (win.lost_fwd(), win.lost_rev());
+        // Opens at the threshold in either direction; once open, stays open
+        // down to half of it (a rate near the threshold is one episode).
+        let bad = if open {
+            fwd.max(rev_pct) >= thr / 2.0 && lf + lr >= 1
         } else {
-            fwd >= thr && win.lost_fwd() >= 2
+            (fwd >= thr && lf >= 2) || (rev_pct >= thr && lr >= 2)
         };
-        let cur_b = self.dirs[i].bucket_ref(k).copied();
-        let cur_r = rev.and_then(|r| self.dirs[r].bucket_ref(k).copied());
-        let cur_last_loss = cur_b.map_or(0, |b| if b.lost_any() { b.last_loss } else { 0 });
+        let win_losses = self.pair_losses(i, from, k);
+        let cur_last = self.pair_losses(i, k, k).map_or(0, |x| x.1);
+        let cur = self.loss_sums(i, k, k);
         match (&mut self.dirs[i].loss.ep, bad) {
             (None, true) => {
-                let start = self.dirs[i].loss_start(from, k, w, first_loss);
-                // Count the episode from the second of its first loss.
+                let first_loss = win_losses.map_or(k * NS, |x| x.0);
+                let start = self.loss_start(i, from, k, w, first_loss);
                 let sums = self.loss_sums(i, start.div_euclid(NS), k);
                 self.dirs[i].loss.ep = Some(LossEpisode {
                     start,
-                    last_loss: last_loss_win.max(start),
+                    last_loss: win_losses.map_or(start, |x| x.1.max(start)),
                     sums,
                 });
             }
-            (Some(ep), true) if ep.last_loss.max(cur_last_loss) + w * NS < k * NS => {
+            (Some(ep), true) if ep.last_loss.max(cur_last) + w * NS < k * NS => {
                 // No loss for a whole window: this episode is over.
                 self.close_loss(i, Some(k));
             }
             (Some(ep), true) => {
-                if let Some(b) = cur_b {
-                    ep.sums.add(&b, cur_r.as_ref());
-                } else if let Some(r) = cur_r {
-                    ep.sums.add(&Bucket::default(), Some(&r));
-                }
-                ep.last_loss = ep.last_loss.max(cur_last_loss);
+                ep.sums.fwd.add_side(&cur.fwd);
+                ep.sums.rev.add_side(&cur.rev);
+                ep.last_loss = ep.last_loss.max(cur_last);
             }
             (Some(_), false) => self.close_loss(i, Some(k)),
             (None, false) => {}
@@ -426,7 +420,7 @@ impl Engine {
 
     /// Loss sums of path `i` and its reverse over seconds `from..=to`.
     fn loss_sums(&self, i: usize, from: i64, to: i64) -> LossSums {
-        let rev = self.dirs[i].rev.map(|r| r as usize);
+        let rev = self.rev_of(i);
         let mut sums = LossSums::default();
         for s in from..=to {
             let b = self.dirs[i].bucket_ref(s).copied().unwrap_or_default();
@@ -436,47 +430,92 @@ impl Engine {
         sums
     }
 
+    /// The loss episode of pair `i` still open, shown with no end, on the
+    /// lossier direction.
+    pub(super) fn open_loss_finding(&self, i: usize) -> Option<Finding> {
+        let ep = self.dirs[i].loss.ep.as_ref()?;
+        let (fwd, rev) = ep.sums.estimates();
+        let (d, l, lr) = match self.rev_of(i) {
+            Some(r) if rev > fwd => (&self.dirs[r], rev, fwd),
+            _ => (&self.dirs[i], fwd, rev),
+        };
+        let f = d
+            .finding(
+                FindingKind::Loss,
+                Severity::Warning,
+                ep.start,
+                Direction::SrcToDst,
+                format!(
+                    "{l:.1} % loss on link {} so far (reverse {lr:.1} %)",
+                    d.key.link
+                ),
+            )
+            .ev("loss_pct", l)
+            .ev("reverse_loss_pct", lr);
+        Some(f)
+    }
+
     pub(super) fn close_loss(&mut self, i: usize, k: Option<i64>) {
-        let Some(ep) = self.dirs[i].loss.ep.take() else {
+        let Some(mut ep) = self.dirs[i].loss.ep.take() else {
             return;
         };
         if let Some(k) = k {
             self.dirs[i].loss.floor = k + 1;
         }
-        // Recounted from the seconds still held: DATA losses are known only
-        // once a later copy is seen, possibly after their second was judged.
-        let mut sums = ep.sums;
-        // Its bounds: where a loss rate inside and another outside fit the
-        // seconds from its first loss to its last best (`fit_episode`); the
-        // clean seconds after it only closed it.
+        // Recounted from the seconds still held (DATA losses are known only
+        // once a later copy is seen, possibly after their second was
+        // judged), over the bounds that fit the episode best.
         let (from, to) = (ep.start.div_euclid(NS), ep.last_loss.div_euclid(NS));
-        let mut ep = ep;
         if to >= from && to - from < self.dirs[i].buckets.len() as i64 {
-            let (s, e) = self.dirs[i].fit_episode(from, to);
-            if let Some((first, last)) = self.dirs[i].losses_within(s, e) {
-                ep.start = ep.start.max(first);
+            let (f, r) = self.loss_sums(i, from, to).estimates();
+            let lossier = match self.rev_of(i) {
+                Some(rv) if r > f => rv,
+                _ => i,
+            };
+            // The start stays at the first loss (where the episode was
+            // found); the fit moves the end.
+            let (_, e) = self.fit_episode(lossier, from, to);
+            if let Some((_, last)) = self.pair_losses(i, from, e) {
                 ep.last_loss = last;
             }
-            sums = self.loss_sums(i, s, e);
+            ep.sums = self.loss_sums(i, from, e);
         }
-        let ep = LossEpisode { sums, ..ep };
         let (fwd, rev) = ep.sums.estimates();
-        let samples = loss_samples(&ep.sums.fwd);
-        let (ci_lo, ci_hi) = wilson95(fwd, samples);
         let thr = self.th.loss_warning_pct;
-        if fwd < thr {
-            // Counted over the whole episode the loss is the other
-            // direction's (its pongs) or below the threshold.
+        if fwd < thr && rev < thr {
             return;
         }
+        // Told from the lossier direction.
+        let (d, side, other, l, lr) = match self.rev_of(i) {
+            Some(r) if rev > fwd => (r, ep.sums.rev, ep.sums.fwd, rev, fwd),
+            _ => (i, ep.sums.fwd, ep.sums.rev, fwd, rev),
+        };
+        let f = self.loss_finding(d, &ep, &side, &other, l, lr);
+        self.push_finding(f);
+    }
+
+    /// The finding of a closed episode on path `d`: `side` its samples and
+    /// `l` its loss, `other` and `lr` the reverse's.
+    fn loss_finding(
+        &self,
+        d: usize,
+        ep: &LossEpisode,
+        side: &Side,
+        other: &Side,
+        l: f64,
+        lr: f64,
+    ) -> Finding {
+        let thr = self.th.loss_warning_pct;
+        let samples = loss_samples(side);
+        let (ci_lo, ci_hi) = wilson95(l, samples);
         // Nearly nothing of the sender reached the capture point: whether
         // its peer's packets reached it cannot be seen (a node that sends
         // nothing shows nothing of what it received), so the reverse
         // direction is not judged and the loss is not called one-way.
-        let (lost, samples) = ep.sums.fwd.before();
-        let silent = samples >= 5 && lost * 10 >= samples * 9;
-        let one_way = !silent && rev < thr / 2.0;
-        let d = &self.dirs[i];
+        let (lost, sent) = side.before();
+        let silent = sent >= 5 && lost * 10 >= sent * 9;
+        let one_way = !silent && lr < thr / 2.0;
+        let d = &self.dirs[d];
         let kind = if one_way {
             FindingKind::OneWayLoss
         } else {
@@ -485,17 +524,16 @@ impl Engine {
         let (src, dst, link) = (d.src_node, d.dst_node, d.key.link);
         let name = |n: Option<u16>| n.map_or("?".to_string(), |n| n.to_string());
         let reverse = if silent {
-            let r = &ep.sums.rev;
             format!(
                 "; node {0} sent almost nothing, so whether node {1}'s packets reached it \
                  cannot be seen here ({2} of node {1}'s {3} pings unanswered)",
                 name(src),
                 name(dst),
-                r.unanswered,
-                r.pings
+                other.unanswered,
+                other.pings
             )
         } else {
-            format!(" (reverse {rev:.1} %)")
+            format!(" (reverse {lr:.1} %)")
         };
         let mut f = d
             .finding(
@@ -508,32 +546,36 @@ impl Engine {
                     Direction::Both
                 },
                 format!(
-                    "{fwd:.1} % of packets from node {} to node {} lost on link {link} \
+                    "{l:.1} % of packets from node {} to node {} lost on link {link} \
                      (95 % interval {ci_lo:.1}-{ci_hi:.1} %, {samples} samples){reverse}",
                     name(src),
                     name(dst),
                 ),
             )
             .ended(ep.last_loss.max(ep.start))
-            .ev("loss_pct", fwd)
+            .ev("loss_pct", l)
             .ev("samples", samples as f64)
             .ev("loss_ci95_low", ci_lo)
             .ev("loss_ci95_high", ci_hi);
         if !silent {
-            f = f.ev("reverse_loss_pct", rev);
+            let rs = loss_samples(other);
+            let (rlo, rhi) = wilson95(lr, rs);
+            f = f
+                .ev("reverse_loss_pct", lr)
+                .ev("reverse_samples", rs as f64)
+                .ev("reverse_loss_ci95_low", rlo)
+                .ev("reverse_loss_ci95_high", rhi);
         }
-        let f = f
-            .ev("pings", ep.sums.fwd.pings as f64)
-            .ev("pings_missing", ep.sums.fwd.missing as f64)
-            .ev("pings_unanswered", ep.sums.fwd.unanswered as f64)
-            .ev("data_copies_seen", ep.sums.fwd.data_seen as f64)
-            .ev("data_copies_lost", ep.sums.fwd.data_lost as f64)
-            .ev("reverse_pings", ep.sums.rev.pings as f64)
-            .ev("reverse_pings_missing", ep.sums.rev.missing as f64)
-            .ev("reverse_pings_unanswered", ep.sums.rev.unanswered as f64)
-            .ev("reverse_data_copies_seen", ep.sums.rev.data_seen as f64)
-            .ev("reverse_data_copies_lost", ep.sums.rev.data_lost as f64);
-        self.push_finding(f);
+        f.ev("pings", side.pings as f64)
+            .ev("pings_missing", side.missing as f64)
+            .ev("pings_unanswered", side.unanswered as f64)
+            .ev("data_copies_seen", side.data_seen as f64)
+            .ev("data_copies_lost", side.data_lost as f64)
+            .ev("reverse_pings", other.pings as f64)
+            .ev("reverse_pings_missing", other.missing as f64)
+            .ev("reverse_pings_unanswered", other.unanswered as f64)
+            .ev("reverse_data_copies_seen", other.data_seen as f64)
+            .ev("reverse_data_copies_lost", other.data_lost as f64)
     }
 }
 

@@ -28,6 +28,57 @@ pub(super) struct Rings {
     commits: Vec<Commit>,
 }
 
+impl Rings {
+    /// The timeline with left and joined as node `v` saw them, for the
+    /// rings `v` belongs to (a capture on a node shows that node's view;
+    /// corosync logs the same on it): against the ring the commit token
+    /// says `v` came from, else the latest earlier ring `v` was in.
+    pub(super) fn viewed_by(&self, v: Option<u16>) -> Vec<MembershipView> {
+        let mut out = self.list.clone();
+        let Some(v) = v.map(u32::from) else {
+            return out;
+        };
+        for (k, m) in self.list.iter().enumerate() {
+            if m.members_inferred || !m.members.contains(&v) || m.rep == v {
+                continue;
+            }
+            let earlier = &self.list[..k];
+            let commit = self
+                .commits
+                .iter()
+                .find(|c| c.ring.rep == m.rep && c.ring.seq == m.seq);
+            let prev = match commit.and_then(|c| c.came_from(v)) {
+                Some((pr, same)) => Some(
+                    earlier
+                        .iter()
+                        .rev()
+                        .find(|p| p.rep == pr.rep && p.seq == pr.seq && !p.members_inferred)
+                        .map_or(same, |p| p.members.clone()),
+                ),
+                None => earlier
+                    .iter()
+                    .rev()
+                    .find(|p| p.members.contains(&v))
+                    .map(|p| p.members.clone()),
+            };
+            if let Some(pm) = prev {
+                let (left, joined) = left_joined(&pm, &m.members);
+                out[k].left = left;
+                out[k].joined = joined;
+            }
+        }
+        out
+    }
+}
+
+/// Members of `prev` not in `now`, and of `now` not in `prev`.
+fn left_joined(prev: &[u32], now: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    (
+        prev.iter().filter(|n| !now.contains(n)).copied().collect(),
+        now.iter().filter(|n| !prev.contains(n)).copied().collect(),
+    )
+}
+
 #[derive(Debug)]
 struct Commit {
     ring: RingId,
@@ -39,7 +90,8 @@ impl Commit {
     /// The ring `node` came from and the members that came from it too.
     fn came_from(&self, node: u32) -> Option<(RingId, Vec<u32>)> {
         let i = self.members.iter().position(|m| *m == node)?;
-        let r = *self.prev_rings.get(i)?;
+        // An entry not filled in yet carries no ring (representative 0).
+        let r = *self.prev_rings.get(i).filter(|r| r.rep != 0)?;
         let same = self
             .members
             .iter()
@@ -54,7 +106,13 @@ impl Commit {
 impl Rings {
     /// A commit token for a new ring: its members (the latest 16 kept).
     pub(super) fn commit_seen(&mut self, c: &CommitToken<'_>) {
-        if self.commits.iter().any(|k| k.ring == c.ring_id) {
+        // The commit token goes round twice; each member fills in its
+        // entry (the ring it came from) as it passes: a later copy knows
+        // more.
+        if let Some(k) = self.commits.iter_mut().find(|k| k.ring == c.ring_id) {
+            k.prev_rings.clear();
+            k.prev_rings
+                .extend(c.entries.iter().take(256).map(|e| e.ring_id));
             return;
         }
         if self.commits.len() >= 16 {
@@ -141,17 +199,7 @@ impl Engine {
                 .map(|p| p.members.clone()),
         };
         let (left, joined) = match &prev {
-            Some(pm) => (
-                pm.iter()
-                    .filter(|n| !members.contains(n))
-                    .copied()
-                    .collect::<Vec<_>>(),
-                members
-                    .iter()
-                    .filter(|n| !pm.contains(n))
-                    .copied()
-                    .collect::<Vec<_>>(),
-            ),
+            Some(pm) => left_joined(pm, &members),
             None => (Vec::new(), Vec::new()),
         };
         if !inferred {

@@ -61,7 +61,7 @@ impl Engine {
         let totem = self.totem_view();
         let mut findings = self.findings.clone();
         // Episodes still open are shown with no end.
-        findings.extend(self.dirs.iter().filter_map(Dir::open_loss_finding));
+        findings.extend((0..self.dirs.len()).filter_map(|i| self.open_loss_finding(i)));
         findings.sort_by_key(|f| (f.start, f.kind.name()));
         Snapshot {
             first_ts: self.first_ts,
@@ -75,7 +75,7 @@ impl Engine {
             nodes,
             links,
             totem,
-            membership: self.rings.list.clone(),
+            membership: self.rings.viewed_by(vantage),
             findings,
             node_names: self.node_names.clone(),
             overflow: self.overflow,
