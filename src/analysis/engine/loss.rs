@@ -643,8 +643,10 @@ mod tests {
             (f[0].kind, f[0].src_node, f[0].dst_node),
             (FindingKind::OneWayLoss, Some(2), Some(1))
         );
-        // The first lost ping was due at 7 × 800 ms (+300 ms offset of node 2's pings).
-        assert_eq!(f[0].start, T0 + 7 * 800 * MS + 300 * MS);
+        // The first packet lost is node 2's pong to node 1's ping at
+        // 7 × 800 ms (node 2's own ping was due 300 ms later): the episode
+        // of the pair starts with the earliest evidence on either path.
+        assert_eq!(f[0].start, T0 + 7 * 800 * MS);
         assert_eq!(f[0].evidence("reverse_loss_pct"), Some(0.0));
     }
 
