@@ -32,6 +32,9 @@ pub(super) struct TokNode {
     /// Latest token arrival not yet followed by the node's send.
     arrived: Option<i64>,
     hold: Option<FastHist>,
+    /// The first join message from another node towards this node since
+    /// its latest token: it left the operational state then.
+    pub join_rx: Option<i64>,
 }
 
 impl TokNode {

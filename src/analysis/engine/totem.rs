@@ -19,6 +19,10 @@
 //! * knet hands DATA to corosync only while the receiver's link to the
 //!   sender is up: a token towards a node whose link back is down does not
 //!   reach it.
+//! * A node that receives another node's join message while it waits for
+//!   the token leaves the operational state (gather) and stops its token
+//!   timer: only the nodes whose timer ran out first declare the token
+//!   lost ("A processor failed"). The gap a node waited ends at that join.
 
 use crate::analysis::findings::{Finding, FindingKind, Severity};
 use crate::analysis::snapshot::{LinkState, TOKEN_ROTATIONS_KEPT, TokenRotation, TotemView};
@@ -189,7 +193,13 @@ impl Engine {
                     v.mcast_retransmits += 1;
                 }
             }
-            Body::Join(_) => self.totem.v.joins += 1,
+            Body::Join(_) => {
+                self.totem.v.joins += 1;
+                let from = t.header.nodeid;
+                if let Some(r) = receiver.filter(|r| *r != from && !rx_link_down) {
+                    self.join_towards(r, ts, &mut hints.rx);
+                }
+            }
             Body::MergeDetect {
                 system_from,
                 ring_id,
@@ -292,6 +302,17 @@ impl Engine {
         }
     }
 
+    /// A join message from another node on its way to `node` at `ts`.
+    #[cold]
+    fn join_towards(&mut self, node: u32, ts: i64, hint: &mut u16) {
+        let max_nodes = self.th.limits.max_nodes;
+        if let Some(tn) = self.totem.tok.entry(node, max_nodes, hint) {
+            if tn.rx.is_some() && tn.join_rx.is_none() {
+                tn.join_rx = Some(ts);
+            }
+        }
+    }
+
     /// A token towards `node` (`hold`: its arrival starts the node's hold).
     pub(super) fn token_arrival(&mut self, node: u32, this: TokRx, hold: bool, hint: &mut u16) {
         let max_nodes = self.th.limits.max_nodes;
@@ -309,8 +330,19 @@ impl Engine {
             return;
         }
         tn.rx = Some(this);
-        let gap = this.ts - p.ts;
+        let join = tn.join_rx.take();
         let lost = i64::from(self.th.token_ms) * MS;
+        // A node that receives another's join before its token timeout
+        // leaves the operational state for the join (gather): its timer
+        // stops there and it declares no token loss; the gap it waited is
+        // up to the join.
+        // A join within a twentieth of the timeout of it is a peer whose
+        // timer ran out with this node's (the token lost in flight reaches
+        // no one; the timers started together): not counted.
+        let gap = match join {
+            Some(j) if j >= p.ts && j - p.ts <= lost - lost / 20 => j - p.ts,
+            _ => this.ts - p.ts,
+        };
         self.totem.note_rotation(node, this.ts, gap, lost);
         self.totem
             .rotation
@@ -322,7 +354,7 @@ impl Engine {
             self.totem.v.max_rotation_at = p.ts;
         }
         if gap > i64::from(self.th.token_warning_ms) * MS {
-            self.token_gap(node, p.ts, this.ts, gap);
+            self.token_gap(node, p.ts, p.ts + gap, gap);
         }
     }
 
