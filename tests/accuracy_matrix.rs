@@ -846,8 +846,9 @@ fn check_faults(c: &mut Ctx) {
                         format!("{what}: {tdur:.3} s stall ({basis}) not found"),
                     ),
                     Some(x) => {
-                        let d = x["evidence"]["silence_ms"]
+                        let d = x["evidence"]["stall_ms"]
                             .as_f64()
+                            .or_else(|| x["evidence"]["silence_ms"].as_f64())
                             .map_or(fend(x) - fstart(x), |m| m / 1000.0);
                         c.check(
                             "stall",

@@ -18,15 +18,41 @@
 //!   ping→pong times are treated as round trips.
 //! - Loss of a pinger's pings: pings absent from its cadence (a gap of n
 //!   spacings = n − 1 missing; spacing = interval rounded up to 200 ms) plus
-//!   pings seen whose pong did not come within the ping timeout.
-//! - Loss in direction A→B: A's pings missing from A's cadence were lost
-//!   before the capture point; A's pings seen but unanswered were lost after
-//!   it on the way to B, or their pong was lost at B's egress — which then
-//!   also shows as B's own pings missing. Rule: when B's pings are missing
-//!   at least half as often as A's go unanswered, A's unanswered pings are
-//!   B's egress loss; otherwise loss(A→B) = max(missing_A, unanswered_A).
-//!   At a bridge this separates egress from ingress loss; a cut both ways is
-//!   seen as loss towards the silent node until its pings resume.
+//!   pings seen whose pong did not come within the ping timeout. A pong
+//!   after the timeout is late, not lost: knet discards it, but both
+//!   packets arrived, so it leaves the unanswered count and enters the RTT
+//!   distribution.
+//! - DATA seq: a sender's one counter over all its DATA. Missing broadcast
+//!   copies (seen to one destination, not to another it has up) and seqs
+//!   missing between consecutive packets to one destination were lost
+//!   before the capture point — the latter only where the capture sees the
+//!   sender send to two nodes (or the cluster has two): a capture on one
+//!   receiver never shows the seqs that went to the others.
+//! - Loss in direction A→B: L = 1 − (1 − b)(1 − a). `b` (before the
+//!   capture point) is A's missing pings and DATA over all such samples.
+//!   `a` (after it) comes from A's unanswered pings u: a ping goes
+//!   unanswered when it is lost after the capture point or its pong is
+//!   lost before it on B→A, so 1 − u = (1 − a)(1 − b_BA) and
+//!   a = 1 − (1 − u)/(1 − b_BA), counted only when the unanswered exceed
+//!   what b_BA explains by three binomial standard deviations. Every
+//!   missing pong is charged to the path it travelled.
+//! - Loss episodes: judged per pair (A→B with B→A on one link), per second
+//!   over a `loss_window_s` window; open at `loss_warning_pct` in either
+//!   direction with two losses, stay open down to half of it, close after a
+//!   whole clean window. The rate is counted over all samples from the first
+//!   loss to the end that a two-rate binomial fit (BIC) of the lossier
+//!   direction chooses, with the samples and a 95 % Wilson interval; the
+//!   finding is told from the lossier direction (one-way when the other
+//!   stays under half the threshold).
+//! - Token loss: a node declares the token lost when no new token reached
+//!   it for `token` ms, unless another node's join reached it first (it
+//!   then leaves the operational state without its own timeout); joins
+//!   within a twentieth of the timeout of it count as simultaneous.
+//! - Membership: rings from the commit token (members, and the ring each
+//!   member came from) and from every message's ring id; a ring of one node
+//!   shows only in its merge-detect messages. Left/joined are as the
+//!   capture's node saw them (the ring it came from), else as the ring's
+//!   representative saw them.
 //! - Link state: knet's rule at the pinger: up on the (pong_count+1)-th pong
 //!   while down; down when no pong for ping_timeout × backoff + 2 × average
 //!   latency, backoff 10 right after a fresh start/up, minus one per second,

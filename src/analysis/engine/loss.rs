@@ -1,22 +1,26 @@
-//! Loss per direction, judged over windows of one-second buckets.
+//! Loss per direction, judged per pair of paths over windows of one-second
+//! buckets.
 //!
 //! Evidence (see [`loss_estimate`]): pings missing from the pinger's
 //! cadence and DATA copies missing (`seqloss`) were lost before the capture
 //! point; pings seen but unanswered were lost after it — or their pong was
-//! lost at the responder's egress, which then also shows as the
-//! responder's own packets lost before the capture point. The two stages
-//! combine as independent: 1 − (1 − before)(1 − after).
+//! lost before it on the reverse path, at the reverse's own rate. The two
+//! stages combine as independent: 1 − (1 − before)(1 − after).
 //!
-//! Episodes: each second, once its pings are resolved, the window of
-//! `loss_window_s` seconds ending there is summed; at least two packets
-//! lost and an estimate at or above `loss_warning_pct` opens an episode at
-//! the earliest loss of the latest cluster (losses separated by half a
-//! window of clean seconds belong to something older). It closes when the
-//! window is clean or no loss came for half a window, and is recounted over
-//! its first to last loss: a finding when still above the threshold,
-//! one-way when the reverse is under half of it, and not judged in reverse
-//! when the sender itself was nearly silent (≥ 90 % of its packets lost
-//! before the capture point).
+//! Episodes, one per pair (X → Y with Y → X on one link, owned by the path
+//! with the lower index): each second, once its pings are resolved, the
+//! window of `loss_window_s` seconds ending there is summed; at least two
+//! packets lost and an estimate at or above `loss_warning_pct` in either
+//! direction opens an episode at the earliest loss of the latest cluster
+//! (losses separated by half a window of clean seconds belong to something
+//! older). It stays open down to half the threshold and closes when the
+//! window falls below that or a whole window passed without loss. It is
+//! recounted from its first loss to the end a two-rate binomial fit of the
+//! lossier direction picks (`fit_episode`): a finding when a direction is
+//! still at the threshold, told from the lossier one, one-way when the
+//! other is under half of it, and not judged in reverse when the sender
+//! itself was nearly silent (≥ 90 % of its packets lost before the capture
+//! point). The finding carries its samples and a 95 % Wilson interval.
 
 use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
 

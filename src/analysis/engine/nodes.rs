@@ -9,7 +9,12 @@
 //! max(2 × ping spacing, ping timeout) while others sent packets had a
 //! silence; when right after it the node answers old pings late (past the
 //! ping timeout), it was stalled (not cut off): a `host_stall`, critical
-//! when the silence reached the token timeout.
+//! when the stall reached the token timeout. The stall began after the
+//! node's last packet and before the first ping it left unanswered reached
+//! it; pings reach it from k paths every ping spacing at unrelated phases,
+//! so the first comes spacing / (k + 1) after the stop on average: the
+//! start is taken there (within those bounds), the end at the first packet
+//! after.
 
 use std::net::IpAddr;
 
@@ -216,7 +221,34 @@ impl Engine {
             return;
         }
         n.stall_reported = true;
-        let gap = e - s;
+        let silence = e - s;
+        // The node stopped after its last packet (s) and before the first
+        // ping it left unanswered reached it.
+        let first_unanswered = self
+            .pending
+            .values()
+            .filter(|p| {
+                p.ts > s
+                    && p.ts < ping_ts
+                    && self
+                        .dirs
+                        .get(p.dir as usize)
+                        .is_some_and(|d| d.dst_node == Some(responder))
+            })
+            .map(|p| p.ts)
+            .min()
+            .unwrap_or(ping_ts);
+        // Pings reach the node from k paths, each every `spacing`, at
+        // unrelated phases: the first to come after it stopped comes
+        // spacing / (k + 1) later on average.
+        let k = self
+            .dirs
+            .iter()
+            .filter(|d| d.dst_node == Some(responder) && d.ping.pings > 0)
+            .count() as i64;
+        let spacing = self.th.ping_spacing_ns();
+        let start = (first_unanswered - spacing / (k + 1)).clamp(s, first_unanswered);
+        let gap = e - start;
         let sev = if gap >= token {
             Severity::Critical
         } else {
@@ -225,12 +257,19 @@ impl Engine {
         let f = Finding::new(
             FindingKind::HostStall,
             sev,
-            s,
-            format!("node {responder} sent nothing for {:.0} ms while others went on, then answered old pings late ({:.0} ms)", ms(gap), ms(rtt)),
+            start,
+            format!(
+                "node {responder} stopped for about {:.0} ms: sent nothing for {:.0} ms while \
+                 others went on, then answered old pings late ({:.0} ms)",
+                ms(gap),
+                ms(silence),
+                ms(rtt)
+            ),
         )
         .nodes(src_node, dst_node, Some(link), Some(Direction::Both))
         .ended(e)
-        .ev("silence_ms", ms(gap))
+        .ev("stall_ms", ms(gap))
+        .ev("silence_ms", ms(silence))
         .ev("late_pong_rtt_ms", ms(rtt));
         self.push_finding(f);
     }
