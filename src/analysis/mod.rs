@@ -76,7 +76,7 @@ pub mod multi;
 mod snapshot;
 mod vantage;
 
-pub use budget::{BudgetSources, Limits, Thresholds, round_up_to_grid};
+pub use budget::{BudgetSources, Limits, Thresholds, WireBudget, round_up_to_grid};
 pub use coverage::Coverage;
 pub use engine::{Engine, SIZE_BOUNDS};
 pub use findings::{Direction, Finding, FindingKind, Severity};
@@ -84,5 +84,5 @@ pub use incidents::{Cause, Incident, incidents};
 pub use snapshot::{
     LinkState, LinkView, Measures, MembershipView, NodeView, Overflow, Quantiles, RTT_BUCKETS_US,
     RTT_HIST_LEN, SeriesPoint, SizeBucket, Snapshot, TOKEN_ROTATIONS_KEPT, TRAFFIC_TYPES,
-    TokenRotation, TotemView, Transition, TypeCount,
+    TokenRotation, TotemView, Transition, TypeCount, WireView,
 };

@@ -14,7 +14,13 @@
 //!                "consensus_ms", "ping_interval_ms", "ping_spacing_ms" (interval rounded up
 //!                to knet's 200 ms grid), "ping_timeout_ms", "pong_count", "loss_warning_pct",
 //!                "origin" (str), "sources": {"token", "consensus", "ping_interval",
-//!                "ping_timeout", "pong_count"} (the config file's name, "flag" or "default")},
+//!                "ping_timeout", "pong_count"} (the config file's name, "flag", "default" or
+//!                "wire"), "wire": {"ping_spacing_ms"|null (timed pings' spacing most paths
+//!                show), "spacing_paths", "paths_measured", "hold_node"|null, "hold_ms"|null
+//!                (the representative's idle token hold), "holds", "token_from_hold_ms"|null,
+//!                "checked_token_ms", "checked_spacing_ms" (the budgets checked, before the
+//!                wire was read), "contradictions": [str], "used": [str] (budgets judged
+//!                with that the wire gave)}},
 //!   "nodes":    [{"id", "name"|null, "addrs": [str], "packets", "max_gap_ms"}],
 //!   "links":    [{"src_node", "dst_node", "src_addr", "dst_addr", "link",
 //!                 "rtt_us": {"p50","p90","p99","max","min","mean","samples"}|null,
@@ -264,8 +270,26 @@ pub struct BudgetsDto {
     /// Where the budgets come from, for people ("corosync.conf", "corosync
     /// 3.1 defaults for the nodes seen").
     pub origin: String,
-    /// Per value: the config file's name, `flag` or `default`.
+    /// Per value: the config file's name, `flag`, `default` or `wire`.
     pub sources: BudgetSourcesDto,
+    /// The budgets checked against the wire.
+    pub wire: WireDto,
+}
+
+/// What the wire shows of the budgets, and where it contradicts them.
+#[derive(Debug, Serialize)]
+pub struct WireDto {
+    pub ping_spacing_ms: Option<u32>,
+    pub spacing_paths: u32,
+    pub paths_measured: u32,
+    pub hold_node: Option<u32>,
+    pub hold_ms: Option<f64>,
+    pub holds: u64,
+    pub token_from_hold_ms: Option<u32>,
+    pub checked_token_ms: u32,
+    pub checked_spacing_ms: u32,
+    pub contradictions: Vec<String>,
+    pub used: Vec<String>,
 }
 
 /// Where each budget came from.
@@ -561,7 +585,7 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
             opaque_packets: s.opaque_packets,
             vantage_node: s.vantage,
         },
-        budgets: budgets_dto(th),
+        budgets: budgets_dto(th, &s.wire),
         nodes: s
             .nodes
             .iter()
@@ -615,7 +639,7 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
 }
 
 /// The budgets judged against, each value with its source.
-fn budgets_dto(th: &crate::analysis::Thresholds) -> BudgetsDto {
+fn budgets_dto(th: &crate::analysis::Thresholds, w: &crate::analysis::WireView) -> BudgetsDto {
     BudgetsDto {
         nodes: th.nodes,
         token_ms: th.token_ms,
@@ -638,6 +662,19 @@ fn budgets_dto(th: &crate::analysis::Thresholds) -> BudgetsDto {
                 ping_timeout: n(src.ping_timeout),
                 pong_count: n(src.pong_count),
             }
+        },
+        wire: WireDto {
+            ping_spacing_ms: w.ping_spacing_ms,
+            spacing_paths: w.spacing_paths,
+            paths_measured: w.paths_measured,
+            hold_node: w.hold_node,
+            hold_ms: w.hold_ms.map(|h| (h * 1000.0).round() / 1000.0),
+            holds: w.holds,
+            token_from_hold_ms: w.token_from_hold_ms,
+            checked_token_ms: w.checked_token_ms,
+            checked_spacing_ms: w.checked_spacing_ms,
+            contradictions: w.contradictions.clone(),
+            used: w.used.clone(),
         },
     }
 }

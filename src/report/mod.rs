@@ -161,6 +161,31 @@ pub fn verdict(s: &Snapshot) -> (&'static str, String) {
             if incs.len() == 1 { "" } else { "s" }
         )
     });
+    let (severity, summary) = findings_verdict(s, story);
+    match wire_verdict(s) {
+        Some(w) => (severity, format!("{summary}; {w}")),
+        None => (severity, summary),
+    }
+}
+
+/// What the verdict says when the wire contradicts the budgets.
+fn wire_verdict(s: &Snapshot) -> Option<String> {
+    let v = &s.wire;
+    if v.contradictions.is_empty() {
+        None
+    } else if !v.used.is_empty() {
+        Some(
+            "budgets read from the wire: it contradicts corosync's defaults (give --corosync-conf)"
+                .into(),
+        )
+    } else if s.thresholds.config_file.is_some() {
+        Some("the wire contradicts the configuration's budgets".into())
+    } else {
+        Some("the wire contradicts the budgets (give --corosync-conf)".into())
+    }
+}
+
+fn findings_verdict(s: &Snapshot, story: Option<String>) -> (&'static str, String) {
     match s.worst() {
         Some(Severity::Critical) => (
             "critical",

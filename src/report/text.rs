@@ -181,7 +181,45 @@ fn write_head(s: &Snapshot, cov: Option<&Coverage>, w: &mut impl Write) -> io::R
     for (i, l) in wrap(&budgets, 98).iter().enumerate() {
         writeln!(w, "{}{l}", if i > 0 { "  " } else { "" })?;
     }
+    if let Some(note) = wire_note(s) {
+        for l in wrap(&note, 96) {
+            writeln!(w, "  {l}")?;
+        }
+    }
     Ok(())
+}
+
+/// What the wire says of the budgets, when it contradicts them.
+fn wire_note(s: &Snapshot) -> Option<String> {
+    let v = &s.wire;
+    if v.contradictions.is_empty() {
+        return None;
+    }
+    let th = &s.thresholds;
+    let checked = match &th.config_file {
+        Some(c) => c.clone(),
+        None => format!(
+            "the budgets assumed (token {} ms, pings every {} ms)",
+            v.checked_token_ms, v.checked_spacing_ms
+        ),
+    };
+    let mut note = format!(
+        "the wire contradicts {checked}: {}",
+        v.contradictions.join("; ")
+    );
+    if v.used.is_empty() {
+        note.push_str(if th.config_file.is_some() {
+            "; is this the cluster's corosync.conf?"
+        } else {
+            "; give --corosync-conf"
+        });
+    } else {
+        note.push_str(&format!(
+            "; judged with the wire's {}; give --corosync-conf for the cluster's own",
+            v.used.join(", ")
+        ));
+    }
+    Some(note)
 }
 
 /// The incident timeline, one line each (and what corosync did).

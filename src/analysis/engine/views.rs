@@ -78,6 +78,7 @@ impl Engine {
             membership: self.rings.list.clone(),
             findings,
             node_names: self.node_names.clone(),
+            wire: self.wire.clone(),
             overflow: self.overflow,
         }
     }
