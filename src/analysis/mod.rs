@@ -75,6 +75,7 @@ mod hash;
 pub mod multi;
 mod snapshot;
 mod vantage;
+pub mod whatif;
 
 pub use budget::{BudgetSources, Limits, Thresholds, WireBudget, round_up_to_grid};
 pub use coverage::Coverage;
@@ -86,3 +87,4 @@ pub use snapshot::{
     RTT_HIST_LEN, SeriesPoint, SizeBucket, Snapshot, TOKEN_ROTATIONS_KEPT, TRAFFIC_TYPES,
     TokenRotation, TotemView, Transition, TypeCount, WireView,
 };
+pub use whatif::{Headroom, IncidentWhatIf, MARGIN as WHAT_IF_MARGIN, WhatIf, what_if};

@@ -59,6 +59,14 @@
 //!                "token_retransmits",
 //!                "rtr_max", "tokens", "tokens_with_rtr", "mcasts", "mcast_retransmits",
 //!                "joins", "commit_tokens", "max_backlog", "data_by_link": {link: packets}},
+//!   "what_if":  {"margin", "incidents": [{"incident" (index into "incidents"),
+//!                "token_gap_ms"|null, "stall_ms"|null, "silence_ms"|null (no pong on the
+//!                incident's paths), "min_token_ms"|null (smallest effective token that rides
+//!                it out), "min_consensus_ms"|null, "min_ping_timeout_ms"|null}],
+//!                "headroom": {"token_gap_ms"|null, "silence_ms"|null, "rtt_p99_ms"|null,
+//!                "rtt_max_ms"|null, "lowest_token_ms"|null, "lowest_consensus_ms"|null,
+//!                "lowest_ping_timeout_ms"|null, "lowest_ping_spacing_ms"|null (the lowest
+//!                budgets keeping "margin" over the worst seen)}},
 //!   "overflow": {"paths", "nodes", "addrs", "pending_pings", "findings", "memberships"},
 //!   "source":   {"kind": "live"|"stdin"|"file", "name", "frames" (read from the source,
 //!                corosync or not), "pcap_stats": {"received" (passed the kernel filter),
@@ -154,6 +162,7 @@ pub struct ReportDto {
     pub findings: Vec<FindingDto>,
     pub membership: Vec<MembershipDto>,
     pub totem: TotemDto,
+    pub what_if: WhatIfDto,
     pub overflow: OverflowDto,
     /// Several captures only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -623,6 +632,7 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
             })
             .collect(),
         totem: totem_dto(s),
+        what_if: what_if_dto(s),
         overflow: OverflowDto {
             paths: s.overflow.paths,
             nodes: s.overflow.nodes,
@@ -635,6 +645,72 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
         clock_pairs: clock_pairs_dto(m),
         source: None,
         interval: None,
+    }
+}
+
+/// What would have ridden each incident out, and the headroom.
+#[derive(Debug, Serialize)]
+pub struct WhatIfDto {
+    pub margin: f64,
+    pub incidents: Vec<IncidentWhatIfDto>,
+    pub headroom: HeadroomDto,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IncidentWhatIfDto {
+    pub incident: usize,
+    pub token_gap_ms: Option<f64>,
+    pub stall_ms: Option<f64>,
+    pub silence_ms: Option<f64>,
+    pub min_token_ms: Option<u32>,
+    pub min_consensus_ms: Option<u32>,
+    pub min_ping_timeout_ms: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HeadroomDto {
+    pub token_gap_ms: Option<f64>,
+    pub silence_ms: Option<f64>,
+    pub rtt_p99_ms: Option<f64>,
+    pub rtt_max_ms: Option<f64>,
+    pub lowest_token_ms: Option<u32>,
+    pub lowest_consensus_ms: Option<u32>,
+    pub lowest_ping_timeout_ms: Option<u32>,
+    pub lowest_ping_spacing_ms: Option<u32>,
+}
+
+fn round3(v: Option<f64>) -> Option<f64> {
+    v.map(|x| (x * 1000.0).round() / 1000.0)
+}
+
+fn what_if_dto(s: &Snapshot) -> WhatIfDto {
+    let wi = crate::analysis::what_if(s, &crate::analysis::incidents(s));
+    let h = &wi.headroom;
+    WhatIfDto {
+        margin: crate::analysis::WHAT_IF_MARGIN,
+        incidents: wi
+            .incidents
+            .iter()
+            .map(|i| IncidentWhatIfDto {
+                incident: i.incident,
+                token_gap_ms: round3(i.token_gap_ms),
+                stall_ms: round3(i.stall_ms),
+                silence_ms: round3(i.silence_ms),
+                min_token_ms: i.min_token_ms,
+                min_consensus_ms: i.min_consensus_ms,
+                min_ping_timeout_ms: i.min_ping_timeout_ms,
+            })
+            .collect(),
+        headroom: HeadroomDto {
+            token_gap_ms: round3(h.token_gap_ms),
+            silence_ms: round3(h.silence_ms),
+            rtt_p99_ms: round3(h.rtt_p99_ms),
+            rtt_max_ms: round3(h.rtt_max_ms),
+            lowest_token_ms: h.lowest_token_ms,
+            lowest_consensus_ms: h.lowest_consensus_ms,
+            lowest_ping_timeout_ms: h.lowest_ping_timeout_ms,
+            lowest_ping_spacing_ms: h.lowest_ping_spacing_ms,
+        },
     }
 }
 
