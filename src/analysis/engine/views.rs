@@ -62,6 +62,7 @@ impl Engine {
         let mut findings = self.findings.clone();
         // Episodes still open are shown with no end.
         findings.extend(self.dirs.iter().filter_map(Dir::open_loss_finding));
+        findings.extend(self.open_token_findings(now));
         findings.sort_by_key(|f| (f.start, f.kind.name()));
         Snapshot {
             first_ts: self.first_ts,
