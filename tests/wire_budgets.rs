@@ -214,3 +214,33 @@ fn what_if_a_healthy_cluster_has_headroom() {
     assert!(lowest < token && lowest >= 1000.0, "{h}");
     assert!(h["lowest_ping_timeout_ms"].as_f64().unwrap() * 2.0 <= lowest + 1.0);
 }
+
+/// `corowire tune`: the what-if view alone, text and JSON, from the same
+/// snapshot as the report.
+#[test]
+fn tune_shows_the_what_if_of_the_report() {
+    let pcap = matrix(&format!("{TOKEN_1000}.pcap"));
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_corowire"))
+            .arg("tune")
+            .args(args)
+            .arg(&pcap)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = run(&[]);
+    assert!(text.starts_with("VERDICT: CRITICAL"), "{text}");
+    assert!(
+        text.contains("\nINCIDENTS (1)\n") && text.contains("\nWHAT IF"),
+        "{text}"
+    );
+    assert!(!text.contains("\nFINDINGS"), "{text}");
+    let v: Value = serde_json::from_str(&run(&["--format", "json"])).unwrap();
+    assert_eq!(v["format"], "corowire-tune/1");
+    let report = report(&[], TOKEN_1000);
+    assert_eq!(v["what_if"], report["what_if"]);
+    assert_eq!(v["budgets"], report["budgets"]);
+    assert_eq!(v["incidents"], report["incidents"]);
+}

@@ -648,6 +648,36 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
     }
 }
 
+/// `corowire tune --format json`: the report's verdict, budgets,
+/// incidents and what-if budgets.
+#[derive(Debug, Serialize)]
+pub struct TuneDto {
+    pub format: &'static str,
+    pub verdict: VerdictDto,
+    pub budgets: BudgetsDto,
+    pub incidents: Vec<IncidentDto>,
+    pub what_if: WhatIfDto,
+}
+
+/// `corowire tune`'s JSON format name.
+pub const TUNE_FORMAT: &str = "corowire-tune/1";
+
+pub(super) fn write_tune_json(
+    s: &Snapshot,
+    cov: Option<&crate::analysis::Coverage>,
+    w: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let dto = TuneDto {
+        format: TUNE_FORMAT,
+        verdict: super::judge(s, cov).into(),
+        budgets: budgets_dto(&s.thresholds, &s.wire),
+        incidents: incidents_dto(s),
+        what_if: what_if_dto(s),
+    };
+    serde_json::to_writer_pretty(&mut *w, &dto).map_err(std::io::Error::other)?;
+    writeln!(w)
+}
+
 /// What would have ridden each incident out, and the headroom.
 #[derive(Debug, Serialize)]
 pub struct WhatIfDto {

@@ -79,6 +79,20 @@ pub fn write(
     }
 }
 
+/// The what-if view (`corowire tune`): the report's head, its incidents
+/// and the what-if budgets, as text or JSON.
+pub fn write_tune(
+    format: Format,
+    s: &Snapshot,
+    cov: Option<&Coverage>,
+    w: &mut impl Write,
+) -> io::Result<()> {
+    match format {
+        Format::Text => text::write_tune(s, cov, w),
+        Format::Json => json::write_tune_json(s, cov, w),
+    }
+}
+
 /// The verdict on findings and what the input let corowire see.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {

@@ -125,6 +125,14 @@ pub fn write_text_with(
     write_overflow(s, w)
 }
 
+/// `corowire tune`: the head (verdict, budgets, what the wire says of
+/// them), the incidents and the what-if budgets.
+pub fn write_tune(s: &Snapshot, cov: Option<&Coverage>, w: &mut impl Write) -> io::Result<()> {
+    write_head(s, cov, w)?;
+    write_incidents(s, w)?;
+    write_what_if(s, w)
+}
+
 /// `percent` of `of`, for people: "81 %".
 fn pct_of(v: f64, of: u32) -> String {
     if of == 0 {
