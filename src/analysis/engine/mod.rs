@@ -27,6 +27,8 @@
 //! * `totem` — tokens, retransmits, rotation and hold (`hold`, `fasthist`);
 //! * `membership` — rings and their members;
 //! * `inferred` — what the keyless inference says of encrypted packets;
+//! * `cadence` — the spacing of a path's timed pings; `wire` checks the
+//!   budgets against it and the token hold, and takes the wire's budgets;
 //! * `views` — the `Snapshot` built from all of it.
 
 use std::net::IpAddr;
