@@ -244,3 +244,21 @@ fn tune_shows_the_what_if_of_the_report() {
     assert_eq!(v["budgets"], report["budgets"]);
     assert_eq!(v["incidents"], report["incidents"]);
 }
+
+/// The README's `corowire tune` example is a real run's.
+#[test]
+fn the_readme_tune_example_is_a_real_run() {
+    let readme = std::fs::read_to_string(common::crate_dir().join("README.md")).unwrap();
+    let cmd = "$ corowire tune captures/healthy-3n-clear.pcap | tail -5\n";
+    let at = readme.find(cmd).expect("the example is in the README") + cmd.len();
+    let shown = &readme[at..at + readme[at..].find("```").unwrap()];
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_corowire"))
+        .current_dir(common::crate_dir())
+        .args(["tune", "captures/healthy-3n-clear.pcap"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(5)..].join("\n") + "\n";
+    assert_eq!(shown, tail);
+}
