@@ -84,6 +84,13 @@ pub enum Command {
   corowire report --format json --corosync-conf /etc/corosync/corosync.conf incident.pcap
   corowire report node1.pcap node2.pcap node3.pcap     # one capture per node: clocks aligned")]
     Report(ReportArgs),
+    /// What-if budgets: what token, consensus and knet ping timeout would
+    /// have ridden each incident out, and how far a healthy cluster's
+    /// budgets could come down (the report's WHAT IF, on its own).
+    #[command(after_help = "Examples:
+  corowire tune captures/pause-3n-node2-sigstop8s.pcap
+  corowire tune --corosync-conf /etc/corosync/corosync.conf --format json incident.pcap")]
+    Tune(TuneArgs),
 }
 
 /// Budget values given on the command line (they beat corosync.conf).
@@ -155,6 +162,24 @@ pub struct ReportArgs {
     /// Add SECONDS (may be negative) to every timestamp of FILE before
     /// anything else: a clock offset known from elsewhere, or a check of the
     /// offset estimate. Repeatable; FILE as given on the command line.
+    #[arg(long = "time-shift", value_name = "FILE=SECONDS")]
+    pub time_shift: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub budgets: BudgetArgs,
+
+    /// text (for people) or json (the report's verdict, budgets, incidents
+    /// and what_if).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// As `report --time-shift`.
     #[arg(long = "time-shift", value_name = "FILE=SECONDS")]
     pub time_shift: Vec<String>,
 }

@@ -342,3 +342,34 @@ fn banner_shows_token_ages_during_a_token_gap() {
     assert_eq!(banner.matches('!').count(), 3, "{banner}");
     insta::assert_snapshot!(banner);
 }
+
+/// The same moment, seven seconds into the token gap: the token loss is a
+/// finding already, open ("-now"), among the open findings pinned at the
+/// top, with the gap so far; it grows until the token returns.
+#[test]
+fn findings_show_the_open_token_loss_during_a_token_gap() {
+    use corowire::session::Fetch;
+    let (mut p, _) = common::tui_pipeline(&[capture("membership-3n-node3-cut-rejoin.pcap")]);
+    let until: i64 = 1_795_317_977_000_000_000;
+    loop {
+        match p.fetch() {
+            Fetch::Frame(ts) if ts < until => p.process(),
+            _ => break,
+        }
+    }
+    let v = p.view();
+    let open: Vec<_> = v
+        .findings
+        .iter()
+        .filter(|f| f.end.is_none() && f.text.contains("no token"))
+        .collect();
+    assert!(!open.is_empty(), "{:?}", v.findings);
+    let app = app_with(Arc::new(v));
+    let top = screen(&app, 100, 60);
+    let rows: Vec<&str> = top.lines().filter(|l| l.contains("no token")).collect();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|l| l.contains("-now")),
+        "{top}"
+    );
+    insta::assert_snapshot!(rows.join("\n"));
+}

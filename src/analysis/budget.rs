@@ -93,6 +93,27 @@ pub struct Thresholds {
     pub origin: String,
     /// The configuration file's name when one was given ("corosync.conf").
     pub config_file: Option<String>,
+    /// Budgets read from the wire and judged with (source `wire`): set
+    /// when no configuration was given and corosync's defaults contradict
+    /// the traffic (`Thresholds::with_wire`).
+    pub wire: WireBudget,
+}
+
+/// Budgets the wire determines (see `src/analysis/mod.rs`, "Budgets
+/// checked against the wire"), in ms; `None`: not taken from the wire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WireBudget {
+    /// Effective token, from the ring representative's idle token hold.
+    pub token_ms: Option<u32>,
+    /// knet ping interval and timeout, from the timed pings' spacing.
+    pub ping_interval_ms: Option<u32>,
+    pub ping_timeout_ms: Option<u32>,
+}
+
+impl WireBudget {
+    pub fn is_empty(&self) -> bool {
+        *self == WireBudget::default()
+    }
 }
 
 /// Where each budget the outputs show came from.
@@ -172,6 +193,7 @@ impl Thresholds {
             overrides: BudgetOverrides::default(),
             origin: String::from("corosync 3.1 defaults"),
             config_file: None,
+            wire: WireBudget::default(),
         }
     }
 
@@ -197,6 +219,7 @@ impl Thresholds {
             Source::Config => self.config_file.as_deref().unwrap_or("corosync.conf"),
             Source::Flag => "flag",
             Source::Default => "default",
+            Source::Wire => "wire",
         }
     }
 
@@ -210,10 +233,19 @@ impl Thresholds {
     }
 
     /// Re-derives the timers for another node count, keeping the engine's
-    /// own thresholds and limits.
+    /// own thresholds and limits and what was read from the wire.
     pub(crate) fn rederive(&self, nodes: u32) -> Thresholds {
         let b = Budgets::compute(CorosyncVersion::V3_1, nodes as usize, None, &self.overrides);
-        let mut t = Thresholds::from_budgets(&b);
+        let t = self.keep_own(Thresholds::from_budgets(&b));
+        if self.wire.is_empty() {
+            t
+        } else {
+            t.with_wire(self.wire)
+        }
+    }
+
+    /// `t` with this one's flags, origin and judgement thresholds.
+    fn keep_own(&self, mut t: Thresholds) -> Thresholds {
         t.overrides = self.overrides;
         t.origin = self.origin.clone();
         t.config_file = self.config_file.clone();
@@ -225,6 +257,80 @@ impl Thresholds {
         t.expected_nodes = self.expected_nodes.clone();
         t.derive_from_node_count = self.derive_from_node_count;
         t.limits = self.limits;
+        t
+    }
+
+    /// These budgets with what the wire determines in place of corosync's
+    /// defaults: a flag still wins. The wire gives the effective token (the
+    /// base is what the coefficient leaves of it) and knet's ping interval
+    /// and timeout; a token from the wire also gives knet's ping values by
+    /// corosync's formulas. Every value so obtained has the source `wire`.
+    /// Only without a configuration (a config knows its budgets).
+    pub fn with_wire(&self, wire: WireBudget) -> Thresholds {
+        if self.config_file.is_some() {
+            return self.clone();
+        }
+        let own = self.overrides;
+        let mut flags = own;
+        let token = wire.token_ms.filter(|_| own.token.is_none());
+        if let Some(eff) = token {
+            let n = u64::from(self.nodes);
+            let extra = if n >= 3 {
+                (n - 2).saturating_mul(u64::from(self.token_coefficient_ms))
+            } else {
+                0
+            };
+            let base = u64::from(eff).saturating_sub(extra).max(1);
+            flags.token = Some(u32::try_from(base).unwrap_or(u32::MAX));
+        }
+        let interval = wire
+            .ping_interval_ms
+            .filter(|_| own.knet_ping_interval.is_none());
+        let timeout = wire
+            .ping_timeout_ms
+            .filter(|_| own.knet_ping_timeout.is_none());
+        flags.knet_ping_interval = own.knet_ping_interval.or(interval);
+        flags.knet_ping_timeout = own.knet_ping_timeout.or(timeout);
+        let mut b = Budgets::compute(CorosyncVersion::V3_1, self.nodes as usize, None, &flags);
+        let wire_src = |v: &mut crate::config::Budget<u32>| v.source = Source::Wire;
+        if token.is_some() {
+            wire_src(&mut b.token_base_ms);
+            wire_src(&mut b.token_ms);
+            for v in [
+                &mut b.token_retransmit_ms,
+                &mut b.hold_ms,
+                &mut b.consensus_ms,
+            ] {
+                if v.source == Source::Default {
+                    wire_src(v);
+                }
+            }
+            if let Some(w) = b.token_warning_ms.as_mut() {
+                if w.source == Source::Default {
+                    wire_src(w);
+                }
+            }
+        }
+        if let Some(k) = b.knet.as_mut() {
+            let derived = |s: Source| s == Source::Default && token.is_some();
+            if interval.is_some() || derived(k.ping_interval_ms.source) {
+                wire_src(&mut k.ping_interval_ms);
+                wire_src(&mut k.ping_spacing_ms);
+            }
+            if timeout.is_some() || derived(k.ping_timeout_ms.source) {
+                wire_src(&mut k.ping_timeout_ms);
+            }
+        }
+        let mut t = self.keep_own(Thresholds::from_budgets(&b));
+        t.wire = WireBudget {
+            token_ms: token,
+            ping_interval_ms: interval,
+            ping_timeout_ms: timeout,
+        };
+        const FROM_WIRE: &str = "; read from the wire where they contradict it";
+        if !t.origin.ends_with(FROM_WIRE) {
+            t.origin.push_str(FROM_WIRE);
+        }
         t
     }
 

@@ -58,6 +58,32 @@
 //!   latency, backoff 10 right after a fresh start/up, minus one per second,
 //!   down to 1. A link first seen answering a ping with data seq ≠ 0 is
 //!   assumed already up (capture started mid-run, backoff 1).
+//! - Budgets checked against the wire (`engine/cadence.rs`,
+//!   `engine/wire.rs`): knet sends a timed ping when the last is at least
+//!   `ping_interval` old, checked on its 200 ms heartbeat tick, so the
+//!   spacing most often seen between a path's timed pings is the interval
+//!   rounded up to 200 ms; corosync sets `knet_ping_interval` =
+//!   token_eff / (2 × pong_count) and `knet_ping_timeout` = token_eff /
+//!   pong_count unless configured (totemconfig.c), so the timeout is twice
+//!   the interval. With the ring's seq unchanged for more than
+//!   `seqno_unchanged_const` (30) rotations the representative holds the
+//!   token and its token-hold timer of `hold` ms sends it on (totemsrp.c);
+//!   hold = ⌊⌊token_eff / 4.2⌋ × 0.8 − 10⌋ with the default
+//!   `token_retransmits_before_loss_const`, so the longest hold that
+//!   recurs (99th percentile of a node's holds, with ≥ 5 holds within 10 %
+//!   of it, ≥ 20 ms) gives token_eff back within 1 %. Where the spacing
+//!   differs from the budgets' or the hold's token differs from theirs by
+//!   more than 15 %, the wire contradicts them; without a configuration
+//!   the engine then judges with the wire's values (source `wire`): the
+//!   hold's token when its ping interval lands on the spacing seen, else
+//!   the ping interval at the middle of the spacing's 200 ms step and the
+//!   timeout twice that. Flags win; a configuration is never overridden.
+//! - Open token gaps: a snapshot that is not the capture's end shows each
+//!   ring member (of the latest ring a commit token listed) waiting longer
+//!   than token_warning for the token as an open `token_at_risk`, then
+//!   `token_lost` past the token timeout, dated from its last token and
+//!   growing; when the token returns the gap is recorded once, closed.
+//! - What-if budgets (`whatif`): the rules are in that module's docs.
 //!
 //! Modules (each engine module's doc states the knet or totem rule it
 //! models):
@@ -72,11 +98,16 @@
 //!   (RTT episodes and budget, the two directions of a pair, latency by
 //!   size), `totem`, `hold` and `fasthist` (tokens, retransmits, rotation,
 //!   hold), `membership` (rings), `inferred` (the keyless inference's
-//!   decisions) and `views` (building the [`Snapshot`]).
+//!   decisions), `cadence` and `wire` (the budgets checked against the
+//!   timed pings' spacing and the token hold) and `views` (building the
+//!   [`Snapshot`]).
 //! - `findings` — [`Finding`]: every finding is made by `Finding::new`
 //!   (about a path: `Dir::finding`).
 //! - `snapshot` — the [`Snapshot`] and its views, what every output reads.
-//! - `budget` — [`Thresholds`]: the cluster's budgets the findings use.
+//! - `budget` — [`Thresholds`]: the cluster's budgets the findings use
+//!   (with what the wire determined, `Thresholds::with_wire`).
+//! - `whatif` — [`WhatIf`]: per incident the smallest token, consensus and
+//!   knet ping timeout that would have ridden it out; the headroom.
 //! - `multi` — several captures of one cluster: `survey` (sightings and
 //!   vantages), `solve` (min-δ pair estimates, least-squares offsets),
 //!   `clock` (the estimate and packet admission), `oneway` (one-way delay
@@ -101,8 +132,9 @@ mod hash;
 pub mod multi;
 mod snapshot;
 mod vantage;
+pub mod whatif;
 
-pub use budget::{BudgetSources, Limits, Thresholds, round_up_to_grid};
+pub use budget::{BudgetSources, Limits, Thresholds, WireBudget, round_up_to_grid};
 pub use coverage::Coverage;
 pub use engine::{Engine, SIZE_BOUNDS};
 pub use findings::{Direction, Finding, FindingKind, Severity};
@@ -110,5 +142,6 @@ pub use incidents::{Cause, Incident, incidents};
 pub use snapshot::{
     LinkState, LinkView, Measures, MembershipView, NodeView, Overflow, Quantiles, RTT_BUCKETS_US,
     RTT_HIST_LEN, SeriesPoint, SizeBucket, Snapshot, TOKEN_ROTATIONS_KEPT, TRAFFIC_TYPES,
-    TokenRotation, TotemView, Transition, TypeCount,
+    TokenRotation, TotemView, Transition, TypeCount, WireView,
 };
+pub use whatif::{Headroom, IncidentWhatIf, MARGIN as WHAT_IF_MARGIN, WhatIf, what_if};

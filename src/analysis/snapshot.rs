@@ -279,6 +279,37 @@ pub struct TotemView {
     pub last_token: Vec<(u32, i64)>,
 }
 
+/// The budgets checked against the wire (`src/analysis/mod.rs`, "Budgets
+/// checked against the wire"): what the traffic shows of knet's ping
+/// cadence and of totem's token hold, and where it contradicts the
+/// budgets. Decided once, when the pings of a path gave their cadence (or
+/// at the end of a capture without knet pings).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WireView {
+    /// The spacing of timed pings most paths show (ms, on knet's 200 ms
+    /// grid), how many paths show it, and how many were measured.
+    pub ping_spacing_ms: Option<u32>,
+    pub spacing_paths: u32,
+    pub paths_measured: u32,
+    /// The node holding an idle token longest (the ring's representative),
+    /// its hold (ms, 99th percentile) and how many holds fell within 10 %
+    /// of it.
+    pub hold_node: Option<u32>,
+    pub hold_ms: Option<f64>,
+    pub holds: u64,
+    /// The effective token that hold implies (corosync's hold formula read
+    /// backwards).
+    pub token_from_hold_ms: Option<u32>,
+    /// The budgets checked (token, ping spacing, ms) and where they came
+    /// from, as they were before the wire was read.
+    pub checked_token_ms: u32,
+    pub checked_spacing_ms: u32,
+    /// What the wire contradicts, one sentence each (empty: consistent).
+    pub contradictions: Vec<String>,
+    /// Budgets taken from the wire and judged with (empty: none).
+    pub used: Vec<String>,
+}
+
 /// State that was not tracked because a cap was reached.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Overflow {
@@ -312,6 +343,8 @@ pub struct Snapshot {
     pub findings: Vec<Finding>,
     /// Node names from the configuration (`Engine::set_node_names`).
     pub node_names: Vec<(u16, String)>,
+    /// The budgets checked against the wire.
+    pub wire: WireView,
     pub overflow: Overflow,
 }
 

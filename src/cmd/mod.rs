@@ -1,4 +1,4 @@
-//! The commands: each a thin layer over a [`crate::session::Session`] (or,
+//! The commands (decode, report, tui, live, tune): each a thin layer over a [`crate::session::Session`] (or,
 //! for `decode`, the decoder alone) and one output. No command imports
 //! another; errors and exit statuses are [`crate::error`]'s.
 
@@ -6,6 +6,7 @@ mod decode;
 mod live;
 mod report;
 mod tui;
+mod tune;
 
 use crate::cli::{Cli, Command};
 use crate::error::AppError;
@@ -25,6 +26,10 @@ pub fn run(cli: Cli) -> Result<i32, AppError> {
         Command::Report(mut a) => {
             a.input.take_read();
             report::run(&a)
+        }
+        Command::Tune(mut a) => {
+            a.input.take_read();
+            tune::run(&a)
         }
     }
 }

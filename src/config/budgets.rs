@@ -26,6 +26,10 @@ pub enum Source {
     Flag,
     /// corosync's default, or its formula over the other values.
     Default,
+    /// Read from the traffic (knet's ping cadence, the ring
+    /// representative's token hold) because no configuration was given
+    /// and corosync's defaults contradict what the wire shows.
+    Wire,
 }
 
 /// A value with its source.
@@ -134,6 +138,18 @@ pub fn ping_spacing(interval_ms: u32) -> u32 {
         .div_ceil(KNET_HEARTBEAT_GRID_MS)
         .max(1)
         .saturating_mul(KNET_HEARTBEAT_GRID_MS)
+}
+
+/// The effective token whose default `hold` is `hold_ms`: corosync's hold
+/// formula (hold = token_retransmit·0.8 − 10, token_retransmit =
+/// token_eff / (retransmits_before_loss + 0.2)) read backwards, with
+/// `token_retransmits_before_loss_const` at its default of 4. The ring's
+/// representative holds an idle token for `hold` ms, so a token hold seen
+/// on the wire says which token the cluster runs with (±1 % for the
+/// truncations and the hold measured to the packet).
+pub fn token_from_hold(hold_ms: f64) -> u32 {
+    let rbl = f64::from(DEFAULT_RETRANSMITS_BEFORE_LOSS) + 0.2;
+    trunc(((hold_ms + HOLD_TICK_MS) / 0.8 * rbl).round())
 }
 
 fn pick(flag: Option<u32>, conf: Option<u32>) -> Option<Budget<u32>> {
@@ -628,6 +644,34 @@ mod tests {
                 .knet
                 .is_none()
         );
+    }
+
+    #[test]
+    fn token_from_its_hold() {
+        // Every default of table 7.2 and the matrix's tokens (1000, 10000):
+        // the hold read back gives the token within 1 %.
+        for (v, n) in [
+            (CorosyncVersion::V3_1, 2),
+            (CorosyncVersion::V3_1, 3),
+            (CorosyncVersion::V3_1, 5),
+            (CorosyncVersion::V3_0, 2),
+            (CorosyncVersion::V3_0, 3),
+        ] {
+            let b = Budgets::defaults(v, n);
+            let t = token_from_hold(f64::from(b.hold_ms.value));
+            assert!(
+                t.abs_diff(b.token_ms.value) * 100 <= b.token_ms.value,
+                "{v:?} {n}: {t}"
+            );
+        }
+        let flags = BudgetOverrides {
+            token: Some(10_000),
+            ..Default::default()
+        };
+        let b = Budgets::compute(CorosyncVersion::V3_1, 3, None, &flags);
+        assert_eq!((b.token_ms.value, b.hold_ms.value), (10_650, 2018));
+        assert_eq!(token_from_hold(2018.0), 10_647);
+        assert_eq!(token_from_hold(0.0), 53);
     }
 
     #[test]

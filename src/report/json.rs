@@ -14,7 +14,13 @@
 //!                "consensus_ms", "ping_interval_ms", "ping_spacing_ms" (interval rounded up
 //!                to knet's 200 ms grid), "ping_timeout_ms", "pong_count", "loss_warning_pct",
 //!                "origin" (str), "sources": {"token", "consensus", "ping_interval",
-//!                "ping_timeout", "pong_count"} (the config file's name, "flag" or "default")},
+//!                "ping_timeout", "pong_count"} (the config file's name, "flag", "default" or
+//!                "wire"), "wire": {"ping_spacing_ms"|null (timed pings' spacing most paths
+//!                show), "spacing_paths", "paths_measured", "hold_node"|null, "hold_ms"|null
+//!                (the representative's idle token hold), "holds", "token_from_hold_ms"|null,
+//!                "checked_token_ms", "checked_spacing_ms" (the budgets checked, before the
+//!                wire was read), "contradictions": [str], "used": [str] (budgets judged
+//!                with that the wire gave)}},
 //!   "nodes":    [{"id", "name"|null, "addrs": [str], "packets", "max_gap_ms"}],
 //!   "links":    [{"src_node", "dst_node", "src_addr", "dst_addr", "link",
 //!                 "rtt_us": {"p50","p90","p99","max","min","mean","samples"}|null,
@@ -53,6 +59,14 @@
 //!                "token_retransmits",
 //!                "rtr_max", "tokens", "tokens_with_rtr", "mcasts", "mcast_retransmits",
 //!                "joins", "commit_tokens", "max_backlog", "data_by_link": {link: packets}},
+//!   "what_if":  {"margin", "incidents": [{"incident" (index into "incidents"),
+//!                "token_gap_ms"|null, "stall_ms"|null, "silence_ms"|null (no pong on the
+//!                incident's paths), "min_token_ms"|null (smallest effective token that rides
+//!                it out), "min_consensus_ms"|null, "min_ping_timeout_ms"|null}],
+//!                "headroom": {"token_gap_ms"|null, "silence_ms"|null, "rtt_p99_ms"|null,
+//!                "rtt_max_ms"|null, "lowest_token_ms"|null, "lowest_consensus_ms"|null,
+//!                "lowest_ping_timeout_ms"|null, "lowest_ping_spacing_ms"|null (the lowest
+//!                budgets keeping "margin" over the worst seen)}},
 //!   "overflow": {"paths", "nodes", "addrs", "pending_pings", "findings", "memberships"},
 //!   "source":   {"kind": "live"|"stdin"|"file", "name", "frames" (read from the source,
 //!                corosync or not), "pcap_stats": {"received" (passed the kernel filter),
@@ -148,6 +162,7 @@ pub struct ReportDto {
     pub findings: Vec<FindingDto>,
     pub membership: Vec<MembershipDto>,
     pub totem: TotemDto,
+    pub what_if: WhatIfDto,
     pub overflow: OverflowDto,
     /// Several captures only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -264,8 +279,26 @@ pub struct BudgetsDto {
     /// Where the budgets come from, for people ("corosync.conf", "corosync
     /// 3.1 defaults for the nodes seen").
     pub origin: String,
-    /// Per value: the config file's name, `flag` or `default`.
+    /// Per value: the config file's name, `flag`, `default` or `wire`.
     pub sources: BudgetSourcesDto,
+    /// The budgets checked against the wire.
+    pub wire: WireDto,
+}
+
+/// What the wire shows of the budgets, and where it contradicts them.
+#[derive(Debug, Serialize)]
+pub struct WireDto {
+    pub ping_spacing_ms: Option<u32>,
+    pub spacing_paths: u32,
+    pub paths_measured: u32,
+    pub hold_node: Option<u32>,
+    pub hold_ms: Option<f64>,
+    pub holds: u64,
+    pub token_from_hold_ms: Option<u32>,
+    pub checked_token_ms: u32,
+    pub checked_spacing_ms: u32,
+    pub contradictions: Vec<String>,
+    pub used: Vec<String>,
 }
 
 /// Where each budget came from.
@@ -561,7 +594,7 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
             opaque_packets: s.opaque_packets,
             vantage_node: s.vantage,
         },
-        budgets: budgets_dto(th),
+        budgets: budgets_dto(th, &s.wire),
         nodes: s
             .nodes
             .iter()
@@ -599,6 +632,7 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
             })
             .collect(),
         totem: totem_dto(s),
+        what_if: what_if_dto(s),
         overflow: OverflowDto {
             paths: s.overflow.paths,
             nodes: s.overflow.nodes,
@@ -614,8 +648,104 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
     }
 }
 
+/// `corowire tune --format json`: the report's verdict, budgets,
+/// incidents and what-if budgets.
+#[derive(Debug, Serialize)]
+pub struct TuneDto {
+    pub format: &'static str,
+    pub verdict: VerdictDto,
+    pub budgets: BudgetsDto,
+    pub incidents: Vec<IncidentDto>,
+    pub what_if: WhatIfDto,
+}
+
+/// `corowire tune`'s JSON format name.
+pub const TUNE_FORMAT: &str = "corowire-tune/1";
+
+pub(super) fn write_tune_json(
+    s: &Snapshot,
+    cov: Option<&crate::analysis::Coverage>,
+    w: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let dto = TuneDto {
+        format: TUNE_FORMAT,
+        verdict: super::judge(s, cov).into(),
+        budgets: budgets_dto(&s.thresholds, &s.wire),
+        incidents: incidents_dto(s),
+        what_if: what_if_dto(s),
+    };
+    serde_json::to_writer_pretty(&mut *w, &dto).map_err(std::io::Error::other)?;
+    writeln!(w)
+}
+
+/// What would have ridden each incident out, and the headroom.
+#[derive(Debug, Serialize)]
+pub struct WhatIfDto {
+    pub margin: f64,
+    pub incidents: Vec<IncidentWhatIfDto>,
+    pub headroom: HeadroomDto,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IncidentWhatIfDto {
+    pub incident: usize,
+    pub token_gap_ms: Option<f64>,
+    pub stall_ms: Option<f64>,
+    pub silence_ms: Option<f64>,
+    pub min_token_ms: Option<u32>,
+    pub min_consensus_ms: Option<u32>,
+    pub min_ping_timeout_ms: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HeadroomDto {
+    pub token_gap_ms: Option<f64>,
+    pub silence_ms: Option<f64>,
+    pub rtt_p99_ms: Option<f64>,
+    pub rtt_max_ms: Option<f64>,
+    pub lowest_token_ms: Option<u32>,
+    pub lowest_consensus_ms: Option<u32>,
+    pub lowest_ping_timeout_ms: Option<u32>,
+    pub lowest_ping_spacing_ms: Option<u32>,
+}
+
+fn round3(v: Option<f64>) -> Option<f64> {
+    v.map(|x| (x * 1000.0).round() / 1000.0)
+}
+
+fn what_if_dto(s: &Snapshot) -> WhatIfDto {
+    let wi = crate::analysis::what_if(s, &crate::analysis::incidents(s));
+    let h = &wi.headroom;
+    WhatIfDto {
+        margin: crate::analysis::WHAT_IF_MARGIN,
+        incidents: wi
+            .incidents
+            .iter()
+            .map(|i| IncidentWhatIfDto {
+                incident: i.incident,
+                token_gap_ms: round3(i.token_gap_ms),
+                stall_ms: round3(i.stall_ms),
+                silence_ms: round3(i.silence_ms),
+                min_token_ms: i.min_token_ms,
+                min_consensus_ms: i.min_consensus_ms,
+                min_ping_timeout_ms: i.min_ping_timeout_ms,
+            })
+            .collect(),
+        headroom: HeadroomDto {
+            token_gap_ms: round3(h.token_gap_ms),
+            silence_ms: round3(h.silence_ms),
+            rtt_p99_ms: round3(h.rtt_p99_ms),
+            rtt_max_ms: round3(h.rtt_max_ms),
+            lowest_token_ms: h.lowest_token_ms,
+            lowest_consensus_ms: h.lowest_consensus_ms,
+            lowest_ping_timeout_ms: h.lowest_ping_timeout_ms,
+            lowest_ping_spacing_ms: h.lowest_ping_spacing_ms,
+        },
+    }
+}
+
 /// The budgets judged against, each value with its source.
-fn budgets_dto(th: &crate::analysis::Thresholds) -> BudgetsDto {
+fn budgets_dto(th: &crate::analysis::Thresholds, w: &crate::analysis::WireView) -> BudgetsDto {
     BudgetsDto {
         nodes: th.nodes,
         token_ms: th.token_ms,
@@ -638,6 +768,19 @@ fn budgets_dto(th: &crate::analysis::Thresholds) -> BudgetsDto {
                 ping_timeout: n(src.ping_timeout),
                 pong_count: n(src.pong_count),
             }
+        },
+        wire: WireDto {
+            ping_spacing_ms: w.ping_spacing_ms,
+            spacing_paths: w.spacing_paths,
+            paths_measured: w.paths_measured,
+            hold_node: w.hold_node,
+            hold_ms: w.hold_ms.map(|h| (h * 1000.0).round() / 1000.0),
+            holds: w.holds,
+            token_from_hold_ms: w.token_from_hold_ms,
+            checked_token_ms: w.checked_token_ms,
+            checked_spacing_ms: w.checked_spacing_ms,
+            contradictions: w.contradictions.clone(),
+            used: w.used.clone(),
         },
     }
 }

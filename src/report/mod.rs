@@ -79,6 +79,20 @@ pub fn write(
     }
 }
 
+/// The what-if view (`corowire tune`): the report's head, its incidents
+/// and the what-if budgets, as text or JSON.
+pub fn write_tune(
+    format: Format,
+    s: &Snapshot,
+    cov: Option<&Coverage>,
+    w: &mut impl Write,
+) -> io::Result<()> {
+    match format {
+        Format::Text => text::write_tune(s, cov, w),
+        Format::Json => json::write_tune_json(s, cov, w),
+    }
+}
+
 /// The verdict on findings and what the input let corowire see.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -161,6 +175,31 @@ pub fn verdict(s: &Snapshot) -> (&'static str, String) {
             if incs.len() == 1 { "" } else { "s" }
         )
     });
+    let (severity, summary) = findings_verdict(s, story);
+    match wire_verdict(s) {
+        Some(w) => (severity, format!("{summary}; {w}")),
+        None => (severity, summary),
+    }
+}
+
+/// What the verdict says when the wire contradicts the budgets.
+fn wire_verdict(s: &Snapshot) -> Option<String> {
+    let v = &s.wire;
+    if v.contradictions.is_empty() {
+        None
+    } else if !v.used.is_empty() {
+        Some(
+            "budgets read from the wire: it contradicts corosync's defaults (give --corosync-conf)"
+                .into(),
+        )
+    } else if s.thresholds.config_file.is_some() {
+        Some("the wire contradicts the configuration's budgets".into())
+    } else {
+        Some("the wire contradicts the budgets (give --corosync-conf)".into())
+    }
+}
+
+fn findings_verdict(s: &Snapshot, story: Option<String>) -> (&'static str, String) {
     match s.worst() {
         Some(Severity::Critical) => (
             "critical",

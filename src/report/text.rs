@@ -121,7 +121,126 @@ pub fn write_text_with(
     }
     write_totem(s, w)?;
     write_membership(s, w)?;
+    write_what_if(s, w)?;
     write_overflow(s, w)
+}
+
+/// `corowire tune`: the head (verdict, budgets, what the wire says of
+/// them), the incidents and the what-if budgets.
+pub fn write_tune(s: &Snapshot, cov: Option<&Coverage>, w: &mut impl Write) -> io::Result<()> {
+    write_head(s, cov, w)?;
+    write_incidents(s, w)?;
+    write_what_if(s, w)
+}
+
+/// `percent` of `of`, for people: "81 %".
+fn pct_of(v: f64, of: u32) -> String {
+    if of == 0 {
+        "-".to_string()
+    } else {
+        format!("{:.0} %", v * 100.0 / f64::from(of))
+    }
+}
+
+/// The what-if budgets: what would have ridden each incident out, the
+/// headroom and the lowest budgets with a margin (also `corowire tune`).
+pub fn write_what_if(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
+    let incs = crate::analysis::incidents(s);
+    let wi = crate::analysis::what_if(s, &incs);
+    let th = &s.thresholds;
+    let h = &wi.headroom;
+    if wi.incidents.is_empty() && h.token_gap_ms.is_none() && h.silence_ms.is_none() {
+        return Ok(());
+    }
+    writeln!(w)?;
+    writeln!(
+        w,
+        "WHAT IF  (token is the effective token; consensus and knet's ping values follow it)"
+    )?;
+    let mut lines: Vec<String> = Vec::new();
+    for i in &wi.incidents {
+        let Some(inc) = incs.get(i.incident) else {
+            continue;
+        };
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(t) = i.min_token_ms {
+            let mut seen: Vec<String> = Vec::new();
+            if let Some(g) = i.token_gap_ms {
+                seen.push(format!("token gap {g:.0} ms"));
+            }
+            if let Some(st) = i.stall_ms {
+                seen.push(format!("stall {st:.0} ms"));
+            }
+            parts.push(format!(
+                "token > {t} ms ({}; in force {} ms), consensus {} ms",
+                seen.join(", "),
+                th.token_ms,
+                i.min_consensus_ms.unwrap_or(0)
+            ));
+        }
+        if let (Some(p), Some(sl)) = (i.min_ping_timeout_ms, i.silence_ms) {
+            parts.push(format!(
+                "knet ping timeout > {p} ms (no pong for {sl:.0} ms; in force {} ms)",
+                th.ping_timeout_ms
+            ));
+        }
+        if parts.is_empty() {
+            parts.push("no token gap, stall or silence to ride out".to_string());
+        }
+        lines.push(format!(
+            "incident {} ({}): rides out with {}",
+            i.incident + 1,
+            inc.cause.describe(),
+            parts.join(", ")
+        ));
+    }
+    let mut head: Vec<String> = Vec::new();
+    if let Some(g) = h.token_gap_ms {
+        head.push(format!(
+            "worst token gap {g:.0} ms ({} of the {} ms token)",
+            pct_of(g, th.token_ms),
+            th.token_ms
+        ));
+    }
+    if let Some(sl) = h.silence_ms {
+        head.push(format!(
+            "worst silence without a pong {sl:.0} ms ({} of the {} ms ping timeout)",
+            pct_of(sl, th.ping_timeout_ms),
+            th.ping_timeout_ms
+        ));
+    }
+    if let (Some(p99), Some(max)) = (h.rtt_p99_ms, h.rtt_max_ms) {
+        head.push(format!(
+            "RTT p99 {p99:.1} ms, max {max:.1} ms ({} of it)",
+            pct_of(max, th.ping_timeout_ms)
+        ));
+    }
+    lines.push(format!("headroom: {}", head.join(", ")));
+    lines.push(match (h.lowest_token_ms, h.lowest_ping_timeout_ms) {
+        (Some(t), Some(p)) => format!(
+            "lowest with a {:.0}x margin over what was seen: token {t} ms, consensus {} ms, \
+             ping timeout {p} ms (pings every {} ms){}",
+            crate::analysis::WHAT_IF_MARGIN,
+            h.lowest_consensus_ms.unwrap_or(0),
+            h.lowest_ping_spacing_ms.unwrap_or(0),
+            if wi.incidents.is_empty() {
+                ""
+            } else {
+                "; the incidents above say what that would not ride out"
+            }
+        ),
+        _ => format!(
+            "no token below the {} ms in force keeps a {:.0}x margin over what was seen",
+            th.token_ms,
+            crate::analysis::WHAT_IF_MARGIN
+        ),
+    });
+    for l in lines {
+        for (i, part) in wrap(&l, 96).iter().enumerate() {
+            writeln!(w, "  {}{part}", if i > 0 { "  " } else { "" })?;
+        }
+    }
+    Ok(())
 }
 
 /// The verdict, the capture's span and the budgets.
@@ -181,7 +300,45 @@ fn write_head(s: &Snapshot, cov: Option<&Coverage>, w: &mut impl Write) -> io::R
     for (i, l) in wrap(&budgets, 98).iter().enumerate() {
         writeln!(w, "{}{l}", if i > 0 { "  " } else { "" })?;
     }
+    if let Some(note) = wire_note(s) {
+        for l in wrap(&note, 96) {
+            writeln!(w, "  {l}")?;
+        }
+    }
     Ok(())
+}
+
+/// What the wire says of the budgets, when it contradicts them.
+fn wire_note(s: &Snapshot) -> Option<String> {
+    let v = &s.wire;
+    if v.contradictions.is_empty() {
+        return None;
+    }
+    let th = &s.thresholds;
+    let checked = match &th.config_file {
+        Some(c) => c.clone(),
+        None => format!(
+            "the budgets assumed (token {} ms, pings every {} ms)",
+            v.checked_token_ms, v.checked_spacing_ms
+        ),
+    };
+    let mut note = format!(
+        "the wire contradicts {checked}: {}",
+        v.contradictions.join("; ")
+    );
+    if v.used.is_empty() {
+        note.push_str(if th.config_file.is_some() {
+            "; is this the cluster's corosync.conf?"
+        } else {
+            "; give --corosync-conf"
+        });
+    } else {
+        note.push_str(&format!(
+            "; judged with the wire's {}; give --corosync-conf for the cluster's own",
+            v.used.join(", ")
+        ));
+    }
+    Some(note)
 }
 
 /// The incident timeline, one line each (and what corosync did).

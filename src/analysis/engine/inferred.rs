@@ -86,6 +86,7 @@ impl Engine {
             }
         }
         self.dirs[i as usize].link.inferred = true;
+        self.dirs[i as usize].cadence.note(ts);
         self.ping_sent(i, node, true, ts);
         // Unknown data seq: taken as a node already running.
         let p = Pending {

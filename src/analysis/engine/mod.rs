@@ -27,6 +27,8 @@
 //! * `totem` — tokens, retransmits, rotation and hold (`hold`, `fasthist`);
 //! * `membership` — rings and their members;
 //! * `inferred` — what the keyless inference says of encrypted packets;
+//! * `cadence` — the spacing of a path's timed pings; `wire` checks the
+//!   budgets against it and the token hold, and takes the wire's budgets;
 //! * `views` — the `Snapshot` built from all of it.
 
 use std::net::IpAddr;
@@ -42,6 +44,7 @@ use crate::wire::knet::Knet;
 use crate::wire::totem::Body;
 
 mod asym;
+mod cadence;
 mod clock;
 mod fasthist;
 mod flow;
@@ -61,6 +64,7 @@ mod sizes;
 pub(crate) mod testkit;
 mod totem;
 mod views;
+mod wire;
 
 use hold::TokRx;
 use latency::LatState;
@@ -143,6 +147,8 @@ struct Dir {
     seq: SeqEvidence,
     /// RTT episodes (`latency`).
     lat: LatState,
+    /// The spacing of src's timed pings (`cadence`).
+    cadence: cadence::Cadence,
 }
 
 impl Dir {
@@ -174,6 +180,7 @@ impl Dir {
             loss: LossState::new(),
             seq: SeqEvidence::new(),
             lat: LatState::default(),
+            cadence: cadence::Cadence::default(),
         }
     }
 
@@ -264,6 +271,10 @@ pub struct Engine {
     opaque_last: i64,
     /// (start ns, second) of the last second computed by `sec_of`.
     sec_cache: (i64, i64),
+    /// The budgets checked against the wire (`wire`), once decided.
+    wire: crate::analysis::snapshot::WireView,
+    wire_decided: bool,
+    hold_decided: bool,
 }
 
 impl Engine {
@@ -303,6 +314,9 @@ impl Engine {
             inferred_tokens: 0,
             opaque_last: 0,
             sec_cache: (i64::MAX, 0),
+            wire: Default::default(),
+            wire_decided: false,
+            hold_decided: false,
         }
     }
 
@@ -358,6 +372,9 @@ impl Engine {
         match &p.knet {
             Some(Knet::Ping(ping)) => {
                 if let Some(i) = c.dir {
+                    if ping.timed {
+                        self.dirs[i as usize].cadence.note(ts);
+                    }
                     self.on_ping(i, ping, d.src, d.dst, ts);
                 }
             }
@@ -533,6 +550,7 @@ impl Engine {
             self.close_pmtud_run(i);
         }
         self.close_rtr();
+        self.check_wire(now_sec, true);
         self.budget_latency();
         self.asymmetry();
         self.size_latency();

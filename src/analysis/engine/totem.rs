@@ -393,6 +393,66 @@ impl Engine {
         self.push_finding(f);
     }
 
+    /// Token gaps still open at `now` (a live capture, a replay not yet
+    /// at its end): each member of the latest ring a commit token listed
+    /// (every node with a token seen, without one) that has waited longer than
+    /// token_warning shows as an open `token_at_risk`, then `token_lost`
+    /// past the token timeout, growing until the token returns (when
+    /// `token_gap` records it for good). A finished capture has none: its
+    /// end is not a token loss.
+    pub(super) fn open_token_findings(&self, now: i64) -> Vec<Finding> {
+        if self.finished {
+            return Vec::new();
+        }
+        let members = self
+            .rings
+            .list
+            .last()
+            .filter(|r| !r.members_inferred)
+            .map(|r| &r.members);
+        let (warn, lost) = (
+            i64::from(self.th.token_warning_ms) * MS,
+            i64::from(self.th.token_ms) * MS,
+        );
+        let mut out = Vec::new();
+        for (node, last) in self.totem.tok.last_arrivals() {
+            let gap = now - last;
+            if gap <= warn || members.is_some_and(|m| !m.contains(&node)) {
+                continue;
+            }
+            let (kind, sev, what) = if gap > lost {
+                (
+                    FindingKind::TokenLost,
+                    Severity::Critical,
+                    format!("beyond the {} ms token timeout", self.th.token_ms),
+                )
+            } else {
+                (
+                    FindingKind::TokenAtRisk,
+                    Severity::Warning,
+                    format!("beyond token_warning {} ms", self.th.token_warning_ms),
+                )
+            };
+            out.push(
+                Finding::new(
+                    kind,
+                    sev,
+                    last,
+                    format!(
+                        "node {node} has received no token for {:.0} ms so far, {what}",
+                        ms(gap)
+                    ),
+                )
+                .nodes(None, u16::try_from(node).ok(), None, None)
+                .ev("gap_ms", ms(gap))
+                .ev("token_warning_ms", f64::from(self.th.token_warning_ms))
+                .ev("token_ms", f64::from(self.th.token_ms))
+                .ev("open", 1.0),
+            );
+        }
+        out
+    }
+
     pub(super) fn close_rtr(&mut self) {
         let Some(e) = self.totem.rtr_ep.take() else {
             return;
@@ -530,6 +590,60 @@ mod tests {
         assert_eq!(risk.len(), 1);
         assert_eq!(risk[0].severity, Severity::Warning);
         assert_eq!(s.worst(), Some(Severity::Warning));
+    }
+
+    #[test]
+    fn an_open_token_gap_shows_and_grows_until_the_token_returns() {
+        let mut e = Engine::new(two_nodes());
+        let (a, b) = (ip(1), ip(2));
+        feed(&mut e, T0, a, b, 0, &token_bytes(2, 1, 1, 8, 0));
+        let open = |e: &Engine| -> Vec<(FindingKind, Severity, Option<i64>, Option<f64>)> {
+            e.snapshot()
+                .findings
+                .iter()
+                .filter(|f| f.evidence("open").is_some())
+                .map(|f| (f.kind, f.severity, f.end, f.evidence("gap_ms")))
+                .collect()
+        };
+        e.advance_time(T0 + 2000 * MS);
+        assert!(open(&e).is_empty(), "2000 ms is within the 2250 ms warning");
+        e.advance_time(T0 + 2500 * MS);
+        assert_eq!(
+            open(&e),
+            vec![(
+                FindingKind::TokenAtRisk,
+                Severity::Warning,
+                None,
+                Some(2500.0)
+            )]
+        );
+        e.advance_time(T0 + 3500 * MS);
+        assert_eq!(
+            open(&e),
+            vec![(
+                FindingKind::TokenLost,
+                Severity::Critical,
+                None,
+                Some(3500.0)
+            )]
+        );
+        assert_eq!(e.snapshot().findings[0].start, T0);
+        // The token returns: the gap is closed, recorded once.
+        feed(&mut e, T0 + 4000 * MS, a, b, 0, &token_bytes(2, 1, 3, 8, 0));
+        assert!(open(&e).is_empty());
+        let s = e.snapshot();
+        let lost: Vec<_> = s
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::TokenLost)
+            .collect();
+        assert_eq!(lost.len(), 1);
+        assert_eq!(lost[0].end, Some(T0 + 4000 * MS));
+        // The end of a capture is not a token loss.
+        e.advance_time(T0 + 9000 * MS);
+        assert_eq!(open(&e).len(), 1);
+        e.finish(T0 + 9000 * MS);
+        assert!(open(&e).is_empty());
     }
 
     #[test]

@@ -62,6 +62,7 @@ impl Engine {
         let mut findings = self.findings.clone();
         // Episodes still open are shown with no end.
         findings.extend((0..self.dirs.len()).filter_map(|i| self.open_loss_finding(i)));
+        findings.extend(self.open_token_findings(now));
         findings.sort_by_key(|f| (f.start, f.kind.name()));
         Snapshot {
             first_ts: self.first_ts,
@@ -78,6 +79,7 @@ impl Engine {
             membership: self.rings.viewed_by(vantage),
             findings,
             node_names: self.node_names.clone(),
+            wire: self.wire.clone(),
             overflow: self.overflow,
         }
     }
