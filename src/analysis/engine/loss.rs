@@ -135,7 +135,11 @@ pub(super) fn pct(n: u64, d: u64) -> f64 {
 pub(super) fn loss_estimate(f: &Side, r: &Side) -> f64 {
     let ratio = |(n, d): (u64, u64)| if d == 0 { 0.0 } else { n as f64 / d as f64 };
     let before = ratio(f.before());
-    let before_rev = ratio(r.before());
+    // The pongs' loss on the reverse path: pongs are pings' twins (same
+    // size, same path), so the reverse's missing pings say it best; the
+    // DATA seq rules miss some losses (they count only what they can
+    // prove), so the larger of the two is taken.
+    let before_rev = ratio(r.before()).max(ratio((r.missing, r.missing + r.pings)));
     let (pings, unanswered) = (f.pings as f64, f.unanswered.min(f.pings) as f64);
     // Pongs lost at the reverse's rate explain pings·b_rev unanswered pings,
     // give or take the binomial spread; only an excess beyond three standard
@@ -494,6 +498,27 @@ impl Engine {
             Some(r) if rev > fwd => (r, ep.sums.rev, ep.sums.fwd, rev, fwd),
             _ => (i, ep.sums.fwd, ep.sums.rev, fwd, rev),
         };
+        // Loss one way starts at that direction's first evidence: its own
+        // losses, or its pongs missing (the other path's unanswered pings);
+        // the other path's own losses are not its start.
+        if lr < thr / 2.0 {
+            let (from, to) = (ep.start.div_euclid(NS), ep.last_loss.div_euclid(NS));
+            let o = if d == i { self.rev_of(i) } else { Some(i) };
+            let first = (from..=to).find_map(|s| {
+                let own = self.dirs[d].loss_times(s).map(|x| x.0);
+                let pongs = o
+                    .and_then(|o| self.dirs[o].bucket_ref(s))
+                    .filter(|b| b.unanswered > 0 && b.first_loss != 0)
+                    .map(|b| b.first_loss);
+                match (own, pongs) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            });
+            if let Some(first) = first {
+                ep.start = ep.start.max(first);
+            }
+        }
         let f = self.loss_finding(d, &ep, &side, &other, l, lr);
         self.push_finding(f);
     }
