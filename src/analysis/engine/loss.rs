@@ -266,7 +266,6 @@ impl Engine {
         self.dirs[i].rev.map(|r| r as usize)
     }
 
-
     /// The first and last loss of pair `i` in seconds `from..=to`.
     fn pair_losses(&self, i: usize, from: i64, to: i64) -> Option<(i64, i64)> {
         let r = self.rev_of(i);
@@ -720,7 +719,10 @@ mod tests {
     #[test]
     fn wilson_interval_brackets_the_rate() {
         let (lo, hi) = super::wilson95(10.0, 200);
-        assert!((lo - 6.6).abs() < 0.1 && (hi - 14.9).abs() < 0.1, "{lo} {hi}");
+        assert!(
+            (lo - 6.6).abs() < 0.1 && (hi - 14.9).abs() < 0.1,
+            "{lo} {hi}"
+        );
         assert_eq!(super::wilson95(0.0, 0), (0.0, 100.0));
     }
 
