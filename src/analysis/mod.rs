@@ -35,7 +35,12 @@
 //!   lost before it on B→A, so 1 − u = (1 − a)(1 − b_BA) and
 //!   a = 1 − (1 − u)/(1 − b_BA), counted only when the unanswered exceed
 //!   what b_BA explains by three binomial standard deviations. Every
-//!   missing pong is charged to the path it travelled.
+//!   missing pong is charged to the path it travelled. Totem messages give
+//!   the after stage directly: a message whose copy to B was seen here and
+//!   that B then asks for again (a seq B adds to the token's retransmit
+//!   list) was lost after the capture point on A→B; pooled with the pings'
+//!   estimate by samples (alone from 20 messages when the pings show
+//!   nothing significant).
 //! - Loss episodes: judged per pair (A→B with B→A on one link), per second
 //!   over a `loss_window_s` window; open at `loss_warning_pct` in either
 //!   direction with two losses, stay open down to half of it, close after a
@@ -93,8 +98,9 @@
 //!   `clock` (capture time, the once-a-second tick), `nodes` (senders,
 //!   addresses, silences and stalls), `ping` (pings, pongs, RTT), `link`
 //!   (knet's link state: pong_count, ping timeout × backoff), `pmtud`
-//!   (probes, replies, ICMP too-big), `loss` and `seqloss` (loss windows
-//!   and episodes from pings and DATA seq), `latency`, `asym` and `sizes`
+//!   (probes, replies, ICMP too-big), `loss`, `seqloss` and `rtrloss`
+//!   (loss windows and episodes from pings, DATA seq and retransmit
+//!   requests), `latency`, `asym` and `sizes`
 //!   (RTT episodes and budget, the two directions of a pair, latency by
 //!   size), `totem`, `hold` and `fasthist` (tokens, retransmits, rotation,
 //!   hold), `membership` (rings), `inferred` (the keyless inference's

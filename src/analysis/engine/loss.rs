@@ -34,6 +34,8 @@ pub(super) struct Side {
     pub(super) unanswered: u64,
     pub(super) data_seen: u64,
     pub(super) data_lost: u64,
+    pub(super) mcast_seen: u64,
+    pub(super) mcast_lost: u64,
 }
 
 impl Side {
@@ -44,6 +46,8 @@ impl Side {
             unanswered: d.ping.unanswered,
             data_seen: d.seq.data_seen,
             data_lost: d.seq.data_lost,
+            mcast_seen: d.mcast.seen,
+            mcast_lost: d.mcast.lost,
         }
     }
     /// Samples the loss estimate rests on.
@@ -56,6 +60,8 @@ impl Side {
         self.unanswered += o.unanswered;
         self.data_seen += o.data_seen;
         self.data_lost += o.data_lost;
+        self.mcast_seen += o.mcast_seen;
+        self.mcast_lost += o.mcast_lost;
     }
     pub(super) fn add(&mut self, b: &Bucket) {
         self.pings += u64::from(b.pings);
@@ -63,6 +69,12 @@ impl Side {
         self.unanswered += u64::from(b.unanswered);
         self.data_seen += u64::from(b.data_seen);
         self.data_lost += u64::from(b.data_lost);
+        self.mcast_seen += u64::from(b.mcast_seen);
+        self.mcast_lost += u64::from(b.mcast_lost);
+    }
+    /// Every loss counted, both stages.
+    pub(super) fn lost_all(&self) -> u64 {
+        self.missing + self.unanswered + self.data_lost + self.mcast_lost
     }
     /// Packets lost before the capture point and all samples: pings missing
     /// from the cadence, DATA copies missing (`seqloss`).
@@ -95,10 +107,10 @@ impl LossSums {
         )
     }
     pub(super) fn lost_fwd(&self) -> u64 {
-        self.fwd.missing + self.fwd.unanswered + self.fwd.data_lost
+        self.fwd.lost_all()
     }
     pub(super) fn lost_rev(&self) -> u64 {
-        self.rev.missing + self.rev.unanswered + self.rev.data_lost
+        self.rev.lost_all()
     }
 }
 
@@ -146,18 +158,31 @@ pub(super) fn loss_estimate(f: &Side, r: &Side) -> f64 {
     // deviations is loss after the capture point (episodes are tested every
     // second on every path: two would flag chance runs).
     let explained = pings * before_rev + 3.0 * (pings * before_rev * (1.0 - before_rev)).sqrt();
-    let after = if f.pings == 0 || before_rev >= 0.9 || unanswered <= explained {
-        0.0
+    let from_pings = if f.pings == 0 || before_rev >= 0.9 || unanswered <= explained {
+        None
     } else {
-        (1.0 - (1.0 - unanswered / pings) / (1.0 - before_rev)).clamp(0.0, 1.0)
+        Some((1.0 - (1.0 - unanswered / pings) / (1.0 - before_rev)).clamp(0.0, 1.0))
+    };
+    // Messages the receiver asked for again are direct evidence of the
+    // after stage (`rtrloss`); pooled with the pings' estimate by samples.
+    let (ms, ml) = (f.mcast_seen as f64, f.mcast_lost.min(f.mcast_seen) as f64);
+    let after = match from_pings {
+        Some(a) if ms > 0.0 => (a * pings + ml) / (pings + ms),
+        Some(a) => a,
+        None if ms >= MCAST_MIN => ml / ms,
+        None => 0.0,
     };
     100.0 * (1.0 - (1.0 - before) * (1.0 - after))
 }
 
+/// Messages seen on a path before their retransmit requests alone give its
+/// loss after the capture point.
+const MCAST_MIN: f64 = 20.0;
+
 /// Samples behind `loss_estimate(f, r)`: X's sequenced samples and X's pings
 /// seen (each asks for a pong).
 pub(super) fn loss_samples(f: &Side) -> u64 {
-    f.before().1 + f.pings
+    f.before().1 + f.pings + f.mcast_seen
 }
 
 /// The 95 % Wilson score interval of `pct` percent over `n` samples, in
@@ -216,11 +241,15 @@ impl Dir {
     /// missing, DATA lost, unanswered).
     fn second_counts(&self, sec: i64) -> (u64, u64) {
         self.bucket_ref(sec).map_or((0, 0), |b| {
-            let lost = u64::from(b.missing) + u64::from(b.unanswered) + u64::from(b.data_lost);
+            let lost = u64::from(b.missing)
+                + u64::from(b.unanswered)
+                + u64::from(b.data_lost)
+                + u64::from(b.mcast_lost);
             let n = u64::from(b.pings)
                 + u64::from(b.missing)
                 + u64::from(b.data_seen)
-                + u64::from(b.data_lost);
+                + u64::from(b.data_lost)
+                + u64::from(b.mcast_seen);
             (lost.min(n), n)
         })
     }
@@ -599,6 +628,8 @@ impl Engine {
             .ev("pings_unanswered", side.unanswered as f64)
             .ev("data_copies_seen", side.data_seen as f64)
             .ev("data_copies_lost", side.data_lost as f64)
+            .ev("messages_seen", side.mcast_seen as f64)
+            .ev("messages_asked_again", side.mcast_lost as f64)
             .ev("reverse_pings", other.pings as f64)
             .ev("reverse_pings_missing", other.missing as f64)
             .ev("reverse_pings_unanswered", other.unanswered as f64)

@@ -58,6 +58,7 @@ mod nodes;
 mod path;
 mod ping;
 mod pmtud;
+mod rtrloss;
 mod seqloss;
 mod sizes;
 #[cfg(test)]
@@ -145,6 +146,7 @@ struct Dir {
     loss: LossState,
     /// DATA seq evidence (`seqloss`).
     seq: SeqEvidence,
+    mcast: rtrloss::McastEvidence,
     /// RTT episodes (`latency`).
     lat: LatState,
     /// The spacing of src's timed pings (`cadence`).
@@ -179,6 +181,7 @@ impl Dir {
             pmtud: PmtudState::new(),
             loss: LossState::new(),
             seq: SeqEvidence::new(),
+            mcast: rtrloss::McastEvidence::default(),
             lat: LatState::default(),
             cadence: cadence::Cadence::default(),
         }
@@ -253,6 +256,8 @@ pub struct Engine {
     pending: FastMap<PingKey, Pending>,
     /// DATA seq tracking per sender node.
     seqs: SmallMap<u16, SeqTrack>,
+    /// Totem messages and the retransmit requests for them.
+    rtr: rtrloss::RtrLoss,
     totem: TotemState,
     rings: Rings,
     findings: Vec<Finding>,
@@ -300,6 +305,7 @@ impl Engine {
             ring_members: 0,
             pending: FastMap::with_capacity_and_hasher(pending_cap, Default::default()),
             seqs: SmallMap::default(),
+            rtr: rtrloss::RtrLoss::new(),
             totem: TotemState::default(),
             rings: Rings::default(),
             findings: Vec::new(),

@@ -58,12 +58,16 @@ pub(super) struct Bucket {
     /// before the capture point (see `seqloss`).
     pub(super) data_seen: u32,
     pub(super) data_lost: u32,
+    /// Totem messages whose copy was seen here, and those the receiver
+    /// then asked for again (lost after the capture point, `rtrloss`).
+    pub(super) mcast_seen: u16,
+    pub(super) mcast_lost: u16,
 }
 
 impl Bucket {
     /// Any loss counted in this second: pings, pongs or DATA copies.
     pub(super) fn lost_any(&self) -> bool {
-        self.missing + self.unanswered + self.data_lost > 0
+        self.missing + self.unanswered + self.data_lost + u32::from(self.mcast_lost) > 0
     }
 
     pub(super) fn loss_at(&mut self, ts: i64) {

@@ -146,6 +146,16 @@ impl Engine {
         let rx_link_down = rev
             .and_then(|r| self.dirs.get(r as usize))
             .is_some_and(|r| r.link.state == LinkState::Down);
+        // An original message (its sender's own copy) towards a node: a
+        // sample of the path, and what a retransmit request refers to.
+        if let (Body::Mcast(m), Some(i), Some(to)) = (&t.body, c.dir, by_addr) {
+            if retransmitter == Some(t.header.nodeid) {
+                self.rtr.copy_seen(m.seq, to, i, c.ts);
+                if let Some(d) = self.dirs.get_mut(i as usize) {
+                    d.mcast_copy_seen(c.sec);
+                }
+            }
+        }
         let receiver = if p.knet.is_some() {
             t.header.target_nodeid.filter(|n| *n != 0).or(by_addr)
         } else {
@@ -262,7 +272,9 @@ impl Engine {
             }
         }
         self.ring_seen(tok.ring_id, ts, from);
+        self.rtr.token_from(from, &tok.rtr, ts, &mut self.dirs);
         if let Some(r) = target {
+            self.rtr.token_to(r, &tok.rtr, max_nodes);
             self.token_arrival(r, this, true, &mut hints.rx);
         }
     }
