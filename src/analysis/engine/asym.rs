@@ -1,7 +1,8 @@
 //! The two directions of each node pair side by side: loss, RTT, PMTU.
 //!
-//! Judged once, at the end, over the whole capture (an asymmetry is a
-//! property of the path, not an episode). Thresholds:
+//! Judged once, at the end, over the whole capture; each finding spans the
+//! time its difference held (the seconds with loss, the pings whose RTT
+//! stood out, the PMTUD runs that found the smaller MTU). Thresholds:
 //!
 //! * loss: the directions differ by more than [`LOSS_DIFF_PCT`] points, the
 //!   worse one is at least the loss warning threshold, and each direction
@@ -152,13 +153,15 @@ impl Asym<'_> {
         // A loss asymmetry spans the seconds the worse direction lost
         // packets in; an RTT one the pings of the slower pinger (the delay
         // sits on its peer's side, the worse direction's sender) whose RTT
-        // stood out; an MTU difference holds for the whole capture.
+        // stood out; an MTU difference the time PMTUD found the smaller
+        // MTU until it found more again.
         let span = if self.loss {
             w.loss.up_loss_secs.map(|(a, z)| (a * NS, (z + 1) * NS))
         } else if self.rtt {
             b.ping.raised_rtt
         } else {
-            None
+            let p = &w.pmtud;
+            (p.min_since > 0).then(|| (p.min_since, p.min_until.unwrap_or(w.last_ts)))
         };
         let (start, end) = span.unwrap_or((w.first_ts.max(b.first_ts), w.last_ts.max(b.last_ts)));
         let mut f = w

@@ -44,6 +44,10 @@ pub(super) struct PmtudState {
     pub(super) run_start: i64,
     pub(super) pmtu: Option<u16>,
     pub(super) pmtu_min: Option<u16>,
+    /// When PMTUD first settled on `pmtu_min`, and when a later run first
+    /// found more (the MTU back up): the span the smallest MTU held.
+    pub(super) min_since: i64,
+    pub(super) min_until: Option<i64>,
     pub(super) unanswered: Vec<u16>,
     pub(super) probes_sent: u64,
     pub(super) replies: u64,
@@ -60,6 +64,8 @@ impl PmtudState {
             run_start: 0,
             pmtu: None,
             pmtu_min: None,
+            min_since: 0,
+            min_until: None,
             unanswered: Vec::new(),
             probes_sent: 0,
             replies: 0,
@@ -170,11 +176,21 @@ impl Engine {
         d.pmtud.unanswered.sort_unstable();
         d.pmtud.probes.clear();
         let prev = d.pmtud.pmtu;
+        let start = d.pmtud.run_start;
         if let Some(a) = acked {
             d.pmtud.pmtu = Some(a);
-            d.pmtud.pmtu_min = Some(d.pmtud.pmtu_min.map_or(a, |m| m.min(a)));
+            match d.pmtud.pmtu_min {
+                Some(m) if a > m => {
+                    d.pmtud.min_until.get_or_insert(start);
+                }
+                Some(m) if a == m => d.pmtud.min_until = None,
+                _ => {
+                    d.pmtud.pmtu_min = Some(a);
+                    d.pmtud.min_since = start;
+                    d.pmtud.min_until = None;
+                }
+            }
         }
-        let start = d.pmtud.run_start;
         let unanswered = d.pmtud.unanswered.clone();
         let icmp = d.pmtud.icmp_too_big;
         if let Some(&smallest) = unanswered.first() {
