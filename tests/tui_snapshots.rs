@@ -373,3 +373,18 @@ fn findings_show_the_open_token_loss_during_a_token_gap() {
     );
     insta::assert_snapshot!(rows.join("\n"));
 }
+
+/// At 80×24 the links table keeps every column, the link state above all;
+/// the node × node grid gives way.
+#[test]
+fn main_screen_80x24_keeps_the_state_column() {
+    let app = app_with(view("membership-3n-node3-cut-rejoin.pcap"));
+    let s = screen(&app, 80, 24);
+    let head = s
+        .lines()
+        .find(|l| l.contains("ping>resp"))
+        .expect("links header");
+    assert!(head.contains("stat") && head.contains("age/tmo"), "{s}");
+    assert!(s.lines().any(|l| l.contains("n1>n3") && l.contains(" up ")), "{s}");
+    insta::assert_snapshot!(s);
+}

@@ -24,6 +24,10 @@ pub fn pair(v: &View, l: &LinkRow) -> String {
 /// Columns right of the pair, separators and the marker included.
 const REST: usize = 53;
 
+/// The narrowest the table is drawn with every column: a 9-character pair,
+/// the rest, and the borders.
+pub const MIN_WIDTH: u16 = (REST + 9 + 2) as u16;
+
 pub fn state(l: &LinkRow) -> &'static str {
     match l.state {
         LinkState::Up => "up",

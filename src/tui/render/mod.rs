@@ -187,9 +187,18 @@ fn main_body(f: &mut Frame, body: Rect, app: &App, t: Theme) {
         Constraint::Min(3),
     ])
     .areas(body);
+    // The links table keeps every column (the link state above all); on a
+    // narrow terminal the node × node grid gives way.
     let gw = grid::width(app, top_r.width);
+    let gw = if top_r.width.saturating_sub(gw) < links::MIN_WIDTH {
+        0
+    } else {
+        gw
+    };
     let [g, l] = Layout::horizontal([Constraint::Length(gw), Constraint::Min(10)]).areas(top_r);
-    grid::draw(f, g, app, t);
+    if gw > 0 {
+        grid::draw(f, g, app, t);
+    }
     links::draw(f, l, app, t);
     let tw = (mid_r.width * 2 / 5).clamp(38, 70);
     let [d, tt] = Layout::horizontal([Constraint::Min(20), Constraint::Length(tw)]).areas(mid_r);
