@@ -1,4 +1,5 @@
-//! Findings, newest first, coloured by severity.
+//! Incidents pinned on top (open ones first, then the newest), then the
+//! findings, newest first, coloured by severity.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -31,10 +32,36 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
         .iter()
         .filter(|f| f.severity == Severity::Warning)
         .count();
-    let title = format!("findings ({n}: {crit} critical, {warn} warning) newest first");
-    let rows = area.height.saturating_sub(2) as usize;
+    let title = format!(
+        "incidents {}, findings ({n}: {crit} critical, {warn} warning) newest first",
+        v.incidents.len()
+    );
+    let all_rows = area.height.saturating_sub(2) as usize;
+    // Up to a third of the rows (at most 3) for the incidents: open ones
+    // first, then the newest.
+    let mut incidents: Vec<_> = v.incidents.iter().collect();
+    incidents.sort_by_key(|i| (i.end.is_some(), std::cmp::Reverse(i.start)));
+    let pinned = incidents.len().min((all_rows / 3).min(3));
+    let mut lines = Vec::with_capacity(all_rows);
+    for i in incidents.iter().take(pinned) {
+        let end = match i.end {
+            Some(e) if e == i.start => String::new(),
+            Some(e) => format!("-{}", clock_ms(e)),
+            None => "-now".into(),
+        };
+        let text = format!(
+            "{} {:<4} {end:<13} INCIDENT: {}",
+            clock_ms(i.start),
+            i.severity.label(),
+            i.cause
+        );
+        lines.push(Line::from(Span::styled(
+            text,
+            sev_style(i.severity, t).add_modifier(ratatui::style::Modifier::BOLD),
+        )));
+    }
+    let rows = all_rows - pinned;
     let first = app.finding_sel.saturating_sub(rows.saturating_sub(1));
-    let mut lines = Vec::with_capacity(rows);
     for (pos, fd) in v.findings.iter().rev().enumerate().skip(first).take(rows) {
         let end = match fd.end {
             Some(e) if e == fd.start => String::new(),
