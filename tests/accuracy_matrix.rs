@@ -1447,6 +1447,62 @@ fn check_healthy(c: &mut Ctx) {
     );
 }
 
+/// The incident causes that tell a fault kind (None: not judged).
+fn causes_for(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "loss" | "path_loss" => &["loss"],
+        "delay" | "jitter" => &["latency"],
+        "mtu" | "mtu_black_hole" => &["mtu"],
+        "pause" => &["host_stall"],
+        "cut" => &["link_cut"],
+        "link_down" => &["link_cut", "link_flaps", "loss"],
+        _ => return None,
+    })
+}
+
+/// The verdict tells the story: the worst incident's cause is the injected
+/// fault's (one of the scenario's fault kinds); a healthy run has none.
+fn check_verdict(c: &mut Ctx) {
+    let kinds: Vec<&str> = c
+        .s
+        .faults()
+        .iter()
+        .filter_map(|f| f["kind"].as_str())
+        .collect();
+    let judged: Vec<&[&str]> = kinds.iter().filter_map(|k| causes_for(k)).collect();
+    if !kinds.is_empty() && judged.is_empty() {
+        c.skip(
+            "verdict_cause",
+            "fault kinds with no incident cause of their own (reorder, duplicate, cpu_starve)",
+        );
+        return;
+    }
+    let incidents: Vec<&Value> = c.r["incidents"].as_array().into_iter().flatten().collect();
+    let rank = |s: &Value| match s.as_str() {
+        Some("critical") => 2,
+        Some("warning") => 1,
+        _ => 0,
+    };
+    let worst = incidents.iter().copied().max_by(|a, b| {
+        rank(&a["severity"])
+            .cmp(&rank(&b["severity"]))
+            .then(f64_of(&b["start"]).total_cmp(&f64_of(&a["start"])))
+    });
+    let (ok, detail) = match (kinds.is_empty(), worst) {
+        (true, None) => (true, "healthy: no incident".to_string()),
+        (true, Some(w)) => (false, format!("healthy, yet incident {}", w["summary"])),
+        (false, None) => (false, format!("faults {kinds:?}: no incident")),
+        (false, Some(w)) => {
+            let cause = w["cause"].as_str().unwrap_or("");
+            (
+                judged.iter().any(|cs| cs.contains(&cause)),
+                format!("faults {kinds:?}: worst incident {} ({cause})", w["summary"]),
+            )
+        }
+    };
+    c.check("verdict_cause", ok, detail);
+}
+
 fn judge(s: &Scenario, run: &Run, out: &mut Board) {
     let Some(r) = &run.report else {
         out.checks.push(Check {
@@ -1467,6 +1523,7 @@ fn judge(s: &Scenario, run: &Run, out: &mut Board) {
     check_membership(&mut c);
     check_token(&mut c);
     check_healthy(&mut c);
+    check_verdict(&mut c);
 }
 
 // ------------------------------------------------------------------ board
@@ -1522,6 +1579,10 @@ const MEASURES: &[(&str, &str)] = &[
     (
         "healthy_clean",
         "no warning on healthy runs / reorder-duplicate windows",
+    ),
+    (
+        "verdict_cause",
+        "the worst incident's cause is the injected fault's; none on healthy runs",
     ),
 ];
 

@@ -273,6 +273,12 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
             one_way: f.kind == FindingKind::OneWayLoss,
         };
     }
+    // Links that went down, probes that went unanswered and slow pongs on
+    // paths that lose packets at random are that loss's doing: its rate
+    // over the capture on the incident's paths says so.
+    if let Some(c) = loss_on_paths(s, &fs) {
+        return c;
+    }
     if has(FindingKind::MtuBlackHole) || has(FindingKind::MtuChange) {
         return Cause::Mtu {
             black_hole: has(FindingKind::MtuBlackHole),
@@ -294,6 +300,35 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
         };
     }
     Cause::Other(fs.first().map_or(FindingKind::Latency, |f| f.kind))
+}
+
+/// Network loss on the paths of findings `fs`, when one of them lost at
+/// least the loss warning share of its packets over the capture.
+fn loss_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
+    let thr = s.thresholds.loss_warning_pct;
+    let on = |f: &&Finding, l: &&crate::analysis::LinkView| {
+        f.link == Some(l.link)
+            && ((f.src_node == l.src_node && f.dst_node == l.dst_node)
+                || (f.src_node == l.dst_node && f.dst_node == l.src_node))
+    };
+    let worst = s
+        .links
+        .iter()
+        .filter(|l| l.loss_pct >= thr && fs.iter().any(|f| on(f, l)))
+        .max_by(|a, b| a.loss_pct.total_cmp(&b.loss_pct))?;
+    let reverse = s
+        .links
+        .iter()
+        .find(|l| {
+            l.link == worst.link && l.src_node == worst.dst_node && l.dst_node == worst.src_node
+        })
+        .map_or(0.0, |l| l.loss_pct);
+    Some(Cause::NetworkLoss {
+        src: worst.src_node,
+        dst: worst.dst_node,
+        pct: worst.loss_pct,
+        one_way: reverse < thr / 2.0,
+    })
 }
 
 /// What corosync did during the incident, as the wire shows it.
