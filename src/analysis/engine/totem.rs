@@ -370,11 +370,10 @@ impl Engine {
         }
     }
 
-    /// A node waited longer than token_warning for the token: a finding.
-    #[cold]
-    pub(super) fn token_gap(&mut self, node: u32, from: i64, to: i64, gap: i64) {
-        let lost = i64::from(self.th.token_ms) * MS;
-        let (kind, sev, what) = if gap > lost {
+    /// What a wait of `gap` for the token is: lost past the token timeout,
+    /// at risk past token_warning.
+    fn token_gap_kind(&self, gap: i64) -> (FindingKind, Severity, String) {
+        if gap > i64::from(self.th.token_ms) * MS {
             (
                 FindingKind::TokenLost,
                 Severity::Critical,
@@ -386,7 +385,13 @@ impl Engine {
                 Severity::Warning,
                 format!("beyond token_warning {} ms", self.th.token_warning_ms),
             )
-        };
+        }
+    }
+
+    /// A node waited longer than token_warning for the token: a finding.
+    #[cold]
+    pub(super) fn token_gap(&mut self, node: u32, from: i64, to: i64, gap: i64) {
+        let (kind, sev, what) = self.token_gap_kind(gap);
         let node16 = u16::try_from(node).ok();
         let f = Finding::new(
             kind,
@@ -422,29 +427,14 @@ impl Engine {
             .last()
             .filter(|r| !r.members_inferred)
             .map(|r| &r.members);
-        let (warn, lost) = (
-            i64::from(self.th.token_warning_ms) * MS,
-            i64::from(self.th.token_ms) * MS,
-        );
+        let warn = i64::from(self.th.token_warning_ms) * MS;
         let mut out = Vec::new();
         for (node, last) in self.totem.tok.last_arrivals() {
             let gap = now - last;
             if gap <= warn || members.is_some_and(|m| !m.contains(&node)) {
                 continue;
             }
-            let (kind, sev, what) = if gap > lost {
-                (
-                    FindingKind::TokenLost,
-                    Severity::Critical,
-                    format!("beyond the {} ms token timeout", self.th.token_ms),
-                )
-            } else {
-                (
-                    FindingKind::TokenAtRisk,
-                    Severity::Warning,
-                    format!("beyond token_warning {} ms", self.th.token_warning_ms),
-                )
-            };
+            let (kind, sev, what) = self.token_gap_kind(gap);
             out.push(
                 Finding::new(
                     kind,
