@@ -1463,12 +1463,11 @@ fn causes_for(kind: &str) -> Option<&'static [&'static str]> {
 /// The verdict tells the story: the worst incident's cause is the injected
 /// fault's (one of the scenario's fault kinds); a healthy run has none.
 fn check_verdict(c: &mut Ctx) {
-    let kinds: Vec<&str> = c
-        .s
-        .faults()
-        .iter()
-        .filter_map(|f| f["kind"].as_str())
-        .collect();
+    let kinds: Vec<&str> =
+        c.s.faults()
+            .iter()
+            .filter_map(|f| f["kind"].as_str())
+            .collect();
     let judged: Vec<&[&str]> = kinds.iter().filter_map(|k| causes_for(k)).collect();
     if !kinds.is_empty() && judged.is_empty() {
         c.skip(
@@ -1496,7 +1495,10 @@ fn check_verdict(c: &mut Ctx) {
             let cause = w["cause"].as_str().unwrap_or("");
             (
                 judged.iter().any(|cs| cs.contains(&cause)),
-                format!("faults {kinds:?}: worst incident {} ({cause})", w["summary"]),
+                format!(
+                    "faults {kinds:?}: worst incident {} ({cause})",
+                    w["summary"]
+                ),
             )
         }
     };

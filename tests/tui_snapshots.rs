@@ -385,6 +385,9 @@ fn main_screen_80x24_keeps_the_state_column() {
         .find(|l| l.contains("ping>resp"))
         .expect("links header");
     assert!(head.contains("stat") && head.contains("age/tmo"), "{s}");
-    assert!(s.lines().any(|l| l.contains("n1>n3") && l.contains(" up ")), "{s}");
+    assert!(
+        s.lines().any(|l| l.contains("n1>n3") && l.contains(" up ")),
+        "{s}"
+    );
     insta::assert_snapshot!(s);
 }
