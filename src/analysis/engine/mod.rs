@@ -556,6 +556,7 @@ impl Engine {
             self.close_pmtud_run(i);
         }
         self.close_rtr();
+        self.stalled_token_losses();
         self.check_wire(now_sec, true);
         self.budget_latency();
         self.asymmetry();

@@ -275,6 +275,47 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// A node that was itself stopped while it waited for the token: its
+    /// timer ran out only when it ran again (corosync logs "A processor
+    /// failed" then), so its token loss is dated at the end of its stall and
+    /// said to be the stall's, not a gap the network made.
+    pub(super) fn stalled_token_losses(&mut self) {
+        let stalls: Vec<(u16, i64, i64, f64)> = self
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::HostStall)
+            .filter_map(|f| {
+                Some((
+                    f.dst_node.or(f.src_node)?,
+                    f.start,
+                    f.end?,
+                    f.evidence("stall_ms").unwrap_or(0.0),
+                ))
+            })
+            .collect();
+        for f in &mut self.findings {
+            if f.kind != FindingKind::TokenLost {
+                continue;
+            }
+            let (Some(n), Some(end)) = (f.dst_node, f.end) else {
+                continue;
+            };
+            let Some(&(_, _, stall_end, stall_ms)) = stalls
+                .iter()
+                .find(|s| s.0 == n && s.1 >= f.start - NS && s.2 <= end + NS)
+            else {
+                continue;
+            };
+            f.start = stall_end.min(end);
+            f.message = format!(
+                "node {n} was stopped for about {stall_ms:.0} ms while it waited for the token; \
+                 its token timer ran out when it ran again"
+            );
+        }
+    }
+}
+
 /// A node silent this long while others sent, then answering a ping sent
 /// in the silence this late, stopped running (a host stall).
 pub(super) const STALL_MIN_NS: i64 = 200 * MS;
