@@ -303,30 +303,53 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
 }
 
 /// Network loss on the paths of findings `fs`, when one of them lost at
-/// least the loss warning share of its packets over the capture.
+/// least the loss warning share of its packets: over the incident's span
+/// (its pings, second by second) and short of a cut (a path that lost
+/// nearly everything was cut, not lossy), else over the capture.
 fn loss_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
     let thr = s.thresholds.loss_warning_pct;
-    let on = |f: &&Finding, l: &&crate::analysis::LinkView| {
+    let from = fs.iter().map(|f| f.start).min()?;
+    let to = fs.iter().map(|f| f.end.unwrap_or(s.now)).max()?;
+    let on = |f: &&Finding, l: &crate::analysis::LinkView| {
         f.link == Some(l.link)
             && ((f.src_node == l.src_node && f.dst_node == l.dst_node)
                 || (f.src_node == l.dst_node && f.dst_node == l.src_node))
     };
-    let worst = s
+    // Loss of a path's pings in [from, to] (None: too few to say).
+    let in_span = |l: &crate::analysis::LinkView| {
+        let (seen, lost) = l
+            .series
+            .iter()
+            .filter(|p| p.ts + 1_000_000_000 > from && p.ts <= to)
+            .fold((0u64, 0u64), |(a, b), p| {
+                (a + u64::from(p.pings), b + u64::from(p.lost))
+            });
+        (lost >= 3).then(|| 100.0 * lost as f64 / (seen + lost) as f64)
+    };
+    let rate = |l: &crate::analysis::LinkView| {
+        in_span(l)
+            .filter(|p| *p < CUT_LOSS_PCT)
+            .unwrap_or(l.loss_pct)
+    };    let worst = s
         .links
         .iter()
-        .filter(|l| l.loss_pct >= thr && fs.iter().any(|f| on(f, l)))
-        .max_by(|a, b| a.loss_pct.total_cmp(&b.loss_pct))?;
+        .filter(|l| fs.iter().any(|f| on(f, l)))
+        .map(|l| (l, rate(l)))
+        .filter(|(_, p)| *p >= thr && *p < CUT_LOSS_PCT)
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
     let reverse = s
         .links
         .iter()
         .find(|l| {
-            l.link == worst.link && l.src_node == worst.dst_node && l.dst_node == worst.src_node
+            l.link == worst.0.link
+                && l.src_node == worst.0.dst_node
+                && l.dst_node == worst.0.src_node
         })
-        .map_or(0.0, |l| l.loss_pct);
+        .map_or(0.0, rate);
     Some(Cause::NetworkLoss {
-        src: worst.src_node,
-        dst: worst.dst_node,
-        pct: worst.loss_pct,
+        src: worst.0.src_node,
+        dst: worst.0.dst_node,
+        pct: worst.1,
         one_way: reverse < thr / 2.0,
     })
 }
