@@ -324,7 +324,7 @@ fn loss_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
             .fold((0u64, 0u64), |(a, b), p| {
                 (a + u64::from(p.pings), b + u64::from(p.lost))
             });
-        (lost >= 3).then(|| 100.0 * lost as f64 / (seen + lost) as f64)
+        (lost >= 2).then(|| 100.0 * lost as f64 / (seen + lost) as f64)
     };
     let rate = |l: &crate::analysis::LinkView| {
         in_span(l)
