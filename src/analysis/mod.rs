@@ -74,6 +74,7 @@ mod findings;
 mod hash;
 pub mod multi;
 mod snapshot;
+pub mod timeline;
 mod vantage;
 
 pub use budget::{BudgetSources, Limits, Thresholds, round_up_to_grid};
@@ -83,6 +84,6 @@ pub use findings::{Direction, Finding, FindingKind, Severity};
 pub use incidents::{Cause, Incident, incidents};
 pub use snapshot::{
     LinkState, LinkView, Measures, MembershipView, NodeView, Overflow, Quantiles, RTT_BUCKETS_US,
-    RTT_HIST_LEN, SeriesPoint, SizeBucket, Snapshot, TOKEN_ROTATIONS_KEPT, TRAFFIC_TYPES,
-    TokenRotation, TotemView, Transition, TypeCount,
+    RTT_HIST_LEN, SeriesPoint, SizeBucket, Snapshot, TOKEN_BUCKETS_US, TOKEN_HIST_LEN,
+    TOKEN_ROTATIONS_KEPT, TRAFFIC_TYPES, TokenRotation, TotemView, Transition, TypeCount,
 };
