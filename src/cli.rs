@@ -139,7 +139,9 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub budgets: BudgetArgs,
 
-    /// text (for people and tickets) or json (for scripts; schema in the README).
+    /// text (for people and tickets), json (for scripts; schema in the
+    /// README) or openmetrics (the capture's metrics per second with
+    /// timestamps, for `promtool tsdb create-blocks-from openmetrics`).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
@@ -295,6 +297,17 @@ pub struct LiveArgs {
     /// Headless: write one report per interval to stdout (e.g. 10s, 500ms, 1m).
     #[arg(long, value_name = "DURATION")]
     pub report_every: Option<String>,
+
+    /// Serve Prometheus metrics at http://ADDR:PORT/metrics (OpenMetrics
+    /// when the scraper asks for it), headless or beside the TUI; e.g.
+    /// 127.0.0.1:9405 or [::]:9405.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<String>,
+
+    /// With --metrics-listen, headless: once the input ends (a replay), keep
+    /// serving the final figures this long (e.g. 5m), or until a signal.
+    #[arg(long, value_name = "DURATION", requires = "metrics_listen")]
+    pub metrics_linger: Option<String>,
 
     /// Keep every frame read in a pcap file (as tcpdump -w), while the TUI
     /// or headless mode runs.
