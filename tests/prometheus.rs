@@ -359,7 +359,9 @@ fn promtool_accepts_the_endpoint() {
             })
             .map(|r| r.2)
     });
-    assert!(body.contains("\ncorowire_link_rtt_seconds_bucket{src_node=\"1\",dst_node=\"2\",link=\"0\",le="));
+    assert!(body.contains(
+        "\ncorowire_link_rtt_seconds_bucket{src_node=\"1\",dst_node=\"2\",link=\"0\",le="
+    ));
     let mut check = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -460,6 +462,51 @@ fn backfill_blocks_answer_with_the_capture() {
         (n - (seconds + 1.0)).abs() <= 2.0,
         "{n} samples over {seconds} s of capture"
     );
+    // Every query of the Grafana dashboard is valid PromQL, and its RTT
+    // matrix has a cell per direction of the capture.
+    let dash: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::crate_dir().join("contrib/grafana/corowire.json"))
+            .expect("dashboard"),
+    )
+    .expect("dashboard JSON");
+    let mut exprs = Vec::new();
+    for p in dash["panels"].as_array().expect("panels") {
+        for t in p["targets"].as_array().into_iter().flatten() {
+            exprs.push((
+                p["title"].as_str().unwrap_or("").to_string(),
+                t["expr"].clone(),
+            ));
+        }
+    }
+    for a in dash["annotations"]["list"].as_array().expect("annotations") {
+        if a["expr"].is_string() {
+            exprs.push((
+                a["name"].as_str().unwrap_or("").to_string(),
+                a["expr"].clone(),
+            ));
+        }
+    }
+    assert!(exprs.len() >= 15, "{} queries", exprs.len());
+    let pairs: std::collections::BTreeSet<String> = report["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .map(|l| format!("{}>{}", l["src_node"], l["dst_node"]))
+        .collect();
+    for (title, e) in exprs {
+        let q = e
+            .as_str()
+            .expect("expr")
+            .replace("$__rate_interval", "1m")
+            .replace("$__range", "5m")
+            .replace("$cluster", ".*")
+            .replace("$instance", ".*")
+            .replace("$link", ".*");
+        let r = prom.query(&q, Some(last));
+        if title.starts_with("RTT p99 now") {
+            assert_eq!(r.len(), pairs.len(), "{title}: a cell per node pair: {r:?}");
+        }
+    }
     // The series grows: half way through, fewer packets than at the end.
     let mid = prom.one("corowire_capture_packets_total", Some((first + last) / 2.0));
     let end = report["capture"]["packets"].as_f64().expect("packets");
