@@ -55,6 +55,9 @@
 //!   vantages), `solve` (min-δ pair estimates, least-squares offsets),
 //!   `clock` (the estimate and packet admission), `oneway` (one-way delay
 //!   and loss between capture points), `view` (what they add to a report).
+//! - `timeline` — [`timeline::Sample`]: a snapshot's numbers at one moment
+//!   (what the metrics are written from), and the per-second
+//!   [`timeline::Timeline`] of a run.
 //! - `vantage` — which node a capture was taken on; `hash` — the engine's
 //!   small maps.
 //!
