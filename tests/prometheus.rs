@@ -331,7 +331,7 @@ fn compare_with_report(p: &Prometheus, report: &Value, time: Option<f64>) {
         *kinds.entry(k).or_default() += 1.0;
     }
     let got: HashMap<(String, String), f64> = p
-        .query("corowire_findings_total", time)
+        .query("corowire_findings", time)
         .into_iter()
         .map(|(l, v)| ((l["kind"].clone(), l["severity"].clone()), v))
         .collect();

@@ -334,10 +334,11 @@ impl Timeline {
         now.div_euclid(step).saturating_add(1).saturating_mul(step)
     }
 
-    /// Takes the sample of `s` stamped `ts` (a second boundary the capture
-    /// has passed). Stamps that do not move forward are ignored.
+    /// Takes the sample of `s` stamped `ts` (a step boundary the capture
+    /// has passed). Stamps that do not move forward, or are off the step
+    /// (after thinning), are ignored.
     pub fn record(&mut self, s: &Snapshot, ts: i64) {
-        if self.samples.last().is_some_and(|l| l.ts >= ts) {
+        if self.samples.last().is_some_and(|l| l.ts >= ts) || ts.rem_euclid(self.step_ns()) != 0 {
             return;
         }
         self.samples.push(Sample::at(s, ts));
@@ -355,5 +356,61 @@ impl Timeline {
             self.samples.pop();
         }
         self.samples.push(Sample::of(s));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Engine;
+    use crate::analysis::testkit::{feed, ip, ping_bytes, two_nodes};
+
+    #[test]
+    fn thins_out_past_its_cap_and_keeps_the_span() {
+        let e = Engine::new(two_nodes());
+        let snap = e.snapshot();
+        let mut t = Timeline::with_cap(4);
+        for s in 0..10 {
+            t.record(&snap, s * NS);
+        }
+        // 0,1,2,3 → 0,2 (step 2); 4,6 → 0,2,4,6 → 0,4 (step 4); 8 → 0,4,8.
+        let ts: Vec<i64> = t.samples.iter().map(|s| s.ts / NS).collect();
+        assert_eq!(ts, vec![0, 4, 8]);
+        assert_eq!(t.step_s, 4);
+        assert_eq!(t.next_due(9 * NS), 12 * NS);
+        // A stamp that does not move forward is ignored.
+        t.record(&snap, 8 * NS);
+        assert_eq!(t.samples.len(), 3);
+    }
+
+    #[test]
+    fn a_ping_and_its_pong_are_counted_once_per_direction() {
+        let mut e = Engine::new(two_nodes());
+        let t0 = 1_700_000_000 * NS;
+        feed(&mut e, t0, ip(1), ip(2), 0, &ping_bytes(false, 1, 0, 7, 0));
+        feed(
+            &mut e,
+            t0 + 300_000,
+            ip(2),
+            ip(1),
+            0,
+            &ping_bytes(true, 2, 0, 7, 0),
+        );
+        let snap = e.snapshot();
+        let s = Sample::of(&snap);
+        let l = s
+            .links
+            .iter()
+            .find(|l| (l.src, l.dst) == (End::Node(1), End::Node(2)))
+            .expect("1→2");
+        assert_eq!((l.pings_sent, l.pongs_received, l.rtt_count), (1, 1, 1));
+        // 300 µs is in the (200, 500] µs bucket.
+        assert_eq!(l.rtt_hist[3], 1);
+        assert_eq!(l.rtt_hist.iter().sum::<u64>(), 1);
+        assert!((l.rtt_sum_us - 300.0).abs() < 5.0, "{}", l.rtt_sum_us);
+        let mut t = Timeline::default();
+        t.finish(&snap);
+        assert_eq!(t.samples.len(), 1);
+        assert_eq!(t.samples[0].ts, snap.now);
     }
 }

@@ -406,16 +406,16 @@ fn families(e: &Exposition, enc: &mut DescriptorEncoder) -> fmt::Result {
     family(
         enc,
         "corowire_findings",
-        "Findings by kind and severity",
+        "Findings the report lists now, by kind and severity (the engine revises open findings, so this can go down)",
         None,
-        C,
+        G,
         s.findings.iter().map(|f| {
             (
                 vec![
                     ("kind", f.kind.name().to_string()),
                     ("severity", f.severity.name().to_string()),
                 ],
-                counter(f.count),
+                gauge(f.count as f64),
             )
         }),
     )?;
