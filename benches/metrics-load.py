@@ -98,17 +98,18 @@ def feed(proc, linktype, recs, rate, secs, done):
     done["wall"] = (time.time_ns() - start) / 1e9
 
 
-def scraper(addr, every, stop, sizes, latencies, text_size):
-    """Scrapes as Prometheus does; the second scrape asks for plain text."""
+def scraper(addr, every, stop, sizes, latencies, text_size, text_at):
+    """Scrapes as Prometheus does; scrape number `text_at` (half way
+    through) asks for plain text instead."""
     n = 0
     while not stop.is_set():
         n += 1
         t = time.perf_counter()
         try:
-            headers = {} if n == 2 else {"Accept": ACCEPT}
+            headers = {} if n == text_at else {"Accept": ACCEPT}
             req = urllib.request.Request(f"http://{addr}/metrics", headers=headers)
             body = urllib.request.urlopen(req, timeout=5).read()
-            if n == 2:
+            if n == text_at:
                 text_size.append(len(body))
             else:
                 latencies.append(time.perf_counter() - t)
@@ -136,7 +137,8 @@ def run(args, linktype, recs, metrics):
             sys.exit(f"no metrics address: {line!r}")
         addr = m.group(1)
         s = threading.Thread(target=scraper,
-                             args=(addr, args.scrape, stop, sizes, latencies, text_size))
+                             args=(addr, args.scrape, stop, sizes, latencies, text_size,
+                                   max(2, int(args.secs / args.scrape / 2))))
         s.start()
     t.join()
     if metrics:
