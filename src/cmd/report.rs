@@ -53,6 +53,6 @@ fn openmetrics(plan: &Plan, mut session: Session) -> Result<i32, AppError> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written =
-        crate::metrics::write_backfill(&timeline, cluster, &mut out).and_then(|()| out.flush());
+        crate::metrics::write_backfill(timeline, cluster, &mut out).and_then(|()| out.flush());
     status_after(written, status)
 }

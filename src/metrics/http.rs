@@ -68,9 +68,9 @@ impl Published {
         let e = self.latest()?;
         let cluster = self.cluster.as_deref();
         Some(if wants_openmetrics(accept) {
-            (openmetrics(e, cluster), OPENMETRICS_CONTENT_TYPE)
+            (openmetrics(&e, cluster), OPENMETRICS_CONTENT_TYPE)
         } else {
-            (prometheus_text(e, cluster), PROMETHEUS_CONTENT_TYPE)
+            (prometheus_text(&e, cluster), PROMETHEUS_CONTENT_TYPE)
         })
     }
 }

@@ -5,9 +5,12 @@
 //!
 //! The exposition is encoded by the `prometheus-client` crate (names,
 //! units, `_total` suffixes, label escaping, histogram buckets). That crate
-//! writes no sample timestamps, which a backfill needs: [`write_backfill`]
-//! encodes each second's sample with it, then groups the lines by metric
-//! family and series and appends each line's timestamp.
+//! writes no sample timestamps, which a backfill needs: for
+//! [`write_backfill`] the collector emits each family once with its series
+//! one after the other, each series' points in time order, and notes each
+//! point's time and line count; the writer the encoder streams into puts
+//! the time at the end of each of those lines. Nothing but the timeline is
+//! held in memory, whatever the length of the output.
 //!
 //! Names follow Prometheus' conventions: base units (`_seconds`, `_bytes`),
 //! counters end in `_total`. Labels and their values, all bounded:
@@ -21,18 +24,19 @@
 pub mod http;
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, Write};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::{Registry, Unit};
 
-use crate::analysis::timeline::{LinkSample, Sample, Timeline, TokenHist};
+use crate::analysis::timeline::{End, LinkSample, Sample, Timeline, TokenHist};
 use crate::analysis::{RTT_BUCKETS_US, TOKEN_BUCKETS_US};
 
 /// The capture source's own counters (not the analysis'), when known.
@@ -57,17 +61,30 @@ pub const OPENMETRICS_CONTENT_TYPE: &str =
 /// Content type of the Prometheus text format.
 pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// Per point emitted, in order: its time (ns) and the lines it has left.
+type Stamps = Arc<Mutex<VecDeque<(i64, usize)>>>;
+
+/// The exposition of samples: one (a scrape) or a timeline (a backfill,
+/// with `stamps` noting each point's time).
 #[derive(Debug)]
-struct SampleCollector(Arc<Exposition>);
+struct SampleCollector {
+    points: Arc<Vec<Sample>>,
+    source: Option<SourceCounters>,
+    stamps: Option<Stamps>,
+}
 
 impl Collector for SampleCollector {
     fn encode(&self, mut enc: DescriptorEncoder) -> fmt::Result {
-        families(&self.0, &mut enc)
+        let cx = Cx {
+            points: &self.points,
+            source: self.source,
+            stamps: self.stamps.as_deref(),
+        };
+        families(&cx, &mut enc)
     }
 }
 
-/// A registry exposing `e`, every series labelled with `cluster` if given.
-pub fn registry(e: Arc<Exposition>, cluster: Option<&str>) -> Registry {
+fn registry_of(c: SampleCollector, cluster: Option<&str>) -> Registry {
     let mut r = match cluster.filter(|c| !c.is_empty()) {
         Some(c) => Registry::with_labels(std::iter::once((
             Cow::Borrowed("cluster"),
@@ -75,12 +92,24 @@ pub fn registry(e: Arc<Exposition>, cluster: Option<&str>) -> Registry {
         ))),
         None => Registry::default(),
     };
-    r.register_collector(Box::new(SampleCollector(e)));
+    r.register_collector(Box::new(c));
     r
 }
 
+/// A registry exposing `e`, every series labelled with `cluster` if given.
+pub fn registry(e: &Exposition, cluster: Option<&str>) -> Registry {
+    registry_of(
+        SampleCollector {
+            points: Arc::new(vec![e.sample.clone()]),
+            source: e.source,
+            stamps: None,
+        },
+        cluster,
+    )
+}
+
 /// The OpenMetrics text of `e` (ends with `# EOF`).
-pub fn openmetrics(e: Arc<Exposition>, cluster: Option<&str>) -> String {
+pub fn openmetrics(e: &Exposition, cluster: Option<&str>) -> String {
     let mut s = String::with_capacity(16 * 1024);
     // Writing into a String cannot fail; the encoder's errors are fmt's.
     let _ = prometheus_client::encoding::text::encode(&mut s, &registry(e, cluster));
@@ -88,7 +117,7 @@ pub fn openmetrics(e: Arc<Exposition>, cluster: Option<&str>) -> String {
 }
 
 /// The Prometheus text format (0.0.4) of `e`.
-pub fn prometheus_text(e: Arc<Exposition>, cluster: Option<&str>) -> String {
+pub fn prometheus_text(e: &Exposition, cluster: Option<&str>) -> String {
     let mut s = String::with_capacity(16 * 1024);
     let _ = prometheus_client::encoding::prometheus_text::encode(&mut s, &registry(e, cluster));
     s
@@ -100,27 +129,6 @@ fn secs_us(us: f64) -> f64 {
 
 fn secs_ms(ms: f64) -> f64 {
     ms / 1e3
-}
-
-/// One family: its descriptor, then one series per row.
-fn family<L, M, I>(
-    enc: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    unit: Option<&Unit>,
-    ty: MetricType,
-    rows: I,
-) -> fmt::Result
-where
-    L: prometheus_client::encoding::EncodeLabelSet,
-    M: EncodeMetric,
-    I: IntoIterator<Item = (L, M)>,
-{
-    let mut m = enc.encode_descriptor(name, help, unit, ty)?;
-    for (labels, metric) in rows {
-        metric.encode(m.encode_family(&labels)?)?;
-    }
-    Ok(())
 }
 
 /// A histogram with given bucket counts (not cumulative), sum and count.
@@ -157,462 +165,730 @@ impl Hist {
     }
 }
 
-impl EncodeMetric for Hist {
-    fn encode(&self, mut encoder: prometheus_client::encoding::MetricEncoder) -> fmt::Result {
-        encoder.encode_histogram::<NoLabelSet>(self.sum, self.count, &self.buckets, None)
+/// One point of one series.
+#[derive(Debug)]
+enum Value {
+    Counter(u64),
+    Gauge(f64),
+    Hist(Hist),
+}
+
+impl Value {
+    /// Lines the text encoders write for it (a histogram: sum, count and
+    /// its buckets).
+    fn lines(&self) -> usize {
+        match self {
+            Value::Hist(h) => 2 + h.buckets.len(),
+            _ => 1,
+        }
+    }
+}
+
+impl EncodeMetric for Value {
+    fn encode(&self, mut encoder: MetricEncoder) -> fmt::Result {
+        match self {
+            Value::Counter(v) => ConstCounter::new(*v).encode(encoder),
+            Value::Gauge(v) => ConstGauge::new(*v).encode(encoder),
+            Value::Hist(h) => {
+                encoder.encode_histogram::<NoLabelSet>(h.sum, h.count, &h.buckets, None)
+            }
+        }
     }
     fn metric_type(&self) -> MetricType {
-        MetricType::Histogram
+        match self {
+            Value::Counter(_) => MetricType::Counter,
+            Value::Gauge(_) => MetricType::Gauge,
+            Value::Hist(_) => MetricType::Histogram,
+        }
     }
 }
 
 type Labels = Vec<(&'static str, String)>;
 
-fn counter(v: u64) -> ConstCounter<u64> {
-    ConstCounter::new(v)
+fn counter(v: u64) -> Value {
+    Value::Counter(v)
 }
 
-fn gauge(v: f64) -> ConstGauge<f64> {
-    ConstGauge::new(v)
+fn gauge(v: f64) -> Value {
+    Value::Gauge(v)
+}
+
+/// What the families are written from.
+struct Cx<'a> {
+    points: &'a [Sample],
+    source: Option<SourceCounters>,
+    stamps: Option<&'a Mutex<VecDeque<(i64, usize)>>>,
+}
+
+/// One family: its descriptor once, then each series (the keys any point
+/// has, in order) with its points in time order.
+#[allow(clippy::too_many_arguments)]
+fn family<K: Ord>(
+    enc: &mut DescriptorEncoder,
+    cx: &Cx,
+    name: &str,
+    help: &str,
+    unit: Option<&Unit>,
+    ty: MetricType,
+    keys: impl Fn(&Sample) -> Vec<K>,
+    row: impl Fn(&Sample, &K) -> Option<(Labels, Value)>,
+) -> fmt::Result {
+    let mut all: Vec<K> = cx.points.iter().flat_map(&keys).collect();
+    all.sort();
+    all.dedup();
+    let mut m = enc.encode_descriptor(name, help, unit, ty)?;
+    for k in &all {
+        for s in cx.points {
+            let Some((labels, v)) = row(s, k) else {
+                continue;
+            };
+            if let Some(q) = cx.stamps {
+                // Noted before encoding: the encoder may hand the lines on
+                // while it writes them.
+                q.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push_back((s.ts, v.lines()));
+            }
+            v.encode(m.encode_family(&labels)?)?;
+        }
+    }
+    Ok(())
+}
+
+type LinkKey = (End, End, u8);
+
+fn link_key(l: &LinkSample) -> LinkKey {
+    (l.src, l.dst, l.link)
+}
+
+fn link_of<'s>(s: &'s Sample, k: &LinkKey) -> Option<&'s LinkSample> {
+    s.links
+        .binary_search_by_key(k, link_key)
+        .ok()
+        .and_then(|i| s.links.get(i))
+}
+
+fn dir(l: &LinkSample) -> Labels {
+    vec![
+        ("src_node", l.src.to_string()),
+        ("dst_node", l.dst.to_string()),
+        ("link", l.link.to_string()),
+    ]
+}
+
+/// A per-direction family.
+fn per_link(
+    enc: &mut DescriptorEncoder,
+    cx: &Cx,
+    (name, help, unit, ty): (&str, &str, Option<&Unit>, MetricType),
+    f: impl Fn(&Sample, &LinkSample) -> Option<Value>,
+) -> fmt::Result {
+    family(
+        enc,
+        cx,
+        name,
+        help,
+        unit,
+        ty,
+        |s| s.links.iter().map(link_key).collect(),
+        |s, k| {
+            let l = link_of(s, k)?;
+            f(s, l).map(|v| (dir(l), v))
+        },
+    )
+}
+
+/// A family of one series.
+fn scalar(
+    enc: &mut DescriptorEncoder,
+    cx: &Cx,
+    (name, help, unit, ty): (&str, &str, Option<&Unit>, MetricType),
+    f: impl Fn(&Sample) -> Option<Value>,
+) -> fmt::Result {
+    family(
+        enc,
+        cx,
+        name,
+        help,
+        unit,
+        ty,
+        |_| vec![()],
+        |s, _| f(s).map(|v| (Labels::new(), v)),
+    )
+}
+
+/// A family with a series per node.
+fn per_node<T>(
+    enc: &mut DescriptorEncoder,
+    cx: &Cx,
+    (name, help, unit, ty): (&str, &str, Option<&Unit>, MetricType),
+    list: impl Fn(&Sample) -> &[(u32, T)],
+    f: impl Fn(&T) -> Value,
+) -> fmt::Result {
+    family(
+        enc,
+        cx,
+        name,
+        help,
+        unit,
+        ty,
+        |s| list(s).iter().map(|(n, _)| *n).collect(),
+        |s, k| {
+            let (n, t) = list(s).iter().find(|(n, _)| n == k)?;
+            Some((vec![("node", n.to_string())], f(t)))
+        },
+    )
 }
 
 /// Every family of the exposition, in a fixed order.
-fn families(e: &Exposition, enc: &mut DescriptorEncoder) -> fmt::Result {
+fn families(cx: &Cx, enc: &mut DescriptorEncoder) -> fmt::Result {
     use MetricType::{Counter as C, Gauge as G, Histogram as H};
-    let s = &e.sample;
     let sec = Unit::Seconds;
     let bytes = Unit::Bytes;
     let ratio = Unit::Other("ratio".into());
-    let dir = |l: &LinkSample| -> Labels {
-        vec![
-            ("src_node", l.src.to_string()),
-            ("dst_node", l.dst.to_string()),
-            ("link", l.link.to_string()),
-        ]
-    };
-    let links = &s.links;
-    macro_rules! per_link {
-        ($name:expr, $help:expr, $unit:expr, $ty:expr, $f:expr) => {
-            family(
-                enc,
-                $name,
-                $help,
-                $unit,
-                $ty,
-                links.iter().filter_map(|l| $f(l).map(|m| (dir(l), m))),
-            )?
-        };
-    }
-    per_link!(
-        "corowire_link_rtt",
-        "Ping to pong time of src's pings to dst (the round trip; the responder's delay on a capture taken on dst)",
-        Some(&sec),
-        H,
-        |l: &LinkSample| Some(Hist::new(
-            &RTT_BUCKETS_US,
-            &l.rtt_hist,
-            l.rtt_sum_us,
-            l.rtt_count
-        ))
-    );
-    per_link!(
-        "corowire_link_pings_sent",
-        "knet pings src sent to dst",
-        None,
-        C,
-        |l: &LinkSample| Some(counter(l.pings_sent))
-    );
-    per_link!(
-        "corowire_link_pongs_received",
-        "knet pongs src received from dst",
-        None,
-        C,
-        |l: &LinkSample| Some(counter(l.pongs_received))
-    );
-    per_link!(
-        "corowire_link_pings_lost",
-        "src's pings lost: missing from its cadence, or unanswered within the ping timeout",
-        None,
-        C,
-        |l: &LinkSample| Some(counter(l.pings_lost))
-    );
-    per_link!(
-        "corowire_link_pongs_late",
-        "Pongs that came after the ping timeout (knet discards them)",
-        None,
-        C,
-        |l: &LinkSample| Some(counter(l.pongs_late))
-    );
-    per_link!(
-        "corowire_link_loss",
-        "Estimated fraction of packets from src that did not reach dst",
-        Some(&ratio),
-        G,
-        |l: &LinkSample| Some(gauge(l.loss_pct / 100.0))
-    );
-    per_link!(
-        "corowire_link_up",
-        "1 while knet's rule at src holds the link to dst up, 0 while down (absent before the first pong)",
-        None,
-        G,
-        |l: &LinkSample| l.up.map(|u| gauge(if u { 1.0 } else { 0.0 }))
-    );
-    per_link!(
-        "corowire_link_downs",
-        "Times knet's rule took the link down",
-        None,
-        C,
-        |l: &LinkSample| Some(counter(l.downs))
-    );
-    per_link!(
-        "corowire_link_path_mtu",
-        "Largest PMTUD size (IP length) dst acknowledged in the latest run",
-        Some(&bytes),
-        G,
-        |l: &LinkSample| l.pmtu.map(|p| gauge(f64::from(p)))
-    );
-    per_link!(
-        "corowire_link_max_silence",
-        "Longest time src went without a pong from dst",
-        Some(&sec),
-        G,
-        |l: &LinkSample| Some(gauge(secs_ms(l.max_silence_ms)))
-    );
-    per_link!(
-        "corowire_link_max_silence_to_ping_timeout",
-        "Longest silence as a fraction of the ping timeout (1 = knet's down at backoff 1)",
-        Some(&ratio),
-        G,
-        |l: &LinkSample| (s.ping_timeout_ms > 0)
-            .then(|| gauge(l.max_silence_ms / f64::from(s.ping_timeout_ms)))
-    );
-    per_link!(
-        "corowire_link_pong_age",
-        "Time since src's last pong from dst",
-        Some(&sec),
-        G,
-        |l: &LinkSample| Some(gauge(secs_ms(l.pong_age_ms)))
-    );
-    per_link!(
-        "corowire_link_packets",
-        "Packets src sent to dst",
-        None,
-        C,
-        |l: &LinkSample| Some(counter(l.packets))
-    );
-    per_link!(
-        "corowire_link_sent",
-        "Bytes (UDP payload) src sent to dst",
-        Some(&bytes),
-        C,
-        |l: &LinkSample| Some(counter(l.bytes))
-    );
-
-    let one_c = |v: u64| [(Labels::new(), counter(v))];
-    let one_g = |v: f64| [(Labels::new(), gauge(v))];
-    family(
+    let (sec, bytes, ratio) = (Some(&sec), Some(&bytes), Some(&ratio));
+    per_link(
         enc,
-        "corowire_token_rotation",
-        "Time between two new tokens arriving at the same node",
-        Some(&sec),
-        H,
-        s.rotation.iter().map(|h| (Labels::new(), Hist::token(h))),
+        cx,
+        (
+            "corowire_link_rtt",
+            "Ping to pong time of src's pings to dst (the round trip; the responder's delay on a capture taken on dst)",
+            sec,
+            H,
+        ),
+        |_, l| {
+            Some(Value::Hist(Hist::new(
+                &RTT_BUCKETS_US,
+                &l.rtt_hist,
+                l.rtt_sum_us,
+                l.rtt_count,
+            )))
+        },
+    )?;
+    per_link(
+        enc,
+        cx,
+        (
+            "corowire_link_pings_sent",
+            "knet pings src sent to dst",
+            None,
+            C,
+        ),
+        |_, l| Some(counter(l.pings_sent)),
+    )?;
+    per_link(
+        enc,
+        cx,
+        (
+            "corowire_link_pongs_received",
+            "knet pongs src received from dst",
+            None,
+            C,
+        ),
+        |_, l| Some(counter(l.pongs_received)),
+    )?;
+    per_link(
+        enc,
+        cx,
+        (
+            "corowire_link_pings_lost",
+            "src's pings lost: missing from its cadence, or unanswered within the ping timeout",
+            None,
+            C,
+        ),
+        |_, l| Some(counter(l.pings_lost)),
+    )?;
+    per_link(
+        enc,
+        cx,
+        (
+            "corowire_link_pongs_late",
+            "Pongs that came after the ping timeout (knet discards them)",
+            None,
+            C,
+        ),
+        |_, l| Some(counter(l.pongs_late)),
+    )?;
+    per_link(
+        enc,
+        cx,
+        (
+            "corowire_link_loss",
+            "Estimated fraction of packets from src that did not reach dst",
+            ratio,
+            G,
+        ),
+        |_, l| Some(gauge(l.loss_pct / 100.0)),
+    )?;
+    per_link(
+        enc,
+        cx,
+        (
+            "corowire_link_up",
+            "1 while knet's rule at src holds the link to dst up, 0 while down (absent before the first pong)",
+            None,
+            G,
+        ),
+        |_, l| l.up.map(|u| gauge(if u { 1.0 } else { 0.0 })),
+    )?;
+    per_link(
+        enc,
+        cx,
+        (
+            "corowire_link_downs",
+            "Times knet's rule took the link down",
+            None,
+            C,
+        ),
+        |_, l| Some(counter(l.downs)),
+    )?;
+    per_link(
+        enc,
+        cx,
+        (
+            "corowire_link_path_mtu",
+            "Largest PMTUD size (IP length) dst acknowledged in the latest run",
+            bytes,
+            G,
+        ),
+        |_, l| l.pmtu.map(|p| gauge(f64::from(p))),
+    )?;
+    per_link(
+        enc,
+        cx,
+        (
+            "corowire_link_max_silence",
+            "Longest time src went without a pong from dst",
+            sec,
+            G,
+        ),
+        |_, l| Some(gauge(secs_ms(l.max_silence_ms))),
+    )?;
+    per_link(
+        enc,
+        cx,
+        (
+            "corowire_link_max_silence_to_ping_timeout",
+            "Longest silence as a fraction of the ping timeout (1 = knet's down at backoff 1)",
+            ratio,
+            G,
+        ),
+        |s, l| {
+            (s.ping_timeout_ms > 0).then(|| gauge(l.max_silence_ms / f64::from(s.ping_timeout_ms)))
+        },
+    )?;
+    per_link(
+        enc,
+        cx,
+        (
+            "corowire_link_pong_age",
+            "Time since src's last pong from dst",
+            sec,
+            G,
+        ),
+        |_, l| Some(gauge(secs_ms(l.pong_age_ms))),
+    )?;
+    per_link(
+        enc,
+        cx,
+        ("corowire_link_packets", "Packets src sent to dst", None, C),
+        |_, l| Some(counter(l.packets)),
+    )?;
+    per_link(
+        enc,
+        cx,
+        (
+            "corowire_link_sent",
+            "Bytes (UDP payload) src sent to dst",
+            bytes,
+            C,
+        ),
+        |_, l| Some(counter(l.bytes)),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_token_rotation",
+            "Time between two new tokens arriving at the same node",
+            sec,
+            H,
+        ),
+        |s| s.rotation.as_ref().map(|h| Value::Hist(Hist::token(h))),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_token_rotation_max",
+            "Longest token rotation so far",
+            sec,
+            G,
+        ),
+        |s| s.rotation_max_us.map(|us| gauge(secs_us(us as f64))),
+    )?;
+    per_node(
+        enc,
+        cx,
+        (
+            "corowire_token_hold",
+            "From a new token on its way to the node to the node sending the next one",
+            sec,
+            H,
+        ),
+        |s| &s.hold,
+        |h| Value::Hist(Hist::token(h)),
+    )?;
+    per_node(
+        enc,
+        cx,
+        (
+            "corowire_token_age",
+            "Time since a new token was last seen on its way to the node",
+            sec,
+            G,
+        ),
+        |s| &s.token_age_ms,
+        |ms| gauge(secs_ms(*ms)),
+    )?;
+    scalar(
+        enc,
+        cx,
+        ("corowire_tokens", "Totem ORF tokens seen", None, C),
+        |s| Some(counter(s.tokens)),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_token_retransmits",
+            "Tokens sent again by the same node after 10 ms or more",
+            None,
+            C,
+        ),
+        |s| Some(counter(s.token_retransmits)),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_mcast_retransmits",
+            "Totem multicasts sent by a node other than their originator",
+            None,
+            C,
+        ),
+        |s| Some(counter(s.mcast_retransmits)),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_ring_seq",
+            "Sequence number of the latest ring id",
+            None,
+            G,
+        ),
+        |s| s.ring.map(|r| gauge(r.seq as f64)),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_ring_representative",
+            "Node id of the latest ring's representative",
+            None,
+            G,
+        ),
+        |s| s.ring.map(|r| gauge(f64::from(r.rep))),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_ring_members",
+            "Members of the latest ring",
+            None,
+            G,
+        ),
+        |s| s.ring.map(|r| gauge(r.members as f64)),
+    )?;
+    scalar(
+        enc,
+        cx,
+        ("corowire_rings", "Rings (memberships) seen", None, C),
+        |s| Some(counter(s.rings)),
     )?;
     family(
         enc,
-        "corowire_token_rotation_max",
-        "Longest token rotation so far",
-        Some(&sec),
-        G,
-        s.rotation_max_us
-            .map(|us| (Labels::new(), gauge(secs_us(us as f64)))),
-    )?;
-    family(
-        enc,
-        "corowire_token_hold",
-        "From a new token on its way to the node to the node sending the next one",
-        Some(&sec),
-        H,
-        s.hold
-            .iter()
-            .map(|(n, h)| (vec![("node", n.to_string())], Hist::token(h))),
-    )?;
-    family(
-        enc,
-        "corowire_token_age",
-        "Time since a new token was last seen on its way to the node",
-        Some(&sec),
-        G,
-        s.token_age_ms
-            .iter()
-            .map(|(n, ms)| (vec![("node", n.to_string())], gauge(secs_ms(*ms)))),
-    )?;
-    family(
-        enc,
-        "corowire_tokens",
-        "Totem ORF tokens seen",
-        None,
-        C,
-        one_c(s.tokens),
-    )?;
-    family(
-        enc,
-        "corowire_token_retransmits",
-        "Tokens sent again by the same node after 10 ms or more",
-        None,
-        C,
-        one_c(s.token_retransmits),
-    )?;
-    family(
-        enc,
-        "corowire_mcast_retransmits",
-        "Totem multicasts sent by a node other than their originator",
-        None,
-        C,
-        one_c(s.mcast_retransmits),
-    )?;
-    family(
-        enc,
-        "corowire_ring_seq",
-        "Sequence number of the latest ring id",
-        None,
-        G,
-        s.ring.map(|r| (Labels::new(), gauge(r.seq as f64))),
-    )?;
-    family(
-        enc,
-        "corowire_ring_representative",
-        "Node id of the latest ring's representative",
-        None,
-        G,
-        s.ring.map(|r| (Labels::new(), gauge(f64::from(r.rep)))),
-    )?;
-    family(
-        enc,
-        "corowire_ring_members",
-        "Members of the latest ring",
-        None,
-        G,
-        s.ring.map(|r| (Labels::new(), gauge(r.members as f64))),
-    )?;
-    family(
-        enc,
-        "corowire_rings",
-        "Rings (memberships) seen",
-        None,
-        C,
-        one_c(s.rings),
-    )?;
-    family(
-        enc,
+        cx,
         "corowire_findings",
         "Findings the report lists now, by kind and severity (the engine revises open findings, so this can go down)",
         None,
         G,
-        s.findings.iter().map(|f| {
-            (
+        |s| {
+            s.findings
+                .iter()
+                .map(|f| (f.kind.name(), f.severity))
+                .collect()
+        },
+        |s, (kind, sev)| {
+            let f = s
+                .findings
+                .iter()
+                .find(|f| f.kind.name() == *kind && f.severity == *sev)?;
+            Some((
                 vec![
-                    ("kind", f.kind.name().to_string()),
-                    ("severity", f.severity.name().to_string()),
+                    ("kind", kind.to_string()),
+                    ("severity", sev.name().to_string()),
                 ],
                 gauge(f.count as f64),
-            )
-        }),
+            ))
+        },
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_token_timeout",
+            "Effective totem token timeout the findings judge against",
+            sec,
+            G,
+        ),
+        |s| Some(gauge(secs_ms(f64::from(s.token_ms)))),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_token_warning",
+            "Token gap from which corosync warns (token_warning)",
+            sec,
+            G,
+        ),
+        |s| Some(gauge(secs_ms(f64::from(s.token_warning_ms)))),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_consensus_timeout",
+            "Totem consensus timeout",
+            sec,
+            G,
+        ),
+        |s| Some(gauge(secs_ms(f64::from(s.consensus_ms)))),
+    )?;
+    scalar(
+        enc,
+        cx,
+        ("corowire_ping_timeout", "knet ping timeout", sec, G),
+        |s| Some(gauge(secs_ms(f64::from(s.ping_timeout_ms)))),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_capture_packets",
+            "Corosync packets analysed",
+            None,
+            C,
+        ),
+        |s| Some(counter(s.packets)),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_capture_packets_undecoded",
+            "Corosync packets that could not be decoded (encrypted without key, malformed)",
+            None,
+            C,
+        ),
+        |s| Some(counter(s.opaque_packets)),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_capture",
+            "Bytes (UDP payload) of the corosync packets analysed",
+            bytes,
+            C,
+        ),
+        |s| Some(counter(s.bytes)),
+    )?;
+    let src = cx.source;
+    let kernel = src.and_then(|c| c.kernel);
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_capture_frames",
+            "Frames read from the source",
+            None,
+            C,
+        ),
+        |_| src.map(|c| counter(c.frames)),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_capture_kernel_received",
+            "Frames libpcap received (passed the kernel filter); live capture only",
+            None,
+            C,
+        ),
+        |_| kernel.map(|k| counter(k.0)),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_capture_kernel_dropped",
+            "Frames libpcap dropped (capture buffer full); live capture only",
+            None,
+            C,
+        ),
+        |_| kernel.map(|k| counter(k.1)),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_capture_interface_dropped",
+            "Frames the interface dropped; live capture only",
+            None,
+            C,
+        ),
+        |_| kernel.map(|k| counter(k.2)),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_capture_time",
+            "Capture time of this sample (the latest packet's timestamp), seconds since the epoch",
+            sec,
+            G,
+        ),
+        |s| Some(gauge(s.ts as f64 / 1e9)),
+    )?;
+    scalar(
+        enc,
+        cx,
+        (
+            "corowire_capture_finished",
+            "Whether the input ended (a replay is complete): 0 or 1",
+            None,
+            G,
+        ),
+        |s| Some(gauge(if s.finished { 1.0 } else { 0.0 })),
     )?;
     family(
         enc,
-        "corowire_token_timeout",
-        "Effective totem token timeout the findings judge against",
-        Some(&sec),
-        G,
-        one_g(secs_ms(f64::from(s.token_ms))),
-    )?;
-    family(
-        enc,
-        "corowire_token_warning",
-        "Token gap from which corosync warns (token_warning)",
-        Some(&sec),
-        G,
-        one_g(secs_ms(f64::from(s.token_warning_ms))),
-    )?;
-    family(
-        enc,
-        "corowire_consensus_timeout",
-        "Totem consensus timeout",
-        Some(&sec),
-        G,
-        one_g(secs_ms(f64::from(s.consensus_ms))),
-    )?;
-    family(
-        enc,
-        "corowire_ping_timeout",
-        "knet ping timeout",
-        Some(&sec),
-        G,
-        one_g(secs_ms(f64::from(s.ping_timeout_ms))),
-    )?;
-    family(
-        enc,
-        "corowire_capture_packets",
-        "Corosync packets analysed",
-        None,
-        C,
-        one_c(s.packets),
-    )?;
-    family(
-        enc,
-        "corowire_capture_packets_undecoded",
-        "Corosync packets that could not be decoded (encrypted without key, malformed)",
-        None,
-        C,
-        one_c(s.opaque_packets),
-    )?;
-    family(
-        enc,
-        "corowire_capture",
-        "Bytes (UDP payload) of the corosync packets analysed",
-        Some(&bytes),
-        C,
-        one_c(s.bytes),
-    )?;
-    let src = e.source.unwrap_or_default();
-    family(
-        enc,
-        "corowire_capture_frames",
-        "Frames read from the source",
-        None,
-        C,
-        e.source.map(|c| (Labels::new(), counter(c.frames))),
-    )?;
-    family(
-        enc,
-        "corowire_capture_kernel_received",
-        "Frames libpcap received (passed the kernel filter); live capture only",
-        None,
-        C,
-        src.kernel.map(|k| (Labels::new(), counter(k.0))),
-    )?;
-    family(
-        enc,
-        "corowire_capture_kernel_dropped",
-        "Frames libpcap dropped (capture buffer full); live capture only",
-        None,
-        C,
-        src.kernel.map(|k| (Labels::new(), counter(k.1))),
-    )?;
-    family(
-        enc,
-        "corowire_capture_interface_dropped",
-        "Frames the interface dropped; live capture only",
-        None,
-        C,
-        src.kernel.map(|k| (Labels::new(), counter(k.2))),
-    )?;
-    family(
-        enc,
-        "corowire_capture_time",
-        "Capture time of this sample (the latest packet's timestamp), seconds since the epoch",
-        Some(&sec),
-        G,
-        one_g(s.ts as f64 / 1e9),
-    )?;
-    family(
-        enc,
-        "corowire_capture_finished",
-        "Whether the input ended (a replay is complete): 0 or 1",
-        None,
-        G,
-        one_g(if s.finished { 1.0 } else { 0.0 }),
-    )?;
-    family(
-        enc,
+        cx,
         "corowire_untracked",
         "State not tracked because an engine cap was reached, by table",
         None,
         C,
-        s.untracked
-            .iter()
-            .map(|(t, n)| (vec![("table", (*t).to_string())], counter(*n))),
+        |s| s.untracked.iter().map(|(t, _)| *t).collect(),
+        |s, k| {
+            let (t, n) = s.untracked.iter().find(|(t, _)| t == k)?;
+            Some((vec![("table", (*t).to_string())], counter(*n)))
+        },
     )?;
     Ok(())
 }
 
 /// Writes the timeline as one OpenMetrics text with a timestamp on every
-/// line, for `promtool tsdb create-blocks-from openmetrics`: each family
-/// once, its series one after the other, each series' points in time order.
-pub fn write_backfill(t: &Timeline, cluster: Option<&str>, w: &mut impl Write) -> io::Result<()> {
-    let mut fams: Vec<Fam> = Vec::new();
-    for s in &t.samples {
-        let e = Arc::new(Exposition {
-            sample: s.clone(),
+/// sample line, for `promtool tsdb create-blocks-from openmetrics`: each
+/// family once, its series one after the other, each series' points in
+/// time order, `# EOF` last. Streams: only the timeline is held.
+pub fn write_backfill(t: Timeline, cluster: Option<&str>, w: &mut impl Write) -> io::Result<()> {
+    let stamps: Stamps = Arc::new(Mutex::new(VecDeque::new()));
+    let reg = registry_of(
+        SampleCollector {
+            points: Arc::new(t.samples),
             source: None,
-        });
-        let text = openmetrics(e, cluster);
-        add_sample(&mut fams, &text, s.ts);
-    }
-    for f in &fams {
-        for h in &f.header {
-            writeln!(w, "{h}")?;
-        }
-        for series in &f.series {
-            for line in &series.lines {
-                w.write_all(line.as_bytes())?;
-                w.write_all(b"\n")?;
-            }
-        }
-    }
-    w.write_all(b"# EOF\n")
-}
-
-#[derive(Debug, Default)]
-struct Fam {
-    name: String,
-    header: Vec<String>,
-    series: Vec<Series>,
-}
-
-#[derive(Debug)]
-struct Series {
-    key: String,
-    lines: Vec<String>,
-}
-
-/// The labels of a sample line without `le`, so that a histogram's
-/// buckets, sum and count stay one series: `a="1",b="2"` for
-/// `name_bucket{le="0.5",a="1",b="2"}` and `name_sum{a="1",b="2"}`. Label
-/// values are quoted with `\\` and `\"` escaped, so the pairs are split at
-/// the commas outside quotes.
-fn series_key(name_labels: &str) -> String {
-    let Some(open) = name_labels.find('{') else {
-        return String::new();
+            stamps: Some(stamps.clone()),
+        },
+        cluster,
+    );
+    let mut sink = Stamper {
+        out: w,
+        stamps: stamps.clone(),
+        line: String::with_capacity(256),
+        err: None,
+        misaligned: false,
     };
-    let inner = name_labels[open + 1..]
-        .strip_suffix('}')
-        .unwrap_or(&name_labels[open + 1..]);
-    let mut key = String::with_capacity(inner.len());
-    let (mut quoted, mut escaped, mut from) = (false, false, 0);
-    let pair = |p: &str, key: &mut String| {
-        if !p.is_empty() && !p.starts_with("le=") {
-            if !key.is_empty() {
-                key.push(',');
-            }
-            key.push_str(p);
-        }
-    };
-    for (i, c) in inner.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            ',' if !quoted => {
-                pair(&inner[from..i], &mut key);
-                from = i + 1;
-            }
-            _ => {}
-        }
+    let encoded = prometheus_client::encoding::text::encode(&mut sink, &reg);
+    if let Some(e) = sink.err.take() {
+        return Err(e);
     }
-    pair(&inner[from..], &mut key);
-    key
+    let left = stamps.lock().map_or(1, |q| q.len());
+    if encoded.is_err() || sink.misaligned || left > 0 || !sink.line.is_empty() {
+        return Err(io::Error::other(
+            "openmetrics: the encoder's lines and the points' timestamps are out of step",
+        ));
+    }
+    Ok(())
+}
+
+/// The writer the encoder streams into: each sample line gets the time of
+/// the point it belongs to, in the order the collector noted them.
+struct Stamper<'a, W: Write> {
+    out: &'a mut W,
+    stamps: Stamps,
+    /// The line being written.
+    line: String,
+    err: Option<io::Error>,
+    misaligned: bool,
+}
+
+impl<W: Write> Stamper<'_, W> {
+    fn end_line(&mut self) -> fmt::Result {
+        let body = self.line.trim_end_matches('\n');
+        let r = if body.starts_with('#') {
+            writeln!(self.out, "{body}")
+        } else {
+            let ts = {
+                let mut q = self.stamps.lock().unwrap_or_else(|p| p.into_inner());
+                let ts = q.front_mut().map(|(ts, left)| {
+                    *left = left.saturating_sub(1);
+                    *ts
+                });
+                if q.front().is_some_and(|(_, left)| *left == 0) {
+                    q.pop_front();
+                }
+                ts
+            };
+            match ts {
+                Some(ts) => writeln!(self.out, "{body} {}", om_ts(ts)),
+                None => {
+                    self.misaligned = true;
+                    return Err(fmt::Error);
+                }
+            }
+        };
+        self.line.clear();
+        r.map_err(|e| {
+            self.err = Some(e);
+            fmt::Error
+        })
+    }
+}
+
+impl<W: Write> fmt::Write for Stamper<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for piece in s.split_inclusive('\n') {
+            self.line.push_str(piece);
+            if piece.ends_with('\n') {
+                self.end_line()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// OpenMetrics timestamp: seconds with up to 9 decimals.
@@ -626,70 +902,9 @@ fn om_ts(ns: i64) -> String {
     }
 }
 
-fn add_sample(fams: &mut Vec<Fam>, text: &str, ts: i64) {
-    let stamp = om_ts(ts);
-    let mut cur: Option<usize> = None;
-    for line in text.lines() {
-        if line == "# EOF" {
-            break;
-        }
-        if let Some(rest) = line.strip_prefix("# ") {
-            // # HELP name …, # TYPE name …, # UNIT name …
-            let name = rest.split(' ').nth(1).unwrap_or("");
-            let i = match fams.iter().position(|f| f.name == name) {
-                Some(i) => i,
-                None => {
-                    fams.push(Fam {
-                        name: name.to_string(),
-                        ..Fam::default()
-                    });
-                    fams.len() - 1
-                }
-            };
-            let f = &mut fams[i];
-            if !f.header.iter().any(|h| h == line) {
-                f.header.push(line.to_string());
-            }
-            cur = Some(i);
-            continue;
-        }
-        let (Some(i), Some((name_labels, _value))) = (cur, line.rsplit_once(' ')) else {
-            continue;
-        };
-        let key = series_key(name_labels);
-        let f = &mut fams[i];
-        let stamped = format!("{line} {stamp}");
-        match f.series.iter_mut().find(|s| s.key == key) {
-            Some(s) => s.lines.push(stamped),
-            None => f.series.push(Series {
-                key,
-                lines: vec![stamped],
-            }),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn series_keys_drop_le_only() {
-        let key = r#"src_node="1",dst_node="2",link="0""#;
-        for line in [
-            r#"corowire_link_rtt_seconds_bucket{le="0.0001",src_node="1",dst_node="2",link="0"}"#,
-            r#"corowire_link_rtt_seconds_bucket{src_node="1",dst_node="2",link="0",le="+Inf"}"#,
-            r#"corowire_link_rtt_seconds_sum{src_node="1",dst_node="2",link="0"}"#,
-        ] {
-            assert_eq!(series_key(line), key, "{line}");
-        }
-        assert_eq!(series_key("corowire_tokens_total"), "");
-        assert_eq!(series_key(r#"x_bucket{le="+Inf"}"#), "");
-        assert_eq!(
-            series_key(r#"x{cluster="a,le=\"b",handle="c"}"#),
-            r#"cluster="a,le=\"b",handle="c""#
-        );
-    }
 
     #[test]
     fn openmetrics_timestamps() {
