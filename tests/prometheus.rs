@@ -83,17 +83,24 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// A plain HTTP/1.0 GET: (status, headers, body).
-fn get(addr: SocketAddr, path: &str, accept: Option<&str>) -> Option<(u16, String, String)> {
+/// A plain HTTP/1.0 GET with extra header lines: (status, headers, body).
+fn get_raw(addr: SocketAddr, path: &str, headers: &str) -> Option<(u16, String, Vec<u8>)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let accept = accept.map_or(String::new(), |a| format!("Accept: {a}\r\n"));
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n{accept}\r\n").ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    let (head, body) = raw.split_once("\r\n\r\n")?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n{headers}\r\n").ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8(raw[..split].to_vec()).ok()?;
     let status = head.split(' ').nth(1)?.parse().ok()?;
-    Some((status, head.to_string(), body.to_string()))
+    Some((status, head, raw[split + 4..].to_vec()))
+}
+
+/// A plain HTTP/1.0 GET: (status, headers, body).
+fn get(addr: SocketAddr, path: &str, accept: Option<&str>) -> Option<(u16, String, String)> {
+    let accept = accept.map_or(String::new(), |a| format!("Accept: {a}\r\n"));
+    let (status, head, body) = get_raw(addr, path, &accept)?;
+    Some((status, head, String::from_utf8(body).ok()?))
 }
 
 fn urlencode(s: &str) -> String {
@@ -397,6 +404,27 @@ fn promtool_accepts_the_endpoint() {
     );
     assert!(om.ends_with("# EOF\n"));
     assert_eq!(get(addr, "/nothing", None).map(|r| r.0), Some(404));
+    // Prometheus also accepts gzip: the same body, compressed.
+    #[cfg(feature = "compression")]
+    {
+        let (status, head, z) = get_raw(
+            addr,
+            "/metrics",
+            "Accept: application/openmetrics-text;version=1.0.0\r\nAccept-Encoding: gzip\r\n",
+        )
+        .expect("gzip scrape");
+        assert_eq!(status, 200);
+        assert!(
+            head.to_ascii_lowercase().contains("content-encoding: gzip"),
+            "{head}"
+        );
+        let mut plain = String::new();
+        flate2::read::GzDecoder::new(&z[..])
+            .read_to_string(&mut plain)
+            .expect("gzip body");
+        assert_eq!(plain, om);
+        assert!(z.len() * 4 < om.len(), "{} of {} bytes", z.len(), om.len());
+    }
 }
 
 #[test]
