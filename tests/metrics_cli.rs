@@ -64,8 +64,6 @@ fn the_tui_observer_publishes_the_final_snapshot() {
 
 #[test]
 fn the_command_line_refuses_what_cannot_work() {
-    // A pcap's header and no packet: the input opens, nothing is read.
-    let header = std::fs::read(capture("healthy-3n-clear.pcap")).unwrap()[..24].to_vec();
     // A port already taken is an error before the capture starts.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
@@ -119,7 +117,12 @@ fn the_command_line_refuses_what_cannot_work() {
             "--metrics-listen",
         ),
     ] {
-        let out = common::run_with_stdin(&args, header.clone());
+        // stdin a file: refused before or after reading, never a broken pipe.
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_corowire"))
+            .args(&args)
+            .stdin(std::fs::File::open(capture("healthy-3n-clear.pcap")).unwrap())
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_ne!(out.status.code(), Some(0), "{args:?}");
         assert!(err.contains(says), "{args:?}: {err}");

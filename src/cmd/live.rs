@@ -5,9 +5,7 @@
 use std::io::{self, BufWriter, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
-
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::analysis::Snapshot;
 use crate::analysis::timeline::Sample;
@@ -48,6 +46,12 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 pub fn run(a: &LiveArgs) -> Result<i32, AppError> {
+    if a.format == Format::OpenMetrics {
+        return Err(AppError::Usage(
+            "--format openmetrics is report's; live serves metrics with --metrics-listen ADDR:PORT"
+                .into(),
+        ));
+    }
     let input = a.input();
     let plan = Plan::new(&input.source, &input.files, &a.budgets, &[])?;
     let session = match (&a.interface, &a.read) {
@@ -66,12 +70,6 @@ pub fn run(a: &LiveArgs) -> Result<i32, AppError> {
         (Some(iface), None) => open_live(&plan, iface, a)?,
     };
     let mut session = limits(session, a)?;
-    if a.format == Format::OpenMetrics {
-        return Err(AppError::Usage(
-            "--format openmetrics is report's; live serves metrics with --metrics-listen ADDR:PORT"
-                .into(),
-        ));
-    }
     let linger = match &a.metrics_linger {
         Some(d) => {
             parse_duration(d).map_err(|e| AppError::Usage(format!("--metrics-linger: {e}")))?
@@ -116,7 +114,7 @@ pub fn run(a: &LiveArgs) -> Result<i32, AppError> {
 }
 
 /// The metrics endpoint gets a new exposition at most this often (and at
-/// each interval report and the end).
+/// the end of the input).
 const PUBLISH_EVERY: Duration = Duration::from_secs(1);
 
 /// The metrics of a snapshot of `s`, with the source's counters.
