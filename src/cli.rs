@@ -131,6 +131,31 @@ impl BudgetArgs {
     }
 }
 
+/// `report --format`: a report writer's format, or the metrics' backfill
+/// (a timeline of the run, which only `report` writes; `live` serves the
+/// metrics with `--metrics-listen`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// For people and tickets.
+    Text,
+    /// For scripts (schema in the README).
+    Json,
+    /// The capture's metrics, one sample per second with timestamps.
+    #[value(name = "openmetrics")]
+    OpenMetrics,
+}
+
+impl ReportFormat {
+    /// The report writer's format; None for the metrics' backfill.
+    pub fn report(self) -> Option<Format> {
+        match self {
+            ReportFormat::Text => Some(Format::Text),
+            ReportFormat::Json => Some(Format::Json),
+            ReportFormat::OpenMetrics => None,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
@@ -142,8 +167,8 @@ pub struct ReportArgs {
     /// text (for people and tickets), json (for scripts; schema in the
     /// README) or openmetrics (the capture's metrics per second with
     /// timestamps, for `promtool tsdb create-blocks-from openmetrics`).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 
     /// The verdict, the nodes and the warning and critical findings only.
     #[arg(long)]

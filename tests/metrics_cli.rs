@@ -102,7 +102,8 @@ fn the_command_line_refuses_what_cannot_work() {
                 "--format",
                 "openmetrics",
             ],
-            "--metrics-listen",
+            // The backfill is report's; live's reports are text or JSON.
+            "invalid value 'openmetrics'",
         ),
         (
             vec![

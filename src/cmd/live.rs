@@ -46,12 +46,6 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 pub fn run(a: &LiveArgs) -> Result<i32, AppError> {
-    if a.format == Format::OpenMetrics {
-        return Err(AppError::Usage(
-            "--format openmetrics is report's; live serves metrics with --metrics-listen ADDR:PORT"
-                .into(),
-        ));
-    }
     let input = a.input();
     let plan = Plan::new(&input.source, &input.files, &a.budgets, &[])?;
     let session = match (&a.interface, &a.read) {

@@ -5,15 +5,14 @@ use std::io::{self, BufWriter, Write as _};
 use crate::analysis::timeline::Timeline;
 use crate::cli::ReportArgs;
 use crate::error::{AppError, status_after};
-use crate::report::Format;
 use crate::session::{Plan, Session};
 
 pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
     let plan = Plan::new(&a.input.source, &a.input.files, &a.budgets, &a.time_shift)?;
     let mut session = plan.open()?;
-    if a.format == Format::OpenMetrics {
+    let Some(format) = a.format.report() else {
         return openmetrics(&plan, session);
-    }
+    };
     session.run_to_end();
     session.closing_notes();
     let snap = session.snapshot();
@@ -23,7 +22,7 @@ pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = crate::report::write(
-        a.format,
+        format,
         &snap,
         view.as_ref(),
         crate::report::Extras {

@@ -46,11 +46,6 @@ pub enum Format {
     Text,
     /// For scripts (schema in the README).
     Json,
-    /// The capture's metrics, one sample per second with timestamps, for
-    /// `promtool tsdb create-blocks-from openmetrics` (`report` only;
-    /// written by `crate::metrics`, not by [`write`]).
-    #[value(name = "openmetrics")]
-    OpenMetrics,
 }
 
 /// Writes one report in `format`: the one dispatch every command uses.
@@ -81,11 +76,6 @@ pub fn write(
             text::write_text_with(s, m, &extras, w)
         }
         Format::Json => write_json_with(s, m, extras, layout, w),
-        Format::OpenMetrics => Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "openmetrics is a timeline of the whole run (report --format openmetrics), \
-             not a report of one snapshot",
-        )),
     }
 }
 
