@@ -128,7 +128,7 @@ fn check(pcap: PathBuf) {
             "{name} {sel}"
         );
         assert_eq!(
-            at_end("corowire_link_pings_lost_total"),
+            at_end("corowire_link_pings_lost"),
             u("pings_missing") + u("pings_unanswered"),
             "{name} {sel}"
         );

@@ -267,7 +267,7 @@ fn compare_with_report(p: &Prometheus, report: &Value, time: Option<f64>) {
             "{sel}"
         );
         assert_eq!(
-            m("corowire_link_pings_lost_total"),
+            m("corowire_link_pings_lost"),
             u("pings_missing") + u("pings_unanswered"),
             "{sel}"
         );

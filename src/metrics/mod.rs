@@ -392,11 +392,11 @@ fn families(cx: &Cx, enc: &mut DescriptorEncoder) -> fmt::Result {
         cx,
         (
             "corowire_link_pings_lost",
-            "src's pings lost: missing from its cadence, or unanswered within the ping timeout",
+            "src's pings lost: missing from its cadence, or unanswered within the ping timeout (an estimate the engine revises as it learns the cadence, so it can go down)",
             None,
-            C,
+            G,
         ),
-        |_, l| Some(counter(l.pings_lost)),
+        |_, l| Some(gauge(l.pings_lost as f64)),
     )?;
     per_link(
         enc,
