@@ -138,6 +138,31 @@ impl BudgetArgs {
     }
 }
 
+/// `report --format`: a report writer's format, or the metrics' backfill
+/// (a timeline of the run, which only `report` writes; `live` serves the
+/// metrics with `--metrics-listen`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// For people and tickets.
+    Text,
+    /// For scripts (schema in the README).
+    Json,
+    /// The capture's metrics, one sample per second with timestamps.
+    #[value(name = "openmetrics")]
+    OpenMetrics,
+}
+
+impl ReportFormat {
+    /// The report writer's format; None for the metrics' backfill.
+    pub fn report(self) -> Option<Format> {
+        match self {
+            ReportFormat::Text => Some(Format::Text),
+            ReportFormat::Json => Some(Format::Json),
+            ReportFormat::OpenMetrics => None,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
@@ -146,9 +171,11 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub budgets: BudgetArgs,
 
-    /// text (for people and tickets) or json (for scripts; schema in the README).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// text (for people and tickets), json (for scripts; schema in the
+    /// README) or openmetrics (the capture's metrics per second with
+    /// timestamps, for `promtool tsdb create-blocks-from openmetrics`).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 
     /// The verdict, the nodes and the warning and critical findings only.
     #[arg(long)]
@@ -320,6 +347,17 @@ pub struct LiveArgs {
     /// Headless: write one report per interval to stdout (e.g. 10s, 500ms, 1m).
     #[arg(long, value_name = "DURATION")]
     pub report_every: Option<String>,
+
+    /// Serve Prometheus metrics at http://ADDR:PORT/metrics (OpenMetrics
+    /// when the scraper asks for it), headless or beside the TUI; e.g.
+    /// 127.0.0.1:9405 or [::]:9405.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<String>,
+
+    /// With --metrics-listen, headless: once the input ends (a replay), keep
+    /// serving the final figures this long (e.g. 5m), or until a signal.
+    #[arg(long, value_name = "DURATION", requires = "metrics_listen")]
+    pub metrics_linger: Option<String>,
 
     /// Keep every frame read in a pcap file (as tcpdump -w), while the TUI
     /// or headless mode runs.

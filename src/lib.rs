@@ -17,6 +17,7 @@ pub mod error;
 pub mod feed;
 pub mod filter;
 pub mod infer;
+pub mod metrics;
 pub mod output;
 pub mod report;
 pub mod session;

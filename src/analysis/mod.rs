@@ -118,6 +118,9 @@
 //!   vantages), `solve` (min-δ pair estimates, least-squares offsets),
 //!   `clock` (the estimate and packet admission), `oneway` (one-way delay
 //!   and loss between capture points), `view` (what they add to a report).
+//! - `timeline` — [`timeline::Sample`]: a snapshot's numbers at one moment
+//!   (what the metrics are written from), and the per-second
+//!   [`timeline::Timeline`] of a run.
 //! - `vantage` — which node a capture was taken on; `hash` — the engine's
 //!   small maps.
 //!
@@ -137,6 +140,7 @@ mod findings;
 mod hash;
 pub mod multi;
 mod snapshot;
+pub mod timeline;
 mod vantage;
 pub mod whatif;
 
@@ -147,7 +151,8 @@ pub use findings::{Direction, Finding, FindingKind, Severity};
 pub use incidents::{Cause, Incident, incidents};
 pub use snapshot::{
     LinkState, LinkView, Measures, MembershipView, NodeView, Overflow, Quantiles, RTT_BUCKETS_US,
-    RTT_HIST_LEN, SeriesPoint, SizeBucket, Snapshot, TOKEN_ROTATIONS_KEPT, TRAFFIC_TYPES,
-    TokenRotation, TotemView, Transition, TypeCount, WireView,
+    RTT_HIST_LEN, SeriesPoint, SizeBucket, Snapshot, TOKEN_BUCKETS_US, TOKEN_HIST_LEN,
+    TOKEN_ROTATIONS_KEPT, TRAFFIC_TYPES, TokenRotation, TotemView, Transition, TypeCount,
+    WireView,
 };
 pub use whatif::{Headroom, IncidentWhatIf, MARGIN as WHAT_IF_MARGIN, WhatIf, what_if};

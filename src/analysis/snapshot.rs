@@ -76,6 +76,19 @@ pub const RTT_BUCKETS_US: [u64; 15] = [
 /// Buckets of [`LinkView::rtt_hist`]: the bounded ones and the open one.
 pub const RTT_HIST_LEN: usize = RTT_BUCKETS_US.len() + 1;
 
+/// Upper bounds (µs) of the token rotation and hold histogram buckets in
+/// [`TotemView::rotation_hist`] and [`TotemView::hold_hist`]: 1-2-5 steps
+/// from 100 µs to 10 s, so rotations past a token timeout of several
+/// seconds still land in a bounded bucket. The last bucket (index
+/// `TOKEN_BUCKETS_US.len()`) is open.
+pub const TOKEN_BUCKETS_US: [u64; 16] = [
+    100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000,
+    1_000_000, 2_000_000, 5_000_000, 10_000_000,
+];
+
+/// Buckets of the token histograms: the bounded ones and the open one.
+pub const TOKEN_HIST_LEN: usize = TOKEN_BUCKETS_US.len() + 1;
+
 /// Token rotations kept in [`TotemView::rotations`] (the most recent).
 pub const TOKEN_ROTATIONS_KEPT: usize = 600;
 
@@ -84,14 +97,29 @@ pub const TOKEN_ROTATIONS_KEPT: usize = 600;
 /// for, so a bucket holds what the histogram's resolution allows (1 %).
 pub(crate) fn rtt_buckets<T: hdrhistogram::Counter>(h: &Histogram<T>) -> [u64; RTT_HIST_LEN] {
     let mut out = [0u64; RTT_HIST_LEN];
+    count_into(h, &RTT_BUCKETS_US, &mut out);
+    out
+}
+
+/// Counts of an HDR histogram (values in µs) in the [`TOKEN_BUCKETS_US`]
+/// buckets, as [`rtt_buckets`] does.
+pub(crate) fn token_buckets<T: hdrhistogram::Counter>(h: &Histogram<T>) -> [u64; TOKEN_HIST_LEN] {
+    let mut out = [0u64; TOKEN_HIST_LEN];
+    count_into(h, &TOKEN_BUCKETS_US, &mut out);
+    out
+}
+
+/// Adds each recorded value's count to the bucket of `bounds` (upper
+/// bounds, ascending) that holds its lowest equivalent value; `out` has one
+/// slot more than `bounds`, the open bucket.
+fn count_into<T: hdrhistogram::Counter>(h: &Histogram<T>, bounds: &[u64], out: &mut [u64]) {
     for v in h.iter_recorded() {
         let us = h.lowest_equivalent(v.value_iterated_to());
-        let i = RTT_BUCKETS_US.partition_point(|&upper| upper < us);
+        let i = bounds.partition_point(|&upper| upper < us);
         if let Some(slot) = out.get_mut(i) {
             *slot = slot.saturating_add(v.count_since_last_iteration());
         }
     }
-    out
 }
 
 /// One full token rotation as seen at one node: the time between two
@@ -248,6 +276,11 @@ pub struct TotemView {
     /// Token hold time per node, µs: from a new token seen on its way to the
     /// node to the node's next token (node id, quantiles), by node id.
     pub hold_us: Vec<(u32, Quantiles)>,
+    /// Every rotation counted in the [`TOKEN_BUCKETS_US`] buckets.
+    pub rotation_hist: [u64; TOKEN_HIST_LEN],
+    /// Per node (as `hold_us`): every hold counted in the
+    /// [`TOKEN_BUCKETS_US`] buckets.
+    pub hold_hist: Vec<(u32, [u64; TOKEN_HIST_LEN])>,
     pub max_rotation_node: Option<u32>,
     pub max_rotation_at: i64,
     /// Same token_seq sent again by the same node ≥ 10 ms later.

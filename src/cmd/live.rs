@@ -5,12 +5,15 @@
 use std::io::{self, BufWriter, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::analysis::Snapshot;
+use crate::analysis::timeline::Sample;
 use crate::capture::save::{SaveOptions, Savefile};
 use crate::cli::LiveArgs;
 use crate::error::{AppError, exit};
+use crate::metrics::http::Published;
+use crate::metrics::{Exposition, SourceCounters};
 use crate::report::{Extras, Format, IntervalDto, Layout, PcapStatsDto, SourceDto};
 use crate::session::{Fetch, Plan, Session};
 use crate::tui::driver::{Pipeline, wall_ns};
@@ -60,18 +63,68 @@ pub fn run(a: &LiveArgs) -> Result<i32, AppError> {
         (None, Some(_)) => plan.open()?,
         (Some(iface), None) => open_live(&plan, iface, a)?,
     };
-    let session = limits(session, a)?;
+    let mut session = limits(session, a)?;
+    let linger = match &a.metrics_linger {
+        Some(d) => {
+            parse_duration(d).map_err(|e| AppError::Usage(format!("--metrics-linger: {e}")))?
+        }
+        None => Duration::ZERO,
+    };
+    let metrics = match &a.metrics_listen {
+        Some(listen) => {
+            let cluster = plan.config.as_ref().and_then(|c| c.cluster_name.clone());
+            let published = Arc::new(Published::new(cluster));
+            // Scrapes before the first packet see the budgets and zeros.
+            let snap = session.snapshot();
+            published.publish(exposition(&mut session, &snap));
+            let addr = crate::metrics::http::serve(listen, published.clone())
+                .map_err(|e| AppError::Usage(format!("--metrics-listen {listen}: {e}")))?;
+            crate::say!("corowire: metrics at http://{addr}/metrics");
+            Some(published)
+        }
+        None => None,
+    };
     let code = if let Some(every) = &a.report_every {
         let every =
             parse_duration(every).map_err(|e| AppError::Usage(format!("--report-every: {e}")))?;
-        headless(session, every, a.format)?
+        headless(session, every, a.format, metrics, linger)?
     } else {
-        match crate::tui::interactive(Pipeline::new(session), Speed::Max, false, None)? {
+        let mut p = Pipeline::new(session);
+        if let Some(m) = metrics {
+            let mut last: Option<Instant> = None;
+            p = p.observe(Box::new(move |s, snap| {
+                if snap.finished || last.is_none_or(|t| t.elapsed() >= PUBLISH_EVERY) {
+                    m.publish(exposition(s, snap));
+                    last = Some(Instant::now());
+                }
+            }));
+        }
+        match crate::tui::interactive(p, Speed::Max, false, None)? {
             Exit::Signal => exit::SIGNAL,
             _ => exit::OK,
         }
     };
     Ok(code)
+}
+
+/// The metrics endpoint gets a new exposition at most this often (and at
+/// the end of the input).
+const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+
+/// The metrics of a snapshot of `s`, with the source's counters.
+fn exposition(s: &mut Session, snap: &Snapshot) -> Exposition {
+    let st = s.source_stats();
+    Exposition {
+        sample: Sample::of(snap),
+        source: Some(SourceCounters {
+            frames: s.counters().frames,
+            kernel: st.kernel_stats.then_some((
+                st.received_kernel,
+                st.dropped_kernel,
+                st.dropped_if,
+            )),
+        }),
+    }
 }
 
 /// `-w` (with `-C`/`-W`), `-c` and `--duration` on the session.
@@ -135,7 +188,13 @@ fn open_live(_plan: &Plan, _iface: &str, _a: &LiveArgs) -> Result<Session, AppEr
 /// SIGTERM / SIGINT / SIGHUP: stop reading, write the final report, exit
 /// 143. A source blocked on a silent stdin cannot notice: then the process
 /// ends a few seconds later without it.
-fn headless(session: Session, every: Duration, format: Format) -> Result<i32, AppError> {
+fn headless(
+    session: Session,
+    every: Duration,
+    format: Format,
+    metrics: Option<Arc<Published>>,
+    linger: Duration,
+) -> Result<i32, AppError> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     std::thread::Builder::new()
@@ -154,7 +213,14 @@ fn headless(session: Session, every: Duration, format: Format) -> Result<i32, Ap
         })?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let save_error = run_headless(session, every, format, &mut out, &stop)?;
+    let save_error = run_headless(session, every, format, &mut out, &stop, metrics.as_deref())?;
+    if metrics.is_some() && !linger.is_zero() {
+        // The final figures stay up for the scrapers, until a signal.
+        let until = Instant::now() + linger;
+        while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
     if let Some(e) = save_error {
         return Err(AppError::Io(io::Error::new(e.kind(), format!("-w: {e}"))));
     }
@@ -178,9 +244,12 @@ pub fn run_headless(
     format: Format,
     out: &mut impl Write,
     stop: &AtomicBool,
+    metrics: Option<&Published>,
 ) -> io::Result<Option<io::Error>> {
     let every = i64::try_from(every.as_nanos()).unwrap_or(i64::MAX).max(1);
     let mut start: Option<i64> = None;
+    let mut published = Instant::now();
+    let mut n: u32 = 0;
     loop {
         if stop.load(Ordering::Relaxed) {
             break;
@@ -190,6 +259,15 @@ pub fn run_headless(
             s.process();
         } else if s.other(&f, wall_ns) {
             break;
+        }
+        // The clock is read every 256 frames (and when idle), not per frame.
+        n = n.wrapping_add(1);
+        if let Some(m) = metrics.filter(|_| n % 256 == 0 || !matches!(f, Fetch::Frame(_))) {
+            if published.elapsed() >= PUBLISH_EVERY {
+                let snap = s.snapshot();
+                m.publish(exposition(&mut s, &snap));
+                published = Instant::now();
+            }
         }
         let Some(now) = s.counters().now else {
             continue;
@@ -202,6 +280,10 @@ pub fn run_headless(
         }
     }
     s.finish();
+    if let Some(m) = metrics {
+        let snap = s.snapshot();
+        m.publish(exposition(&mut s, &snap));
+    }
     let t0 = start.unwrap_or(0);
     let end = s.counters().now.unwrap_or(t0);
     write_interval(&mut s, format, out, (t0, end), true)?;

@@ -2,13 +2,17 @@
 
 use std::io::{self, BufWriter, Write as _};
 
+use crate::analysis::timeline::Timeline;
 use crate::cli::ReportArgs;
 use crate::error::{AppError, status_after};
-use crate::session::Plan;
+use crate::session::{Plan, Session};
 
 pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
     let plan = Plan::new(&a.input.source, &a.input.files, &a.budgets, &a.time_shift)?;
     let mut session = plan.open()?;
+    let Some(format) = a.format.report() else {
+        return openmetrics(&plan, session);
+    };
     session.run_to_end();
     session.closing_notes();
     let snap = session.snapshot();
@@ -18,7 +22,7 @@ pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = crate::report::write(
-        a.format,
+        format,
         &snap,
         view.as_ref(),
         crate::report::Extras {
@@ -32,5 +36,22 @@ pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
     )
     .and_then(|()| out.flush());
     // `report | head` keeps the verdict's status (3, 4).
+    status_after(written, status)
+}
+
+/// `--format openmetrics`: the run sampled once a second of capture time,
+/// written with timestamps for a Prometheus backfill; the exit status is the
+/// verdict's, as with the other formats.
+fn openmetrics(plan: &Plan, mut session: Session) -> Result<i32, AppError> {
+    let mut timeline = Timeline::default();
+    session.run_to_end_sampled(&mut timeline);
+    session.closing_notes();
+    let coverage = session.coverage();
+    let status = crate::report::judge(&session.snapshot(), Some(&coverage)).exit_code;
+    let cluster = plan.config.as_ref().and_then(|c| c.cluster_name.as_deref());
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written =
+        crate::metrics::write_backfill(timeline, cluster, &mut out).and_then(|()| out.flush());
     status_after(written, status)
 }

@@ -13,6 +13,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::multi::{Admit, ClockEstimate, MultiView, OneWay};
+use crate::analysis::timeline::Timeline;
 use crate::analysis::{Coverage, Snapshot};
 use crate::capture::file::FileSource;
 use crate::capture::merge::Merge;
@@ -497,6 +498,32 @@ impl Session {
             }
         }
         self.finish();
+    }
+
+    /// As [`Session::run_to_end`], taking a sample of the snapshot into
+    /// `timeline` at each of its steps (a second of capture time) the
+    /// capture passes, before the first frame past it, and the closing one.
+    pub fn run_to_end_sampled(&mut self, timeline: &mut Timeline) {
+        let mut due: Option<i64> = None;
+        loop {
+            match self.fetch() {
+                Fetch::Frame(ts) => {
+                    if due.is_some_and(|d| ts >= d) {
+                        // The last step boundary at or before this frame.
+                        let at = timeline.next_due(ts).saturating_sub(timeline.step_ns());
+                        timeline.record(&self.snapshot(), at);
+                    }
+                    if due.is_none_or(|d| ts >= d) {
+                        due = Some(timeline.next_due(ts));
+                    }
+                    self.process();
+                }
+                Fetch::Error { fatal: false, .. } | Fetch::Idle => {}
+                Fetch::End | Fetch::Error { fatal: true, .. } => break,
+            }
+        }
+        self.finish();
+        timeline.finish(&self.snapshot());
     }
 
     /// The input ended: close open episodes, write out the kept frames.

@@ -33,6 +33,10 @@ pub enum Control {
     Slower,
 }
 
+/// Called with each snapshot the screen is drawn from (another output of
+/// the same snapshot, e.g. the metrics endpoint beside the TUI).
+pub type Observer = Box<dyn FnMut(&mut Session, &crate::analysis::Snapshot) + Send>;
+
 /// The session and what the screen says about it beyond the analysis:
 /// pacing, pause, end of input.
 pub struct Pipeline {
@@ -44,6 +48,7 @@ pub struct Pipeline {
     /// Findings count as of the last snapshot, and frames since it.
     findings: usize,
     since: u32,
+    observer: Option<Observer>,
 }
 
 impl Pipeline {
@@ -56,7 +61,14 @@ impl Pipeline {
             finished: false,
             findings: 0,
             since: 0,
+            observer: None,
         }
+    }
+
+    /// Also hands each snapshot the views are built from to `f`.
+    pub fn observe(mut self, f: Observer) -> Self {
+        self.observer = Some(f);
+        self
     }
 
     /// Latest capture time (live idle moves it on with the wall clock).
@@ -98,6 +110,9 @@ impl Pipeline {
     /// The current view: the session's counters and the engine's snapshot.
     pub fn view(&mut self) -> View {
         let snap = self.session.snapshot();
+        if let Some(f) = self.observer.as_mut() {
+            f(&mut self.session, &snap);
+        }
         self.findings = snap.findings.len();
         self.since = 0;
         let mut v = View {

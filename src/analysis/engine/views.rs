@@ -13,7 +13,7 @@ use hdrhistogram::Histogram;
 
 use crate::analysis::snapshot::{
     LinkView, Measures, NodeView, Quantiles, SeriesPoint, SizeBucket, Snapshot, TotemView,
-    rtt_buckets,
+    rtt_buckets, token_buckets,
 };
 use crate::analysis::vantage::addrs_of;
 
@@ -208,6 +208,16 @@ impl Engine {
             .filter_map(|(n, h)| quantiles(&h, 1).map(|q| (n, q)))
             .collect();
         totem.hold_us.sort_by_key(|(n, _)| *n);
+        if let Some(h) = &self.totem.rotation {
+            totem.rotation_hist = token_buckets(&h.to_hdr());
+        }
+        totem.hold_hist = self
+            .totem
+            .tok
+            .hists()
+            .map(|(n, h)| (n, token_buckets(&h)))
+            .collect();
+        totem.hold_hist.sort_by_key(|(n, _)| *n);
         totem.last_token = self.totem.tok.last_arrivals().collect();
         totem.last_token.sort_unstable();
         totem.series = self.totem.series.clone();
