@@ -539,10 +539,10 @@ impl Decoder {
         if p.decrypted {
             stats.decrypted += 1;
         }
-        if p.class == Class::Malformed {
-            if let Some(e) = &p.error {
-                stats.reason(e);
-            }
+        if p.class == Class::Malformed
+            && let Some(e) = &p.error
+        {
+            stats.reason(e);
         }
         Outcome::Corosync(p)
     }
@@ -558,10 +558,12 @@ fn decode_cut<'a>(p: &mut Packet<'a>, payload: &'a [u8], base: usize) {
             p.class = Class::Knet;
             if let Ok(k) = knet::parse(payload) {
                 p.knet = Some(k);
-                if let Knet::Data(d) = k {
-                    if d.frag_seq <= 1 && d.channel == 0 && d.compress == 0 {
-                        p.totem = totem::parse_v3(d.payload).ok();
-                    }
+                if let Knet::Data(d) = k
+                    && d.frag_seq <= 1
+                    && d.channel == 0
+                    && d.compress == 0
+                {
+                    p.totem = totem::parse_v3(d.payload).ok();
                 }
             }
         }

@@ -191,7 +191,7 @@ impl Sizes {
     }
     /// Whether `len` can be an AES-CBC knet datagram of this suite.
     pub fn aligned(self, len: u32) -> bool {
-        len >= 32 + self.hash_len && (len - 16 - self.hash_len) % 16 == 0
+        len >= 32 + self.hash_len && (len - 16 - self.hash_len).is_multiple_of(16)
     }
     /// UDP length of a full-size DATA fragment on a path of IP MTU `pmtu`
     /// (docs/wire-format.md §5.5; `ip_hdr` 20 for IPv4, 40 for IPv6).
@@ -607,14 +607,13 @@ impl Inferrer {
             .back(n, t - TRAILING_GAP)
             .find(|&j| self.ring[j].key == slot.key)
             .map(|j| self.ring[j].rec.len);
-        if let Some(p) = prev {
-            if u64::from(p) > 2 * u64::from(sz.token())
-                && slot.rec.len <= p
-                && slot.rec.len != sz.token()
-                && slot.rec.len != sz.ping()
-            {
-                self.count_head(p);
-            }
+        if let Some(p) = prev
+            && u64::from(p) > 2 * u64::from(sz.token())
+            && slot.rec.len <= p
+            && slot.rec.len != sz.token()
+            && slot.rec.len != sz.ping()
+        {
+            self.count_head(p);
         }
     }
 

@@ -495,13 +495,13 @@ pub fn inferred_line(
         inf.kind.name(),
         inf.confidence
     );
-    if let Some(d) = inf.delay_ns {
-        if matches!(
+    if let Some(d) = inf.delay_ns
+        && matches!(
             inf.kind,
             crate::infer::Kind::Pong | crate::infer::Kind::PmtudReply
-        ) {
-            let _ = write!(out, " after {:.3} ms", d as f64 / 1e6);
-        }
+        )
+    {
+        let _ = write!(out, " after {:.3} ms", d as f64 / 1e6);
     }
 }
 

@@ -273,10 +273,10 @@ fn run_report(s: &Scenario, files: &[PathBuf], mode: Mode) -> (Option<Value>, St
     if let Some(conf) = s.conf() {
         c.arg("--corosync-conf").arg(conf);
     }
-    if mode == Mode::Keyed {
-        if let Some(k) = s.authkey() {
-            c.arg("--authkey").arg(k);
-        }
+    if mode == Mode::Keyed
+        && let Some(k) = s.authkey()
+    {
+        c.arg("--authkey").arg(k);
     }
     c.args(files);
     match c.output() {
@@ -1052,10 +1052,10 @@ fn check_rtt_links(c: &mut Ctx) {
     // every knet stats sample of each node (begin, every ~5 s, end)
     let mut samples: BTreeMap<u64, Vec<&Value>> = BTreeMap::new();
     for x in s.t["stats_samples"].as_array().into_iter().flatten() {
-        if x["rc"].as_i64().unwrap_or(0) == 0 {
-            if let Some(n) = u(&x["node"]) {
-                samples.entry(n).or_default().push(&x["stats"]);
-            }
+        if x["rc"].as_i64().unwrap_or(0) == 0
+            && let Some(n) = u(&x["node"])
+        {
+            samples.entry(n).or_default().push(&x["stats"]);
         }
     }
     let (tol_abs, tol_rel): (f64, f64) = if c.keyless() {
@@ -1299,10 +1299,10 @@ fn check_membership(c: &mut Ctx) {
         let Some(id) = e["ring_id"].as_str() else {
             continue;
         };
-        if let View::Node(v) = c.run.view {
-            if u(&e["node"]) != Some(v) {
-                continue;
-            }
+        if let View::Node(v) = c.run.view
+            && u(&e["node"]) != Some(v)
+        {
+            continue;
         }
         rings.entry(id.to_lowercase()).or_default().push(e);
     }
@@ -1409,10 +1409,10 @@ fn check_token(c: &mut Ctx) {
     }
     for x in ours {
         let d = u(&x["dst_node"]);
-        if let Some(d) = d {
-            if !view.sees_node(d) {
-                continue;
-            }
+        if let Some(d) = d
+            && !view.sees_node(d)
+        {
+            continue;
         }
         let st = fstart(x);
         let ok = logged

@@ -48,15 +48,15 @@ fn dump() {
 /// directory named by `COROWIRE_CORPUS`.
 fn corpus() -> Vec<std::path::PathBuf> {
     let mut v = common::truth_files();
-    if let Ok(dir) = std::env::var("COROWIRE_CORPUS") {
-        if let Ok(rd) = std::fs::read_dir(dir) {
-            let mut extra: Vec<_> = rd
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.to_string_lossy().ends_with(".truth.json"))
-                .collect();
-            extra.sort();
-            v.extend(extra);
-        }
+    if let Ok(dir) = std::env::var("COROWIRE_CORPUS")
+        && let Ok(rd) = std::fs::read_dir(dir)
+    {
+        let mut extra: Vec<_> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".truth.json"))
+            .collect();
+        extra.sort();
+        v.extend(extra);
     }
     v
 }
@@ -575,7 +575,7 @@ fn scrambled_timestamps_do_not_panic() {
                 _ => p.ts,
             };
             eng.ingest(&q);
-            if x % 97 == 0 {
+            if x.is_multiple_of(97) {
                 let _ = eng.snapshot();
             }
         }

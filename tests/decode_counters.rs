@@ -150,10 +150,10 @@ fn logged_ring_ids_appear_in_tokens() {
         );
         let mut rings = BTreeSet::new();
         decode_file_with(&t.pcap(), t.options(), |o| {
-            if let Outcome::Corosync(p) = o {
-                if let Some(r) = p.totem.as_ref().and_then(|tm| tm.ring_id()) {
-                    rings.insert(r.to_string());
-                }
+            if let Outcome::Corosync(p) = o
+                && let Some(r) = p.totem.as_ref().and_then(|tm| tm.ring_id())
+            {
+                rings.insert(r.to_string());
             }
         });
         for e in t.json["log_events"].as_array().into_iter().flatten() {

@@ -382,11 +382,11 @@ fn the_readme_examples_are_real_runs() {
     for line in block.lines() {
         if let Some(cmd) = line.strip_prefix("$ corowire ") {
             examples.push((shell_words(cmd), String::new()));
-        } else if let Some((_, out)) = examples.last_mut() {
-            if !line.is_empty() {
-                out.push_str(line);
-                out.push('\n');
-            }
+        } else if let Some((_, out)) = examples.last_mut()
+            && !line.is_empty()
+        {
+            out.push_str(line);
+            out.push('\n');
         }
     }
     assert!(examples.len() >= 4, "{examples:?}");

@@ -184,20 +184,19 @@ fn encrypted_capture(pcap: &Path, key: AuthKey) -> Vec<(Record, Kind)> {
     };
     let mut truth: BTreeMap<u64, Kind> = BTreeMap::new();
     common::decode_file_with(pcap, opts, |o| {
-        if let Outcome::Corosync(p) = o {
-            if let Some(k) = &p.knet {
-                truth.insert(p.packet_no, truth_kind(k));
-            }
+        if let Outcome::Corosync(p) = o
+            && let Some(k) = &p.knet
+        {
+            truth.insert(p.packet_no, truth_kind(k));
         }
     });
     let mut out = Vec::new();
     common::decode_file(pcap, |o| {
-        if let Outcome::Corosync(p) = o {
-            if p.class == Class::Encrypted {
-                if let Some(t) = truth.get(&p.packet_no) {
-                    out.push((Record::of(p), *t));
-                }
-            }
+        if let Outcome::Corosync(p) = o
+            && p.class == Class::Encrypted
+            && let Some(t) = truth.get(&p.packet_no)
+        {
+            out.push((Record::of(p), *t));
         }
     });
     assert!(!out.is_empty(), "{}: nothing encrypted", pcap.display());

@@ -17,10 +17,10 @@ fn snapshot_at(until: i64) -> Snapshot {
     let path = common::crate_dir().join(format!("captures/{NAME}.pcap"));
     let mut feed = Feed::new(Engine::new(Thresholds::default()), false, 5405);
     common::decode_file_with(&path, DecodeOptions::default(), |o| {
-        if let Outcome::Corosync(p) = o {
-            if p.ts > until {
-                return;
-            }
+        if let Outcome::Corosync(p) = o
+            && p.ts > until
+        {
+            return;
         }
         feed.outcome(o);
     });

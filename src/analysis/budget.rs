@@ -305,10 +305,10 @@ impl Thresholds {
                     wire_src(v);
                 }
             }
-            if let Some(w) = b.token_warning_ms.as_mut() {
-                if w.source == Source::Default {
-                    wire_src(w);
-                }
+            if let Some(w) = b.token_warning_ms.as_mut()
+                && w.source == Source::Default
+            {
+                wire_src(w);
             }
         }
         if let Some(k) = b.knet.as_mut() {

@@ -71,14 +71,15 @@ impl Coverage {
             }
             v.push(s);
         }
-        if let Some((received, dropped)) = self.kernel {
-            if received > 0 && dropped * 1000 > received * MAX_LOST_PERMILLE {
-                v.push(format!(
-                    "the capture dropped {dropped} of {received} packets ({:.1} %): \
+        if let Some((received, dropped)) = self.kernel
+            && received > 0
+            && dropped * 1000 > received * MAX_LOST_PERMILLE
+        {
+            v.push(format!(
+                "the capture dropped {dropped} of {received} packets ({:.1} %): \
                      raise -B or capture less",
-                    100.0 * dropped as f64 / received as f64
-                ));
-            }
+                100.0 * dropped as f64 / received as f64
+            ));
         }
         if self.frames > 0 && self.snaplen_cut * 1000 > self.frames * MAX_LOST_PERMILLE {
             v.push(format!(

@@ -236,30 +236,27 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
                 .partial_cmp(&loss_pct(b))
                 .unwrap_or(std::cmp::Ordering::Equal)
         })
+        && let Some(node) = f.src_node
     {
-        if let Some(node) = f.src_node {
-            // Cut on every link the node's losses cover, or on one.
-            let links: Vec<u8> = fs
-                .iter()
-                .filter(lossy)
-                .filter(|g| {
-                    g.src_node == Some(node) && loss_pct(g).is_some_and(|p| p >= CUT_LOSS_PCT)
-                })
-                .filter_map(|g| g.link)
-                .collect();
-            let all = s
-                .links
-                .iter()
-                .filter_map(|l| (l.src_node == Some(node)).then_some(l.link));
-            let mut all: Vec<u8> = all.collect();
-            all.sort_unstable();
-            all.dedup();
-            let link = match links.first() {
-                Some(&l) if all.len() > 1 && links.iter().all(|&x| x == l) => Some(l),
-                _ => None,
-            };
-            return Cause::LinkCut { node, link };
-        }
+        // Cut on every link the node's losses cover, or on one.
+        let links: Vec<u8> = fs
+            .iter()
+            .filter(lossy)
+            .filter(|g| g.src_node == Some(node) && loss_pct(g).is_some_and(|p| p >= CUT_LOSS_PCT))
+            .filter_map(|g| g.link)
+            .collect();
+        let all = s
+            .links
+            .iter()
+            .filter_map(|l| (l.src_node == Some(node)).then_some(l.link));
+        let mut all: Vec<u8> = all.collect();
+        all.sort_unstable();
+        all.dedup();
+        let link = match links.first() {
+            Some(&l) if all.len() > 1 && links.iter().all(|&x| x == l) => Some(l),
+            _ => None,
+        };
+        return Cause::LinkCut { node, link };
     }
     if let Some(f) = fs.iter().filter(lossy).max_by(|a, b| {
         loss_pct(a)
@@ -330,7 +327,8 @@ fn loss_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
         in_span(l)
             .filter(|p| *p < CUT_LOSS_PCT)
             .unwrap_or(l.loss_pct)
-    };    let worst = s
+    };
+    let worst = s
         .links
         .iter()
         .filter(|l| fs.iter().any(|f| on(f, l)))

@@ -663,7 +663,7 @@ impl FileSource {
             return Ok(false);
         };
         let blen = self.u32_at(p + 4, swapped);
-        if blen < 12 || blen % 4 != 0 || blen > MAX_PCAPNG_BLOCK {
+        if blen < 12 || !blen.is_multiple_of(4) || blen > MAX_PCAPNG_BLOCK {
             return Ok(false);
         }
         let blen = blen as usize;
@@ -729,7 +729,7 @@ impl FileSource {
             let btype = self.u32_at(p, swapped);
             let blen = self.u32_at(p + 4, swapped);
             let is_packet = matches!(btype, PCAPNG_EPB | PCAPNG_SPB | PCAPNG_PB);
-            if blen < 12 || blen % 4 != 0 || blen > MAX_PCAPNG_BLOCK {
+            if blen < 12 || !blen.is_multiple_of(4) || blen > MAX_PCAPNG_BLOCK {
                 if is_packet {
                     self.packet_no += 1;
                 }
@@ -841,7 +841,7 @@ impl FileSource {
             ));
         };
         let blen = self.u32_at(p + 4, swapped);
-        if blen < 28 || blen % 4 != 0 || blen > MAX_PCAPNG_BLOCK {
+        if blen < 28 || !blen.is_multiple_of(4) || blen > MAX_PCAPNG_BLOCK {
             self.finished = true;
             return Err(self.err(
                 blk_off,

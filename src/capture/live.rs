@@ -242,7 +242,7 @@ impl LiveSource {
                 if (p.data.len() as u64) < u64::from(h.len) {
                     self.stats.snaplen_cut += 1;
                 }
-                if self.packet_no % 4096 == 0 {
+                if self.packet_no.is_multiple_of(4096) {
                     self.refresh_stats();
                 }
                 Ok(true)

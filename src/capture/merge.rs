@@ -66,10 +66,10 @@ impl Merge {
 
 impl PacketSource for Merge {
     fn advance(&mut self) -> Result<bool, CaptureError> {
-        if let Some(i) = self.current.take() {
-            if let Some(s) = self.state.get_mut(i) {
-                *s = State::NeedAdvance;
-            }
+        if let Some(i) = self.current.take()
+            && let Some(s) = self.state.get_mut(i)
+        {
+            *s = State::NeedAdvance;
         }
         for (i, member) in self.members.iter_mut().enumerate() {
             if self.state[i] != State::NeedAdvance {

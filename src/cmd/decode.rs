@@ -77,13 +77,13 @@ pub fn run(a: &DecodeArgs) -> Result<i32, AppError> {
                         break;
                     }
                 }
-                if p.class == Class::Malformed {
-                    if let Some(e) = &p.error {
-                        notes.note(format_args!(
-                            "{name}: packet {}: malformed: {e}",
-                            f.packet_no
-                        ));
-                    }
+                if p.class == Class::Malformed
+                    && let Some(e) = &p.error
+                {
+                    notes.note(format_args!(
+                        "{name}: packet {}: malformed: {e}",
+                        f.packet_no
+                    ));
                 }
                 // Not shown, not counted by -c; the summary counts it.
                 if !filter.matches(&p) {

@@ -262,12 +262,12 @@ pub fn run_headless(
         }
         // The clock is read every 256 frames (and when idle), not per frame.
         n = n.wrapping_add(1);
-        if let Some(m) = metrics.filter(|_| n % 256 == 0 || !matches!(f, Fetch::Frame(_))) {
-            if published.elapsed() >= PUBLISH_EVERY {
-                let snap = s.snapshot();
-                m.publish(exposition(&mut s, &snap));
-                published = Instant::now();
-            }
+        if let Some(m) = metrics.filter(|_| n.is_multiple_of(256) || !matches!(f, Fetch::Frame(_)))
+            && published.elapsed() >= PUBLISH_EVERY
+        {
+            let snap = s.snapshot();
+            m.publish(exposition(&mut s, &snap));
+            published = Instant::now();
         }
         let Some(now) = s.counters().now else {
             continue;

@@ -435,11 +435,11 @@ impl Session {
             #[cfg(feature = "live")]
             Input::Live(l) => l.frame(),
         };
-        if let Some(w) = save.as_mut() {
-            if let Err(e) = w.write(&f) {
-                *save_error = Some(e);
-                *save = None;
-            }
+        if let Some(w) = save.as_mut()
+            && let Err(e) = w.write(&f)
+        {
+            *save_error = Some(e);
+            *save = None;
         }
         counters.frames += 1;
         counters.first_ts.get_or_insert(f.ts);

@@ -113,16 +113,16 @@ fn load_keys(
         }
         keys.push(loaded.key);
     }
-    if keys.is_empty() {
-        if let Some(c) = config {
-            // The config's inline key, else its keyfile when we may read it.
-            if let Some(k) = c.key.take() {
-                keys.push(k);
-            } else if let Some(kf) = c.keyfile.clone() {
-                match load_authkey(&kf) {
-                    Ok(l) => keys.push(l.key),
-                    Err(e) => crate::say!("corowire: note: keyfile from the config not used: {e}"),
-                }
+    if keys.is_empty()
+        && let Some(c) = config
+    {
+        // The config's inline key, else its keyfile when we may read it.
+        if let Some(k) = c.key.take() {
+            keys.push(k);
+        } else if let Some(kf) = c.keyfile.clone() {
+            match load_authkey(&kf) {
+                Ok(l) => keys.push(l.key),
+                Err(e) => crate::say!("corowire: note: keyfile from the config not used: {e}"),
             }
         }
     }

@@ -306,13 +306,13 @@ pub fn run_interactive(
     // Source name, kind and budgets on screen before the first packet.
     publish(&mut p, &mut r, &tx);
     loop {
-        if let Some(t) = r.restart.take() {
-            if let Some(fresh) = reopen.as_mut().and_then(|f| f()) {
-                p = fresh;
-                r.target = Some(Target::SeekUntil(t));
-                r.anchor = None;
-                r.dirty = true;
-            }
+        if let Some(t) = r.restart.take()
+            && let Some(fresh) = reopen.as_mut().and_then(|f| f())
+        {
+            p = fresh;
+            r.target = Some(Target::SeekUntil(t));
+            r.anchor = None;
+            r.dirty = true;
         }
         loop {
             match ctl.try_recv() {

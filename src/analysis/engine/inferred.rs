@@ -80,10 +80,10 @@ impl Engine {
             return;
         };
         let node = self.addr_node.get(&rec.src).copied();
-        if let Some(n) = node {
-            if self.node_activity(n, ts, &mut 0) {
-                self.pinger_resumed(n, ts);
-            }
+        if let Some(n) = node
+            && self.node_activity(n, ts, &mut 0)
+        {
+            self.pinger_resumed(n, ts);
         }
         self.dirs[i as usize].link.inferred = true;
         self.dirs[i as usize].cadence.note(ts);

@@ -72,12 +72,12 @@ impl Engine {
                     let mut hist = new_hist();
                     // The run's earlier seconds.
                     for s in (d.lat.run_start / NS)..=k {
-                        if let Some(bb) = d.bucket_ref(s) {
-                            if bb.rtt_n > 0 {
-                                hist.saturating_record(
-                                    (bb.rtt_sum_us / u64::from(bb.rtt_n)).min(HIST_MAX_US),
-                                );
-                            }
+                        if let Some(bb) = d.bucket_ref(s)
+                            && bb.rtt_n > 0
+                        {
+                            hist.saturating_record(
+                                (bb.rtt_sum_us / u64::from(bb.rtt_n)).min(HIST_MAX_US),
+                            );
                         }
                     }
                     d.lat.ep = Some(LatEpisode {

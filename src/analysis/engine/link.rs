@@ -184,18 +184,18 @@ impl Engine {
             if self.dirs[i].link.resume_check.is_some() {
                 continue;
             }
-            if let Some(dl) = self.deadline(i) {
-                if t > dl {
-                    // A pinger that itself sends nothing (stopped, stalled)
-                    // judges nothing: knet declares the link down when its
-                    // heartbeat runs again (see `pinger_resumed`).
-                    let stalled = self.dirs[i]
-                        .src_node
-                        .and_then(|n| self.nodes.get(&n))
-                        .is_some_and(|n| n.last_ts + quiet < dl);
-                    if !stalled {
-                        self.link_down(i, dl);
-                    }
+            if let Some(dl) = self.deadline(i)
+                && t > dl
+            {
+                // A pinger that itself sends nothing (stopped, stalled)
+                // judges nothing: knet declares the link down when its
+                // heartbeat runs again (see `pinger_resumed`).
+                let stalled = self.dirs[i]
+                    .src_node
+                    .and_then(|n| self.nodes.get(&n))
+                    .is_some_and(|n| n.last_ts + quiet < dl);
+                if !stalled {
+                    self.link_down(i, dl);
                 }
             }
         }
@@ -216,10 +216,11 @@ impl Engine {
     /// A node sent again after a silence: its overdue links go down now.
     pub(super) fn pinger_resumed(&mut self, node: u16, ts: i64) {
         for i in 0..self.dirs.len() {
-            if self.dirs[i].src_node == Some(node) && self.dirs[i].link.resume_check.is_none() {
-                if let Some(dl) = self.deadline(i).filter(|dl| ts > *dl) {
-                    self.dirs[i].link.resume_check = Some((ts, dl));
-                }
+            if self.dirs[i].src_node == Some(node)
+                && self.dirs[i].link.resume_check.is_none()
+                && let Some(dl) = self.deadline(i).filter(|dl| ts > *dl)
+            {
+                self.dirs[i].link.resume_check = Some((ts, dl));
             }
         }
     }

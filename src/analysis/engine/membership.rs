@@ -133,10 +133,12 @@ impl Engine {
     #[inline]
     pub(super) fn ring_seen(&mut self, ring: RingId, ts: i64, forwarder: u32) {
         // Nearly always the current ring, its members known.
-        if let Some(cur) = self.rings.list.last() {
-            if cur.rep == ring.rep && cur.seq == ring.seq && !cur.members_inferred {
-                return;
-            }
+        if let Some(cur) = self.rings.list.last()
+            && cur.rep == ring.rep
+            && cur.seq == ring.seq
+            && !cur.members_inferred
+        {
+            return;
         }
         self.ring_seen_slow(ring, ts, forwarder);
     }

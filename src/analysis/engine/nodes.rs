@@ -98,10 +98,11 @@ impl Engine {
             .ev("node", f64::from(node));
             self.push_finding(f);
         }
-        if let Some(ns) = self.nodes.get_mut(&node) {
-            if !ns.addrs.contains(&addr) && ns.addrs.len() < 8 {
-                ns.addrs.push(addr);
-            }
+        if let Some(ns) = self.nodes.get_mut(&node)
+            && !ns.addrs.contains(&addr)
+            && ns.addrs.len() < 8
+        {
+            ns.addrs.push(addr);
         }
     }
 
@@ -178,11 +179,11 @@ impl Engine {
     #[cold]
     pub(super) fn confirm(&mut self, a: Option<u16>, b: Option<u16>) {
         for id in [a, b].into_iter().flatten() {
-            if let Some(n) = self.nodes.get_mut(&id) {
-                if !n.confirmed {
-                    n.confirmed = true;
-                    self.confirmed_nodes += 1;
-                }
+            if let Some(n) = self.nodes.get_mut(&id)
+                && !n.confirmed
+            {
+                n.confirmed = true;
+                self.confirmed_nodes += 1;
             }
         }
         self.derive_budgets();

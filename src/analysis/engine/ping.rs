@@ -288,18 +288,18 @@ impl Engine {
         }
         // A pong after the deadline: knet declared the link down first.
         self.resolve_resume(i, ts, true);
-        if let Some(dl) = self.deadline(i) {
-            if ts > dl {
-                self.link_down(i, dl);
-            }
+        if let Some(dl) = self.deadline(i)
+            && ts > dl
+        {
+            self.link_down(i, dl);
         }
         // A pong long after its ping, in time or not: a stalled responder
         // answering the pings it got while it was not running?
-        if rtt >= super::nodes::STALL_MIN_NS {
-            if let Some(r) = responder_node {
-                let (src_node, link) = (self.dirs[i].src_node, self.dirs[i].key.link);
-                self.late_pong(r, src_node, Some(r), link, rtt, ts);
-            }
+        if rtt >= super::nodes::STALL_MIN_NS
+            && let Some(r) = responder_node
+        {
+            let (src_node, link) = (self.dirs[i].src_node, self.dirs[i].key.link);
+            self.late_pong(r, src_node, Some(r), link, rtt, ts);
         }
         if !self.dirs[i].confirmed {
             self.dirs[i].confirmed = true;

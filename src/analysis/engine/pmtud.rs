@@ -216,26 +216,26 @@ impl Engine {
                 .ev("icmp_too_big", icmp as f64);
             self.push_finding(f);
         }
-        if let (Some(p), Some(a)) = (prev, acked) {
-            if p != a {
-                let sev = if a < p {
-                    Severity::Warning
-                } else {
-                    Severity::Info
-                };
-                let f = self.dirs[i]
-                    .finding(
-                        FindingKind::MtuChange,
-                        sev,
-                        start,
-                        Direction::SrcToDst,
-                        format!("path MTU changed from {p} to {a} bytes"),
-                    )
-                    .ended(last)
-                    .ev("from", f64::from(p))
-                    .ev("to", f64::from(a));
-                self.push_finding(f);
-            }
+        if let (Some(p), Some(a)) = (prev, acked)
+            && p != a
+        {
+            let sev = if a < p {
+                Severity::Warning
+            } else {
+                Severity::Info
+            };
+            let f = self.dirs[i]
+                .finding(
+                    FindingKind::MtuChange,
+                    sev,
+                    start,
+                    Direction::SrcToDst,
+                    format!("path MTU changed from {p} to {a} bytes"),
+                )
+                .ended(last)
+                .ev("from", f64::from(p))
+                .ev("to", f64::from(a));
+            self.push_finding(f);
         }
     }
 

@@ -263,16 +263,15 @@ impl SeqTrack {
             if let (Some(prev), Some(ps), Some(cur)) = (self.last_seq, self.last_single, single) {
                 let same = dst.is_some()
                     && (ps == i || dirs.get(ps as usize).is_some_and(|p| p.dst_node == dst));
-                if let Some(g) = seq_gap(prev, seq).filter(|g| *g <= MAX_GAP && same) {
-                    if let Some(d) = dirs
+                if let Some(g) = seq_gap(prev, seq).filter(|g| *g <= MAX_GAP && same)
+                    && let Some(d) = dirs
                         .get_mut(cur as usize)
                         .filter(|d| d.link.state == LinkState::Up)
-                    {
-                        if g > 0 {
-                            d.copies_lost(u32::from(g), ts);
-                        }
-                        d.copy_seen_in(sec);
+                {
+                    if g > 0 {
+                        d.copies_lost(u32::from(g), ts);
                     }
+                    d.copy_seen_in(sec);
                 }
             }
             self.last_seq = Some(seq);
@@ -360,10 +359,10 @@ impl SeqTrack {
                 let same = t == s || (dst.is_some() && o.is_some_and(|o| o.dst_node == dst));
                 if same {
                     group |= 1 << t;
-                    if let Some(o) = o.filter(|o| o.link.state == LinkState::Up) {
-                        if latest.is_none_or(|(ts, _)| o.seq.last_data_ts > ts) {
-                            latest = Some((o.seq.last_data_ts, t));
-                        }
+                    if let Some(o) = o.filter(|o| o.link.state == LinkState::Up)
+                        && latest.is_none_or(|(ts, _)| o.seq.last_data_ts > ts)
+                    {
+                        latest = Some((o.seq.last_data_ts, t));
                     }
                 }
             }

@@ -148,12 +148,12 @@ impl Engine {
             .is_some_and(|r| r.link.state == LinkState::Down);
         // An original message (its sender's own copy) towards a node: a
         // sample of the path, and what a retransmit request refers to.
-        if let (Body::Mcast(m), Some(i), Some(to)) = (&t.body, c.dir, by_addr) {
-            if retransmitter == Some(t.header.nodeid) {
-                self.rtr.copy_seen(m.seq, to, i, c.ts);
-                if let Some(d) = self.dirs.get_mut(i as usize) {
-                    d.mcast_copy_seen(c.sec);
-                }
+        if let (Body::Mcast(m), Some(i), Some(to)) = (&t.body, c.dir, by_addr)
+            && retransmitter == Some(t.header.nodeid)
+        {
+            self.rtr.copy_seen(m.seq, to, i, c.ts);
+            if let Some(d) = self.dirs.get_mut(i as usize) {
+                d.mcast_copy_seen(c.sec);
             }
         }
         let receiver = if p.knet.is_some() {
@@ -318,10 +318,11 @@ impl Engine {
     #[cold]
     fn join_towards(&mut self, node: u32, ts: i64, hint: &mut u16) {
         let max_nodes = self.th.limits.max_nodes;
-        if let Some(tn) = self.totem.tok.entry(node, max_nodes, hint) {
-            if tn.rx.is_some() && tn.join_rx.is_none() {
-                tn.join_rx = Some(ts);
-            }
+        if let Some(tn) = self.totem.tok.entry(node, max_nodes, hint)
+            && tn.rx.is_some()
+            && tn.join_rx.is_none()
+        {
+            tn.join_rx = Some(ts);
         }
     }
 

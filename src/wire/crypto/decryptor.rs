@@ -688,7 +688,7 @@ fn attempt(
     }
     let (signed, tag) = payload.split_at(payload.len() - h);
     let body = &signed[start..];
-    if suite.cipher != Cipher::None && (body.len() - SALT_LEN) % BLOCK != 0 {
+    if suite.cipher != Cipher::None && !(body.len() - SALT_LEN).is_multiple_of(BLOCK) {
         // Cannot be a ciphertext of this suite; no need to hash.
         return Attempt::NoAuth;
     }

@@ -180,7 +180,7 @@ impl Defrag {
                 "fragment beyond the largest datagram",
                 DropReason::BeyondEnd,
             ))
-        } else if f.more && (len == 0 || len % 8 != 0) {
+        } else if f.more && (len == 0 || !len.is_multiple_of(8)) {
             Some(("fragment length not a multiple of 8", DropReason::BadLength))
         } else if (!f.more && self.live[idx].total.is_some_and(|t| u64::from(t) != end))
             || self.live[idx].total.is_some_and(|t| end > u64::from(t))
