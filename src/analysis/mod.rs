@@ -49,6 +49,10 @@
 //!   direction chooses, with the samples and a 95 % Wilson interval; the
 //!   finding is told from the lossier direction (one-way when the other
 //!   stays under half the threshold).
+//! - MTU black hole: PMTUD probes of a size unanswered while smaller ones
+//!   were answered, on a path that does not lose packets at random (its
+//!   loss over the last loss window under the warning threshold): there a
+//!   lost probe is that loss, not a size limit.
 //! - Token loss: a node declares the token lost when no new token reached
 //!   it for `token` ms, unless another node's join reached it first (it
 //!   then leaves the operational state without its own timeout); joins

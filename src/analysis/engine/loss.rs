@@ -455,7 +455,7 @@ impl Engine {
     }
 
     /// Loss sums of path `i` and its reverse over seconds `from..=to`.
-    fn loss_sums(&self, i: usize, from: i64, to: i64) -> LossSums {
+    pub(super) fn loss_sums(&self, i: usize, from: i64, to: i64) -> LossSums {
         let rev = self.rev_of(i);
         let mut sums = LossSums::default();
         for s in from..=to {

@@ -193,7 +193,17 @@ impl Engine {
         }
         let unanswered = d.pmtud.unanswered.clone();
         let icmp = d.pmtud.icmp_too_big;
-        if let Some(&smallest) = unanswered.first() {
+        // A probe lost on a path that loses packets at random is that loss,
+        // not a size limit: a black hole is a size that goes unanswered
+        // while the path's smaller packets get through.
+        let lossy = {
+            let w = i64::from(self.th.loss_window_s.clamp(1, 120));
+            let to = last.div_euclid(NS);
+            let side = self.loss_sums(i, to - w + 1, to);
+            let (l, _) = side.estimates();
+            l >= self.th.loss_warning_pct
+        };
+        if let Some(&smallest) = unanswered.first().filter(|_| !lossy) {
             let f = self.dirs[i]
                 .finding(
                     FindingKind::MtuBlackHole,
