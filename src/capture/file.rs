@@ -910,7 +910,7 @@ impl FileSource {
         }
         let big_endian = swapped != cfg!(target_endian = "big");
         let iface = match parse_ng_block(&self.buf[p..p + blen], big_endian) {
-            Ok((_, Block::InterfaceDescription(idb))) => Interface {
+            Some(Block::InterfaceDescription(idb)) => Interface {
                 linktype: u32::from(idb.linktype.0 as u16),
                 snaplen: idb.snaplen,
                 // Own code: pcap-parser's `build_ts_resolution` rejects every
@@ -986,7 +986,7 @@ impl FileSource {
             PCAPNG_EPB => {
                 let parsed = parse_ng_block(&self.buf[p..p + blen], big_endian);
                 match parsed {
-                    Ok((_, Block::EnhancedPacket(b))) => (
+                    Some(Block::EnhancedPacket(b)) => (
                         b.if_id,
                         Some((u64::from(b.ts_high) << 32) | u64::from(b.ts_low)),
                         b.caplen,
@@ -1007,7 +1007,7 @@ impl FileSource {
                     ));
                 }
                 let parsed = parse_ng_block(&self.buf[p..p + blen], big_endian);
-                let Ok((_, Block::SimplePacket(b))) = parsed else {
+                let Some(Block::SimplePacket(b)) = parsed else {
                     return Err(self.bad_packet_block(p, blen, swapped, blk_off));
                 };
                 // Interface 0, no timestamp, captured length = min(original
@@ -1069,17 +1069,16 @@ impl FileSource {
     }
 }
 
-/// One whole pcapng block, parsed by pcap-parser in the section's byte order.
+/// One whole pcapng block, parsed by pcap-parser in the section's byte
+/// order (None when pcap-parser refuses it).
 #[inline]
-fn parse_ng_block(
-    block: &[u8],
-    big_endian: bool,
-) -> Result<(&[u8], Block<'_>), pcap_parser::nom::Err<pcap_parser::PcapError<&[u8]>>> {
-    if big_endian {
+fn parse_ng_block(block: &[u8], big_endian: bool) -> Option<Block<'_>> {
+    let parsed = if big_endian {
         parse_block_be(block)
     } else {
         parse_block_le(block)
-    }
+    };
+    parsed.ok().map(|(_, b)| b)
 }
 
 impl PacketSource for FileSource {
