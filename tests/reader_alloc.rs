@@ -45,7 +45,12 @@ fn pcap_frames(pcap: &[u8]) -> Vec<(u32, u32, u32, Vec<u8>)> {
     let mut p = 24;
     while p + 16 <= pcap.len() {
         let cap = u32_at(p + 8) as usize;
-        out.push((u32_at(p), u32_at(p + 4), u32_at(p + 12), pcap[p + 16..p + 16 + cap].to_vec()));
+        out.push((
+            u32_at(p),
+            u32_at(p + 4),
+            u32_at(p + 12),
+            pcap[p + 16..p + 16 + cap].to_vec(),
+        ));
         p += 16 + cap;
     }
     out
@@ -75,7 +80,15 @@ fn to_pcapng(frames: &[(u32, u32, u32, Vec<u8>)], linktype: u16, with_options: b
         let padded = data.len().div_ceil(4) * 4;
         let opts = if with_options { 12 } else { 0 };
         let blen = (32 + padded + opts) as u32;
-        for v in [6u32, blen, 0, (ts >> 32) as u32, ts as u32, data.len() as u32, *orig] {
+        for v in [
+            6u32,
+            blen,
+            0,
+            (ts >> 32) as u32,
+            ts as u32,
+            data.len() as u32,
+            *orig,
+        ] {
             b.extend_from_slice(&v.to_le_bytes());
         }
         b.extend_from_slice(data);
@@ -116,5 +129,8 @@ fn reading_a_capture_does_not_allocate_per_frame() {
     let (n, allocs) = read_all("pcapng+options", to_pcapng(&frames, linktype, true));
     assert_eq!(n, frames.len() as u64);
     eprintln!("pcapng, EPBs with options: {allocs} allocations for {n} frames");
-    assert!(allocs >= n, "pcapng+options: {allocs} allocations for {n} frames");
+    assert!(
+        allocs >= n,
+        "pcapng+options: {allocs} allocations for {n} frames"
+    );
 }
