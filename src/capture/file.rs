@@ -543,9 +543,15 @@ impl FileSource {
             parse_pcap_frame(rec)
         };
         let Ok((_, b)) = parsed else {
-            // Cannot happen with `total` bytes present; never panic on input.
+            // Cannot happen with `total` bytes present; never panic on
+            // input, and account for the record's bytes like any skip.
             self.consume(total);
             self.stats.skipped += 1;
+            self.note_span(SkippedSpan {
+                start: rec_off,
+                end: self.file_off,
+                to_end: false,
+            });
             let why = format!("pcap record of captured length {caplen} unreadable");
             return Err(self.err(rec_off, CaptureErrorKind::CorruptRecord(why), true));
         };
