@@ -8,6 +8,15 @@
 //! fragments are an attack pattern or a bug, and no order of preference
 //! would be right for an analysis tool). Buffers of finished datagrams are
 //! kept for reuse, so steady state allocates nothing.
+//!
+//! Own code, not etherparse's `defrag::IpDefragPool` (0.21), because none of
+//! the bounds above can be set on it: it keeps any number of datagrams at
+//! once in a `HashMap` (its own documentation says it is not safe against
+//! out-of-memory attacks), expires only through `retain`, which rebuilds
+//! that map (allocating), has no cap on fragments per datagram, lets an
+//! overlapping fragment overwrite the bytes held (the later copy wins, so a
+//! duplicate and a rewrite look the same), and reports none of the fates
+//! counted in [`super::HeldFragments`] (merged, duplicate, dropped by reason).
 
 use std::net::IpAddr;
 
