@@ -55,6 +55,9 @@ pub(super) struct PmtudState {
     pub(super) icmp_mtu: Option<u32>,
 }
 
+/// How far before a PMTUD run the path's loss is weighed.
+const PROBE_LOSS_SPAN: i64 = 5 * NS;
+
 impl PmtudState {
     pub(super) fn new() -> Self {
         PmtudState {
@@ -197,11 +200,11 @@ impl Engine {
         // not a size limit: a black hole is a size that goes unanswered
         // while the path's smaller packets get through.
         let lossy = {
-            let w = i64::from(self.th.loss_window_s.clamp(1, 120));
-            let to = last.div_euclid(NS);
-            let side = self.loss_sums(i, to - w + 1, to);
+            // The seconds around the run: loss then, not minutes before.
+            let (from, to) = ((start - PROBE_LOSS_SPAN).div_euclid(NS), last.div_euclid(NS));
+            let side = self.loss_sums(i, from, to);
             let (l, _) = side.estimates();
-            l >= self.th.loss_warning_pct
+            l >= self.th.loss_warning_pct && side.lost_fwd() >= 2
         };
         if let Some(&smallest) = unanswered.first().filter(|_| !lossy) {
             let f = self.dirs[i]
