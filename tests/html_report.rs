@@ -203,7 +203,7 @@ fn check(name: &str) -> usize {
     );
 
     // One figure per plot: findings, membership, token, one per direction,
-    // the path MTU when any was acknowledged.
+    // the path MTU when any was acknowledged, a heatmap per link.
     let dirs: BTreeSet<(String, String, u64)> = json["links"]
         .as_array()
         .unwrap()
@@ -230,9 +230,21 @@ fn check(name: &str) -> usize {
         .filter(|(id, _)| id.starts_with("rtt-"))
         .collect();
     assert_eq!(rtt.len(), dirs.len(), "{name}: one RTT plot per direction");
+    // A node × node heatmap per link: a cell per measured direction,
+    // printing its p99 RTT and its loss.
+    let links: BTreeSet<u64> = dirs.iter().map(|d| d.2).collect();
+    for l in json["links"].as_array().unwrap() {
+        let id = format!("heatmap-{}", l["link"]);
+        let (_, svg) = figs
+            .iter()
+            .find(|(i, _)| *i == id)
+            .unwrap_or_else(|| panic!("{name}: no {id}"));
+        let loss = format!("{:.1}", l["loss_pct"].as_f64().unwrap());
+        assert!(texts(svg).contains(&loss), "{name} {id}: loss {loss}");
+    }
     assert_eq!(
         figs.len(),
-        3 + dirs.len() + usize::from(pmtu),
+        3 + dirs.len() + usize::from(pmtu) + links.len(),
         "{name}: {:?}",
         figs.iter().map(|f| &f.0).collect::<Vec<_>>()
     );

@@ -622,6 +622,71 @@ fn pmtu_plot(axis: &Axis, links: &[(Key, Vec<LinkBin>)]) -> io::Result<String> {
     })
 }
 
+/// A sequential scale, white to dark blue (one hue: it reads with colour
+/// vision deficiency and in grey print; every cell also prints its value).
+fn shade(t: f64) -> RGBColor {
+    let t = t.clamp(0.0, 1.0);
+    let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * t).round() as u8;
+    RGBColor(mix(0xFF, 0x08), mix(0xFF, 0x30), mix(0xFF, 0x6B))
+}
+
+/// One link's node × node matrices: p99 RTT (log scale, 0.1 ms to 1 s)
+/// and loss (0 to 20 %), rows pinging columns.
+fn heatmap_plot(s: &Snapshot, link: u8, nodes: &[u16]) -> io::Result<String> {
+    let n = nodes.len();
+    let cell = 30u32;
+    let height = 60 + cell * n as u32;
+    svg(height, |root| {
+        let halves = root.split_evenly((1, 2));
+        for (half, which) in halves.iter().zip(["p99 RTT ms", "loss %"]) {
+            let side = n as f64;
+            let mut c = ChartBuilder::on(half)
+                .margin(6)
+                .caption(which, font(12))
+                .build_cartesian_2d(-1.2..side + 0.2, side + 0.2..-0.8)
+                .map_err(plot_err)?;
+            for (i, id) in nodes.iter().enumerate() {
+                let x = i as f64 + 0.5;
+                c.draw_series([
+                    Text::new(format!("→{id}"), (x - 0.2, -0.5), font(11)),
+                    Text::new(format!("{id}→"), (-1.0, x - 0.2), font(11)),
+                ])
+                .map_err(plot_err)?;
+            }
+            for (r, src) in nodes.iter().enumerate() {
+                for (col, dst) in nodes.iter().enumerate() {
+                    let l = s.link(*src, *dst, link);
+                    let (t, label) = match (l, which.starts_with("loss")) {
+                        (Some(l), true) => (l.loss_pct / 20.0, format!("{:.1}", l.loss_pct)),
+                        (Some(l), false) => match l.rtt_us {
+                            Some(q) if q.count > 0 => {
+                                let ms = q.p99 as f64 / 1000.0;
+                                ((ms / 0.1).log10() / 4.0, format!("{ms:.2}"))
+                            }
+                            _ => (0.0, "-".into()),
+                        },
+                        (None, _) => continue,
+                    };
+                    let (x, y) = (col as f64, r as f64);
+                    c.draw_series([Rectangle::new(
+                        [(x + 0.03, y + 0.03), (x + 0.97, y + 0.97)],
+                        shade(t).filled(),
+                    )])
+                    .map_err(plot_err)?;
+                    let ink = if t > 0.55 { WHITE } else { BLACK };
+                    c.draw_series([Text::new(
+                        label,
+                        (x + 0.15, y + 0.35),
+                        ("sans-serif", 11).into_font().color(&ink),
+                    )])
+                    .map_err(plot_err)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
 fn swatch(color: RGBColor, text: &str) -> String {
     format!(
         "<span class=\"key\"><span class=\"sw\" style=\"background:#{:02x}{:02x}{:02x}\"></span>{}</span>",
@@ -870,6 +935,36 @@ pub fn write_html(
              </figcaption>{}</figure>",
             pmtu_plot(&axis, &lb)?
         );
+    }
+
+    let mut ids: Vec<u16> = s
+        .links
+        .iter()
+        .flat_map(|l| [l.src_node, l.dst_node])
+        .flatten()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut link_ids: Vec<u8> = s
+        .links
+        .iter()
+        .filter(|l| l.src_node.is_some())
+        .map(|l| l.link)
+        .collect();
+    link_ids.sort_unstable();
+    link_ids.dedup();
+    // Past 16 nodes the cells get too small to print their values.
+    if ids.len() <= 16 {
+        for link in link_ids {
+            let _ = writeln!(
+                h,
+                "<figure class=\"heatmap\" id=\"heatmap-{link}\"><figcaption><b>Link {link}, \
+                 node × node</b> over the whole capture: rows ping columns; the darker, the \
+                 worse (p99 RTT 0.1 ms to 1 s on a log scale, loss 0 to 20 %).</figcaption>{}\
+                 </figure>",
+                heatmap_plot(s, link, &ids)?
+            );
+        }
     }
 
     // Findings.
