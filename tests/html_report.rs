@@ -183,6 +183,13 @@ fn check(name: &str) -> usize {
             row.contains(&f["kind"].as_str().unwrap().to_string()),
             "{name}: {row}"
         );
+        let fig = page.split("id=\"plot-findings\"").nth(1).unwrap();
+        let fig = fig.split("</figure>").next().unwrap();
+        assert!(
+            fig.contains(&format!("<a href=\"#f{}\">", n + 1)),
+            "{name}: marker {} links to its row",
+            n + 1
+        );
         assert!(
             texts(marks).contains(&(n + 1).to_string()),
             "{name}: marker {}",

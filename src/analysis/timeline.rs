@@ -441,6 +441,15 @@ mod tests {
         assert_eq!(l.rtt_hist[3], 1);
         assert_eq!(l.rtt_hist.iter().sum::<u64>(), 1);
         assert!((l.rtt_sum_us - 300.0).abs() < 5.0, "{}", l.rtt_sum_us);
+        // The step's largest RTT: the second the pong came in.
+        assert!(
+            l.rtt_max_step_us.is_some_and(|m| m.abs_diff(300) < 5),
+            "{:?}",
+            l.rtt_max_step_us
+        );
+        // Nothing in a step that ended before it.
+        let before = Sample::over(&snap, t0 - 2 * NS, t0 - NS);
+        assert_eq!(before.links[0].rtt_max_step_us, None);
         let mut t = Timeline::default();
         t.finish(&snap);
         assert_eq!(t.samples.len(), 1);

@@ -745,7 +745,7 @@ h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.5em;border-bottom:1px solid 
 table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #999;padding:2px 5px;vertical-align:top;text-align:left}\
 figure{margin:.6em 0;page-break-inside:avoid;break-inside:avoid}figcaption{font-size:.85em}\
 .key{margin-right:1em;white-space:nowrap}.sw{display:inline-block;width:1.6em;height:.7em;margin-right:.3em;border:1px solid #000}\
-svg{max-width:100%;height:auto}pre{font-size:.75em;overflow-x:auto}\
+svg{max-width:100%;height:auto}.marks{font-size:.8em;margin:0}pre{font-size:.75em;overflow-x:auto}\
 @media print{body{max-width:none}details{display:block}a{color:#000}}";
 
 /// Writes the page. `t` is the run sampled once a second (the last sample
@@ -850,8 +850,13 @@ pub fn write_html(
         h,
         "<figure id=\"plot-findings\"><figcaption><b>Findings</b>: numbered as in the \
          table below; ▲ filled critical, ● hollow warning, × info; the bar is the \
-         finding's span.</figcaption>{}</figure>",
-        findings_plot(&axis, s)?
+         finding's span.</figcaption>{}<p class=\"marks\">Evidence of each marker: {}</p>\
+         </figure>",
+        findings_plot(&axis, s)?,
+        (1..=s.findings.len())
+            .map(|n| format!("<a href=\"#f{n}\">{n}</a>"))
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let _ = writeln!(
         h,
@@ -1029,6 +1034,38 @@ mod tests {
             escape("<a href='x'>&\"</a>"),
             "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn a_hostile_node_name_is_text() {
+        use crate::analysis::Engine;
+        use crate::analysis::testkit::{feed, ip, ping_bytes, two_nodes};
+        let mut e = Engine::new(two_nodes());
+        e.set_node_names(vec![(1, "<script>alert(1)</script>".into())]);
+        let t0 = 1_700_000_000_000_000_000;
+        let mut t = Timeline::default();
+        for k in 0..5i64 {
+            let ts = t0 + k * 800_000_000;
+            feed(
+                &mut e,
+                ts,
+                ip(1),
+                ip(2),
+                0,
+                &ping_bytes(false, 1, 0, 7, k as u16),
+            );
+            t.record(&e.snapshot(), ts - ts.rem_euclid(1_000_000_000));
+            let back = ping_bytes(true, 2, 0, 7, k as u16);
+            feed(&mut e, ts + 300_000, ip(2), ip(1), 0, &back);
+        }
+        let snap = e.snapshot();
+        t.finish(&snap);
+        let mut out = Vec::new();
+        write_html(&snap, None, &t, Extras::default(), &mut out).unwrap();
+        let page = String::from_utf8(out).unwrap();
+        assert!(!page.contains("<script"), "{page}");
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("<figure class=\"rtt\" id=\"rtt-1-2-0\">"));
     }
 
     #[test]
