@@ -26,17 +26,12 @@ fn corowire(args: &[&str]) -> (i32, String) {
     )
 }
 
-/// The page of `pcap` written with `-o`, its exit status, and stdout (empty).
-fn html(pcap: &Path, name: &str) -> (i32, String) {
+/// The page of `pcaps` written with `-o`, its exit status, and stdout (empty).
+fn html(pcaps: &[PathBuf], name: &str) -> (i32, String) {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.html"));
-    let (code, stdout) = corowire(&[
-        "report",
-        "--format",
-        "html",
-        "-o",
-        out.to_str().unwrap(),
-        pcap.to_str().unwrap(),
-    ]);
+    let mut args = vec!["report", "--format", "html", "-o", out.to_str().unwrap()];
+    args.extend(pcaps.iter().map(|p| p.to_str().unwrap()));
+    let (code, stdout) = corowire(&args);
     assert_eq!(stdout, "", "-o leaves stdout empty");
     let page = std::fs::read_to_string(&out).expect("the page");
     let _ = std::fs::remove_file(&out);
@@ -100,12 +95,15 @@ fn count(svg: &str, tag: &str, attr: &str) -> usize {
         .count()
 }
 
-/// Checks one corpus capture's page against its text and JSON reports.
-fn check(name: &str) -> usize {
-    let pcap = capture(name);
-    let (code, page) = html(&pcap, name);
-    let (text_code, text) = corowire(&["report", pcap.to_str().unwrap()]);
-    let (_, json) = corowire(&["report", "--format", "json", pcap.to_str().unwrap()]);
+/// Checks the page of corpus captures (one, or one per node) against
+/// their text and JSON reports.
+fn check(names: &[&str]) -> usize {
+    let pcaps: Vec<PathBuf> = names.iter().map(|n| capture(n)).collect();
+    let name = names[0];
+    let (code, page) = html(&pcaps, name);
+    let files: Vec<&str> = pcaps.iter().map(|p| p.to_str().unwrap()).collect();
+    let (text_code, text) = corowire(&[&["report"], &files[..]].concat());
+    let (_, json) = corowire(&[&["report", "--format", "json"], &files[..]].concat());
     let json: Value = serde_json::from_str(&json).expect("json report");
     assert_eq!(code, text_code, "{name}: the exit status is the verdict's");
 
@@ -317,20 +315,30 @@ fn check(name: &str) -> usize {
 
 #[test]
 fn cut_and_rejoin_page_says_what_the_reports_say() {
-    let size = check("membership-3n-node3-cut-rejoin.pcap");
+    let size = check(&["membership-3n-node3-cut-rejoin.pcap"]);
     assert!(size < 400_000, "{size} bytes");
 }
 
 #[test]
 fn host_stall_page_says_what_the_reports_say() {
-    let size = check("pause-3n-node2-sigstop8s.pcap");
+    let size = check(&["pause-3n-node2-sigstop8s.pcap"]);
     assert!(size < 400_000, "{size} bytes");
 }
 
 #[test]
 fn healthy_two_link_page_says_what_the_reports_say() {
-    let size = check("healthy-5n-2l.pcap");
+    let size = check(&["healthy-5n-2l.pcap"]);
     assert!(size < 1_000_000, "{size} bytes");
+}
+
+#[test]
+fn per_node_captures_page_says_what_the_reports_say() {
+    let size = check(&[
+        "pernode-3n-node2-oneway-delay-loss.vantage-node1.pcap",
+        "pernode-3n-node2-oneway-delay-loss.vantage-node2.pcap",
+        "pernode-3n-node2-oneway-delay-loss.vantage-node3.pcap",
+    ]);
+    assert!(size < 400_000, "{size} bytes");
 }
 
 /// A healthy 51 s capture repeated back to back for an hour (a classic
@@ -363,7 +371,7 @@ fn an_hour_of_capture_stays_small() {
     }
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hour.pcap");
     std::fs::write(&path, &out).unwrap();
-    let (_, page) = html(&path, "hour");
+    let (_, page) = html(&[path.clone()], "hour");
     let _ = std::fs::remove_file(&path);
     eprintln!("an hour ({copies} × {span} s): {} bytes", page.len());
     assert!(page.len() < 1_500_000, "{} bytes", page.len());

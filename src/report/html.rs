@@ -46,6 +46,8 @@ const YELLOW: RGBColor = RGBColor(0xF0, 0xE4, 0x42);
 const TIMEOUT: RGBColor = RGBColor(0x22, 0x22, 0x22);
 const GREY: RGBColor = RGBColor(0x99, 0x99, 0x99);
 const PALETTE: [RGBColor; 6] = [BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY];
+/// Per-node hold lines: none of the rotation lines' colours.
+const HOLD: [RGBColor; 4] = [GREEN, PURPLE, ORANGE, SKY];
 
 /// `<`, `>`, `&`, `"` and `'` as entities: every string the page shows.
 pub fn escape(s: &str) -> String {
@@ -476,7 +478,7 @@ fn token_plot(axis: &Axis, bins: &[TokenBin], s: &Snapshot, nodes: &[u32]) -> io
                 .map_err(plot_err)?;
         }
         for (i, n) in nodes.iter().enumerate() {
-            let color = PALETTE[(i + 2) % PALETTE.len()];
+            let color = HOLD[i % HOLD.len()];
             let hold = |b: &TokenBin| {
                 let (_, c, sum) = b.hold.iter().find(|(m, _, _)| m == n)?;
                 (*c > 0).then(|| (sum / *c as f64 / 1000.0).max(bottom))
@@ -879,7 +881,7 @@ pub fn write_html(
     );
     for (i, n) in nodes.iter().enumerate() {
         legend.push_str(&swatch(
-            PALETTE[(i + 2) % PALETTE.len()],
+            HOLD[i % HOLD.len()],
             &format!("hold at node {n} (mean)"),
         ));
     }
