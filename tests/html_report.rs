@@ -371,7 +371,7 @@ fn an_hour_of_capture_stays_small() {
     }
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hour.pcap");
     std::fs::write(&path, &out).unwrap();
-    let (_, page) = html(&[path.clone()], "hour");
+    let (_, page) = html(std::slice::from_ref(&path), "hour");
     let _ = std::fs::remove_file(&path);
     eprintln!("an hour ({copies} × {span} s): {} bytes", page.len());
     assert!(page.len() < 1_500_000, "{} bytes", page.len());
