@@ -394,3 +394,21 @@ fn an_hour_of_capture_stays_small() {
         assert!(pts <= 480, "{id}: {pts} points");
     }
 }
+
+/// `-o FILE` writes the text report too: the same bytes as stdout, and the
+/// same exit status.
+#[test]
+fn output_file_holds_the_text_report() {
+    let pcap = capture("pause-3n-node2-sigstop8s.pcap");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pause.txt");
+    let (code, stdout) = corowire(&[
+        "report",
+        "-o",
+        out.to_str().unwrap(),
+        pcap.to_str().unwrap(),
+    ]);
+    let (text_code, text) = corowire(&["report", pcap.to_str().unwrap()]);
+    assert_eq!((code, stdout.as_str()), (text_code, ""));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
+    let _ = std::fs::remove_file(&out);
+}
