@@ -412,3 +412,21 @@ fn output_file_holds_the_text_report() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
     let _ = std::fs::remove_file(&out);
 }
+
+/// The path MTU drop to 1200 on node 3's paths: the PMTU plot is drawn,
+/// with its PMTUD probes answered and not.
+#[test]
+fn mtu_drop_page_plots_the_path_mtu() {
+    let size = check(&["mtu-3n-node3-1200.pcap"]);
+    assert!(size < 400_000, "{size} bytes");
+    let (_, page) = html(&[capture("mtu-3n-node3-1200.pcap")], "mtu");
+    let fig = page
+        .split("id=\"plot-pmtu\"")
+        .nth(1)
+        .expect("the PMTU plot");
+    let fig = fig.split("</figure>").next().unwrap();
+    assert!(fig.contains("probes answered"), "{fig}");
+    let svg = fig.split_once("<svg").unwrap().1;
+    let labels = texts(svg);
+    assert!(labels.iter().any(|t| t == "1200"), "{labels:?}");
+}

@@ -65,6 +65,9 @@ pub struct LinkSample {
     /// Packets and bytes src sent to dst.
     pub packets: u64,
     pub bytes: u64,
+    /// PMTUD probes src sent to dst, and the replies dst sent back.
+    pub pmtud_probes: u64,
+    pub pmtud_replies: u64,
     /// Largest RTT of the sample's step (the seconds since the previous
     /// sample), µs; None when no pong came in it.
     pub rtt_max_step_us: Option<u32>,
@@ -184,6 +187,8 @@ impl Sample {
                 loss_pct: l.loss_pct,
                 packets: l.traffic.iter().map(|t| t.packets).sum(),
                 bytes: l.traffic.iter().map(|t| t.bytes).sum(),
+                pmtud_probes: l.pmtud_probes,
+                pmtud_replies: l.pmtud_replies,
                 rtt_max_step_us: l
                     .series
                     .iter()
@@ -310,6 +315,8 @@ impl LinkSample {
         self.loss_pct = self.loss_pct.max(o.loss_pct);
         self.packets = self.packets.saturating_add(o.packets);
         self.bytes = self.bytes.saturating_add(o.bytes);
+        self.pmtud_probes = self.pmtud_probes.saturating_add(o.pmtud_probes);
+        self.pmtud_replies = self.pmtud_replies.saturating_add(o.pmtud_replies);
         self.rtt_max_step_us = self.rtt_max_step_us.max(o.rtt_max_step_us);
     }
 }

@@ -104,6 +104,8 @@ struct LinkBin {
     lost: u64,
     late: u64,
     pmtu: Option<u16>,
+    probes: u64,
+    replies: u64,
 }
 
 /// One bin of the ring: rotation mean and max, hold mean per node, ms.
@@ -177,6 +179,8 @@ fn link_bins(t: &Timeline, axis: &Axis) -> Vec<(Key, Vec<LinkBin>)> {
                     rtt_hist: [0; RTT_BUCKETS_US.len() + 1],
                     rtt_count: 0,
                     rtt_sum_us: 0.0,
+                    pmtud_probes: 0,
+                    pmtud_replies: 0,
                     ..b.clone()
                 };
                 let a = a.unwrap_or(zero);
@@ -202,6 +206,8 @@ fn link_bins(t: &Timeline, axis: &Axis) -> Vec<(Key, Vec<LinkBin>)> {
                 bin.lost += b.pings_lost.saturating_sub(a.pings_lost);
                 bin.late += b.pongs_late.saturating_sub(a.pongs_late);
                 bin.pmtu = b.pmtu;
+                bin.probes += b.pmtud_probes.saturating_sub(a.pmtud_probes);
+                bin.replies += b.pmtud_replies.saturating_sub(a.pmtud_replies);
             }
             (k, bins)
         })
@@ -614,10 +620,23 @@ fn pmtu_plot(axis: &Axis, links: &[(Key, Vec<LinkBin>)]) -> io::Result<String> {
             if pts.is_empty() {
                 continue;
             }
-            c.draw_series(LineSeries::new(
-                pts,
-                PALETTE[i % PALETTE.len()].stroke_width(1 + (i % 2) as u32),
-            ))
+            let color = PALETTE[i % PALETTE.len()];
+            let at = |b: &LinkBin| f64::from(b.pmtu.unwrap_or(lo as u16 + 50));
+            c.draw_series(LineSeries::new(pts, color.stroke_width(1 + (i % 2) as u32)))
+                .map_err(plot_err)?;
+            // PMTUD runs: the probes answered (●), and those not (×) in the
+            // same bin, on the direction's line.
+            c.draw_series(
+                bins.iter()
+                    .filter(|b| b.replies > 0)
+                    .map(|b| Circle::new((b.x, at(b)), 3, color.filled())),
+            )
+            .map_err(plot_err)?;
+            c.draw_series(
+                bins.iter()
+                    .filter(|b| b.probes > b.replies)
+                    .map(|b| Cross::new((b.x, at(b) + 30.0), 4, color.stroke_width(2))),
+            )
             .map_err(plot_err)?;
         }
         Ok(())
@@ -938,8 +957,17 @@ pub fn write_html(
         }
         let _ = writeln!(
             h,
-            "<figure id=\"plot-pmtu\"><figcaption><b>Path MTU</b> acknowledged: {legend}\
-             </figcaption>{}</figure>",
+            "<figure id=\"plot-pmtu\"><figcaption><b>Path MTU</b> acknowledged, PMTUD \
+             probes answered ● and not × ({} probes, {} replies): {legend}</figcaption>{}\
+             </figure>",
+            lb.iter()
+                .flat_map(|(_, b)| b)
+                .map(|b| b.probes)
+                .sum::<u64>(),
+            lb.iter()
+                .flat_map(|(_, b)| b)
+                .map(|b| b.replies)
+                .sum::<u64>(),
             pmtu_plot(&axis, &lb)?
         );
     }
