@@ -150,6 +150,9 @@ pub enum ReportFormat {
     /// The capture's metrics, one sample per second with timestamps.
     #[value(name = "openmetrics")]
     OpenMetrics,
+    /// One self-contained HTML page: the verdict, the incidents, the
+    /// findings and plots on one time axis.
+    Html,
 }
 
 impl ReportFormat {
@@ -158,7 +161,7 @@ impl ReportFormat {
         match self {
             ReportFormat::Text => Some(Format::Text),
             ReportFormat::Json => Some(Format::Json),
-            ReportFormat::OpenMetrics => None,
+            ReportFormat::OpenMetrics | ReportFormat::Html => None,
         }
     }
 }
@@ -172,10 +175,15 @@ pub struct ReportArgs {
     pub budgets: BudgetArgs,
 
     /// text (for people and tickets), json (for scripts; schema in the
-    /// README) or openmetrics (the capture's metrics per second with
-    /// timestamps, for `promtool tsdb create-blocks-from openmetrics`).
+    /// README), openmetrics (the capture's metrics per second with
+    /// timestamps, for `promtool tsdb create-blocks-from openmetrics`) or
+    /// html (one self-contained page with plots).
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 
     /// The verdict, the nodes and the warning and critical findings only.
     #[arg(long)]

@@ -65,6 +65,12 @@ pub struct LinkSample {
     /// Packets and bytes src sent to dst.
     pub packets: u64,
     pub bytes: u64,
+    /// PMTUD probes src sent to dst, and the replies dst sent back.
+    pub pmtud_probes: u64,
+    pub pmtud_replies: u64,
+    /// Largest RTT of the sample's step (the seconds since the previous
+    /// sample), µs; None when no pong came in it.
+    pub rtt_max_step_us: Option<u32>,
 }
 
 /// A token histogram of one node (hold) or of the ring (rotation).
@@ -109,6 +115,8 @@ pub struct Sample {
     pub mcast_retransmits: u64,
     pub rotation: Option<TokenHist>,
     pub rotation_max_us: Option<u64>,
+    /// Longest rotation that ended in the sample's step, µs.
+    pub rotation_max_step_us: Option<u64>,
     /// Per node, by node id.
     pub hold: Vec<(u32, TokenHist)>,
     /// Per node: ms since a new token was last seen on its way to it.
@@ -144,8 +152,15 @@ impl Sample {
         Sample::at(s, s.now)
     }
 
-    /// The sample of a snapshot, stamped `ts`.
+    /// The sample of a snapshot, stamped `ts`, its step the second before.
     pub fn at(s: &Snapshot, ts: i64) -> Sample {
+        Sample::over(s, ts.saturating_sub(NS), ts)
+    }
+
+    /// The sample of a snapshot, stamped `ts`, its step from `since`
+    /// (the per-step figures: the largest RTT and rotation in it).
+    pub fn over(s: &Snapshot, since: i64, ts: i64) -> Sample {
+        let in_step = |t: i64| t >= since && t < ts;
         let mut links: Vec<LinkSample> = Vec::with_capacity(s.links.len());
         for l in &s.links {
             let rtt = l.rtt_us.unwrap_or_default();
@@ -172,6 +187,14 @@ impl Sample {
                 loss_pct: l.loss_pct,
                 packets: l.traffic.iter().map(|t| t.packets).sum(),
                 bytes: l.traffic.iter().map(|t| t.bytes).sum(),
+                pmtud_probes: l.pmtud_probes,
+                pmtud_replies: l.pmtud_replies,
+                rtt_max_step_us: l
+                    .series
+                    .iter()
+                    .filter(|p| in_step(p.ts) && p.pongs > 0)
+                    .map(|p| p.rtt_max_us)
+                    .max(),
             };
             match links
                 .iter_mut()
@@ -236,6 +259,12 @@ impl Sample {
             mcast_retransmits: t.mcast_retransmits,
             rotation,
             rotation_max_us: t.token_rotation_us.map(|q| q.max),
+            rotation_max_step_us: t
+                .rotations
+                .iter()
+                .filter(|r| in_step(r.ts))
+                .map(|r| (r.ms * 1000.0) as u64)
+                .max(),
             hold,
             token_age_ms,
             ring: s.membership.last().map(|m| RingSample {
@@ -286,6 +315,9 @@ impl LinkSample {
         self.loss_pct = self.loss_pct.max(o.loss_pct);
         self.packets = self.packets.saturating_add(o.packets);
         self.bytes = self.bytes.saturating_add(o.bytes);
+        self.pmtud_probes = self.pmtud_probes.saturating_add(o.pmtud_probes);
+        self.pmtud_replies = self.pmtud_replies.saturating_add(o.pmtud_replies);
+        self.rtt_max_step_us = self.rtt_max_step_us.max(o.rtt_max_step_us);
     }
 }
 
@@ -341,7 +373,11 @@ impl Timeline {
         if self.samples.last().is_some_and(|l| l.ts >= ts) || ts.rem_euclid(self.step_ns()) != 0 {
             return;
         }
-        self.samples.push(Sample::at(s, ts));
+        let since = self
+            .samples
+            .last()
+            .map_or(ts.saturating_sub(self.step_ns()), |l| l.ts);
+        self.samples.push(Sample::over(s, since, ts));
         if self.samples.len() >= self.kept {
             let step = i64::from(self.step_s.saturating_mul(2)).saturating_mul(NS);
             self.samples.retain(|x| x.ts.rem_euclid(step) == 0);
@@ -355,7 +391,11 @@ impl Timeline {
         while self.samples.last().is_some_and(|l| l.ts >= s.now) {
             self.samples.pop();
         }
-        self.samples.push(Sample::of(s));
+        let since = self
+            .samples
+            .last()
+            .map_or(s.now.saturating_sub(NS), |l| l.ts);
+        self.samples.push(Sample::over(s, since, s.now));
     }
 }
 
@@ -408,6 +448,15 @@ mod tests {
         assert_eq!(l.rtt_hist[3], 1);
         assert_eq!(l.rtt_hist.iter().sum::<u64>(), 1);
         assert!((l.rtt_sum_us - 300.0).abs() < 5.0, "{}", l.rtt_sum_us);
+        // The step's largest RTT: the second the pong came in.
+        assert!(
+            l.rtt_max_step_us.is_some_and(|m| m.abs_diff(300) < 5),
+            "{:?}",
+            l.rtt_max_step_us
+        );
+        // Nothing in a step that ended before it.
+        let before = Sample::over(&snap, t0 - 2 * NS, t0 - NS);
+        assert_eq!(before.links[0].rtt_max_step_us, None);
         let mut t = Timeline::default();
         t.finish(&snap);
         assert_eq!(t.samples.len(), 1);

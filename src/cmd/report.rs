@@ -1,9 +1,10 @@
 //! `corowire report FILE...`: the whole session, then one report.
 
-use std::io::{self, BufWriter, Write as _};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 
 use crate::analysis::timeline::Timeline;
-use crate::cli::ReportArgs;
+use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::{AppError, status_after};
 use crate::session::{Plan, Session};
 
@@ -11,7 +12,10 @@ pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
     let plan = Plan::new(&a.input.source, &a.input.files, &a.budgets, &a.time_shift)?;
     let mut session = plan.open()?;
     let Some(format) = a.format.report() else {
-        return openmetrics(&plan, session);
+        return match a.format {
+            ReportFormat::Html => html(a, session),
+            _ => openmetrics(a, &plan, session),
+        };
     };
     session.run_to_end();
     session.closing_notes();
@@ -19,8 +23,7 @@ pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
     let view = session.multi_view();
     let coverage = session.coverage();
     let status = crate::report::judge(&snap, Some(&coverage)).exit_code;
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = output(a)?;
     let written = crate::report::write(
         format,
         &snap,
@@ -42,16 +45,53 @@ pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
 /// `--format openmetrics`: the run sampled once a second of capture time,
 /// written with timestamps for a Prometheus backfill; the exit status is the
 /// verdict's, as with the other formats.
-fn openmetrics(plan: &Plan, mut session: Session) -> Result<i32, AppError> {
+fn openmetrics(a: &ReportArgs, plan: &Plan, mut session: Session) -> Result<i32, AppError> {
     let mut timeline = Timeline::default();
     session.run_to_end_sampled(&mut timeline);
     session.closing_notes();
     let coverage = session.coverage();
     let status = crate::report::judge(&session.snapshot(), Some(&coverage)).exit_code;
     let cluster = plan.config.as_ref().and_then(|c| c.cluster_name.as_deref());
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = output(a)?;
     let written =
         crate::metrics::write_backfill(timeline, cluster, &mut out).and_then(|()| out.flush());
     status_after(written, status)
+}
+
+/// `--format html`: the run sampled once a second (as for openmetrics),
+/// then one page with the final snapshot's report and the plots.
+fn html(a: &ReportArgs, mut session: Session) -> Result<i32, AppError> {
+    let mut timeline = Timeline::default();
+    session.run_to_end_sampled(&mut timeline);
+    session.closing_notes();
+    let snap = session.snapshot();
+    let view = session.multi_view();
+    let coverage = session.coverage();
+    let status = crate::report::judge(&snap, Some(&coverage)).exit_code;
+    let mut out = output(a)?;
+    let written = crate::report::write_html(
+        &snap,
+        view.as_ref(),
+        &timeline,
+        crate::report::Extras {
+            coverage: Some(coverage),
+            min_severity: a.min_severity.map(Into::into),
+            brief: a.brief,
+            ..Default::default()
+        },
+        &mut out,
+    )
+    .and_then(|()| out.flush());
+    status_after(written, status)
+}
+
+/// Where the report goes: `-o FILE` (created or truncated), else stdout.
+fn output(a: &ReportArgs) -> Result<BufWriter<Box<dyn Write>>, AppError> {
+    let w: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(File::create(p).map_err(|e| {
+            AppError::Io(io::Error::new(e.kind(), format!("{}: {e}", p.display())))
+        })?),
+        None => Box::new(io::stdout().lock()),
+    };
+    Ok(BufWriter::new(w))
 }

@@ -1,10 +1,12 @@
-//! Report writers over a [`Snapshot`]: readable text (100 columns) and JSON.
+//! Report writers over a [`Snapshot`]: readable text (100 columns), JSON,
+//! and a self-contained HTML page with plots (over the run's timeline too).
 //! The serde DTOs live here, not in `analysis`.
 //!
 //! Exit status ([`judge`]): 0 no warning, 2 inconclusive (part of the input
 //! could not be judged), 3 warnings, 4 critical findings (1 for usage /
 //! input errors is the CLI's).
 
+mod html;
 mod json;
 #[cfg(test)]
 mod snapshot_tests;
@@ -15,6 +17,7 @@ use std::io::{self, Write};
 use crate::analysis::multi::MultiView;
 use crate::analysis::{Coverage, Incident, Severity, Snapshot, incidents};
 
+pub use html::write_html;
 pub use json::{
     Extras, IntervalDto, JSON_FORMAT, Layout, PcapStatsDto, ReportDto, SourceDto, to_dto,
     to_dto_multi, write_json, write_json_multi, write_json_with,
