@@ -51,8 +51,8 @@
 //!   stays under half the threshold).
 //! - MTU black hole: PMTUD probes of a size unanswered while smaller ones
 //!   were answered, on a path that does not lose packets at random (its
-//!   loss over the last loss window under the warning threshold): there a
-//!   lost probe is that loss, not a size limit.
+//!   loss from 5 s before the PMTUD run to its end under the warning
+//!   threshold): there a lost probe is that loss, not a size limit.
 //! - Token loss: a node declares the token lost when no new token reached
 //!   it for `token` ms, unless another node's join reached it first (it
 //!   then leaves the operational state without its own timeout); joins
