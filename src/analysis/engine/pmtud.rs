@@ -201,7 +201,10 @@ impl Engine {
         // while the path's smaller packets get through.
         let lossy = {
             // The seconds around the run: loss then, not minutes before.
-            let (from, to) = ((start - PROBE_LOSS_SPAN).div_euclid(NS), last.div_euclid(NS));
+            let (from, to) = (
+                (start - PROBE_LOSS_SPAN).div_euclid(NS),
+                last.div_euclid(NS),
+            );
             let side = self.loss_sums(i, from, to);
             let (l, _) = side.estimates();
             l >= self.th.loss_warning_pct && side.lost_fwd() >= 2
