@@ -276,6 +276,29 @@ fn svg(
     Ok(buf.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1))
 }
 
+/// A chart on `root`: capture time `0..span` seconds across, `y` up, with
+/// the page's margins and label areas (`top`: the margin above).
+fn chart<'a, 'b, Y: plotters::coord::ranged1d::AsRangedCoord>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    span: f64,
+    top: u32,
+    y: Y,
+) -> io::Result<
+    ChartContext<
+        'a,
+        SVGBackend<'b>,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, Y::CoordDescType>,
+    >,
+> {
+    ChartBuilder::on(root)
+        .margin_right(RIGHT)
+        .margin_top(top)
+        .x_label_area_size(BOTTOM)
+        .y_label_area_size(LEFT)
+        .build_cartesian_2d(0.0..span, y)
+        .map_err(plot_err)
+}
+
 fn font(size: u32) -> TextStyle<'static> {
     ("sans-serif", size).into_font().color(&BLACK)
 }
@@ -310,13 +333,7 @@ fn rtt_plot(
         .clamp(0.01, 1.0)
         / 2.0;
     svg(180, |root| {
-        let mut c = ChartBuilder::on(root)
-            .margin_right(RIGHT)
-            .margin_top(8)
-            .x_label_area_size(BOTTOM)
-            .y_label_area_size(LEFT)
-            .build_cartesian_2d(0.0..axis.span.max(1.0), (bottom..top).log_scale())
-            .map_err(plot_err)?;
+        let mut c = chart(root, axis.span.max(1.0), 8, (bottom..top).log_scale())?;
         c.configure_mesh()
             .disable_x_mesh()
             .max_light_lines(0)
@@ -387,13 +404,7 @@ fn rtt_plot(
 fn membership_plot(axis: &Axis, s: &Snapshot) -> io::Result<String> {
     svg(90, |root| {
         let span = axis.span.max(1.0);
-        let mut c = ChartBuilder::on(root)
-            .margin_right(RIGHT)
-            .margin_top(4)
-            .x_label_area_size(BOTTOM)
-            .y_label_area_size(LEFT)
-            .build_cartesian_2d(0.0..span, 0.0..1.0)
-            .map_err(plot_err)?;
+        let mut c = chart(root, span, 4, 0.0..1.0)?;
         c.configure_mesh()
             .disable_mesh()
             .y_labels(0)
@@ -448,13 +459,7 @@ fn token_plot(axis: &Axis, bins: &[TokenBin], s: &Snapshot, nodes: &[u32]) -> io
     let bottom = 0.05;
     svg(220, |root| {
         let span = axis.span.max(1.0);
-        let mut c = ChartBuilder::on(root)
-            .margin_right(RIGHT)
-            .margin_top(8)
-            .x_label_area_size(BOTTOM)
-            .y_label_area_size(LEFT)
-            .build_cartesian_2d(0.0..span, (bottom..top).log_scale())
-            .map_err(plot_err)?;
+        let mut c = chart(root, span, 8, (bottom..top).log_scale())?;
         c.configure_mesh()
             .disable_x_mesh()
             .max_light_lines(0)
@@ -512,13 +517,7 @@ fn token_plot(axis: &Axis, bins: &[TokenBin], s: &Snapshot, nodes: &[u32]) -> io
 fn findings_plot(axis: &Axis, s: &Snapshot) -> io::Result<String> {
     svg(110, |root| {
         let span = axis.span.max(1.0);
-        let mut c = ChartBuilder::on(root)
-            .margin_right(RIGHT)
-            .margin_top(8)
-            .x_label_area_size(BOTTOM)
-            .y_label_area_size(LEFT)
-            .build_cartesian_2d(0.0..span, -0.5..2.7)
-            .map_err(plot_err)?;
+        let mut c = chart(root, span, 8, -0.5..2.7)?;
         c.configure_mesh()
             .disable_x_mesh()
             .max_light_lines(0)
@@ -594,13 +593,7 @@ fn pmtu_plot(axis: &Axis, links: &[(Key, Vec<LinkBin>)]) -> io::Result<String> {
     };
     svg(160, |root| {
         let span = axis.span.max(1.0);
-        let mut c = ChartBuilder::on(root)
-            .margin_right(RIGHT)
-            .margin_top(8)
-            .x_label_area_size(BOTTOM)
-            .y_label_area_size(LEFT)
-            .build_cartesian_2d(0.0..span, lo..hi)
-            .map_err(plot_err)?;
+        let mut c = chart(root, span, 8, lo..hi)?;
         c.configure_mesh()
             .disable_x_mesh()
             .max_light_lines(0)
