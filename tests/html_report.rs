@@ -164,6 +164,24 @@ fn check(names: &[&str]) -> usize {
     let findings = json["findings"].as_array().expect("findings");
     assert_eq!(page.matches("<tr id=\"f").count(), findings.len(), "{name}");
     let figs = figures(&page);
+    // Every plot is a well-formed SVG document (an XML parser, not string
+    // matching), an `svg` element with the chart drawn inside it.
+    for (id, svg) in &figs {
+        let doc = roxmltree::Document::parse(svg)
+            .unwrap_or_else(|e| panic!("{name}: figure {id}: not well-formed SVG: {e}"));
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "svg", "{name}: figure {id}");
+        let drawn = root
+            .descendants()
+            .filter(|n| {
+                matches!(
+                    n.tag_name().name(),
+                    "polyline" | "path" | "rect" | "circle" | "line" | "polygon"
+                )
+            })
+            .count();
+        assert!(drawn >= 5, "{name}: figure {id}: {drawn} shapes");
+    }
     let marks = &figs
         .iter()
         .find(|(id, _)| id == "plot-findings")
