@@ -42,32 +42,46 @@ impl Rings {
             if m.members_inferred || !m.members.contains(&v) || m.rep == v {
                 continue;
             }
-            let earlier = &self.list[..k];
             let commit = self
                 .commits
                 .iter()
                 .find(|c| c.ring.rep == m.rep && c.ring.seq == m.seq);
-            let prev = match commit.and_then(|c| c.came_from(v)) {
-                Some((pr, same)) => Some(
-                    earlier
-                        .iter()
-                        .rev()
-                        .find(|p| p.rep == pr.rep && p.seq == pr.seq && !p.members_inferred)
-                        .map_or(same, |p| p.members.clone()),
-                ),
-                None => earlier
-                    .iter()
-                    .rev()
-                    .find(|p| p.members.contains(&v))
-                    .map(|p| p.members.clone()),
-            };
-            if let Some(pm) = prev {
+            if let Some(pm) = previous_members(&self.list[..k], commit, v, true) {
                 let (left, joined) = left_joined(&pm, &m.members);
                 out[k].left = left;
                 out[k].joined = joined;
             }
         }
         out
+    }
+}
+
+/// The members of the ring `node` came from, among the `earlier` rings:
+/// the one the new ring's commit token names for it (its members as the
+/// timeline has them, else those of the new ring that came from it too:
+/// exact for a ring of one node, which never shows otherwise); without the
+/// commit token's word, when `fallback`, the latest earlier ring `node`
+/// was in.
+fn previous_members(
+    earlier: &[MembershipView],
+    commit: Option<&Commit>,
+    node: u32,
+    fallback: bool,
+) -> Option<Vec<u32>> {
+    match commit.and_then(|c| c.came_from(node)) {
+        Some((pr, same)) => Some(
+            earlier
+                .iter()
+                .rev()
+                .find(|p| p.rep == pr.rep && p.seq == pr.seq && !p.members_inferred)
+                .map_or(same, |p| p.members.clone()),
+        ),
+        None if !fallback => None,
+        None => earlier
+            .iter()
+            .rev()
+            .find(|p| p.members.contains(&node))
+            .map(|p| p.members.clone()),
     }
 }
 
@@ -173,33 +187,15 @@ impl Engine {
             Some(k) => (k.members.clone(), false),
             None => (vec![forwarder], true),
         };
-        let came_from = commit.and_then(|k| k.came_from(ring.rep));
         members.sort_unstable();
         members.dedup();
         // Left and joined as the ring's representative saw them: against
         // the latest ring it was a member of. After a partition each side's
         // ring has its own predecessor; a merged ring's is the rep's side.
         // A ring known only from its rep's merge-detect messages is a ring
-        // of the rep alone (its token never leaves the node).
-        let rep = ring.rep;
-        // The commit token names the ring each member came from: the rep's
-        // previous ring is that one (its members as the timeline has them,
-        // else those of the new ring that came from it: exact for a ring of
-        // one node, which never shows otherwise).
-        let prev = match came_from {
-            Some((pr, same)) => Some(
-                tl.iter()
-                    .rev()
-                    .find(|p| p.rep == pr.rep && p.seq == pr.seq && !p.members_inferred)
-                    .map_or(same, |p| p.members.clone()),
-            ),
-            None if inferred && !alone => None,
-            None => tl
-                .iter()
-                .rev()
-                .find(|p| p.members.contains(&rep))
-                .map(|p| p.members.clone()),
-        };
+        // of the rep alone (its token never leaves the node); one whose
+        // members are inferred from forwarders is not judged.
+        let prev = previous_members(tl, commit, ring.rep, !inferred || alone);
         let (left, joined) = match &prev {
             Some(pm) => left_joined(pm, &members),
             None => (Vec::new(), Vec::new()),
