@@ -311,15 +311,11 @@ fn go_to_time_parsing() {
     assert!(parse_goto("+1", None).is_err());
 }
 
-/// Replayed up to 03:26:17, seven seconds into the token gap of the cut
-/// (corosync logged "processor failed" by then): the banner shows every
-/// node's time without the token past the 3.65 s timeout, marked, while
-/// the token is still away.
-#[test]
-fn banner_shows_token_ages_during_a_token_gap() {
+/// The cut capture replayed up to 2026-11-22 03:26:17 UTC, seven seconds
+/// into its token gap.
+fn seven_seconds_into_the_token_gap() -> corowire::tui::model::View {
     use corowire::session::Fetch;
     let (mut p, _) = common::tui_pipeline(&[capture("membership-3n-node3-cut-rejoin.pcap")]);
-    // 2026-11-22 03:26:17 UTC.
     let until: i64 = 1_795_317_977_000_000_000;
     loop {
         match p.fetch() {
@@ -327,7 +323,16 @@ fn banner_shows_token_ages_during_a_token_gap() {
             _ => break,
         }
     }
-    let v = p.view();
+    p.view()
+}
+
+/// Replayed up to 03:26:17, seven seconds into the token gap of the cut
+/// (corosync logged "processor failed" by then): the banner shows every
+/// node's time without the token past the 3.65 s timeout, marked, while
+/// the token is still away.
+#[test]
+fn banner_shows_token_ages_during_a_token_gap() {
+    let v = seven_seconds_into_the_token_gap();
     let ages: Vec<i64> = v
         .totem
         .last_token
@@ -348,16 +353,7 @@ fn banner_shows_token_ages_during_a_token_gap() {
 /// top, with the gap so far; it grows until the token returns.
 #[test]
 fn findings_show_the_open_token_loss_during_a_token_gap() {
-    use corowire::session::Fetch;
-    let (mut p, _) = common::tui_pipeline(&[capture("membership-3n-node3-cut-rejoin.pcap")]);
-    let until: i64 = 1_795_317_977_000_000_000;
-    loop {
-        match p.fetch() {
-            Fetch::Frame(ts) if ts < until => p.process(),
-            _ => break,
-        }
-    }
-    let v = p.view();
+    let v = seven_seconds_into_the_token_gap();
     let open: Vec<_> = v
         .findings
         .iter()
