@@ -9,10 +9,20 @@
 //!
 //! The cause, by the strongest evidence first:
 //! 1. a host stall finding: the node stopped being scheduled;
-//! 2. a node whose packets were all but gone (≥ [`CUT_LOSS_PCT`] lost on
-//!    its paths): a link cut;
+//! 2. a link cut: on the incident's paths the pings went dark — runs of
+//!    seconds in which knet's pings were due and none was answered (knet
+//!    keeps its ping cadence while a link is cut, so a cut loses every
+//!    one) — while the seconds around the runs lost at most one ping, and
+//!    no path lost at random at the warning share; the node cut is the one
+//!    every dark path touches. Else a node whose loss findings reach
+//!    [`CUT_LOSS_PCT`];
 //! 3. loss on a path (one way or both): the worst direction (PMTUD probes
-//!    lost under loss read as an MTU change, so loss comes first);
+//!    lost under loss read as an MTU change, so loss comes first). From
+//!    loss findings, else from the pings of the incident's paths (or of
+//!    its nodes' paths) lost at random over the incident and
+//!    [`LOSS_CONTEXT_NS`] either side: a link that knet takes down, probes
+//!    unanswered and a token lost under random loss are that loss's doing,
+//!    and the loss shows over the seconds around them, not only within;
 //! 4. a path-MTU black hole or change;
 //! 5. a latency finding or an RTT asymmetry: a latency step;
 //! 6. knet link downs or flaps with none of the above: link flaps;
@@ -20,7 +30,7 @@
 //!    of a node is the likely cause, and the incident says it is inferred.
 
 use super::findings::{Finding, FindingKind, Severity};
-use super::snapshot::Snapshot;
+use super::snapshot::{SeriesPoint, Snapshot};
 
 /// Findings this close to an incident's window belong to it.
 pub const JOIN_SLACK_NS: i64 = 2_000_000_000;
@@ -226,6 +236,9 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
             inferred: false,
         };
     }
+    if let Some(c) = cut_on_paths(s, &fs) {
+        return c;
+    }
     let lossy = |f: &&&Finding| matches!(f.kind, FindingKind::Loss | FindingKind::OneWayLoss);
     if let Some(f) = fs
         .iter()
@@ -299,56 +312,198 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
     Cause::Other(fs.first().map_or(FindingKind::Latency, |f| f.kind))
 }
 
-/// Network loss on the paths of findings `fs`, when one of them lost at
-/// least the loss warning share of its packets: over the incident's span
-/// (its pings, second by second) and short of a cut (a path that lost
-/// nearly everything was cut, not lossy), else over the capture.
-fn loss_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
+/// How a path's pings were lost around an incident, second by second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PathLoss {
+    /// Nothing lost, or too little to say.
+    Clean,
+    /// A run of seconds with every ping lost (at least two pings), and the
+    /// seconds around the runs (not next to them) kept their pings.
+    Cut { first: i64 },
+    /// Pings lost outside any such run: this many, at this share of those
+    /// seconds' pings.
+    Random { pct: f64, lost: u64 },
+}
+
+/// `l`'s pings in [from, to], by second: runs of seconds in which pings
+/// were due and none was answered (knet's pings keep their cadence while
+/// a link is cut, so a cut loses every one of them) against the loss of
+/// the other seconds, leaving out the second either side of a run (the
+/// cut began or ended within it).
+fn path_loss(series: &[SeriesPoint], from: i64, to: i64) -> PathLoss {
+    let pts = || {
+        series
+            .iter()
+            .filter(move |p| p.ts + 1_000_000_000 > from && p.ts <= to)
+    };
+    let dark = |p: &SeriesPoint| p.pongs == 0 && p.lost > 0;
+    // Runs of dark seconds (consecutive points at most a second apart; a
+    // second with nothing due does not break a run).
+    let mut runs: Vec<(i64, i64, u64)> = Vec::new();
+    let mut cur: Option<(i64, i64, u64)> = None;
+    for p in pts() {
+        if dark(p) {
+            cur = Some(match cur {
+                Some((a, b, n)) if p.ts - b <= 2_000_000_000 => (a, p.ts, n + u64::from(p.lost)),
+                Some(r) => {
+                    runs.push(r);
+                    (p.ts, p.ts, u64::from(p.lost))
+                }
+                None => (p.ts, p.ts, u64::from(p.lost)),
+            });
+        } else if p.pongs > 0
+            && let Some(r) = cur.take()
+        {
+            runs.push(r);
+        }
+    }
+    runs.extend(cur);
+    runs.retain(|r| r.2 >= 2);
+    let near = |ts: i64| {
+        runs.iter()
+            .any(|&(a, b, _)| ts >= a - 1_000_000_000 && ts <= b + 1_000_000_000)
+    };
+    let (answered, lost) = pts()
+        .filter(|p| !near(p.ts))
+        .fold((0u64, 0u64), |(a, b), p| {
+            (a + u64::from(p.pongs), b + u64::from(p.lost))
+        });
+    let out = if answered + lost == 0 {
+        0.0
+    } else {
+        100.0 * lost as f64 / (answered + lost) as f64
+    };
+    match runs.first() {
+        Some(&(first, ..)) if lost <= 1 => PathLoss::Cut { first },
+        _ if lost >= 2 => PathLoss::Random { pct: out, lost },
+        _ => PathLoss::Clean,
+    }
+}
+
+/// A link cut: on the incident's paths (every path of its nodes when its
+/// findings name none) the pings went dark in runs while the seconds
+/// around them lost little, and no path lost at random at the warning
+/// share. The node cut is the one every dark path touches.
+fn cut_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
     let thr = s.thresholds.loss_warning_pct;
-    let from = fs.iter().map(|f| f.start).min()?;
-    let to = fs.iter().map(|f| f.end.unwrap_or(s.now)).max()?;
+    let from = fs.iter().map(|f| f.start).min()? - JOIN_SLACK_NS;
+    let to = fs.iter().map(|f| f.end.unwrap_or(s.now)).max()? + JOIN_SLACK_NS;
+    let paths = incident_paths(s, fs);
+    let mut dark: Vec<(&crate::analysis::LinkView, i64)> = Vec::new();
+    for l in &paths {
+        match path_loss(&l.series, from, to) {
+            PathLoss::Cut { first } => dark.push((l, first)),
+            PathLoss::Random { pct, .. } if pct >= thr => return None,
+            _ => {}
+        }
+    }
+    let (first, _) = dark.iter().min_by_key(|d| d.1)?;
+    // The node on every dark path; of two (one pair), the earliest dark
+    // path's responder (its pongs stopped first).
+    let on_all = |n: Option<u16>| {
+        n.filter(|&n| {
+            dark.iter()
+                .all(|(l, _)| l.src_node == Some(n) || l.dst_node == Some(n))
+        })
+    };
+    let node = on_all(first.dst_node).or(on_all(first.src_node))?;
+    let mut links: Vec<u8> = dark.iter().map(|(l, _)| l.link).collect();
+    links.sort_unstable();
+    links.dedup();
+    let mut all: Vec<u8> = s
+        .links
+        .iter()
+        .filter(|l| l.src_node == Some(node) || l.dst_node == Some(node))
+        .map(|l| l.link)
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    let link = (links.len() == 1 && all.len() > 1).then(|| links[0]);
+    Some(Cause::LinkCut { node, link })
+}
+
+/// The paths an incident's findings name (either direction); when none
+/// names a path, every path of the nodes they name; when they name no
+/// node, every path.
+fn incident_paths<'a>(s: &'a Snapshot, fs: &[&Finding]) -> Vec<&'a crate::analysis::LinkView> {
     let on = |f: &&Finding, l: &crate::analysis::LinkView| {
         f.link == Some(l.link)
             && ((f.src_node == l.src_node && f.dst_node == l.dst_node)
                 || (f.src_node == l.dst_node && f.dst_node == l.src_node))
     };
-    // Loss of a path's pings in [from, to] (None: too few to say).
-    let in_span = |l: &crate::analysis::LinkView| {
-        let (seen, lost) = l
-            .series
-            .iter()
-            .filter(|p| p.ts + 1_000_000_000 > from && p.ts <= to)
-            .fold((0u64, 0u64), |(a, b), p| {
-                (a + u64::from(p.pings), b + u64::from(p.lost))
-            });
-        (lost >= 2).then(|| 100.0 * lost as f64 / (seen + lost) as f64)
-    };
-    let rate = |l: &crate::analysis::LinkView| {
-        in_span(l)
-            .filter(|p| *p < CUT_LOSS_PCT)
-            .unwrap_or(l.loss_pct)
-    };
-    let worst = s
+    let named: Vec<_> = s
         .links
         .iter()
         .filter(|l| fs.iter().any(|f| on(f, l)))
-        .map(|l| (l, rate(l)))
-        .filter(|(_, p)| *p >= thr && *p < CUT_LOSS_PCT)
-        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+        .collect();
+    if !named.is_empty() {
+        return named;
+    }
+    node_paths(s, fs)
+}
+
+/// Every path of the nodes the findings name (every path when they name
+/// none).
+fn node_paths<'a>(s: &'a Snapshot, fs: &[&Finding]) -> Vec<&'a crate::analysis::LinkView> {
+    let nodes: Vec<u16> = fs.iter().flat_map(|f| nodes_of(f)).collect();
+    s.links
+        .iter()
+        .filter(|l| {
+            nodes.is_empty()
+                || nodes
+                    .iter()
+                    .any(|&n| l.src_node == Some(n) || l.dst_node == Some(n))
+        })
+        .collect()
+}
+
+/// Loss is judged on the pings of this much time either side of an
+/// incident: a link that goes down or a token lost under random loss
+/// shows the loss over the seconds around it, not only in its own span.
+pub const LOSS_CONTEXT_NS: i64 = 30_000_000_000;
+
+/// Network loss on the incident's paths (every path of its nodes when its
+/// findings name none): pings lost at random (outside dark runs, at least
+/// two) over the incident and [`LOSS_CONTEXT_NS`] either side, or else a
+/// path whose loss over the capture reached the warning share. Knet link
+/// downs, unanswered PMTUD probes and tokens lost on such paths are that
+/// loss's doing. The worst path names the direction; it is one-way when
+/// the reverse lost under half as much.
+fn loss_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
+    let thr = s.thresholds.loss_warning_pct;
+    let from = fs.iter().map(|f| f.start).min()? - LOSS_CONTEXT_NS;
+    let to = fs.iter().map(|f| f.end.unwrap_or(s.now)).max()? + LOSS_CONTEXT_NS;
+    let rate = |l: &crate::analysis::LinkView| match path_loss(&l.series, from, to) {
+        PathLoss::Random { pct, .. } => Some(pct),
+        _ => (l.loss_pct >= thr && l.loss_pct < CUT_LOSS_PCT).then_some(l.loss_pct),
+    };
+    fn worst_of<'a>(
+        paths: Vec<&'a crate::analysis::LinkView>,
+        rate: &dyn Fn(&crate::analysis::LinkView) -> Option<f64>,
+    ) -> Option<(&'a crate::analysis::LinkView, f64)> {
+        paths
+            .into_iter()
+            .filter_map(|l| rate(l).map(|p| (l, p)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+    }
+    // The paths the findings name; else any path of their nodes (a node
+    // whose egress or ingress is lossy loses on all of its paths, and a
+    // link down names only one of them).
+    let (worst, pct) =
+        worst_of(incident_paths(s, fs), &rate).or_else(|| worst_of(node_paths(s, fs), &rate))?;
     let reverse = s
         .links
         .iter()
         .find(|l| {
-            l.link == worst.0.link
-                && l.src_node == worst.0.dst_node
-                && l.dst_node == worst.0.src_node
+            l.link == worst.link && l.src_node == worst.dst_node && l.dst_node == worst.src_node
         })
-        .map_or(0.0, rate);
+        .and_then(rate)
+        .unwrap_or(0.0);
     Some(Cause::NetworkLoss {
-        src: worst.0.src_node,
-        dst: worst.0.dst_node,
-        pct: worst.1,
-        one_way: reverse < thr / 2.0,
+        src: worst.src_node,
+        dst: worst.dst_node,
+        pct,
+        one_way: reverse < pct / 2.0,
     })
 }
 
@@ -387,4 +542,78 @@ fn corosync_did(s: &Snapshot, inc: &Incident) -> Vec<String> {
         v.push(t);
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000_000;
+
+    /// One point a second from t = 100 s: (pongs, lost).
+    fn series(v: &[(u32, u32)]) -> Vec<SeriesPoint> {
+        v.iter()
+            .enumerate()
+            .map(|(i, &(pongs, lost))| SeriesPoint {
+                ts: (100 + i as i64) * S,
+                pings: pongs + lost,
+                pongs,
+                lost,
+                ..SeriesPoint::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_dark_run_among_answered_seconds_is_a_cut() {
+        // Two pings a second; seconds 105-108 every ping lost, the second
+        // either side half lost (the cut began and ended within it).
+        let mut v = vec![(2, 0); 5];
+        v.push((1, 1));
+        v.extend([(0, 2); 3]);
+        v.push((1, 1));
+        v.extend([(2, 0); 6]);
+        assert_eq!(
+            path_loss(&series(&v), 100 * S, 200 * S),
+            PathLoss::Cut { first: 106 * S }
+        );
+    }
+
+    #[test]
+    fn losses_spread_over_the_window_are_random_loss() {
+        // One ping in four lost, never two in a row: no dark second.
+        let v: Vec<(u32, u32)> = (0..20)
+            .map(|i| if i % 2 == 0 { (1, 1) } else { (2, 0) })
+            .collect();
+        match path_loss(&series(&v), 100 * S, 200 * S) {
+            PathLoss::Random { pct, lost } => {
+                assert_eq!(lost, 10);
+                assert!((pct - 25.0).abs() < 1e-9, "{pct}");
+            }
+            r => panic!("{r:?}"),
+        }
+    }
+
+    #[test]
+    fn a_dark_run_with_losses_around_it_is_random_loss() {
+        // Heavy random loss also darkens whole seconds; the lost pings
+        // away from them say the path lost at random.
+        let mut v: Vec<(u32, u32)> = vec![(1, 1), (2, 0), (1, 1), (2, 0), (1, 1)];
+        v.extend([(2, 0), (0, 2), (0, 2), (2, 0)]);
+        v.extend([(1, 1), (2, 0), (1, 1), (2, 0), (1, 1), (1, 1)]);
+        assert!(matches!(
+            path_loss(&series(&v), 100 * S, 200 * S),
+            PathLoss::Random { .. }
+        ));
+    }
+
+    #[test]
+    fn one_lost_ping_says_nothing() {
+        let mut v = vec![(2, 0); 10];
+        v[4] = (1, 1);
+        assert_eq!(path_loss(&series(&v), 100 * S, 200 * S), PathLoss::Clean);
+        // Outside the window nothing counts.
+        let v = vec![(0, 2); 10];
+        assert_eq!(path_loss(&series(&v), 300 * S, 400 * S), PathLoss::Clean);
+    }
 }
