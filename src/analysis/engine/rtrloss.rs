@@ -210,9 +210,32 @@ mod tests {
     }
 
     #[test]
+    fn copies_towards_a_node_outside_the_ring_are_no_samples() {
+        // Node 2 passed no token of ring (1, 8): it is not in the ring and
+        // asks for nothing, so what it misses cannot show.
+        let mut e = Engine::new(two_nodes());
+        ping_pair(&mut e, T0, 1, 2, 0, Some(300), 5);
+        feed(&mut e, T0 + MS, ip(1), ip(2), 0, &mcast_bytes(1, 20));
+        assert_eq!(mcast_counts(&e, 1, 2), (0, 0));
+        // Once it passes one on, the next copy is a sample.
+        feed(
+            &mut e,
+            T0 + 2 * MS,
+            ip(2),
+            ip(1),
+            0,
+            &token_asking(2, 1, 3, &[]),
+        );
+        feed(&mut e, T0 + 3 * MS, ip(1), ip(2), 0, &mcast_bytes(1, 21));
+        assert_eq!(mcast_counts(&e, 1, 2), (1, 0));
+    }
+
+    #[test]
     fn a_message_asked_for_again_was_lost_after_the_capture_point() {
         let mut e = Engine::new(two_nodes());
         ping_pair(&mut e, T0, 1, 2, 0, Some(300), 5);
+        // Node 2 passes a token of ring (1, 8): it is in the ring.
+        feed(&mut e, T0, ip(2), ip(1), 0, &token_asking(2, 1, 3, &[]));
         // Node 1 sends messages 20 and 21 to node 2; both copies are seen.
         feed(&mut e, T0 + MS, ip(1), ip(2), 0, &mcast_bytes(1, 20));
         feed(&mut e, T0 + 2 * MS, ip(1), ip(2), 0, &mcast_bytes(1, 21));
