@@ -40,7 +40,9 @@
 //!   that B then asks for again (a seq B adds to the token's retransmit
 //!   list) was lost after the capture point on A→B; pooled with the pings'
 //!   estimate by samples (alone from 20 messages when the pings show
-//!   nothing significant).
+//!   nothing significant). A copy is a sample only while its receiver is in
+//!   the message's ring and operational (it passed on a token of that ring
+//!   within two token timeouts): a node outside the ring asks for nothing.
 //! - Loss episodes: judged per pair (A→B with B→A on one link), per second
 //!   over a `loss_window_s` window; open at `loss_warning_pct` in either
 //!   direction with two losses, stay open down to half of it, close after a
@@ -53,6 +55,23 @@
 //!   were answered, on a path that does not lose packets at random (its
 //!   loss from 5 s before the PMTUD run to its end under the warning
 //!   threshold): there a lost probe is that loss, not a size limit.
+//! - Host stall: a node that sent nothing for at least 200 ms while others
+//!   went on, and then either answered a ping sent during that silence
+//!   200 ms or more after it came, or — not being the ring's
+//!   representative, the only node that holds the token — passed on a
+//!   token it had held 200 ms or more (corosync passes the token on as it
+//!   gets it). knet's pings of all nodes run nearly in phase, so a stall
+//!   shorter than the ping interval often falls between them; the token
+//!   shows it. A forward lost before the capture point looks like a hold
+//!   until the node sends the token again, but then knet's DATA seq has
+//!   skipped the lost copy: where the capture sees all the node sends, a
+//!   send that skipped seqs is loss, not a stall. The stall began after the
+//!   node's last packet and before the first ping or token it left
+//!   waiting: spacing / (k + 1) before that one, for k paths pinging it.
+//! - Incident causes: the rules are in `incidents`' docs (a cut is told
+//!   from random loss by the pings going dark in runs with clean seconds
+//!   around them; a link down, unanswered probes or a token lost on paths
+//!   that lose at random around the incident are that loss's doing).
 //! - Token loss: a node declares the token lost when no new token reached
 //!   it for `token` ms, unless another node's join reached it first (it
 //!   then leaves the operational state without its own timeout); joins

@@ -35,6 +35,8 @@ pub(super) struct TokNode {
     /// The first join message from another node towards this node since
     /// its latest token: it left the operational state then.
     pub join_rx: Option<i64>,
+    /// Time between the latest two new tokens towards this node.
+    pub rx_gap: Option<i64>,
 }
 
 impl TokNode {
@@ -45,17 +47,17 @@ impl TokNode {
     }
 
     /// This node sent a new token at `ts`; holds longer than `limit` ns (the
-    /// token was lost, the ring re-formed) are not holds.
+    /// token was lost, the ring re-formed) are not holds. The token's
+    /// arrival when this send ended a hold.
     #[inline]
-    pub fn sent(&mut self, ts: i64, limit: i64) {
-        let Some(at) = self.arrived.take() else {
-            return;
-        };
+    pub fn sent(&mut self, ts: i64, limit: i64) -> Option<i64> {
+        let at = self.arrived.take()?;
         let hold = ts - at;
         if hold < 0 || (hold > NS && hold > limit) {
-            return;
+            return None;
         }
         self.hold.get_or_insert_with(FastHist::new).record_ns(hold);
+        Some(at)
     }
 }
 
@@ -75,6 +77,24 @@ impl TokNodes {
             None => return None,
         };
         self.nodes.at_mut(i)
+    }
+
+    /// Whether `node` passed on a new token of `ring` at or after `since`:
+    /// it is in that ring and operational, so it asks for what it misses.
+    #[inline]
+    pub fn passed_token_in(&self, node: u32, ring: (u32, u64), since: i64) -> bool {
+        self.nodes
+            .get(&node)
+            .and_then(|t| t.tx)
+            .is_some_and(|tx| tx.ring == ring && tx.ts >= since)
+    }
+
+    /// When the latest new token reached `node`, and the time since the
+    /// one before.
+    pub fn last_arrival(&self, node: u32) -> Option<(i64, Option<i64>)> {
+        self.nodes
+            .get(&node)
+            .and_then(|t| t.rx.map(|rx| (rx.ts, t.rx_gap)))
     }
 
     /// When a new token was last seen on its way to each node.

@@ -223,32 +223,7 @@ impl Engine {
         }
         n.stall_reported = true;
         let silence = e - s;
-        // The node stopped after its last packet (s) and before the first
-        // ping it left unanswered reached it.
-        let first_unanswered = self
-            .pending
-            .values()
-            .filter(|p| {
-                p.ts > s
-                    && p.ts < ping_ts
-                    && self
-                        .dirs
-                        .get(p.dir as usize)
-                        .is_some_and(|d| d.dst_node == Some(responder))
-            })
-            .map(|p| p.ts)
-            .min()
-            .unwrap_or(ping_ts);
-        // Pings reach the node from k paths, each every `spacing`, at
-        // unrelated phases: the first to come after it stopped comes
-        // spacing / (k + 1) later on average.
-        let k = self
-            .dirs
-            .iter()
-            .filter(|d| d.dst_node == Some(responder) && d.ping.pings > 0)
-            .count() as i64;
-        let spacing = self.th.ping_spacing_ns();
-        let start = (first_unanswered - spacing / (k + 1)).clamp(s, first_unanswered);
+        let start = self.stall_start(responder, s, e, ping_ts);
         let gap = e - start;
         let sev = if gap >= token {
             Severity::Critical
@@ -277,6 +252,102 @@ impl Engine {
 }
 
 impl Engine {
+    /// Node `node` (not the ring's representative) held the token from
+    /// `arrived` to `ts` and sent nothing else meanwhile: it was stopped.
+    /// Corosync passes the token on as soon as it has sent what it may; a
+    /// hold of [`STALL_MIN_NS`] or more is a process that did not run. The
+    /// stall began after the node's last packet and before the token
+    /// reached it; the start is estimated as for pings left unanswered
+    /// (`late_pong`), the end is this send.
+    #[cold]
+    pub(super) fn held_token(&mut self, node: u16, arrived: i64, ts: i64) {
+        let token = i64::from(self.th.token_ms) * MS;
+        // A token forward lost before the capture point (egress loss) looks
+        // like a hold until the node sends the token again; then knet's
+        // DATA seq has moved on past the lost copy. A stopped node sent
+        // nothing: its seq follows on.
+        if self.seqs.get(&node).and_then(|t| t.skipped_at(ts)) == Some(true) {
+            return;
+        }
+        let Some(n) = self.nodes.get_mut(&node) else {
+            return;
+        };
+        // This send ended a silence that began before the token came.
+        let Some((s, e)) = n.silence else { return };
+        if n.stall_reported || e != ts || s > arrived {
+            return;
+        }
+        n.stall_reported = true;
+        let start = self.stall_start(node, s, e, arrived);
+        let gap = e - start;
+        let sev = if gap >= token {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        };
+        let f = Finding::new(
+            FindingKind::HostStall,
+            sev,
+            start,
+            format!(
+                "node {node} stopped for about {:.0} ms: held the token {:.0} ms (only the \
+                 ring's representative holds it) and sent nothing for {:.0} ms",
+                ms(gap),
+                ms(ts - arrived),
+                ms(e - s)
+            ),
+        )
+        .nodes(None, Some(node), None, Some(Direction::Both))
+        .ended(e)
+        .ev("stall_ms", ms(gap))
+        .ev("silence_ms", ms(e - s))
+        .ev("token_hold_ms", ms(ts - arrived));
+        self.push_finding(f);
+    }
+
+    /// When a node silent from `s` (its last packet) to `e` stopped, given
+    /// that what it left waiting included something that reached it at
+    /// `waited` (a ping answered late, a token held). It stopped after `s`
+    /// and before the first thing it left waiting reached it: the first of
+    /// the pings still unanswered and the new token, if one came in the
+    /// silence. What reaches a node comes in streams at unrelated phases —
+    /// k paths pinging it every ping spacing, the token every rotation —
+    /// so the first arrival after the stop comes, on average, the expected
+    /// minimum of their waits later (`first_arrival_wait`); the start is
+    /// taken there, within those bounds.
+    fn stall_start(&self, node: u16, s: i64, e: i64, waited: i64) -> i64 {
+        let pings = self
+            .pending
+            .values()
+            .filter(|p| {
+                p.ts > s
+                    && p.ts < waited
+                    && self
+                        .dirs
+                        .get(p.dir as usize)
+                        .is_some_and(|d| d.dst_node == Some(node))
+            })
+            .map(|p| p.ts)
+            .min();
+        let token = self
+            .totem
+            .tok
+            .last_arrival(u32::from(node))
+            .filter(|(at, gap)| *at > s && *at < e && gap.is_some());
+        let first = [Some(waited), pings, token.map(|t| t.0)]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(waited);
+        let k = self
+            .dirs
+            .iter()
+            .filter(|d| d.dst_node == Some(node) && d.ping.pings > 0)
+            .count();
+        let wait = first_arrival_wait(k, self.th.ping_spacing_ns(), token.and_then(|t| t.1));
+        (first - wait).clamp(s, first)
+    }
+
     /// A node that was itself stopped while it waited for the token: its
     /// timer ran out only when it ran again (corosync logs "A processor
     /// failed" then), so its token loss is dated at the end of its stall and
@@ -317,6 +388,32 @@ impl Engine {
     }
 }
 
+/// The expected time from a stop to the first arrival of `k` ping streams
+/// every `spacing` and, when given, a token stream every `token_gap`, all
+/// at unrelated phases: ∫ P(none yet at t) dt with each stream's first
+/// arrival uniform over its period (k = 1, no token: spacing / 2; k
+/// streams alone: spacing / (k + 1)).
+pub(super) fn first_arrival_wait(k: usize, spacing: i64, token_gap: Option<i64>) -> i64 {
+    let sp = spacing.max(1) as f64;
+    let tg = token_gap.filter(|g| *g > 0).map(|g| g as f64);
+    let end = tg.map_or(sp, |t| t.min(sp));
+    if k == 0 && tg.is_none() {
+        return 0;
+    }
+    const STEPS: usize = 256;
+    let dt = end / STEPS as f64;
+    let mut sum = 0.0;
+    for i in 0..STEPS {
+        let t = (i as f64 + 0.5) * dt;
+        let mut p = (1.0 - t / sp).powi(k as i32);
+        if let Some(g) = tg {
+            p *= 1.0 - t / g;
+        }
+        sum += p * dt;
+    }
+    sum as i64
+}
+
 /// A node silent this long while others sent, then answering a ping sent
 /// in the silence this late, stopped running (a host stall).
 pub(super) const STALL_MIN_NS: i64 = 200 * MS;
@@ -324,6 +421,19 @@ pub(super) const STALL_MIN_NS: i64 = 200 * MS;
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
+
+    #[test]
+    fn the_first_of_several_streams_comes_sooner() {
+        use super::first_arrival_wait;
+        let ms = |x: i64| x * 1_000_000;
+        let near = |a: i64, b: i64| (a - b).abs() <= ms(1);
+        // One stream: half its period; k streams: period / (k + 1).
+        assert!(near(first_arrival_wait(1, ms(1400), None), ms(700)));
+        assert!(near(first_arrival_wait(4, ms(1400), None), ms(280)));
+        // A token every 10 ms comes first whatever the pings.
+        assert!(near(first_arrival_wait(4, ms(1400), Some(ms(10))), ms(5)));
+        assert_eq!(first_arrival_wait(0, ms(1400), None), 0);
+    }
 
     #[test]
     fn address_changing_node_id_is_an_unknown_sender() {

@@ -79,6 +79,9 @@ pub(super) struct SeqTrack {
     /// Destination nodes this sender's DATA was seen going to (bit per
     /// node id mod 64).
     dests: u64,
+    /// The latest new seq where the capture sees all the sender sends:
+    /// when it came, and whether seqs before it went missing.
+    last_step: Option<(i64, bool)>,
 }
 
 /// Seqs missing between `prev` and `cur` (knet skips 0 on wrap), or None
@@ -167,6 +170,13 @@ impl Dir {
 }
 
 impl SeqTrack {
+    /// Whether the sender's DATA at `ts` skipped seqs (some of what it sent
+    /// just before was lost before the capture point); None where the
+    /// capture does not see all it sends, or that packet was no new seq.
+    pub(super) fn skipped_at(&self, ts: i64) -> Option<bool> {
+        self.last_step.filter(|s| s.0 == ts).map(|s| s.1)
+    }
+
     pub(super) fn new() -> Self {
         SeqTrack {
             slots: [0; MAX_SLOTS],
@@ -180,6 +190,7 @@ impl SeqTrack {
             last_seq: None,
             last_single: None,
             dests: 0,
+            last_step: None,
         }
     }
 
@@ -259,6 +270,10 @@ impl SeqTrack {
                 Some(i)
             } else {
                 None
+            };
+            self.last_step = match self.last_seq {
+                Some(prev) if sees_all => seq_gap(prev, seq).map(|g| (ts, g > 0)),
+                _ => None,
             };
             if let (Some(prev), Some(ps), Some(cur)) = (self.last_seq, self.last_single, single) {
                 let same = dst.is_some()

@@ -147,9 +147,18 @@ impl Engine {
             .and_then(|r| self.dirs.get(r as usize))
             .is_some_and(|r| r.link.state == LinkState::Down);
         // An original message (its sender's own copy) towards a node: a
-        // sample of the path, and what a retransmit request refers to.
+        // sample of the path, and what a retransmit request refers to —
+        // while the receiver is in the message's ring and operational
+        // (it passed on a token of that ring within two token timeouts).
+        // A node outside the ring asks for nothing, so what it misses then
+        // is not counted, and neither are its copies.
         if let (Body::Mcast(m), Some(i), Some(to)) = (&t.body, c.dir, by_addr)
             && retransmitter == Some(t.header.nodeid)
+            && self.totem.tok.passed_token_in(
+                to,
+                (m.ring_id.rep, m.ring_id.seq),
+                c.ts - 2 * i64::from(self.th.token_ms) * MS,
+            )
         {
             self.rtr.copy_seen(m.seq, to, i, c.ts);
             if let Some(d) = self.dirs.get_mut(i as usize) {
@@ -267,7 +276,18 @@ impl Engine {
                 }
                 prev => {
                     *prev = Some(this);
-                    tn.sent(ts, i64::from(self.th.token_ms) * MS);
+                    let arrived = tn.sent(ts, i64::from(self.th.token_ms) * MS);
+                    // Only the ring's representative holds the token (when
+                    // the ring is idle); any other node passes it on as it
+                    // gets it. A long hold elsewhere: the node was not
+                    // running.
+                    if let Some(at) = arrived
+                        && ts - at >= super::nodes::STALL_MIN_NS
+                        && from != tok.ring_id.rep
+                        && let Ok(node) = u16::try_from(from)
+                    {
+                        self.held_token(node, at, ts);
+                    }
                 }
             }
         }
@@ -342,6 +362,8 @@ impl Engine {
         if p.ring == this.ring && this.token_seq <= p.token_seq {
             return;
         }
+        // Inferred tokens (no key) count every copy as new: no gap from them.
+        tn.rx_gap = hold.then_some(this.ts - p.ts);
         tn.rx = Some(this);
         let join = tn.join_rx.take();
         let lost = i64::from(self.th.token_ms) * MS;
@@ -486,6 +508,82 @@ impl Engine {
 mod tests {
     use super::super::testkit::*;
     use super::TotemState;
+
+    /// Three nodes pass the token 1 -> 2 -> 3 -> 1 every 10 ms (ring
+    /// representative 1), 30 rotations; node 2 then keeps the token `hold`
+    /// before passing it on. Its host-stall findings.
+    fn held_by_node_2(hold: i64) -> Vec<crate::analysis::findings::Finding> {
+        use crate::analysis::budget::Thresholds;
+        use crate::analysis::findings::FindingKind;
+        let mut e = Engine::new(Thresholds::corosync31_defaults(3));
+        feed(
+            &mut e,
+            T0,
+            ip(1),
+            ip(2),
+            0,
+            &commit_bytes(1, 2, 8, &[1, 2, 3]),
+        );
+        let mut ts = T0 + 10 * MS;
+        let mut seq = 0;
+        for _ in 0..30 {
+            feed(&mut e, ts, ip(1), ip(2), 0, &token_bytes(1, 2, seq, 8, 0));
+            feed(
+                &mut e,
+                ts + 100_000,
+                ip(2),
+                ip(3),
+                0,
+                &token_bytes(2, 3, seq + 1, 8, 0),
+            );
+            feed(
+                &mut e,
+                ts + 200_000,
+                ip(3),
+                ip(1),
+                0,
+                &token_bytes(3, 1, seq + 2, 8, 0),
+            );
+            seq += 3;
+            ts += 10 * MS;
+        }
+        // Node 2 gets the token and sends nothing until `hold` later, while
+        // node 1 and 3 go on pinging each other.
+        feed(&mut e, ts, ip(1), ip(2), 0, &token_bytes(1, 2, seq, 8, 0));
+        let mut t = ts + MS;
+        while t < ts + hold {
+            ping_pair(&mut e, t, 1, 3, 0, Some(100), 9);
+            t += 20 * MS;
+        }
+        feed(
+            &mut e,
+            ts + hold,
+            ip(2),
+            ip(3),
+            0,
+            &token_bytes(2, 3, seq + 1, 8, 0),
+        );
+        e.findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::HostStall)
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn a_node_other_than_the_representative_holding_the_token_was_stopped() {
+        let stalls = held_by_node_2(300 * MS);
+        assert_eq!(stalls.len(), 1, "{stalls:?}");
+        let f = &stalls[0];
+        assert_eq!(f.dst_node, Some(2));
+        assert_eq!(f.evidence("token_hold_ms"), Some(300.0));
+        // Node 2 last sent 9.9 ms before the token came; the stall began
+        // between then and the token, and ended with its send.
+        let stall = f.evidence("stall_ms").unwrap();
+        assert!((300.0..=309.91).contains(&stall), "{stall}");
+        // A hold of 100 ms is not one.
+        assert!(held_by_node_2(100 * MS).is_empty());
+    }
 
     #[test]
     fn token_rotation_retransmit_loss_and_membership() {
