@@ -141,6 +141,7 @@ pub mod incidents;
 #[cfg(test)]
 pub(crate) use engine::testkit;
 mod findings;
+pub mod frames;
 mod hash;
 pub mod multi;
 mod snapshot;
