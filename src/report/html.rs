@@ -876,8 +876,9 @@ fn pmtu_plot(axis: &Axis, links: &[(Key, Vec<LinkBin>)]) -> io::Result<String> {
 fn clocks_plot(axis: &Axis, m: &MultiView) -> io::Result<String> {
     let c = &m.clocks;
     let off = |i: usize| c.captures.get(i).and_then(|x| x.offset_ns).unwrap_or(0);
-    // (pair, points (x, residual ms, half δ ms))
-    let series: Vec<(usize, Vec<(f64, f64, f64)>)> = c
+    // Per pair: its index and points (x, residual ms, half δ ms).
+    type Points = Vec<(f64, f64, f64)>;
+    let series: Vec<(usize, Points)> = c
         .pairs
         .iter()
         .enumerate()
