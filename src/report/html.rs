@@ -692,7 +692,12 @@ fn token_plot(axis: &Axis, bins: &[TokenBin], s: &Snapshot, nodes: &[u32]) -> io
 /// The findings on the time axis: a line over each finding's span, its
 /// start marked by severity (critical ▲ filled, warning ● hollow, info ×)
 /// and labelled with its number in the findings table.
-fn findings_plot(axis: &Axis, s: &Snapshot, frames: &[FrameSpan]) -> io::Result<String> {
+fn findings_plot(
+    axis: &Axis,
+    s: &Snapshot,
+    frames: &[Vec<FrameSpan>],
+    names: &[String],
+) -> io::Result<String> {
     // Where each marker landed (pixels): its link to the table goes there.
     let mut at: Vec<(usize, i32, i32)> = Vec::with_capacity(s.findings.len());
     let drawn = svg(110, |root| {
@@ -774,7 +779,7 @@ fn findings_plot(axis: &Axis, s: &Snapshot, frames: &[FrameSpan]) -> io::Result<
             escape(f.kind.name()),
             escape(&fmt_time(f.start)),
             escape(&frames.get(i).map_or(String::new(), |x| {
-                let t = frames_text(x, &[]);
+                let t = frames_text(x, names);
                 if t == "-" {
                     String::new()
                 } else {
@@ -792,19 +797,30 @@ fn findings_plot(axis: &Axis, s: &Snapshot, frames: &[FrameSpan]) -> io::Result<
     })
 }
 
-/// A span's frames for people: `#12–#40` in one capture, with the file's
-/// name first when several were read (`names`).
-fn frames_text(f: &FrameSpan, names: &[String]) -> String {
-    let one = |r: crate::analysis::frames::FrameRef| match names.get(r.source) {
-        Some(n) if names.len() > 1 => format!("{} #{}", short_name(n), r.number),
-        _ => format!("#{}", r.number),
+/// A span's frames for people: `#12–#40` in one capture; with several
+/// (`names`), each capture that has some, after its file's name, `; `
+/// between them; `-` for none.
+fn frames_text(per_source: &[FrameSpan], names: &[String]) -> String {
+    let one = |f: &FrameSpan| match (f.first, f.last) {
+        (Some(a), Some(b)) if a.number != b.number => Some(format!("#{}–#{}", a.number, b.number)),
+        (Some(a), _) | (None, Some(a)) => Some(format!("#{}", a.number)),
+        (None, None) => None,
     };
-    match (f.first, f.last) {
-        (Some(a), Some(b)) if a == b => one(a),
-        (Some(a), Some(b)) => format!("{}–{}", one(a), one(b)),
-        (Some(a), None) => one(a),
-        (None, Some(b)) => one(b),
-        (None, None) => "-".into(),
+    let parts: Vec<String> = per_source
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let t = one(f)?;
+            Some(match names.get(i) {
+                Some(n) if names.len() > 1 => format!("{} {t}", short_name(n)),
+                _ => t,
+            })
+        })
+        .collect();
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join("; ")
     }
 }
 
@@ -1178,8 +1194,9 @@ svg{max-width:100%;height:auto}.marks{font-size:.8em;margin:0}pre{font-size:.75e
 /// of [`incidents`]; empty when the input could not be read again (stdin).
 #[derive(Debug, Clone, Default)]
 pub struct EvidenceFrames {
-    pub findings: Vec<FrameSpan>,
-    pub incidents: Vec<FrameSpan>,
+    /// Per finding, its frames in each capture.
+    pub findings: Vec<Vec<FrameSpan>>,
+    pub incidents: Vec<Vec<FrameSpan>>,
 }
 
 impl EvidenceFrames {
@@ -1195,7 +1212,7 @@ impl EvidenceFrames {
     }
 
     /// The frames found for [`EvidenceFrames::spans`], split again.
-    pub fn from_spans(s: &Snapshot, mut found: Vec<FrameSpan>) -> EvidenceFrames {
+    pub fn from_spans(s: &Snapshot, mut found: Vec<Vec<FrameSpan>>) -> EvidenceFrames {
         let n = s.findings.len().min(found.len());
         let incidents = found.split_off(n);
         EvidenceFrames {
@@ -1319,7 +1336,7 @@ pub fn write_html(
          table below (each marker links to its row); ▲ filled critical, ● hollow warning, \
          × info; the bar is the finding's span.</figcaption>{}<p class=\"marks\">Evidence of each marker: {}</p>\
          </figure>",
-        findings_plot(&axis, s, &frames.findings)?,
+        findings_plot(&axis, s, &frames.findings, names)?,
         (1..=s.findings.len())
             .map(|n| format!("<a href=\"#f{n}\">{n}</a>"))
             .collect::<Vec<_>>()
@@ -1561,7 +1578,7 @@ pub fn write_html(
         h.push_str(
             "<p>Frames: the first frame of the input at or after a finding's start and \
              the last at or before its end (a packet viewer's frame numbers; with several \
-             captures, in the file named).</p>\n",
+             captures, in each file named).</p>\n",
         );
         h.push_str(
             "<table><tr><th>#</th><th>start (UTC)</th><th>end</th><th>severity</th>\

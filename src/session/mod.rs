@@ -292,8 +292,8 @@ impl Plan {
         Ok(self.session(Input::Stream(src), names, multi, kind, label))
     }
 
-    /// The frames each span `(start, end)` of capture time covers (see
-    /// [`crate::analysis::frames`]): the files are read once more,
+    /// The frames each span `(start, end)` of capture time covers in each
+    /// file (see [`crate::analysis::frames`]): the files are read once more,
     /// timestamps only, in the order the run read them (several on the
     /// time `clocks` corrected). None when stdin is an input (it cannot be
     /// read twice).
@@ -301,7 +301,7 @@ impl Plan {
         &self,
         clocks: Option<&ClockEstimate>,
         spans: Vec<(i64, i64)>,
-    ) -> Result<Option<Vec<FrameSpan>>, AppError> {
+    ) -> Result<Option<Vec<Vec<FrameSpan>>>, AppError> {
         if self.files.iter().any(|f| f.as_os_str() == "-") {
             return Ok(None);
         }
@@ -315,7 +315,7 @@ impl Plan {
                 }
             }
         };
-        let mut lookup = FrameLookup::new(spans);
+        let mut lookup = FrameLookup::new(spans, self.files.len());
         loop {
             match src.advance() {
                 Ok(true) => {}
