@@ -98,6 +98,11 @@ fn count(svg: &str, tag: &str, attr: &str) -> usize {
 /// Checks the page of corpus captures (one, or one per node) against
 /// their text and JSON reports.
 fn check(names: &[&str]) -> usize {
+    check_page(names).1
+}
+
+/// As [`check`], returning the page too.
+fn check_page(names: &[&str]) -> (String, usize) {
     let pcaps: Vec<PathBuf> = names.iter().map(|n| capture(n)).collect();
     let name = names[0];
     let (code, page) = html(&pcaps, name);
@@ -265,11 +270,188 @@ fn check(names: &[&str]) -> usize {
         let loss = format!("{:.1}", l["loss_pct"].as_f64().unwrap());
         assert!(texts(svg).contains(&loss), "{name} {id}: loss {loss}");
     }
+    // Several captures: their clocks, and one plot per direction the
+    // captures matched packets of; one capture: neither.
+    let several = names.len() > 1;
+    let one_way = json["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["one_way"]["matched"].as_u64().is_some_and(|m| m > 0))
+        .count();
+    let pairs = json["clock_pairs"].as_array().map_or(0, Vec::len);
+    let clocks = figs.iter().find(|(i, _)| i == "plot-clocks");
+    assert_eq!(clocks.is_some(), several && pairs > 0, "{name}: clock plot");
+    if let Some((_, svg)) = clocks {
+        // A line per pair of captures, and the zero line.
+        assert_eq!(count(svg, "polyline", "stroke=\"#222222\""), 1, "{name}");
+        // Pair k in the k-th Okabe–Ito colour (and its own marker shape).
+        let palette = [
+            "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
+        ];
+        for (k, c) in palette.iter().enumerate().take(pairs) {
+            let stroke = format!("stroke=\"{c}\"");
+            assert_eq!(count(svg, "polyline", &stroke), 1, "{name}: pair {k}");
+        }
+    }
+    let oneway: Vec<&(String, String)> = figs
+        .iter()
+        .filter(|(id, _)| id.starts_with("oneway-"))
+        .collect();
+    assert_eq!(oneway.len(), if several { one_way } else { 0 }, "{name}");
+    for (id, svg) in &oneway {
+        assert!(
+            count(svg, "polyline", "stroke=\"#0072B2\"") >= 1,
+            "{name} {id}: a p50 line"
+        );
+    }
     assert_eq!(
         figs.len(),
-        3 + dirs.len() + usize::from(pmtu) + links.len(),
+        3 + dirs.len()
+            + usize::from(pmtu)
+            + links.len()
+            + usize::from(clocks.is_some())
+            + oneway.len(),
         "{name}: {:?}",
         figs.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+
+    // Every link on the page (the findings' markers in their plot, the
+    // incidents' findings) goes to an element of the page: nothing dangles.
+    let ids: BTreeSet<&str> = page
+        .split(" id=\"")
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .collect();
+    let hrefs: Vec<&str> = page
+        .split("href=\"#")
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .collect();
+    assert!(!hrefs.is_empty() || findings.is_empty(), "{name}");
+    for h in &hrefs {
+        assert!(ids.contains(h), "{name}: link to #{h} goes nowhere");
+    }
+    // Inside the findings plot, each marker is a link to its row.
+    let doc = roxmltree::Document::parse(marks).expect("the findings plot");
+    let anchors: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "a")
+        .filter_map(|n| n.attribute("href").map(str::to_string))
+        .collect();
+    let want: Vec<String> = (1..=findings.len()).map(|n| format!("#f{n}")).collect();
+    assert_eq!(anchors, want, "{name}: marker links");
+
+    // Each finding's and incident's frames: for one capture, checked
+    // against the frame numbers `decode --json` gives its packets.
+    let cells = |row_id: &str| -> String {
+        let row = page
+            .split(&format!("<tr id=\"{row_id}\">"))
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .unwrap_or_else(|| panic!("{name}: row {row_id}"));
+        let last = row.rsplit("<td>").next().unwrap();
+        unescape(last.trim_end_matches("</td>"))
+    };
+    let frames_of = |cell: &str| -> (u64, u64) {
+        let nums: Vec<u64> = cell
+            .split('#')
+            .skip(1)
+            .map(|p| {
+                p.chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{name}: frames {cell:?}"))
+            })
+            .collect();
+        match nums[..] {
+            [a] => (a, a),
+            [a, b] => (a, b),
+            _ => panic!("{name}: frames {cell:?}"),
+        }
+    };
+    let spans: Vec<(String, f64, f64)> = findings
+        .iter()
+        .enumerate()
+        .map(|(n, f)| (format!("f{}", n + 1), f))
+        .chain(
+            incidents
+                .iter()
+                .enumerate()
+                .map(|(n, i)| (format!("i{}", n + 1), i)),
+        )
+        .map(|(id, x)| {
+            let start = x["start"].as_f64().unwrap();
+            let end = x["end"].as_f64().unwrap_or(f64::MAX);
+            (id, start, end)
+        })
+        .collect();
+    if several {
+        // Per capture, after its file's name: `name.pcap #a–#b; …`.
+        for (id, _, _) in &spans {
+            let cell = cells(id);
+            if cell == "-" {
+                continue;
+            }
+            for part in cell.split("; ") {
+                let (file, range) = part
+                    .split_once(' ')
+                    .unwrap_or_else(|| panic!("{name} {id}: {cell}"));
+                assert!(names.contains(&file), "{name} {id}: {file} in {cell}");
+                let (a, b) = frames_of(range);
+                assert!(a <= b, "{name} {id}: {cell}");
+            }
+        }
+    } else {
+        let (_, decoded) = corowire(&[&["decode", "--json"], &files[..]].concat());
+        let packets: Vec<(u64, f64)> = decoded
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .map(|v| (v["n"].as_u64().unwrap(), v["ts"].as_f64().unwrap()))
+            .collect();
+        for (id, start, end) in &spans {
+            let (a, b) = frames_of(&cells(id));
+            assert!(a <= b, "{name} {id}: {a}..{b}");
+            for (n, ts) in &packets {
+                let inside = *n >= a && *n <= b;
+                if *n < a {
+                    assert!(*ts < start + 1e-6, "{name} {id}: frame {n} before {a}");
+                } else if inside {
+                    assert!(
+                        *ts > start - 1e-6 && *ts < end + 1e-6,
+                        "{name} {id}: frame {n} at {ts} outside {start}..{end}"
+                    );
+                } else {
+                    assert!(*ts > end - 1e-6, "{name} {id}: frame {n} after {b}");
+                }
+            }
+        }
+    }
+
+    // The membership: rings at the same time in lanes of their own, and
+    // every partition said in words above them and under the plot.
+    let attr = |k: &str| -> usize {
+        page.split("id=\"plot-membership\"")
+            .nth(1)
+            .and_then(|r| r.split(&format!("{k}=\"")).nth(1))
+            .and_then(|r| r.split('"').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: {k}"))
+    };
+    let (lanes, parts) = (attr("data-lanes"), attr("data-partitions"));
+    assert!(lanes >= 1 && (parts == 0 || lanes >= 2), "{name}");
+    assert_eq!(
+        page.matches("<p class=\"marks partition\">PARTITION ")
+            .count(),
+        parts,
+        "{name}"
+    );
+
+    // The RTT line is the median of each second, not the mean.
+    assert!(
+        page.contains("p50 (median per second)") && !page.contains("></span>mean</span>"),
+        "{name}"
     );
     assert_eq!(
         page.matches("<svg").count(),
@@ -328,13 +510,49 @@ fn check(names: &[&str]) -> usize {
             "{name}: ring {id}"
         );
     }
-    page.len()
+    let len = page.len();
+    (page, len)
 }
 
+/// The membership figure's SVG and the texts it shows.
+fn membership_texts(page: &str) -> Vec<String> {
+    let (_, svg) = figures(page)
+        .into_iter()
+        .find(|(i, _)| i == "plot-membership")
+        .expect("the membership plot");
+    texts(&svg)
+}
+
+/// Node 3 cut off: rings 1.11 (nodes 1 and 2) and 3.11 (node 3 alone,
+/// first seen when the link came back; its members were seen leaving
+/// when 1.11 formed, in the same round) existed at once: two lanes, and
+/// the partition said in words from 1.11's first token to 1.15's.
 #[test]
 fn cut_and_rejoin_page_says_what_the_reports_say() {
-    let size = check(&["membership-3n-node3-cut-rejoin.pcap"]);
+    let (page, size) = check_page(&["membership-3n-node3-cut-rejoin.pcap"]);
     assert!(size < 400_000, "{size} bytes");
+    assert!(
+        page.contains("id=\"plot-membership\" data-lanes=\"2\" data-partitions=\"1\""),
+        "two lanes, one partition"
+    );
+    let t = membership_texts(&page);
+    assert!(
+        t.iter()
+            .any(|x| x == "PARTITION: 2 rings at once (1.11 [1 2] | 3.11 [3])"),
+        "{t:?}"
+    );
+    assert!(t.iter().any(|x| x == "3.11 formed unseen"), "{t:?}");
+    assert!(
+        page.contains(
+            "PARTITION 03:26:18.370 to 03:26:33.700 (15.3 s): 2 rings at once: 1.11 [1 2], \
+             3.11 [3]"
+        ),
+        "the partition in words"
+    );
+    // The incident's evidence: the frames of its span.
+    let row = page.split("<tr id=\"i1\">").nth(1).unwrap();
+    let row = row.split("</tr>").next().unwrap();
+    assert!(row.ends_with("<td>#992–#2274</td>"), "{row}");
 }
 
 #[test]
@@ -345,8 +563,15 @@ fn host_stall_page_says_what_the_reports_say() {
 
 #[test]
 fn healthy_two_link_page_says_what_the_reports_say() {
-    let size = check(&["healthy-5n-2l.pcap"]);
+    let (page, size) = check_page(&["healthy-5n-2l.pcap"]);
     assert!(size < 1_000_000, "{size} bytes");
+    // One ring at a time: one lane, no partition.
+    assert!(page.contains("data-lanes=\"1\" data-partitions=\"0\""));
+    assert!(
+        !membership_texts(&page)
+            .iter()
+            .any(|t| t.contains("PARTITION"))
+    );
 }
 
 #[test]

@@ -160,6 +160,7 @@ pub mod incidents;
 #[cfg(test)]
 pub(crate) use engine::testkit;
 mod findings;
+pub mod frames;
 mod hash;
 pub mod multi;
 mod snapshot;

@@ -60,6 +60,9 @@ pub struct SeriesPoint {
     pub lost: u32,
     pub rtt_avg_us: u32,
     pub rtt_max_us: u32,
+    /// Median RTT of the second's pongs, µs (0 without any): exact up to
+    /// 8 pongs a second, past that the median of the last 8.
+    pub rtt_p50_us: u32,
     pub packets: u32,
     pub bytes: u64,
 }

@@ -71,6 +71,10 @@ pub struct LinkSample {
     /// Largest RTT of the sample's step (the seconds since the previous
     /// sample), µs; None when no pong came in it.
     pub rtt_max_step_us: Option<u32>,
+    /// Median RTT of the sample's step, µs: the second's median (of its
+    /// pongs), or over a step of several seconds the median of their
+    /// medians; None when no pong came in it.
+    pub rtt_p50_step_us: Option<u32>,
 }
 
 /// A token histogram of one node (hold) or of the ring (rotation).
@@ -195,6 +199,12 @@ impl Sample {
                     .filter(|p| in_step(p.ts) && p.pongs > 0)
                     .map(|p| p.rtt_max_us)
                     .max(),
+                rtt_p50_step_us: median_u32(
+                    l.series
+                        .iter()
+                        .filter(|p| in_step(p.ts) && p.pongs > 0)
+                        .map(|p| p.rtt_p50_us),
+                ),
             };
             match links
                 .iter_mut()
@@ -318,6 +328,21 @@ impl LinkSample {
         self.pmtud_probes = self.pmtud_probes.saturating_add(o.pmtud_probes);
         self.pmtud_replies = self.pmtud_replies.saturating_add(o.pmtud_replies);
         self.rtt_max_step_us = self.rtt_max_step_us.max(o.rtt_max_step_us);
+        // Two paths' medians do not make one: the worse is kept.
+        self.rtt_p50_step_us = self.rtt_p50_step_us.max(o.rtt_p50_step_us);
+    }
+}
+
+/// The median of `v` (the mean of the middle two of an even count); None
+/// when empty.
+pub fn median_u32(v: impl Iterator<Item = u32>) -> Option<u32> {
+    let mut v: Vec<u32> = v.collect();
+    v.sort_unstable();
+    let n = v.len();
+    match n {
+        0 => None,
+        n if n % 2 == 1 => Some(v[n / 2]),
+        n => Some(((u64::from(v[n / 2 - 1]) + u64::from(v[n / 2])) / 2) as u32),
     }
 }
 
@@ -454,6 +479,12 @@ mod tests {
             "{:?}",
             l.rtt_max_step_us
         );
+        // One pong in its second: the median is that RTT.
+        assert!(
+            l.rtt_p50_step_us.is_some_and(|m| m.abs_diff(300) < 5),
+            "{:?}",
+            l.rtt_p50_step_us
+        );
         // Nothing in a step that ended before it.
         let before = Sample::over(&snap, t0 - 2 * NS, t0 - NS);
         assert_eq!(before.links[0].rtt_max_step_us, None);
@@ -461,5 +492,36 @@ mod tests {
         t.finish(&snap);
         assert_eq!(t.samples.len(), 1);
         assert_eq!(t.samples[0].ts, snap.now);
+    }
+
+    #[test]
+    fn the_step_median_is_the_middle_rtt_not_the_mean() {
+        let mut e = Engine::new(two_nodes());
+        let t0 = 1_700_000_000 * NS;
+        // Three pongs in one second: 300, 9000 and 400 µs (mean 3233).
+        for (k, rtt_us) in [300i64, 9000, 400].into_iter().enumerate() {
+            let ts = t0 + k as i64 * 200_000_000;
+            feed(
+                &mut e,
+                ts,
+                ip(1),
+                ip(2),
+                0,
+                &ping_bytes(false, 1, 0, 7, k as u16),
+            );
+            let back = ping_bytes(true, 2, 0, 7, k as u16);
+            feed(&mut e, ts + rtt_us * 1000, ip(2), ip(1), 0, &back);
+        }
+        let s = Sample::over(&e.snapshot(), t0, t0 + NS);
+        let l = s
+            .links
+            .iter()
+            .find(|l| (l.src, l.dst) == (End::Node(1), End::Node(2)))
+            .expect("1→2");
+        assert_eq!(l.rtt_count, 3);
+        let p50 = l.rtt_p50_step_us.expect("pongs in the step");
+        assert!(p50.abs_diff(400) < 5, "{p50}");
+        assert_eq!(median_u32([5, 1].into_iter()), Some(3));
+        assert_eq!(median_u32(std::iter::empty()), None);
     }
 }

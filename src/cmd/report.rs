@@ -13,7 +13,7 @@ pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
     let mut session = plan.open()?;
     let Some(format) = a.format.report() else {
         return match a.format {
-            ReportFormat::Html => html(a, session),
+            ReportFormat::Html => html(a, &plan, session),
             _ => openmetrics(a, &plan, session),
         };
     };
@@ -59,8 +59,9 @@ fn openmetrics(a: &ReportArgs, plan: &Plan, mut session: Session) -> Result<i32,
 }
 
 /// `--format html`: the run sampled once a second (as for openmetrics),
-/// then one page with the final snapshot's report and the plots.
-fn html(a: &ReportArgs, mut session: Session) -> Result<i32, AppError> {
+/// then one page with the final snapshot's report and the plots, the
+/// evidence's frame numbers found by reading the files once more.
+fn html(a: &ReportArgs, plan: &Plan, mut session: Session) -> Result<i32, AppError> {
     let mut timeline = Timeline::default();
     session.run_to_end_sampled(&mut timeline);
     session.closing_notes();
@@ -68,11 +69,20 @@ fn html(a: &ReportArgs, mut session: Session) -> Result<i32, AppError> {
     let view = session.multi_view();
     let coverage = session.coverage();
     let status = crate::report::judge(&snap, Some(&coverage)).exit_code;
+    // The evidence's frame numbers: the files read once more, times only.
+    let frames = plan
+        .frames(
+            view.as_ref().map(|v| &v.clocks),
+            crate::report::EvidenceFrames::spans(&snap),
+        )?
+        .map(|f| crate::report::EvidenceFrames::from_spans(&snap, f))
+        .unwrap_or_default();
     let mut out = output(a)?;
     let written = crate::report::write_html(
         &snap,
         view.as_ref(),
         &timeline,
+        &frames,
         crate::report::Extras {
             coverage: Some(coverage),
             min_severity: a.min_severity.map(Into::into),

@@ -6,8 +6,9 @@
 //!
 //! Every plot has the same width and left label area, so their time axes
 //! line up. A plot has at most [`MAX_POINTS`] points per series: longer
-//! captures are binned (the mean of the means, the largest of the maxima,
-//! the sum of the losses), so the file stays small whatever the span.
+//! captures are binned (the median of the per-second RTT medians, the
+//! mean of the token means, the largest of the maxima, the sum of the
+//! losses), so the file stays small whatever the span.
 //! Colours are the Okabe–Ito palette (told apart with colour vision
 //! deficiency), and what matters is also told by shape, line width or
 //! text: timeouts are black lines, link-down spans grey hatching-free
@@ -21,9 +22,10 @@ use plotters::prelude::*;
 
 use super::{Extras, Format, Layout, fmt_datetime, fmt_time, judge};
 use crate::analysis::RTT_BUCKETS_US;
-use crate::analysis::multi::MultiView;
-use crate::analysis::timeline::{End, LinkSample, Sample, Timeline};
-use crate::analysis::{Severity, Snapshot, incidents};
+use crate::analysis::frames::FrameSpan;
+use crate::analysis::multi::{MultiView, OneWayView};
+use crate::analysis::timeline::{End, LinkSample, Sample, Timeline, median_u32};
+use crate::analysis::{Incident, MembershipView, Severity, Snapshot, incidents};
 
 /// Most points per series in a plot (about one per two pixels).
 pub const MAX_POINTS: usize = 480;
@@ -92,13 +94,15 @@ impl Axis {
     }
 }
 
-/// One bin of one direction: RTT mean, p99 (the bucket bound), max, ms;
-/// pings lost and pongs late in it; path MTU at its end.
-#[derive(Clone, Copy, Default)]
+/// One bin of one direction: RTT p50 (each second's median; over a bin
+/// of several seconds the median of their medians), p99 (the bucket
+/// bound), max, ms; pings lost and pongs late in it; path MTU at its end.
+#[derive(Clone, Default)]
 struct LinkBin {
     x: f64,
     rtt_count: u64,
-    rtt_sum_us: f64,
+    /// The medians of the bin's steps, µs.
+    p50s: Vec<u32>,
     p99_ms: Option<f64>,
     max_ms: Option<f64>,
     lost: u64,
@@ -117,6 +121,13 @@ struct TokenBin {
     rot_max_ms: Option<f64>,
     hold: Vec<(u32, u64, f64)>,
     retransmits: u64,
+}
+
+impl LinkBin {
+    /// The bin's median RTT, ms.
+    fn p50_ms(&self) -> Option<f64> {
+        median_u32(self.p50s.iter().copied()).map(|us| f64::from(us) / 1000.0)
+    }
 }
 
 type Key = (End, End, u8);
@@ -179,6 +190,7 @@ fn link_bins(t: &Timeline, axis: &Axis) -> Vec<(Key, Vec<LinkBin>)> {
                     rtt_hist: [0; RTT_BUCKETS_US.len() + 1],
                     rtt_count: 0,
                     rtt_sum_us: 0.0,
+                    rtt_p50_step_us: None,
                     pmtud_probes: 0,
                     pmtud_replies: 0,
                     ..b.clone()
@@ -186,7 +198,7 @@ fn link_bins(t: &Timeline, axis: &Axis) -> Vec<(Key, Vec<LinkBin>)> {
                 let a = a.unwrap_or(zero);
                 let dc = b.rtt_count.saturating_sub(a.rtt_count);
                 bin.rtt_count += dc;
-                bin.rtt_sum_us += (b.rtt_sum_us - a.rtt_sum_us).max(0.0);
+                bin.p50s.extend(b.rtt_p50_step_us);
                 let dh: Vec<u64> = b
                     .rtt_hist
                     .iter()
@@ -303,7 +315,7 @@ fn font(size: u32) -> TextStyle<'static> {
     ("sans-serif", size).into_font().color(&BLACK)
 }
 
-/// One direction's RTT: the max band (from the mean up), the mean and the
+/// One direction's RTT: the band from the p50 up to the max, the p50 and
 /// p99 lines, the ping timeout line, link-down spans shaded, lost pings
 /// as triangles under the axis' top, late pongs as circles.
 fn rtt_plot(
@@ -314,21 +326,13 @@ fn rtt_plot(
 ) -> io::Result<String> {
     let top = bins
         .iter()
-        .filter(|b| b.rtt_count > 0)
-        .flat_map(|b| {
-            [
-                b.max_ms,
-                b.p99_ms,
-                Some(b.rtt_sum_us / b.rtt_count as f64 / 1000.0),
-            ]
-        })
+        .flat_map(|b| [b.max_ms, b.p99_ms, b.p50_ms()])
         .flatten()
         .fold(ping_timeout_ms, f64::max)
         * 2.0;
     let bottom = bins
         .iter()
-        .filter(|b| b.rtt_count > 0)
-        .map(|b| b.rtt_sum_us / b.rtt_count as f64 / 1000.0)
+        .filter_map(LinkBin::p50_ms)
         .fold(f64::INFINITY, f64::min)
         .clamp(0.01, 1.0)
         / 2.0;
@@ -351,25 +355,25 @@ fn rtt_plot(
                 .map(|&(a, b)| Rectangle::new([(a, bottom), (b, top)], GREY.mix(0.35).filled())),
         )
         .map_err(plot_err)?;
-        let mean = |b: &LinkBin| (b.rtt_sum_us / b.rtt_count as f64 / 1000.0).max(bottom);
+        let p50 = |b: &LinkBin| b.p50_ms().unwrap_or(bottom).max(bottom);
         // A bin without a pong breaks the lines: nothing is drawn across it.
-        for run in runs(bins, |b| b.rtt_count > 0) {
-            let mut band: Vec<(f64, f64)> = run.iter().map(|b| (b.x, mean(b))).collect();
+        for run in runs(bins, |b| !b.p50s.is_empty()) {
+            let mut band: Vec<(f64, f64)> = run.iter().map(|b| (b.x, p50(b))).collect();
             band.extend(
                 run.iter()
                     .rev()
-                    .map(|b| (b.x, b.max_ms.unwrap_or(mean(b)).max(mean(b)))),
+                    .map(|b| (b.x, b.max_ms.unwrap_or(p50(b)).max(p50(b)))),
             );
             c.draw_series(std::iter::once(Polygon::new(band, SKY.mix(0.45).filled())))
                 .map_err(plot_err)?;
             c.draw_series(LineSeries::new(
-                run.iter().map(|b| (b.x, mean(b))),
+                run.iter().map(|b| (b.x, p50(b))),
                 BLUE.stroke_width(2),
             ))
             .map_err(plot_err)?;
             c.draw_series(LineSeries::new(
                 run.iter()
-                    .map(|b| (b.x, b.p99_ms.unwrap_or(mean(b)).max(bottom))),
+                    .map(|b| (b.x, b.p99_ms.unwrap_or(p50(b)).max(p50(b)))),
                 ORANGE.stroke_width(1),
             ))
             .map_err(plot_err)?;
@@ -399,38 +403,174 @@ fn rtt_plot(
     })
 }
 
-/// The rings: one band per ring from its first token to the next ring,
-/// labelled with its id and members, joins (+) and leaves (−).
-fn membership_plot(axis: &Axis, s: &Snapshot) -> io::Result<String> {
-    svg(90, |root| {
-        let span = axis.span.max(1.0);
-        let mut c = chart(root, span, 4, 0.0..1.0)?;
+/// When each ring lasted, ns: from its first token (or, for a ring first
+/// seen after the ring that its members were seen leaving, formed in the
+/// same round or before it: from that ring, its unseen part) to the first
+/// later ring holding any of its members or its representative (a ring
+/// whose members are not known: to the next ring), or the end.
+struct RingSpan {
+    /// Index into `Snapshot::membership`.
+    ring: usize,
+    /// Formed unseen from here (None: seen from its first token).
+    unseen_from: Option<i64>,
+    seen_from: i64,
+    end: i64,
+}
+
+fn ring_spans(rings: &[MembershipView], now: i64) -> Vec<RingSpan> {
+    let mut order: Vec<usize> = (0..rings.len()).collect();
+    order.sort_by_key(|&i| (rings[i].ts, i));
+    let holds = |r: &MembershipView, n: u32| r.members.contains(&n) || r.rep == n;
+    order
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let r = &rings[i];
+            let later = order[k + 1..].iter().map(|&j| &rings[j]);
+            let end = if r.members.is_empty() {
+                later.map(|n| n.ts).next()
+            } else {
+                later
+                    .filter(|n| n.members.iter().any(|&m| holds(r, m)))
+                    .map(|n| n.ts)
+                    .next()
+            }
+            .unwrap_or(now)
+            .max(r.ts);
+            // Its members were seen leaving a ring of the same round: it
+            // was formed then, out of sight of the capture.
+            // The latest earlier ring that either holds one of its members
+            // (then it was formed after that, as seen) or names one leaving.
+            let unseen_from = order[..k]
+                .iter()
+                .rev()
+                .map(|&j| &rings[j])
+                .find(|p| {
+                    p.members.iter().any(|m| r.members.contains(m))
+                        || p.left.iter().any(|m| r.members.contains(m))
+                })
+                .filter(|p| {
+                    p.left.iter().any(|m| r.members.contains(m)) && r.seq <= p.seq && p.ts < r.ts
+                })
+                .map(|p| p.ts);
+            RingSpan {
+                ring: i,
+                unseen_from,
+                seen_from: r.ts,
+                end,
+            }
+        })
+        .collect()
+}
+
+/// Spans (ns) where two or more rings existed at once, with the rings.
+fn partitions(spans: &[RingSpan]) -> Vec<(i64, i64, Vec<usize>)> {
+    let mut edges: Vec<i64> = spans
+        .iter()
+        .flat_map(|r| [r.unseen_from.unwrap_or(r.seen_from), r.end])
+        .collect();
+    edges.sort_unstable();
+    edges.dedup();
+    let mut out: Vec<(i64, i64, Vec<usize>)> = Vec::new();
+    for w in edges.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let live: Vec<usize> = spans
+            .iter()
+            .filter(|r| r.unseen_from.unwrap_or(r.seen_from) <= a && r.end >= b && b > a)
+            .map(|r| r.ring)
+            .collect();
+        if live.len() < 2 {
+            continue;
+        }
+        match out.last_mut() {
+            Some(p) if p.1 == a && p.2 == live => p.1 = b,
+            _ => out.push((a, b, live)),
+        }
+    }
+    out
+}
+
+fn ring_label(m: &MembershipView) -> String {
+    let members: Vec<String> = m.members.iter().map(u32::to_string).collect();
+    format!("{} [{}]", m.ring_id, members.join(" "))
+}
+
+/// The rings: one band per ring (id, members, joins + and leaves −), rings
+/// that existed at the same time in lanes of their own, and above them each
+/// partition marked and named. Returns the SVG and the lanes used.
+fn membership_plot(axis: &Axis, s: &Snapshot) -> io::Result<(String, usize)> {
+    let span = axis.span.max(1.0);
+    let spans = ring_spans(&s.membership, s.now);
+    let parts = partitions(&spans);
+    // Lanes by when the rings existed: a ring goes to the first lane free
+    // at its start, so only rings at the same time are apart.
+    let mut lane_end: Vec<i64> = Vec::new();
+    let mut lanes: Vec<usize> = Vec::with_capacity(spans.len());
+    for r in &spans {
+        let a = r.unseen_from.unwrap_or(r.seen_from);
+        let lane = match lane_end.iter().position(|&e| e <= a) {
+            Some(l) => l,
+            None => {
+                lane_end.push(i64::MIN);
+                lane_end.len() - 1
+            }
+        };
+        lane_end[lane] = r.end;
+        lanes.push(lane);
+    }
+    // A band is at least 1/200 of the axis wide, so a ring seen for a
+    // moment still shows.
+    let min_w = span / 200.0;
+    let n = lane_end.len().max(1);
+    let top = n as f64 + if parts.is_empty() { 0.0 } else { 0.8 };
+    let height = 50 + 40 * n as u32 + if parts.is_empty() { 0 } else { 24 };
+    let svg = svg(height, |root| {
+        let mut c = chart(root, span, 4, 0.0..top)?;
         c.configure_mesh()
             .disable_mesh()
             .y_labels(0)
             .x_labels(10)
             .x_label_formatter(&|x| axis.label(*x))
-            .y_desc("ring")
+            .y_desc(if n > 1 { "rings (lanes)" } else { "ring" })
             .label_style(font(11))
             .draw()
             .map_err(plot_err)?;
-        let rings = &s.membership;
-        for (i, m) in rings.iter().enumerate() {
-            let a = axis.x(m.ts);
-            let b = rings.get(i + 1).map_or(span, |n| axis.x(n.ts));
-            let fill = if i % 2 == 0 { SKY } else { YELLOW };
+        for (k, (r, lane)) in spans.iter().zip(&lanes).enumerate() {
+            let Some(m) = s.membership.get(r.ring) else {
+                continue;
+            };
+            // Lane 0 on top.
+            let y = (n - 1 - lane) as f64;
+            let a = axis.x(r.seen_from);
+            let b = axis.x(r.end).max(a + min_w).min(span);
+            let a = a.min(b);
+            if let Some(u) = r.unseen_from {
+                // Formed out of sight: an outline only, said in words.
+                let ua = axis.x(u);
+                c.draw_series(std::iter::once(Rectangle::new(
+                    [(ua, y + 0.3), (a, y + 0.7)],
+                    GREY.stroke_width(1),
+                )))
+                .map_err(plot_err)?;
+                c.draw_series(std::iter::once(Text::new(
+                    format!("{} formed unseen", m.ring_id),
+                    (ua, y + 0.62),
+                    font(10),
+                )))
+                .map_err(plot_err)?;
+            }
+            let fill = if k % 2 == 0 { SKY } else { YELLOW };
             c.draw_series(std::iter::once(Rectangle::new(
-                [(a, 0.1), (b, 0.9)],
+                [(a, y + 0.1), (b, y + 0.9)],
                 fill.mix(0.5).filled(),
             )))
             .map_err(plot_err)?;
             c.draw_series(std::iter::once(Rectangle::new(
-                [(a, 0.1), (b, 0.9)],
+                [(a, y + 0.1), (b, y + 0.9)],
                 BLACK.stroke_width(1),
             )))
             .map_err(plot_err)?;
-            let members: Vec<String> = m.members.iter().map(u32::to_string).collect();
-            let mut label = format!("{} [{}]", m.ring_id, members.join(" "));
+            let mut label = ring_label(m);
             if !m.joined.is_empty() {
                 let j: Vec<String> = m.joined.iter().map(|n| format!("+{n}")).collect();
                 let _ = write!(label, " {}", j.join(" "));
@@ -439,11 +579,49 @@ fn membership_plot(axis: &Axis, s: &Snapshot) -> io::Result<String> {
                 let l: Vec<String> = m.left.iter().map(|n| format!("-{n}")).collect();
                 let _ = write!(label, " {}", l.join(" "));
             }
-            c.draw_series(std::iter::once(Text::new(label, (a, 0.75), font(11))))
+            // Labels of successive rings in a lane alternate in height, so
+            // rings close in time do not print over each other.
+            let nth = lanes[..k].iter().filter(|l| *l == lane).count();
+            let ly = if nth % 2 == 0 { y + 0.8 } else { y + 0.45 };
+            c.draw_series(std::iter::once(Text::new(label, (a, ly), font(11))))
+                .map_err(plot_err)?;
+        }
+        for (a, b, rings) in &parts {
+            let (xa, xb) = (axis.x(*a), axis.x(*b));
+            c.draw_series(std::iter::once(Rectangle::new(
+                [
+                    (xa, n as f64 + 0.05),
+                    (xb.max(xa + span / 400.0), n as f64 + 0.25),
+                ],
+                VERMILLION.filled(),
+            )))
+            .map_err(plot_err)?;
+            let names: Vec<String> = rings
+                .iter()
+                .filter_map(|&i| s.membership.get(i))
+                .map(ring_label)
+                .collect();
+            let text = format!(
+                "PARTITION: {} rings at once ({})",
+                rings.len(),
+                names.join(" | ")
+            );
+            // Right-aligned near the right edge, so it stays on the page.
+            let style = if xa > span * 0.55 {
+                font(11).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Right,
+                    plotters::style::text_anchor::VPos::Top,
+                ))
+            } else {
+                font(11)
+            };
+            let x = if xa > span * 0.55 { xb.min(span) } else { xa };
+            c.draw_series(std::iter::once(Text::new(text, (x, top - 0.02), style)))
                 .map_err(plot_err)?;
         }
         Ok(())
-    })
+    })?;
+    Ok((svg, n))
 }
 
 /// Token rotation (mean and max per bin) and each node's mean hold, with
@@ -514,8 +692,15 @@ fn token_plot(axis: &Axis, bins: &[TokenBin], s: &Snapshot, nodes: &[u32]) -> io
 /// The findings on the time axis: a line over each finding's span, its
 /// start marked by severity (critical ▲ filled, warning ● hollow, info ×)
 /// and labelled with its number in the findings table.
-fn findings_plot(axis: &Axis, s: &Snapshot) -> io::Result<String> {
-    svg(110, |root| {
+fn findings_plot(
+    axis: &Axis,
+    s: &Snapshot,
+    frames: &[Vec<FrameSpan>],
+    names: &[String],
+) -> io::Result<String> {
+    // Where each marker landed (pixels): its link to the table goes there.
+    let mut at: Vec<(usize, i32, i32)> = Vec::with_capacity(s.findings.len());
+    let drawn = svg(110, |root| {
         let span = axis.span.max(1.0);
         let mut c = chart(root, span, 8, -0.5..2.7)?;
         c.configure_mesh()
@@ -575,9 +760,73 @@ fn findings_plot(axis: &Axis, s: &Snapshot) -> io::Result<String> {
                 font(10),
             )))
             .map_err(plot_err)?;
+            let (px, py) = c.backend_coord(&(a, y));
+            at.push((i, px, py));
         }
         Ok(())
+    })?;
+    // Each marker and its number is a link to its row in the findings
+    // table (plain SVG links: no script, they work offline and in a file).
+    let mut links = String::new();
+    for (i, px, py) in at {
+        let Some(f) = s.findings.get(i) else { continue };
+        let _ = write!(
+            links,
+            "<a href=\"#f{n}\"><title>finding {n}: {} {} at {}{}</title>\
+             <rect x=\"{}\" y=\"{}\" width=\"20\" height=\"34\" fill=\"#FFFFFF\" \
+             fill-opacity=\"0\"/></a>",
+            f.severity.name(),
+            escape(f.kind.name()),
+            escape(&fmt_time(f.start)),
+            escape(&frames.get(i).map_or(String::new(), |x| {
+                let t = frames_text(x, names);
+                if t == "-" {
+                    String::new()
+                } else {
+                    format!(", frames {t}")
+                }
+            })),
+            px - 10,
+            py - 24,
+            n = i + 1,
+        );
+    }
+    Ok(match drawn.rfind("</svg>") {
+        Some(end) => format!("{}{links}{}", &drawn[..end], &drawn[end..]),
+        None => drawn,
     })
+}
+
+/// A span's frames for people: `#12–#40` in one capture; with several
+/// (`names`), each capture that has some, after its file's name, `; `
+/// between them; `-` for none.
+fn frames_text(per_source: &[FrameSpan], names: &[String]) -> String {
+    let one = |f: &FrameSpan| match (f.first, f.last) {
+        (Some(a), Some(b)) if a.number != b.number => Some(format!("#{}–#{}", a.number, b.number)),
+        (Some(a), _) | (None, Some(a)) => Some(format!("#{}", a.number)),
+        (None, None) => None,
+    };
+    let parts: Vec<String> = per_source
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let t = one(f)?;
+            Some(match names.get(i) {
+                Some(n) if names.len() > 1 => format!("{} {t}", short_name(n)),
+                _ => t,
+            })
+        })
+        .collect();
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// A file's name without its directories.
+fn short_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
 /// Path MTU per direction (the size dst acknowledged), one line each.
@@ -632,6 +881,184 @@ fn pmtu_plot(axis: &Axis, links: &[(Key, Vec<LinkBin>)]) -> io::Result<String> {
             )
             .map_err(plot_err)?;
         }
+        Ok(())
+    })
+}
+
+/// Several captures' clocks: per pair of captures, each bin's least
+/// disturbed exchange as clock(b) − clock(a) minus the offsets the run
+/// applied (ms: how far that moment's evidence lies from the one offset
+/// per file), with its ±δ/2 band. A flat line at 0 is a steady clock.
+fn clocks_plot(axis: &Axis, m: &MultiView) -> io::Result<String> {
+    let c = &m.clocks;
+    let off = |i: usize| c.captures.get(i).and_then(|x| x.offset_ns).unwrap_or(0);
+    // Per pair: its index and points (x, residual ms, half δ ms).
+    type Points = Vec<(f64, f64, f64)>;
+    let series: Vec<(usize, Points)> = c
+        .pairs
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let fit = off(p.b) - off(p.a);
+            let pts = p
+                .series
+                .iter()
+                .map(|x| {
+                    (
+                        axis.x(x.ts - off(p.a)),
+                        (x.theta_ns - fit) as f64 / 1e6,
+                        x.delta_ns as f64 / 2e6,
+                    )
+                })
+                .collect();
+            (k, pts)
+        })
+        .collect();
+    let reach = series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|(_, r, d)| r.abs() + d))
+        .fold(0.05f64, f64::max)
+        .min(1e4)
+        * 1.2;
+    svg(200, |root| {
+        let span = axis.span.max(1.0);
+        let mut ch = chart(root, span, 8, -reach..reach)?;
+        ch.configure_mesh()
+            .disable_x_mesh()
+            .max_light_lines(0)
+            .y_labels(5)
+            .x_labels(10)
+            .x_label_formatter(&|x| axis.label(*x))
+            .y_label_formatter(&|y| format!("{y:+.2}"))
+            .y_desc("offset − estimate ms")
+            .label_style(font(11))
+            .draw()
+            .map_err(plot_err)?;
+        ch.draw_series(LineSeries::new(
+            [(0.0, 0.0), (span, 0.0)],
+            TIMEOUT.stroke_width(1),
+        ))
+        .map_err(plot_err)?;
+        for (k, pts) in &series {
+            if pts.is_empty() {
+                continue;
+            }
+            let color = PALETTE[k % PALETTE.len()];
+            let mut band: Vec<(f64, f64)> = pts.iter().map(|(x, r, d)| (*x, r - d)).collect();
+            band.extend(pts.iter().rev().map(|(x, r, d)| (*x, r + d)));
+            ch.draw_series(std::iter::once(Polygon::new(
+                band,
+                color.mix(0.18).filled(),
+            )))
+            .map_err(plot_err)?;
+            ch.draw_series(LineSeries::new(
+                pts.iter().map(|(x, r, _)| (*x, *r)),
+                color.stroke_width(1 + (*k % 3) as u32),
+            ))
+            .map_err(plot_err)?;
+            // Each point marked by the pair's shape too (not colour alone).
+            match k % 3 {
+                0 => ch
+                    .draw_series(
+                        pts.iter()
+                            .map(|(x, r, _)| Circle::new((*x, *r), 2, color.filled())),
+                    )
+                    .map(|_| ()),
+                1 => ch
+                    .draw_series(
+                        pts.iter()
+                            .map(|(x, r, _)| Cross::new((*x, *r), 3, color.stroke_width(1))),
+                    )
+                    .map(|_| ()),
+                _ => ch
+                    .draw_series(
+                        pts.iter()
+                            .map(|(x, r, _)| TriangleMarker::new((*x, *r), 3, color.filled())),
+                    )
+                    .map(|_| ()),
+            }
+            .map_err(plot_err)?;
+        }
+        Ok(())
+    })
+}
+
+/// One direction between two capture points: the one-way delay's p50 per
+/// bin with the band up to its max, and packets that left and never
+/// arrived as triangles under the top.
+fn oneway_plot(axis: &Axis, o: &OneWayView) -> io::Result<String> {
+    // Bins are drawn at their middle: the step is the smallest gap.
+    let step = o
+        .series
+        .windows(2)
+        .map(|w| w[1].ts - w[0].ts)
+        .filter(|d| *d > 0)
+        .min()
+        .unwrap_or(1_000_000_000);
+    let pts: Vec<(f64, f64, f64)> = o
+        .series
+        .iter()
+        .map(|p| {
+            (
+                axis.x(p.ts + step / 2),
+                p.p50_us as f64 / 1000.0,
+                p.max_us as f64 / 1000.0,
+            )
+        })
+        .collect();
+    let top = pts.iter().map(|p| p.2).fold(0.1f64, f64::max) * 3.0;
+    let bottom = pts
+        .iter()
+        .map(|p| p.1)
+        .fold(f64::INFINITY, f64::min)
+        .clamp(0.001, 1.0)
+        / 2.0;
+    svg(150, |root| {
+        let span = axis.span.max(1.0);
+        let mut c = chart(root, span, 8, (bottom..top).log_scale())?;
+        c.configure_mesh()
+            .disable_x_mesh()
+            .max_light_lines(0)
+            .y_labels(4)
+            .x_labels(10)
+            .x_label_formatter(&|x| axis.label(*x))
+            .y_label_formatter(&|y| format!("{y}"))
+            .y_desc("one way ms")
+            .label_style(font(11))
+            .draw()
+            .map_err(plot_err)?;
+        // Lines break where a bin has no match.
+        let mut run: Vec<(f64, f64, f64)> = Vec::new();
+        let mut runs: Vec<Vec<(f64, f64, f64)>> = Vec::new();
+        for (k, p) in pts.iter().enumerate() {
+            let gap = k > 0
+                && o.series
+                    .get(k)
+                    .zip(o.series.get(k - 1))
+                    .is_some_and(|(a, b)| a.ts - b.ts > step);
+            if gap && !run.is_empty() {
+                runs.push(std::mem::take(&mut run));
+            }
+            run.push((p.0, p.1.max(bottom), p.2.max(p.1).max(bottom)));
+        }
+        if !run.is_empty() {
+            runs.push(run);
+        }
+        for r in &runs {
+            let mut band: Vec<(f64, f64)> = r.iter().map(|p| (p.0, p.1)).collect();
+            band.extend(r.iter().rev().map(|p| (p.0, p.2)));
+            c.draw_series(std::iter::once(Polygon::new(band, SKY.mix(0.45).filled())))
+                .map_err(plot_err)?;
+            c.draw_series(LineSeries::new(
+                r.iter().map(|p| (p.0, p.1)),
+                BLUE.stroke_width(2),
+            ))
+            .map_err(plot_err)?;
+        }
+        c.draw_series(o.lost_series.iter().map(|(ts, _)| {
+            TriangleMarker::new((axis.x(ts + step / 2), top / 1.6), 5, VERMILLION.filled())
+        }))
+        .map_err(plot_err)?;
         Ok(())
     })
 }
@@ -762,15 +1189,51 @@ figure{margin:.6em 0;page-break-inside:avoid;break-inside:avoid}figcaption{font-
 svg{max-width:100%;height:auto}.marks{font-size:.8em;margin:0}pre{font-size:.75em;overflow-x:auto}\
 @media print{body{max-width:none}details{display:block}a{color:#000}}";
 
+/// The frames of each finding's and incident's evidence (see
+/// [`crate::analysis::frames`]), in the order of `Snapshot::findings` and
+/// of [`incidents`]; empty when the input could not be read again (stdin).
+#[derive(Debug, Clone, Default)]
+pub struct EvidenceFrames {
+    /// Per finding, its frames in each capture.
+    pub findings: Vec<Vec<FrameSpan>>,
+    pub incidents: Vec<Vec<FrameSpan>>,
+}
+
+impl EvidenceFrames {
+    /// The spans of capture time to look up: every finding's (an open one
+    /// to the end of the run), then every incident's.
+    pub fn spans(s: &Snapshot) -> Vec<(i64, i64)> {
+        let span = |a: i64, b: Option<i64>| (a, b.unwrap_or(s.now).max(a));
+        s.findings
+            .iter()
+            .map(|f| span(f.start, f.end))
+            .chain(incidents(s).iter().map(|i: &Incident| span(i.start, i.end)))
+            .collect()
+    }
+
+    /// The frames found for [`EvidenceFrames::spans`], split again.
+    pub fn from_spans(s: &Snapshot, mut found: Vec<Vec<FrameSpan>>) -> EvidenceFrames {
+        let n = s.findings.len().min(found.len());
+        let incidents = found.split_off(n);
+        EvidenceFrames {
+            findings: found,
+            incidents,
+        }
+    }
+}
+
 /// Writes the page. `t` is the run sampled once a second (the last sample
-/// at the end); `extras` carry the coverage the verdict weighs.
+/// at the end); `frames` the evidence's frame numbers; `extras` carry the
+/// coverage the verdict weighs.
 pub fn write_html(
     s: &Snapshot,
     m: Option<&MultiView>,
     t: &Timeline,
+    frames: &EvidenceFrames,
     extras: Extras,
     w: &mut impl Write,
 ) -> io::Result<()> {
+    let names: &[String] = m.map_or(&[], |m| &m.files);
     let v = judge(s, extras.coverage.as_ref());
     let mut text = Vec::new();
     super::write(Format::Text, s, m, extras, Layout::Pretty, &mut text)?;
@@ -827,7 +1290,8 @@ pub fn write_html(
     } else {
         h.push_str(
             "<table><tr><th>#</th><th>start (UTC)</th><th>severity</th><th>duration</th>\
-             <th>cause</th><th>nodes</th><th>findings</th><th>what corosync did</th></tr>\n",
+             <th>cause</th><th>nodes</th><th>findings</th><th>what corosync did</th>\
+             <th>frames</th></tr>\n",
         );
         for (n, i) in incs.iter().enumerate() {
             let dur = i.end.map_or_else(
@@ -843,7 +1307,7 @@ pub fn write_html(
             let _ = writeln!(
                 h,
                 "<tr id=\"i{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-                 <td>{}</td><td>{}</td><td>{}</td></tr>",
+                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 n + 1,
                 n + 1,
                 escape(&fmt_time(i.start)),
@@ -852,7 +1316,13 @@ pub fn write_html(
                 escape(&i.cause.describe()),
                 escape(&nodes.join(" ")),
                 links.join(" "),
-                escape(&i.corosync.join("; "))
+                escape(&i.corosync.join("; ")),
+                escape(
+                    &frames
+                        .incidents
+                        .get(n)
+                        .map_or("-".into(), |f| frames_text(f, names))
+                )
             );
         }
         h.push_str("</table>\n");
@@ -863,20 +1333,45 @@ pub fn write_html(
     let _ = writeln!(
         h,
         "<figure id=\"plot-findings\"><figcaption><b>Findings</b>: numbered as in the \
-         table below; ▲ filled critical, ● hollow warning, × info; the bar is the \
-         finding's span.</figcaption>{}<p class=\"marks\">Evidence of each marker: {}</p>\
+         table below (each marker links to its row); ▲ filled critical, ● hollow warning, \
+         × info; the bar is the finding's span.</figcaption>{}<p class=\"marks\">Evidence of each marker: {}</p>\
          </figure>",
-        findings_plot(&axis, s)?,
+        findings_plot(&axis, s, &frames.findings, names)?,
         (1..=s.findings.len())
             .map(|n| format!("<a href=\"#f{n}\">{n}</a>"))
             .collect::<Vec<_>>()
             .join(" ")
     );
+    let (rings_svg, lanes) = membership_plot(&axis, s)?;
+    let parts = partitions(&ring_spans(&s.membership, s.now));
+    let mut said = String::new();
+    for (a, b, rings) in &parts {
+        let names: Vec<String> = rings
+            .iter()
+            .filter_map(|&i| s.membership.get(i))
+            .map(ring_label)
+            .collect();
+        let _ = write!(
+            said,
+            "<p class=\"marks partition\">PARTITION {} to {} ({:.1} s): {} rings at once: \
+             {}</p>",
+            escape(&fmt_time(*a)),
+            escape(&fmt_time(*b)),
+            (b - a) as f64 / 1e9,
+            rings.len(),
+            escape(&names.join(", "))
+        );
+    }
     let _ = writeln!(
         h,
-        "<figure id=\"plot-membership\"><figcaption><b>Membership</b>: one band per \
-         ring (id, [members], +joined −left).</figcaption>{}</figure>",
-        membership_plot(&axis, s)?
+        "<figure id=\"plot-membership\" data-lanes=\"{lanes}\" data-partitions=\"{}\">\
+         <figcaption><b>Membership</b>: one band per ring (id, [members], +joined −left) \
+         from its first token to the first later ring holding one of its members; rings \
+         that existed at the same time in lanes of their own, a partition (two or more \
+         rings at once) marked above them; a ring whose members were seen leaving in a \
+         ring of its round but whose first token came later was formed out of sight (an \
+         outline from then).</figcaption>{rings_svg}{said}</figure>",
+        parts.len()
     );
     let tb = token_bins(t, &axis);
     let mut nodes: Vec<u32> = t
@@ -913,9 +1408,9 @@ pub fn write_html(
     let lb = link_bins(t, &axis);
     let rtt_legend = format!(
         "{}{}{}{}{}",
-        swatch(BLUE, "mean"),
+        swatch(BLUE, "p50 (median per second)"),
         swatch(ORANGE, "p99 (bucket bound)"),
-        swatch(SKY, "band: mean to max"),
+        swatch(SKY, "band: p50 to max"),
         swatch(TIMEOUT, "ping timeout"),
         swatch(GREY, "link down")
     );
@@ -965,6 +1460,84 @@ pub fn write_html(
         );
     }
 
+    // Several captures: their clocks and the one-way delays between them.
+    if let Some(m) = m.filter(|m| m.files.len() > 1) {
+        let c = &m.clocks;
+        if c.pairs.iter().any(|p| !p.series.is_empty()) {
+            let mut legend = String::new();
+            for (k, p) in c.pairs.iter().enumerate() {
+                // As the text report numbers the captures, with their node.
+                let name = |i: usize| match c.captures.get(i).and_then(|x| x.vantage) {
+                    Some(n) => format!("[{}] node {n}", i + 1),
+                    None => format!("[{}]", i + 1),
+                };
+                let shape = ["●", "×", "▲"][k % 3];
+                legend.push_str(&swatch(
+                    PALETTE[k % PALETTE.len()],
+                    &format!(
+                        "{shape} clock({}) − clock({}): {:+.3} ms ± {:.3} ({} exchanges)",
+                        name(p.b),
+                        name(p.a),
+                        p.theta_ns as f64 / 1e6,
+                        p.uncertainty_ns as f64 / 1e6,
+                        p.samples
+                    ),
+                ));
+            }
+            let _ = writeln!(
+                h,
+                "<figure id=\"plot-clocks\"><figcaption><b>Capture clocks</b>: per pair of \
+                 captures and per point, the offset its least disturbed exchange gives minus \
+                 the one offset per file the run applied (band: ± half the time that exchange \
+                 spent between the capture points); a line away from 0 is drift, or a path \
+                 slower one way than the other. Captures: {}. {legend}</figcaption>{}</figure>",
+                m.files
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| format!("[{}] {}", i + 1, escape(short_name(f))))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                clocks_plot(&axis, m)?
+            );
+        }
+        let node_of = |a: std::net::IpAddr| {
+            s.links.iter().find_map(|l| {
+                if l.src_addr == a {
+                    l.src_node
+                } else if l.dst_addr == a {
+                    l.dst_node
+                } else {
+                    None
+                }
+            })
+        };
+        let who = |a: std::net::IpAddr| match node_of(a) {
+            Some(n) => format!("node {n} ({a})"),
+            None => a.to_string(),
+        };
+        for o in m.one_way.iter().filter(|o| !o.series.is_empty()) {
+            let _ = writeln!(
+                h,
+                "<figure class=\"oneway\" id=\"oneway-{}-{}\"><figcaption><b>One way: {} → {}\
+                 </b> between their captures (log scale; p50 {} ms, p99 {} ms; {} packets \
+                 matched, {} left and never arrived ▲): {}{}</figcaption>{}</figure>",
+                escape(&o.src_addr.to_string()),
+                escape(&o.dst_addr.to_string()),
+                escape(&who(o.src_addr)),
+                escape(&who(o.dst_addr)),
+                o.delay_p50_us
+                    .map_or("-".into(), |v| format!("{:.3}", v as f64 / 1000.0)),
+                o.delay_p99_us
+                    .map_or("-".into(), |v| format!("{:.3}", v as f64 / 1000.0)),
+                o.matched,
+                o.left_not_arrived,
+                swatch(BLUE, "p50 per point"),
+                swatch(SKY, "band: p50 to max"),
+                oneway_plot(&axis, o)?
+            );
+        }
+    }
+
     let mut ids: Vec<u16> = s
         .links
         .iter()
@@ -1003,8 +1576,13 @@ pub fn write_html(
     );
     if !s.findings.is_empty() {
         h.push_str(
+            "<p>Frames: the first frame of the input at or after a finding's start and \
+             the last at or before its end (a packet viewer's frame numbers; with several \
+             captures, in each file named).</p>\n",
+        );
+        h.push_str(
             "<table><tr><th>#</th><th>start (UTC)</th><th>end</th><th>severity</th>\
-             <th>kind</th><th>where</th><th>what</th><th>evidence</th></tr>\n",
+             <th>kind</th><th>where</th><th>what</th><th>evidence</th><th>frames</th></tr>\n",
         );
         for (i, f) in s.findings.iter().enumerate() {
             let place = format!(
@@ -1021,7 +1599,7 @@ pub fn write_html(
             let _ = writeln!(
                 h,
                 "<tr id=\"f{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-                 <td>{}</td><td>{}</td><td>{}</td></tr>",
+                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 i + 1,
                 i + 1,
                 escape(&fmt_time(f.start)),
@@ -1030,7 +1608,13 @@ pub fn write_html(
                 escape(f.kind.name()),
                 escape(&place),
                 escape(&f.message),
-                escape(&ev.join(", "))
+                escape(&ev.join(", ")),
+                escape(
+                    &frames
+                        .findings
+                        .get(i)
+                        .map_or("-".into(), |x| frames_text(x, names))
+                )
             );
         }
         h.push_str("</table>\n");
@@ -1084,7 +1668,15 @@ mod tests {
         let snap = e.snapshot();
         t.finish(&snap);
         let mut out = Vec::new();
-        write_html(&snap, None, &t, Extras::default(), &mut out).unwrap();
+        write_html(
+            &snap,
+            None,
+            &t,
+            &EvidenceFrames::default(),
+            Extras::default(),
+            &mut out,
+        )
+        .unwrap();
         let page = String::from_utf8(out).unwrap();
         assert!(!page.contains("<script"), "{page}");
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));

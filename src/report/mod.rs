@@ -17,7 +17,7 @@ use std::io::{self, Write};
 use crate::analysis::multi::MultiView;
 use crate::analysis::{Coverage, Incident, Severity, Snapshot, incidents};
 
-pub use html::write_html;
+pub use html::{EvidenceFrames, write_html};
 pub use json::{
     Extras, IntervalDto, JSON_FORMAT, Layout, PcapStatsDto, ReportDto, SourceDto, to_dto,
     to_dto_multi, write_json, write_json_multi, write_json_with,

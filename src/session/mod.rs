@@ -12,6 +12,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::analysis::frames::{FrameLookup, FrameRef, FrameSpan};
 use crate::analysis::multi::{Admit, ClockEstimate, MultiView, OneWay};
 use crate::analysis::timeline::Timeline;
 use crate::analysis::{Coverage, Snapshot};
@@ -289,6 +290,49 @@ impl Plan {
         };
         let label = short_names(&names);
         Ok(self.session(Input::Stream(src), names, multi, kind, label))
+    }
+
+    /// The frames each span `(start, end)` of capture time covers in each
+    /// file (see [`crate::analysis::frames`]): the files are read once more,
+    /// timestamps only, in the order the run read them (several on the
+    /// time `clocks` corrected). None when stdin is an input (it cannot be
+    /// read twice).
+    pub fn frames(
+        &self,
+        clocks: Option<&ClockEstimate>,
+        spans: Vec<(i64, i64)>,
+    ) -> Result<Option<Vec<Vec<FrameSpan>>>, AppError> {
+        if self.files.iter().any(|f| f.as_os_str() == "-") {
+            return Ok(None);
+        }
+        let mut src = match (clocks, self.files.len() > 1) {
+            (Some(c), true) => multi::open_corrected(&self.files, &self.shifts, c)?.0,
+            _ => {
+                let (src, _) = open_inputs(&self.files)?;
+                match self.shifts.first() {
+                    Some(&s) if s != 0 => Box::new(Shifted::new(src, s)),
+                    _ => src,
+                }
+            }
+        };
+        let mut lookup = FrameLookup::new(spans, self.files.len());
+        loop {
+            match src.advance() {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) if e.recoverable => continue,
+                Err(_) => break,
+            }
+            let f = src.frame();
+            lookup.observe(
+                f.ts,
+                FrameRef {
+                    source: f.source,
+                    number: f.packet_no,
+                },
+            );
+        }
+        Ok(Some(lookup.finish()))
     }
 
     /// A session over a live interface.

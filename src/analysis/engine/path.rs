@@ -52,6 +52,9 @@ pub(super) struct Bucket {
     pub(super) rtt_sum_us: u64,
     pub(super) rtt_n: u32,
     pub(super) rtt_max_us: u32,
+    /// The second's RTTs, µs: the first [`RTT_KEPT`] in order, then each
+    /// further one over the slot `rtt_n % RTT_KEPT` (the last ones kept).
+    pub(super) rtt_us: [u32; RTT_KEPT],
     pub(super) packets: u32,
     pub(super) bytes: u64,
     /// DATA copies that could have been missed and were seen / were lost
@@ -64,7 +67,37 @@ pub(super) struct Bucket {
     pub(super) mcast_lost: u16,
 }
 
+/// RTTs kept per second and direction for its median: knet pings a few
+/// times a second at most (corosync's default interval is near a second).
+pub(super) const RTT_KEPT: usize = 8;
+
 impl Bucket {
+    /// Counts one RTT of this second (µs): sum, count, max and the kept
+    /// values for the median.
+    pub(super) fn rtt(&mut self, us: u64) {
+        let us32 = us.min(u64::from(u32::MAX)) as u32;
+        if let Some(slot) = self.rtt_us.get_mut(self.rtt_n as usize % RTT_KEPT) {
+            *slot = us32;
+        }
+        self.rtt_sum_us += us;
+        self.rtt_n += 1;
+        self.rtt_max_us = self.rtt_max_us.max(us32);
+    }
+
+    /// Median of the second's kept RTTs, µs (the mean of the middle two
+    /// of an even count); 0 without any.
+    pub(super) fn rtt_p50_us(&self) -> u32 {
+        let n = (self.rtt_n as usize).min(RTT_KEPT);
+        let mut v = self.rtt_us;
+        let v = &mut v[..n];
+        v.sort_unstable();
+        match n {
+            0 => 0,
+            n if n % 2 == 1 => v[n / 2],
+            n => ((u64::from(v[n / 2 - 1]) + u64::from(v[n / 2])) / 2) as u32,
+        }
+    }
+
     /// Any loss counted in this second: pings, pongs or DATA copies.
     pub(super) fn lost_any(&self) -> bool {
         self.missing + self.unanswered + self.data_lost + u32::from(self.mcast_lost) > 0

@@ -136,9 +136,7 @@ impl Dir {
         self.ping.avg_lat_us += (us as f64 - self.ping.avg_lat_us) / f64::from(self.ping.lat_n);
         if let Some(b) = self.bucket(ping_ts.div_euclid(NS)) {
             b.pongs += 1;
-            b.rtt_sum_us += us;
-            b.rtt_n += 1;
-            b.rtt_max_us = b.rtt_max_us.max(us.min(u64::from(u32::MAX)) as u32);
+            b.rtt(us);
         }
         if let Some(lp) = self.ping.last_pong {
             let gap = ts - lp;

@@ -106,6 +106,7 @@ impl Engine {
                         0
                     },
                     rtt_max_us: b.rtt_max_us,
+                    rtt_p50_us: b.rtt_p50_us(),
                     packets: b.packets,
                     bytes: b.bytes,
                 });

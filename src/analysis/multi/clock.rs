@@ -51,6 +51,24 @@ pub struct PairClock {
     /// The exchanges are encrypted packets matched by their bytes (no
     /// key), not knet pings and pongs.
     pub from_packets: bool,
+    /// The pair's offset over time: per bin of
+    /// [`series_step_ns`](super::series_step_ns) over the exchanges' span,
+    /// the exchange with the smallest δ, oldest first.
+    pub series: Vec<ClockPoint>,
+}
+
+/// One bin of a pair's offset over time: its least disturbed exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockPoint {
+    /// Start of the bin, ns, on capture `a`'s clock (the time the ping
+    /// was seen there).
+    pub ts: i64,
+    /// clock(b) − clock(a) from that exchange, and its δ (the true offset
+    /// lies within θ ± δ/2 when the paths are symmetric), ns.
+    pub theta_ns: i64,
+    pub delta_ns: i64,
+    /// Exchanges in the bin.
+    pub samples: u32,
 }
 
 /// How far a pair's offset moved during the capture.

@@ -61,8 +61,8 @@ mod view;
 
 #[cfg(test)]
 use clock::caps;
-pub use clock::{Admit, CaptureClock, ClockEstimate, Drift, PairClock};
-pub use oneway::{OneWay, OneWayView};
+pub use clock::{Admit, CaptureClock, ClockEstimate, ClockPoint, Drift, PairClock};
+pub use oneway::{OneWay, OneWayPoint, OneWayView};
 use solve::{pair_estimate, solve};
 pub use survey::ClockSurvey;
 pub use view::{CONTRADICTION_MIN_MATCHED, MultiView, PATH_LOSS_MIN_PACKETS};
@@ -92,6 +92,19 @@ const MAX_ADDRS: usize = 256;
 
 /// Highest one-way delay the histograms hold, µs.
 const HIST_MAX_US: u64 = 120_000_000;
+
+/// Points at most in a series over time (a pair's offset, a direction's
+/// one-way delay): the span is cut into this many bins of whole seconds.
+pub const SERIES_POINTS: i64 = 480;
+
+/// The bin width (ns, whole seconds, at least one) that cuts `span_ns`
+/// into at most [`SERIES_POINTS`] bins.
+pub fn series_step_ns(span_ns: i64) -> i64 {
+    const S: u64 = 1_000_000_000;
+    let secs = (span_ns.max(0) as u64).div_ceil(S).max(1);
+    let step = secs.div_ceil(SERIES_POINTS as u64).max(1) * S;
+    i64::try_from(step).unwrap_or(i64::MAX)
+}
 
 /// How the offsets were estimated (shown in the reports).
 pub const METHOD: &str = "ntp-4ts-min-delay";

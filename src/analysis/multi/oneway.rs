@@ -11,7 +11,10 @@ use hdrhistogram::Histogram;
 use crate::analysis::hash::FastMap;
 use crate::decode::Packet;
 
-use super::{ClockEstimate, HIST_MAX_US, MAX_PATHS, MAX_PENDING, ONE_WAY_WINDOW_NS, packet_key};
+use super::{
+    ClockEstimate, HIST_MAX_US, MAX_PATHS, MAX_PENDING, ONE_WAY_WINDOW_NS, SERIES_POINTS,
+    packet_key, series_step_ns,
+};
 
 // ------------------------------------------------------------------ pass 2
 
@@ -38,6 +41,37 @@ pub(super) struct PathAcc {
     /// Departure times of the first and last packet that never arrived.
     pub(super) first_lost: Option<i64>,
     pub(super) last_lost: i64,
+    /// The delays of the bin being filled, and its start (ns).
+    pub(super) bin: Histogram<u32>,
+    pub(super) bin_start: i64,
+    /// Closed bins, oldest first.
+    pub(super) series: Vec<OneWayPoint>,
+    /// Per bin of departure: packets that left and never arrived.
+    pub(super) lost_series: Vec<(i64, u64)>,
+}
+
+impl PathAcc {
+    /// The bin being filled as a point (None when empty).
+    fn open_point(&self) -> Option<OneWayPoint> {
+        (!self.bin.is_empty()).then(|| OneWayPoint {
+            ts: self.bin_start,
+            matched: self.bin.len(),
+            p50_us: self.bin.value_at_quantile(0.5),
+            max_us: self.bin.max(),
+        })
+    }
+
+    /// Closes the bin being filled when `bin` is a later one.
+    fn roll(&mut self, bin: i64) {
+        if bin == self.bin_start {
+            return;
+        }
+        if let Some(p) = self.open_point() {
+            self.series.push(p);
+        }
+        self.bin.reset();
+        self.bin_start = bin;
+    }
 }
 
 /// Second pass: one-way delay and loss between the capture points, over the
@@ -55,6 +89,8 @@ pub struct OneWay {
     pub(super) fifo: VecDeque<(i64, u64)>,
     pub(super) now: i64,
     pub(super) window: i64,
+    /// Width of the series' bins, ns.
+    pub(super) step: i64,
     pub overflow_pending: u64,
     pub overflow_paths: u64,
     pub duplicates: u64,
@@ -86,6 +122,14 @@ impl OneWay {
                     (first.saturating_sub(off), c.last_ts.saturating_sub(off))
                 })
                 .collect(),
+            step: {
+                let first = est.captures.iter().filter_map(|c| c.first_ts).min();
+                let last = est.captures.iter().map(|c| c.last_ts).max();
+                series_step_ns(match (first, last) {
+                    (Some(a), Some(b)) => b.saturating_sub(a),
+                    _ => 0,
+                })
+            },
             cap_of,
             paths: Vec::new(),
             path_idx: FastMap::default(),
@@ -134,6 +178,7 @@ impl OneWay {
                 let Ok(hist) = Histogram::new_with_bounds(1, HIST_MAX_US, 2) else {
                     return;
                 };
+                let bin = hist.clone();
                 self.paths.push(PathAcc {
                     src: d.src,
                     dst: d.dst,
@@ -148,6 +193,11 @@ impl OneWay {
                     first_lost: None,
                     last_lost: i64::MIN,
                     arrived_not_seen_leaving: 0,
+                    bin,
+                    bin_start: i64::MIN,
+                    // Room for the whole span: no growth per packet.
+                    series: Vec::with_capacity(SERIES_POINTS as usize + 2),
+                    lost_series: Vec::new(),
                 });
                 let i = (self.paths.len() - 1) as u32;
                 self.path_idx.insert((d.src, d.dst), i);
@@ -174,6 +224,9 @@ impl OneWay {
                 }
                 let us = (delay.max(0) / 1000).max(1) as u64;
                 pa.hist.saturating_record(us.min(HIST_MAX_US));
+                // Binned by the time of the match: the later sighting.
+                pa.roll(ts.div_euclid(self.step).saturating_mul(self.step));
+                pa.bin.saturating_record(us.min(HIST_MAX_US));
             }
             Some(_) => self.duplicates += 1,
             None => {
@@ -216,6 +269,11 @@ impl OneWay {
                     pa.left_not_arrived += 1;
                     pa.first_lost = Some(pa.first_lost.map_or(ts, |f| f.min(ts)));
                     pa.last_lost = pa.last_lost.max(ts);
+                    let bin = ts.div_euclid(self.step).saturating_mul(self.step);
+                    match pa.lost_series.last_mut() {
+                        Some((b, n)) if *b == bin => *n += 1,
+                        _ => pa.lost_series.push((bin, 1)),
+                    }
                 }
             }
         }
@@ -255,6 +313,8 @@ impl OneWay {
                     } else {
                         100.0 * p.left_not_arrived as f64 / sent as f64
                     },
+                    series: p.series.iter().copied().chain(p.open_point()).collect(),
+                    lost_series: p.lost_series.clone(),
                 }
             })
             .collect();
@@ -289,4 +349,20 @@ pub struct OneWayView {
     pub last_lost_ns: Option<i64>,
     /// left_not_arrived / (matched + left_not_arrived), percent.
     pub loss_pct: f64,
+    /// The delays over time, per bin of
+    /// [`series_step_ns`](super::series_step_ns) over the captures' span
+    /// (corrected time), by when each packet was matched; oldest first.
+    pub series: Vec<OneWayPoint>,
+    /// Per bin (its start, ns): packets that left in it and never arrived.
+    pub lost_series: Vec<(i64, u64)>,
+}
+
+/// One bin of a direction's one-way delays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OneWayPoint {
+    /// Start of the bin, ns (corrected time).
+    pub ts: i64,
+    pub matched: u64,
+    pub p50_us: u64,
+    pub max_us: u64,
 }

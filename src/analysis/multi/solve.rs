@@ -2,7 +2,7 @@
 //! samples (θ, δ) and its causality bound, then every capture's offset from
 //! the reference by weighted least squares over all pairs.
 
-use super::{CaptureClock, Drift, MIN_SELECTED, PairClock};
+use super::{CaptureClock, ClockPoint, Drift, MIN_SELECTED, PairClock, series_step_ns};
 
 pub(super) fn median(v: &[i64]) -> i64 {
     let mut s = v.to_vec();
@@ -44,6 +44,7 @@ pub(super) fn pair_estimate(a: usize, b: usize, s: &mut [(i64, i64, i64)]) -> Op
     // Drift check: the first and the second half of the exchanges in time,
     // each estimated on its own.
     s.sort_unstable_by_key(|x| x.2);
+    let series = clock_series(s);
     let half = s.len() / 2;
     let drift = if half >= MIN_SELECTED {
         let (early, late) = s.split_at_mut(half);
@@ -73,7 +74,37 @@ pub(super) fn pair_estimate(a: usize, b: usize, s: &mut [(i64, i64, i64)]) -> Op
         delay_p50_ns: median(&deltas),
         drift,
         from_packets: false,
+        series,
     })
+}
+
+/// Per bin of time, the exchange with the smallest δ (ties: the earlier).
+/// `s` is sorted by time.
+fn clock_series(s: &[(i64, i64, i64)]) -> Vec<ClockPoint> {
+    let (Some(first), Some(last)) = (s.first(), s.last()) else {
+        return Vec::new();
+    };
+    let step = series_step_ns(last.2.saturating_sub(first.2));
+    let mut out: Vec<ClockPoint> = Vec::new();
+    for &(theta, delta, t) in s {
+        let bin = t.div_euclid(step).saturating_mul(step);
+        match out.last_mut() {
+            Some(p) if p.ts == bin => {
+                p.samples = p.samples.saturating_add(1);
+                if delta < p.delta_ns {
+                    p.theta_ns = theta;
+                    p.delta_ns = delta;
+                }
+            }
+            _ => out.push(ClockPoint {
+                ts: bin,
+                theta_ns: theta,
+                delta_ns: delta,
+                samples: 1,
+            }),
+        }
+    }
+    out
 }
 
 /// Weighted least squares over the pairs (capture 0 fixed at 0), and the
@@ -213,6 +244,12 @@ mod tests {
         assert_eq!(p.theta_ns, 1_000_000);
         assert_eq!(p.uncertainty_ns, 100_000);
         assert_eq!(p.delay_min_ns, 200_000);
+        // 50 s of exchanges: a point a second, each its least queued one.
+        assert_eq!(p.series.len(), 50);
+        assert!(p.series.iter().all(|x| x.samples == 1));
+        assert_eq!(p.series[1].theta_ns, 1_000_000);
+        assert_eq!(p.series[3].theta_ns, 3_500_000);
+        assert_eq!(p.series[3].delta_ns, 5_200_000);
         let d = p.drift.expect("enough samples");
         assert_eq!(d.change_ns, 0);
         assert!(!d.significant());
@@ -242,6 +279,7 @@ mod tests {
             delay_p50_ns: 0,
             drift: None,
             from_packets: false,
+            series: Vec::new(),
         };
         let pairs = vec![pair(0, 1, 2_000_000), pair(1, 2, -500_000)];
         solve(&mut c, &pairs);
