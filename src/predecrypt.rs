@@ -170,6 +170,8 @@ impl RawBatch {
 /// A worker's state: its own network-layer decoder (to find payloads) and
 /// a copy of the decryptor's keys.
 pub struct Worker {
+    /// Payloads this worker opened.
+    pub opened: u64,
     net: NetDecoder,
     ports: Ports,
     crypto: Decryptor,
@@ -178,6 +180,7 @@ pub struct Worker {
 impl Worker {
     pub fn new(ports: Ports, crypto: Decryptor) -> Worker {
         Worker {
+            opened: 0,
             net: NetDecoder::new(DefragLimits::default()),
             ports,
             crypto,
@@ -239,6 +242,7 @@ impl Worker {
             {
                 Some(len) => {
                     clear.truncate(start + len);
+                    self.opened += 1;
                     hints.push(Hint {
                         frame: i,
                         transport,
