@@ -53,6 +53,8 @@ struct Slot {
 }
 
 /// What one event turned out to be.
+// Returned by value once per event, as `Outcome` is by the decoder.
+#[allow(clippy::large_enum_variant)]
 pub enum Item<'b> {
     Frame(Outcome<'b>),
     CaptureError(&'b CaptureError),

@@ -111,6 +111,7 @@ impl<'a> Packet<'a> {
     /// datagram's payload, then knet's, then totem's) to one of equal
     /// content. The threaded pipeline copies decoded packets into batches
     /// this way ([`crate::batch`]).
+    #[inline(always)]
     pub fn rebase<'b>(self, f: &mut impl FnMut(&'a [u8]) -> &'b [u8]) -> Packet<'b> {
         let d = self.dgram;
         Packet {

@@ -94,7 +94,7 @@ fn batch_pass(
 ) -> u64 {
     let mut n = 0;
     let mut worker = worker;
-    let mut drain = |b: &mut Batch, n: &mut u64| {
+    let drain = |b: &mut Batch, n: &mut u64| {
         for e in b.events() {
             if let Item::Frame(Outcome::Corosync(p)) = b.item(e) {
                 *n += u64::from(p.dgram.sport > 0);

@@ -260,6 +260,7 @@ impl<'a> Knet<'a> {
     /// The same packet over other bytes: `f` maps each borrowed slice to
     /// one of equal content (the threaded pipeline moves decoded packets
     /// between threads as copies, `decode::relocate`).
+    #[inline(always)]
     pub fn rebase<'b>(self, f: &mut impl FnMut(&'a [u8]) -> &'b [u8]) -> Knet<'b> {
         match self {
             Knet::Data(d) => Knet::Data(Data {

@@ -438,6 +438,7 @@ impl<'a> Totem<'a> {
     /// one of equal content (the threaded pipeline moves decoded packets
     /// between threads as copies). Lengths were checked when the message
     /// was parsed; equal content keeps them true.
+    #[inline(always)]
     pub fn rebase<'b>(self, f: &mut impl FnMut(&'a [u8]) -> &'b [u8]) -> Totem<'b> {
         let body = match self.body {
             Body::OrfToken(t) => Body::OrfToken(OrfToken {
