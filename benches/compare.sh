@@ -9,7 +9,7 @@
 # then peak RSS of `report` on corosync-only files of the RSS_MB sizes.
 #
 # usage: bash benches/compare.sh [EXTRA REPORT ARGS...]   (e.g. --threads 1)
-# env:   MIX_MB (1024) COROSYNC_MB (512) CRYPTO_MB (256) RSS_MB ("256 2048")
+# env:   MIX_MB (1024) COROSYNC_MB (512) CRYPTO_MB (256) RSS_MB ("256 2048"; "" for none)
 #        RUNS (3) BIN (default: build target/release/corowire) TSHARK (0; 1: tshark once on the mix, minutes)
 # Needs: tcpdump, python3 (tshark optional). Files go to bench-data/ (ignored by git).
 # "speed" is tcpdump's wall time over corowire's in the same run: above 1.0
@@ -20,7 +20,7 @@ extra=("$@")
 MIX_MB=${MIX_MB:-1024}
 COROSYNC_MB=${COROSYNC_MB:-512}
 CRYPTO_MB=${CRYPTO_MB:-256}
-RSS_MB=${RSS_MB:-256 2048}
+RSS_MB=${RSS_MB-256 2048}
 RUNS=${RUNS:-3}
 TSHARK=${TSHARK:-0}
 mkdir -p bench-data
