@@ -199,6 +199,11 @@ pub struct ReportArgs {
     /// offset estimate. Repeatable; FILE as given on the command line.
     #[arg(long = "time-shift", value_name = "FILE=SECONDS")]
     pub time_shift: Vec<String>,
+
+    /// Threads for decoding, decryption and analysis; the default, 1, runs
+    /// everything on one thread (see benches/README.md for why).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub threads: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +222,11 @@ pub struct TuneArgs {
     /// As `report --time-shift`.
     #[arg(long = "time-shift", value_name = "FILE=SECONDS")]
     pub time_shift: Vec<String>,
+
+    /// Threads for decoding, decryption and analysis; the default, 1, runs
+    /// everything on one thread (see benches/README.md for why).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub threads: Option<u32>,
 }
 
 /// How to read corosync traffic, for every command: ports, keys, config.

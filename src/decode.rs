@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::capture::RawFrame;
 use crate::wire::classify::{self, Class, FlowHistory, Framing};
-use crate::wire::crypto::{AuthKey, CryptoSuite, DecryptError, Decryptor};
+use crate::wire::crypto::{AuthKey, Cleartext, CryptoSuite, DecryptError, Decryptor, Transport};
 use crate::wire::knet::{self, Knet, PacketType, defrag};
 use crate::wire::net::{
     Datagram, DefragLimits, DropReason as NetDropReason, NetDecoder, NetPacket, NetStats, TooBig,
@@ -104,6 +104,45 @@ pub struct Packet<'a> {
     pub totem: Option<Totem<'a>>,
     /// Why the packet is malformed, or what failed inside a valid outer layer.
     pub error: Option<WireError>,
+}
+
+impl<'a> Packet<'a> {
+    /// The same packet over other bytes: `f` maps each borrowed slice (the
+    /// datagram's payload, then knet's, then totem's) to one of equal
+    /// content. The threaded pipeline copies decoded packets into batches
+    /// this way ([`crate::batch`]).
+    #[inline(always)]
+    pub fn rebase<'b>(self, f: &mut impl FnMut(&'a [u8]) -> &'b [u8]) -> Packet<'b> {
+        let d = self.dgram;
+        Packet {
+            ts: self.ts,
+            source: self.source,
+            packet_no: self.packet_no,
+            dgram: Datagram {
+                src: d.src,
+                dst: d.dst,
+                sport: d.sport,
+                dport: d.dport,
+                payload: f(d.payload),
+                payload_len: d.payload_len,
+                ip_len: d.ip_len,
+                tos: d.tos,
+                dont_fragment: d.dont_fragment,
+                ttl: d.ttl,
+                vlan: d.vlan,
+                payload_offset: d.payload_offset,
+                reassembled: d.reassembled,
+                outgoing: d.outgoing,
+            },
+            class: self.class,
+            framing: self.framing,
+            decrypted: self.decrypted,
+            knet: self.knet.map(|k| k.rebase(f)),
+            frag: self.frag,
+            totem: self.totem.map(|t| t.rebase(f)),
+            error: self.error,
+        }
+    }
 }
 
 impl Packet<'_> {
@@ -375,6 +414,11 @@ impl Decoder {
         }
     }
 
+    /// The corosync ports.
+    pub fn ports(&self) -> &Ports {
+        &self.ports
+    }
+
     /// The decryptor (with its counters and the suite it found), when keys were given.
     pub fn decryptor(&self) -> Option<&Decryptor> {
         self.crypto.as_ref()
@@ -401,6 +445,17 @@ impl Decoder {
 
     /// Decodes one frame.
     pub fn decode<'a>(&'a mut self, frame: &RawFrame<'a>) -> Outcome<'a> {
+        self.decode_opened(frame, None)
+    }
+
+    /// Decodes one frame whose payload a worker may have decrypted already
+    /// (`opened`, see [`Opened`]); the outcome and every counter are those
+    /// of [`Decoder::decode`].
+    pub fn decode_opened<'a>(
+        &'a mut self,
+        frame: &RawFrame<'a>,
+        opened: Option<Opened<'a>>,
+    ) -> Outcome<'a> {
         let Decoder {
             ports,
             net,
@@ -472,7 +527,10 @@ impl Decoder {
                 Framing::Knet => decode_knet(&mut p, payload, 0, defrag),
                 Framing::KnetHashOnly { hash_len } => match crypto.as_mut() {
                     // With a key the HMAC is checked like any other.
-                    Some(c) => decrypted_knet(&mut p, c.decrypt_knet(payload, clear), defrag),
+                    Some(c) => {
+                        let r = open(c, Transport::Knet, payload, clear, frame.data, opened);
+                        decrypted_knet(&mut p, r, defrag)
+                    }
                     None => decode_knet(&mut p, &payload[..payload.len() - hash_len], 0, defrag),
                 },
                 Framing::TotemV3 => {
@@ -489,8 +547,10 @@ impl Decoder {
                 }
                 Framing::Totemnet => {
                     let inner = &payload[4..];
-                    let opened = crypto.as_mut().map(|c| c.decrypt_totemnet2(payload, clear));
-                    match opened {
+                    let r = crypto
+                        .as_mut()
+                        .map(|c| open(c, Transport::Totemnet2, payload, clear, frame.data, opened));
+                    match r {
                         Some(Ok(c)) => {
                             p.class = Class::Corosync2;
                             p.decrypted = true;
@@ -518,7 +578,10 @@ impl Decoder {
                     ));
                 }
                 Framing::Opaque => match crypto.as_mut() {
-                    Some(c) => decrypted_knet(&mut p, c.decrypt_knet(payload, clear), defrag),
+                    Some(c) => {
+                        let r = open(c, Transport::Knet, payload, clear, frame.data, opened);
+                        decrypted_knet(&mut p, r, defrag)
+                    }
                     None => p.class = Class::Encrypted,
                 },
             }
@@ -545,6 +608,49 @@ impl Decoder {
             stats.reason(e);
         }
         Outcome::Corosync(p)
+    }
+}
+
+/// A payload a worker decrypted ahead of the decoder (the threaded
+/// pipeline): where it lies in its frame, with which (key, suite) pair of
+/// the decryptor, and the cleartext.
+#[derive(Debug, Clone, Copy)]
+pub struct Opened<'a> {
+    pub transport: Transport,
+    /// The UDP payload's offset in the frame and its length.
+    pub payload_off: usize,
+    pub payload_len: usize,
+    pub pair: (usize, usize),
+    pub clear: &'a [u8],
+}
+
+/// Decrypts `payload`, or takes the worker's cleartext when it is this
+/// payload's and the pair it used is the one the decryptor tries first
+/// (so the result is the same either way).
+fn open<'a>(
+    c: &mut Decryptor,
+    t: Transport,
+    payload: &'a [u8],
+    clear: &'a mut [u8],
+    frame: &'a [u8],
+    opened: Option<Opened<'a>>,
+) -> Result<Cleartext<'a>, DecryptError> {
+    if let Some(o) = opened
+        && o.transport == t
+        && o.payload_len == payload.len()
+        && (payload.as_ptr() as usize).checked_sub(frame.as_ptr() as usize) == Some(o.payload_off)
+        && o.payload_off + o.payload_len <= frame.len()
+        && let Some((key_index, suite)) = c.accept(t, o.pair)
+    {
+        return Ok(Cleartext {
+            bytes: o.clear,
+            key_index,
+            suite,
+        });
+    }
+    match t {
+        Transport::Knet => c.decrypt_knet(payload, clear),
+        Transport::Totemnet2 => c.decrypt_totemnet2(payload, clear),
     }
 }
 

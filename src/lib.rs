@@ -8,6 +8,7 @@
 //! drives it; [`cmd`] holds the thin commands over it.
 
 pub mod analysis;
+pub mod batch;
 pub mod capture;
 pub mod cli;
 pub mod cmd;
@@ -19,6 +20,7 @@ pub mod filter;
 pub mod infer;
 pub mod metrics;
 pub mod output;
+pub mod predecrypt;
 pub mod report;
 pub mod session;
 pub mod timefmt;

@@ -6,11 +6,11 @@ use std::io::{self, BufWriter, Write};
 use crate::analysis::timeline::Timeline;
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::{AppError, status_after};
-use crate::session::{Plan, Session};
+use crate::session::{Plan, Session, thread_count};
 
 pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
     let plan = Plan::new(&a.input.source, &a.input.files, &a.budgets, &a.time_shift)?;
-    let mut session = plan.open()?;
+    let mut session = plan.open()?.threads(thread_count(a.threads));
     let Some(format) = a.format.report() else {
         return match a.format {
             ReportFormat::Html => html(a, &plan, session),

@@ -6,11 +6,11 @@ use std::io::{self, BufWriter, Write as _};
 
 use crate::cli::TuneArgs;
 use crate::error::{AppError, status_after};
-use crate::session::Plan;
+use crate::session::{Plan, thread_count};
 
 pub fn run(a: &TuneArgs) -> Result<i32, AppError> {
     let plan = Plan::new(&a.input.source, &a.input.files, &a.budgets, &a.time_shift)?;
-    let mut session = plan.open()?;
+    let mut session = plan.open()?.threads(thread_count(a.threads));
     session.run_to_end();
     session.closing_notes();
     let snap = session.snapshot();

@@ -7,6 +7,7 @@
 
 pub mod multi;
 mod setup;
+mod threaded;
 
 use std::fmt;
 use std::io;
@@ -135,6 +136,16 @@ impl Notes {
     }
 }
 
+/// The `--threads` count: as given, else one.
+pub fn thread_count(flag: Option<u32>) -> usize {
+    match flag {
+        Some(n) => n.max(1) as usize,
+        // One thread unless asked: on two cores the threaded pipeline
+        // costs more than it saves (benches/README.md, issue 20).
+        None => 1,
+    }
+}
+
 /// Opens the inputs as they are: one file, or several merged on time
 /// (`decode`, and one capture of `report`).
 pub fn open_inputs(
@@ -255,6 +266,129 @@ pub struct Session {
     /// (`live --duration`, ns from the first frame or idle tick).
     limit_frames: Option<u64>,
     limit_ns: Option<i64>,
+    /// Threads for reading, decoding and analysis (1: all on the caller's).
+    threads: usize,
+}
+
+/// Samples a run into a timeline once a step of capture time.
+struct Sampler<'t> {
+    timeline: &'t mut Timeline,
+    /// The capture time of the next sample.
+    due: Option<i64>,
+}
+
+impl Sampler<'_> {
+    /// Before the frame at `ts` is analysed: a sample at the last step
+    /// boundary it passed, if any.
+    fn frame(&mut self, ts: i64, snapshot: impl FnOnce() -> Snapshot) {
+        let t = &mut *self.timeline;
+        if self.due.is_some_and(|d| ts >= d) {
+            // The last step boundary at or before this frame.
+            let at = t.next_due(ts).saturating_sub(t.step_ns());
+            t.record(&snapshot(), at);
+        }
+        if self.due.is_none_or(|d| ts >= d) {
+            self.due = Some(t.next_due(ts));
+        }
+    }
+}
+
+/// What a frame was, apart from its bytes.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    ts: i64,
+    source: usize,
+    packet_no: u64,
+}
+
+/// The analysis side of a run: everything a decoded frame goes to (the
+/// decoding side keeps the input and the decoder).
+struct Analysis<'s> {
+    names: &'s [String],
+    feed: &'s mut Feed,
+    multi: &'s mut Option<MultiRun>,
+    notes: &'s mut Option<Notes>,
+    counters: &'s mut Counters,
+}
+
+/// Counts a decoded frame and feeds the engine (each packet once when
+/// several captures saw it; every copy for the one-way figures).
+fn account(a: Analysis<'_>, f: Frame, o: &Outcome<'_>) {
+    let Analysis {
+        names,
+        feed,
+        multi,
+        notes,
+        counters,
+    } = a;
+    counters.frames += 1;
+    counters.first_ts.get_or_insert(f.ts);
+    counters.last_frame_ts = Some(f.ts);
+    if counters.now.is_none_or(|n| f.ts > n) {
+        counters.now = Some(f.ts);
+    }
+    if let (Outcome::Undecodable(e), Some(n)) = (o, notes.as_mut()) {
+        let name = names.get(f.source).map(String::as_str).unwrap_or("?");
+        n.note(format_args!("{name}: packet {}: {e}", f.packet_no));
+    }
+    if let Some(m) = multi.as_mut() {
+        let admitted = match o {
+            Outcome::Corosync(p) => {
+                m.one_way.observe(p);
+                m.admit.packet(p)
+            }
+            _ => m.admit.other(f.source),
+        };
+        if !admitted {
+            return;
+        }
+    }
+    feed.outcome(o);
+}
+
+/// Counts a capture error and says it on stderr unless quiet.
+#[cold]
+fn capture_error(counters: &mut Counters, notes: &Option<Notes>, e: &CaptureError) -> Fetch {
+    counters.capture_errors += 1;
+    let msg = e.to_string();
+    if let CaptureErrorKind::TruncatedRecord { have, .. } = e.kind {
+        counters.truncated += 1;
+        counters.truncated_bytes += have;
+    } else {
+        counters.unread_errors += 1;
+        counters.last_unread = Some(msg.clone());
+    }
+    if notes.is_some() {
+        crate::capture::note_error(e, counters.capture_errors, &mut io::stderr().lock());
+    }
+    counters.last_error = Some(msg.clone());
+    Fetch::Error {
+        msg,
+        fatal: !e.recoverable,
+    }
+}
+
+/// The engine's snapshot with the findings the several-captures view adds.
+fn snapshot_of(feed: &Feed, multi: &Option<MultiRun>) -> Snapshot {
+    let mut snap = feed.engine.snapshot();
+    if let Some(v) = multi.as_ref().map(MultiRun::view) {
+        v.add_path_loss_findings(&mut snap);
+    }
+    snap
+}
+
+impl MultiRun {
+    fn view(&self) -> MultiView {
+        MultiView {
+            files: self.files.clone(),
+            shifts_ns: self.shifts.clone(),
+            one_way: self.one_way.view(),
+            bridge_only: self.admit.bridge_only,
+            overflow_pending: self.one_way.overflow_pending,
+            overflow_paths: self.one_way.overflow_paths,
+            clocks: self.clocks.clone(),
+        }
+    }
 }
 
 impl Plan {
@@ -376,6 +510,7 @@ impl Plan {
             save_error: None,
             limit_frames: None,
             limit_ns: None,
+            threads: 1,
         }
     }
 }
@@ -397,6 +532,14 @@ impl Session {
     pub fn stop_after(mut self, frames: Option<u64>, duration_ns: Option<i64>) -> Self {
         self.limit_frames = frames;
         self.limit_ns = duration_ns;
+        self
+    }
+
+    /// Runs `run_to_end` on `n` threads: decoding (and decryption) apart
+    /// from the analysis (`session::threaded`); 1 keeps everything on the
+    /// caller's thread.
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = n.max(1);
         self
     }
 
@@ -440,23 +583,7 @@ impl Session {
     /// Counts a capture error and says it on stderr unless quiet.
     #[cold]
     fn capture_error(&mut self, e: &CaptureError) -> Fetch {
-        self.counters.capture_errors += 1;
-        let msg = e.to_string();
-        if let CaptureErrorKind::TruncatedRecord { have, .. } = e.kind {
-            self.counters.truncated += 1;
-            self.counters.truncated_bytes += have;
-        } else {
-            self.counters.unread_errors += 1;
-            self.counters.last_unread = Some(msg.clone());
-        }
-        if self.notes.is_some() {
-            crate::capture::note_error(e, self.counters.capture_errors, &mut io::stderr().lock());
-        }
-        self.counters.last_error = Some(msg.clone());
-        Fetch::Error {
-            msg,
-            fatal: !e.recoverable,
-        }
+        capture_error(&mut self.counters, &self.notes, e)
     }
 
     /// Decodes the current frame and feeds the engine (each packet once
@@ -485,30 +612,22 @@ impl Session {
             *save_error = Some(e);
             *save = None;
         }
-        counters.frames += 1;
-        counters.first_ts.get_or_insert(f.ts);
-        counters.last_frame_ts = Some(f.ts);
-        if counters.now.is_none_or(|n| f.ts > n) {
-            counters.now = Some(f.ts);
-        }
         let o = decoder.decode(&f);
-        if let (Outcome::Undecodable(e), Some(n)) = (&o, notes.as_mut()) {
-            let name = names.get(f.source).map(String::as_str).unwrap_or("?");
-            n.note(format_args!("{name}: packet {}: {e}", f.packet_no));
-        }
-        if let Some(m) = multi.as_mut() {
-            let admitted = match &o {
-                Outcome::Corosync(p) => {
-                    m.one_way.observe(p);
-                    m.admit.packet(p)
-                }
-                _ => m.admit.other(f.source),
-            };
-            if !admitted {
-                return;
-            }
-        }
-        feed.outcome(&o);
+        account(
+            Analysis {
+                names,
+                feed,
+                multi,
+                notes,
+                counters,
+            },
+            Frame {
+                ts: f.ts,
+                source: f.source,
+                packet_no: f.packet_no,
+            },
+            &o,
+        );
     }
 
     /// Nothing arrived (live capture idle): the clock moves on to `now`.
@@ -534,11 +653,13 @@ impl Session {
 
     /// Reads every frame to the end of the input and closes the analysis.
     pub fn run_to_end(&mut self) {
-        loop {
-            match self.fetch() {
-                Fetch::Frame(_) => self.process(),
-                Fetch::Error { fatal: false, .. } | Fetch::Idle => {}
-                Fetch::End | Fetch::Error { fatal: true, .. } => break,
+        if !self.run_threaded(None) {
+            loop {
+                match self.fetch() {
+                    Fetch::Frame(_) => self.process(),
+                    Fetch::Error { fatal: false, .. } | Fetch::Idle => {}
+                    Fetch::End | Fetch::Error { fatal: true, .. } => break,
+                }
             }
         }
         self.finish();
@@ -548,22 +669,20 @@ impl Session {
     /// `timeline` at each of its steps (a second of capture time) the
     /// capture passes, before the first frame past it, and the closing one.
     pub fn run_to_end_sampled(&mut self, timeline: &mut Timeline) {
-        let mut due: Option<i64> = None;
-        loop {
-            match self.fetch() {
-                Fetch::Frame(ts) => {
-                    if due.is_some_and(|d| ts >= d) {
-                        // The last step boundary at or before this frame.
-                        let at = timeline.next_due(ts).saturating_sub(timeline.step_ns());
-                        timeline.record(&self.snapshot(), at);
+        let mut sampler = Sampler {
+            timeline,
+            due: None,
+        };
+        if !self.run_threaded(Some(&mut sampler)) {
+            loop {
+                match self.fetch() {
+                    Fetch::Frame(ts) => {
+                        sampler.frame(ts, || self.snapshot());
+                        self.process();
                     }
-                    if due.is_none_or(|d| ts >= d) {
-                        due = Some(timeline.next_due(ts));
-                    }
-                    self.process();
+                    Fetch::Error { fatal: false, .. } | Fetch::Idle => {}
+                    Fetch::End | Fetch::Error { fatal: true, .. } => break,
                 }
-                Fetch::Error { fatal: false, .. } | Fetch::Idle => {}
-                Fetch::End | Fetch::Error { fatal: true, .. } => break,
             }
         }
         self.finish();
@@ -600,24 +719,12 @@ impl Session {
     /// The analysis as of now: the engine's snapshot with the findings the
     /// several-captures view adds.
     pub fn snapshot(&self) -> Snapshot {
-        let mut snap = self.feed.engine.snapshot();
-        if let Some(v) = self.multi_view() {
-            v.add_path_loss_findings(&mut snap);
-        }
-        snap
+        snapshot_of(&self.feed, &self.multi)
     }
 
     /// What several captures add: clocks, one-way delays, path loss.
     pub fn multi_view(&self) -> Option<MultiView> {
-        self.multi.as_ref().map(|m| MultiView {
-            files: m.files.clone(),
-            shifts_ns: m.shifts.clone(),
-            one_way: m.one_way.view(),
-            bridge_only: m.admit.bridge_only,
-            overflow_pending: m.one_way.overflow_pending,
-            overflow_paths: m.one_way.overflow_paths,
-            clocks: m.clocks.clone(),
-        })
+        self.multi.as_ref().map(MultiRun::view)
     }
 
     /// What the run could and could not see, for the verdict.

@@ -342,6 +342,7 @@ impl AesKey {
 }
 
 /// Everything derived from one candidate key.
+#[derive(Clone)]
 struct KeyState {
     /// HMAC keyed with the whole key (knet), by `Hash::index`.
     knet_mac: [Option<MacKey>; 6],
@@ -399,6 +400,9 @@ const KNET_MIN: usize = 6;
 const TOTEM2_MIN: usize = 8;
 
 /// Tries candidate keys and suites against payloads; see the module docs.
+/// A clone shares nothing with the original: workers that decrypt ahead
+/// each hold one.
+#[derive(Clone)]
 pub struct Decryptor {
     keys: Vec<KeyState>,
     knet_suites: Vec<CryptoSuite>,
@@ -528,6 +532,81 @@ impl Decryptor {
             return Err(e);
         }
         self.run(Transport::Totemnet2, payload, out)
+    }
+
+    /// The (key, suite) pair that opened the last packet of `transport`:
+    /// the one every packet is tried with first.
+    pub fn last_pair(&self, transport: Transport) -> Option<(usize, usize)> {
+        match transport {
+            Transport::Knet => self.last_knet,
+            Transport::Totemnet2 => self.last_totem2,
+        }
+    }
+
+    /// Tries `pair` alone on `payload` (nothing counted, nothing
+    /// remembered): the length of the cleartext written to `out` when it
+    /// opens the packet. For workers that decrypt ahead; the decoding
+    /// thread then takes the cleartext with [`Decryptor::accept`].
+    pub fn try_pair(
+        &self,
+        transport: Transport,
+        pair: (usize, usize),
+        payload: &[u8],
+        out: &mut [u8],
+    ) -> Option<usize> {
+        if transport == Transport::Totemnet2
+            && payload.get(..TOTEMNET2_HEADER.len()) != Some(&TOTEMNET2_HEADER[..])
+        {
+            return None;
+        }
+        let suites = match transport {
+            Transport::Knet => &self.knet_suites,
+            Transport::Totemnet2 => &self.totem2_suites,
+        };
+        let (k, si) = pair;
+        let &suite = suites.get(si)?;
+        // As `run` tries the pair that worked last (with it first, an
+        // unprotected suite is always allowed).
+        let a = if suite.is_protected() {
+            attempt(
+                transport,
+                self.keys.get(k)?,
+                &mut [0; 6],
+                suite,
+                payload,
+                out,
+            )
+        } else {
+            attempt_clear(transport, suite, payload, out)
+        };
+        match a {
+            Attempt::Ok(len) => Some(len),
+            _ => None,
+        }
+    }
+
+    /// A worker opened a packet of `transport` with `pair`
+    /// ([`Decryptor::try_pair`]): when `pair` is the one this decryptor
+    /// tries first, that is exactly what decrypting it here would give, so
+    /// it is counted as such and the (key index, suite) returned; None: the
+    /// caller decrypts the packet itself.
+    pub fn accept(
+        &mut self,
+        transport: Transport,
+        pair: (usize, usize),
+    ) -> Option<(Option<usize>, CryptoSuite)> {
+        if self.last_pair(transport) != Some(pair) {
+            return None;
+        }
+        let suites = match transport {
+            Transport::Knet => &self.knet_suites,
+            Transport::Totemnet2 => &self.totem2_suites,
+        };
+        let &suite = suites.get(pair.1)?;
+        let key_index = suite.is_protected().then_some(pair.0);
+        self.stats.packets += 1;
+        self.stats.count_ok(transport, key_index, suite);
+        Some((key_index, suite))
     }
 
     fn run<'o>(

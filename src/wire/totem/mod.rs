@@ -413,6 +413,103 @@ pub struct Totem<'a> {
     pub trailing: usize,
 }
 
+impl<'a> NodeList<'a> {
+    fn rebase<'b>(self, f: &mut impl FnMut(&'a [u8]) -> &'b [u8]) -> NodeList<'b> {
+        NodeList {
+            rd: self.rd.rebase(f),
+            start: self.start,
+            count: self.count,
+            layout: self.layout,
+        }
+    }
+}
+
+impl<'a> Rd<'a> {
+    fn rebase<'b>(self, f: &mut impl FnMut(&'a [u8]) -> &'b [u8]) -> Rd<'b> {
+        Rd {
+            b: f(self.b),
+            order: self.order,
+        }
+    }
+}
+
+impl<'a> Totem<'a> {
+    /// The same message over other bytes: `f` maps each borrowed slice to
+    /// one of equal content (the threaded pipeline moves decoded packets
+    /// between threads as copies). Lengths were checked when the message
+    /// was parsed; equal content keeps them true.
+    #[inline(always)]
+    pub fn rebase<'b>(self, f: &mut impl FnMut(&'a [u8]) -> &'b [u8]) -> Totem<'b> {
+        let body = match self.body {
+            Body::OrfToken(t) => Body::OrfToken(OrfToken {
+                seq: t.seq,
+                token_seq: t.token_seq,
+                aru: t.aru,
+                aru_addr: t.aru_addr,
+                ring_id: t.ring_id,
+                backlog: t.backlog,
+                fcc: t.fcc,
+                retrans_flg: t.retrans_flg,
+                rtr: RtrList {
+                    rd: t.rtr.rd.rebase(f),
+                    start: t.rtr.start,
+                    count: t.rtr.count,
+                    version: t.rtr.version,
+                },
+            }),
+            Body::Mcast(m) => Body::Mcast(Mcast {
+                system_from: m.system_from,
+                seq: m.seq,
+                this_seqno: m.this_seqno,
+                ring_id: m.ring_id,
+                node_id: m.node_id,
+                guarantee: m.guarantee,
+                payload: f(m.payload),
+            }),
+            Body::MergeDetect {
+                system_from,
+                ring_id,
+            } => Body::MergeDetect {
+                system_from,
+                ring_id,
+            },
+            Body::Join(j) => Body::Join(Join {
+                system_from: j.system_from,
+                ring_seq: j.ring_seq,
+                proc_list: j.proc_list.rebase(f),
+                failed_list: j.failed_list.rebase(f),
+            }),
+            Body::CommitToken(c) => Body::CommitToken(CommitToken {
+                token_seq: c.token_seq,
+                ring_id: c.ring_id,
+                retrans_flg: c.retrans_flg,
+                memb_index: c.memb_index,
+                members: c.members.rebase(f),
+                entries: MembEntries {
+                    rd: c.entries.rd.rebase(f),
+                    start: c.entries.start,
+                    count: c.entries.count,
+                    version: c.entries.version,
+                },
+            }),
+            Body::HoldCancel { ring_id } => Body::HoldCancel { ring_id },
+            Body::RingTest {
+                ring_number,
+                nodeid_activator,
+            } => Body::RingTest {
+                ring_number,
+                nodeid_activator,
+            },
+            Body::Unknown(b) => Body::Unknown(f(b)),
+        };
+        Totem {
+            header: self.header,
+            body,
+            trailing: self.trailing,
+        }
+    }
+}
+
 impl Totem<'_> {
     /// The ring id the message carries, if any.
     pub fn ring_id(&self) -> Option<RingId> {
