@@ -78,7 +78,7 @@ fn from_ethertype(t: EtherType) -> NetProto {
 /// Follows VLAN tags (etherparse's `SingleVlanHeaderSlice`, one at a time,
 /// at most [`MAX_VLAN_TAGS`]) starting with EtherType `t` whose payload is
 /// at `off`.
-#[inline]
+#[inline(always)]
 fn ethertype_chain(frame: &[u8], mut t: EtherType, mut off: usize) -> Result<LinkInfo, WireError> {
     let mut vlan = None;
     let mut tags = 0;

@@ -342,8 +342,14 @@ impl NetDecoder {
     ) -> Result<NetPacket<'a>, WireError> {
         let ip = Ipv4::parse(b).map_err(|e| e.at(base))?;
         let h = &ip.h;
-        let hdr_len = ip.hdr_len();
         let proto = h.protocol().0;
+        let fragment = h.is_fragmenting_payload();
+        if !fragment && proto != PROTO_UDP && proto != PROTO_ICMP {
+            // Most frames of a mixed capture (TCP) end here, before any
+            // address is taken.
+            return Ok(NetPacket::NotUdp);
+        }
+        let hdr_len = ip.hdr_len();
         let facts = IpFacts {
             src: IpAddr::V4(h.source_addr()),
             dst: IpAddr::V4(h.destination_addr()),
@@ -357,7 +363,7 @@ impl NetDecoder {
         let l4 = b.get(hdr_len..end).unwrap_or(&[]);
         let l4_off = base + hdr_len;
         let ip_payload = ip.total_len - hdr_len;
-        if h.is_fragmenting_payload() {
+        if fragment {
             if proto != PROTO_UDP {
                 self.stats.ip_fragments += 1;
                 return Ok(NetPacket::NotUdp);
