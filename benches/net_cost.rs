@@ -1,18 +1,20 @@
-//! What the link/IP/UDP layers cost per frame: corowire's own decoder
-//! (`wire::net::NetDecoder`) against etherparse's zero-copy slicing
-//! (`SlicedPacket::from_ethernet`, then the UDP slice), over the Ethernet
-//! frames of one file.
+//! What the link/IP/UDP layers cost per frame, over the Ethernet frames of
+//! one file: corowire's decoder (`wire::net::NetDecoder`: etherparse's
+//! header slices composed layer by layer, with the datagram's facts, Linux
+//! cooked headers, ICMP too-big, fragments and error offsets) against two
+//! references, etherparse's whole-packet slicing (`SlicedPacket::
+//! from_ethernet`, then the UDP slice) and the least composition of its
+//! header slices that finds the UDP payload (`headers`).
 //!
 //! `cargo bench --bench net_cost -- FILE [MODE] [ROUNDS]`
 //!
-//! MODE `read` only reads the file, `own`, `etherparse` and `headers`
-//! (etherparse's header slices composed by hand, as far as UDP only) read
-//! it and slice every frame (one pass each: run under callgrind to count
-//! instructions), `all` (default) times the four alternating and prints
-//! the slicing's cost over the read alone. Both slicers must find the
+//! MODE `read` only reads the file, `decoder`, `etherparse` and `headers`
+//! read it and slice every frame (one pass each: run under callgrind to
+//! count instructions), `all` (default) times the four alternating and
+//! prints the slicing's cost over the read alone. All three must find the
 //! same UDP datagrams (count and payload bytes) on files without IP
-//! fragments, VLAN stacks deeper than etherparse's three extensions or
-//! link types other than Ethernet.
+//! fragments, VLAN stacks deeper than three tags or link types other than
+//! Ethernet.
 
 use std::path::Path;
 use std::time::Instant;
@@ -27,14 +29,14 @@ use etherparse::{
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
     Read,
-    Own,
+    Decoder,
     Ether,
     Headers,
 }
 
 /// etherparse's header slices composed by hand, only as far as UDP:
 /// Ethernet, up to three VLAN tags, IPv4 or IPv6 (extension headers
-/// included), UDP.
+/// included), UDP; no datagram facts, no error offsets.
 #[inline]
 fn headers(frame: &[u8]) -> Option<UdpSlice<'_>> {
     let eth = Ethernet2Slice::from_slice_without_fcs(frame).ok()?;
@@ -78,7 +80,7 @@ fn pass(path: &Path, mode: Mode) -> (u64, u64, u64) {
         n += 1;
         match mode {
             Mode::Read => bytes += u64::from(f.data[0]),
-            Mode::Own => {
+            Mode::Decoder => {
                 if let Ok(NetPacket::Udp(d)) = net.decode(f.ts, f.linktype, f.data) {
                     udp += 1;
                     bytes += d.payload.len() as u64 + u64::from(d.sport);
@@ -115,7 +117,7 @@ fn main() {
         .collect();
     let Some(file) = args.first() else {
         eprintln!(
-            "usage: cargo bench --bench net_cost -- FILE [read|own|etherparse|headers|all] [ROUNDS]"
+            "usage: cargo bench --bench net_cost -- FILE [read|decoder|etherparse|headers|all] [ROUNDS]"
         );
         return;
     };
@@ -126,13 +128,13 @@ fn main() {
     };
     match args.get(1).map(String::as_str) {
         Some("read") => return one(Mode::Read),
-        Some("own") => return one(Mode::Own),
+        Some("decoder") => return one(Mode::Decoder),
         Some("etherparse") => return one(Mode::Ether),
         Some("headers") => return one(Mode::Headers),
         _ => {}
     }
     let rounds: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(7);
-    let modes = [Mode::Read, Mode::Own, Mode::Ether, Mode::Headers];
+    let modes = [Mode::Read, Mode::Decoder, Mode::Ether, Mode::Headers];
     let mut t = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
     let mut found = [(0, 0, 0); 4];
     for round in 0..rounds {
@@ -148,7 +150,7 @@ fn main() {
     let m: Vec<f64> = t.iter_mut().map(|v| median(v)).collect();
     println!("{file}: {frames} frames, {rounds} rounds (medians)");
     println!("  read only       {:.3} s", m[0]);
-    for (i, name) in [(1, "own"), (2, "etherparse"), (3, "headers")] {
+    for (i, name) in [(1, "decoder"), (2, "etherparse"), (3, "headers")] {
         println!(
             "  read + {name:<10} {:.3} s: slicing {:.1} ns/frame; {} UDP datagrams",
             m[i],

@@ -1,5 +1,7 @@
 //! The network decoder over every frame of the sample captures, checked
-//! against etherparse as an independent oracle, plus IP fragmentation and
+//! against etherparse's `SlicedPacket` as an oracle (the decoder composes
+//! etherparse's header slices itself, with its own length rules; the
+//! oracle is the crate's whole-packet path), plus IP fragmentation and
 //! cutting applied to real corosync frames.
 
 use std::net::IpAddr;

@@ -1,81 +1,55 @@
-//! IPv4 and IPv6 headers as checked views. Offsets in errors are relative to
-//! the start of the IP header; the caller moves them with `WireError::at`.
+//! IPv4 and IPv6 headers, read with etherparse's header slices:
+//! `Ipv4HeaderSlice`, `Ipv6HeaderSlice` and, one extension header at a
+//! time, `Ipv6RawExtHeaderSlice`, `Ipv6FragmentHeaderSlice` and
+//! `IpAuthHeaderSlice`. Offsets in errors are relative to the start of the
+//! IP header; the caller moves them with `WireError::at`.
+//!
+//! Own code, each for a reason:
+//! - The length rules. A frame cut by snaplen still yields its headers
+//!   (etherparse's `Ipv4Slice` / `Ipv6Slice` refuse a payload shorter than
+//!   the header declares), and a length of 0 means "the bytes present"
+//!   (segmentation offload on the capturing host, IPv6 jumbograms).
+//! - The extension header walk ([`walk_ext`]). etherparse's
+//!   `Ipv6ExtensionsSlice` reads on past a fragment header (in a later
+//!   fragment those bytes are data, not headers), stops at Mobility, HIP
+//!   and Shim6 headers, refuses a hop-by-hop header that is not first, and
+//!   has no bound on the number of headers; ours is bounded at
+//!   [`MAX_EXT_HEADERS`].
 
-use super::link::{be16, be32};
+use etherparse::err::{ip_auth, ipv4, ipv6};
+use etherparse::{
+    IpAuthHeaderSlice, IpNumber, Ipv4HeaderSlice, Ipv6FragmentHeaderSlice, Ipv6HeaderSlice,
+    Ipv6RawExtHeaderSlice,
+};
+
+use super::len_error;
 use crate::wire::{Layer, WireError};
 
-pub const PROTO_ICMP: u8 = 1;
-pub const PROTO_UDP: u8 = 17;
-pub const PROTO_ICMPV6: u8 = 58;
-
-const EXT_HOP_BY_HOP: u8 = 0;
-const EXT_ROUTING: u8 = 43;
-const EXT_FRAGMENT: u8 = 44;
-const EXT_AH: u8 = 51;
-const EXT_DEST_OPTS: u8 = 60;
-const EXT_MOBILITY: u8 = 135;
-const EXT_HIP: u8 = 139;
-const EXT_SHIM6: u8 = 140;
+pub const PROTO_ICMP: u8 = IpNumber::ICMP.0;
+pub const PROTO_UDP: u8 = IpNumber::UDP.0;
+pub const PROTO_ICMPV6: u8 = IpNumber::IPV6_ICMP.0;
 
 /// Extension headers followed at most.
 pub const MAX_EXT_HEADERS: usize = 16;
 
-/// The fields of an IPv4 header corowire uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ipv4 {
-    pub src: [u8; 4],
-    pub dst: [u8; 4],
-    /// Header length in bytes (IHL * 4).
-    pub hdr_len: usize,
+/// An IPv4 header (etherparse's slice) and the total length corowire uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ipv4<'a> {
+    pub h: Ipv4HeaderSlice<'a>,
     /// Total length: the header's value, or the bytes present when it is 0
     /// (segmentation offload on the capturing host).
     pub total_len: usize,
-    pub tos: u8,
-    pub ttl: u8,
-    pub proto: u8,
-    pub id: u16,
-    pub df: bool,
-    pub mf: bool,
-    /// Fragment offset in bytes.
-    pub frag_off: u32,
 }
 
-impl Ipv4 {
-    pub fn is_fragment(&self) -> bool {
-        self.mf || self.frag_off != 0
-    }
-
+impl<'a> Ipv4<'a> {
     /// Parses the header at the start of `b` (which may be cut by snaplen
     /// after the header).
     #[inline]
-    pub fn parse(b: &[u8]) -> Result<Ipv4, WireError> {
-        let Some(h) = b.get(..20) else {
-            return Err(WireError::short(Layer::Ipv4, 0, 20, b.len()));
-        };
-        let version = h[0] >> 4;
-        if version != 4 {
-            return Err(WireError::bad_value(
-                Layer::Ipv4,
-                0,
-                "version",
-                u64::from(version),
-            ));
-        }
-        let hdr_len = usize::from(h[0] & 0x0f) * 4;
-        if hdr_len < 20 {
-            return Err(WireError::bad_value(
-                Layer::Ipv4,
-                0,
-                "ihl",
-                (hdr_len / 4) as u64,
-            ));
-        }
-        if b.len() < hdr_len {
-            return Err(WireError::short(Layer::Ipv4, 0, hdr_len, b.len()));
-        }
-        let declared = usize::from(be16(h, 2));
+    pub fn parse(b: &'a [u8]) -> Result<Ipv4<'a>, WireError> {
+        let h = Ipv4HeaderSlice::from_slice(b).map_err(v4_error)?;
+        let declared = usize::from(h.total_len());
         let total_len = if declared == 0 { b.len() } else { declared };
-        if total_len < hdr_len {
+        if total_len < h.slice().len() {
             return Err(WireError::bad_length(
                 Layer::Ipv4,
                 2,
@@ -84,20 +58,38 @@ impl Ipv4 {
                 b.len(),
             ));
         }
-        let flags = be16(h, 6);
-        Ok(Ipv4 {
-            src: [h[12], h[13], h[14], h[15]],
-            dst: [h[16], h[17], h[18], h[19]],
-            hdr_len,
-            total_len,
-            tos: h[1],
-            ttl: h[8],
-            proto: h[9],
-            id: be16(h, 4),
-            df: flags & 0x4000 != 0,
-            mf: flags & 0x2000 != 0,
-            frag_off: u32::from(flags & 0x1fff) * 8,
-        })
+        Ok(Ipv4 { h, total_len })
+    }
+
+    /// Header length in bytes (IHL * 4).
+    #[inline]
+    pub fn hdr_len(&self) -> usize {
+        self.h.slice().len()
+    }
+
+    /// The TOS byte (etherparse gives it as DSCP and ECN).
+    #[inline]
+    pub fn tos(&self) -> u8 {
+        (self.h.dcp().value() << 2) | self.h.ecn().value()
+    }
+
+    /// Fragment offset in bytes.
+    #[inline]
+    pub fn frag_off(&self) -> u32 {
+        u32::from(self.h.fragments_offset().value()) * 8
+    }
+}
+
+#[cold]
+fn v4_error(e: ipv4::HeaderSliceError) -> WireError {
+    match e {
+        ipv4::HeaderSliceError::Len(e) => len_error(Layer::Ipv4, 0, e),
+        ipv4::HeaderSliceError::Content(ipv4::HeaderError::UnexpectedVersion {
+            version_number,
+        }) => WireError::bad_value(Layer::Ipv4, 0, "version", u64::from(version_number)),
+        ipv4::HeaderSliceError::Content(ipv4::HeaderError::HeaderLengthSmallerThanHeader {
+            ihl,
+        }) => WireError::bad_value(Layer::Ipv4, 0, "ihl", u64::from(ihl)),
     }
 }
 
@@ -110,13 +102,10 @@ pub struct Ipv6Frag {
     pub id: u32,
 }
 
-/// The fields of an IPv6 header (and its extension headers) corowire uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ipv6 {
-    pub src: [u8; 16],
-    pub dst: [u8; 16],
-    pub traffic_class: u8,
-    pub hop_limit: u8,
+/// An IPv6 header (etherparse's slice) and what its extension headers say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ipv6<'a> {
+    pub h: Ipv6HeaderSlice<'a>,
     /// Payload length: the header's value, or the bytes present when it is 0
     /// (jumbogram or offload).
     pub payload_len: usize,
@@ -128,42 +117,26 @@ pub struct Ipv6 {
     pub frag: Option<Ipv6Frag>,
 }
 
-impl Ipv6 {
+impl<'a> Ipv6<'a> {
     /// Parses the fixed header and walks the extension headers of `b`.
     #[inline]
-    pub fn parse(b: &[u8]) -> Result<Ipv6, WireError> {
-        let Some(h) = b.get(..40) else {
-            return Err(WireError::short(Layer::Ipv6, 0, 40, b.len()));
-        };
-        let version = h[0] >> 4;
-        if version != 6 {
-            return Err(WireError::bad_value(
-                Layer::Ipv6,
-                0,
-                "version",
-                u64::from(version),
-            ));
-        }
-        let mut src = [0u8; 16];
-        src.copy_from_slice(&h[8..24]);
-        let mut dst = [0u8; 16];
-        dst.copy_from_slice(&h[24..40]);
-        let declared = usize::from(be16(h, 4));
+    pub fn parse(b: &'a [u8]) -> Result<Ipv6<'a>, WireError> {
+        let h = Ipv6HeaderSlice::from_slice(b).map_err(|e| v6_error(Layer::Ipv6, "version", e))?;
+        let declared = usize::from(h.payload_length());
+        let hdr = h.slice().len();
         let payload_len = if declared == 0 {
-            b.len() - 40
+            b.len() - hdr
         } else {
             declared
         };
-        let (proto, l4_off, frag) = if h[6] == PROTO_UDP {
-            (PROTO_UDP, 40, None)
+        let nh = h.next_header().0;
+        let (proto, l4_off, frag) = if nh == PROTO_UDP {
+            (PROTO_UDP, hdr, None)
         } else {
-            walk_ext(b, h[6], 40, true)?
+            walk_ext(b, nh, hdr, true)?
         };
         Ok(Ipv6 {
-            src,
-            dst,
-            traffic_class: ((be16(h, 0) >> 4) & 0xff) as u8,
-            hop_limit: h[7],
+            h,
             payload_len,
             proto,
             l4_off,
@@ -172,18 +145,25 @@ impl Ipv6 {
     }
 }
 
-fn is_ext(nh: u8) -> bool {
-    matches!(
-        nh,
-        EXT_HOP_BY_HOP
-            | EXT_ROUTING
-            | EXT_FRAGMENT
-            | EXT_AH
-            | EXT_DEST_OPTS
-            | EXT_MOBILITY
-            | EXT_HIP
-            | EXT_SHIM6
-    )
+/// An `Ipv6HeaderSlice` error as `layer`'s, the version named `field`.
+#[cold]
+pub(crate) fn v6_error(layer: Layer, field: &'static str, e: ipv6::HeaderSliceError) -> WireError {
+    match e {
+        ipv6::HeaderSliceError::Len(e) => len_error(layer, 0, e),
+        ipv6::HeaderSliceError::Content(ipv6::HeaderError::UnexpectedVersion {
+            version_number,
+        }) => WireError::bad_value(layer, 0, field, u64::from(version_number)),
+    }
+}
+
+#[cold]
+fn ah_error(off: usize, e: ip_auth::HeaderSliceError) -> WireError {
+    match e {
+        ip_auth::HeaderSliceError::Len(e) => len_error(Layer::Ipv6, off, e),
+        ip_auth::HeaderSliceError::Content(ip_auth::HeaderError::ZeroPayloadLen) => {
+            WireError::bad_value(Layer::Ipv6, off + 1, "ah payload length", 0)
+        }
+    }
 }
 
 /// Skips IPv6 extension headers in `b` starting with next header `nh` at
@@ -196,7 +176,15 @@ pub fn walk_ext(
     stop_at_frag: bool,
 ) -> Result<(u8, usize, Option<Ipv6Frag>), WireError> {
     let mut n = 0;
-    while is_ext(nh) {
+    loop {
+        let t = IpNumber(nh);
+        if !matches!(
+            t,
+            IpNumber::IPV6_FRAGMENTATION_HEADER | IpNumber::AUTHENTICATION_HEADER
+        ) && !Ipv6RawExtHeaderSlice::header_type_supported(t)
+        {
+            return Ok((nh, off, None));
+        }
         n += 1;
         if n > MAX_EXT_HEADERS {
             return Err(WireError::bad_value(
@@ -206,41 +194,34 @@ pub fn walk_ext(
                 n as u64,
             ));
         }
-        let Some(e) = b.get(off..off + 8) else {
-            return Err(WireError::short(
-                Layer::Ipv6,
-                off,
-                8,
-                b.len().saturating_sub(off),
-            ));
-        };
-        let next = e[0];
-        if nh == EXT_FRAGMENT {
-            let fo = be16(e, 2);
-            let frag = Ipv6Frag {
-                offset: u32::from(fo & 0xfff8),
-                more: fo & 1 != 0,
-                id: be32(e, 4),
-            };
-            off += 8;
-            if stop_at_frag {
-                return Ok((next, off, Some(frag)));
+        let rest = b.get(off..).unwrap_or(&[]);
+        let (next, len) = match t {
+            IpNumber::IPV6_FRAGMENTATION_HEADER => {
+                let f = Ipv6FragmentHeaderSlice::from_slice(rest)
+                    .map_err(|e| len_error(Layer::Ipv6, off, e))?;
+                if stop_at_frag {
+                    let frag = Ipv6Frag {
+                        offset: u32::from(f.fragment_offset().value()) * 8,
+                        more: f.more_fragments(),
+                        id: f.identification(),
+                    };
+                    return Ok((f.next_header().0, off + f.slice().len(), Some(frag)));
+                }
+                (f.next_header(), f.slice().len())
             }
-            nh = next;
-            continue;
-        }
-        let len = if nh == EXT_AH {
-            (usize::from(e[1]) + 2) * 4
-        } else {
-            (usize::from(e[1]) + 1) * 8
+            IpNumber::AUTHENTICATION_HEADER => {
+                let a = IpAuthHeaderSlice::from_slice(rest).map_err(|e| ah_error(off, e))?;
+                (a.next_header(), a.slice().len())
+            }
+            _ => {
+                let e = Ipv6RawExtHeaderSlice::from_slice(rest)
+                    .map_err(|e| len_error(Layer::Ipv6, off, e))?;
+                (e.next_header(), e.slice().len())
+            }
         };
-        if b.len() < off + len {
-            return Err(WireError::short(Layer::Ipv6, off, len, b.len() - off));
-        }
         off += len;
-        nh = next;
+        nh = next.0;
     }
-    Ok((nh, off, None))
 }
 
 #[cfg(test)]
@@ -258,11 +239,15 @@ mod tests {
     #[test]
     fn ipv4_with_options() {
         let ip = Ipv4::parse(&V4_OPTS).unwrap();
-        assert_eq!(ip.hdr_len, 24);
+        assert_eq!(ip.hdr_len(), 24);
         assert_eq!(ip.total_len, 32);
-        assert_eq!((ip.tos, ip.ttl, ip.proto, ip.id), (0x10, 64, 17, 0x1234));
-        assert!(ip.df && !ip.mf && !ip.is_fragment());
-        assert_eq!(ip.src, [10, 99, 0, 1]);
+        let h = &ip.h;
+        assert_eq!(
+            (ip.tos(), h.ttl(), h.protocol().0, h.identification()),
+            (0x10, 64, 17, 0x1234)
+        );
+        assert!(h.dont_fragment() && !h.more_fragments() && !h.is_fragmenting_payload());
+        assert_eq!(h.source(), [10, 99, 0, 1]);
     }
 
     #[test]
@@ -301,8 +286,8 @@ mod tests {
         b[6] = 0x20; // MF
         b[7] = 0x03; // offset 3 * 8
         let ip = Ipv4::parse(&b).unwrap();
-        assert!(ip.mf && ip.is_fragment());
-        assert_eq!(ip.frag_off, 24);
+        assert!(ip.h.more_fragments() && ip.h.is_fragmenting_payload());
+        assert_eq!(ip.frag_off(), 24);
         let mut b = V4_OPTS;
         b[2] = 0;
         b[3] = 0; // TSO: total length 0 means "as present"
@@ -330,8 +315,8 @@ mod tests {
                 ip.proto,
                 ip.l4_off,
                 ip.payload_len,
-                ip.hop_limit,
-                ip.traffic_class
+                ip.h.hop_limit(),
+                ip.h.traffic_class()
             ),
             (17, 40, 8, 64, 0xab)
         );
@@ -367,6 +352,48 @@ mod tests {
             assert_eq!(e.offset, at, "len {n}");
             assert!(matches!(e.kind, WireErrorKind::Short { .. }));
         }
+    }
+
+    #[test]
+    fn ipv6_headers_etherparse_walk_would_refuse() {
+        // Destination options, then hop-by-hop (not first), then Mobility
+        // (135), then UDP: etherparse's `Ipv6ExtensionsSlice` errs on the
+        // second and stops at the third; all three are skipped here.
+        let mut ext = vec![0, 0, 1, 4, 0, 0, 0, 0];
+        ext.extend_from_slice(&[135, 0, 1, 4, 0, 0, 0, 0]);
+        ext.extend_from_slice(&[17, 0, 0, 0, 0, 0, 0, 0]);
+        let b = v6(60, &ext);
+        let ip = Ipv6::parse(&b).unwrap();
+        assert_eq!((ip.proto, ip.l4_off, ip.frag), (17, 64, None));
+        assert!(etherparse::Ipv6ExtensionsSlice::from_slice(IpNumber(60), &b[40..]).is_err());
+    }
+
+    #[test]
+    fn ipv6_authentication_header() {
+        // AH: payload length 2 (16 bytes: next, length, reserved, SPI,
+        // sequence number, 4 bytes of ICV), then UDP.
+        let mut ext = vec![17, 2, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9];
+        ext.extend_from_slice(&[0xaa; 4]);
+        let b = v6(51, &ext);
+        let ip = Ipv6::parse(&b).unwrap();
+        assert_eq!((ip.proto, ip.l4_off), (17, 56));
+        // Cut inside it: short at the AH, which needs at least 12 bytes
+        // (RFC 4302), then the 16 its length says.
+        for n in 40..56 {
+            let need = if n < 52 { 12 } else { 16 };
+            assert_eq!(
+                Ipv6::parse(&b[..n]).unwrap_err(),
+                WireError::short(Layer::Ipv6, 40, need, n - 40),
+                "len {n}"
+            );
+        }
+        // A payload length of 0 (an 8-byte AH) is not an AH.
+        let mut zero = b.clone();
+        zero[41] = 0;
+        assert_eq!(
+            Ipv6::parse(&zero).unwrap_err(),
+            WireError::bad_value(Layer::Ipv6, 41, "ah payload length", 0)
+        );
     }
 
     #[test]

@@ -1,25 +1,32 @@
 //! Link layer: where the IP header starts in a frame of a given link type.
 //!
-//! Ethernet II with any stack of 802.1Q / 802.1ad / old QinQ (0x9100) tags,
-//! Linux cooked capture v1 (SLL, 16 bytes) and v2 (SLL2, 20 bytes), BSD
-//! loopback (NULL, LOOP) and raw IP (LINKTYPE_RAW and its aliases).
+//! Ethernet II and its stack of 802.1Q / 802.1ad / old QinQ (0x9100) tags
+//! are read with etherparse's header slices (`Ethernet2HeaderSlice`,
+//! `SingleVlanHeaderSlice`). Own code, each for a reason:
+//! - Linux cooked capture v2 (SLL2, 20 bytes): etherparse 0.21 has no SLL2.
+//! - Linux cooked capture v1 (SLL, 16 bytes): etherparse's
+//!   `LinuxSllHeaderSlice` rejects every ARPHRD type but five (Ethernet,
+//!   netlink, IP-GRE, radiotap, FRAD) and packet types above 7, so the
+//!   frames `tcpdump -i any` records on `lo` (ARPHRD_LOOPBACK), on
+//!   WireGuard or tun links (ARPHRD_NONE) and on IPoIB (ARPHRD_INFINIBAND)
+//!   would become undecodable; we read its protocol field as the EtherType
+//!   whatever the hardware type, as libpcap does.
+//! - BSD loopback (NULL, LOOP) and the raw IP link types: etherparse has no
+//!   header for the first and the second is one version nibble.
+//! - The VLAN tag limit ([`MAX_VLAN_TAGS`]) and the 802.3 length rule.
 
+use etherparse::{EtherType, Ethernet2HeaderSlice, SingleVlanHeaderSlice};
+
+use super::len_error;
 use crate::wire::linktype;
 use crate::wire::{Layer, WireError, WireErrorKind};
 
 /// BSD loopback with the family in network byte order (OpenBSD).
 pub const LINKTYPE_LOOP: u32 = 108;
 
-pub const ETHERTYPE_IPV4: u16 = 0x0800;
-pub const ETHERTYPE_IPV6: u16 = 0x86dd;
-pub const ETHERTYPE_VLAN: u16 = 0x8100;
-pub const ETHERTYPE_QINQ: u16 = 0x88a8;
-pub const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
-
 /// VLAN tags followed at most (more is treated as malformed).
 pub const MAX_VLAN_TAGS: usize = 8;
 
-const ETH_HDR: usize = 14;
 const SLL_HDR: usize = 16;
 const SLL2_HDR: usize = 20;
 const NULL_HDR: usize = 4;
@@ -50,8 +57,9 @@ pub struct LinkInfo {
 /// Linux's PACKET_OUTGOING: the capturing host sent the frame.
 const PACKET_OUTGOING: u16 = 4;
 
+/// A big-endian u16 of an own-parsed header (0 past the end).
 #[inline]
-pub(crate) fn be16(b: &[u8], i: usize) -> u16 {
+fn be16(b: &[u8], i: usize) -> u16 {
     match b.get(i..i + 2) {
         Some(s) => u16::from_be_bytes([s[0], s[1]]),
         None => 0,
@@ -59,36 +67,29 @@ pub(crate) fn be16(b: &[u8], i: usize) -> u16 {
 }
 
 #[inline]
-pub(crate) fn be32(b: &[u8], i: usize) -> u32 {
-    match b.get(i..i + 4) {
-        Some(s) => u32::from_be_bytes([s[0], s[1], s[2], s[3]]),
-        None => 0,
-    }
-}
-
-#[inline]
-fn from_ethertype(t: u16) -> NetProto {
+fn from_ethertype(t: EtherType) -> NetProto {
     match t {
-        ETHERTYPE_IPV4 => NetProto::Ipv4,
-        ETHERTYPE_IPV6 => NetProto::Ipv6,
-        t => NetProto::Other(t),
+        EtherType::IPV4 => NetProto::Ipv4,
+        EtherType::IPV6 => NetProto::Ipv6,
+        t => NetProto::Other(t.0),
     }
 }
 
-/// Follows VLAN tags starting with EtherType `t` whose payload is at `off`.
-#[inline]
-fn ethertype_chain(frame: &[u8], mut t: u16, mut off: usize) -> Result<LinkInfo, WireError> {
+/// Follows VLAN tags (etherparse's `SingleVlanHeaderSlice`, one at a time,
+/// at most [`MAX_VLAN_TAGS`]) starting with EtherType `t` whose payload is
+/// at `off`.
+#[inline(always)]
+fn ethertype_chain(frame: &[u8], mut t: EtherType, mut off: usize) -> Result<LinkInfo, WireError> {
     let mut vlan = None;
     let mut tags = 0;
-    while matches!(t, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) {
-        if frame.len() < off + 4 {
-            return Err(WireError::short(
-                Layer::Vlan,
-                off,
-                4,
-                frame.len().saturating_sub(off),
-            ));
-        }
+    while matches!(
+        t,
+        EtherType::VLAN_TAGGED_FRAME
+            | EtherType::PROVIDER_BRIDGING
+            | EtherType::VLAN_DOUBLE_TAGGED_FRAME
+    ) {
+        let tag = SingleVlanHeaderSlice::from_slice(frame.get(off..).unwrap_or(&[]))
+            .map_err(|e| len_error(Layer::Vlan, off, e))?;
         tags += 1;
         if tags > MAX_VLAN_TAGS {
             return Err(WireError::bad_value(
@@ -99,10 +100,10 @@ fn ethertype_chain(frame: &[u8], mut t: u16, mut off: usize) -> Result<LinkInfo,
             ));
         }
         if vlan.is_none() {
-            vlan = Some(be16(frame, off) & 0x0fff);
+            vlan = Some(tag.vlan_identifier().value());
         }
-        t = be16(frame, off + 2);
-        off += 4;
+        t = tag.ether_type();
+        off += tag.slice().len();
     }
     Ok(LinkInfo {
         proto: from_ethertype(t),
@@ -135,20 +136,20 @@ pub fn is_supported(lt: u32) -> bool {
 pub fn parse(lt: u32, frame: &[u8]) -> Result<LinkInfo, WireError> {
     match lt {
         linktype::ETHERNET => {
-            if frame.len() < ETH_HDR {
-                return Err(WireError::short(Layer::Link, 0, ETH_HDR, frame.len()));
-            }
-            let t = be16(frame, 12);
-            if t < 0x0600 {
+            let eth = Ethernet2HeaderSlice::from_slice(frame)
+                .map_err(|e| len_error(Layer::Link, 0, e))?;
+            let t = eth.ether_type();
+            let off = eth.slice().len();
+            if t.0 < 0x0600 {
                 // 802.3 length: LLC/SNAP, not IP for our purposes.
                 return Ok(LinkInfo {
-                    proto: NetProto::Other(t),
-                    offset: ETH_HDR,
+                    proto: NetProto::Other(t.0),
+                    offset: off,
                     vlan: None,
                     outgoing: None,
                 });
             }
-            ethertype_chain(frame, t, ETH_HDR)
+            ethertype_chain(frame, t, off)
         }
         linktype::LINUX_SLL2 => {
             if frame.len() < SLL2_HDR {
@@ -156,7 +157,7 @@ pub fn parse(lt: u32, frame: &[u8]) -> Result<LinkInfo, WireError> {
             }
             // Packet type: one byte at offset 10.
             let out = frame.get(10).map(|t| u16::from(*t) == PACKET_OUTGOING);
-            ethertype_chain(frame, be16(frame, 0), SLL2_HDR)
+            ethertype_chain(frame, EtherType(be16(frame, 0)), SLL2_HDR)
                 .map(|l| LinkInfo { outgoing: out, ..l })
         }
         linktype::LINUX_SLL => {
@@ -165,7 +166,7 @@ pub fn parse(lt: u32, frame: &[u8]) -> Result<LinkInfo, WireError> {
             }
             // Packet type: two bytes at offset 0.
             let out = be16(frame, 0) == PACKET_OUTGOING;
-            ethertype_chain(frame, be16(frame, 14), SLL_HDR).map(|l| LinkInfo {
+            ethertype_chain(frame, EtherType(be16(frame, 14)), SLL_HDR).map(|l| LinkInfo {
                 outgoing: Some(out),
                 ..l
             })
@@ -331,6 +332,28 @@ mod tests {
                 parse(linktype::LINUX_SLL, &f[..n]).unwrap_err(),
                 WireError::short(Layer::Link, 0, 16, n)
             );
+        }
+    }
+
+    #[test]
+    fn sll_loopback_and_tun_are_read() {
+        // `tcpdump -i any` on lo: ARPHRD_LOOPBACK (772), sent by this host;
+        // on a WireGuard or tun link: ARPHRD_NONE (0xfffe).
+        for hw in [[0x03, 0x04], [0xff, 0xfe]] {
+            let f = [
+                0x00, 0x04, hw[0], hw[1], 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00, 0x45,
+            ];
+            assert_eq!(
+                parse(linktype::LINUX_SLL, &f).unwrap(),
+                LinkInfo {
+                    proto: NetProto::Ipv4,
+                    offset: 16,
+                    vlan: None,
+                    outgoing: Some(true),
+                }
+            );
+            // The reason SLL stays own code: etherparse 0.21 refuses both.
+            assert!(etherparse::LinuxSllHeaderSlice::from_slice(&f).is_err());
         }
     }
 

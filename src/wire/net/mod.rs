@@ -2,10 +2,18 @@
 //! ICMP notice that matters for path MTU), with IP fragments reassembled in
 //! bounded memory.
 //!
+//! The headers are read with etherparse's zero-copy header slices, composed
+//! by hand layer by layer (cheaper than its `SlicedPacket`, and every error
+//! keeps the byte offset where the failing header starts: benches/README.md).
+//! What stays own code is named, with its reason, in each module: the Linux
+//! cooked and BSD loopback link headers (`link`), the IP length rules and
+//! the IPv6 extension header walk (`ip`), the quoted ports of ICMP
+//! (`icmp`), the UDP length check below and IP defragmentation (`defrag`).
+//!
 //! OWNER: capture/net helper. The types below are the contract the rest of
 //! corowire codes against; keep their names and fields.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use super::{Layer, WireError};
 
@@ -13,12 +21,20 @@ pub mod defrag;
 pub mod icmp;
 pub mod ip;
 pub mod link;
-pub mod udp;
+
+use etherparse::UdpHeaderSlice;
+use etherparse::err::LenError;
 
 use defrag::{Defrag, FirstInfo, Fragment, Key, Outcome};
 use ip::{Ipv4, Ipv6, PROTO_ICMP, PROTO_ICMPV6, PROTO_UDP};
 use link::NetProto;
-use udp::{UDP_HDR, Udp};
+
+/// An etherparse length error as corowire's: `layer` starts at `offset`
+/// in the frame (etherparse counts from the slice it was given).
+#[cold]
+pub(crate) fn len_error(layer: Layer, offset: usize, e: LenError) -> WireError {
+    WireError::short(layer, offset, e.required_len, e.len)
+}
 
 /// A UDP datagram found in a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,7 +220,10 @@ struct IpFacts {
 }
 
 /// Builds a datagram from the UDP header at `l4` (offset `l4_off` in the
-/// frame); `ip_payload` is the length IP declares for it.
+/// frame, read with etherparse's `UdpHeaderSlice`); `ip_payload` is the
+/// length IP declares for it. Own code: the UDP length must fit what IP
+/// declares, not the bytes present (etherparse's `UdpSlice` refuses a
+/// datagram cut by snaplen).
 #[inline]
 fn datagram<'a>(
     facts: IpFacts,
@@ -213,15 +232,26 @@ fn datagram<'a>(
     ip_payload: usize,
     reassembled: bool,
 ) -> Result<NetPacket<'a>, WireError> {
-    let u = Udp::parse(l4, ip_payload).map_err(|e| e.at(l4_off))?;
-    let payload_len = u.len - UDP_HDR;
-    let end = u.len.min(l4.len());
-    let payload = l4.get(UDP_HDR..end).unwrap_or(&[]);
+    let u = UdpHeaderSlice::from_slice(l4).map_err(|e| len_error(Layer::Udp, l4_off, e))?;
+    let hdr = u.slice().len();
+    let len = usize::from(u.length());
+    if len < hdr || len > ip_payload {
+        return Err(WireError::bad_length(
+            Layer::Udp,
+            l4_off + 4,
+            "length",
+            len as u64,
+            ip_payload,
+        ));
+    }
+    let payload_len = len - hdr;
+    let end = len.min(l4.len());
+    let payload = l4.get(hdr..end).unwrap_or(&[]);
     Ok(NetPacket::Udp(Datagram {
         src: facts.src,
         dst: facts.dst,
-        sport: u.sport,
-        dport: u.dport,
+        sport: u.source_port(),
+        dport: u.destination_port(),
         payload,
         payload_len,
         ip_len: facts.ip_len,
@@ -229,7 +259,7 @@ fn datagram<'a>(
         dont_fragment: facts.df,
         ttl: facts.ttl,
         vlan: facts.vlan,
-        payload_offset: if reassembled { 0 } else { l4_off + UDP_HDR },
+        payload_offset: if reassembled { 0 } else { l4_off + hdr },
         reassembled,
         outgoing: None,
     }))
@@ -311,43 +341,52 @@ impl NetDecoder {
         vlan: Option<u16>,
     ) -> Result<NetPacket<'a>, WireError> {
         let ip = Ipv4::parse(b).map_err(|e| e.at(base))?;
+        let h = &ip.h;
+        let proto = h.protocol().0;
+        let fragment = h.is_fragmenting_payload();
+        if !fragment && proto != PROTO_UDP && proto != PROTO_ICMP {
+            // Most frames of a mixed capture (TCP) end here, before any
+            // address is taken.
+            return Ok(NetPacket::NotUdp);
+        }
+        let hdr_len = ip.hdr_len();
         let facts = IpFacts {
-            src: IpAddr::V4(Ipv4Addr::from(ip.src)),
-            dst: IpAddr::V4(Ipv4Addr::from(ip.dst)),
+            src: IpAddr::V4(h.source_addr()),
+            dst: IpAddr::V4(h.destination_addr()),
             ip_len: ip.total_len as u32,
-            tos: ip.tos,
-            df: ip.df,
-            ttl: ip.ttl,
+            tos: ip.tos(),
+            df: h.dont_fragment(),
+            ttl: h.ttl(),
             vlan,
         };
         let end = ip.total_len.min(b.len());
-        let l4 = b.get(ip.hdr_len..end).unwrap_or(&[]);
-        let l4_off = base + ip.hdr_len;
-        let ip_payload = ip.total_len - ip.hdr_len;
-        if ip.is_fragment() {
-            if ip.proto != PROTO_UDP {
+        let l4 = b.get(hdr_len..end).unwrap_or(&[]);
+        let l4_off = base + hdr_len;
+        let ip_payload = ip.total_len - hdr_len;
+        if fragment {
+            if proto != PROTO_UDP {
                 self.stats.ip_fragments += 1;
                 return Ok(NetPacket::NotUdp);
             }
             let key = Key {
                 src: facts.src,
                 dst: facts.dst,
-                id: u32::from(ip.id),
-                proto: ip.proto,
+                id: u32::from(h.identification()),
+                proto,
             };
             let info = FirstInfo {
-                tos: ip.tos,
-                ttl: ip.ttl,
-                df: ip.df,
-                hdr_len: ip.hdr_len,
+                tos: facts.tos,
+                ttl: facts.ttl,
+                df: facts.df,
+                hdr_len,
                 vlan,
                 next: PROTO_UDP,
             };
             return self.fragment(
                 ts,
                 key,
-                ip.frag_off,
-                ip.mf,
+                ip.frag_off(),
+                h.more_fragments(),
                 l4,
                 l4_off,
                 ip_payload,
@@ -355,7 +394,7 @@ impl NetDecoder {
                 facts,
             );
         }
-        match ip.proto {
+        match proto {
             PROTO_UDP => datagram(facts, l4, l4_off, ip_payload, false),
             PROTO_ICMP => {
                 let q = icmp::parse_v4(l4).map_err(|e| e.at(l4_off))?;
@@ -374,14 +413,14 @@ impl NetDecoder {
         vlan: Option<u16>,
     ) -> Result<NetPacket<'a>, WireError> {
         let ip = Ipv6::parse(b).map_err(|e| e.at(base))?;
-        let ip_len = 40 + ip.payload_len;
+        let ip_len = ip.h.slice().len() + ip.payload_len;
         let facts = IpFacts {
-            src: IpAddr::V6(Ipv6Addr::from(ip.src)),
-            dst: IpAddr::V6(Ipv6Addr::from(ip.dst)),
+            src: IpAddr::V6(ip.h.source_addr()),
+            dst: IpAddr::V6(ip.h.destination_addr()),
             ip_len: ip_len as u32,
-            tos: ip.traffic_class,
+            tos: ip.h.traffic_class(),
             df: true,
-            ttl: ip.hop_limit,
+            ttl: ip.h.hop_limit(),
             vlan,
         };
         if ip.l4_off > ip_len {
@@ -411,8 +450,8 @@ impl NetDecoder {
                     proto: 0,
                 };
                 let info = FirstInfo {
-                    tos: ip.traffic_class,
-                    ttl: ip.hop_limit,
+                    tos: facts.tos,
+                    ttl: facts.ttl,
                     df: true,
                     hdr_len: ip.l4_off,
                     vlan,
