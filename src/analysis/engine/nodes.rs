@@ -225,15 +225,10 @@ impl Engine {
         let silence = e - s;
         let start = self.stall_start(responder, s, e, ping_ts);
         let gap = e - start;
-        let sev = if gap >= token {
-            Severity::Critical
-        } else {
-            Severity::Warning
-        };
-        let f = Finding::new(
-            FindingKind::HostStall,
-            sev,
+        let f = stall_finding(
             start,
+            e,
+            token,
             format!(
                 "node {responder} stopped for about {:.0} ms: sent nothing for {:.0} ms while \
                  others went on, then answered old pings late ({:.0} ms)",
@@ -243,8 +238,6 @@ impl Engine {
             ),
         )
         .nodes(src_node, dst_node, Some(link), Some(Direction::Both))
-        .ended(e)
-        .ev("stall_ms", ms(gap))
         .ev("silence_ms", ms(silence))
         .ev("late_pong_rtt_ms", ms(rtt));
         self.push_finding(f);
@@ -279,27 +272,19 @@ impl Engine {
         }
         n.stall_reported = true;
         let start = self.stall_start(node, s, e, arrived);
-        let gap = e - start;
-        let sev = if gap >= token {
-            Severity::Critical
-        } else {
-            Severity::Warning
-        };
-        let f = Finding::new(
-            FindingKind::HostStall,
-            sev,
+        let f = stall_finding(
             start,
+            e,
+            token,
             format!(
                 "node {node} stopped for about {:.0} ms: held the token {:.0} ms (only the \
                  ring's representative holds it) and sent nothing for {:.0} ms",
-                ms(gap),
+                ms(e - start),
                 ms(ts - arrived),
                 ms(e - s)
             ),
         )
         .nodes(None, Some(node), None, Some(Direction::Both))
-        .ended(e)
-        .ev("stall_ms", ms(gap))
         .ev("silence_ms", ms(e - s))
         .ev("token_hold_ms", ms(ts - arrived));
         self.push_finding(f);
@@ -386,6 +371,19 @@ impl Engine {
             );
         }
     }
+}
+
+/// A host stall from `start` to `end`: critical when it reached the token
+/// timeout `token`, with its length as `stall_ms`.
+fn stall_finding(start: i64, end: i64, token: i64, message: String) -> Finding {
+    let sev = if end - start >= token {
+        Severity::Critical
+    } else {
+        Severity::Warning
+    };
+    Finding::new(FindingKind::HostStall, sev, start, message)
+        .ended(end)
+        .ev("stall_ms", ms(end - start))
 }
 
 /// The expected time from a stop to the first arrival of `k` ping streams
