@@ -385,6 +385,18 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The node id a link names for address `a` (as sender or receiver).
+    pub fn node_of_addr(&self, a: IpAddr) -> Option<u16> {
+        self.links.iter().find_map(|l| {
+            if l.src_addr == a {
+                l.src_node
+            } else if l.dst_addr == a {
+                l.dst_node
+            } else {
+                None
+            }
+        })
+    }
     /// The worst severity among the findings.
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()

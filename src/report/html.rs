@@ -1500,18 +1500,7 @@ pub fn write_html(
                 clocks_plot(&axis, m)?
             );
         }
-        let node_of = |a: std::net::IpAddr| {
-            s.links.iter().find_map(|l| {
-                if l.src_addr == a {
-                    l.src_node
-                } else if l.dst_addr == a {
-                    l.dst_node
-                } else {
-                    None
-                }
-            })
-        };
-        let who = |a: std::net::IpAddr| match node_of(a) {
+        let who = |a: std::net::IpAddr| match s.node_of_addr(a) {
             Some(n) => format!("node {n} ({a})"),
             None => a.to_string(),
         };

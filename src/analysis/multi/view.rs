@@ -40,17 +40,6 @@ impl MultiView {
     /// cannot mistake a lost pong for a lost ping: the packets are counted
     /// at both ends.
     pub fn add_path_loss_findings(&self, snap: &mut Snapshot) {
-        let node_of = |a: IpAddr| {
-            snap.links.iter().find_map(|l| {
-                if l.src_addr == a {
-                    l.src_node
-                } else if l.dst_addr == a {
-                    l.dst_node
-                } else {
-                    None
-                }
-            })
-        };
         let link_of = |s: IpAddr, d: IpAddr| {
             snap.links
                 .iter()
@@ -66,7 +55,7 @@ impl MultiView {
             if o.left_not_arrived < PATH_LOSS_MIN_PACKETS || o.loss_pct < thr {
                 continue;
             }
-            let (src, dst) = (node_of(o.src_addr), node_of(o.dst_addr));
+            let (src, dst) = (snap.node_of_addr(o.src_addr), snap.node_of_addr(o.dst_addr));
             let name = |n: Option<u16>, a: IpAddr| n.map_or(a.to_string(), |n| format!("node {n}"));
             let f = Finding::new(
                 FindingKind::OneWayLoss,
