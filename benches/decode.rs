@@ -30,13 +30,7 @@ fn bench_file() -> Option<PathBuf> {
 fn run(mut src: impl PacketSource) -> (u64, u64) {
     let mut dec = Decoder::default();
     let (mut frames, mut corosync) = (0u64, 0u64);
-    loop {
-        match src.advance() {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) if e.recoverable => continue,
-            Err(_) => break,
-        }
+    while let Ok(true) = src.advance_past_errors() {
         frames += 1;
         if let Outcome::Corosync(_) = dec.decode(&src.frame()) {
             corosync += 1;

@@ -69,13 +69,7 @@ fn pass(path: &Path, mode: Mode) -> (u64, u64, u64) {
     let mut src = FileSource::open(path).expect("open");
     let mut net = NetDecoder::default();
     let (mut n, mut udp, mut bytes) = (0u64, 0u64, 0u64);
-    loop {
-        match src.advance() {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) if e.recoverable => continue,
-            Err(e) => panic!("{e}"),
-        }
+    while src.advance_past_errors().unwrap_or_else(|e| panic!("{e}")) {
         let f = src.frame();
         n += 1;
         match mode {

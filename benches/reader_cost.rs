@@ -24,17 +24,10 @@ const BUF: usize = 1 << 20;
 fn own(path: &Path) -> (u64, u64) {
     let mut src = FileSource::open(path).expect("open");
     let (mut n, mut sum) = (0u64, 0u64);
-    loop {
-        match src.advance() {
-            Ok(true) => {
-                let f = src.frame();
-                n += 1;
-                sum = sum.wrapping_add(f.data.len() as u64 + u64::from(f.data[0]));
-            }
-            Ok(false) => break,
-            Err(e) if e.recoverable => {}
-            Err(e) => panic!("{e}"),
-        }
+    while src.advance_past_errors().unwrap_or_else(|e| panic!("{e}")) {
+        let f = src.frame();
+        n += 1;
+        sum = sum.wrapping_add(f.data.len() as u64 + u64::from(f.data[0]));
     }
     (n, sum)
 }

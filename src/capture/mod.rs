@@ -181,6 +181,17 @@ pub trait PacketSource {
     fn skipped_spans(&self) -> Vec<(String, SkippedSpan)> {
         Vec::new()
     }
+    /// `advance`, going on past recoverable errors (for passes that count
+    /// them elsewhere or not at all): `Ok(false)` at the end, `Err` only
+    /// for an error that ends the source.
+    fn advance_past_errors(&mut self) -> Result<bool, CaptureError> {
+        loop {
+            match self.advance() {
+                Err(e) if e.recoverable => continue,
+                r => return r,
+            }
+        }
+    }
 }
 
 /// Skipped spans a file source remembers one by one.

@@ -450,13 +450,7 @@ impl Plan {
             }
         };
         let mut lookup = FrameLookup::new(spans, self.files.len());
-        loop {
-            match src.advance() {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) if e.recoverable => continue,
-                Err(_) => break,
-            }
+        while let Ok(true) = src.advance_past_errors() {
             let f = src.frame();
             lookup.observe(
                 f.ts,

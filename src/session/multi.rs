@@ -100,14 +100,8 @@ pub fn survey(
     for (i, f) in files.iter().enumerate() {
         let mut src = open_one(f, shifts.get(i).copied().unwrap_or(0))?;
         let mut dec = Decoder::new(clone_options(opts));
-        loop {
-            match src.advance() {
-                Ok(true) => {}
-                Ok(false) => break,
-                // Reported in pass 2.
-                Err(e) if e.recoverable => continue,
-                Err(_) => break,
-            }
+        // Errors are reported in pass 2.
+        while let Ok(true) = src.advance_past_errors() {
             let fr = src.frame();
             let fr = RawFrame { source: i, ..fr };
             if let Outcome::Corosync(p) = dec.decode(&fr) {

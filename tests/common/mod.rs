@@ -239,13 +239,7 @@ pub fn decode_file_with(
 ) -> Decoder {
     let mut src = FileSource::open(path).unwrap_or_else(|e| panic!("{e}"));
     let mut dec = Decoder::new(opts);
-    loop {
-        match src.advance() {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) if e.recoverable => continue,
-            Err(e) => panic!("{e}"),
-        }
+    while src.advance_past_errors().unwrap_or_else(|e| panic!("{e}")) {
         let fr = src.frame();
         let o = dec.decode(&fr);
         f(&o);
