@@ -271,14 +271,16 @@ impl SeqTrack {
             } else {
                 None
             };
-            self.last_step = match self.last_seq {
-                Some(prev) if sees_all => seq_gap(prev, seq).map(|g| (ts, g > 0)),
-                _ => None,
+            let gap = if sees_all {
+                self.last_seq.and_then(|prev| seq_gap(prev, seq))
+            } else {
+                None
             };
-            if let (Some(prev), Some(ps), Some(cur)) = (self.last_seq, self.last_single, single) {
+            self.last_step = gap.map(|g| (ts, g > 0));
+            if let (Some(ps), Some(cur)) = (self.last_single, single) {
                 let same = dst.is_some()
                     && (ps == i || dirs.get(ps as usize).is_some_and(|p| p.dst_node == dst));
-                if let Some(g) = seq_gap(prev, seq).filter(|g| *g <= MAX_GAP && same)
+                if let Some(g) = gap.filter(|g| *g <= MAX_GAP && same)
                     && let Some(d) = dirs
                         .get_mut(cur as usize)
                         .filter(|d| d.link.state == LinkState::Up)
