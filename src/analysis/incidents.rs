@@ -252,24 +252,19 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
         && let Some(node) = f.src_node
     {
         // Cut on every link the node's losses cover, or on one.
-        let links: Vec<u8> = fs
+        let links = fs
             .iter()
             .filter(lossy)
             .filter(|g| g.src_node == Some(node) && loss_pct(g).is_some_and(|p| p >= CUT_LOSS_PCT))
-            .filter_map(|g| g.link)
-            .collect();
+            .filter_map(|g| g.link);
         let all = s
             .links
             .iter()
             .filter_map(|l| (l.src_node == Some(node)).then_some(l.link));
-        let mut all: Vec<u8> = all.collect();
-        all.sort_unstable();
-        all.dedup();
-        let link = match links.first() {
-            Some(&l) if all.len() > 1 && links.iter().all(|&x| x == l) => Some(l),
-            _ => None,
+        return Cause::LinkCut {
+            node,
+            link: one_link_of_several(links, all),
         };
-        return Cause::LinkCut { node, link };
     }
     if let Some(f) = fs.iter().filter(lossy).max_by(|a, b| {
         loss_pct(a)
@@ -407,19 +402,33 @@ fn cut_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
         })
     };
     let node = on_all(first.dst_node).or(on_all(first.src_node))?;
-    let mut links: Vec<u8> = dark.iter().map(|(l, _)| l.link).collect();
-    links.sort_unstable();
-    links.dedup();
-    let mut all: Vec<u8> = s
+    let all = s
         .links
         .iter()
         .filter(|l| l.src_node == Some(node) || l.dst_node == Some(node))
-        .map(|l| l.link)
-        .collect();
-    all.sort_unstable();
-    all.dedup();
-    let link = (links.len() == 1 && all.len() > 1).then(|| links[0]);
-    Some(Cause::LinkCut { node, link })
+        .map(|l| l.link);
+    Some(Cause::LinkCut {
+        node,
+        link: one_link_of_several(dark.iter().map(|(l, _)| l.link), all),
+    })
+}
+
+/// The link a cut was on, when it was on one link (`cut`: the links its
+/// evidence names) of a node that has several (`all`: the node's links);
+/// None when it was on all of them or the node has one.
+fn one_link_of_several(
+    cut: impl IntoIterator<Item = u8>,
+    all: impl IntoIterator<Item = u8>,
+) -> Option<u8> {
+    let distinct = |v: &mut Vec<u8>| {
+        v.sort_unstable();
+        v.dedup();
+    };
+    let (mut cut, mut all): (Vec<u8>, Vec<u8>) =
+        (cut.into_iter().collect(), all.into_iter().collect());
+    distinct(&mut cut);
+    distinct(&mut all);
+    (cut.len() == 1 && all.len() > 1).then(|| cut[0])
 }
 
 /// The paths an incident's findings name (either direction); when none
