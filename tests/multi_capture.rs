@@ -469,3 +469,54 @@ fn two_node_captures_know_their_node_from_the_link_layer() {
     assert!(off.abs() <= bound, "offset {off} µs, bound {bound} µs");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Captures taken inside the nodes see a node's egress drops as packets
+/// that never left it (knet's pings missing from its cadence), so the
+/// one-way view between the captures, which finds nothing lost on the way,
+/// does not contradict them: the loss stays reported, on the right
+/// direction, at the rate nftables counted.
+#[test]
+fn egress_loss_before_the_senders_capture_point_is_not_contradicted() {
+    let t = Truth::load(
+        &common::crate_dir()
+            .join("captures")
+            .join("matrix")
+            .join("loss-3n-node3-egress25-aes128.truth.json"),
+    );
+    let key = t.dir().join(t.json["files"]["authkey"].as_str().unwrap());
+    let (_, r) = report_json(&["--authkey", key.to_str().unwrap()], &node_files(&t));
+    let f = &t.faults()[0];
+    for pair in f["per_pair"].as_array().unwrap() {
+        let (src, dst) = (pair["src"].as_u64().unwrap(), pair["dst"].as_u64().unwrap());
+        let realised = pair["realized_pct"].as_f64().unwrap();
+        let found: Vec<&Value> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| {
+                x["kind"] == "one_way_loss"
+                    && x["src_node"].as_u64() == Some(src)
+                    && x["dst_node"].as_u64() == Some(dst)
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{src}->{dst}: {:?}", r["findings"]);
+        let e = &found[0]["evidence"];
+        let (lo, hi) = (
+            e["loss_ci95_low"].as_f64().unwrap(),
+            e["loss_ci95_high"].as_f64().unwrap(),
+        );
+        assert!(
+            lo <= realised && realised <= hi,
+            "{src}->{dst}: realised {realised} outside [{lo}, {hi}]"
+        );
+        // No loss finding names the clean reverse.
+        assert!(
+            !r["findings"].as_array().unwrap().iter().any(|x| {
+                matches!(x["kind"].as_str(), Some("loss" | "one_way_loss"))
+                    && x["src_node"].as_u64() == Some(dst)
+                    && x["dst_node"].as_u64() == Some(src)
+            }),
+            "{dst}->{src} called lossy"
+        );
+    }
+}

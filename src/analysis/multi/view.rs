@@ -80,23 +80,37 @@ impl MultiView {
             added.push(f);
         }
         // A loss finding from one capture point cannot tell a lost ping
-        // from a lost pong; where both ends were captured and nothing that
-        // left the sender went missing, it named the wrong direction.
+        // from a lost pong: the pinger's capture sees its ping unanswered
+        // either way. Where both ends were captured, nothing that left the
+        // sender's capture went missing on the way to the receiver's, and
+        // the reverse did lose packets between the two capture points, the
+        // unanswered pings are those lost pongs: the finding named the
+        // wrong direction. Without loss on the reverse nothing contradicts
+        // it: the finding may rest on packets lost before the sender's
+        // capture point (an egress filter on the sender, seen as pings
+        // missing from its cadence) or after the receiver's (an ingress
+        // filter, seen as pings unanswered), which no pair of captures on
+        // the hosts can see.
+        let one_way = |f: &Finding, rev: bool| {
+            snap.links
+                .iter()
+                .find(|l| {
+                    let (s, d) = if rev {
+                        (f.dst_node, f.src_node)
+                    } else {
+                        (f.src_node, f.dst_node)
+                    };
+                    l.src_node == s && l.dst_node == d && Some(l.link) == f.link
+                })
+                .and_then(|l| self.one_way_for(l.src_addr, l.dst_addr))
+        };
         let contradicted = |f: &Finding| {
             matches!(f.kind, FindingKind::Loss | FindingKind::OneWayLoss)
                 && f.evidence("left_not_arrived").is_none()
-                && snap
-                    .links
-                    .iter()
-                    .find(|l| {
-                        l.src_node == f.src_node
-                            && l.dst_node == f.dst_node
-                            && Some(l.link) == f.link
-                    })
-                    .and_then(|l| self.one_way_for(l.src_addr, l.dst_addr))
-                    .is_some_and(|o| {
-                        o.left_not_arrived == 0 && o.matched >= CONTRADICTION_MIN_MATCHED
-                    })
+                && one_way(f, false).is_some_and(|o| {
+                    o.left_not_arrived == 0 && o.matched >= CONTRADICTION_MIN_MATCHED
+                })
+                && one_way(f, true).is_some_and(|o| o.left_not_arrived >= PATH_LOSS_MIN_PACKETS)
         };
         let before = snap.findings.len();
         let kept: Vec<Finding> = snap
