@@ -1482,11 +1482,16 @@ fn check_verdict(c: &mut Ctx) {
         Some("warning") => 1,
         _ => 0,
     };
-    let worst = incidents.iter().copied().max_by(|a, b| {
-        rank(&a["severity"])
-            .cmp(&rank(&b["severity"]))
-            .then(f64_of(&b["start"]).total_cmp(&f64_of(&a["start"])))
-    });
+    // The incident the verdict names (older reports: the worst by
+    // severity, the earliest of those).
+    let worst = match c.r["verdict"]["incident"].as_u64() {
+        Some(k) => incidents.get(k as usize).copied(),
+        None => incidents.iter().copied().max_by(|a, b| {
+            rank(&a["severity"])
+                .cmp(&rank(&b["severity"]))
+                .then(f64_of(&b["start"]).total_cmp(&f64_of(&a["start"])))
+        }),
+    };
     let (ok, detail) = match (kinds.is_empty(), worst) {
         (true, None) => (true, "healthy: no incident".to_string()),
         (true, Some(w)) => (false, format!("healthy, yet incident {}", w["summary"])),

@@ -7,7 +7,8 @@
 //!   "verdict":  {"severity": "ok"|"warning"|"critical"|"inconclusive", "summary": str,
 //!                "exit_code": 0|2|3|4, "not_seen": [str] (why part or all of the input
 //!                could not be judged), "blind_spots": [str] (what could not be judged in
-//!                what was read, e.g. encrypted without the key)},
+//!                what was read, e.g. encrypted without the key), "incident": index into
+//!                "incidents" of the one the summary names | null},
 //!   "capture":  {"first_ts", "last_ts", "duration_s", "packets", "bytes",
 //!                "opaque_packets" (encrypted without key / malformed), "vantage_node"|null},
 //!   "budgets":  {"nodes", "token_ms", "token_warning_ms", "token_retransmit_ms", "hold_ms",
@@ -238,6 +239,8 @@ pub struct VerdictDto {
     pub not_seen: Vec<String>,
     /// What could not be judged although the input was read.
     pub blind_spots: Vec<String>,
+    /// Index into `incidents` of the one the summary names.
+    pub incident: Option<usize>,
 }
 
 impl From<super::Verdict> for VerdictDto {
@@ -248,6 +251,7 @@ impl From<super::Verdict> for VerdictDto {
             exit_code: v.exit_code,
             not_seen: v.not_seen,
             blind_spots: v.blind_spots,
+            incident: v.incident,
         }
     }
 }

@@ -107,6 +107,8 @@ pub struct Verdict {
     pub not_seen: Vec<String>,
     /// What could not be judged although the input was read.
     pub blind_spots: Vec<String>,
+    /// The incident the summary names (index into `incidents`).
+    pub incident: Option<usize>,
 }
 
 /// Exit status of an inconclusive verdict: corowire could not judge.
@@ -119,6 +121,7 @@ pub const EXIT_INCONCLUSIVE: i32 = 2;
 /// findings' verdict.
 pub fn judge(s: &Snapshot, cov: Option<&Coverage>) -> Verdict {
     let (severity, summary) = verdict(s);
+    let incident = worst_incident_index(&incidents(s));
     let code = exit_code(s);
     let not_seen = cov.map(Coverage::gaps).unwrap_or_default();
     let blind_spots = cov.map(Coverage::blind_spots).unwrap_or_default();
@@ -129,6 +132,7 @@ pub fn judge(s: &Snapshot, cov: Option<&Coverage>) -> Verdict {
             exit_code: code,
             not_seen,
             blind_spots,
+            incident,
         };
     }
     let judged = if s.packets == 0 {
@@ -145,6 +149,7 @@ pub fn judge(s: &Snapshot, cov: Option<&Coverage>) -> Verdict {
         exit_code: EXIT_INCONCLUSIVE,
         not_seen,
         blind_spots,
+        incident,
     }
 }
 
@@ -157,11 +162,27 @@ pub fn exit_code(s: &Snapshot) -> i32 {
     }
 }
 
-/// The incident the verdict names: the worst, the earliest of those.
+/// The incident the verdict names: the worst by severity; of those, one
+/// that corosync reacted to (a knet link down, a token lost, a ring
+/// re-formed: what threatened membership) before one it rode out; the
+/// earliest of those.
 pub fn worst_incident(incs: &[Incident]) -> Option<&Incident> {
+    worst_incident_index(incs).map(|i| &incs[i])
+}
+
+/// The index of [`worst_incident`] in `incs`.
+pub fn worst_incident_index(incs: &[Incident]) -> Option<usize> {
     incs.iter()
-        .filter(|i| i.severity >= Severity::Warning)
-        .min_by_key(|i| (std::cmp::Reverse(i.severity), i.start))
+        .enumerate()
+        .filter(|(_, i)| i.severity >= Severity::Warning)
+        .min_by_key(|(_, i)| {
+            (
+                std::cmp::Reverse(i.severity),
+                i.corosync.is_empty(),
+                i.start,
+            )
+        })
+        .map(|(k, _)| k)
 }
 
 /// One-line verdict: the worst incident's cause and time.
