@@ -46,11 +46,22 @@
 //! - Loss episodes: judged per pair (A→B with B→A on one link), per second
 //!   over a `loss_window_s` window; open at `loss_warning_pct` in either
 //!   direction with two losses, stay open down to half of it, close after a
-//!   whole clean window. The rate is counted over all samples from the first
-//!   loss to the end that a two-rate binomial fit (BIC) of the lossier
-//!   direction chooses, with the samples and a 95 % Wilson interval; the
-//!   finding is told from the lossier direction (one-way when the other
-//!   stays under half the threshold).
+//!   whole clean window. The losses from the first to the end that a
+//!   two-rate binomial fit (BIC) of the lossier direction chooses decide
+//!   whether it is a finding; its rate is counted over those seconds
+//!   widened by one mean gap between losses at each end (under a steady
+//!   rate the loss began that long, on average, before the first loss seen,
+//!   and the first and last losses found the episode: counted between them
+//!   alone they read high), with the samples and a 95 % Wilson interval;
+//!   the finding is told from the lossier direction (one-way when the
+//!   other stays under half the threshold).
+//! - Several captures (`multi`): a packet seen leaving the sender's capture
+//!   and arriving in the receiver's crossed the wire between them; it can
+//!   still have been lost before the sender's capture point (an egress
+//!   filter: missing from its cadence) or after the receiver's (an ingress
+//!   filter: unanswered). A loss finding is dropped as naming the wrong
+//!   direction only when its direction lost nothing between the captures
+//!   and the reverse did (its unanswered pings were those lost pongs).
 //! - MTU black hole: PMTUD probes of a size unanswered while smaller ones
 //!   were answered, on a path that does not lose packets at random (its
 //!   loss from 5 s before the PMTUD run to its end under the warning

@@ -495,6 +495,7 @@ impl Engine {
         let Some(mut ep) = self.dirs[i].loss.ep.take() else {
             return;
         };
+        let floor = self.dirs[i].loss.floor;
         if let Some(k) = k {
             self.dirs[i].loss.floor = k + 1;
         }
@@ -502,6 +503,9 @@ impl Engine {
         // once a later copy is seen, possibly after their second was
         // judged), over the bounds that fit the episode best.
         let (from, to) = (ep.start.div_euclid(NS), ep.last_loss.div_euclid(NS));
+        // The rates over the losses that found the episode: whether it is a
+        // finding.
+        let mut found = ep.sums.estimates();
         if to >= from && to - from < self.dirs[i].buckets.len() as i64 {
             let (f, r) = self.loss_sums(i, from, to).estimates();
             let lossier = match self.rev_of(i) {
@@ -515,10 +519,30 @@ impl Engine {
                 ep.last_loss = last;
             }
             ep.sums = self.loss_sums(i, from, e);
+            // Counted from the first loss to the last, the rate would count
+            // both: the episode was found by them. Under a steady rate the
+            // loss began, on average, one mean gap between losses before the
+            // first seen, and went on one gap after the last. Whole seconds
+            // are counted, which already reach half a second past each end
+            // on average; a gap longer than that widens the count by the
+            // rest, in whole seconds (never into the previous episode, nor
+            // past the second that closed this one).
+            let losses = ep.sums.lost_fwd() + ep.sums.lost_rev();
+            found = ep.sums.estimates();
+            if losses >= 2 {
+                let gap = (ep.last_loss - ep.start) / (losses as i64 - 1);
+                let widen = ((gap - NS / 2).max(0) + NS / 2) / NS;
+                let last = ep.last_loss.div_euclid(NS);
+                let lo = (from - widen).max(floor).min(from);
+                let hi = (last + widen).min(k.unwrap_or(i64::MAX)).max(e);
+                if widen > 0 && hi - lo < self.dirs[i].buckets.len() as i64 {
+                    ep.sums = self.loss_sums(i, lo, hi);
+                }
+            }
         }
         let (fwd, rev) = ep.sums.estimates();
         let thr = self.th.loss_warning_pct;
-        if fwd < thr && rev < thr {
+        if found.0 < thr && found.1 < thr {
             return;
         }
         // Told from the lossier direction.
