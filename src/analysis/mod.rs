@@ -46,7 +46,10 @@
 //! - Loss episodes: judged per pair (A→B with B→A on one link), per second
 //!   over a `loss_window_s` window; open at `loss_warning_pct` in either
 //!   direction with two losses, stay open down to half of it, close after a
-//!   whole clean window. The losses from the first to the end that a
+//!   whole clean window. A pair too sparse for two losses to reach the
+//!   threshold in that window (a link carrying only pings) is also judged
+//!   over a longer one, up to 60 s, that holds 200 / threshold samples each
+//!   way. The losses from the first to the end that a
 //!   two-rate binomial fit (BIC) of the lossier direction chooses decide
 //!   whether it is a finding; its rate is counted over those seconds
 //!   widened by one mean gap between losses at each end (under a steady

@@ -9,7 +9,9 @@
 //!
 //! Episodes, one per pair (X → Y with Y → X on one link, owned by the path
 //! with the lower index): each second, once its pings are resolved, the
-//! window of `loss_window_s` seconds ending there is summed; at least two
+//! window of `loss_window_s` seconds ending there is summed (and, on a pair
+//! too sparse for two losses to reach the threshold there, a longer window
+//! holding enough samples, see `Engine::loss_window`); at least two
 //! packets lost and an estimate at or above `loss_warning_pct` in either
 //! direction opens an episode at the earliest loss of the latest cluster
 //! (losses separated by half a window of clean seconds belong to something
@@ -17,7 +19,10 @@
 //! window falls below that or a whole window passed without loss. It is
 //! recounted from its first loss to the end a two-rate binomial fit of the
 //! lossier direction picks (`fit_episode`): a finding when a direction is
-//! still at the threshold, told from the lossier one, one-way when the
+//! still at the threshold there. Its rate is counted over those seconds
+//! widened by one mean gap between losses at each end (the first and last
+//! losses found the episode; between them alone the rate reads high). It
+//! is told from the lossier direction, one-way when the
 //! other is under half of it, and not judged in reverse when the sender
 //! itself was nearly silent (≥ 90 % of its packets lost before the capture
 //! point). The finding carries its samples and a 95 % Wilson interval.
@@ -174,6 +179,9 @@ pub(super) fn loss_estimate(f: &Side, r: &Side) -> f64 {
     };
     100.0 * (1.0 - (1.0 - before) * (1.0 - after))
 }
+
+/// Longest loss window, in seconds (see `Engine::loss_window`).
+const MAX_LOSS_WINDOW_S: i64 = 60;
 
 /// Messages seen on a path before their retransmit requests alone give its
 /// loss after the capture point.
@@ -404,27 +412,46 @@ impl Engine {
     /// The loss window of pair `i` ending at second `k`: opens, extends or
     /// closes its episode.
     fn eval_loss(&mut self, i: usize, k: i64) {
-        let w = i64::from(self.th.loss_window_s.clamp(1, 120));
         let thr = self.th.loss_warning_pct;
+        let base = i64::from(self.th.loss_window_s.clamp(1, 120));
         let rev = self.rev_of(i);
-        let from = (k - w + 1).max(self.dirs[i].loss.floor);
+        let floor = self.dirs[i].loss.floor;
         let last_sec = rev.map_or(self.dirs[i].loss.last_sec, |r| {
             self.dirs[i].loss.last_sec.max(self.dirs[r].loss.last_sec)
         });
-        // No episode open and no loss in any second of the window.
+        // No episode open and no loss in any second of the longest window.
         let open = self.dirs[i].loss.ep.is_some();
-        if !open && last_sec < from {
+        if !open && last_sec < (k - base.max(MAX_LOSS_WINDOW_S) + 1).max(floor) {
             return;
         }
-        let win = self.loss_sums(i, from, k);
-        let (fwd, rev_pct) = win.estimates();
-        let (lf, lr) = (win.lost_fwd(), win.lost_rev());
-        // Opens at the threshold in either direction; once open, stays open
-        // down to half of it (a rate near the threshold is one episode).
-        let bad = if open {
-            fwd.max(rev_pct) >= thr / 2.0 && lf + lr >= 1
+        let w = self.loss_window(i, k, thr);
+        let opens = |win: &LossSums| {
+            let (fwd, rev_pct) = win.estimates();
+            (fwd >= thr && win.lost_fwd() >= 2) || (rev_pct >= thr && win.lost_rev() >= 2)
+        };
+        // Opens at the threshold in either direction, over `loss_window_s`
+        // or, on a sparse pair, over the longer window; once open, stays
+        // open down to half of it (a rate near the threshold is one
+        // episode).
+        let (bad, from) = if open {
+            let from = (k - w + 1).max(floor);
+            let win = self.loss_sums(i, from, k);
+            let (fwd, rev_pct) = win.estimates();
+            (
+                fwd.max(rev_pct) >= thr / 2.0 && win.lost_fwd() + win.lost_rev() >= 1,
+                from,
+            )
         } else {
-            (fwd >= thr && lf >= 2) || (rev_pct >= thr && lr >= 2)
+            let from_base = (k - base + 1).max(floor);
+            if last_sec >= from_base && opens(&self.loss_sums(i, from_base, k)) {
+                (true, from_base)
+            } else {
+                let from = (k - w + 1).max(floor);
+                (
+                    w > base && last_sec >= from && opens(&self.loss_sums(i, from, k)),
+                    from,
+                )
+            }
         };
         let win_losses = self.pair_losses(i, from, k);
         let cur_last = self.pair_losses(i, k, k).map_or(0, |x| x.1);
@@ -452,6 +479,37 @@ impl Engine {
             (Some(_), false) => self.close_loss(i, Some(k)),
             (None, false) => {}
         }
+    }
+
+    /// The loss window of pair `i` ending at second `k`, in seconds:
+    /// `loss_window_s`, or longer where the pair carries so few packets
+    /// that two losses in it could not reach the threshold `thr` (a link
+    /// carrying only pings: one every 1.4 s is 14 in 20 s, so a 10 % loss
+    /// shows one loss per window and never opens an episode). It then
+    /// reaches back until each direction that carried packets holds the
+    /// 200 / `thr` samples at which two losses make the threshold, up to
+    /// [`MAX_LOSS_WINDOW_S`] (and half the seconds held).
+    fn loss_window(&self, i: usize, k: i64, thr: f64) -> i64 {
+        let base = i64::from(self.th.loss_window_s.clamp(1, 120));
+        if thr <= 0.0 {
+            return base;
+        }
+        let need = (200.0 / thr).ceil() as u64;
+        let cap = MAX_LOSS_WINDOW_S.min(self.dirs[i].buckets.len() as i64 / 2);
+        let rev = self.rev_of(i);
+        let samples = |d: usize, sec: i64| self.dirs[d].second_counts(sec).1;
+        let (mut nf, mut nr) = (0u64, 0u64);
+        let mut w = 0;
+        while w < cap {
+            let sec = k - w;
+            nf += samples(i, sec);
+            nr += rev.map_or(0, |r| samples(r, sec));
+            w += 1;
+            if w >= base && (nf == 0 || nf >= need) && (nr == 0 || nr >= need) {
+                break;
+            }
+        }
+        w.max(base)
     }
 
     /// Loss sums of path `i` and its reverse over seconds `from..=to`.
@@ -731,6 +789,37 @@ mod tests {
         // of the pair starts with the earliest evidence on either path.
         assert_eq!(f[0].start, T0 + 7 * 800 * MS);
         assert_eq!(f[0].evidence("reverse_loss_pct"), Some(0.0));
+    }
+
+    #[test]
+    fn a_link_carrying_only_pings_is_judged_over_a_longer_window() {
+        // Pings every 1.4 s each way and nothing else; node 2 loses every
+        // 15th packet it sends (6.7 %): its pings and its pongs. A 20 s
+        // window holds 14 pings, so one loss per window, never two: only
+        // the longer window of a sparse pair finds it.
+        let mut th = two_nodes();
+        th.loss_window_s = 20;
+        let mut e = Engine::new(th);
+        for i in 0..100i64 {
+            let t = T0 + i * 1400 * MS;
+            let lost = i > 10 && i % 15 == 0;
+            let seq = i as u16;
+            ping_pair(&mut e, t, 1, 2, 0, (!lost).then_some(300), seq);
+            if !lost {
+                ping_pair(&mut e, t + 500 * MS, 2, 1, 0, Some(300), seq);
+            }
+        }
+        e.finish(T0 + 100 * 1400 * MS);
+        let s = e.snapshot();
+        let f: Vec<_> = s
+            .findings
+            .iter()
+            .filter(|f| matches!(f.kind, FindingKind::OneWayLoss | FindingKind::Loss))
+            .collect();
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!((f[0].src_node, f[0].dst_node), (Some(2), Some(1)));
+        let pct = f[0].evidence("loss_pct").unwrap();
+        assert!((5.0..=20.0).contains(&pct), "{pct}");
     }
 
     fn side(pings: u64, missing: u64, unanswered: u64) -> Side {
