@@ -268,6 +268,9 @@ pub struct MembershipView {
     pub members_inferred: bool,
     pub left: Vec<u32>,
     pub joined: Vec<u32>,
+    /// Known only as the ring some members of this later ring came from
+    /// (its commit token's entries): it formed before `ts`, unseen.
+    pub named_by: Option<String>,
 }
 
 /// Totem summary.

@@ -53,7 +53,8 @@
 //!                 "src_node", "dst_node", "link", "direction": "src_to_dst"|"both"|null,
 //!                 "message", "evidence": {name: number}}],
 //!   "membership": [{"ts", "ring_id": "1.d", "members": [nodeid], "members_inferred",
-//!                   "left": [nodeid], "joined": [nodeid]}],
+//!                   "left": [nodeid], "joined": [nodeid], "named_by": ring id|null (known
+//!                   only from that later ring's commit token: formed before "ts")}],
 //!   "totem":    {"token_rotation_ms": {"p50","p99","max","samples"}|null,
 //!                "hold_ms": {node id: {"p50","p99","max","samples"}} (token hold: from a
 //!                new token seen on its way to the node to the node's next token),
@@ -464,6 +465,9 @@ pub struct MembershipDto {
     pub members_inferred: bool,
     pub left: Vec<u32>,
     pub joined: Vec<u32>,
+    /// The later ring whose commit token named this one (it formed
+    /// earlier, unseen).
+    pub named_by: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -633,6 +637,7 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
                 members_inferred: m.members_inferred,
                 left: m.left.clone(),
                 joined: m.joined.clone(),
+                named_by: m.named_by.clone(),
             })
             .collect(),
         totem: totem_dto(s),

@@ -183,10 +183,28 @@ impl Engine {
             return;
         }
         let commit = self.rings.commits.iter().find(|k| k.ring == ring);
-        let (mut members, inferred) = match commit {
+        let (members, inferred) = match commit {
             Some(k) => (k.members.clone(), false),
             None => (vec![forwarder], true),
         };
+        self.push_ring(ring, ts, members, inferred, alone, None);
+    }
+
+    /// Adds ring `ring` to the timeline: `inferred`, its members are the
+    /// forwarders seen; `alone`, seen on its representative's merge-detect
+    /// message; `named_by`, known only as the ring some members of a later
+    /// ring came from (its commit token's entries).
+    fn push_ring(
+        &mut self,
+        ring: RingId,
+        ts: i64,
+        mut members: Vec<u32>,
+        inferred: bool,
+        alone: bool,
+        named_by: Option<RingId>,
+    ) {
+        let tl = &mut self.rings.list;
+        let commit = self.rings.commits.iter().find(|k| k.ring == ring);
         members.sort_unstable();
         members.dedup();
         // Left and joined as the ring's representative saw them: against
@@ -213,6 +231,7 @@ impl Engine {
             members_inferred: inferred,
             left,
             joined,
+            named_by: named_by.map(|r| r.to_string()),
         };
         let f = membership_change(&view, first);
         tl.push(view);
@@ -222,6 +241,37 @@ impl Engine {
 }
 
 impl Engine {
+    /// A commit token of ring `new` seen at `ts`: each member's entry names
+    /// the ring it came from. A ring named there and never seen otherwise
+    /// (the token of a ring of one node never leaves it; a partition's
+    /// side may not reach the capture) existed before `ts`: it joins the
+    /// timeline here, its members at least those that came from it.
+    pub(super) fn previous_rings_named(&mut self, new: RingId, ts: i64) {
+        let Some(c) = self.rings.commits.iter().find(|k| k.ring == new) else {
+            return;
+        };
+        let mut named: Vec<(RingId, Vec<u32>)> = Vec::new();
+        for (m, r) in c.members.iter().zip(&c.prev_rings) {
+            if r.rep == 0 || *r == new || r.seq >= new.seq {
+                continue;
+            }
+            match named.iter_mut().find(|(x, _)| x == r) {
+                Some((_, ms)) => ms.push(*m),
+                None => named.push((*r, vec![*m])),
+            }
+        }
+        for (r, members) in named {
+            let known = self
+                .rings
+                .list
+                .iter()
+                .any(|m| m.rep == r.rep && m.seq == r.seq);
+            if !known && members.contains(&r.rep) {
+                self.push_ring(r, ts, members, false, false, Some(new));
+            }
+        }
+    }
+
     /// A merge-detect message of ring `ring` from `from`. Totem's ring
     /// representative sends one every `merge` timeout to find other rings;
     /// a ring of one node shows on the wire only this way (its token goes
@@ -306,6 +356,7 @@ mod tests {
             members_inferred: false,
             left: left.to_vec(),
             joined: joined.to_vec(),
+            named_by: None,
         }
     }
 

@@ -201,6 +201,7 @@ impl Engine {
             Body::CommitToken(c) => {
                 self.totem.v.commit_tokens += 1;
                 self.rings.commit_seen(c);
+                self.previous_rings_named(c.ring_id, ts);
             }
             Body::Mcast(_) => {
                 let v = &mut self.totem.v;
