@@ -203,20 +203,23 @@ fn spec_lab_capture_matches_tshark_reference() {
     // pings leave every 800 ms (interval 750 rounded up to the 200 ms grid)
     assert_eq!(s.thresholds.ping_spacing_ms, 800);
     // Node 2's start-up ring of one shows in its merge-detect messages
-    // before the ring of both forms.
+    // before the ring of both forms; node 1's (1.5) only as the ring node 1
+    // came from in 1.9's commit token.
     assert_eq!(
         s.membership
             .iter()
             .map(|m| m.ring_id.as_str())
             .collect::<Vec<_>>(),
-        vec!["2.5", "1.9"]
+        vec!["2.5", "1.5", "1.9"]
     );
     assert_eq!(s.membership[0].members, vec![2]);
     assert!(s.membership[0].members_inferred);
-    assert_eq!(s.membership[1].members, vec![1, 2]);
-    assert!(!s.membership[1].members_inferred);
+    assert_eq!(s.membership[1].members, vec![1]);
+    assert_eq!(s.membership[1].named_by.as_deref(), Some("1.9"));
+    assert_eq!(s.membership[2].members, vec![1, 2]);
+    assert!(!s.membership[2].members_inferred);
     // Node 1 (the rep) came from its own ring of one: node 2 joined.
-    assert_eq!(s.membership[1].joined, vec![2]);
+    assert_eq!(s.membership[2].joined, vec![2]);
     // Totem went over link 0 only (passive mode, link 0 never cut here).
     assert!(
         s.totem.data_by_link.iter().all(|(l, _)| *l == 0),

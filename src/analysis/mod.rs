@@ -92,9 +92,14 @@
 //!   within a twentieth of the timeout of it count as simultaneous.
 //! - Membership: rings from the commit token (members, and the ring each
 //!   member came from) and from every message's ring id; a ring of one node
-//!   shows only in its merge-detect messages. Left/joined are as the
-//!   capture's node saw them (the ring it came from), else as the ring's
-//!   representative saw them.
+//!   shows only in its merge-detect messages, or as the ring a member of a
+//!   later ring came from (the commit token's entries: it is then shown as
+//!   formed earlier, named by that ring). Left/joined are as the capture's
+//!   node saw them (the ring it came from), else as the ring's
+//!   representative saw them; with no earlier ring, a representative whose
+//!   first knet DATA seen carried one of knet's first 16 seqs (the counter
+//!   starts at 0 with knet) started during the capture, and every member of
+//!   its first ring joined.
 //! - Link state: knet's rule at the pinger: up on the (pong_count+1)-th pong
 //!   while down; down when no pong for ping_timeout × backoff + 2 × average
 //!   latency, backoff 10 right after a fresh start/up, minus one per second,

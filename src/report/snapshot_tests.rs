@@ -97,8 +97,11 @@ fn reports_fit_100_columns_and_json_has_the_schema() {
             &serde_json::json!(2)
         )
     );
-    assert_eq!(v["membership"][0]["ring_id"], "1.8");
-    assert_eq!(v["membership"][0]["members"], serde_json::json!([1, 2]));
+    // 1.4 shows only as the ring both came from (1.8's commit token).
+    assert_eq!(v["membership"][0]["ring_id"], "1.4");
+    assert_eq!(v["membership"][0]["named_by"], "1.8");
+    assert_eq!(v["membership"][1]["ring_id"], "1.8");
+    assert_eq!(v["membership"][1]["members"], serde_json::json!([1, 2]));
     for k in ["token_rotation_ms", "token_retransmits", "rtr_max"] {
         assert!(v["totem"].get(k).is_some(), "totem.{k}");
     }

@@ -611,14 +611,14 @@ fn write_membership(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
         if m.members_inferred {
             line.push_str(" (from tokens)");
         }
-        if let Some(by) = &m.named_by {
-            line.push_str(&format!(" (formed earlier; named by {by}'s commit token)"));
-        }
         if !m.left.is_empty() {
             line.push_str(&format!("  left {}", list(&m.left)));
         }
         if !m.joined.is_empty() {
             line.push_str(&format!("  joined {}", list(&m.joined)));
+        }
+        if let Some(by) = &m.named_by {
+            line.push_str(&format!("  (earlier; named by {by})"));
         }
         writeln!(w, "{line}")?;
     }

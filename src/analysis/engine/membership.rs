@@ -6,7 +6,11 @@
 //! token was not captured gets its members inferred from the nodes that
 //! forward its messages. A ring of one node never sends its token on the
 //! wire; it shows in the merge-detect messages its representative sends,
-//! and its member is that node. Left and joined are as the new ring's
+//! and its member is that node, or as the ring a member of a later ring
+//! came from (that ring's commit token: shown as formed earlier). A
+//! representative whose first knet DATA seen carried one of knet's first
+//! seqs started during the capture: with no earlier ring, every member of
+//! its first ring joined. Left and joined are as the new ring's
 //! representative saw them: against the latest ring it belonged to (after
 //! a partition each side has its own). A new ring with members gone is
 //! critical; the first ring and rings that only grew are info.
@@ -203,6 +207,7 @@ impl Engine {
         alone: bool,
         named_by: Option<RingId>,
     ) {
+        let fresh = self.started_in_capture(ring.rep);
         let tl = &mut self.rings.list;
         let commit = self.rings.commits.iter().find(|k| k.ring == ring);
         members.sort_unstable();
@@ -214,8 +219,14 @@ impl Engine {
         // of the rep alone (its token never leaves the node); one whose
         // members are inferred from forwarders is not judged.
         let prev = previous_members(tl, commit, ring.rep, !inferred || alone);
+        // With no earlier ring, a representative that started while the
+        // capture ran (knet's DATA seq began in it) is in its first ring
+        // since it started: every member joined, as corosync logs it.
         let (left, joined) = match &prev {
             Some(pm) => left_joined(pm, &members),
+            None if fresh && (!inferred || alone || named_by.is_some()) => {
+                (Vec::new(), members.clone())
+            }
             None => (Vec::new(), Vec::new()),
         };
         if !inferred {

@@ -61,6 +61,8 @@ struct Entry {
 /// Sequence tracking of one sender.
 #[derive(Debug, Clone)]
 pub(super) struct SeqTrack {
+    /// The seq of the first DATA seen from it.
+    first_seq: u16,
     /// Path indices (into the engine's dirs) this sender sent DATA on.
     slots: [u32; MAX_SLOTS],
     nslots: usize,
@@ -177,8 +179,10 @@ impl SeqTrack {
         self.last_step.filter(|s| s.0 == ts).map(|s| s.1)
     }
 
-    pub(super) fn new() -> Self {
+    /// Tracking of a sender whose first DATA seen carried `first_seq`.
+    pub(super) fn new(first_seq: u16) -> Self {
         SeqTrack {
+            first_seq,
             slots: [0; MAX_SLOTS],
             nslots: 0,
             last_slot: 0,
@@ -407,7 +411,21 @@ impl SeqTrack {
     }
 }
 
+/// knet's DATA seq starts at 0 when knet starts: a sender whose first DATA
+/// seen carried a seq below this started while the capture ran (16 of the
+/// 65536 values a counter met mid-run could take).
+const FRESH_SEQ: u16 = 16;
+
 impl Engine {
+    /// Node `node` (re)started knet while the capture ran: its first DATA
+    /// seen carried one of knet's first seqs.
+    pub(super) fn started_in_capture(&self, node: u32) -> bool {
+        u16::try_from(node)
+            .ok()
+            .and_then(|n| self.seqs.get(&n))
+            .is_some_and(|t| t.first_seq < FRESH_SEQ)
+    }
+
     #[inline]
     pub(super) fn on_data(
         &mut self,
@@ -421,7 +439,7 @@ impl Engine {
         let j = match self.seqs.index_hinted(&node, hint) {
             Some(j) => j,
             None if self.seqs.len() < self.th.limits.max_nodes => {
-                self.seqs.push(node, SeqTrack::new())
+                self.seqs.push(node, SeqTrack::new(data.seq))
             }
             None => return,
         };

@@ -649,15 +649,27 @@ mod tests {
             (last_at_1, Some(t_new), Some(1))
         );
         assert_eq!(lost.evidence("gap_ms"), Some(4000.0));
-        assert_eq!(s.membership.len(), 2);
+        // 1.4, the ring both came from, shows only as their commit token's
+        // entries: named by 1.8, formed earlier.
+        assert_eq!(s.membership.len(), 3);
+        let named = &s.membership[0];
         assert_eq!(
             (
-                s.membership[0].ring_id.as_str(),
-                &s.membership[0].members[..]
+                named.ring_id.as_str(),
+                &named.members[..],
+                named.named_by.as_deref()
             ),
-            ("1.8", &[1, 2][..])
+            ("1.4", &[1, 2][..], Some("1.8"))
         );
-        let m = &s.membership[1];
+        assert_eq!(
+            (
+                s.membership[1].ring_id.as_str(),
+                &s.membership[1].members[..],
+                s.membership[1].named_by.as_deref()
+            ),
+            ("1.8", &[1, 2][..], None)
+        );
+        let m = &s.membership[2];
         assert_eq!(
             (m.ring_id.as_str(), &m.members[..], &m.left[..], m.ts),
             ("1.c", &[1][..], &[2][..], t_new)
@@ -667,10 +679,10 @@ mod tests {
             .iter()
             .filter(|f| f.kind == FindingKind::MembershipChange)
             .collect();
-        assert_eq!(mc.len(), 2);
+        assert_eq!(mc.len(), 3);
         assert_eq!(
-            (mc[0].severity, mc[1].severity),
-            (Severity::Info, Severity::Critical)
+            (mc[0].severity, mc[1].severity, mc[2].severity),
+            (Severity::Info, Severity::Info, Severity::Critical)
         );
     }
 
