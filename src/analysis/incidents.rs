@@ -8,25 +8,37 @@
 //! retransmit storm), are one incident (transitively).
 //!
 //! The cause, by the strongest evidence first:
-//! 1. a host stall finding: the node stopped being scheduled;
-//! 2. a link cut: on the incident's paths the pings went dark — runs of
+//! 1. a node whose sending was blocked on a PMTUD probe (an `mtu_black_hole`
+//!    finding with `blocked_ms`: knet retried a probe the kernel refused,
+//!    holding its sending, or the node's silence ended with that probe):
+//!    an MTU black hole, and the node's silence, the stall its peers saw,
+//!    the cut and the token loss are its doing;
+//! 2. a host stall finding: the node stopped being scheduled;
+//! 3. a link cut: on the incident's paths the pings went dark — runs of
 //!    seconds in which knet's pings were due and none was answered (knet
 //!    keeps its ping cadence while a link is cut, so a cut loses every
 //!    one) — while the seconds around the runs lost at most one ping, and
 //!    no path lost at random at the warning share; the node cut is the one
-//!    every dark path touches. Else a node whose loss findings reach
-//!    [`CUT_LOSS_PCT`];
-//! 3. loss on a path (one way or both): the worst direction (PMTUD probes
+//!    every dark path touches. Else, unless the loss spared the small
+//!    packets (4.), a node whose loss findings reach [`CUT_LOSS_PCT`];
+//! 4. loss that spared the small packets, with a path-MTU black hole or a
+//!    lower MTU on its pair: every loss finding's pings got through (at
+//!    most half the finding's rate of them lost, of at least
+//!    [`SPARED_MIN_PINGS`]) while its messages vanished — the packets
+//!    lost were the large ones, the MTU's doing, not loss;
+//! 5. loss on a path (one way or both): the worst direction (PMTUD probes
 //!    lost under loss read as an MTU change, so loss comes first). From
 //!    loss findings, else from the pings of the incident's paths (or of
-//!    its nodes' paths) lost at random over the incident and
+//!    its nodes' paths; a token lost or at risk names where the token was
+//!    missed, not the fault's place, so an incident of such findings alone
+//!    weighs every path) lost at random over the incident and
 //!    [`LOSS_CONTEXT_NS`] either side: a link that knet takes down, probes
 //!    unanswered and a token lost under random loss are that loss's doing,
 //!    and the loss shows over the seconds around them, not only within;
-//! 4. a path-MTU black hole or change;
-//! 5. a latency finding or an RTT asymmetry: a latency step;
-//! 6. knet link downs or flaps with none of the above: link flaps;
-//! 7. the token lost or at risk with no network fault on the wire: a stall
+//! 6. a path-MTU black hole or change;
+//! 7. a latency finding or an RTT asymmetry: a latency step;
+//! 8. knet link downs or flaps with none of the above: link flaps;
+//! 9. the token lost or at risk with no network fault on the wire: a stall
 //!    of a node is the likely cause, and the incident says it is inferred.
 
 use super::findings::{Finding, FindingKind, Severity};
@@ -36,6 +48,9 @@ use super::snapshot::{SeriesPoint, Snapshot};
 pub const JOIN_SLACK_NS: i64 = 2_000_000_000;
 /// Loss on a node's paths at or above this is the node cut off.
 pub const CUT_LOSS_PCT: f64 = 90.0;
+/// A loss finding spared the small packets when at least this many of its
+/// pings were sent and at most half its rate of them were lost.
+pub const SPARED_MIN_PINGS: f64 = 5.0;
 
 /// Why an incident happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -230,6 +245,12 @@ pub fn incidents(s: &Snapshot) -> Vec<Incident> {
 fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
     let fs: Vec<&Finding> = idx.iter().map(|&i| &s.findings[i]).collect();
     let has = |k: FindingKind| fs.iter().any(|f| f.kind == k);
+    if fs
+        .iter()
+        .any(|f| f.kind == FindingKind::MtuBlackHole && f.evidence("blocked_ms").is_some())
+    {
+        return Cause::Mtu { black_hole: true };
+    }
     if let Some(f) = fs.iter().find(|f| f.kind == FindingKind::HostStall) {
         return Cause::HostStall {
             node: f.dst_node.or(f.src_node),
@@ -240,6 +261,9 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
         return c;
     }
     let lossy = |f: &&&Finding| matches!(f.kind, FindingKind::Loss | FindingKind::OneWayLoss);
+    if let Some(c) = loss_of_large_packets(&fs) {
+        return c;
+    }
     if let Some(f) = fs
         .iter()
         .filter(lossy)
@@ -305,6 +329,46 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
         };
     }
     Cause::Other(fs.first().map_or(FindingKind::Latency, |f| f.kind))
+}
+
+/// Whether loss finding `f`'s pings got through: at least
+/// [`SPARED_MIN_PINGS`] sent, at most half the finding's rate of them lost.
+fn spared_pings(f: &Finding) -> bool {
+    let (Some(pings), Some(pct)) = (f.evidence("pings"), loss_pct(f)) else {
+        return false;
+    };
+    let lost =
+        f.evidence("pings_missing").unwrap_or(0.0) + f.evidence("pings_unanswered").unwrap_or(0.0);
+    let sent = pings + f.evidence("pings_missing").unwrap_or(0.0);
+    sent >= SPARED_MIN_PINGS && lost <= sent * pct / 200.0
+}
+
+/// Loss confined to the large packets: every loss finding of the incident
+/// spared its pings, and a path-MTU black hole or a lower MTU (a warning)
+/// names the same pair of nodes. The MTU, not loss.
+fn loss_of_large_packets(fs: &[&Finding]) -> Option<Cause> {
+    let losses: Vec<&&Finding> = fs
+        .iter()
+        .filter(|f| matches!(f.kind, FindingKind::Loss | FindingKind::OneWayLoss))
+        .collect();
+    if losses.is_empty() || !losses.iter().all(|f| spared_pings(f)) {
+        return None;
+    }
+    let pair = |f: &Finding| {
+        let (a, b) = (f.src_node?, f.dst_node?);
+        Some((a.min(b), a.max(b)))
+    };
+    let mtu: Vec<&&Finding> = fs
+        .iter()
+        .filter(|f| matches!(f.kind, FindingKind::MtuBlackHole | FindingKind::MtuChange))
+        .filter(|f| f.severity >= Severity::Warning)
+        .collect();
+    let on_pair = losses
+        .iter()
+        .all(|l| pair(l).is_some_and(|p| mtu.iter().any(|m| pair(m) == Some(p))));
+    on_pair.then_some(Cause::Mtu {
+        black_hole: mtu.iter().any(|m| m.kind == FindingKind::MtuBlackHole),
+    })
 }
 
 /// How a path's pings were lost around an incident, second by second.
@@ -452,9 +516,14 @@ fn incident_paths<'a>(s: &'a Snapshot, fs: &[&Finding]) -> Vec<&'a crate::analys
 }
 
 /// Every path of the nodes the findings name (every path when they name
-/// none).
+/// none). A finding about the ring as a whole names where the token was
+/// missed, not where the fault is: its node does not narrow the paths.
 fn node_paths<'a>(s: &'a Snapshot, fs: &[&Finding]) -> Vec<&'a crate::analysis::LinkView> {
-    let nodes: Vec<u16> = fs.iter().flat_map(|f| nodes_of(f)).collect();
+    let nodes: Vec<u16> = fs
+        .iter()
+        .filter(|f| !cluster_wide(f))
+        .flat_map(|f| nodes_of(f))
+        .collect();
     s.links
         .iter()
         .filter(|l| {
@@ -624,5 +693,59 @@ mod tests {
         // Outside the window nothing counts.
         let v = vec![(0, 2); 10];
         assert_eq!(path_loss(&series(&v), 300 * S, 400 * S), PathLoss::Clean);
+    }
+
+    /// A two-node snapshot (pings answered both ways) with `fs` as its
+    /// findings.
+    fn snapshot_with(fs: Vec<Finding>) -> Snapshot {
+        use crate::analysis::testkit::*;
+        let mut e = Engine::new(two_nodes());
+        for k in 0..10 {
+            ping_pair(&mut e, T0 + k * S, 1, 2, 0, Some(300), k as u16);
+            ping_pair(&mut e, T0 + k * S + S / 2, 2, 1, 0, Some(300), k as u16);
+        }
+        let mut s = e.snapshot();
+        s.findings = fs;
+        s
+    }
+
+    fn at(kind: FindingKind, sev: Severity, src: u16, dst: u16, t: i64) -> Finding {
+        use crate::analysis::testkit::T0;
+        Finding::new(kind, sev, T0 + t * S, String::new())
+            .nodes(Some(src), Some(dst), Some(0), None)
+            .ended(T0 + (t + 3) * S)
+    }
+
+    #[test]
+    fn a_node_blocked_on_a_pmtud_probe_is_the_mtu_not_a_stall() {
+        let stall = at(FindingKind::HostStall, Severity::Critical, 2, 1, 2);
+        let blocked =
+            at(FindingKind::MtuBlackHole, Severity::Critical, 1, 2, 2).ev("blocked_ms", 3000.0);
+        let s = snapshot_with(vec![stall.clone(), blocked]);
+        assert_eq!(incidents(&s)[0].cause, Cause::Mtu { black_hole: true });
+        // Without it, the stall.
+        let s = snapshot_with(vec![stall]);
+        assert!(matches!(incidents(&s)[0].cause, Cause::HostStall { .. }));
+    }
+
+    #[test]
+    fn loss_that_spared_the_pings_on_a_pair_with_a_lower_mtu_is_the_mtu() {
+        let mtu = at(FindingKind::MtuChange, Severity::Warning, 2, 1, 1);
+        let loss = |missing: f64| {
+            at(FindingKind::OneWayLoss, Severity::Warning, 1, 2, 2)
+                .ev("loss_pct", 99.0)
+                .ev("pings", 13.0 - missing)
+                .ev("pings_missing", missing)
+                .ev("pings_unanswered", 0.0)
+        };
+        // 99 % of messages lost, none of 13 pings: the large packets only.
+        let s = snapshot_with(vec![mtu.clone(), loss(0.0)]);
+        assert_eq!(incidents(&s)[0].cause, Cause::Mtu { black_hole: false });
+        // The pings lost as much: loss (here, the node cut off).
+        let s = snapshot_with(vec![mtu, loss(12.0)]);
+        assert!(!matches!(incidents(&s)[0].cause, Cause::Mtu { .. }));
+        // No MTU evidence on the pair: not the MTU.
+        let s = snapshot_with(vec![loss(0.0)]);
+        assert!(!matches!(incidents(&s)[0].cause, Cause::Mtu { .. }));
     }
 }

@@ -65,10 +65,31 @@
 //!   filter: unanswered). A loss finding is dropped as naming the wrong
 //!   direction only when its direction lost nothing between the captures
 //!   and the reverse did (its unanswered pings were those lost pongs).
-//! - MTU black hole: PMTUD probes of a size unanswered while smaller ones
-//!   were answered, on a path that does not lose packets at random (its
-//!   loss from 5 s before the PMTUD run to its end under the warning
-//!   threshold): there a lost probe is that loss, not a size limit.
+//! - MTU black hole: a size that keeps going unanswered — at least two
+//!   PMTUD probes lost above every size answered since, in one run (knet
+//!   sent the size again, or bisected to another size that was lost too)
+//!   or in runs in a row — on a path that does not lose packets at random
+//!   (its loss from 5 s before the first loss to the run's end under the
+//!   warning threshold): there a lost probe is that loss, not a size
+//!   limit. One probe lost and answered at knet's next attempt is loss; a
+//!   run that does not start at its largest size is not knet's (knet
+//!   starts at the interface's MTU). An MTU that shrank because one probe
+//!   was lost once is information, not a warning.
+//! - A node blocked by PMTUD: knet re-sends a probe the kernel refused
+//!   (ENOBUFS: a device on the way drops the size) every 12.5 ms while it
+//!   holds its send lock, so the node sends nothing else. The same probe
+//!   sent again within 50 ms, 8 times and for 200 ms or more, is a black
+//!   hole at its sender; a node silent on every path whose silence a
+//!   PMTUD probe ends, or that answered the pings sent to it in its
+//!   silence but never a probe sent to it then (or in the 5 s before,
+//!   while it still sent), is the same black hole, not a stopped process
+//!   (knet answers every probe it receives, as every ping). These
+//!   findings carry `blocked_ms`.
+//! - Loss of the large packets only (several captures): when every packet
+//!   that left one capture and never reached the other was at least some
+//!   size, and the smaller packets all arrived in numbers that loss at the
+//!   larger ones' rate would have hit five times, they were dropped for
+//!   their size: an `mtu_black_hole`, not `one_way_loss`.
 //! - Host stall: a node that sent nothing for at least 200 ms while others
 //!   went on, and then either answered a ping sent during that silence
 //!   200 ms or more after it came, or — not being the ring's
@@ -82,10 +103,14 @@
 //!   send that skipped seqs is loss, not a stall. The stall began after the
 //!   node's last packet and before the first ping or token it left
 //!   waiting: spacing / (k + 1) before that one, for k paths pinging it.
-//! - Incident causes: the rules are in `incidents`' docs (a cut is told
+//! - Incident causes: the rules are in `incidents`' docs (a node blocked
+//!   on a PMTUD probe is the MTU, before a stall or a cut; a cut is told
 //!   from random loss by the pings going dark in runs with clean seconds
-//!   around them; a link down, unanswered probes or a token lost on paths
-//!   that lose at random around the incident are that loss's doing).
+//!   around them; loss that spared the pings on a pair with a black hole
+//!   or a lower MTU is the MTU; a link down, unanswered probes or a token
+//!   lost on paths that lose at random around the incident are that
+//!   loss's doing, and a token lost or at risk names no path: every path
+//!   of the ring is weighed).
 //! - Token loss: a node declares the token lost when no new token reached
 //!   it for `token` ms, unless another node's join reached it first (it
 //!   then leaves the operational state without its own timeout); joins

@@ -550,6 +550,7 @@ impl Engine {
             self.evaluate(k);
         }
         self.eval_sec = Some(now_sec);
+        self.check_probes_into_silences(now, true);
         for i in 0..self.dirs.len() {
             self.close_loss(i, None);
             self.close_latency(i);

@@ -35,6 +35,10 @@ pub(super) struct NodeState {
     pub(super) max_gap_at: i64,
     /// A recent silence while others went on: (start, end).
     pub(super) silence: Option<(i64, i64)>,
+    /// The PMTUD probe that ended a silence: (its time, path, size).
+    pub(super) resumed_probe: Option<(i64, u32, u16)>,
+    /// A stall (its silence) to check for probes it never answered.
+    pub(super) probe_check: Option<(i64, i64)>,
     pub(super) stall_reported: bool,
     /// Last time this node answered a ping after the timeout.
     pub(super) late_pong_at: i64,
@@ -166,6 +170,8 @@ impl Engine {
                 max_gap: 0,
                 max_gap_at: ts,
                 silence: None,
+                resumed_probe: None,
+                probe_check: None,
                 stall_reported: false,
                 late_pong_at: i64::MIN,
                 confirmed: false,
@@ -241,6 +247,7 @@ impl Engine {
         .ev("silence_ms", ms(silence))
         .ev("late_pong_rtt_ms", ms(rtt));
         self.push_finding(f);
+        self.silence_ended_by_probe(responder, s, e);
     }
 }
 
@@ -288,6 +295,7 @@ impl Engine {
         .ev("silence_ms", ms(e - s))
         .ev("token_hold_ms", ms(ts - arrived));
         self.push_finding(f);
+        self.silence_ended_by_probe(node, s, e);
     }
 
     /// When a node silent from `s` (its last packet) to `e` stopped, given

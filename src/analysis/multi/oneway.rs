@@ -2,6 +2,13 @@
 //! packet seen leaving in one capture and arriving in another gives a delay;
 //! a departure not seen arriving within [`super::ONE_WAY_WINDOW_NS`] was lost
 //! on the way.
+//!
+//! Loss of the large packets only: when every packet that vanished was at
+//! least some size while the path's smaller packets all arrived — so many
+//! of them that loss at random, at the rate the larger ones were lost,
+//! would have taken at least [`SIZE_LOSS_MIN_EXPECTED`] — the packets were
+//! dropped for their size (a path-MTU black hole), not lost at random
+//! ([`OneWayView::too_big_from`]).
 
 use std::collections::VecDeque;
 use std::net::IpAddr;
@@ -23,7 +30,22 @@ pub(super) struct Pend {
     pub(super) ts: i64,
     pub(super) path: u32,
     pub(super) arrival: bool,
+    /// IP length.
+    pub(super) len: u32,
 }
+
+/// Packets are counted by IP length in classes of this many bytes.
+const SIZE_CLASS: u32 = 64;
+/// Size classes (the last one holds everything larger).
+const SIZE_CLASSES: usize = 32;
+
+fn size_class(len: u32) -> usize {
+    ((len / SIZE_CLASS) as usize).min(SIZE_CLASSES - 1)
+}
+
+/// Loss confined to the large packets: the smaller packets that arrived
+/// would have lost at least this many at the larger ones' rate.
+pub const SIZE_LOSS_MIN_EXPECTED: f64 = 5.0;
 
 #[derive(Debug)]
 pub(super) struct PathAcc {
@@ -48,9 +70,26 @@ pub(super) struct PathAcc {
     pub(super) series: Vec<OneWayPoint>,
     /// Per bin of departure: packets that left and never arrived.
     pub(super) lost_series: Vec<(i64, u64)>,
+    /// Packets matched and lost, by size class.
+    pub(super) matched_by_size: [u32; SIZE_CLASSES],
+    pub(super) lost_by_size: [u32; SIZE_CLASSES],
+    /// Smallest IP length of a packet that never arrived.
+    pub(super) lost_min_len: u32,
 }
 
 impl PathAcc {
+    /// The smallest IP length lost when every packet lost was at least that
+    /// large and the smaller ones all arrived, in numbers that loss at the
+    /// larger ones' rate would have hit (see the module docs).
+    fn too_big_from(&self) -> Option<u32> {
+        let first = self.lost_by_size.iter().position(|&n| n > 0)?;
+        let sum = |v: &[u32]| v.iter().map(|&n| f64::from(n)).sum::<f64>();
+        let smaller = sum(&self.matched_by_size[..first]);
+        let lost = sum(&self.lost_by_size[first..]);
+        let rate = lost / (lost + sum(&self.matched_by_size[first..]));
+        (smaller * rate >= SIZE_LOSS_MIN_EXPECTED).then_some(self.lost_min_len)
+    }
+
     /// The bin being filled as a point (None when empty).
     fn open_point(&self) -> Option<OneWayPoint> {
         (!self.bin.is_empty()).then(|| OneWayPoint {
@@ -198,6 +237,9 @@ impl OneWay {
                     // Room for the whole span: no growth per packet.
                     series: Vec::with_capacity(SERIES_POINTS as usize + 2),
                     lost_series: Vec::new(),
+                    matched_by_size: [0; SIZE_CLASSES],
+                    lost_by_size: [0; SIZE_CLASSES],
+                    lost_min_len: u32::MAX,
                 });
                 let i = (self.paths.len() - 1) as u32;
                 self.path_idx.insert((d.src, d.dst), i);
@@ -224,6 +266,8 @@ impl OneWay {
                 }
                 let us = (delay.max(0) / 1000).max(1) as u64;
                 pa.hist.saturating_record(us.min(HIST_MAX_US));
+                let c = &mut pa.matched_by_size[size_class(d.ip_len)];
+                *c = c.saturating_add(1);
                 // Binned by the time of the match: the later sighting.
                 pa.roll(ts.div_euclid(self.step).saturating_mul(self.step));
                 pa.bin.saturating_record(us.min(HIST_MAX_US));
@@ -234,7 +278,15 @@ impl OneWay {
                     self.overflow_pending += 1;
                     return;
                 }
-                self.pending.insert(key, Pend { ts, path, arrival });
+                self.pending.insert(
+                    key,
+                    Pend {
+                        ts,
+                        path,
+                        arrival,
+                        len: d.ip_len,
+                    },
+                );
                 self.fifo.push_back((ts, key));
             }
         }
@@ -267,6 +319,9 @@ impl OneWay {
                 let c = self.cover.get(pa.dst_cap).copied().unwrap_or((0, 0));
                 if ts >= c.0 && ts.saturating_add(self.window) <= c.1 {
                     pa.left_not_arrived += 1;
+                    let c = &mut pa.lost_by_size[size_class(e.len)];
+                    *c = c.saturating_add(1);
+                    pa.lost_min_len = pa.lost_min_len.min(e.len);
                     pa.first_lost = Some(pa.first_lost.map_or(ts, |f| f.min(ts)));
                     pa.last_lost = pa.last_lost.max(ts);
                     let bin = ts.div_euclid(self.step).saturating_mul(self.step);
@@ -315,6 +370,7 @@ impl OneWay {
                     },
                     series: p.series.iter().copied().chain(p.open_point()).collect(),
                     lost_series: p.lost_series.clone(),
+                    too_big_from: p.too_big_from(),
                 }
             })
             .collect();
@@ -355,6 +411,9 @@ pub struct OneWayView {
     pub series: Vec<OneWayPoint>,
     /// Per bin (its start, ns): packets that left in it and never arrived.
     pub lost_series: Vec<(i64, u64)>,
+    /// Every packet lost was at least this large (IP length) and the
+    /// smaller ones arrived (see the module docs): dropped for their size.
+    pub too_big_from: Option<u32>,
 }
 
 /// One bin of a direction's one-way delays.
@@ -365,4 +424,57 @@ pub struct OneWayPoint {
     pub matched: u64,
     pub p50_us: u64,
     pub max_us: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acc() -> PathAcc {
+        let hist = Histogram::new_with_bounds(1, HIST_MAX_US, 2).expect("bounds");
+        PathAcc {
+            src: "10.0.0.1".parse().expect("addr"),
+            dst: "10.0.0.2".parse().expect("addr"),
+            src_cap: 0,
+            dst_cap: 1,
+            bin: hist.clone(),
+            hist,
+            min_ns: 0,
+            negative: 0,
+            departures: 0,
+            arrivals: 0,
+            left_not_arrived: 0,
+            arrived_not_seen_leaving: 0,
+            first_lost: None,
+            last_lost: 0,
+            bin_start: 0,
+            series: Vec::new(),
+            lost_series: Vec::new(),
+            matched_by_size: [0; SIZE_CLASSES],
+            lost_by_size: [0; SIZE_CLASSES],
+            lost_min_len: u32::MAX,
+        }
+    }
+
+    #[test]
+    fn only_the_large_packets_lost_is_a_size_limit() {
+        // 400 small packets arrived; 20 of 40 of 1400 bytes and more lost.
+        let mut p = acc();
+        p.matched_by_size[size_class(120)] = 400;
+        p.matched_by_size[size_class(1400)] = 20;
+        p.lost_by_size[size_class(1472)] = 20;
+        p.lost_min_len = 1400;
+        assert_eq!(p.too_big_from(), Some(1400));
+        // One small packet lost too: loss at random.
+        p.lost_by_size[size_class(80)] = 1;
+        p.lost_min_len = 80;
+        assert_eq!(p.too_big_from(), None);
+        // Too few small packets to tell: 10 at a 5 % rate would lose 0.5.
+        let mut p = acc();
+        p.matched_by_size[size_class(120)] = 10;
+        p.matched_by_size[size_class(1400)] = 95;
+        p.lost_by_size[size_class(1400)] = 5;
+        p.lost_min_len = 1400;
+        assert_eq!(p.too_big_from(), None);
+    }
 }

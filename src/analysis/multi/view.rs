@@ -38,7 +38,9 @@ impl MultiView {
     /// capture, never reached the receiver's) at or above the loss warning
     /// threshold. Unlike the loss findings from one capture point, these
     /// cannot mistake a lost pong for a lost ping: the packets are counted
-    /// at both ends.
+    /// at both ends. Where only the large packets vanished
+    /// ([`OneWayView::too_big_from`]) the finding is an `mtu_black_hole`
+    /// instead: they were dropped for their size.
     pub fn add_path_loss_findings(&self, snap: &mut Snapshot) {
         let link_of = |s: IpAddr, d: IpAddr| {
             snap.links
@@ -57,6 +59,30 @@ impl MultiView {
             }
             let (src, dst) = (snap.node_of_addr(o.src_addr), snap.node_of_addr(o.dst_addr));
             let name = |n: Option<u16>, a: IpAddr| n.map_or(a.to_string(), |n| format!("node {n}"));
+            let link = link_of(o.src_addr, o.dst_addr);
+            // Only the large packets vanished: dropped for their size.
+            if let Some(len) = o.too_big_from {
+                let f = Finding::new(
+                    FindingKind::MtuBlackHole,
+                    Severity::Warning,
+                    start,
+                    format!(
+                        "{} packets of {len} bytes or more from {} never reached {} while the \
+                         smaller ones did: seen leaving one capture, absent from the other \
+                         (dropped for their size)",
+                        o.left_not_arrived,
+                        name(src, o.src_addr),
+                        name(dst, o.dst_addr),
+                    ),
+                )
+                .nodes(src, dst, link, Some(Direction::SrcToDst))
+                .ended(o.last_lost_ns.unwrap_or(start))
+                .ev("smallest_unanswered", f64::from(len))
+                .ev("left_not_arrived", o.left_not_arrived as f64)
+                .ev("matched", o.matched as f64);
+                added.push(f);
+                continue;
+            }
             let f = Finding::new(
                 FindingKind::OneWayLoss,
                 Severity::Warning,
@@ -71,7 +97,7 @@ impl MultiView {
                     o.loss_pct
                 ),
             )
-            .nodes(src, dst, link_of(o.src_addr, o.dst_addr), Some(Direction::SrcToDst))
+            .nodes(src, dst, link, Some(Direction::SrcToDst))
             .ended(o.last_lost_ns.unwrap_or(start))
             .ev("loss_pct", o.loss_pct)
             .ev("left_not_arrived", o.left_not_arrived as f64)
