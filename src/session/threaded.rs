@@ -15,7 +15,7 @@ use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use super::{Analysis, Frame, Input, Sampler, Session, account, capture_error, snapshot_of};
 use crate::batch::{Batch, Item};
 use crate::capture::PacketSource;
-use crate::decode::Decoder;
+use crate::decode::{Decoder, Packet};
 use crate::predecrypt::{RawBatch, RawItem, Worker};
 
 /// Batches queued between decoding and analysis; two more circulate (one
@@ -23,6 +23,9 @@ use crate::predecrypt::{RawBatch, RawItem, Worker};
 const DEPTH: usize = 4;
 /// Raw batches queued to and from each decryption worker.
 const RAW_IN_FLIGHT: usize = 2;
+
+/// The several-captures key of a packet, computed on the decoding thread.
+type KeyFn = fn(&Packet<'_>) -> u64;
 
 impl Session {
     /// Runs the input to its end on the threaded pipeline; false (nothing
@@ -56,6 +59,10 @@ impl Session {
             let _ = empty_tx.send(Batch::with_capacity());
         }
         let threads = self.threads;
+        // Several captures: the one-way matcher's key of each packet.
+        let key = multi
+            .is_some()
+            .then_some(crate::analysis::multi::packet_key_of as KeyFn);
         std::thread::scope(|s| {
             // With a key, workers decrypt ahead of the decoder.
             let mut to_w = Vec::new();
@@ -87,9 +94,9 @@ impl Session {
                 .spawn_scoped(s, move || {
                     let src = src.as_mut();
                     if to_w.is_empty() {
-                        produce(src, decoder, full_tx, empty_rx);
+                        produce(src, decoder, key, full_tx, empty_rx);
                     } else {
-                        produce_decrypting(src, decoder, full_tx, empty_rx, to_w, from_w);
+                        produce_decrypting(src, decoder, key, full_tx, empty_rx, to_w, from_w);
                     }
                 });
             if producer.is_err() {
@@ -118,7 +125,7 @@ impl Session {
                                     source: e.source,
                                     packet_no: e.packet_no,
                                 },
-                                &o,
+                                o,
                             );
                         }
                     }
@@ -136,6 +143,7 @@ impl Session {
 fn produce(
     src: &mut (dyn PacketSource + Send),
     dec: &mut Decoder,
+    key: Option<KeyFn>,
     full: SyncSender<Batch>,
     empty: Receiver<Batch>,
 ) {
@@ -145,7 +153,7 @@ fn produce(
             Ok(true) => {
                 let f = src.frame();
                 let o = dec.decode(&f);
-                b.push(&f, &o);
+                b.push(&f, &o, key);
             }
             Ok(false) => break,
             Err(e) => {
@@ -177,6 +185,7 @@ fn produce(
 fn produce_decrypting(
     src: &mut (dyn PacketSource + Send),
     dec: &mut Decoder,
+    key: Option<KeyFn>,
     full: SyncSender<Batch>,
     empty: Receiver<Batch>,
     to_w: Vec<SyncSender<RawBatch>>,
@@ -230,7 +239,7 @@ fn produce_decrypting(
             match rb.item(i, &mut hint) {
                 Some(RawItem::Frame(f, opened)) => {
                     let o = dec.decode_opened(&f, opened);
-                    eb.push(&f, &o);
+                    eb.push(&f, &o, key);
                 }
                 Some(RawItem::Error(e)) => eb.push_capture_error(e),
                 None => {}

@@ -128,6 +128,12 @@ pub(super) fn packet_key(d: &Datagram<'_>) -> u64 {
     })
 }
 
+/// The key the one-way matcher knows a packet by in every capture that
+/// saw it ([`OneWay::observe_rec`]).
+pub fn packet_key_of(p: &crate::decode::Packet<'_>) -> u64 {
+    packet_key(&p.dgram)
+}
+
 pub(super) fn hash_addr(h: &mut FastHasher, a: IpAddr) {
     match a {
         IpAddr::V4(v) => h.write(&v.octets()),

@@ -149,15 +149,21 @@ impl OneWay {
 
     /// One decoded packet of capture `p.source`, timestamp corrected.
     pub fn observe(&mut self, p: &Packet<'_>) {
-        let ts = p.ts;
+        let d = &p.dgram;
+        self.observe_rec(p.source, p.ts, d.src, d.dst, packet_key(d));
+    }
+
+    /// One packet of capture `source` at `ts` (timestamp corrected), from
+    /// `src` to `dst`, whose [`packet_key`](super::packet_key) is `key`.
+    pub fn observe_rec(&mut self, source: usize, ts: i64, src: IpAddr, dst: IpAddr, key: u64) {
         if ts > self.now {
             self.now = ts;
             self.expire(ts.saturating_sub(self.window));
         }
-        let Some(v) = self.vantage.get(p.source) else {
+        let Some(v) = self.vantage.get(source) else {
             return;
         };
-        let d = &p.dgram;
+        let d = Ends { src, dst };
         let arrival = if v.contains(&d.src) {
             false
         } else if v.contains(&d.dst) {
@@ -212,7 +218,6 @@ impl OneWay {
         } else {
             pa.departures += 1;
         }
-        let key = packet_key(d);
         match self.pending.get(&key).copied() {
             Some(e) if e.arrival != arrival && e.path == path => {
                 self.pending.remove(&key);
@@ -365,4 +370,10 @@ pub struct OneWayPoint {
     pub matched: u64,
     pub p50_us: u64,
     pub max_us: u64,
+}
+/// A packet's addresses.
+#[derive(Clone, Copy)]
+struct Ends {
+    src: IpAddr,
+    dst: IpAddr,
 }
