@@ -10,9 +10,7 @@ use crate::session::{Plan, Session, thread_count};
 
 pub fn run(a: &ReportArgs) -> Result<i32, AppError> {
     let plan = Plan::new(&a.input.source, &a.input.files, &a.budgets, &a.time_shift)?;
-    let mut session = plan
-        .open()?
-        .threads(thread_count(a.threads, &a.input.files));
+    let mut session = plan.open()?.threads(thread_count(a.threads));
     let Some(format) = a.format.report() else {
         return match a.format {
             ReportFormat::Html => html(a, &plan, session),

@@ -10,9 +10,7 @@ use crate::session::{Plan, thread_count};
 
 pub fn run(a: &TuneArgs) -> Result<i32, AppError> {
     let plan = Plan::new(&a.input.source, &a.input.files, &a.budgets, &a.time_shift)?;
-    let mut session = plan
-        .open()?
-        .threads(thread_count(a.threads, &a.input.files));
+    let mut session = plan.open()?.threads(thread_count(a.threads));
     session.run_to_end();
     session.closing_notes();
     let snap = session.snapshot();

@@ -137,29 +137,18 @@ impl Notes {
     }
 }
 
-/// Inputs smaller than this run on one thread unless `--threads` says
-/// otherwise: starting the threads and their batches costs more than
-/// they save on a few seconds of traffic.
-pub const SMALL_INPUT: u64 = 16 << 20;
-
-/// The `--threads` count: as given; else the cores available, or one when
-/// the input `files` total less than [`SMALL_INPUT`] (stdin counts as
-/// large: its size is not known).
-pub fn thread_count(flag: Option<u32>, files: &[PathBuf]) -> usize {
-    if let Some(n) = flag {
-        return n.max(1) as usize;
+/// The `--threads` count: as given, else one.
+pub fn thread_count(flag: Option<u32>) -> usize {
+    match flag {
+        Some(n) => n.max(1) as usize,
+        // One thread unless asked: with the compact record two threads
+        // cost what one does (callgrind: 417 M against 412 M instructions
+        // on corosync-only traffic) and their longest thread is 1.7×
+        // shorter, but on the shared two-core build machine no core was
+        // free and two threads only tied with one (benches/README.md,
+        // issue 20).
+        None => 1,
     }
-    let mut total = 0u64;
-    for f in files {
-        match std::fs::metadata(f) {
-            Ok(m) if f.as_os_str() != "-" && m.is_file() => total = total.saturating_add(m.len()),
-            _ => total = u64::MAX,
-        }
-    }
-    if total < SMALL_INPUT {
-        return 1;
-    }
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Opens the inputs as they are: one file, or several merged on time
