@@ -58,7 +58,7 @@ bench() { # kind size_mb
   [ "$kind" = crypto ] && args=(--authkey "$key")
   frames=$("$BIN" decode -s --json "$f" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["input"]["frames"])')
   cat "$f" >/dev/null   # page cache, so every tool reads from memory
-  echo "--- $kind: $f, $((($(stat -c %s "$f") + 524288) / 1048576)) MB, $frames frames"
+  echo "--- $kind: $f, $((($(stat -L -c %s "$f") + 524288) / 1048576)) MB, $frames frames"
   printf '%-4s %14s %14s %10s %8s %12s\n' run "corowire s" "tcpdump s" "cat s" speed "peak RSS KB"
   for i in $(seq 1 "$RUNS"); do
     local c t k

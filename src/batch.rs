@@ -1,26 +1,27 @@
 //! Owned batches of decode outcomes: what the decoding thread hands the
 //! analysis thread in the threaded pipeline (`session::threaded`).
 //!
-//! A decoded [`Packet`] borrows from the frame, from the decryptor's
-//! cleartext and from the reassembly buffers, all reused by the next frame.
 //! A batch keeps, per frame, one small [`Event`] (time, source, packet
-//! number, outcome kind) and, per corosync packet, the packet with its
-//! slices copied into the batch's byte arena (each byte region once: the
-//! knet and totem views inside a payload point into the payload's copy).
-//! [`Batch::outcome`] gives back the very `Outcome` the decoder returned,
-//! over the arena. Batches are cleared and reused: once their vectors have
-//! grown to a batch's size, filling one allocates nothing.
+//! number, outcome kind) and, per corosync packet, its compact record
+//! ([`PacketRec`], what the analysis reads of a decoded packet) with the
+//! totem lists it points to in the batch's [`Lists`]. [`Batch::item`]
+//! gives each frame back as the analysis takes it ([`Seen`]), exactly as
+//! the one-thread loop hands it over. Batches are cleared and reused: once
+//! their vectors have grown to a batch's size, filling one allocates
+//! nothing.
 
 use crate::capture::{CaptureError, RawFrame};
-use crate::decode::{Outcome, Packet};
+use crate::compact::{Lists, PacketRec, Seen};
+use crate::decode::Outcome;
 use crate::wire::WireError;
 use crate::wire::net::TooBig;
 
 /// Frames per batch.
 pub const FRAMES: usize = 1024;
-/// A batch is sent once its arena holds this many bytes (a frame adds at
-/// most two 64 KiB regions, so the arena stays under 320 KiB).
-const ARENA_SOFT: usize = 192 * 1024;
+/// A batch is sent once its lists hold this many words (a packet adds at
+/// most a few thousand: a commit token's members and rings, a token's
+/// retransmit list).
+const LISTS_SOFT: usize = 16 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -44,19 +45,9 @@ pub struct Event {
     idx: u32,
 }
 
-/// A corosync packet with its slices emptied; `spans` holds where each
-/// slice's bytes are in the arena, in the order `Packet::rebase` visits them.
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    packet: Packet<'static>,
-    first_span: u32,
-}
-
 /// What one event turned out to be.
-// Returned by value once per event, as `Outcome` is by the decoder.
-#[allow(clippy::large_enum_variant)]
 pub enum Item<'b> {
-    Frame(Outcome<'b>),
+    Frame(Seen<'b>),
     CaptureError(&'b CaptureError),
 }
 
@@ -64,28 +55,22 @@ pub enum Item<'b> {
 #[derive(Debug, Default)]
 pub struct Batch {
     events: Vec<Event>,
-    slots: Vec<Slot>,
-    spans: Vec<(u32, u32)>,
-    arena: Vec<u8>,
+    recs: Vec<PacketRec>,
+    /// The several-captures packet key of each record (empty when the run
+    /// has one capture).
+    keys: Vec<u64>,
+    lists: Lists,
     too_big: Vec<TooBig>,
     errors: Vec<WireError>,
     capture_errors: Vec<CaptureError>,
-}
-
-/// Byte regions already copied for the packet being pushed.
-struct Regions {
-    /// (start address, length, arena offset).
-    r: [(usize, usize, usize); 8],
-    n: usize,
 }
 
 impl Batch {
     pub fn with_capacity() -> Batch {
         Batch {
             events: Vec::with_capacity(FRAMES),
-            slots: Vec::with_capacity(FRAMES),
-            spans: Vec::with_capacity(FRAMES * 4),
-            arena: Vec::with_capacity(ARENA_SOFT + 2 * 65536),
+            recs: Vec::with_capacity(FRAMES),
+            lists: Lists::with_capacity(LISTS_SOFT + 4096),
             ..Batch::default()
         }
     }
@@ -100,23 +85,36 @@ impl Batch {
 
     /// Time to send it.
     pub fn is_full(&self) -> bool {
-        self.events.len() >= FRAMES || self.arena.len() >= ARENA_SOFT
+        self.events.len() >= FRAMES || self.lists.len() >= LISTS_SOFT
     }
 
     pub fn clear(&mut self) {
         self.events.clear();
-        self.slots.clear();
-        self.spans.clear();
-        self.arena.clear();
+        self.recs.clear();
+        self.keys.clear();
+        self.lists.clear();
         self.too_big.clear();
         self.errors.clear();
         self.capture_errors.clear();
     }
 
-    /// Adds a frame and what the decoder made of it.
-    pub fn push(&mut self, f: &RawFrame<'_>, o: &Outcome<'_>) {
+    /// Adds a frame and what the decoder made of it; `key` gives a corosync
+    /// packet's several-captures key (None when the run has one capture).
+    #[inline]
+    pub fn push(
+        &mut self,
+        f: &RawFrame<'_>,
+        o: &Outcome<'_>,
+        key: Option<fn(&crate::decode::Packet<'_>) -> u64>,
+    ) {
         let (kind, idx) = match o {
-            Outcome::Corosync(p) => (Kind::Corosync, self.push_packet(p)),
+            Outcome::Corosync(p) => {
+                self.recs.push(PacketRec::of(p, &mut self.lists));
+                if let Some(k) = key {
+                    self.keys.push(k(p));
+                }
+                (Kind::Corosync, self.recs.len() - 1)
+            }
             Outcome::TooBig { notice, .. } => {
                 self.too_big.push(*notice);
                 (Kind::TooBig, self.too_big.len() - 1)
@@ -150,86 +148,40 @@ impl Batch {
         });
     }
 
-    fn push_packet(&mut self, p: &Packet<'_>) -> usize {
-        let first_span = self.spans.len() as u32;
-        let mut regions = Regions {
-            r: [(0, 0, 0); 8],
-            n: 0,
-        };
-        let (arena, spans) = (&mut self.arena, &mut self.spans);
-        let packet = p.rebase(&mut |s: &[u8]| -> &'static [u8] {
-            spans.push(copy_once(arena, &mut regions, s));
-            &[]
-        });
-        self.slots.push(Slot { packet, first_span });
-        self.slots.len() - 1
-    }
-
     pub fn events(&self) -> &[Event] {
         &self.events
     }
 
     /// The outcome (or capture error) of `e`, an event of this batch.
+    #[inline]
     pub fn item(&self, e: &Event) -> Item<'_> {
         let i = e.idx as usize;
         Item::Frame(match e.kind {
-            Kind::Corosync => match self.slots.get(i) {
-                Some(s) => Outcome::Corosync(self.packet(s)),
-                None => Outcome::NotCorosync,
+            Kind::Corosync => match self.recs.get(i) {
+                Some(rec) => Seen::Packet {
+                    rec,
+                    lists: &self.lists,
+                    key: self.keys.get(i).copied().unwrap_or(0),
+                },
+                None => Seen::Other,
             },
             Kind::TooBig => match self.too_big.get(i) {
-                Some(n) => Outcome::TooBig {
-                    ts: e.ts,
-                    notice: *n,
-                },
-                None => Outcome::NotCorosync,
+                Some(notice) => Seen::TooBig { ts: e.ts, notice },
+                None => Seen::Other,
             },
-            Kind::Held => Outcome::Held,
-            Kind::NotCorosync => Outcome::NotCorosync,
+            Kind::Held | Kind::NotCorosync => Seen::Other,
             Kind::Undecodable => match self.errors.get(i) {
-                Some(w) => Outcome::Undecodable(*w),
-                None => Outcome::NotCorosync,
+                Some(w) => Seen::Undecodable(w),
+                None => Seen::Other,
             },
             Kind::CaptureError => {
                 return match self.capture_errors.get(i) {
                     Some(c) => Item::CaptureError(c),
-                    None => Item::Frame(Outcome::NotCorosync),
+                    None => Item::Frame(Seen::Other),
                 };
             }
         })
     }
-
-    fn packet(&self, s: &Slot) -> Packet<'_> {
-        let mut k = s.first_span as usize;
-        s.packet.rebase(&mut |_| {
-            let (off, len) = self.spans.get(k).copied().unwrap_or((0, 0));
-            k += 1;
-            let (off, len) = (off as usize, len as usize);
-            self.arena.get(off..off + len).unwrap_or(&[])
-        })
-    }
-}
-
-/// The arena span of `s`: inside a region already copied for this packet
-/// when it lies there, else a fresh copy.
-fn copy_once(arena: &mut Vec<u8>, regions: &mut Regions, s: &[u8]) -> (u32, u32) {
-    if s.is_empty() {
-        return (0, 0);
-    }
-    let start = s.as_ptr() as usize;
-    let len = s.len();
-    for &(rs, rl, off) in &regions.r[..regions.n] {
-        if start >= rs && start + len <= rs + rl {
-            return ((off + (start - rs)) as u32, len as u32);
-        }
-    }
-    let off = arena.len();
-    arena.extend_from_slice(s);
-    if regions.n < regions.r.len() {
-        regions.r[regions.n] = (start, len, off);
-        regions.n += 1;
-    }
-    (off as u32, len as u32)
 }
 
 #[cfg(test)]
@@ -237,17 +189,53 @@ mod tests {
     use super::*;
     use crate::capture::PacketSource;
     use crate::capture::file::FileSource;
+    use crate::compact::{Kind, MsgBody};
     use crate::decode::Decoder;
 
-    /// Every outcome of a real capture comes back from a batch as the
-    /// decoder gave it (`Debug` prints every field and every byte the
-    /// views read), and a batch's payload copy is shared by its views.
+    /// A frame as the analysis takes it, its lists resolved (list
+    /// positions differ between a batch and a single packet's lists).
+    fn show(s: Seen<'_>) -> String {
+        let Seen::Packet { rec, lists, key } = s else {
+            return format!("{s:?}");
+        };
+        let msg = match &rec.kind {
+            Kind::Data { totem, .. } | Kind::Totem(totem) => Some(totem.body),
+            _ => None,
+        };
+        let resolved = match msg {
+            Some(MsgBody::OrfToken { ring, at, .. }) => format!("{:?}", lists.token(at, ring)),
+            Some(MsgBody::CommitToken { at }) => format!("{:?}", lists.commit(at)),
+            Some(MsgBody::MergeDetect { at, .. }) => format!("{:?}", lists.ring(at)),
+            _ => String::new(),
+        };
+        let mut r = *rec;
+        let clear = |m: &mut crate::compact::Msg| match &mut m.body {
+            MsgBody::OrfToken { at, .. }
+            | MsgBody::CommitToken { at }
+            | MsgBody::MergeDetect { at, .. } => *at = 0,
+            _ => {}
+        };
+        match &mut r.kind {
+            Kind::Data { totem, .. } | Kind::Totem(totem) => clear(totem),
+            _ => {}
+        }
+        format!("{r:?} {resolved} {key}")
+    }
+
+    /// Every frame of real captures comes back from a batch as the
+    /// one-thread loop hands it to the analysis: the same record, the
+    /// same lists (a token's retransmit list, a commit token's members
+    /// and rings), across batch boundaries.
     #[test]
-    fn outcomes_round_trip_through_a_batch() {
+    fn records_round_trip_through_a_batch() {
+        let mut tokens_with_lists = 0;
+        let mut commits = 0;
         for name in [
             "healthy-3n-clear.pcap",
             "membership-3n-node3-cut-rejoin.pcap",
             "mtu-3n-node3-1200.pcap",
+            "healthy-3n-aes256-sha256-nss.pcap",
+            "pernode-3n-node2-oneway-delay-loss.pcap",
         ] {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("captures")
@@ -256,19 +244,41 @@ mod tests {
             let mut dec = Decoder::default();
             let mut batch = Batch::with_capacity();
             let mut want = Vec::new();
+            let mut one = Lists::default();
             let mut frames = 0;
             while let Ok(true) = src.advance() {
                 let f = src.frame();
                 let o = dec.decode(&f);
-                want.push(format!("{o:?}"));
-                batch.push(&f, &o);
+                let w = match &o {
+                    Outcome::Corosync(p) => {
+                        one.clear();
+                        let rec = PacketRec::of(p, &mut one);
+                        if let Some(m) = rec.totem() {
+                            match m.body {
+                                MsgBody::OrfToken { at, .. } if at != u32::MAX => {
+                                    tokens_with_lists += 1
+                                }
+                                MsgBody::CommitToken { .. } => commits += 1,
+                                _ => {}
+                            }
+                        }
+                        show(Seen::Packet {
+                            rec: &rec,
+                            lists: &one,
+                            key: 0,
+                        })
+                    }
+                    o => show(Seen::of_other(o)),
+                };
+                want.push(w);
+                batch.push(&f, &o, None);
                 frames += 1;
                 if batch.is_full() || frames % 300 == 0 {
                     for (e, w) in batch.events().iter().zip(&want) {
-                        let Item::Frame(o) = batch.item(e) else {
+                        let Item::Frame(s) = batch.item(e) else {
                             panic!("no capture error in {name}")
                         };
-                        assert_eq!(&format!("{o:?}"), w, "{name}");
+                        assert_eq!(&show(s), w, "{name}");
                     }
                     assert_eq!(batch.len(), want.len());
                     batch.clear();
@@ -277,5 +287,9 @@ mod tests {
             }
             assert!(frames > 1000, "{name}: {frames}");
         }
+        assert!(
+            tokens_with_lists > 0 && commits > 0,
+            "{tokens_with_lists} {commits}"
+        );
     }
 }

@@ -201,7 +201,8 @@ pub struct ReportArgs {
     pub time_shift: Vec<String>,
 
     /// Threads for decoding, decryption and analysis; the default, 1, runs
-    /// everything on one thread (see benches/README.md for why).
+    /// everything on one thread (see benches/README.md for why). The report
+    /// is the same whatever N is.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub threads: Option<u32>,
 }
@@ -224,7 +225,8 @@ pub struct TuneArgs {
     pub time_shift: Vec<String>,
 
     /// Threads for decoding, decryption and analysis; the default, 1, runs
-    /// everything on one thread (see benches/README.md for why).
+    /// everything on one thread (see benches/README.md for why). The report
+    /// is the same whatever N is.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub threads: Option<u32>,
 }

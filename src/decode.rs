@@ -106,45 +106,6 @@ pub struct Packet<'a> {
     pub error: Option<WireError>,
 }
 
-impl<'a> Packet<'a> {
-    /// The same packet over other bytes: `f` maps each borrowed slice (the
-    /// datagram's payload, then knet's, then totem's) to one of equal
-    /// content. The threaded pipeline copies decoded packets into batches
-    /// this way ([`crate::batch`]).
-    #[inline(always)]
-    pub fn rebase<'b>(self, f: &mut impl FnMut(&'a [u8]) -> &'b [u8]) -> Packet<'b> {
-        let d = self.dgram;
-        Packet {
-            ts: self.ts,
-            source: self.source,
-            packet_no: self.packet_no,
-            dgram: Datagram {
-                src: d.src,
-                dst: d.dst,
-                sport: d.sport,
-                dport: d.dport,
-                payload: f(d.payload),
-                payload_len: d.payload_len,
-                ip_len: d.ip_len,
-                tos: d.tos,
-                dont_fragment: d.dont_fragment,
-                ttl: d.ttl,
-                vlan: d.vlan,
-                payload_offset: d.payload_offset,
-                reassembled: d.reassembled,
-                outgoing: d.outgoing,
-            },
-            class: self.class,
-            framing: self.framing,
-            decrypted: self.decrypted,
-            knet: self.knet.map(|k| k.rebase(f)),
-            frag: self.frag,
-            totem: self.totem.map(|t| t.rebase(f)),
-            error: self.error,
-        }
-    }
-}
-
 impl Packet<'_> {
     /// The PMTUD size field, read in the byte order that matches the probe's IP length.
     pub fn pmtud_size(&self) -> Option<u16> {

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::analysis::Engine;
-use crate::decode::{Outcome, Packet, Ports};
+use crate::compact::{Kind, Lists, PacketRec, Seen};
+use crate::decode::{Outcome, Ports};
 use crate::infer::{Inferrer, Record};
-use crate::wire::classify::Class;
 
 /// The knet port of link 0 (5405) when the port list holds it, else the
 /// lowest port in it.
@@ -28,6 +28,8 @@ pub struct Feed {
     inf: Inferrer,
     pseudo: Option<PseudoNodes>,
     link0_port: u16,
+    /// The lists of the packet [`Feed::outcome`] converts (reused).
+    scratch: Lists,
 }
 
 impl Feed {
@@ -38,24 +40,50 @@ impl Feed {
             inf: Inferrer::default(),
             pseudo: by_address.then(PseudoNodes::default),
             link0_port,
+            scratch: Lists::default(),
         }
     }
 
-    /// Feeds one decode outcome.
+    /// Feeds one decode outcome (converted to its compact record, as
+    /// [`Feed::seen`] takes it).
     pub fn outcome(&mut self, o: &Outcome<'_>) {
         match o {
-            Outcome::Corosync(p) if p.class == Class::Encrypted && p.knet.is_none() => {
-                self.opaque(p);
-            }
             Outcome::Corosync(p) => {
-                self.flush();
-                self.engine.ingest(p);
+                let mut lists = std::mem::take(&mut self.scratch);
+                lists.clear();
+                let rec = PacketRec::of(p, &mut lists);
+                self.packet(p.source, p.packet_no, &rec, &lists);
+                self.scratch = lists;
             }
-            Outcome::TooBig { ts, notice } => {
+            o => self.seen(0, 0, Seen::of_other(o)),
+        }
+    }
+
+    /// Feeds one frame's outcome, of packet `packet_no` of input `source`.
+    #[inline]
+    pub fn seen(&mut self, source: usize, packet_no: u64, s: Seen<'_>) {
+        match s {
+            Seen::Packet { rec, lists, .. } => self.packet(source, packet_no, rec, lists),
+            Seen::TooBig { ts, notice } => {
                 self.flush();
-                self.engine.ingest_too_big(*ts, notice);
+                self.engine.ingest_too_big(ts, notice);
             }
             _ => {}
+        }
+    }
+
+    /// Feeds one corosync packet's record.
+    #[inline]
+    fn packet(&mut self, source: usize, packet_no: u64, rec: &PacketRec, lists: &Lists) {
+        match rec.kind {
+            Kind::Opaque {
+                encrypted: true,
+                payload_len,
+            } => self.opaque(source, packet_no, rec, lists, payload_len),
+            _ => {
+                self.flush();
+                self.engine.ingest_rec(rec, lists);
+            }
         }
     }
 
@@ -63,15 +91,32 @@ impl Feed {
     /// decided after its lookahead. Out of line: cleartext and decrypted
     /// traffic never comes here.
     #[inline(never)]
-    fn opaque(&mut self, p: &Packet<'_>) {
+    fn opaque(
+        &mut self,
+        source: usize,
+        packet_no: u64,
+        p: &PacketRec,
+        lists: &Lists,
+        payload_len: u32,
+    ) {
         if let Some(ps) = self.pseudo.as_mut() {
             let new = ps.learn(p, self.link0_port);
             if !new.is_empty() {
                 self.engine.set_addresses(&new);
             }
         }
-        self.engine.ingest(p);
-        self.inf.push(Record::of(p));
+        self.engine.ingest_rec(p, lists);
+        self.inf.push(Record {
+            ts: p.ts,
+            source,
+            packet_no,
+            src: p.src,
+            dst: p.dst,
+            sport: p.sport,
+            dport: p.dport,
+            len: payload_len,
+            ip_len: p.ip_len,
+        });
         self.drain();
     }
 
@@ -127,10 +172,10 @@ impl PseudoNodes {
     }
 
     /// Numbers the packet's addresses; returns the new (address, id) pairs.
-    fn learn(&mut self, p: &Packet<'_>, first_port: u16) -> Vec<(IpAddr, u16)> {
+    fn learn(&mut self, p: &PacketRec, first_port: u16) -> Vec<(IpAddr, u16)> {
         let mut new = Vec::new();
-        let link0 = p.dgram.dport == first_port;
-        for a in [p.dgram.src, p.dgram.dst] {
+        let link0 = p.dport == first_port;
+        for a in [p.src, p.dst] {
             if self.ids.contains_key(&a) || self.ids.len() >= Self::MAX {
                 continue;
             }

@@ -12,6 +12,7 @@ pub mod batch;
 pub mod capture;
 pub mod cli;
 pub mod cmd;
+pub mod compact;
 pub mod config;
 pub mod decode;
 pub mod error;

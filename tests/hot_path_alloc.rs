@@ -13,10 +13,12 @@
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
+use corowire::analysis::multi::packet_key_of;
 use corowire::analysis::{Engine, Thresholds};
 use corowire::batch::{Batch, Item};
 use corowire::capture::file::FileSource;
 use corowire::capture::{PacketSource, RawFrame};
+use corowire::compact::Seen;
 use corowire::decode::{DecodeOptions, Decoder, Outcome};
 use corowire::predecrypt::{RawBatch, RawItem, Worker};
 use corowire::wire::crypto::AuthKey;
@@ -82,8 +84,8 @@ fn pass(fr: &Frames, r: i64, dec: &mut Decoder, mut engine: Option<&mut Engine>)
 
 /// The threaded pipeline's per-frame work on one thread, pass `r`: frames
 /// copied into raw batches, decrypted ahead by a worker when one is given,
-/// decoded into event batches, and every event's outcome taken back out as
-/// the analysis thread does. Returns corosync packets.
+/// decoded into event batches of compact records, and every event taken
+/// back out as the analysis thread does. Returns corosync packets.
 fn batch_pass(
     fr: &Frames,
     r: i64,
@@ -96,8 +98,8 @@ fn batch_pass(
     let mut worker = worker;
     let drain = |b: &mut Batch, n: &mut u64| {
         for e in b.events() {
-            if let Item::Frame(Outcome::Corosync(p)) = b.item(e) {
-                *n += u64::from(p.dgram.sport > 0);
+            if let Item::Frame(Seen::Packet { rec, .. }) = b.item(e) {
+                *n += u64::from(rec.sport > 0);
             }
         }
         b.clear();
@@ -126,7 +128,9 @@ fn batch_pass(
         for i in 0..raw.len() {
             if let Some(RawItem::Frame(f, opened)) = raw.item(i, &mut hint) {
                 let o = dec.decode_opened(&f, opened);
-                batch.push(&f, &o);
+                // The several-captures key too (computed when a run has
+                // several captures).
+                batch.push(&f, &o, Some(packet_key_of));
             }
             if batch.is_full() {
                 drain(batch, &mut n);

@@ -14,7 +14,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::frames::{FrameLookup, FrameRef, FrameSpan};
-use crate::analysis::multi::{Admit, ClockEstimate, MultiView, OneWay};
+use crate::analysis::multi::{Admit, ClockEstimate, Ends, MultiView, OneWay};
 use crate::analysis::timeline::Timeline;
 use crate::analysis::{Coverage, Snapshot};
 use crate::capture::file::FileSource;
@@ -22,6 +22,7 @@ use crate::capture::merge::Merge;
 use crate::capture::save::Savefile;
 use crate::capture::shift::Shifted;
 use crate::capture::{CaptureError, CaptureErrorKind, PacketSource, SourceStats};
+use crate::compact::{Lists, PacketRec, Seen};
 use crate::decode::{DecodeStats, Decoder, Outcome};
 use crate::error::AppError;
 use crate::feed::{Feed, link0_port};
@@ -140,8 +141,12 @@ impl Notes {
 pub fn thread_count(flag: Option<u32>) -> usize {
     match flag {
         Some(n) => n.max(1) as usize,
-        // One thread unless asked: on two cores the threaded pipeline
-        // costs more than it saves (benches/README.md, issue 20).
+        // One thread unless asked: with the compact record two threads
+        // cost what one does (callgrind: 417 M against 412 M instructions
+        // on corosync-only traffic) and their longest thread is 1.7×
+        // shorter, but on the shared two-core build machine no core was
+        // free and two threads only tied with one (benches/README.md,
+        // issue 20).
         None => 1,
     }
 }
@@ -268,6 +273,8 @@ pub struct Session {
     limit_ns: Option<i64>,
     /// Threads for reading, decoding and analysis (1: all on the caller's).
     threads: usize,
+    /// The lists of the packet being analysed (one thread; reused).
+    lists: Lists,
 }
 
 /// Samples a run into a timeline once a step of capture time.
@@ -312,8 +319,10 @@ struct Analysis<'s> {
 }
 
 /// Counts a decoded frame and feeds the engine (each packet once when
-/// several captures saw it; every copy for the one-way figures).
-fn account(a: Analysis<'_>, f: Frame, o: &Outcome<'_>) {
+/// several captures saw it; every copy for the one-way figures). One
+/// thread or several, every frame comes here.
+#[inline]
+fn account(a: Analysis<'_>, f: Frame, o: Seen<'_>) {
     let Analysis {
         names,
         feed,
@@ -327,15 +336,24 @@ fn account(a: Analysis<'_>, f: Frame, o: &Outcome<'_>) {
     if counters.now.is_none_or(|n| f.ts > n) {
         counters.now = Some(f.ts);
     }
-    if let (Outcome::Undecodable(e), Some(n)) = (o, notes.as_mut()) {
+    if let (Seen::Undecodable(e), Some(n)) = (o, notes.as_mut()) {
         let name = names.get(f.source).map(String::as_str).unwrap_or("?");
         n.note(format_args!("{name}: packet {}: {e}", f.packet_no));
     }
     if let Some(m) = multi.as_mut() {
         let admitted = match o {
-            Outcome::Corosync(p) => {
-                m.one_way.observe(p);
-                m.admit.packet(p)
+            Seen::Packet { rec, key, .. } => {
+                m.one_way.observe_rec(
+                    f.source,
+                    rec.ts,
+                    Ends {
+                        src: rec.src,
+                        dst: rec.dst,
+                        ip_len: rec.ip_len,
+                    },
+                    key,
+                );
+                m.admit.packet(f.source, rec)
             }
             _ => m.admit.other(f.source),
         };
@@ -343,7 +361,7 @@ fn account(a: Analysis<'_>, f: Frame, o: &Outcome<'_>) {
             return;
         }
     }
-    feed.outcome(o);
+    feed.seen(f.source, f.packet_no, o);
 }
 
 /// Counts a capture error and says it on stderr unless quiet.
@@ -505,6 +523,7 @@ impl Plan {
             limit_frames: None,
             limit_ns: None,
             threads: 1,
+            lists: Lists::default(),
         }
     }
 }
@@ -593,6 +612,7 @@ impl Session {
             counters,
             save,
             save_error,
+            lists,
             ..
         } = self;
         let f = match input {
@@ -607,6 +627,23 @@ impl Session {
             *save = None;
         }
         let o = decoder.decode(&f);
+        let (rec, key);
+        let seen = match &o {
+            Outcome::Corosync(p) => {
+                lists.clear();
+                rec = PacketRec::of(p, lists);
+                key = match multi {
+                    Some(_) => crate::analysis::multi::packet_key_of(p),
+                    None => 0,
+                };
+                Seen::Packet {
+                    rec: &rec,
+                    lists,
+                    key,
+                }
+            }
+            o => Seen::of_other(o),
+        };
         account(
             Analysis {
                 names,
@@ -620,7 +657,7 @@ impl Session {
                 source: f.source,
                 packet_no: f.packet_no,
             },
-            &o,
+            seen,
         );
     }
 

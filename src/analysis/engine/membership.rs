@@ -17,7 +17,8 @@
 
 use crate::analysis::findings::{Finding, FindingKind, Severity};
 use crate::analysis::snapshot::MembershipView;
-use crate::wire::totem::{CommitToken, RingId};
+use crate::compact::Commit as CommitToken;
+use crate::wire::totem::RingId;
 
 use super::Engine;
 
@@ -127,19 +128,18 @@ impl Rings {
         // The commit token goes round twice; each member fills in its
         // entry (the ring it came from) as it passes: a later copy knows
         // more.
-        if let Some(k) = self.commits.iter_mut().find(|k| k.ring == c.ring_id) {
+        if let Some(k) = self.commits.iter_mut().find(|k| k.ring == c.ring) {
             k.prev_rings.clear();
-            k.prev_rings
-                .extend(c.entries.iter().take(256).map(|e| e.ring_id));
+            k.prev_rings.extend(c.prev_rings.iter().take(256).copied());
             return;
         }
         if self.commits.len() >= 16 {
             self.commits.remove(0);
         }
-        let members: Vec<u32> = c.members.iter().take(256).collect();
-        let prev_rings: Vec<RingId> = c.entries.iter().take(256).map(|e| e.ring_id).collect();
+        let members: Vec<u32> = c.members.iter().take(256).copied().collect();
+        let prev_rings: Vec<RingId> = c.prev_rings.iter().take(256).copied().collect();
         self.commits.push(Commit {
-            ring: c.ring_id,
+            ring: c.ring,
             members,
             prev_rings,
         });

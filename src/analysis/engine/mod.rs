@@ -39,9 +39,8 @@ use crate::analysis::budget::Thresholds;
 use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
 use crate::analysis::hash::{FastMap, SmallMap, insert_capped};
 use crate::analysis::snapshot::{LinkState, Overflow, TypeCount};
+use crate::compact::{Kind, Lists, MsgBody, PacketRec};
 use crate::decode::Packet;
-use crate::wire::knet::Knet;
-use crate::wire::totem::Body;
 
 mod asym;
 mod cadence;
@@ -280,6 +279,8 @@ pub struct Engine {
     wire: crate::analysis::snapshot::WireView,
     wire_decided: bool,
     hold_decided: bool,
+    /// The lists of the packet [`Engine::ingest`] converts (reused).
+    scratch: Lists,
 }
 
 impl Engine {
@@ -323,6 +324,7 @@ impl Engine {
             wire: Default::default(),
             wire_decided: false,
             hold_decided: false,
+            scratch: Lists::default(),
         }
     }
 
@@ -344,60 +346,93 @@ impl Engine {
 
     /// Feeds one decoded packet. Timestamps should not go backwards; a packet
     /// older than the latest one is used but does not move time back.
+    /// The packet's compact record is what the engine reads
+    /// ([`Engine::ingest_rec`]).
     pub fn ingest(&mut self, p: &Packet<'_>) {
+        let mut lists = std::mem::take(&mut self.scratch);
+        lists.clear();
+        let r = PacketRec::of(p, &mut lists);
+        self.ingest_rec(&r, &lists);
+        self.scratch = lists;
+    }
+
+    /// Feeds one packet's compact record; `lists` holds the totem lists it
+    /// points to.
+    pub fn ingest_rec(&mut self, p: &PacketRec, lists: &Lists) {
         // knet DATA (tokens, messages) is nearly all traffic: its own copy
         // of the path, with the type known.
-        match &p.knet {
-            Some(Knet::Data(data)) => self.ingest_data(p, data),
-            _ => self.ingest_other(p),
+        match &p.kind {
+            Kind::Data {
+                node,
+                seq,
+                frag_seq,
+                bcast,
+                totem,
+            } => {
+                let mut c = self.begin(p, 0, Some(*node), None);
+                if let Some(i) = c.dir {
+                    self.on_data(
+                        i,
+                        *node,
+                        *seq,
+                        *frag_seq,
+                        *bcast,
+                        c.ts,
+                        c.sec,
+                        &mut c.hints.seqs,
+                    );
+                }
+                if totem.body != MsgBody::None {
+                    self.totem_of(p, totem, lists, &mut c);
+                }
+                self.end(c);
+            }
+            _ => self.ingest_other(p, lists),
         }
     }
 
-    fn ingest_data(&mut self, p: &Packet<'_>, data: &crate::wire::knet::Data<'_>) {
-        let mut c = self.begin(p, 0, Some(data.node), None);
-        if let Some(i) = c.dir {
-            self.on_data(i, data, c.ts, c.sec, &mut c.hints.seqs);
-        }
-        self.end(p, c);
-    }
-
-    fn ingest_other(&mut self, p: &Packet<'_>) {
+    fn ingest_other(&mut self, p: &PacketRec, lists: &Lists) {
         // The type's counter, the sender, and the link service packets name.
-        let (ty, knet_node, pkt_link) = match &p.knet {
-            Some(Knet::Data(data)) => return self.ingest_data(p, data),
-            Some(Knet::Ping(x)) => (1, Some(x.node), Some(x.link)),
-            Some(Knet::Pong(x)) => (2, Some(x.node), Some(x.link)),
-            Some(Knet::Pmtud(x)) => (3, Some(x.node), Some(x.link)),
-            Some(Knet::PmtudReply(x)) => (4, Some(x.node), Some(x.link)),
-            Some(Knet::Other { node, .. }) => (6, Some(*node), None),
-            None if p.totem.is_some() => (5, None, None),
-            None => (6, None, None),
+        let (ty, knet_node, pkt_link) = match &p.kind {
+            Kind::Data { .. } => return self.ingest_rec(p, lists),
+            Kind::Ping(x) => (1, Some(x.node), Some(x.link)),
+            Kind::Pong(x) => (2, Some(x.node), Some(x.link)),
+            Kind::Pmtud(x) => (3, Some(x.node), Some(x.link)),
+            Kind::PmtudReply(x) => (4, Some(x.node), Some(x.link)),
+            Kind::OtherKnet { node } => (6, Some(*node), None),
+            Kind::Totem(_) => (5, None, None),
+            Kind::Opaque { .. } => (6, None, None),
         };
-        let c = self.begin(p, ty, knet_node, pkt_link);
-        let (d, ts) = (&p.dgram, c.ts);
-        match &p.knet {
-            Some(Knet::Ping(ping)) => {
+        let mut c = self.begin(p, ty, knet_node, pkt_link);
+        let ts = c.ts;
+        match &p.kind {
+            Kind::Ping(ping) => {
                 if let Some(i) = c.dir {
                     if ping.timed {
                         self.dirs[i as usize].cadence.note(ts);
                     }
-                    self.on_ping(i, ping, d.src, d.dst, ts);
+                    self.on_ping(i, ping, p.src, p.dst, ts);
                 }
             }
-            Some(Knet::Pong(pong)) => self.on_pong(pong, d.src, d.dst, ts),
-            Some(Knet::Pmtud(_)) => {
-                if let (Some(i), Some(size)) = (c.dir, p.pmtud_size()) {
-                    self.on_probe(i, size, ts);
+            Kind::Pong(pong) => self.on_pong(pong, p.src, p.dst, ts),
+            Kind::Pmtud(x) => {
+                if let Some(i) = c.dir {
+                    self.on_probe(i, x.size, ts);
                 }
             }
-            Some(Knet::PmtudReply(r)) => {
-                if let Some(size) = p.pmtud_size() {
-                    self.on_pmtud_reply(d.src, d.dst, r, size, ts);
-                }
+            Kind::PmtudReply(x) => {
+                let r = crate::wire::knet::Pmtud {
+                    node: x.node,
+                    link: x.link,
+                    size_bytes: x.size.to_le_bytes(),
+                    filler_len: 0,
+                };
+                self.on_pmtud_reply(p.src, p.dst, &r, x.size, ts);
             }
+            Kind::Totem(m) => self.totem_of(p, m, lists, &mut c),
             _ => {}
         }
-        self.end(p, c);
+        self.end(c);
     }
 
     /// What every packet goes through first: time, its path and sender,
@@ -406,7 +441,7 @@ impl Engine {
     #[inline(always)]
     fn begin(
         &mut self,
-        p: &Packet<'_>,
+        p: &PacketRec,
         ty: usize,
         knet_node: Option<u16>,
         pkt_link: Option<u8>,
@@ -414,11 +449,11 @@ impl Engine {
         // Keeps all time arithmetic far from overflow (a corrupt record may
         // carry any timestamp).
         let ts = clamp_ts(p.ts);
-        let d = &p.dgram;
+        let d = p;
         let len = u64::from(d.ip_len);
         self.packets += 1;
         self.bytes += len;
-        if p.knet.is_none() && p.totem.is_none() {
+        if matches!(p.kind, Kind::Opaque { .. }) {
             // Counted here; judged only through `ingest_inferred`, which
             // comes later (the inference looks ahead): such packets must
             // not move the engine's clock past what was judged.
@@ -438,15 +473,15 @@ impl Engine {
             None => self.flow_slow(d.src, d.dst, d.sport, d.dport, pkt_link, ts),
         };
         // Who sent it.
-        let sender = match (knet_node, &p.totem) {
+        let sender = match (knet_node, p.totem()) {
             (Some(n), _) => Some(n),
             (None, Some(t))
                 if matches!(
                     t.body,
-                    Body::OrfToken(_) | Body::CommitToken(_) | Body::Join(_)
+                    MsgBody::OrfToken { .. } | MsgBody::CommitToken { .. } | MsgBody::Join
                 ) =>
             {
-                u16::try_from(t.header.nodeid).ok()
+                u16::try_from(t.nodeid).ok()
             }
             _ => self.addr_node.get(&d.src).copied(),
         };
@@ -496,13 +531,10 @@ impl Engine {
         }
     }
 
-    /// What every packet goes through last: the totem message it carries,
-    /// and the path's hints kept for the next packet.
+    /// What every packet goes through last (after the totem message it
+    /// carries): the path's hints kept for the next packet.
     #[inline(always)]
-    fn end(&mut self, p: &Packet<'_>, mut c: Ctx) {
-        if let Some(t) = &p.totem {
-            self.totem_of(p, t, &mut c);
-        }
+    fn end(&mut self, c: Ctx) {
         if let Some(dd) = c.dir.and_then(|i| self.dirs.get_mut(i as usize)) {
             dd.hints = c.hints;
         }

@@ -19,7 +19,7 @@
 //! token it received (up to [`RTR_KEPT`] entries; a longer list is a storm
 //! and not compared).
 
-use crate::wire::totem::RtrList;
+use crate::compact::Rtr;
 
 use super::{Dir, NS};
 
@@ -84,7 +84,7 @@ impl RtrLoss {
     }
 
     /// The token towards `node` carried `rtr`: what it asked for is known.
-    pub(super) fn token_to(&mut self, node: u32, rtr: &RtrList<'_>, max_nodes: usize) {
+    pub(super) fn token_to(&mut self, node: u32, rtr: &Rtr<'_>, max_nodes: usize) {
         let k = match self.rx.iter().position(|s| s.node == node) {
             Some(k) => k,
             None if self.rx.len() < max_nodes => {
@@ -100,9 +100,9 @@ impl RtrLoss {
         };
         let set = &mut self.rx[k];
         set.n = 0;
-        set.full = rtr.len() > RTR_KEPT;
-        for (k, item) in rtr.iter().take(RTR_KEPT).enumerate() {
-            set.seqs[k] = item.seq;
+        set.full = rtr.len > RTR_KEPT;
+        for (k, seq) in rtr.seqs.iter().take(RTR_KEPT).enumerate() {
+            set.seqs[k] = *seq;
             set.n = (k + 1) as u8;
         }
     }
@@ -111,8 +111,8 @@ impl RtrLoss {
     /// in the token it received) is a message it missed. Those whose copy
     /// towards it was seen here were lost after the capture point: counted
     /// on that copy's path.
-    pub(super) fn token_from(&mut self, from: u32, rtr: &RtrList<'_>, ts: i64, dirs: &mut [Dir]) {
-        if rtr.is_empty() || rtr.len() > RTR_KEPT {
+    pub(super) fn token_from(&mut self, from: u32, rtr: &Rtr<'_>, ts: i64, dirs: &mut [Dir]) {
+        if rtr.len == 0 || rtr.len > RTR_KEPT {
             return;
         }
         let Some(got) = self.rx.iter().find(|s| s.node == from) else {
@@ -122,12 +122,12 @@ impl RtrLoss {
             return;
         }
         let had = &got.seqs[..got.n as usize];
-        for item in rtr.iter() {
-            if had.contains(&item.seq) {
+        for &seq in rtr.seqs {
+            if had.contains(&seq) {
                 continue;
             }
-            let o = &self.origins[item.seq as usize % ORIGINS];
-            if o.seq != item.seq || o.n == 0 || ts - o.ts > REQUEST_WINDOW {
+            let o = &self.origins[seq as usize % ORIGINS];
+            if o.seq != seq || o.n == 0 || ts - o.ts > REQUEST_WINDOW {
                 continue;
             }
             let Some(&(_, dir)) = o.copies[..o.n as usize].iter().find(|c| c.0 == from) else {

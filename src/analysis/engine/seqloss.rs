@@ -427,36 +427,31 @@ impl Engine {
     }
 
     #[inline]
+    /// A DATA packet from `node` on path `i`: its seq, fragment and
+    /// broadcast flag.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_data(
         &mut self,
         i: u32,
-        data: &crate::wire::knet::Data<'_>,
+        node: u16,
+        seq: u16,
+        frag_seq: u8,
+        bcast: bool,
         ts: i64,
         sec: i64,
         hint: &mut u16,
     ) {
-        let node = data.node;
         let j = match self.seqs.index_hinted(&node, hint) {
             Some(j) => j,
             None if self.seqs.len() < self.th.limits.max_nodes => {
-                self.seqs.push(node, SeqTrack::new(data.seq))
+                self.seqs.push(node, SeqTrack::new(seq))
             }
             None => return,
         };
         let dst = self.dirs.get(i as usize).and_then(|d| d.dst_node);
         let nodes = self.nodes.len();
         if let Some(tr) = self.seqs.at_mut(j) {
-            tr.on_data(
-                &mut self.dirs,
-                i,
-                dst,
-                data.seq,
-                data.frag_seq,
-                data.bcast,
-                ts,
-                sec,
-                nodes,
-            );
+            tr.on_data(&mut self.dirs, i, dst, seq, frag_seq, bcast, ts, sec, nodes);
         }
     }
 }

@@ -26,9 +26,7 @@
 
 use crate::analysis::findings::{Finding, FindingKind, Severity};
 use crate::analysis::snapshot::{LinkState, TOKEN_ROTATIONS_KEPT, TokenRotation, TotemView};
-use crate::decode::Packet;
-use crate::wire::knet::Knet;
-use crate::wire::totem::{Body, OrfToken, Totem};
+use crate::compact::{Kind, Lists, Msg, MsgBody, PacketRec, Ring};
 
 use super::{Ctx, Engine, Hints, MS, NS, TokRx, fasthist, hold, ms};
 
@@ -102,6 +100,15 @@ impl TotemState {
     }
 }
 
+/// An ORF token's fields the engine reads ([`MsgBody::OrfToken`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Token {
+    ring: Ring,
+    token_seq: u32,
+    backlog: u32,
+    at: u32,
+}
+
 impl Engine {
     /// Closes the retransmit episode when no token carried a retransmit
     /// list for [`RTR_EPISODE_GAP`] at `t`.
@@ -116,9 +123,9 @@ impl Engine {
     }
 
     #[inline]
-    pub(super) fn totem_of(&mut self, p: &Packet<'_>, t: &Totem<'_>, c: &mut Ctx) {
-        let d = &p.dgram;
-        let data = matches!(p.knet, Some(Knet::Data(_)));
+    pub(super) fn totem_of(&mut self, p: &PacketRec, t: &Msg, lists: &Lists, c: &mut Ctx) {
+        let d = p;
+        let data = matches!(p.kind, Kind::Data { .. });
         let retransmitter = match c.knet_node {
             Some(n) => Some(u32::from(n)),
             None => self.addr_node.get(&d.src).map(|n| u32::from(*n)),
@@ -152,26 +159,27 @@ impl Engine {
         // (it passed on a token of that ring within two token timeouts).
         // A node outside the ring asks for nothing, so what it misses then
         // is not counted, and neither are its copies.
-        if let (Body::Mcast(m), Some(i), Some(to)) = (&t.body, c.dir, by_addr)
-            && retransmitter == Some(t.header.nodeid)
+        if let (MsgBody::Mcast { ring, seq, .. }, Some(i), Some(to)) = (&t.body, c.dir, by_addr)
+            && retransmitter == Some(t.nodeid)
             && self.totem.tok.passed_token_in(
                 to,
-                (m.ring_id.rep, m.ring_id.seq),
+                (ring.rep, ring.seq()),
                 c.ts - 2 * i64::from(self.th.token_ms) * MS,
             )
         {
-            self.rtr.copy_seen(m.seq, to, i, c.ts);
+            self.rtr.copy_seen(*seq, to, i, c.ts);
             if let Some(d) = self.dirs.get_mut(i as usize) {
                 d.mcast_copy_seen(c.sec);
             }
         }
-        let receiver = if p.knet.is_some() {
-            t.header.target_nodeid.filter(|n| *n != 0).or(by_addr)
+        let receiver = if p.has_knet() {
+            Some(t.target).filter(|n| *n != 0).or(by_addr)
         } else {
             by_addr
         };
         self.on_totem(
             t,
+            lists,
             c.ts,
             c.sec,
             retransmitter,
@@ -184,7 +192,8 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn on_totem(
         &mut self,
-        t: &Totem<'_>,
+        t: &Msg,
+        lists: &Lists,
         ts: i64,
         sec: i64,
         sender: Option<u32>,
@@ -192,58 +201,70 @@ impl Engine {
         rx_link_down: bool,
         hints: &mut Hints,
     ) {
-        match &t.body {
-            Body::OrfToken(tok) => {
-                let from = t.header.nodeid;
+        match t.body {
+            MsgBody::OrfToken {
+                ring,
+                token_seq,
+                backlog,
+                at,
+            } => {
+                let from = t.nodeid;
                 let target = receiver.filter(|_| !rx_link_down);
-                self.on_token(tok, from, target, ts, sec, hints);
+                let tok = Token {
+                    ring,
+                    token_seq,
+                    backlog,
+                    at,
+                };
+                self.on_token(&tok, lists, from, target, ts, sec, hints);
             }
-            Body::CommitToken(c) => {
+            MsgBody::CommitToken { at } => {
                 self.totem.v.commit_tokens += 1;
-                self.rings.commit_seen(c);
-                self.previous_rings_named(c.ring_id, ts);
+                let c = lists.commit(at);
+                self.rings.commit_seen(&c);
+                self.previous_rings_named(c.ring, ts);
             }
-            Body::Mcast(_) => {
+            MsgBody::Mcast { encapsulated, .. } => {
                 let v = &mut self.totem.v;
                 v.mcasts += 1;
-                if t.header.encapsulated == 1 {
+                if encapsulated {
                     v.encapsulated += 1;
                 }
-                if sender.is_some_and(|s| s != t.header.nodeid) {
+                if sender.is_some_and(|s| s != t.nodeid) {
                     v.mcast_retransmits += 1;
                 }
             }
-            Body::Join(_) => {
+            MsgBody::Join => {
                 self.totem.v.joins += 1;
-                let from = t.header.nodeid;
+                let from = t.nodeid;
                 if let Some(r) = receiver.filter(|r| *r != from && !rx_link_down) {
                     self.join_towards(r, ts, &mut hints.rx);
                 }
             }
-            Body::MergeDetect {
-                system_from,
-                ring_id,
-            } => {
+            MsgBody::MergeDetect { system_from, at } => {
                 self.totem.v.merge_detects += 1;
-                self.ring_detected(*ring_id, ts, *system_from);
+                self.ring_detected(lists.ring(at), ts, system_from);
             }
-            Body::HoldCancel { .. } => self.totem.v.hold_cancels += 1,
-            _ => {}
+            MsgBody::HoldCancel => self.totem.v.hold_cancels += 1,
+            MsgBody::Other | MsgBody::None => {}
         }
     }
 
     /// An ORF token from `from` on its way to `target`.
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_token(
         &mut self,
-        tok: &OrfToken<'_>,
+        tok: &Token,
+        lists: &Lists,
         from: u32,
         target: Option<u32>,
         ts: i64,
         sec: i64,
         hints: &mut Hints,
     ) {
-        let n = tok.rtr.len().min(u32::MAX as usize) as u32;
+        let (rtr, ring_id) = lists.token(tok.at, tok.ring);
+        let n = rtr.len.min(u32::MAX as usize) as u32;
         let v = &mut self.totem.v;
         v.tokens += 1;
         v.max_backlog = v.max_backlog.max(tok.backlog);
@@ -258,7 +279,7 @@ impl Engine {
         if n > 0 {
             self.token_rtr(ts, n);
         }
-        let ring = (tok.ring_id.rep, tok.ring_id.seq);
+        let ring = (ring_id.rep, ring_id.seq);
         let this = TokRx {
             ts,
             ring,
@@ -284,7 +305,7 @@ impl Engine {
                     // running.
                     if let Some(at) = arrived
                         && ts - at >= super::nodes::STALL_MIN_NS
-                        && from != tok.ring_id.rep
+                        && from != ring_id.rep
                         && let Ok(node) = u16::try_from(from)
                     {
                         self.held_token(node, at, ts);
@@ -292,10 +313,10 @@ impl Engine {
                 }
             }
         }
-        self.ring_seen(tok.ring_id, ts, from);
-        self.rtr.token_from(from, &tok.rtr, ts, &mut self.dirs);
+        self.ring_seen(ring_id, ts, from);
+        self.rtr.token_from(from, &rtr, ts, &mut self.dirs);
         if let Some(r) = target {
-            self.rtr.token_to(r, &tok.rtr, max_nodes);
+            self.rtr.token_to(r, &rtr, max_nodes);
             self.token_arrival(r, this, true, &mut hints.rx);
         }
     }

@@ -5,8 +5,7 @@
 
 use std::net::IpAddr;
 
-use crate::decode::Packet;
-use crate::wire::knet::Knet;
+use crate::compact::{Kind, PacketRec};
 
 /// One capture's clock, relative to the reference capture.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,19 +182,20 @@ pub struct Admit {
 }
 
 impl Admit {
-    pub fn packet(&self, p: &Packet<'_>) -> bool {
-        if !self.engine_caps.get(p.source).copied().unwrap_or(false) {
+    /// Whether the engine takes packet `p` of capture `source`.
+    pub fn packet(&self, source: usize, p: &PacketRec) -> bool {
+        if !self.engine_caps.get(source).copied().unwrap_or(false) {
             return false;
         }
         if self.bridge_only {
             return true;
         }
-        let Some(v) = self.vantage.get(p.source) else {
+        let Some(v) = self.vantage.get(source) else {
             return false;
         };
-        let (pref, other) = match p.knet {
-            Some(Knet::Pong(_)) => (p.dgram.dst, p.dgram.src),
-            _ => (p.dgram.src, p.dgram.dst),
+        let (pref, other) = match p.kind {
+            Kind::Pong(_) => (p.dst, p.src),
+            _ => (p.src, p.dst),
         };
         v.contains(&pref) || (!self.all.contains(&pref) && v.contains(&other))
     }

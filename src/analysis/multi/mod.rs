@@ -62,7 +62,7 @@ mod view;
 #[cfg(test)]
 use clock::caps;
 pub use clock::{Admit, CaptureClock, ClockEstimate, ClockPoint, Drift, PairClock};
-pub use oneway::{OneWay, OneWayPoint, OneWayView};
+pub use oneway::{Ends, OneWay, OneWayPoint, OneWayView};
 use solve::{pair_estimate, solve};
 pub use survey::ClockSurvey;
 pub use view::{CONTRADICTION_MIN_MATCHED, MultiView, PATH_LOSS_MIN_PACKETS};
@@ -126,6 +126,12 @@ pub(super) fn packet_key(d: &Datagram<'_>) -> u64 {
         h.write_usize(d.payload_len);
         h.write(&d.payload[..d.payload.len().min(HASHED_PAYLOAD)]);
     })
+}
+
+/// The key the one-way matcher knows a packet by in every capture that
+/// saw it ([`OneWay::observe_rec`]).
+pub fn packet_key_of(p: &crate::decode::Packet<'_>) -> u64 {
+    packet_key(&p.dgram)
 }
 
 pub(super) fn hash_addr(h: &mut FastHasher, a: IpAddr) {

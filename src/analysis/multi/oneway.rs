@@ -188,15 +188,26 @@ impl OneWay {
 
     /// One decoded packet of capture `p.source`, timestamp corrected.
     pub fn observe(&mut self, p: &Packet<'_>) {
-        let ts = p.ts;
+        let d = &p.dgram;
+        let ends = Ends {
+            src: d.src,
+            dst: d.dst,
+            ip_len: d.ip_len,
+        };
+        self.observe_rec(p.source, p.ts, ends, packet_key(d));
+    }
+
+    /// One packet of capture `source` at `ts` (timestamp corrected), with
+    /// its addresses and IP length `d`, whose
+    /// [`packet_key`](super::packet_key) is `key`.
+    pub fn observe_rec(&mut self, source: usize, ts: i64, d: Ends, key: u64) {
         if ts > self.now {
             self.now = ts;
             self.expire(ts.saturating_sub(self.window));
         }
-        let Some(v) = self.vantage.get(p.source) else {
+        let Some(v) = self.vantage.get(source) else {
             return;
         };
-        let d = &p.dgram;
         let arrival = if v.contains(&d.src) {
             false
         } else if v.contains(&d.dst) {
@@ -254,7 +265,6 @@ impl OneWay {
         } else {
             pa.departures += 1;
         }
-        let key = packet_key(d);
         match self.pending.get(&key).copied() {
             Some(e) if e.arrival != arrival && e.path == path => {
                 self.pending.remove(&key);
@@ -424,6 +434,13 @@ pub struct OneWayPoint {
     pub matched: u64,
     pub p50_us: u64,
     pub max_us: u64,
+}
+/// A packet's addresses and IP length: what one-way matching reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Ends {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub ip_len: u32,
 }
 
 #[cfg(test)]

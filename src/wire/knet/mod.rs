@@ -257,34 +257,6 @@ pub enum Knet<'a> {
 }
 
 impl<'a> Knet<'a> {
-    /// The same packet over other bytes: `f` maps each borrowed slice to
-    /// one of equal content (the threaded pipeline moves decoded packets
-    /// between threads as copies, `decode::relocate`).
-    #[inline(always)]
-    pub fn rebase<'b>(self, f: &mut impl FnMut(&'a [u8]) -> &'b [u8]) -> Knet<'b> {
-        match self {
-            Knet::Data(d) => Knet::Data(Data {
-                node: d.node,
-                seq: d.seq,
-                compress: d.compress,
-                bcast: d.bcast,
-                frag_num: d.frag_num,
-                frag_seq: d.frag_seq,
-                channel: d.channel,
-                payload: f(d.payload),
-            }),
-            Knet::Ping(p) => Knet::Ping(p),
-            Knet::Pong(p) => Knet::Pong(p),
-            Knet::Pmtud(p) => Knet::Pmtud(p),
-            Knet::PmtudReply(p) => Knet::PmtudReply(p),
-            Knet::Other { ptype, node, body } => Knet::Other {
-                ptype,
-                node,
-                body: f(body),
-            },
-        }
-    }
-
     pub fn packet_type(&self) -> PacketType {
         match self {
             Knet::Data(_) => PacketType::Data,
