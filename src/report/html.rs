@@ -426,6 +426,17 @@ fn ring_spans(rings: &[MembershipView], now: i64) -> Vec<RingSpan> {
         .enumerate()
         .map(|(k, &i)| {
             let r = &rings[i];
+            // Known only from a later ring's commit token: when it formed
+            // and ended is not on the wire; it takes no time here (and
+            // takes part in no partition).
+            if r.named_by.is_some() {
+                return RingSpan {
+                    ring: i,
+                    unseen_from: None,
+                    seen_from: r.ts,
+                    end: r.ts,
+                };
+            }
             let later = order[k + 1..].iter().map(|&j| &rings[j]);
             let end = if r.members.is_empty() {
                 later.map(|n| n.ts).next()
@@ -507,6 +518,15 @@ fn membership_plot(axis: &Axis, s: &Snapshot) -> io::Result<(String, usize)> {
     let mut lane_end: Vec<i64> = Vec::new();
     let mut lanes: Vec<usize> = Vec::with_capacity(spans.len());
     for r in &spans {
+        // A ring known only from a later commit token has no time on the
+        // wire: a mark in the first lane, which it does not hold.
+        if s.membership
+            .get(r.ring)
+            .is_some_and(|m| m.named_by.is_some())
+        {
+            lanes.push(0);
+            continue;
+        }
         let a = r.unseen_from.unwrap_or(r.seen_from);
         let lane = match lane_end.iter().position(|&e| e <= a) {
             Some(l) => l,
