@@ -43,11 +43,6 @@
 //!   nothing significant). A copy is a sample only while its receiver is in
 //!   the message's ring and operational (it passed on a token of that ring
 //!   within two token timeouts): a node outside the ring asks for nothing.
-//!   Tokens likewise: each new token seen on a path is a sample; a token
-//!   its sender sends again (the ring made no progress within
-//!   token_retransmit) was lost on the furthest hop of it seen here, after
-//!   the capture point — unless that hop's receiver's knet DATA skipped
-//!   seqs since (its own forward was lost before the capture point).
 //! - Loss episodes: judged per pair (A→B with B→A on one link), per second
 //!   over a `loss_window_s` window; open at `loss_warning_pct` in either
 //!   direction with two losses, stay open down to half of it, close after a

@@ -381,14 +381,6 @@ impl Engine {
                         c.sec,
                         &mut c.hints.seqs,
                     );
-                    if let Some(since) = self.rtr.awaits(u32::from(*node)) {
-                        let skipped = self
-                            .seqs
-                            .get(node)
-                            .and_then(|t| t.skipped_since(since, c.ts));
-                        self.rtr
-                            .data_from(u32::from(*node), skipped, &mut self.dirs);
-                    }
                 }
                 if totem.body != MsgBody::None {
                     self.totem_of(p, totem, lists, &mut c);

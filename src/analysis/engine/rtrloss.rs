@@ -14,17 +14,6 @@
 //! for. A copy not seen here and asked for was lost before the capture
 //! point, which the DATA seq rules (`seqloss`) count already.
 //!
-//! Tokens give the same evidence. A node that passed the token on sends
-//! it again (same token_seq) when the ring shows no progress within
-//! token_retransmit ms: somewhere after it the token was lost. The
-//! furthest hop of that token seen here (the newest token_seq of the ring)
-//! is where: lost after the capture point on that path — unless its
-//! receiver's DATA skipped knet seqs since that token (its own forward was
-//! lost before the capture point, which `seqloss` counts). Each new token seen on a
-//! path is a sample of it; a token counts lost once, whoever resends it.
-//! Where the capture does not see all the receiver sends (a capture on
-//! another node), nothing is charged.
-//!
 //! Memory is fixed: the latest [`ORIGINS`] messages (by seq) with the paths
 //! their copies were seen on, and per node the retransmit list of the last
 //! token it received (up to [`RTR_KEPT`] entries; a longer list is a storm
@@ -61,26 +50,11 @@ struct RtrSet {
     full: bool,
 }
 
-/// A token seen on its way: ring, token_seq, path, receiver, time.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct TokHop {
-    pub(super) ring: (u32, u64),
-    pub(super) token_seq: u32,
-    pub(super) dir: u32,
-    pub(super) to: u32,
-    pub(super) ts: i64,
-}
-
 /// Messages, their copies, and the last retransmit list each node got.
 #[derive(Debug)]
 pub(super) struct RtrLoss {
     origins: Vec<Origin>,
     rx: Vec<RtrSet>,
-    /// The newest token of the ring seen, the last one counted lost, and
-    /// the one waiting for its receiver's next DATA to be judged.
-    tok_last: Option<TokHop>,
-    tok_charged: Option<((u32, u64), u32)>,
-    tok_suspect: Option<TokHop>,
 }
 
 impl RtrLoss {
@@ -88,60 +62,6 @@ impl RtrLoss {
         RtrLoss {
             origins: vec![Origin::default(); ORIGINS],
             rx: Vec::new(),
-            tok_last: None,
-            tok_charged: None,
-            tok_suspect: None,
-        }
-    }
-
-    /// A new token (not a copy, not sent again) on path `hop.dir`: a
-    /// sample of the path, and the furthest the ring's token went.
-    pub(super) fn token_new(&mut self, hop: TokHop, dirs: &mut [Dir]) {
-        if let Some(d) = dirs.get_mut(hop.dir as usize) {
-            d.mcast_copy_seen(hop.ts.div_euclid(NS));
-        }
-        match self.tok_last {
-            Some(l) if l.ring == hop.ring && l.token_seq > hop.token_seq => {}
-            _ => self.tok_last = Some(hop),
-        }
-    }
-
-    /// Token `token_seq` of `ring` sent again by its sender: the furthest
-    /// hop seen of it is suspected lost, judged at its receiver's next
-    /// DATA.
-    pub(super) fn token_again(&mut self, ring: (u32, u64), token_seq: u32) {
-        let Some(l) = self
-            .tok_last
-            .filter(|l| l.ring == ring && l.token_seq >= token_seq)
-        else {
-            return;
-        };
-        if self.tok_charged == Some((l.ring, l.token_seq)) {
-            return;
-        }
-        self.tok_charged = Some((l.ring, l.token_seq));
-        self.tok_suspect = Some(l);
-    }
-
-    /// A token suspected lost, seen at the time returned, waits for
-    /// `node`'s next DATA.
-    #[inline]
-    pub(super) fn awaits(&self, node: u32) -> Option<i64> {
-        self.tok_suspect.filter(|s| s.to == node).map(|s| s.ts)
-    }
-
-    /// DATA from `node`, whose knet seq `skipped` (None: the capture does
-    /// not see all it sends): judges the token suspected lost towards it.
-    #[inline]
-    pub(super) fn data_from(&mut self, node: u32, skipped: Option<bool>, dirs: &mut [Dir]) {
-        let Some(s) = self.tok_suspect.filter(|s| s.to == node) else {
-            return;
-        };
-        self.tok_suspect = None;
-        if skipped == Some(false)
-            && let Some(d) = dirs.get_mut(s.dir as usize)
-        {
-            d.copy_lost_after(s.ts);
         }
     }
 
@@ -282,49 +202,6 @@ mod tests {
         knet_data(from as u16, &t)
     }
 
-    /// `token_asking` sent with knet DATA seq `seq`.
-    fn token_with_seq(from: u32, to: u32, token_seq: u32, seq: u16) -> Vec<u8> {
-        let mut b = token_asking(from, to, token_seq, &[]);
-        b[6..8].copy_from_slice(&seq.to_be_bytes());
-        b
-    }
-
-    /// Tokens 4..=6 go round two nodes; node 1 sends token 6 again 700 ms
-    /// later, and node 2 passes on token 7 with knet seq `seq7`.
-    fn token_sent_again(seq7: u16) -> Engine {
-        let mut e = Engine::new(two_nodes());
-        ping_pair(&mut e, T0, 1, 2, 0, Some(300), 5);
-        let (a, b) = (ip(1), ip(2));
-        feed(&mut e, T0 + MS, b, a, 0, &token_with_seq(2, 1, 3, 1));
-        feed(&mut e, T0 + 2 * MS, a, b, 0, &token_with_seq(1, 2, 4, 1));
-        feed(&mut e, T0 + 3 * MS, b, a, 0, &token_with_seq(2, 1, 5, 2));
-        feed(&mut e, T0 + 4 * MS, a, b, 0, &token_with_seq(1, 2, 6, 2));
-        feed(&mut e, T0 + 704 * MS, a, b, 0, &token_with_seq(1, 2, 6, 3));
-        feed(
-            &mut e,
-            T0 + 705 * MS,
-            b,
-            a,
-            0,
-            &token_with_seq(2, 1, 7, seq7),
-        );
-        e
-    }
-
-    #[test]
-    fn a_token_sent_again_was_lost_on_the_furthest_hop_seen() {
-        // Token 6 was seen towards node 2, which passed nothing on until
-        // node 1 sent it again: lost after the capture point on 1 -> 2.
-        // The two new tokens towards node 2 are its samples.
-        let e = token_sent_again(3);
-        assert_eq!(mcast_counts(&e, 1, 2), (2, 1));
-        assert_eq!(mcast_counts(&e, 2, 1).1, 0);
-        // Node 2's next DATA skipped a seq: it had passed token 7 on and
-        // that copy was lost before the capture point (seqloss counts it).
-        let e = token_sent_again(4);
-        assert_eq!(mcast_counts(&e, 1, 2), (2, 0));
-    }
-
     fn mcast_counts(e: &Engine, src: u8, dst: u8) -> (u64, u64) {
         e.dirs
             .iter()
@@ -380,8 +257,7 @@ mod tests {
             0,
             &token_asking(2, 1, 5, &[21]),
         );
-        // Samples: the two messages and the token towards node 2.
-        assert_eq!(mcast_counts(&e, 1, 2), (3, 1));
+        assert_eq!(mcast_counts(&e, 1, 2), (2, 1));
         // Still asked for on the next rotation: not counted twice.
         feed(
             &mut e,
@@ -399,8 +275,7 @@ mod tests {
             0,
             &token_asking(2, 1, 7, &[21]),
         );
-        // (One more token towards node 2: one more sample.)
-        assert_eq!(mcast_counts(&e, 1, 2), (4, 1));
+        assert_eq!(mcast_counts(&e, 1, 2), (2, 1));
         // A seq whose copy towards node 2 was never seen here was lost
         // before the capture point (seqloss counts it): not counted here.
         feed(
@@ -419,6 +294,6 @@ mod tests {
             0,
             &token_asking(2, 1, 9, &[22]),
         );
-        assert_eq!(mcast_counts(&e, 1, 2), (5, 1));
+        assert_eq!(mcast_counts(&e, 1, 2), (2, 1));
     }
 }

@@ -84,8 +84,6 @@ pub(super) struct SeqTrack {
     /// The latest new seq where the capture sees all the sender sends:
     /// when it came, and whether seqs before it went missing.
     last_step: Option<(i64, bool)>,
-    /// The latest DATA that skipped seqs (i64::MIN: none).
-    last_skip: i64,
 }
 
 /// Seqs missing between `prev` and `cur` (knet skips 0 on wrap), or None
@@ -181,14 +179,6 @@ impl SeqTrack {
         self.last_step.filter(|s| s.0 == ts).map(|s| s.1)
     }
 
-    /// Whether the sender's DATA skipped seqs at or after `since`, as of
-    /// its DATA at `ts`; None where the capture does not see all it sends.
-    pub(super) fn skipped_since(&self, since: i64, ts: i64) -> Option<bool> {
-        self.last_step
-            .filter(|s| s.0 == ts)
-            .map(|_| self.last_skip >= since)
-    }
-
     /// Tracking of a sender whose first DATA seen carried `first_seq`.
     pub(super) fn new(first_seq: u16) -> Self {
         SeqTrack {
@@ -205,7 +195,6 @@ impl SeqTrack {
             last_single: None,
             dests: 0,
             last_step: None,
-            last_skip: i64::MIN,
         }
     }
 
@@ -292,9 +281,6 @@ impl SeqTrack {
                 None
             };
             self.last_step = gap.map(|g| (ts, g > 0));
-            if gap.is_some_and(|g| g > 0) {
-                self.last_skip = ts;
-            }
             if let (Some(ps), Some(cur)) = (self.last_single, single) {
                 let same = dst.is_some()
                     && (ps == i || dirs.get(ps as usize).is_some_and(|p| p.dst_node == dst));

@@ -28,7 +28,7 @@ use crate::analysis::findings::{Finding, FindingKind, Severity};
 use crate::analysis::snapshot::{LinkState, TOKEN_ROTATIONS_KEPT, TokenRotation, TotemView};
 use crate::compact::{Kind, Lists, Msg, MsgBody, PacketRec, Ring};
 
-use super::{Ctx, Engine, Hints, MS, NS, TokRx, fasthist, hold, ms, rtrloss};
+use super::{Ctx, Engine, Hints, MS, NS, TokRx, fasthist, hold, ms};
 
 /// A token with the same token_seq this soon after is a copy on another link.
 pub(super) const TOKEN_COPY_WINDOW: i64 = 10 * MS;
@@ -185,7 +185,6 @@ impl Engine {
             retransmitter,
             receiver,
             rx_link_down,
-            c.dir,
             &mut c.hints,
         );
     }
@@ -200,7 +199,6 @@ impl Engine {
         sender: Option<u32>,
         receiver: Option<u32>,
         rx_link_down: bool,
-        dir: Option<u32>,
         hints: &mut Hints,
     ) {
         match t.body {
@@ -218,7 +216,7 @@ impl Engine {
                     backlog,
                     at,
                 };
-                self.on_token(&tok, lists, from, target, ts, sec, dir, hints);
+                self.on_token(&tok, lists, from, target, ts, sec, hints);
             }
             MsgBody::CommitToken { at } => {
                 self.totem.v.commit_tokens += 1;
@@ -263,7 +261,6 @@ impl Engine {
         target: Option<u32>,
         ts: i64,
         sec: i64,
-        dir: Option<u32>,
         hints: &mut Hints,
     ) {
         let (rtr, ring_id) = lists.token(tok.at, tok.ring);
@@ -295,23 +292,12 @@ impl Engine {
                 Some(prev) if prev.ring == ring && prev.token_seq == tok.token_seq => {
                     if ts - prev.ts >= TOKEN_COPY_WINDOW {
                         self.totem.v.token_retransmits += 1;
-                        self.rtr.token_again(ring, tok.token_seq);
                     } else {
                         self.totem.v.token_copies += 1;
                     }
                 }
                 prev => {
                     *prev = Some(this);
-                    if let (Some(to), Some(dir)) = (target, dir) {
-                        let hop = rtrloss::TokHop {
-                            ring,
-                            token_seq: tok.token_seq,
-                            dir,
-                            to,
-                            ts,
-                        };
-                        self.rtr.token_new(hop, &mut self.dirs);
-                    }
                     let arrived = tn.sent(ts, i64::from(self.th.token_ms) * MS);
                     // Only the ring's representative holds the token (when
                     // the ring is idle); any other node passes it on as it
