@@ -120,8 +120,9 @@ pub const EXIT_INCONCLUSIVE: i32 = 2;
 /// the findings' verdict. Without coverage (a snapshot alone), the
 /// findings' verdict.
 pub fn judge(s: &Snapshot, cov: Option<&Coverage>) -> Verdict {
-    let (severity, summary) = verdict(s);
-    let incident = worst_incident_index(&incidents(s));
+    let incs = incidents(s);
+    let (severity, summary) = verdict_of(s, &incs);
+    let incident = worst_incident_index(&incs);
     let code = exit_code(s);
     let not_seen = cov.map(Coverage::gaps).unwrap_or_default();
     let blind_spots = cov.map(Coverage::blind_spots).unwrap_or_default();
@@ -187,10 +188,14 @@ pub fn worst_incident_index(incs: &[Incident]) -> Option<usize> {
 
 /// One-line verdict: the worst incident's cause and time.
 pub fn verdict(s: &Snapshot) -> (&'static str, String) {
+    verdict_of(s, &incidents(s))
+}
+
+/// [`verdict`] from the snapshot's incidents `incs`, already grouped.
+fn verdict_of(s: &Snapshot, incs: &[Incident]) -> (&'static str, String) {
     let count = |sev| s.findings.iter().filter(|f| f.severity == sev).count();
     let (c, w) = (count(Severity::Critical), count(Severity::Warning));
-    let incs = incidents(s);
-    let story = worst_incident(&incs).map(|i| {
+    let story = worst_incident(incs).map(|i| {
         format!(
             "{} at {} ({} incident{}; {c} critical, {w} warning findings)",
             i.cause.describe(),

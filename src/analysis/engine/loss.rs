@@ -563,8 +563,7 @@ impl Engine {
         let (from, to) = (ep.start.div_euclid(NS), ep.last_loss.div_euclid(NS));
         // The rates over the losses that found the episode: whether it is a
         // finding.
-        let mut found = ep.sums.estimates();
-        if to >= from && to - from < self.dirs[i].buckets.len() as i64 {
+        let found = if to >= from && to - from < self.dirs[i].buckets.len() as i64 {
             let (f, r) = self.loss_sums(i, from, to).estimates();
             let lossier = match self.rev_of(i) {
                 Some(rv) if r > f => rv,
@@ -586,7 +585,7 @@ impl Engine {
             // rest, in whole seconds (never into the previous episode, nor
             // past the second that closed this one).
             let losses = ep.sums.lost_fwd() + ep.sums.lost_rev();
-            found = ep.sums.estimates();
+            let found = ep.sums.estimates();
             if losses >= 2 {
                 let gap = (ep.last_loss - ep.start) / (losses as i64 - 1);
                 let widen = ((gap - NS / 2).max(0) + NS / 2) / NS;
@@ -597,7 +596,10 @@ impl Engine {
                     ep.sums = self.loss_sums(i, lo, hi);
                 }
             }
-        }
+            found
+        } else {
+            ep.sums.estimates()
+        };
         let (fwd, rev) = ep.sums.estimates();
         let thr = self.th.loss_warning_pct;
         if found.0 < thr && found.1 < thr {
@@ -725,6 +727,14 @@ mod tests {
     use super::super::testkit::*;
     use super::{Side, loss_estimate};
 
+    /// The snapshot's loss findings, one way or both.
+    fn loss_findings(s: &crate::analysis::Snapshot) -> Vec<&crate::analysis::Finding> {
+        s.findings
+            .iter()
+            .filter(|f| matches!(f.kind, FindingKind::OneWayLoss | FindingKind::Loss))
+            .collect()
+    }
+
     #[test]
     fn missing_pings_make_one_way_loss() {
         let mut e = Engine::new(two_nodes());
@@ -774,11 +784,7 @@ mod tests {
             l21.loss_pct
         );
         assert_eq!(l12.loss_pct, 0.0);
-        let f: Vec<_> = s
-            .findings
-            .iter()
-            .filter(|f| matches!(f.kind, FindingKind::OneWayLoss | FindingKind::Loss))
-            .collect();
+        let f = loss_findings(&s);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(
             (f[0].kind, f[0].src_node, f[0].dst_node),
@@ -811,11 +817,7 @@ mod tests {
         }
         e.finish(T0 + 100 * 1400 * MS);
         let s = e.snapshot();
-        let f: Vec<_> = s
-            .findings
-            .iter()
-            .filter(|f| matches!(f.kind, FindingKind::OneWayLoss | FindingKind::Loss))
-            .collect();
+        let f = loss_findings(&s);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!((f[0].src_node, f[0].dst_node), (Some(2), Some(1)));
         let pct = f[0].evidence("loss_pct").unwrap();
