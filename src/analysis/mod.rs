@@ -57,7 +57,14 @@
 //!   and the first and last losses found the episode: counted between them
 //!   alone they read high), with the samples and a 95 % Wilson interval;
 //!   the finding is told from the lossier direction (one-way when the
-//!   other stays under half the threshold).
+//!   other stays under half the threshold). It starts before its first
+//!   loss: at the rate p where the loss began (up to its third loss, on
+//!   the lossy direction, or both pooled), the clean samples before the
+//!   first loss number ln(4/3) / −ln(1 − p) or more with odds 3:1, so it
+//!   starts that many samples earlier (at most one mean gap, never into
+//!   the previous episode or past an earlier loss); `first_loss_s` is how
+//!   long after its start the first loss was seen. A cut loses every
+//!   sample from its first and starts there.
 //! - Several captures (`multi`): a packet seen leaving the sender's capture
 //!   and arriving in the receiver's crossed the wire between them; it can
 //!   still have been lost before the sender's capture point (an egress

@@ -270,6 +270,25 @@ impl Dir {
     }
 }
 
+/// The time `need` samples before `t` (`samples` per second, spread
+/// evenly over it), not before `lo`.
+fn walk_back_samples(t: i64, mut need: f64, lo: i64, samples: impl Fn(i64) -> u64) -> i64 {
+    let mut sec = t.div_euclid(NS);
+    let mut at = t;
+    while at > lo {
+        let n = samples(sec) as f64;
+        let from = (sec * NS).max(lo);
+        let avail = n * (at - from) as f64 / NS as f64;
+        if avail >= need && n > 0.0 {
+            return at - (need / n * NS as f64) as i64;
+        }
+        need -= avail;
+        at = from;
+        sec -= 1;
+    }
+    lo.min(t)
+}
+
 /// Merges two optional (first, last) spans.
 fn span(a: Option<(i64, i64)>, b: Option<(i64, i64)>) -> Option<(i64, i64)> {
     match (a, b) {
@@ -563,6 +582,9 @@ impl Engine {
         let (from, to) = (ep.start.div_euclid(NS), ep.last_loss.div_euclid(NS));
         // The rates over the losses that found the episode: whether it is a
         // finding.
+        // One mean gap between the losses that found the episode (0 when
+        // it is not known).
+        let mut onset_gap = 0;
         let found = if to >= from && to - from < self.dirs[i].buckets.len() as i64 {
             let (f, r) = self.loss_sums(i, from, to).estimates();
             let lossier = match self.rev_of(i) {
@@ -588,6 +610,7 @@ impl Engine {
             let found = ep.sums.estimates();
             if losses >= 2 {
                 let gap = (ep.last_loss - ep.start) / (losses as i64 - 1);
+                onset_gap = gap;
                 let widen = ((gap - NS / 2).max(0) + NS / 2) / NS;
                 let last = ep.last_loss.div_euclid(NS);
                 let lo = (from - widen).max(floor).min(from);
@@ -631,7 +654,60 @@ impl Engine {
                 ep.start = ep.start.max(first);
             }
         }
-        let f = self.loss_finding(d, &ep, &side, &other, l, lr);
+        // The first loss seen is not where the loss began: at rate p the
+        // samples delivered before the first loss are even odds to number
+        // ln 2 / −ln(1 − p) or fewer. p is the rate where the loss began
+        // (over the samples up to its third loss: a cut loses every sample
+        // from its first, and begins there), counted on the lossy
+        // direction (both, pooled, when both lose). The finding starts
+        // that many samples before the first loss (at most one mean gap
+        // between losses), never before the previous episode's end nor an
+        // earlier loss of the pair; `first_loss_s` says how long after its
+        // start the first loss was seen.
+        let first_loss = ep.start;
+        if onset_gap > 0 {
+            let mut lo = ep.start - onset_gap;
+            if floor != i64::MIN {
+                lo = lo.max(floor * NS);
+            }
+            let start_sec = ep.start.div_euclid(NS);
+            let back = onset_gap.div_euclid(NS) + 1;
+            if let Some((_, prev)) = self.pair_losses(i, start_sec - back, start_sec - 1) {
+                lo = lo.max(prev + 1);
+            }
+            let paths = match self.rev_of(i) {
+                Some(r) if lr >= thr / 2.0 => [Some(i), Some(r)],
+                _ => [Some(d), None],
+            };
+            let counts = |sec: i64| {
+                paths.iter().flatten().fold((0u64, 0u64), |acc, &p| {
+                    let (l, n) = self.dirs[p].second_counts(sec);
+                    (acc.0 + l, acc.1 + n)
+                })
+            };
+            let (mut lost, mut n) = (0u64, 0u64);
+            let end = ep.last_loss.div_euclid(NS);
+            for sec in start_sec..=end {
+                let (l, m) = counts(sec);
+                lost += l;
+                n += m;
+                if lost >= 3 {
+                    break;
+                }
+            }
+            if n > 0 && lost > 0 {
+                let p = (lost as f64 / n as f64).min(1.0);
+                let need = if p >= 1.0 {
+                    0.0
+                } else {
+                    (4.0f64 / 3.0).ln() / -(1.0 - p).ln()
+                };
+                ep.start = walk_back_samples(ep.start, need, lo, |sec| counts(sec).1);
+            }
+        }
+        let f = self
+            .loss_finding(d, &ep, &side, &other, l, lr)
+            .ev("first_loss_s", (first_loss - ep.start) as f64 / NS as f64);
         self.push_finding(f);
     }
 
@@ -792,8 +868,18 @@ mod tests {
         );
         // The first packet lost is node 2's pong to node 1's ping at
         // 7 × 800 ms (node 2's own ping was due 300 ms later): the episode
-        // of the pair starts with the earliest evidence on either path.
-        assert_eq!(f[0].start, T0 + 7 * 800 * MS);
+        // of the pair is found by the earliest evidence on either path. At
+        // the rate where it began, the loss had begun, with odds 3:1, a
+        // fraction of a sample earlier: after the ping at 6 × 800 ms (the
+        // first of the pattern), before the first loss.
+        let first = T0 + 7 * 800 * MS;
+        let ahead = f[0].evidence("first_loss_s").expect("first_loss_s");
+        assert_eq!(f[0].start + (ahead * 1e9).round() as i64, first);
+        assert!(
+            f[0].start > T0 + 6 * 800 * MS && f[0].start < first,
+            "{}",
+            f[0].start - T0
+        );
         assert_eq!(f[0].evidence("reverse_loss_pct"), Some(0.0));
     }
 
