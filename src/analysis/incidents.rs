@@ -34,7 +34,12 @@
 //!    weighs every path) lost at random over the incident and
 //!    [`LOSS_CONTEXT_NS`] either side: a link that knet takes down, probes
 //!    unanswered and a token lost under random loss are that loss's doing,
-//!    and the loss shows over the seconds around them, not only within;
+//!    and the loss shows over the seconds around them, not only within. A
+//!    link knet took down and back up is that loss from one lost pong on
+//!    its path (at corosync's default budgets the ping timeout is under
+//!    two spacings of knet's heartbeat grid: one lost pong takes the link
+//!    down). The direction is the one the engine charged the loss to
+//!    (a pinger's lost pings are its pings or the pongs back);
 //! 6. a path-MTU black hole or change;
 //! 7. a latency finding or an RTT asymmetry: a latency step;
 //! 8. knet link downs or flaps with none of the above: link flaps;
@@ -390,6 +395,11 @@ enum PathLoss {
 /// the other seconds, leaving out the second either side of a run (the
 /// cut began or ended within it).
 fn path_loss(series: &[SeriesPoint], from: i64, to: i64) -> PathLoss {
+    path_loss_from(series, from, to, 2)
+}
+
+/// [`path_loss`], with random loss from `min_lost` pings lost.
+fn path_loss_from(series: &[SeriesPoint], from: i64, to: i64, min_lost: u64) -> PathLoss {
     let pts = || {
         series
             .iter()
@@ -434,7 +444,7 @@ fn path_loss(series: &[SeriesPoint], from: i64, to: i64) -> PathLoss {
     };
     match runs.first() {
         Some(&(first, ..)) if lost <= 1 => PathLoss::Cut { first },
-        _ if lost >= 2 => PathLoss::Random { pct: out, lost },
+        _ if lost >= min_lost.max(1) => PathLoss::Random { pct: out, lost },
         _ => PathLoss::Clean,
     }
 }
@@ -551,7 +561,24 @@ fn loss_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
     let thr = s.thresholds.loss_warning_pct;
     let from = fs.iter().map(|f| f.start).min()? - LOSS_CONTEXT_NS;
     let to = fs.iter().map(|f| f.end.unwrap_or(s.now)).max()? + LOSS_CONTEXT_NS;
-    let rate = |l: &crate::analysis::LinkView| match path_loss(&l.series, from, to) {
+    // A link knet took down and back up with its pongs lost at random: one
+    // lost pong is enough at the default budgets (the ping timeout is
+    // under two spacings of the heartbeat grid), so one is evidence there.
+    let bounced = |l: &crate::analysis::LinkView| {
+        fs.iter().any(|f| {
+            f.kind == FindingKind::LinkDown
+                && f.end.is_some()
+                && f.link == Some(l.link)
+                && f.src_node == l.src_node
+                && f.dst_node == l.dst_node
+        })
+    };
+    let rate = |l: &crate::analysis::LinkView| match path_loss_from(
+        &l.series,
+        from,
+        to,
+        if bounced(l) { 1 } else { 2 },
+    ) {
         PathLoss::Random { pct, .. } => Some(pct),
         _ => (l.loss_pct >= thr && l.loss_pct < CUT_LOSS_PCT).then_some(l.loss_pct),
     };
@@ -569,14 +596,23 @@ fn loss_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
     // link down names only one of them).
     let (worst, pct) =
         worst_of(incident_paths(s, fs), &rate).or_else(|| worst_of(node_paths(s, fs), &rate))?;
-    let reverse = s
-        .links
-        .iter()
-        .find(|l| {
-            l.link == worst.link && l.src_node == worst.dst_node && l.dst_node == worst.src_node
-        })
-        .and_then(rate)
-        .unwrap_or(0.0);
+    let rev_path = s.links.iter().find(|l| {
+        l.link == worst.link && l.src_node == worst.dst_node && l.dst_node == worst.src_node
+    });
+    // A pinger's lost pings are its pings or the pongs back: the engine's
+    // loss of each direction (every missing packet charged to the path it
+    // travelled) says which way they went, where it saw any.
+    if let Some(r) = rev_path
+        && r.loss_pct > worst.loss_pct
+    {
+        return Some(Cause::NetworkLoss {
+            src: r.src_node,
+            dst: r.dst_node,
+            pct: r.loss_pct.max(pct),
+            one_way: worst.loss_pct < r.loss_pct / 2.0,
+        });
+    }
+    let reverse = rev_path.and_then(rate).unwrap_or(0.0);
     Some(Cause::NetworkLoss {
         src: worst.src_node,
         dst: worst.dst_node,
@@ -698,10 +734,17 @@ mod tests {
     /// A two-node snapshot (pings answered both ways) with `fs` as its
     /// findings.
     fn snapshot_with(fs: Vec<Finding>) -> Snapshot {
+        snapshot_losing(fs, None, 10)
+    }
+
+    /// [`snapshot_with`] over `secs` seconds, node 1's ping of second
+    /// `lost` unanswered.
+    fn snapshot_losing(fs: Vec<Finding>, lost: Option<i64>, secs: i64) -> Snapshot {
         use crate::analysis::testkit::*;
         let mut e = Engine::new(two_nodes());
-        for k in 0..10 {
-            ping_pair(&mut e, T0 + k * S, 1, 2, 0, Some(300), k as u16);
+        for k in 0..secs {
+            let pong = (Some(k) != lost).then_some(300);
+            ping_pair(&mut e, T0 + k * S, 1, 2, 0, pong, k as u16);
             ping_pair(&mut e, T0 + k * S + S / 2, 2, 1, 0, Some(300), k as u16);
         }
         let mut s = e.snapshot();
@@ -714,6 +757,30 @@ mod tests {
         Finding::new(kind, sev, T0 + t * S, String::new())
             .nodes(Some(src), Some(dst), Some(0), None)
             .ended(T0 + (t + 3) * S)
+    }
+
+    #[test]
+    fn a_link_down_and_up_on_one_lost_pong_is_loss() {
+        // At the default budgets one pong lost takes a link down (the ping
+        // timeout is under two spacings of knet's heartbeat grid): a link
+        // that went down and came back with a pong lost on its path is
+        // that loss, not a flap.
+        let down = at(FindingKind::LinkDown, Severity::Critical, 1, 2, 4);
+        let s = snapshot_losing(vec![down.clone()], Some(4), 40);
+        assert!(
+            matches!(incidents(&s)[0].cause, Cause::NetworkLoss { .. }),
+            "{:?}",
+            incidents(&s)[0].cause
+        );
+        // Every pong came back: nothing says loss.
+        let s = snapshot_losing(vec![down.clone()], None, 40);
+        assert_eq!(incidents(&s)[0].cause, Cause::LinkFlaps);
+        // A link still down at the end (one pong lost of 40, under the
+        // warning share): not known to have come back.
+        let mut open = down;
+        open.end = None;
+        let s = snapshot_losing(vec![open], Some(4), 40);
+        assert_eq!(incidents(&s)[0].cause, Cause::LinkFlaps);
     }
 
     #[test]

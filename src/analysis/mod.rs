@@ -116,8 +116,9 @@
 //!   around them; loss that spared the pings on a pair with a black hole
 //!   or a lower MTU is the MTU; a link down, unanswered probes or a token
 //!   lost on paths that lose at random around the incident are that
-//!   loss's doing, and a token lost or at risk names no path: every path
-//!   of the ring is weighed).
+//!   loss's doing — a link down and back up from one lost pong on its
+//!   path, which at the default budgets is enough — and a token lost or at
+//!   risk names no path: every path of the ring is weighed).
 //! - Token loss: a node declares the token lost when no new token reached
 //!   it for `token` ms, unless another node's join reached it first (it
 //!   then leaves the operational state without its own timeout); joins
