@@ -19,7 +19,11 @@
 //!    keeps its ping cadence while a link is cut, so a cut loses every
 //!    one) — while the seconds around the runs lost at most one ping, and
 //!    no path lost at random at the warning share; the node cut is the one
-//!    every dark path touches. Else, unless the loss spared the small
+//!    every dark path touches. Cuts shorter than two ping spacings leave
+//!    no run: every path of the node on the link went dark in the same
+//!    seconds, again and again, more often than chance at each path's
+//!    share of dark seconds allows (1 % odds), and lost at most a ping
+//!    outside them. Else, unless the loss spared the small
 //!    packets (4.), a node whose loss findings reach [`CUT_LOSS_PCT`];
 //! 4. loss that spared the small packets, with a path-MTU black hole or a
 //!    lower MTU on its pair: every loss finding's pings got through (at
@@ -262,7 +266,7 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
             inferred: false,
         };
     }
-    if let Some(c) = cut_on_paths(s, &fs) {
+    if let Some(c) = cut_on_paths(s, &fs).or_else(|| short_cuts(s, &fs)) {
         return c;
     }
     let lossy = |f: &&&Finding| matches!(f.kind, FindingKind::Loss | FindingKind::OneWayLoss);
@@ -485,6 +489,127 @@ fn cut_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
         node,
         link: one_link_of_several(dark.iter().map(|(l, _)| l.link), all),
     })
+}
+
+/// Cuts shorter than two ping spacings: each loses one ping a path, no
+/// dark run. A node cut off loses every path it has on the link at once,
+/// so seconds in which every such path (at least two) went dark together
+/// — within a second of each other: knet's pings of all nodes run nearly
+/// in phase — are its cuts, when that happened twice or more, more often
+/// than paths losing at random (at each one's share of dark seconds) go
+/// dark together with 1 % odds, and the same paths lost at most one ping
+/// a path outside them. The
+/// node whose paths went dark together most often, on the link of the
+/// incident's findings (or any), is the one cut off.
+fn short_cuts(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
+    const SEC: i64 = 1_000_000_000;
+    let from = fs.iter().map(|f| f.start).min()? - JOIN_SLACK_NS;
+    let to = fs.iter().map(|f| f.end.unwrap_or(s.now)).max()? + JOIN_SLACK_NS;
+    let named: Vec<u16> = fs
+        .iter()
+        .filter(|f| !cluster_wide(f))
+        .flat_map(|f| nodes_of(f))
+        .collect();
+    let dark_secs = |l: &crate::analysis::LinkView| -> Vec<i64> {
+        l.series
+            .iter()
+            .filter(|p| p.ts + SEC > from && p.ts <= to && p.pongs == 0 && p.lost > 0)
+            .map(|p| p.ts)
+            .collect()
+    };
+    let mut best: Option<(usize, u16, u8)> = None;
+    let mut links: Vec<u8> = s.links.iter().map(|l| l.link).collect();
+    links.sort_unstable();
+    links.dedup();
+    let mut nodes: Vec<u16> = s
+        .links
+        .iter()
+        .flat_map(|l| [l.src_node, l.dst_node])
+        .flatten()
+        .collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    for &link in &links {
+        for &n in &nodes {
+            if !named.is_empty() && !named.contains(&n) {
+                continue;
+            }
+            let paths: Vec<&crate::analysis::LinkView> = s
+                .links
+                .iter()
+                .filter(|l| l.link == link && (l.src_node == Some(n) || l.dst_node == Some(n)))
+                .filter(|l| {
+                    l.series
+                        .iter()
+                        .any(|p| p.ts + SEC > from && p.ts <= to && p.pings > 0)
+                })
+                .collect();
+            if paths.len() < 2 {
+                continue;
+            }
+            let dark: Vec<Vec<i64>> = paths.iter().map(|l| dark_secs(l)).collect();
+            let near = |v: &[i64], t: i64| v.iter().any(|&x| (x - t).abs() <= SEC);
+            // Seconds of the first path in which every path went dark.
+            let joint: Vec<i64> = dark[0]
+                .iter()
+                .copied()
+                .filter(|&t| dark.iter().all(|d| near(d, t)))
+                .collect();
+            // Paths that lose at random go dark together by chance too: at
+            // each path's own share of dark seconds, about `chance` such
+            // seconds would be; fewer than 1 % of the time as many as seen.
+            let slots = |l: &crate::analysis::LinkView| {
+                l.series
+                    .iter()
+                    .filter(|p| p.ts + SEC > from && p.ts <= to && p.pings + p.lost > 0)
+                    .count()
+                    .max(1) as f64
+            };
+            let n0 = slots(paths[0]);
+            let chance = paths
+                .iter()
+                .zip(&dark)
+                .fold(n0, |acc, (l, d)| acc * (d.len() as f64 / slots(l)).min(1.0));
+            if joint.len() < 2 || poisson_tail(chance, joint.len()) >= 0.01 {
+                continue;
+            }
+            // Outside them (and the second either side), at most one ping
+            // lost a path.
+            let quiet = paths.iter().all(|l| {
+                let lost: u64 = l
+                    .series
+                    .iter()
+                    .filter(|p| p.ts + SEC > from && p.ts <= to)
+                    .filter(|p| !joint.iter().any(|&t| (p.ts - t).abs() <= 2 * SEC))
+                    .map(|p| u64::from(p.lost))
+                    .sum();
+                lost <= 1
+            });
+            if quiet && best.is_none_or(|b| joint.len() > b.0) {
+                best = Some((joint.len(), n, link));
+            }
+        }
+    }
+    let (_, node, link) = best?;
+    let all = s
+        .links
+        .iter()
+        .filter(|l| l.src_node == Some(node) || l.dst_node == Some(node))
+        .map(|l| l.link);
+    Some(Cause::LinkCut {
+        node,
+        link: one_link_of_several([link], all),
+    })
+}
+
+/// P(X ≥ k) for X Poisson with mean `mean`.
+fn poisson_tail(mean: f64, k: usize) -> f64 {
+    let (mut term, mut below) = ((-mean).exp(), 0.0);
+    for i in 0..k {
+        below += term;
+        term *= mean / (i + 1) as f64;
+    }
+    (1.0 - below).max(0.0)
 }
 
 /// The link a cut was on, when it was on one link (`cut`: the links its
@@ -740,12 +865,19 @@ mod tests {
     /// [`snapshot_with`] over `secs` seconds, node 1's ping of second
     /// `lost` unanswered.
     fn snapshot_losing(fs: Vec<Finding>, lost: Option<i64>, secs: i64) -> Snapshot {
+        let lost: Vec<i64> = lost.into_iter().collect();
+        snapshot_unanswered(fs, &lost, &[], secs)
+    }
+
+    /// [`snapshot_with`] over `secs` seconds, node 1's pings of the
+    /// seconds `lost1` and node 2's of `lost2` unanswered.
+    fn snapshot_unanswered(fs: Vec<Finding>, lost1: &[i64], lost2: &[i64], secs: i64) -> Snapshot {
         use crate::analysis::testkit::*;
         let mut e = Engine::new(two_nodes());
         for k in 0..secs {
-            let pong = (Some(k) != lost).then_some(300);
-            ping_pair(&mut e, T0 + k * S, 1, 2, 0, pong, k as u16);
-            ping_pair(&mut e, T0 + k * S + S / 2, 2, 1, 0, Some(300), k as u16);
+            let pong = |lost: &[i64]| (!lost.contains(&k)).then_some(300);
+            ping_pair(&mut e, T0 + k * S, 1, 2, 0, pong(lost1), k as u16);
+            ping_pair(&mut e, T0 + k * S + S / 2, 2, 1, 0, pong(lost2), k as u16);
         }
         let mut s = e.snapshot();
         s.findings = fs;
@@ -781,6 +913,34 @@ mod tests {
         open.end = None;
         let s = snapshot_losing(vec![open], Some(4), 40);
         assert_eq!(incidents(&s)[0].cause, Cause::LinkFlaps);
+    }
+
+    #[test]
+    fn paths_dark_together_again_and_again_are_short_cuts() {
+        // Cuts of about a second lose one ping on each path, no dark run:
+        // both paths of the pair dark in the same seconds, four times.
+        let loss = at(FindingKind::OneWayLoss, Severity::Warning, 1, 2, 8)
+            .ended(crate::analysis::testkit::T0 + 34 * S)
+            .ev("loss_pct", 10.0);
+        let cuts = [10, 17, 24, 31];
+        let s = snapshot_unanswered(vec![loss.clone()], &cuts, &cuts, 40);
+        assert!(
+            matches!(incidents(&s)[0].cause, Cause::LinkCut { .. }),
+            "{:?}",
+            incidents(&s)[0].cause
+        );
+        // As many losses, one path at a time: random loss.
+        let s = snapshot_unanswered(vec![loss.clone()], &[10, 24], &[17, 31], 40);
+        assert!(matches!(incidents(&s)[0].cause, Cause::NetworkLoss { .. }));
+        // Two coincidences among many losses each way: random loss.
+        let s = snapshot_unanswered(
+            vec![loss],
+            &[10, 12, 14, 17, 20, 24, 27, 31],
+            &[10, 13, 15, 17, 22, 25, 28, 33],
+            40,
+        );
+        assert!(matches!(incidents(&s)[0].cause, Cause::NetworkLoss { .. }));
+        assert!(poisson_tail(0.5, 4) < 0.01 && poisson_tail(0.8, 2) > 0.15);
     }
 
     #[test]

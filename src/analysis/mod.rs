@@ -114,7 +114,9 @@
 //!   on a PMTUD probe is the MTU, before a stall or a cut; a cut is told
 //!   from random loss by the pings going dark in runs with clean seconds
 //!   around them; loss that spared the pings on a pair with a black hole
-//!   or a lower MTU is the MTU; a link down, unanswered probes or a token
+//!   or a lower MTU is the MTU; cuts shorter than two ping spacings are
+//!   every path of a node dark in the same seconds, again and again, more
+//!   often than chance allows; a link down, unanswered probes or a token
 //!   lost on paths that lose at random around the incident are that
 //!   loss's doing — a link down and back up from one lost pong on its
 //!   path, which at the default budgets is enough — and a token lost or at
