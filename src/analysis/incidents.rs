@@ -48,7 +48,9 @@
 //! 7. a latency finding or an RTT asymmetry: a latency step;
 //! 8. knet link downs or flaps with none of the above: link flaps;
 //! 9. the token lost or at risk with no network fault on the wire: a stall
-//!    of a node is the likely cause, and the incident says it is inferred.
+//!    of a node is the likely cause, and the incident says it is inferred;
+//!    on a capture taken on one node, which sees that node's paths only,
+//!    it says that loss on the other paths cannot be ruled out.
 
 use super::findings::{Finding, FindingKind, Severity};
 use super::snapshot::{SeriesPoint, Snapshot};
@@ -67,6 +69,9 @@ pub enum Cause {
     HostStall {
         node: Option<u16>,
         inferred: bool,
+        /// Inferred on a capture taken on this node: it sees that node's
+        /// paths only, so a fault on the others' cannot be ruled out.
+        seen_from: Option<u16>,
     },
     LinkCut {
         node: u16,
@@ -108,10 +113,21 @@ impl Cause {
             Cause::HostStall {
                 node,
                 inferred: false,
+                ..
             } => format!("host stall of node {}", n(*node)),
-            Cause::HostStall { inferred: true, .. } => {
-                "token lost with no network fault on the wire (a node stalled?)".to_string()
-            }
+            Cause::HostStall {
+                inferred: true,
+                seen_from: None,
+                ..
+            } => "token lost with no network fault on the wire (a node stalled?)".to_string(),
+            Cause::HostStall {
+                inferred: true,
+                seen_from: Some(v),
+                ..
+            } => format!(
+                "token lost with no network fault on node {v}'s paths (captured on node {v}: \
+                 the other nodes' paths are not in it; loss there or a stall?)"
+            ),
             Cause::LinkCut { node, link: None } => format!("node {node} cut off"),
             Cause::LinkCut {
                 node,
@@ -264,6 +280,7 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
         return Cause::HostStall {
             node: f.dst_node.or(f.src_node),
             inferred: false,
+            seen_from: None,
         };
     }
     if let Some(c) = cut_on_paths(s, &fs).or_else(|| short_cuts(s, &fs)) {
@@ -335,6 +352,7 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
         return Cause::HostStall {
             node: None,
             inferred: true,
+            seen_from: s.vantage,
         };
     }
     Cause::Other(fs.first().map_or(FindingKind::Latency, |f| f.kind))
@@ -941,6 +959,27 @@ mod tests {
         );
         assert!(matches!(incidents(&s)[0].cause, Cause::NetworkLoss { .. }));
         assert!(poisson_tail(0.5, 4) < 0.01 && poisson_tail(0.8, 2) > 0.15);
+    }
+
+    #[test]
+    fn a_token_lost_on_a_nodes_capture_does_not_rule_out_the_other_paths() {
+        let mut lost = at(FindingKind::TokenLost, Severity::Critical, 1, 1, 4);
+        lost.src_node = None;
+        let mut s = snapshot_with(vec![lost]);
+        let c = &incidents(&s)[0].cause;
+        assert!(
+            c.describe().contains("no network fault on the wire"),
+            "{c:?}"
+        );
+        s.vantage = Some(1);
+        let c = &incidents(&s)[0].cause;
+        assert_eq!(c.name(), "host_stall");
+        assert!(
+            c.describe()
+                .contains("captured on node 1: the other nodes' paths"),
+            "{}",
+            c.describe()
+        );
     }
 
     #[test]
