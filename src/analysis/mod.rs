@@ -65,6 +65,15 @@
 //!   the previous episode or past an earlier loss); `first_loss_s` is how
 //!   long after its start the first loss was seen. A cut loses every
 //!   sample from its first and starts there.
+//! - Short cuts (`engine/cuts.rs`): a cut shorter than about two ping
+//!   spacings loses one ping or pong per path and need not take a link
+//!   down. Every path of a node on a link (three or more) losing its ping
+//!   in the same second or the next, after seconds in which they lost
+//!   nothing and with their next pings answered, is the node cut off
+//!   briefly (a `loss` finding of that node, `cut_ms`); random loss hits
+//!   paths one at a time. Decided two ping spacings after it ended:
+//!   a node that then answers pings late was stopped, not cut, and a link
+//!   down already tells a cut.
 //! - Several captures (`multi`): a packet seen leaving the sender's capture
 //!   and arriving in the receiver's crossed the wire between them; it can
 //!   still have been lost before the sender's capture point (an egress
@@ -177,7 +186,7 @@
 //!   (knet's link state: pong_count, ping timeout × backoff), `pmtud`
 //!   (probes, replies, ICMP too-big), `loss`, `seqloss` and `rtrloss`
 //!   (loss windows and episodes from pings, DATA seq and retransmit
-//!   requests), `latency`, `asym` and `sizes`
+//!   requests), `cuts` (short cuts), `latency`, `asym` and `sizes`
 //!   (RTT episodes and budget, the two directions of a pair, latency by
 //!   size), `totem`, `hold` and `fasthist` (tokens, retransmits, rotation,
 //!   hold), `membership` (rings), `inferred` (the keyless inference's

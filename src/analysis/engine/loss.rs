@@ -308,6 +308,7 @@ impl Engine {
             }
             self.eval_latency(i, k);
         }
+        self.eval_short_cuts(k);
     }
 
     /// Loss is judged per pair of paths (X → Y and Y → X on one link), on

@@ -45,6 +45,7 @@ use crate::decode::Packet;
 mod asym;
 mod cadence;
 mod clock;
+mod cuts;
 mod fasthist;
 mod flow;
 mod hold;
@@ -257,6 +258,11 @@ pub struct Engine {
     seqs: SmallMap<u16, SeqTrack>,
     /// Totem messages and the retransmit requests for them.
     rtr: rtrloss::RtrLoss,
+    /// Nodes whose paths on a link all went dark together, waiting to be
+    /// decided (`cuts`).
+    short_cuts: Vec<cuts::ShortCut>,
+    /// Each node's paths on each link, judged once a second (reused).
+    cut_groups: Vec<(u16, u8, cuts::Group)>,
     totem: TotemState,
     rings: Rings,
     findings: Vec<Finding>,
@@ -307,6 +313,8 @@ impl Engine {
             pending: FastMap::with_capacity_and_hasher(pending_cap, Default::default()),
             seqs: SmallMap::default(),
             rtr: rtrloss::RtrLoss::new(),
+            short_cuts: Vec::new(),
+            cut_groups: Vec::new(),
             totem: TotemState::default(),
             rings: Rings::default(),
             findings: Vec::new(),
