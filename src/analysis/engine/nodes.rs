@@ -35,6 +35,11 @@ pub(super) struct NodeState {
     pub(super) max_gap_at: i64,
     /// A recent silence while others went on: (start, end).
     pub(super) silence: Option<(i64, i64)>,
+    /// The node's latest timed knet ping (any path), and its latest one
+    /// before the recent silence: knet's heartbeat would have sent the
+    /// next one a ping spacing later.
+    pub(super) last_ping: i64,
+    pub(super) silence_ping: i64,
     /// The PMTUD probe that ended a silence: (its time, path, size).
     pub(super) resumed_probe: Option<(i64, u32, u16)>,
     /// A stall (its silence) to check for probes it never answered.
@@ -135,6 +140,7 @@ impl Engine {
         // is a stall if the node then answers pings sent during it late.
         if gap >= STALL_MIN_NS && packets.saturating_sub(n.mark) > 1 {
             n.silence = Some((n.last_ts, ts));
+            n.silence_ping = n.last_ping;
             n.stall_reported = false;
         }
         n.last_ts = n.last_ts.max(ts);
@@ -170,6 +176,8 @@ impl Engine {
                 max_gap: 0,
                 max_gap_at: ts,
                 silence: None,
+                last_ping: i64::MIN,
+                silence_ping: i64::MIN,
                 resumed_probe: None,
                 probe_check: None,
                 stall_reported: false,
@@ -258,10 +266,17 @@ impl Engine {
     /// hold of [`STALL_MIN_NS`] or more is a process that did not run. The
     /// stall began after the node's last packet and before the token
     /// reached it; the start is estimated as for pings left unanswered
-    /// (`late_pong`), the end is this send.
+    /// (`late_pong`), the end is this send. A hold is counted from the
+    /// token's latest copy: its sender sends it again when it does not come
+    /// back, and an earlier copy may have been lost after the capture point.
+    /// It counts from the first copy (`first`) when the node's own knet
+    /// heartbeat shows it stopped: its next ping, due a spacing after its
+    /// last, left in the same burst, late by [`PING_OVERDUE_NS`] or more (a
+    /// ping lost on the way would show a whole spacing late instead).
     #[cold]
-    pub(super) fn held_token(&mut self, node: u16, arrived: i64, ts: i64) {
+    pub(super) fn held_token(&mut self, node: u16, arrived: i64, first: i64, ts: i64) {
         let token = i64::from(self.th.token_ms) * MS;
+        let spacing = self.th.ping_spacing_ns();
         // A token forward lost before the capture point (egress loss) looks
         // like a hold until the node sends the token again; then knet's
         // DATA seq has moved on past the lost copy. A stopped node sent
@@ -272,9 +287,25 @@ impl Engine {
         let Some(n) = self.nodes.get_mut(&node) else {
             return;
         };
-        // This send ended a silence that began before the token came.
+        // This send belongs to the burst that ended a silence which began
+        // before the token came: a resumed node sends what its timers and
+        // its socket buffer hold (its overdue pings, pongs to the pings
+        // queued while it was stopped, the token) within a few ms, in no
+        // fixed order.
         let Some((s, e)) = n.silence else { return };
-        if n.stall_reported || e != ts || s > arrived {
+        let in_burst = |t: i64| t >= e && t - e <= RESUME_BURST_NS;
+        let overdue = n.last_ping - n.silence_ping.saturating_add(spacing);
+        let heartbeat_late = n.silence_ping > i64::MIN
+            && in_burst(n.last_ping)
+            && (PING_OVERDUE_NS..spacing).contains(&overdue);
+        let arrived = if ts - arrived >= STALL_MIN_NS {
+            arrived
+        } else if heartbeat_late {
+            first
+        } else {
+            return;
+        };
+        if n.stall_reported || !in_burst(ts) || s > arrived {
             return;
         }
         n.stall_reported = true;
@@ -294,6 +325,57 @@ impl Engine {
         .nodes(None, Some(node), None, Some(Direction::Both))
         .ev("silence_ms", ms(e - s))
         .ev("token_hold_ms", ms(ts - arrived));
+        self.push_finding(f);
+        self.silence_ended_by_probe(node, s, e);
+    }
+
+    /// Node `node` sent again at `ts` the token it first sent at `sent`.
+    /// totem re-sends its last token when no token came back within
+    /// `token_retransmit` ms, but only while operational: with no token
+    /// for the token timeout it declares the token lost and sends joins
+    /// instead, never the old token. A node that re-sends it in the burst
+    /// ending a silence that began with that send, more than the token
+    /// timeout (and [`STALL_MIN_NS`]) after it, ran none of those timers
+    /// on time: it was stopped, and they all fired when it ran again.
+    #[cold]
+    pub(super) fn late_token_retransmit(&mut self, node: u16, sent: i64, ts: i64) {
+        let token = i64::from(self.th.token_ms) * MS;
+        let due = sent + i64::from(self.th.token_retransmit_ms) * MS;
+        if ts - sent < token + STALL_MIN_NS {
+            return;
+        }
+        let Some(n) = self.nodes.get_mut(&node) else {
+            return;
+        };
+        let Some((s, e)) = n.silence else { return };
+        if n.stall_reported
+            || ts < e
+            || ts - e > RESUME_BURST_NS
+            || s < sent
+            || due <= s
+            || due >= e
+        {
+            return;
+        }
+        n.stall_reported = true;
+        // The timer bounds the stop (before `due`), but what the node left
+        // waiting dates it: the pings and the token that reached it.
+        let start = self.stall_start(node, s, e, e);
+        let f = stall_finding(
+            start,
+            e,
+            token,
+            format!(
+                "node {node} stopped for about {:.0} ms: sent nothing for {:.0} ms while others \
+                 went on, then re-sent its token {:.0} ms after its retransmit timer ran out",
+                ms(e - start),
+                ms(e - s),
+                ms(ts - due)
+            ),
+        )
+        .nodes(None, Some(node), None, Some(Direction::Both))
+        .ev("silence_ms", ms(e - s))
+        .ev("token_retransmit_late_ms", ms(ts - due));
         self.push_finding(f);
         self.silence_ended_by_probe(node, s, e);
     }
@@ -327,7 +409,17 @@ impl Engine {
             .tok
             .last_arrival(u32::from(node))
             .filter(|(at, gap)| *at > s && *at < e && gap.is_some());
-        let first = [Some(waited), pings, token.map(|t| t.0)]
+        // knet's heartbeat sends the node's next ping a spacing after its
+        // last: a node that had not sent it by then was already stopped.
+        let spacing = self.th.ping_spacing_ns();
+        let own = self
+            .nodes
+            .get(&node)
+            .map(|n| n.silence_ping)
+            .filter(|p| *p > i64::MIN && *p <= s)
+            .map(|p| p + spacing)
+            .filter(|due| *due > s && *due < e);
+        let first = [Some(waited), pings, token.map(|t| t.0), own]
             .into_iter()
             .flatten()
             .min()
@@ -337,8 +429,8 @@ impl Engine {
             .iter()
             .filter(|d| d.dst_node == Some(node) && d.ping.pings > 0)
             .count();
-        let wait = first_arrival_wait(k, self.th.ping_spacing_ns(), token.and_then(|t| t.1));
-        (first - wait).clamp(s, first)
+        let wait = first_arrival_wait(k, spacing, token.and_then(|t| t.1));
+        (first - wait).min(first).max(s.min(first))
     }
 
     /// A node that was itself stopped while it waited for the token: its
@@ -423,6 +515,16 @@ pub(super) fn first_arrival_wait(k: usize, spacing: i64, token_gap: Option<i64>)
 /// A node silent this long while others sent, then answering a ping sent
 /// in the silence this late, stopped running (a host stall).
 pub(super) const STALL_MIN_NS: i64 = 200 * MS;
+
+/// knet's heartbeat sends a path's next ping on its first 200 ms tick a
+/// ping interval after the last, so a running node's pings keep their
+/// spacing within a few ms; one this late after it was due was held back.
+const PING_OVERDUE_NS: i64 = 20 * MS;
+
+/// What a resumed node sends at once (its overdue pings, the pongs to the
+/// pings queued in its socket buffer, the token it held) leaves within
+/// this of the first packet after its silence.
+const RESUME_BURST_NS: i64 = 50 * MS;
 
 #[cfg(test)]
 mod tests {
