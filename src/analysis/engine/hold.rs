@@ -7,7 +7,10 @@
 //!   its way to the node to that node sending the next token on. On a
 //!   bridge capture this is the node's own time with the token (plus its two
 //!   wire legs, µs on a LAN): corosync's processing, its token hold when the
-//!   ring is idle, and any scheduling delay.
+//!   ring is idle, and any scheduling delay. It counts from the latest
+//!   copy of that token (its sender re-sends it when it does not come
+//!   back; an earlier copy may have been lost after the capture point);
+//!   the first copy is kept too, for a node found stopped (`nodes`).
 
 use hdrhistogram::Histogram;
 
