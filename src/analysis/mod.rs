@@ -107,18 +107,35 @@
 //!   larger ones' rate would have hit five times, they were dropped for
 //!   their size: an `mtu_black_hole`, not `one_way_loss`.
 //! - Host stall: a node that sent nothing for at least 200 ms while others
-//!   went on, and then either answered a ping sent during that silence
-//!   200 ms or more after it came, or — not being the ring's
-//!   representative, the only node that holds the token — passed on a
-//!   token it had held 200 ms or more (corosync passes the token on as it
-//!   gets it). knet's pings of all nodes run nearly in phase, so a stall
-//!   shorter than the ping interval often falls between them; the token
-//!   shows it. A forward lost before the capture point looks like a hold
-//!   until the node sends the token again, but then knet's DATA seq has
-//!   skipped the lost copy: where the capture sees all the node sends, a
-//!   send that skipped seqs is loss, not a stall. The stall began after the
-//!   node's last packet and before the first ping or token it left
-//!   waiting: spacing / (k + 1) before that one, for k paths pinging it.
+//!   went on, then ended that silence with the burst of a process that
+//!   runs again: within 50 ms, in no fixed order, its overdue knet
+//!   heartbeat pings, the pongs to the pings its socket buffer kept (their
+//!   original times echoed), the token it held. It is a stall when in that
+//!   burst it (a) answered a ping sent during the silence 200 ms or more
+//!   after it came; (b) not being the ring's representative (the only
+//!   node that holds the token), passed on a token it had held 200 ms or
+//!   more (corosync passes the token on as it gets it); or (c) re-sent its
+//!   old token more than the token timeout after first sending it (totem
+//!   re-sends the token only while operational; a running node would have
+//!   declared the token lost and sent joins). A hold counts from the
+//!   token's latest copy (its sender re-sends it, and an earlier copy may
+//!   have been lost after the capture point), from the first copy only
+//!   when the node's own heartbeat ping in the burst left 20 ms or more
+//!   (and less than a spacing: not a lost ping) after it was due. A
+//!   forward lost before the capture point looks like a hold until the node
+//!   sends the token again, but then knet's DATA seq has skipped the lost
+//!   copy: where the capture sees all the node sends, a send that skipped
+//!   seqs is loss, not a stall. The stall began after the node's last
+//!   packet and before the first thing it left waiting or missed: the
+//!   pings and the token that reached it in the silence, and its own next
+//!   heartbeat ping (due a spacing after its last). What reaches it comes
+//!   in streams at unrelated phases (k paths pinging it every spacing, the
+//!   token every rotation), so the start is taken the expected first
+//!   arrival of those streams (spacing / (k + 1) for pings alone) before
+//!   the first thing waiting, within those bounds; the end is the burst's
+//!   first packet. A peer's capture sees only that peer's traffic with the
+//!   node: a stall that falls between two of those packets (0.5 s between
+//!   pings a spacing apart) cannot show there and is not flagged.
 //! - Incident causes: the rules are in `incidents`' docs (a node blocked
 //!   on a PMTUD probe is the MTU, before a stall or a cut; a cut is told
 //!   from random loss by the pings going dark in runs with clean seconds

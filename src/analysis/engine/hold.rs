@@ -7,7 +7,10 @@
 //!   its way to the node to that node sending the next token on. On a
 //!   bridge capture this is the node's own time with the token (plus its two
 //!   wire legs, µs on a LAN): corosync's processing, its token hold when the
-//!   ring is idle, and any scheduling delay.
+//!   ring is idle, and any scheduling delay. It counts from the latest
+//!   copy of that token (its sender re-sends it when it does not come
+//!   back; an earlier copy may have been lost after the capture point);
+//!   the first copy is kept too, for a node found stopped (`nodes`).
 
 use hdrhistogram::Histogram;
 
@@ -31,6 +34,8 @@ pub(super) struct TokNode {
     pub rx: Option<TokRx>,
     /// Latest token arrival not yet followed by the node's send.
     arrived: Option<i64>,
+    /// The first copy of that token seen on its way to the node.
+    first_arrived: Option<i64>,
     hold: Option<FastHist>,
     /// The first join message from another node towards this node since
     /// its latest token: it left the operational state then.
@@ -40,24 +45,32 @@ pub(super) struct TokNode {
 }
 
 impl TokNode {
-    /// A new token towards this node was seen at `ts`.
+    /// A new token towards this node was seen at `ts`; `copy` when it is
+    /// a copy of the one the node has not passed on yet (its sender sent
+    /// it again). The hold is counted from the latest copy (an earlier one
+    /// may have been lost after the capture point); the first is kept.
     #[inline]
-    pub fn arrival(&mut self, ts: i64) {
+    pub fn arrival(&mut self, ts: i64, copy: bool) {
+        if !(copy && self.arrived.is_some()) {
+            self.first_arrived = Some(ts);
+        }
         self.arrived = Some(ts);
     }
 
     /// This node sent a new token at `ts`; holds longer than `limit` ns (the
     /// token was lost, the ring re-formed) are not holds. The token's
-    /// arrival when this send ended a hold.
+    /// arrival (its latest copy, and its first) when this send ended a
+    /// hold.
     #[inline]
-    pub fn sent(&mut self, ts: i64, limit: i64) -> Option<i64> {
+    pub fn sent(&mut self, ts: i64, limit: i64) -> Option<(i64, i64)> {
         let at = self.arrived.take()?;
+        let first = self.first_arrived.take().unwrap_or(at).min(at);
         let hold = ts - at;
         if hold < 0 || (hold > NS && hold > limit) {
             return None;
         }
         self.hold.get_or_insert_with(FastHist::new).record_ns(hold);
-        Some(at)
+        Some((at, first))
     }
 }
 

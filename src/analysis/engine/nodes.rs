@@ -5,16 +5,21 @@
 //! as another node id than before, or a node the configuration does not
 //! list, is an `unknown_sender`.
 //!
-//! Silence and stall: a node that sent nothing for at least
-//! max(2 × ping spacing, ping timeout) while others sent packets had a
-//! silence; when right after it the node answers old pings late (past the
-//! ping timeout), it was stalled (not cut off): a `host_stall`, critical
-//! when the stall reached the token timeout. The stall began after the
-//! node's last packet and before the first ping it left unanswered reached
-//! it; pings reach it from k paths every ping spacing at unrelated phases,
-//! so the first comes spacing / (k + 1) after the stop on average: the
-//! start is taken there (within those bounds), the end at the first packet
-//! after.
+//! Silence and stall: a node that sent nothing for at least 200 ms while
+//! others sent packets had a silence. It was stalled (not cut off, not
+//! slow) when the burst that ended the silence — what a stopped process
+//! sends at once when it runs again, within `RESUME_BURST_NS` — holds
+//! what only a process that did not run sends: pongs to old pings, late
+//! (`late_pong`); the token it held, not being the representative
+//! (`held_token`); its old token re-sent past the token timeout
+//! (`late_token_retransmit`). A `host_stall`, critical when the stall
+//! reached the token timeout. The stall began after the node's last
+//! packet and before the first thing it left waiting (a ping, the token)
+//! or missed (its own heartbeat ping, due a ping spacing after its last);
+//! what reaches it comes in streams at unrelated phases, so the first
+//! arrival comes, on average, the expected minimum of their waits after
+//! the stop (`first_arrival_wait`): the start is taken there (within those
+//! bounds), the end at the first packet after.
 
 use std::net::IpAddr;
 
@@ -35,6 +40,11 @@ pub(super) struct NodeState {
     pub(super) max_gap_at: i64,
     /// A recent silence while others went on: (start, end).
     pub(super) silence: Option<(i64, i64)>,
+    /// The node's latest timed knet ping (any path), and its latest one
+    /// before the recent silence: knet's heartbeat would have sent the
+    /// next one a ping spacing later.
+    pub(super) last_ping: i64,
+    pub(super) silence_ping: i64,
     /// The PMTUD probe that ended a silence: (its time, path, size).
     pub(super) resumed_probe: Option<(i64, u32, u16)>,
     /// A stall (its silence) to check for probes it never answered.
@@ -135,6 +145,7 @@ impl Engine {
         // is a stall if the node then answers pings sent during it late.
         if gap >= STALL_MIN_NS && packets.saturating_sub(n.mark) > 1 {
             n.silence = Some((n.last_ts, ts));
+            n.silence_ping = n.last_ping;
             n.stall_reported = false;
         }
         n.last_ts = n.last_ts.max(ts);
@@ -170,6 +181,8 @@ impl Engine {
                 max_gap: 0,
                 max_gap_at: ts,
                 silence: None,
+                last_ping: i64::MIN,
+                silence_ping: i64::MIN,
                 resumed_probe: None,
                 probe_check: None,
                 stall_reported: false,
@@ -258,10 +271,17 @@ impl Engine {
     /// hold of [`STALL_MIN_NS`] or more is a process that did not run. The
     /// stall began after the node's last packet and before the token
     /// reached it; the start is estimated as for pings left unanswered
-    /// (`late_pong`), the end is this send.
+    /// (`late_pong`), the end is this send. A hold is counted from the
+    /// token's latest copy: its sender sends it again when it does not come
+    /// back, and an earlier copy may have been lost after the capture point.
+    /// It counts from the first copy (`first`) when the node's own knet
+    /// heartbeat shows it stopped: its next ping, due a spacing after its
+    /// last, left in the same burst, late by [`PING_OVERDUE_NS`] or more (a
+    /// ping lost on the way would show a whole spacing late instead).
     #[cold]
-    pub(super) fn held_token(&mut self, node: u16, arrived: i64, ts: i64) {
+    pub(super) fn held_token(&mut self, node: u16, arrived: i64, first: i64, ts: i64) {
         let token = i64::from(self.th.token_ms) * MS;
+        let spacing = self.th.ping_spacing_ns();
         // A token forward lost before the capture point (egress loss) looks
         // like a hold until the node sends the token again; then knet's
         // DATA seq has moved on past the lost copy. A stopped node sent
@@ -272,9 +292,25 @@ impl Engine {
         let Some(n) = self.nodes.get_mut(&node) else {
             return;
         };
-        // This send ended a silence that began before the token came.
+        // This send belongs to the burst that ended a silence which began
+        // before the token came: a resumed node sends what its timers and
+        // its socket buffer hold (its overdue pings, pongs to the pings
+        // queued while it was stopped, the token) within a few ms, in no
+        // fixed order.
         let Some((s, e)) = n.silence else { return };
-        if n.stall_reported || e != ts || s > arrived {
+        let in_burst = |t: i64| t >= e && t - e <= RESUME_BURST_NS;
+        let overdue = n.last_ping - n.silence_ping.saturating_add(spacing);
+        let heartbeat_late = n.silence_ping > i64::MIN
+            && in_burst(n.last_ping)
+            && (PING_OVERDUE_NS..spacing).contains(&overdue);
+        let arrived = if ts - arrived >= STALL_MIN_NS {
+            arrived
+        } else if heartbeat_late {
+            first
+        } else {
+            return;
+        };
+        if n.stall_reported || !in_burst(ts) || s > arrived {
             return;
         }
         n.stall_reported = true;
@@ -294,6 +330,57 @@ impl Engine {
         .nodes(None, Some(node), None, Some(Direction::Both))
         .ev("silence_ms", ms(e - s))
         .ev("token_hold_ms", ms(ts - arrived));
+        self.push_finding(f);
+        self.silence_ended_by_probe(node, s, e);
+    }
+
+    /// Node `node` sent again at `ts` the token it first sent at `sent`.
+    /// totem re-sends its last token when no token came back within
+    /// `token_retransmit` ms, but only while operational: with no token
+    /// for the token timeout it declares the token lost and sends joins
+    /// instead, never the old token. A node that re-sends it in the burst
+    /// ending a silence that began with that send, more than the token
+    /// timeout (and [`STALL_MIN_NS`]) after it, ran none of those timers
+    /// on time: it was stopped, and they all fired when it ran again.
+    #[cold]
+    pub(super) fn late_token_retransmit(&mut self, node: u16, sent: i64, ts: i64) {
+        let token = i64::from(self.th.token_ms) * MS;
+        let due = sent + i64::from(self.th.token_retransmit_ms) * MS;
+        if ts - sent < token + STALL_MIN_NS {
+            return;
+        }
+        let Some(n) = self.nodes.get_mut(&node) else {
+            return;
+        };
+        let Some((s, e)) = n.silence else { return };
+        if n.stall_reported
+            || ts < e
+            || ts - e > RESUME_BURST_NS
+            || s < sent
+            || due <= s
+            || due >= e
+        {
+            return;
+        }
+        n.stall_reported = true;
+        // The timer bounds the stop (before `due`), but what the node left
+        // waiting dates it: the pings and the token that reached it.
+        let start = self.stall_start(node, s, e, e);
+        let f = stall_finding(
+            start,
+            e,
+            token,
+            format!(
+                "node {node} stopped for about {:.0} ms: sent nothing for {:.0} ms while others \
+                 went on, then re-sent its token {:.0} ms after its retransmit timer ran out",
+                ms(e - start),
+                ms(e - s),
+                ms(ts - due)
+            ),
+        )
+        .nodes(None, Some(node), None, Some(Direction::Both))
+        .ev("silence_ms", ms(e - s))
+        .ev("token_retransmit_late_ms", ms(ts - due));
         self.push_finding(f);
         self.silence_ended_by_probe(node, s, e);
     }
@@ -327,7 +414,17 @@ impl Engine {
             .tok
             .last_arrival(u32::from(node))
             .filter(|(at, gap)| *at > s && *at < e && gap.is_some());
-        let first = [Some(waited), pings, token.map(|t| t.0)]
+        // knet's heartbeat sends the node's next ping a spacing after its
+        // last: a node that had not sent it by then was already stopped.
+        let spacing = self.th.ping_spacing_ns();
+        let own = self
+            .nodes
+            .get(&node)
+            .map(|n| n.silence_ping)
+            .filter(|p| *p > i64::MIN && *p <= s)
+            .map(|p| p + spacing)
+            .filter(|due| *due > s && *due < e);
+        let first = [Some(waited), pings, token.map(|t| t.0), own]
             .into_iter()
             .flatten()
             .min()
@@ -337,8 +434,8 @@ impl Engine {
             .iter()
             .filter(|d| d.dst_node == Some(node) && d.ping.pings > 0)
             .count();
-        let wait = first_arrival_wait(k, self.th.ping_spacing_ns(), token.and_then(|t| t.1));
-        (first - wait).clamp(s, first)
+        let wait = first_arrival_wait(k, spacing, token.and_then(|t| t.1));
+        (first - wait).min(first).max(s.min(first))
     }
 
     /// A node that was itself stopped while it waited for the token: its
@@ -424,9 +521,254 @@ pub(super) fn first_arrival_wait(k: usize, spacing: i64, token_gap: Option<i64>)
 /// in the silence this late, stopped running (a host stall).
 pub(super) const STALL_MIN_NS: i64 = 200 * MS;
 
+/// knet's heartbeat sends a path's next ping on its first 200 ms tick a
+/// ping interval after the last, so a running node's pings keep their
+/// spacing within a few ms; one this late after it was due was held back.
+const PING_OVERDUE_NS: i64 = 20 * MS;
+
+/// What a resumed node sends at once (its overdue pings, the pongs to the
+/// pings queued in its socket buffer, the token it held) leaves within
+/// this of the first packet after its silence.
+const RESUME_BURST_NS: i64 = 50 * MS;
+
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
+
+    /// µs after `T0` (the capture's times, shifted).
+    fn at(us: i64) -> i64 {
+        T0 + us * 1000
+    }
+
+    /// A knet ping from `a` to `b` at `t` carrying `mono` (its send time
+    /// on `a`'s clock, echoed by the pong).
+    fn ping(e: &mut Engine, t: i64, a: u8, b: u8, mono: i64) {
+        let m = (mono - T0 + 1000 * S) as u64;
+        feed(
+            e,
+            t,
+            ip(a),
+            ip(b),
+            0,
+            &ping_bytes(false, u16::from(a), 0, m, 1),
+        );
+    }
+
+    /// `b`'s pong at `t` to `a`'s ping that carried `mono`.
+    fn pong(e: &mut Engine, t: i64, b: u8, a: u8, mono: i64) {
+        let m = (mono - T0 + 1000 * S) as u64;
+        feed(
+            e,
+            t,
+            ip(b),
+            ip(a),
+            0,
+            &ping_bytes(true, u16::from(b), 0, m, 1),
+        );
+    }
+
+    fn token(e: &mut Engine, t: i64, from: u8, to: u8, token_seq: u32) {
+        let b = token_bytes(u32::from(from), u32::from(to), token_seq, 9, 0);
+        feed(e, t, ip(from), ip(to), 0, &b);
+    }
+
+    fn stalls(e: &Engine) -> Vec<crate::analysis::Finding> {
+        e.findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::HostStall)
+            .cloned()
+            .collect()
+    }
+
+    /// stall-3n-node2-0.5s-x3-token1000-aes128 (bridge, keyed), node 2
+    /// stopped at 288.206245 and continued at 288.713875 (507 ms), times
+    /// here in µs after 288.0: the ring 1 -> 2 -> 3 (token 1000, 1650
+    /// effective: pings every 600 ms, token retransmit 392 ms); node 2's
+    /// heartbeat ping after its silence is due at `node2_ping_due`.
+    fn x3_first_stall(node2_ping_due: i64) -> Engine {
+        let mut e = Engine::new(Thresholds::from_corosync(1000, 650, None, 2, 3));
+        feed(
+            &mut e,
+            at(0),
+            ip(1),
+            ip(2),
+            0,
+            &commit_bytes(1, 2, 9, &[1, 2, 3]),
+        );
+        // node 2's heartbeat pings to both peers, 600 ms apart, the last
+        // at `due` − 600 ms (in time order with the rest).
+        let last = node2_ping_due - 600_000;
+        let heartbeat = |e: &mut Engine, t: i64| {
+            for (dt, to) in [(0, 3), (29, 1)] {
+                ping(e, at(t + dt), 2, to, at(t + dt));
+                pong(e, at(t + dt + 100), to, 2, at(t + dt));
+            }
+        };
+        heartbeat(&mut e, last - 600_000);
+        if last < 113_599 {
+            heartbeat(&mut e, last);
+        }
+        ping(&mut e, at(73_550), 3, 2, at(73_550));
+        pong(&mut e, at(73_652), 2, 3, at(73_550));
+        token(&mut e, at(111_225), 1, 2, 1011);
+        token(&mut e, at(111_442), 2, 3, 1012);
+        token(&mut e, at(111_631), 3, 1, 1013);
+        ping(&mut e, at(113_599), 1, 2, at(113_599));
+        pong(&mut e, at(113_644), 2, 1, at(113_599));
+        if last >= 113_599 {
+            heartbeat(&mut e, last);
+        }
+        // the burst that node 1's message set off, node 2's last send
+        let mut q = 1014;
+        let mut t = 186_592;
+        while t < 199_456 {
+            token(&mut e, at(t), 1, 2, q);
+            token(&mut e, at(t + 190), 2, 3, q + 1);
+            token(&mut e, at(t + 380), 3, 1, q + 2);
+            q += 3;
+            t += 390;
+        }
+        token(&mut e, at(199_456), 2, 3, 1111);
+        token(&mut e, at(199_598), 3, 1, 1112);
+        // node 1 holds the token (the ring's representative), then passes
+        // it to node 2, which keeps it; node 3 and node 1 send it again
+        // at their retransmit timeout.
+        token(&mut e, at(502_878), 1, 2, 1113);
+        token(&mut e, at(591_730), 3, 1, 1112);
+        token(&mut e, at(591_789), 1, 2, 1113);
+        ping(&mut e, at(673_844), 3, 2, at(673_844));
+        ping(&mut e, at(673_870), 3, 1, at(673_870));
+        pong(&mut e, at(674_002), 1, 3, at(673_870));
+        // node 2 runs again: its heartbeat pings, the token, the pong to
+        // node 3's queued ping.
+        ping(&mut e, at(713_691), 2, 3, at(713_691));
+        ping(&mut e, at(713_724), 2, 1, at(713_724));
+        token(&mut e, at(713_747), 2, 3, 1114);
+        pong(&mut e, at(713_768), 2, 3, at(673_844));
+        e
+    }
+
+    #[test]
+    fn a_held_token_in_the_resume_burst_with_a_late_heartbeat_is_a_stall() {
+        // Node 2's last pings left at 288.073550/.073579: the next were due
+        // at .673, and left 40 ms late, in the burst.
+        let e = x3_first_stall(673_550);
+        let s = stalls(&e);
+        assert_eq!(s.len(), 1, "{s:?}");
+        let f = &s[0];
+        assert_eq!(f.dst_node, Some(2));
+        // Held from the first copy (the retransmitted one came 89 ms later).
+        assert_eq!(f.evidence("token_hold_ms"), Some(210.869));
+        assert_eq!(f.end, Some(at(713_691)));
+        // The lab's SIGSTOP..SIGCONT was 507 ms: within ±200 ms.
+        let stall = f.evidence("stall_ms").unwrap();
+        assert!((stall - 507.213).abs() <= 200.0, "{stall}");
+        assert!((stall - 318.2).abs() < 1.0, "{stall}");
+    }
+
+    #[test]
+    fn a_hold_from_a_lost_first_copy_with_the_heartbeat_on_time_is_not() {
+        // The same packets with node 2's heartbeat on time (due at .713):
+        // it was running and the first copy may have been lost on its way
+        // in; counted from the copy it got, 122 ms, it is no stall.
+        let e = x3_first_stall(713_691);
+        assert!(stalls(&e).is_empty(), "{:?}", stalls(&e));
+    }
+
+    /// stall-3n-node3-1.2s-x2-aes256 seen from node 1's capture: node 3
+    /// stopped at 12.024 and ran again at 13.252 (1.228 s), times in µs
+    /// after 11.0. Node 1 sees only its own traffic with node 3: node 3's
+    /// heartbeat pings (every 1000 ms, the last at 11.044), its pongs to
+    /// node 1's pings (the last at 12.004), then the pong to the ping node 1
+    /// sent at 13.004, in the burst. Node 3's next heartbeat ping, due at
+    /// 12.044, never left: it was stopped by then.
+    #[test]
+    fn the_heartbeat_ping_a_stalled_node_missed_dates_its_stop() {
+        let mut e = Engine::new(Thresholds::corosync31_defaults(3));
+        for k in 0..4 {
+            let t = -2_956_000 + k * 1_000_000;
+            ping(&mut e, at(t), 3, 1, at(t));
+            pong(&mut e, at(t + 120), 1, 3, at(t));
+            let t = t + 960_000;
+            ping(&mut e, at(t), 1, 3, at(t));
+            pong(&mut e, at(t + 110), 3, 1, at(t));
+        }
+        // node 1 goes on with node 2 (their pings, a second apart)
+        for t in [-1_900_000, -900_000, 100_000, 1_100_000, 2_100_000] {
+            ping_pair(&mut e, at(t), 1, 2, 0, Some(90), 1);
+        }
+        ping(&mut e, at(2_004_370), 1, 3, at(2_004_370));
+        pong(&mut e, at(2_251_700), 3, 1, at(2_004_370));
+        ping(&mut e, at(2_251_900), 3, 1, at(2_251_900));
+        let s = stalls(&e);
+        assert_eq!(s.len(), 1, "{s:?}");
+        let stall = s[0].evidence("stall_ms").unwrap();
+        // The lab's 1228 ms, within ±200 ms (from the ping it left
+        // waiting alone, half a spacing before it, 748 ms).
+        assert!((stall - 1_228.0).abs() <= 200.0, "{stall}");
+        // It stopped after its last pong (12.004) and, by its heartbeat,
+        // before 12.044: half a spacing before that is before the pong.
+        assert!((stall - 1_247.59).abs() < 0.01, "{stall}");
+    }
+
+    /// udpu-3n-clear (corpus, bridge): node 3 stopped at 25.031 and
+    /// continued at 32.522 (7.491 s), times in µs after 24.0. Token 3000
+    /// (3650 effective, retransmit 869 ms); no knet pings.
+    #[test]
+    fn an_old_token_sent_again_past_the_token_timeout_is_a_stall() {
+        let mut e = Engine::new(Thresholds::corosync31_defaults(3));
+        feed(
+            &mut e,
+            at(0),
+            ip(1),
+            ip(2),
+            0,
+            &commit_bytes(1, 2, 9, &[1, 2, 3]),
+        );
+        token(&mut e, at(240_888), 1, 2, 2565);
+        token(&mut e, at(241_058), 2, 3, 2566);
+        token(&mut e, at(241_164), 3, 1, 2567);
+        token(&mut e, at(926_283), 1, 2, 2568);
+        token(&mut e, at(926_471), 2, 3, 2569);
+        token(&mut e, at(926_570), 3, 1, 2570);
+        token(&mut e, at(1_611_711), 1, 2, 2571);
+        token(&mut e, at(1_611_867), 2, 3, 2572);
+        // nodes 1 and 2 send their tokens again every 869 ms; node 3 never
+        // passes 2572 on.
+        for (t, from, to, q) in [
+            (1_795_723, 1, 2, 2571),
+            (1_866_615, 1, 2, 2571),
+            (2_480_944, 2, 3, 2572),
+            (2_735_699, 1, 2, 2571),
+            (3_350_030, 2, 3, 2572),
+            (3_604_815, 1, 2, 2571),
+            (4_219_128, 2, 3, 2572),
+            (4_473_945, 1, 2, 2571),
+        ] {
+            token(&mut e, at(t), from, to, q);
+        }
+        // nodes 1 and 2 form a ring without node 3 and go on.
+        let mut t = 4_600_000;
+        while t < 8_500_000 {
+            token(&mut e, at(t), 1, 2, 1);
+            token(&mut e, at(t + 150), 2, 1, 2);
+            t += 500_000;
+        }
+        // node 3 runs again: its token retransmit timer fires first.
+        token(&mut e, at(8_524_630), 3, 1, 2570);
+        let s = stalls(&e);
+        assert_eq!(s.len(), 1, "{s:?}");
+        let f = &s[0];
+        assert_eq!(f.dst_node, Some(3));
+        assert_eq!(f.end, Some(at(8_524_630)));
+        assert_eq!(f.severity, Severity::Critical);
+        let late = f.evidence("token_retransmit_late_ms").unwrap();
+        assert!((late - 6_729.06).abs() < 0.01, "{late}");
+        // Stopped after its last token (24.927) and before the next reached
+        // it (25.612): half the rotation before that one.
+        let stall = f.evidence("stall_ms").unwrap();
+        assert!((7_250.0..=7_260.0).contains(&stall), "{stall}");
+    }
 
     #[test]
     fn the_first_of_several_streams_comes_sooner() {

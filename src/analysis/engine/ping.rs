@@ -240,6 +240,9 @@ impl Engine {
                 }
             }
             d.ping.last_ping = Some(d.ping.last_ping.map_or(ts, |l| l.max(ts)));
+            if let Some(n) = node.and_then(|n| self.nodes.get_mut(&n)) {
+                n.last_ping = n.last_ping.max(ts);
+            }
         }
     }
 

@@ -292,6 +292,10 @@ impl Engine {
                 Some(prev) if prev.ring == ring && prev.token_seq == tok.token_seq => {
                     if ts - prev.ts >= TOKEN_COPY_WINDOW {
                         self.totem.v.token_retransmits += 1;
+                        let sent = prev.ts;
+                        if let Ok(node) = u16::try_from(from) {
+                            self.late_token_retransmit(node, sent, ts);
+                        }
                     } else {
                         self.totem.v.token_copies += 1;
                     }
@@ -303,12 +307,12 @@ impl Engine {
                     // the ring is idle); any other node passes it on as it
                     // gets it. A long hold elsewhere: the node was not
                     // running.
-                    if let Some(at) = arrived
-                        && ts - at >= super::nodes::STALL_MIN_NS
+                    if let Some((at, first)) = arrived
+                        && ts - first >= super::nodes::STALL_MIN_NS
                         && from != ring_id.rep
                         && let Ok(node) = u16::try_from(from)
                     {
-                        self.held_token(node, at, ts);
+                        self.held_token(node, at, first, ts);
                     }
                 }
             }
@@ -375,7 +379,10 @@ impl Engine {
             return;
         };
         if hold {
-            tn.arrival(this.ts);
+            let copy = tn
+                .rx
+                .is_some_and(|p| p.ring == this.ring && this.token_seq <= p.token_seq);
+            tn.arrival(this.ts, copy);
         }
         let Some(p) = tn.rx else {
             tn.rx = Some(this);
