@@ -1461,7 +1461,10 @@ fn causes_for(kind: &str) -> Option<&'static [&'static str]> {
 }
 
 /// The verdict tells the story: the worst incident's cause is the injected
-/// fault's (one of the scenario's fault kinds); a healthy run has none.
+/// fault's (one of the scenario's fault kinds); a healthy run has none. On
+/// a capture taken on a node that no faulted pair touches, the fault is not
+/// in the capture: a verdict that says so (its paths are not in it) is
+/// right, and any other cause is not.
 fn check_verdict(c: &mut Ctx) {
     let kinds: Vec<&str> =
         c.s.faults()
@@ -1498,16 +1501,48 @@ fn check_verdict(c: &mut Ctx) {
         (false, None) => (false, format!("faults {kinds:?}: no incident")),
         (false, Some(w)) => {
             let cause = w["cause"].as_str().unwrap_or("");
+            // A capture taken on a node that none of the faulted pairs
+            // touch cannot see the fault: the right answer says so.
+            let unseen = !c.s.faults().iter().any(|f| fault_seen(c.s, f, c.run.view));
+            let says_unseen = w["summary"]
+                .as_str()
+                .is_some_and(|t| t.contains("the other nodes' paths are not in it"));
             (
-                judged.iter().any(|cs| cs.contains(&cause)),
+                judged.iter().any(|cs| cs.contains(&cause)) || (unseen && says_unseen),
                 format!(
-                    "faults {kinds:?}: worst incident {} ({cause})",
-                    w["summary"]
+                    "faults {kinds:?}: worst incident {} ({cause}){}",
+                    w["summary"],
+                    if unseen {
+                        "; the faulted pairs are not in this capture"
+                    } else {
+                        ""
+                    }
                 ),
             )
         }
     };
     c.check("verdict_cause", ok, detail);
+}
+
+/// Whether fault `f` touched a pair this vantage's capture holds: its
+/// lossy pairs, or its node's pairs (with `peers`, only those).
+fn fault_seen(s: &Scenario, f: &Value, view: View) -> bool {
+    match f["kind"].as_str() {
+        Some("loss" | "path_loss") => {
+            let pairs = loss_pairs(s, f);
+            pairs.is_empty() || pairs.iter().any(|p| view.sees_pair(p.0, p.1))
+        }
+        _ => {
+            let Some(n) = u(&f["node"]) else {
+                return true;
+            };
+            let peers: Vec<u64> = match f["peers"].as_array() {
+                Some(p) if !p.is_empty() => p.iter().filter_map(u).collect(),
+                _ => s.nodes().into_iter().filter(|&p| p != n).collect(),
+            };
+            peers.iter().any(|&p| view.sees_pair(n, p))
+        }
+    }
 }
 
 fn judge(s: &Scenario, run: &Run, out: &mut Board) {

@@ -50,7 +50,8 @@
 //! 9. the token lost or at risk with no network fault on the wire: a stall
 //!    of a node is the likely cause, and the incident says it is inferred;
 //!    on a capture taken on one node, which sees that node's paths only,
-//!    it says that loss on the other paths cannot be ruled out.
+//!    it says that loss on the other paths cannot be ruled out (and so for
+//!    a ring re-formed there with no fault on its paths).
 
 use super::findings::{Finding, FindingKind, Severity};
 use super::snapshot::{SeriesPoint, Snapshot};
@@ -72,6 +73,9 @@ pub enum Cause {
         /// Inferred on a capture taken on this node: it sees that node's
         /// paths only, so a fault on the others' cannot be ruled out.
         seen_from: Option<u16>,
+        /// What corosync did that the wire shows no fault for: "token
+        /// lost", or "ring re-formed" (on a node's capture only).
+        what: &'static str,
     },
     LinkCut {
         node: u16,
@@ -118,14 +122,16 @@ impl Cause {
             Cause::HostStall {
                 inferred: true,
                 seen_from: None,
+                what,
                 ..
-            } => "token lost with no network fault on the wire (a node stalled?)".to_string(),
+            } => format!("{what} with no network fault on the wire (a node stalled?)"),
             Cause::HostStall {
                 inferred: true,
                 seen_from: Some(v),
+                what,
                 ..
             } => format!(
-                "token lost with no network fault on node {v}'s paths (captured on node {v}: \
+                "{what} with no network fault on node {v}'s paths (captured on node {v}: \
                  the other nodes' paths are not in it; loss there or a stall?)"
             ),
             Cause::LinkCut { node, link: None } => format!("node {node} cut off"),
@@ -281,6 +287,7 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
             node: f.dst_node.or(f.src_node),
             inferred: false,
             seen_from: None,
+            what: "",
         };
     }
     if let Some(c) = cut_on_paths(s, &fs).or_else(|| short_cuts(s, &fs)) {
@@ -353,6 +360,19 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
             node: None,
             inferred: true,
             seen_from: s.vantage,
+            what: "token lost",
+        };
+    }
+    // A ring re-formed with no fault on the paths a node's capture holds:
+    // the fault, if any, was on the others'.
+    if let Some(v) = s.vantage
+        && has(FindingKind::MembershipChange)
+    {
+        return Cause::HostStall {
+            node: None,
+            inferred: true,
+            seen_from: Some(v),
+            what: "ring re-formed",
         };
     }
     Cause::Other(fs.first().map_or(FindingKind::Latency, |f| f.kind))
@@ -977,6 +997,24 @@ mod tests {
         assert!(
             c.describe()
                 .contains("captured on node 1: the other nodes' paths"),
+            "{}",
+            c.describe()
+        );
+    }
+
+    #[test]
+    fn a_ring_re_formed_on_a_nodes_capture_with_no_fault_there_is_not_seen() {
+        let ring = at(FindingKind::MembershipChange, Severity::Warning, 1, 2, 4);
+        let mut s = snapshot_with(vec![ring]);
+        assert_eq!(
+            incidents(&s)[0].cause,
+            Cause::Other(FindingKind::MembershipChange)
+        );
+        s.vantage = Some(3);
+        let c = incidents(&s)[0].cause.clone();
+        assert!(
+            c.describe()
+                .starts_with("ring re-formed with no network fault on node 3's paths"),
             "{}",
             c.describe()
         );
