@@ -361,11 +361,12 @@ mod tests {
             let check = |raw: &mut RawBatch, worker: &mut Worker, want: &mut Vec<_>| {
                 worker.run(raw);
                 let mut hint = 0;
-                for i in 0..raw.len() {
+                assert_eq!(raw.len(), want.len());
+                for (i, w) in want.iter().enumerate() {
                     let Some(RawItem::Frame(_, o)) = raw.item(i, &mut hint) else {
                         panic!("no capture error in {name}");
                     };
-                    assert_eq!(o.map(|o| o.clear.to_vec()), want[i], "{name} frame {i}");
+                    assert_eq!(&o.map(|o| o.clear.to_vec()), w, "{name} frame {i}");
                 }
                 raw.clear();
                 want.clear();
@@ -380,7 +381,7 @@ mod tests {
                     corrupt += 1;
                 }
                 let f = RawFrame { data: &data, ..f };
-                if raw.len() == 0 {
+                if raw.is_empty() {
                     raw.set_pairs(Some(&dec));
                 }
                 // What decrypting it with the batch's pair gives.

@@ -381,7 +381,7 @@ impl FileSource {
             let Some(ra) = self.ahead.as_mut() else {
                 return Ok(false);
             };
-            let (mut next, at) = match ra.next() {
+            let (mut next, at) = match ra.next_chunk() {
                 Ok(Some(c)) => c,
                 Ok(None) => {
                     self.eof = true;

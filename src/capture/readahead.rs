@@ -80,7 +80,7 @@ impl ReadAhead {
     /// The next buffer read and where its bytes are (at least one, after
     /// at least [`HEADROOM`] bytes); None at the end of the input (and
     /// after an error, which comes once).
-    pub fn next(&mut self) -> io::Result<Option<(Vec<u8>, Range<usize>)>> {
+    pub fn next_chunk(&mut self) -> io::Result<Option<(Vec<u8>, Range<usize>)>> {
         if self.done {
             return Ok(None);
         }
@@ -97,7 +97,7 @@ impl ReadAhead {
         }
     }
 
-    /// Gives a buffer (one from [`ReadAhead::next`], or any other) to be
+    /// Gives a buffer (one from [`ReadAhead::next_chunk`], or any other) to be
     /// read into again.
     pub fn give_back(&mut self, buf: Vec<u8>) {
         let _ = self.empty.send(buf);
@@ -173,7 +173,7 @@ mod tests {
     fn drain(r: &mut ReadAhead) -> (Vec<u8>, Option<io::Error>) {
         let mut got = Vec::new();
         loop {
-            match r.next() {
+            match r.next_chunk() {
                 Ok(Some((buf, at))) => {
                     assert!(at.start >= HEADROOM && !at.is_empty());
                     got.extend_from_slice(&buf[at]);
@@ -193,7 +193,7 @@ mod tests {
         assert!(err.is_none());
         assert_eq!(got.len(), want.len());
         assert!(got == want);
-        assert!(r.next().expect("after the end").is_none());
+        assert!(r.next_chunk().expect("after the end").is_none());
     }
 
     #[test]
@@ -203,6 +203,6 @@ mod tests {
         let (got, err) = drain(&mut r);
         assert!(got == want);
         assert_eq!(err.expect("error").to_string(), "disk on fire");
-        assert!(r.next().expect("after the error").is_none());
+        assert!(r.next_chunk().expect("after the error").is_none());
     }
 }
