@@ -17,7 +17,7 @@ use crate::wire::WireError;
 use crate::wire::net::TooBig;
 
 /// Frames per batch.
-pub const FRAMES: usize = 1024;
+pub const FRAMES: usize = 4096;
 /// A batch is sent once its lists hold this many words (a packet adds at
 /// most a few thousand: a commit token's members and rings, a token's
 /// retransmit list).

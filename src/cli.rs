@@ -200,9 +200,9 @@ pub struct ReportArgs {
     #[arg(long = "time-shift", value_name = "FILE=SECONDS")]
     pub time_shift: Vec<String>,
 
-    /// Threads for decoding, decryption and analysis; the default, 1, runs
-    /// everything on one thread (see benches/README.md for why). The report
-    /// is the same whatever N is.
+    /// Threads for decoding, decryption and analysis; the default is the
+    /// cores available (at most 8), and 1 runs everything on one thread.
+    /// The report is the same whatever N is.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub threads: Option<u32>,
 }
@@ -224,9 +224,9 @@ pub struct TuneArgs {
     #[arg(long = "time-shift", value_name = "FILE=SECONDS")]
     pub time_shift: Vec<String>,
 
-    /// Threads for decoding, decryption and analysis; the default, 1, runs
-    /// everything on one thread (see benches/README.md for why). The report
-    /// is the same whatever N is.
+    /// Threads for decoding, decryption and analysis; the default is the
+    /// cores available (at most 8), and 1 runs everything on one thread.
+    /// The report is the same whatever N is.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub threads: Option<u32>,
 }

@@ -11,7 +11,7 @@
 use crate::capture::{CaptureError, RawFrame};
 use crate::decode::{Opened, Ports};
 use crate::wire::classify::{self, Framing};
-use crate::wire::crypto::{Decryptor, Transport};
+use crate::wire::crypto::{Decryptor, Opening, Transport};
 use crate::wire::net::{DefragLimits, NetDecoder, NetPacket};
 
 /// A batch is handed on at this many frames or bytes of frames.
@@ -175,6 +175,9 @@ pub struct Worker {
     net: NetDecoder,
     ports: Ports,
     crypto: Decryptor,
+    /// The hints of a batch waiting for the AES step, and each one's IV
+    /// offset in its payload (reused).
+    cbc: Vec<(usize, usize)>,
 }
 
 impl Worker {
@@ -184,6 +187,7 @@ impl Worker {
             net: NetDecoder::new(DefragLimits::default()),
             ports,
             crypto,
+            cbc: Vec::with_capacity(FRAMES),
         }
     }
 
@@ -199,6 +203,8 @@ impl Worker {
             clear,
             ..
         } = b;
+        let cbc = &mut self.cbc;
+        cbc.clear();
         if pair_knet.is_none() && pair_totem2.is_none() {
             return;
         }
@@ -236,25 +242,174 @@ impl Worker {
             let Some(pair) = pair else { continue };
             let start = clear.len();
             clear.resize(start + payload.len(), 0);
+            let hint = Hint {
+                frame: i,
+                transport,
+                payload_off,
+                payload_len: payload.len(),
+                pair,
+                clear_start: start,
+                clear_len: 0,
+            };
             match self
                 .crypto
-                .try_pair(transport, pair, payload, &mut clear[start..])
+                .check_pair(transport, pair, payload, &mut clear[start..])
             {
-                Some(len) => {
+                Some(Opening::Done(len)) => {
                     clear.truncate(start + len);
-                    self.opened += 1;
                     hints.push(Hint {
-                        frame: i,
-                        transport,
-                        payload_off,
-                        payload_len: payload.len(),
-                        pair,
-                        clear_start: start,
                         clear_len: len,
+                        ..hint
                     });
+                }
+                Some(Opening::Cbc { iv_at, n }) => {
+                    clear.truncate(start + n);
+                    hints.push(Hint {
+                        clear_len: n,
+                        ..hint
+                    });
+                    cbc.push((hints.len() - 1, iv_at));
                 }
                 None => clear.truncate(start),
             }
+        }
+        // The AES step once per run of ciphertexts laid back to back with
+        // the same key and cipher (usually the whole batch), then each
+        // payload's chaining, padding and shape: what `try_pair` does one
+        // payload at a time.
+        let mut run = 0;
+        while run < cbc.len() {
+            let (h0, _) = cbc[run];
+            let first = hints[h0];
+            let mut end = run + 1;
+            let mut bytes_end = first.clear_start + first.clear_len;
+            while let Some(&(h, _)) = cbc.get(end) {
+                let x = hints[h];
+                if x.clear_start != bytes_end
+                    || x.pair != first.pair
+                    || x.transport != first.transport
+                {
+                    break;
+                }
+                bytes_end += x.clear_len;
+                end += 1;
+            }
+            if let Some(buf) = clear.get_mut(first.clear_start..bytes_end) {
+                self.crypto.decrypt_blocks(first.transport, first.pair, buf);
+            }
+            run = end;
+        }
+        let mut next_cbc = cbc.iter().peekable();
+        let mut kept = 0;
+        for h in 0..hints.len() {
+            let mut x = hints[h];
+            if next_cbc.peek().is_some_and(|&&(c, _)| c == h) {
+                let Some(&(_, iv_at)) = next_cbc.next() else {
+                    continue;
+                };
+                let m = &metas[x.frame];
+                let payload =
+                    bytes.get(m.start + x.payload_off..m.start + x.payload_off + x.payload_len);
+                let out = clear.get_mut(x.clear_start..x.clear_start + x.clear_len);
+                let len = match (payload, out) {
+                    (Some(p), Some(out)) => {
+                        self.crypto
+                            .finish_pair(x.transport, p, iv_at, x.clear_len, out)
+                    }
+                    _ => None,
+                };
+                let Some(len) = len else { continue };
+                x.clear_len = len;
+            }
+            self.opened += 1;
+            hints[kept] = x;
+            kept += 1;
+        }
+        hints.truncate(kept);
+        cbc.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::PacketSource;
+    use crate::capture::file::FileSource;
+    use crate::wire::crypto::AuthKey;
+
+    /// A worker's cleartexts (its AES step run once over each batch) are
+    /// the decryptor's own, payload for payload, on real captures of
+    /// three suites, with a corrupt payload now and then (which neither
+    /// opens).
+    #[test]
+    fn worker_opens_what_the_decryptor_opens() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+        for name in [
+            "healthy-3n-aes256-sha256-nss",
+            "crypto-3n-aes128-sha1-openssl",
+            "crypto-3n-aes256-sha512-nss",
+        ] {
+            let key = std::fs::read(dir.join(format!("{name}.authkey"))).expect("key");
+            let mut dec = Decryptor::new(&[AuthKey::from_vec(key).expect("key")], &[]);
+            let mut src = FileSource::open(&dir.join(format!("{name}.pcap"))).expect("capture");
+            let mut net = NetDecoder::new(DefragLimits::default());
+            let mut clear = vec![0u8; 1 << 16];
+            let mut raw = RawBatch::with_capacity();
+            let mut worker = Worker::new(Ports::default(), dec.clone());
+            let (mut frames, mut opened, mut corrupt) = (0u64, 0u64, 0u64);
+            let mut want: Vec<Option<Vec<u8>>> = Vec::new();
+            let check = |raw: &mut RawBatch, worker: &mut Worker, want: &mut Vec<_>| {
+                worker.run(raw);
+                let mut hint = 0;
+                assert_eq!(raw.len(), want.len());
+                for (i, w) in want.iter().enumerate() {
+                    let Some(RawItem::Frame(_, o)) = raw.item(i, &mut hint) else {
+                        panic!("no capture error in {name}");
+                    };
+                    assert_eq!(&o.map(|o| o.clear.to_vec()), w, "{name} frame {i}");
+                }
+                raw.clear();
+                want.clear();
+            };
+            while let Ok(true) = src.advance() {
+                let f = src.frame();
+                frames += 1;
+                let mut data = f.data.to_vec();
+                if frames % 13 == 0 {
+                    let n = data.len();
+                    data[n - 20] ^= 0x40;
+                    corrupt += 1;
+                }
+                let f = RawFrame { data: &data, ..f };
+                if raw.is_empty() {
+                    raw.set_pairs(Some(&dec));
+                }
+                // What decrypting it with the batch's pair gives.
+                let mut w = None;
+                if let Ok(NetPacket::Udp(d)) = net.decode(f.ts, f.linktype, f.data)
+                    && !d.is_cut()
+                    && matches!(classify::framing(d.payload), Framing::Opaque)
+                {
+                    if let Some(p) = raw.pair_knet {
+                        w = dec
+                            .try_pair(Transport::Knet, p, d.payload, &mut clear)
+                            .map(|n| clear[..n].to_vec());
+                        opened += u64::from(w.is_some());
+                    }
+                    // The decryptor finds its pair as the decoder's would.
+                    let _ = dec.decrypt_knet(d.payload, &mut clear);
+                }
+                raw.push(&f);
+                want.push(w);
+                if raw.is_full() {
+                    check(&mut raw, &mut worker, &mut want);
+                }
+            }
+            check(&mut raw, &mut worker, &mut want);
+            assert!(
+                opened > frames / 2 && corrupt > 100,
+                "{name}: {opened} of {frames}"
+            );
         }
     }
 }

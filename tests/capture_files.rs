@@ -1020,3 +1020,81 @@ fn merge_goes_on_when_one_member_fails_for_good() {
     assert!(frames.is_empty());
     assert!(!errors[0].recoverable);
 }
+
+/// `read_ahead` (the threaded pipeline's reading thread) gives the frames
+/// and errors of the plain reader: on real captures (pcap, pcapng, corrupt
+/// and cut ones) and on a file whose large records straddle the reading
+/// thread's chunks, with more bytes left of them than the headroom holds.
+#[test]
+fn read_ahead_gives_the_same_frames_and_errors() {
+    use corowire::capture::readahead::{CHUNK, HEADROOM};
+    let captures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let mut paths = vec![
+        captures.join("healthy-3n-aes256-sha256-nss.pcap"),
+        captures.join("healthy-3n-clear.pcap"),
+        data("cleartext-20.pcapng"),
+        data("two-interfaces.pcapng"),
+        data("hostile/pcap-bad-length.pcap"),
+        data("hostile/pcapng-200-bad-blocks.pcapng"),
+        data("hostile/pcapng-bad-length.pcapng"),
+        data("compressed/cleartext-20.pcapng.gz"),
+        data("compressed/lab-cleartext.pcap.zst"),
+    ];
+    paths.retain(|p| p.exists());
+    assert_eq!(paths.len(), 9, "{paths:?}");
+    let show = |(f, e): (Vec<F>, Vec<CaptureError>)| {
+        (f, e.iter().map(ToString::to_string).collect::<Vec<_>>())
+    };
+    for p in &paths {
+        let plain = show(read_path(p));
+        let mut s = FileSource::open(p).expect("capture");
+        s.read_ahead();
+        let ahead = show(drain(&mut s));
+        assert!(!plain.0.is_empty(), "{}", p.display());
+        assert!(plain == ahead, "{}", p.display());
+    }
+
+    // Records of 1 byte to 300 KB (the snaplen allows 400 KB), so chunk
+    // boundaries fall inside records, some with over HEADROOM bytes of
+    // them before the boundary; then a record cut by the end.
+    let mut b = Vec::new();
+    // magic, version 2.4, thiszone, sigfigs, snaplen, Ethernet
+    for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 400_000, 1] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut sizes = Vec::new();
+    let mut n = 0u32;
+    while b.len() < 4 * CHUNK {
+        n += 1;
+        let len = match n % 5 {
+            0 => 300_000,
+            1 => 1 + n % 97,
+            2 => HEADROOM as u32 + 1 + n,
+            3 => 1514,
+            _ => 60,
+        };
+        sizes.push(len);
+        for v in [1_700_000_000 + n, n % 1_000_000, len, len] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.extend((0..len).map(|i| (i ^ n) as u8));
+    }
+    for v in [1_800_000_000u32, 0, 500, 500] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b.extend_from_slice(&[7; 100]);
+    let plain = show(read_bytes(b.clone()).expect("pcap"));
+    let mut s = FileSource::from_reader("mem".into(), Box::new(std::io::Cursor::new(b))).unwrap();
+    s.read_ahead();
+    let ahead = show(drain(&mut s));
+    assert_eq!(
+        plain
+            .0
+            .iter()
+            .map(|f| f.data.len() as u32)
+            .collect::<Vec<_>>(),
+        sizes
+    );
+    assert_eq!(plain.1.len(), 1, "{:?}", plain.1);
+    assert!(plain == ahead);
+}

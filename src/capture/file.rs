@@ -43,6 +43,7 @@ use std::path::Path;
 use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le};
 use pcap_parser::{parse_pcap_frame, parse_pcap_frame_be, parse_pcap_header};
 
+use super::readahead::ReadAhead;
 use super::{
     CaptureError, CaptureErrorKind, MAX_SPANS, PacketSource, RawFrame, SkippedSpan, SourceStats,
     TimestampNs,
@@ -180,6 +181,9 @@ struct Current {
 pub struct FileSource {
     name: String,
     reader: Box<dyn Read + Send>,
+    /// The reader, on a thread of its own (`read_ahead`): its buffers
+    /// become this one.
+    ahead: Option<ReadAhead>,
     buf: Vec<u8>,
     /// Unread bytes are `buf[start..end]`.
     start: usize,
@@ -256,6 +260,7 @@ impl FileSource {
         let mut s = FileSource {
             name,
             reader,
+            ahead: None,
             buf: Vec::new(),
             start: 0,
             end: 0,
@@ -330,6 +335,9 @@ impl FileSource {
         if self.eof {
             return Ok(false);
         }
+        if self.ahead.is_some() {
+            return self.fill_ahead(n);
+        }
         // Move the unread tail to the front, grow when one record needs more.
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
@@ -359,6 +367,46 @@ impl FileSource {
                     let off = self.file_off + self.avail() as u64;
                     return Err(self.err(off, CaptureErrorKind::Io(e.to_string()), false));
                 }
+            }
+        }
+        Ok(true)
+    }
+
+    /// `fill_slow` when reading ahead: each buffer read becomes the buffer,
+    /// the unread bytes of the one before put in its headroom (or, when
+    /// they do not fit there, its bytes appended to the buffer).
+    #[cold]
+    fn fill_ahead(&mut self, n: usize) -> Result<bool, CaptureError> {
+        while self.avail() < n {
+            let Some(ra) = self.ahead.as_mut() else {
+                return Ok(false);
+            };
+            let (mut next, at) = match ra.next_chunk() {
+                Ok(Some(c)) => c,
+                Ok(None) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Err(e) => {
+                    let off = self.file_off + self.avail() as u64;
+                    return Err(self.err(off, CaptureErrorKind::Io(e.to_string()), false));
+                }
+            };
+            let tail = self.end - self.start;
+            if tail <= at.start {
+                let front = at.start - tail;
+                next[front..at.start].copy_from_slice(&self.buf[self.start..self.end]);
+                let old = std::mem::replace(&mut self.buf, next);
+                ra.give_back(old);
+                (self.start, self.end) = (front, at.end);
+            } else {
+                // A long record cut by the chunk: it grows in this buffer.
+                self.buf.copy_within(self.start..self.end, 0);
+                (self.start, self.end) = (0, tail);
+                self.buf.truncate(tail);
+                self.buf.extend_from_slice(&next[at]);
+                self.end = self.buf.len();
+                ra.give_back(next);
             }
         }
         Ok(true)
@@ -1153,5 +1201,16 @@ impl PacketSource for FileSource {
 
     fn skipped_spans(&self) -> Vec<(String, SkippedSpan)> {
         self.spans.iter().map(|s| (self.name.clone(), *s)).collect()
+    }
+
+    fn read_ahead(&mut self) {
+        if self.eof || self.ahead.is_some() {
+            return;
+        }
+        let inner = std::mem::replace(&mut self.reader, Box::new(io::empty()));
+        match ReadAhead::spawn(inner) {
+            Ok(r) => self.ahead = Some(r),
+            Err(inner) => self.reader = inner,
+        }
     }
 }

@@ -153,6 +153,12 @@ impl PacketSource for Merge {
         t
     }
 
+    fn read_ahead(&mut self) {
+        for m in &mut self.members {
+            m.read_ahead();
+        }
+    }
+
     fn skipped_spans(&self) -> Vec<(String, super::SkippedSpan)> {
         self.members
             .iter()

@@ -12,6 +12,7 @@ pub mod file;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod merge;
+pub mod readahead;
 pub mod save;
 pub mod shift;
 
@@ -181,6 +182,10 @@ pub trait PacketSource {
     fn skipped_spans(&self) -> Vec<(String, SkippedSpan)> {
         Vec::new()
     }
+    /// From now on, reads its input ahead on a thread of its own
+    /// ([`readahead`]) when it reads a byte stream (files, stdin); the
+    /// frames are the same. For the threaded pipeline.
+    fn read_ahead(&mut self) {}
     /// `advance`, going on past recoverable errors (for passes that count
     /// them elsewhere or not at all): `Ok(false)` at the end, `Err` only
     /// for an error that ends the source.

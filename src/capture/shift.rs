@@ -39,4 +39,8 @@ impl PacketSource for Shifted {
     fn skipped_spans(&self) -> Vec<(String, super::SkippedSpan)> {
         self.inner.skipped_spans()
     }
+
+    fn read_ahead(&mut self) {
+        self.inner.read_ahead();
+    }
 }

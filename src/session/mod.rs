@@ -137,17 +137,22 @@ impl Notes {
     }
 }
 
-/// The `--threads` count: as given, else one.
+/// Threads by default at most (decryption workers, with a key; without
+/// one the pipeline uses three: reading, decoding, analysis).
+const MAX_DEFAULT_THREADS: usize = 8;
+
+/// The `--threads` count: as given, else the cores available (at most
+/// [`MAX_DEFAULT_THREADS`]). One core gives the one-thread loop.
 pub fn thread_count(flag: Option<u32>) -> usize {
     match flag {
         Some(n) => n.max(1) as usize,
-        // One thread unless asked: with the compact record two threads
-        // cost what one does (callgrind: 417 M against 412 M instructions
-        // on corosync-only traffic) and their longest thread is 1.7×
-        // shorter, but on the shared two-core build machine no core was
-        // free and two threads only tied with one (benches/README.md,
-        // issue 20).
-        None => 1,
+        // Since reading moved to a thread of its own (issue 20), two
+        // threads take less wall time than one whenever a second core has
+        // time to give (benches/README.md); on one core the one-thread
+        // loop avoids the handoffs.
+        None => std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_DEFAULT_THREADS),
     }
 }
 

@@ -53,6 +53,8 @@ impl Session {
         let Input::Stream(src) = input else {
             return false;
         };
+        // Reading moves off the decoding thread, the longest of the run.
+        src.read_ahead();
         let (full_tx, full_rx) = sync_channel::<Batch>(DEPTH);
         let (empty_tx, empty_rx) = channel::<Batch>();
         for _ in 0..DEPTH + 2 {

@@ -319,24 +319,27 @@ impl AesKey {
         })
     }
 
-    /// CBC-decrypt `ct` (a whole number of blocks, checked by the caller)
-    /// into `out[..ct.len()]` (also checked by the caller).
-    fn cbc_decrypt(&self, iv: &[u8], ct: &[u8], out: &mut [u8]) {
-        let n = ct.len();
-        let Some(dst) = out.get_mut(..n) else { return };
-        dst.copy_from_slice(ct);
-        let (blocks, _) = Block::slice_as_chunks_mut(dst);
+    /// Decrypts whole blocks in place, each on its own (ECB): the AES
+    /// step of CBC, which [`chain`] completes. One call over many
+    /// payloads' blocks sets the cipher up once (the AVX-512 backend
+    /// broadcasts every round key at each call).
+    fn decrypt_blocks(&self, buf: &mut [u8]) {
+        let (blocks, _) = Block::slice_as_chunks_mut(buf);
         match self {
             AesKey::A128(c) => c.decrypt_blocks(blocks),
             AesKey::A192(c) => c.decrypt_blocks(blocks),
             AesKey::A256(c) => c.decrypt_blocks(blocks),
         }
-        // P_i = D(C_i) xor C_{i-1}, with C_{-1} = IV.
-        let prevs = std::iter::once(iv).chain(ct.chunks_exact(BLOCK));
-        for (blk, prev) in blocks.iter_mut().zip(prevs) {
-            for (a, b) in blk.iter_mut().zip(prev) {
-                *a ^= *b;
-            }
+    }
+}
+
+/// The chaining of CBC after [`AesKey::decrypt_blocks`]: P_i = D(C_i) xor
+/// C_{i-1}, with C_{-1} = IV.
+fn chain(iv: &[u8], ct: &[u8], out: &mut [u8]) {
+    let prevs = std::iter::once(iv).chain(ct.chunks_exact(BLOCK));
+    for (blk, prev) in out.chunks_exact_mut(BLOCK).zip(prevs) {
+        for (a, b) in blk.iter_mut().zip(prev) {
+            *a ^= *b;
         }
     }
 }
@@ -398,6 +401,16 @@ type Memo = [u8; 6];
 const KNET_MIN: usize = 6;
 /// Smallest corosync 2 totem message (header).
 const TOTEM2_MIN: usize = 8;
+
+/// What [`Decryptor::check_pair`] made of a payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opening {
+    /// Opened: the cleartext's length.
+    Done(usize),
+    /// Authenticated; its `n` bytes of ciphertext (after the IV at `iv_at`
+    /// in the payload) are in the output, waiting for the AES step.
+    Cbc { iv_at: usize, n: usize },
+}
 
 /// Tries candidate keys and suites against payloads; see the module docs.
 /// A clone shares nothing with the original: workers that decrypt ahead
@@ -554,6 +567,26 @@ impl Decryptor {
         payload: &[u8],
         out: &mut [u8],
     ) -> Option<usize> {
+        match self.check_pair(transport, pair, payload, out)? {
+            Opening::Done(len) => Some(len),
+            Opening::Cbc { iv_at, n } => {
+                self.decrypt_blocks(transport, pair, &mut out[..n]);
+                self.finish_pair(transport, payload, iv_at, n, out)
+            }
+        }
+    }
+
+    /// [`Decryptor::try_pair`] up to its AES step, so that a worker runs
+    /// that step once over many payloads ([`Decryptor::decrypt_blocks`]),
+    /// then finishes each ([`Decryptor::finish_pair`]); the outcome is
+    /// `try_pair`'s. None: `pair` does not open the packet.
+    pub fn check_pair(
+        &self,
+        transport: Transport,
+        pair: (usize, usize),
+        payload: &[u8],
+        out: &mut [u8],
+    ) -> Option<Opening> {
         if transport == Transport::Totemnet2
             && payload.get(..TOTEMNET2_HEADER.len()) != Some(&TOTEMNET2_HEADER[..])
         {
@@ -568,18 +601,55 @@ impl Decryptor {
         // As `run` tries the pair that worked last (with it first, an
         // unprotected suite is always allowed).
         let a = if suite.is_protected() {
-            attempt(
+            match check(
                 transport,
                 self.keys.get(k)?,
                 &mut [0; 6],
                 suite,
                 payload,
                 out,
-            )
+            ) {
+                Checked::Done(a) => a,
+                Checked::Cbc { iv_at, n, .. } => return Some(Opening::Cbc { iv_at, n }),
+            }
         } else {
             attempt_clear(transport, suite, payload, out)
         };
         match a {
+            Attempt::Ok(len) => Some(Opening::Done(len)),
+            _ => None,
+        }
+    }
+
+    /// The AES step of [`Opening::Cbc`] payloads of `transport` opened
+    /// with `pair`, over their ciphertexts laid back to back in `buf`
+    /// (whole blocks).
+    pub fn decrypt_blocks(&self, transport: Transport, pair: (usize, usize), buf: &mut [u8]) {
+        let suites = match transport {
+            Transport::Knet => &self.knet_suites,
+            Transport::Totemnet2 => &self.totem2_suites,
+        };
+        let (k, si) = pair;
+        let aes = suites
+            .get(si)
+            .and_then(|s| self.keys.get(k)?.aes[s.cipher.index()].as_ref());
+        if let Some(aes) = aes {
+            aes.decrypt_blocks(buf);
+        }
+    }
+
+    /// Finishes an [`Opening::Cbc`] of `payload` whose `n` bytes at `out`
+    /// went through [`Decryptor::decrypt_blocks`]: the cleartext's length,
+    /// as [`Decryptor::try_pair`] gives it.
+    pub fn finish_pair(
+        &self,
+        transport: Transport,
+        payload: &[u8],
+        iv_at: usize,
+        n: usize,
+        out: &mut [u8],
+    ) -> Option<usize> {
+        match finish_cbc(transport, payload, iv_at, n, out) {
             Attempt::Ok(len) => Some(len),
             _ => None,
         }
@@ -756,6 +826,38 @@ fn attempt(
     payload: &[u8],
     out: &mut [u8],
 ) -> Attempt {
+    match check(transport, key, memo, suite, payload, out) {
+        Checked::Done(a) => a,
+        Checked::Cbc { aes, iv_at, n } => {
+            aes.decrypt_blocks(&mut out[..n]);
+            finish_cbc(transport, payload, iv_at, n, out)
+        }
+    }
+}
+
+/// A keyed attempt up to its AES step.
+enum Checked<'k> {
+    Done(Attempt),
+    /// The HMAC verified and the `n` bytes of ciphertext after the IV at
+    /// `iv_at` are copied to the output, for `aes`.
+    Cbc {
+        aes: &'k AesKey,
+        iv_at: usize,
+        n: usize,
+    },
+}
+
+/// Everything of a keyed attempt but the AES step: lengths, the HMAC,
+/// the ciphertext copied to `out` (or, without cipher, the cleartext
+/// checked).
+fn check<'k>(
+    transport: Transport,
+    key: &'k KeyState,
+    memo: &mut Memo,
+    suite: CryptoSuite,
+    payload: &[u8],
+    out: &mut [u8],
+) -> Checked<'k> {
     let h = suite.hash.len();
     let start = body_start(transport);
     let min = match suite.cipher {
@@ -763,13 +865,13 @@ fn attempt(
         _ => start + SALT_LEN + BLOCK + h,
     };
     if payload.len() < min {
-        return Attempt::Short(min);
+        return Checked::Done(Attempt::Short(min));
     }
     let (signed, tag) = payload.split_at(payload.len() - h);
     let body = &signed[start..];
     if suite.cipher != Cipher::None && !(body.len() - SALT_LEN).is_multiple_of(BLOCK) {
         // Cannot be a ciphertext of this suite; no need to hash.
-        return Attempt::NoAuth;
+        return Checked::Done(Attempt::NoAuth);
     }
 
     // HMAC first (constant-time compare), memoized per hash for this key.
@@ -783,33 +885,61 @@ fn attempt(
         memo[hi] = if ok { 1 } else { 2 };
     }
     if memo[hi] != 1 {
-        return Attempt::NoAuth;
+        return Checked::Done(Attempt::NoAuth);
     }
 
-    let len = match suite.cipher {
+    match suite.cipher {
         Cipher::None => {
             let n = body.len();
             let Some(dst) = out.get_mut(..n) else {
-                return Attempt::BufSmall(n);
+                return Checked::Done(Attempt::BufSmall(n));
             };
             dst.copy_from_slice(body);
-            n
+            Checked::Done(if plausible(transport, &out[..n]) {
+                Attempt::Ok(n)
+            } else {
+                Attempt::Implausible
+            })
         }
         c => {
-            let (iv, ct) = body.split_at(SALT_LEN);
+            let ct = &body[SALT_LEN..];
             let n = ct.len();
             if out.len() < n {
-                return Attempt::BufSmall(n);
+                return Checked::Done(Attempt::BufSmall(n));
             }
             let Some(aes) = key.aes[c.index()].as_ref() else {
-                return Attempt::NoAuth;
+                return Checked::Done(Attempt::NoAuth);
             };
-            aes.cbc_decrypt(iv, ct, out);
-            match unpad(&out[..n]) {
-                Some(len) => len,
-                None => return Attempt::BadPad,
+            out[..n].copy_from_slice(ct);
+            Checked::Cbc {
+                aes,
+                iv_at: start,
+                n,
             }
         }
+    }
+}
+
+/// After the AES step on `out[..n]` ([`Checked::Cbc`]): the chaining with
+/// the IV and ciphertext of `payload`, the padding, the cleartext's shape.
+fn finish_cbc(
+    transport: Transport,
+    payload: &[u8],
+    iv_at: usize,
+    n: usize,
+    out: &mut [u8],
+) -> Attempt {
+    let (Some(iv), Some(ct), Some(dst)) = (
+        payload.get(iv_at..iv_at + SALT_LEN),
+        payload.get(iv_at + SALT_LEN..iv_at + SALT_LEN + n),
+        out.get_mut(..n),
+    ) else {
+        return Attempt::NoAuth;
+    };
+    chain(iv, ct, dst);
+    let len = match unpad(dst) {
+        Some(len) => len,
+        None => return Attempt::BadPad,
     };
     if plausible(transport, &out[..len]) {
         Attempt::Ok(len)

@@ -30,7 +30,7 @@ use std::str::FromStr;
 use zeroize::Zeroizing;
 
 pub use decryptor::{
-    Cleartext, DecryptError, DecryptStats, Decryptor, SuiteMatch, Transport,
+    Cleartext, DecryptError, DecryptStats, Decryptor, Opening, SuiteMatch, Transport,
     knet_cleartext_plausible, totem2_cleartext_plausible,
 };
 

@@ -44,6 +44,10 @@ impl Default for Limits {
     }
 }
 
+/// Bytes each reassembly buffer reserves on first use (corosync's largest
+/// message, `Limits::max_len`'s default).
+const BUF_RESERVE: usize = 65_536;
+
 #[derive(Debug, Default)]
 struct Slot {
     key: Option<FragKey>,
@@ -116,7 +120,7 @@ impl Defrag {
         Defrag {
             limits,
             slots: (0..n).map(|_| Slot::default()).collect(),
-            out: Vec::new(),
+            out: Vec::with_capacity(BUF_RESERVE.min(limits.max_len)),
             stats: Stats::default(),
         }
     }
@@ -190,6 +194,12 @@ impl Defrag {
                 cleartext: false,
             });
         }
+        if slot.data.capacity() < BUF_RESERVE.min(max_len) {
+            // Once per buffer: every buffer that circulates (the slots' and
+            // `out`, swapped below) holds a whole message without growing.
+            slot.data
+                .reserve_exact(BUF_RESERVE.min(max_len) - slot.data.len());
+        }
         let start = slot.data.len() as u32;
         slot.data.extend_from_slice(d.payload);
         slot.parts.push((d.frag_seq, start, d.payload.len() as u32));
@@ -199,11 +209,17 @@ impl Defrag {
                 need: d.frag_num,
             });
         }
-        slot.parts.sort_unstable_by_key(|p| p.0);
         self.out.clear();
-        for &(_, start, len) in &slot.parts {
-            let (a, b) = (start as usize, (start + len) as usize);
-            self.out.extend_from_slice(&slot.data[a..b]);
+        if slot.parts.windows(2).all(|w| w[0].0 < w[1].0) {
+            // Fragments that came in order are the message already, back
+            // to back: the buffer becomes `out`, not copied into it.
+            std::mem::swap(&mut self.out, &mut slot.data);
+        } else {
+            slot.parts.sort_unstable_by_key(|p| p.0);
+            for &(_, start, len) in &slot.parts {
+                let (a, b) = (start as usize, (start + len) as usize);
+                self.out.extend_from_slice(&slot.data[a..b]);
+            }
         }
         slot.clear();
         self.stats.messages += 1;
@@ -257,6 +273,27 @@ mod tests {
         );
         assert_eq!(d.pending(), 0);
         assert_eq!(d.stats.messages, 1);
+    }
+
+    #[test]
+    fn in_order_messages_come_out_whole_one_after_another() {
+        let mut d = Defrag::default();
+        for seq in 0..200u16 {
+            let parts: Vec<Vec<u8>> = (0..3u8)
+                .map(|i| vec![seq as u8 ^ i; 100 + usize::from(seq % 7) * 300])
+                .collect();
+            let want: Vec<u8> = parts.concat();
+            for (i, p) in parts.iter().enumerate() {
+                let r = d.push(i64::from(seq), key(seq), &frag(seq, i as u8 + 1, 3, p));
+                if i < 2 {
+                    assert!(matches!(r, Ok(Push::Pending { .. })));
+                } else {
+                    assert_eq!(r.unwrap(), Push::Complete(&want[..]));
+                }
+            }
+        }
+        assert_eq!(d.stats.messages, 200);
+        assert_eq!(d.pending(), 0);
     }
 
     #[test]
