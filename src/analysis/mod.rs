@@ -62,7 +62,8 @@
 //!   the lossy direction, or both pooled), the clean samples before the
 //!   first loss number ln(4/3) / −ln(1 − p) or more with odds 3:1, so it
 //!   starts that many samples earlier (at most one mean gap, never into
-//!   the previous episode or past an earlier loss); `first_loss_s` is how
+//!   the previous episode, past an earlier loss or before the pair was
+//!   first seen); `first_loss_s` is how
 //!   long after its start the first loss was seen. A cut loses every
 //!   sample from its first and starts there.
 //! - Short cuts (`engine/cuts.rs`): a cut shorter than about two ping

@@ -667,7 +667,13 @@ impl Engine {
         // start the first loss was seen.
         let first_loss = ep.start;
         if onset_gap > 0 {
-            let mut lo = ep.start - onset_gap;
+            // Never before the pair was first seen: nothing before it was
+            // on the capture.
+            let seen = match self.rev_of(i) {
+                Some(r) => self.dirs[i].first_ts.min(self.dirs[r].first_ts),
+                None => self.dirs[i].first_ts,
+            };
+            let mut lo = (ep.start - onset_gap).max(seen);
             if floor != i64::MIN {
                 lo = lo.max(floor * NS);
             }
@@ -882,6 +888,31 @@ mod tests {
             f[0].start - T0
         );
         assert_eq!(f[0].evidence("reverse_loss_pct"), Some(0.0));
+    }
+
+    #[test]
+    fn a_loss_found_at_the_captures_start_does_not_start_before_it() {
+        // Node 2 loses one packet in five it sends from its first ping:
+        // walked back from the first loss, the start would leave the
+        // capture; it stays at the pair's first packet.
+        let mut e = Engine::new(two_nodes());
+        for i in 0..60i64 {
+            let t = T0 + i * 800 * MS;
+            let pong = (i % 5 != 1).then_some(300);
+            ping_pair(&mut e, t, 1, 2, 0, pong, 5);
+            if i % 5 != 1 {
+                ping_pair(&mut e, t + 300 * MS, 2, 1, 0, Some(300), 5);
+            }
+        }
+        e.finish(T0 + 60 * 800 * MS);
+        let s = e.snapshot();
+        let f = loss_findings(&s);
+        assert!(!f.is_empty(), "{:?}", s.findings);
+        assert!(f.iter().all(|f| f.start >= T0), "{f:?}");
+        assert!(
+            f.iter().any(|f| f.start == T0),
+            "walked back to the first packet: {f:?}"
+        );
     }
 
     #[test]
