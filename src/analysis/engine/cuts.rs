@@ -14,8 +14,9 @@
 //! likely a coincidence of random loss, and that is not judged.
 //!
 //! A stopped node looks the same until it runs again: it then answers the
-//! pings it held, late. So a cut is decided [`SETTLE_S`] seconds after it
-//! ended, and dropped when the node answered a ping late since it began, or
+//! pings it held, late. So a cut is decided [`SETTLE_S`] seconds (and at
+//! least two ping spacings) after it ended, and dropped when the paths lost
+//! pings again by then, when the node answered a ping late since it began, or
 //! when knet took one of its paths down meanwhile (a `link_down` tells
 //! it), or when it went on longer than [`MAX_CUT_S`] (the dark runs and
 //! link downs of a longer cut tell it).
