@@ -518,15 +518,21 @@ fn cut_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
         })
     };
     let node = on_all(first.dst_node).or(on_all(first.src_node))?;
+    Some(cut_of(s, node, dark.iter().map(|(l, _)| l.link)))
+}
+
+/// Node `node` cut off on the links `cut` (one of its several links, or
+/// all of them).
+fn cut_of(s: &Snapshot, node: u16, cut: impl IntoIterator<Item = u8>) -> Cause {
     let all = s
         .links
         .iter()
         .filter(|l| l.src_node == Some(node) || l.dst_node == Some(node))
         .map(|l| l.link);
-    Some(Cause::LinkCut {
+    Cause::LinkCut {
         node,
-        link: one_link_of_several(dark.iter().map(|(l, _)| l.link), all),
-    })
+        link: one_link_of_several(cut, all),
+    }
 }
 
 /// Cuts shorter than two ping spacings: each loses one ping a path, no
@@ -629,15 +635,7 @@ fn short_cuts(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
         }
     }
     let (_, node, link) = best?;
-    let all = s
-        .links
-        .iter()
-        .filter(|l| l.src_node == Some(node) || l.dst_node == Some(node))
-        .map(|l| l.link);
-    Some(Cause::LinkCut {
-        node,
-        link: one_link_of_several([link], all),
-    })
+    Some(cut_of(s, node, [link]))
 }
 
 /// P(X ≥ k) for X Poisson with mean `mean`.

@@ -543,28 +543,19 @@ mod tests {
     /// A knet ping from `a` to `b` at `t` carrying `mono` (its send time
     /// on `a`'s clock, echoed by the pong).
     fn ping(e: &mut Engine, t: i64, a: u8, b: u8, mono: i64) {
-        let m = (mono - T0 + 1000 * S) as u64;
-        feed(
-            e,
-            t,
-            ip(a),
-            ip(b),
-            0,
-            &ping_bytes(false, u16::from(a), 0, m, 1),
-        );
+        heartbeat(e, t, a, b, mono, false);
     }
 
     /// `b`'s pong at `t` to `a`'s ping that carried `mono`.
     fn pong(e: &mut Engine, t: i64, b: u8, a: u8, mono: i64) {
+        heartbeat(e, t, b, a, mono, true);
+    }
+
+    /// A ping or pong sent by `from` to `to` at `t`, echoing `mono`.
+    fn heartbeat(e: &mut Engine, t: i64, from: u8, to: u8, mono: i64, is_pong: bool) {
         let m = (mono - T0 + 1000 * S) as u64;
-        feed(
-            e,
-            t,
-            ip(b),
-            ip(a),
-            0,
-            &ping_bytes(true, u16::from(b), 0, m, 1),
-        );
+        let b = ping_bytes(is_pong, u16::from(from), 0, m, 1);
+        feed(e, t, ip(from), ip(to), 0, &b);
     }
 
     fn token(e: &mut Engine, t: i64, from: u8, to: u8, token_seq: u32) {
