@@ -1498,7 +1498,25 @@ fn check_verdict(c: &mut Ctx) {
     let (ok, detail) = match (kinds.is_empty(), worst) {
         (true, None) => (true, "healthy: no incident".to_string()),
         (true, Some(w)) => (false, format!("healthy, yet incident {}", w["summary"])),
-        (false, None) => (false, format!("faults {kinds:?}: no incident")),
+        // Nothing seen on a capture the faulted pairs are not in: right
+        // when the verdict says what the capture cannot show.
+        (false, None) => {
+            let unseen = !c.s.faults().iter().any(|f| fault_seen(c.s, f, c.run.view));
+            let says_unseen = c.r["verdict"]["summary"]
+                .as_str()
+                .is_some_and(|t| t.contains("the other nodes' paths are not in it"));
+            (
+                unseen && says_unseen,
+                format!(
+                    "faults {kinds:?}: no incident{}",
+                    if unseen {
+                        "; the faulted pairs are not in this capture"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        }
         (false, Some(w)) => {
             let cause = w["cause"].as_str().unwrap_or("");
             // A capture taken on a node that none of the faulted pairs

@@ -207,7 +207,7 @@ fn nodes_legend_brief_and_min_severity() {
         .unwrap();
     assert_eq!(brief.status.code(), Some(4));
     let b = String::from_utf8_lossy(&brief.stdout);
-    assert!(b.contains("FINDINGS (17 of 23, warning and above)"), "{b}");
+    assert!(b.contains("FINDINGS (18 of 24, warning and above)"), "{b}");
     assert!(!b.contains("LINK 0") && !b.contains("TOTEM"), "{b}");
     let (code, v) = common::report_json(&["--min-severity", "critical"], &[cut]);
     assert_eq!(code, Some(4));

@@ -54,6 +54,8 @@ pub enum FindingKind {
     HostStall,
     /// Retransmit lists on the token for a sustained time.
     RetransmitStorm,
+    /// A node sent the token again: it was lost on the ring after it.
+    TokenResent,
     /// A sender the configuration does not know, or an address that changed node id.
     UnknownSender,
     /// The two directions of a node pair differ materially (loss, RTT, PMTU).
@@ -80,6 +82,7 @@ impl FindingKind {
             FindingKind::UnknownSender => "unknown_sender",
             FindingKind::Asymmetry => "asymmetry",
             FindingKind::SizeDependentLatency => "size_dependent_latency",
+            FindingKind::TokenResent => "token_resent",
         }
     }
 }

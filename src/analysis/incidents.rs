@@ -5,7 +5,11 @@
 //! Grouping: warning and critical findings whose windows overlap (with
 //! [`JOIN_SLACK_NS`] either side) and that share a node, or of which one
 //! concerns the ring as a whole (token lost or at risk, a ring change, a
-//! retransmit storm), are one incident (transitively).
+//! retransmit storm), are one incident (transitively). Token resends
+//! (`token_resent`, episodes that run as long as the loss) are grouped
+//! only with each other (sharing a node): they are evidence for the
+//! incidents they overlap (rule 8), not a thread joining every finding
+//! of their time into one incident.
 //!
 //! The cause, by the strongest evidence first:
 //! 1. a node whose sending was blocked on a PMTUD probe (an `mtu_black_hole`
@@ -46,18 +50,27 @@
 //!    (a pinger's lost pings are its pings or the pongs back);
 //! 6. a path-MTU black hole or change;
 //! 7. a latency finding or an RTT asymmetry: a latency step;
-//! 8. knet link downs or flaps with none of the above: link flaps;
-//! 9. the token lost or at risk with no network fault on the wire: a stall
-//!    of a node is the likely cause, and the incident says it is inferred;
-//!    on a capture taken on one node, which sees that node's paths only,
-//!    it says that loss on the other paths cannot be ruled out (and so for
-//!    a ring re-formed there with no fault on its paths).
+//! 8. tokens resent to a successor that was running (`token_resent`, in
+//!    the incident or overlapping it within [`JOIN_SLACK_NS`]): loss on
+//!    the ring after the sender; every node before the loss
+//!    resends, so the one furthest along names where (one whose successor
+//!    resent nothing itself; of those, the one that resent most);
+//! 9. knet link downs or flaps with none of the above: link flaps;
+//! 10. the token lost or at risk with no network fault on the wire: a
+//!     stall of a node is the likely cause, and the incident says it is
+//!     inferred; on a capture taken on one node, which sees that node's
+//!     paths only, it says that loss on the other paths cannot be ruled
+//!     out (and so for a ring re-formed there with no fault on its paths).
 
 use super::findings::{Finding, FindingKind, Severity};
 use super::snapshot::{SeriesPoint, Snapshot};
 
 /// Findings this close to an incident's window belong to it.
 pub const JOIN_SLACK_NS: i64 = 2_000_000_000;
+/// A cut seen on one path only (one pinger's pings to one peer) lost at
+/// least this many pings in a row (random loss of a few percent loses two
+/// in a row now and then).
+pub const PAIR_CUT_MIN_PINGS: u64 = 3;
 /// Loss on a node's paths at or above this is the node cut off.
 pub const CUT_LOSS_PCT: f64 = 90.0;
 /// A loss finding spared the small packets when at least this many of its
@@ -90,6 +103,16 @@ pub enum Cause {
         pct: f64,
         one_way: bool,
     },
+    /// Tokens lost on the ring after node `from`: it sent its token to
+    /// `to` again while `to` was running (totem saw no sign of it going on).
+    TokensLost {
+        from: u16,
+        to: Option<u16>,
+        resends: u32,
+        /// The capture was taken on `from`: the successor's own sends to
+        /// the others are not in it, so the loss may be on their paths.
+        seen_from: Option<u16>,
+    },
     Latency,
     LinkFlaps,
     Other(FindingKind),
@@ -103,7 +126,7 @@ impl Cause {
             Cause::HostStall { .. } => "host_stall",
             Cause::LinkCut { .. } => "link_cut",
             Cause::Mtu { .. } => "mtu",
-            Cause::NetworkLoss { .. } => "loss",
+            Cause::NetworkLoss { .. } | Cause::TokensLost { .. } => "loss",
             Cause::Latency => "latency",
             Cause::LinkFlaps => "link_flaps",
             Cause::Other(k) => k.name(),
@@ -151,6 +174,23 @@ impl Cause {
                 if *one_way { "one-way " } else { "" },
                 n(*src),
                 n(*dst)
+            ),
+            Cause::TokensLost {
+                from,
+                to,
+                resends,
+                seen_from,
+            } => format!(
+                "loss on the ring after node {from}: it sent its token to {} again {resends} \
+                 time(s){}",
+                to.map_or("its successor".to_string(), |t| format!("node {t}")),
+                match seen_from {
+                    Some(v) => format!(
+                        " (captured on node {v}: the other nodes' paths are not in it; the \
+                         loss may be there)"
+                    ),
+                    None => String::new(),
+                }
             ),
             Cause::Latency => "latency step".to_string(),
             Cause::LinkFlaps => "knet link flaps".to_string(),
@@ -231,9 +271,14 @@ pub fn incidents(s: &Snapshot) -> Vec<Incident> {
             if fb.start > ea {
                 break;
             }
-            let shared = cluster_wide(fa)
-                || cluster_wide(fb)
-                || nodes_of(fa).any(|x| nodes_of(fb).any(|y| x == y));
+            let resent = |f: &Finding| f.kind == FindingKind::TokenResent;
+            let shared = if resent(fa) || resent(fb) {
+                resent(fa) && resent(fb) && nodes_of(fa).any(|x| nodes_of(fb).any(|y| x == y))
+            } else {
+                cluster_wide(fa)
+                    || cluster_wide(fb)
+                    || nodes_of(fa).any(|x| nodes_of(fb).any(|y| x == y))
+            };
             if shared {
                 let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
                 parent[rb] = ra;
@@ -248,13 +293,51 @@ pub fn incidents(s: &Snapshot) -> Vec<Incident> {
             None => groups.push((r, vec![i])),
         }
     }
-    groups
+    // A group of token resends alone that overlaps another group is that
+    // group's evidence: listed under it, without moving its window, nodes
+    // or cause (rule 8 reads the resends overlapping an incident).
+    let window = |idx: &[usize]| {
+        let a = idx
+            .iter()
+            .map(|&i| s.findings[i].start)
+            .min()
+            .unwrap_or(s.now);
+        let b = idx.iter().map(|&i| end(i)).max().unwrap_or(s.now);
+        (a - JOIN_SLACK_NS, b.saturating_add(JOIN_SLACK_NS))
+    };
+    let resends_only = |idx: &[usize]| {
+        idx.iter()
+            .all(|&i| s.findings[i].kind == FindingKind::TokenResent)
+    };
+    let mut core: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+    let mut loose: Vec<Vec<usize>> = Vec::new();
+    for (_, idx) in groups {
+        if resends_only(&idx) {
+            loose.push(idx);
+        } else {
+            core.push((idx, Vec::new()));
+        }
+    }
+    for idx in loose {
+        let (a, b) = window(&idx);
+        match core.iter_mut().find(|(c, _)| {
+            let (ca, cb) = window(c);
+            ca <= b && a <= cb
+        }) {
+            Some((_, extra)) => extra.extend(idx),
+            None => core.push((idx, Vec::new())),
+        }
+    }
+    let mut incs: Vec<Incident> = core
         .into_iter()
-        .map(|(_, idx)| {
+        .map(|(idx, extra)| {
             let fs = || idx.iter().map(|&i| &s.findings[i]);
             let mut nodes: Vec<u16> = fs().flat_map(nodes_of).collect();
             nodes.sort_unstable();
             nodes.dedup();
+            let mut findings = idx.clone();
+            findings.extend(extra);
+            findings.sort_by_key(|&i| (s.findings[i].start, i));
             let mut inc = Incident {
                 start: fs().map(|f| f.start).min().unwrap_or(s.now),
                 end: fs()
@@ -263,13 +346,15 @@ pub fn incidents(s: &Snapshot) -> Vec<Incident> {
                 severity: fs().map(|f| f.severity).max().unwrap_or(Severity::Warning),
                 cause: cause(s, &idx),
                 nodes,
-                findings: idx.clone(),
+                findings,
                 corosync: Vec::new(),
             };
             inc.corosync = corosync_did(s, &inc);
             inc
         })
-        .collect()
+        .collect();
+    incs.sort_by_key(|i| i.start);
+    incs
 }
 
 /// The cause, by the strongest evidence first (see the module docs).
@@ -352,6 +437,9 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
     if has(FindingKind::Latency) || fs.iter().any(rtt_asym) {
         return Cause::Latency;
     }
+    if let Some(c) = tokens_resent(s, &fs) {
+        return c;
+    }
     if has(FindingKind::LinkDown) || has(FindingKind::LinkFlapping) {
         return Cause::LinkFlaps;
     }
@@ -424,8 +512,9 @@ enum PathLoss {
     /// Nothing lost, or too little to say.
     Clean,
     /// A run of seconds with every ping lost (at least two pings), and the
-    /// seconds around the runs (not next to them) kept their pings.
-    Cut { first: i64 },
+    /// seconds around the runs (not next to them) kept their pings: the
+    /// first run's start and the most pings a run lost.
+    Cut { first: i64, longest: u64 },
     /// Pings lost outside any such run: this many, at this share of those
     /// seconds' pings.
     Random { pct: f64, lost: u64 },
@@ -485,7 +574,10 @@ fn path_loss_from(series: &[SeriesPoint], from: i64, to: i64, min_lost: u64) -> 
         100.0 * lost as f64 / (answered + lost) as f64
     };
     match runs.first() {
-        Some(&(first, ..)) if lost <= 1 => PathLoss::Cut { first },
+        Some(&(first, ..)) if lost <= 1 => PathLoss::Cut {
+            first,
+            longest: runs.iter().map(|r| r.2).max().unwrap_or(0),
+        },
         _ if lost >= min_lost.max(1) => PathLoss::Random { pct: out, lost },
         _ => PathLoss::Clean,
     }
@@ -500,25 +592,34 @@ fn cut_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
     let from = fs.iter().map(|f| f.start).min()? - JOIN_SLACK_NS;
     let to = fs.iter().map(|f| f.end.unwrap_or(s.now)).max()? + JOIN_SLACK_NS;
     let paths = incident_paths(s, fs);
-    let mut dark: Vec<(&crate::analysis::LinkView, i64)> = Vec::new();
+    let mut dark: Vec<(&crate::analysis::LinkView, i64, u64)> = Vec::new();
     for l in &paths {
         match path_loss(&l.series, from, to) {
-            PathLoss::Cut { first } => dark.push((l, first)),
+            PathLoss::Cut { first, longest } => dark.push((l, first, longest)),
             PathLoss::Random { pct, .. } if pct >= thr => return None,
             _ => {}
         }
     }
-    let (first, _) = dark.iter().min_by_key(|d| d.1)?;
+    // Dark on one path only (one pinger's pings to one peer), two pings
+    // lost in a row is what random loss of a few percent does too over a
+    // minute of pings: such a cut loses at least [`PAIR_CUT_MIN_PINGS`] in
+    // a row. A cut loses every packet both ways, so both pingers of the
+    // pair go dark, and a node's cut darkens its paths to several peers
+    // at once, which chance does not.
+    if dark.len() == 1 && dark[0].2 < PAIR_CUT_MIN_PINGS {
+        return None;
+    }
+    let (first, ..) = dark.iter().min_by_key(|d| d.1)?;
     // The node on every dark path; of two (one pair), the earliest dark
     // path's responder (its pongs stopped first).
     let on_all = |n: Option<u16>| {
         n.filter(|&n| {
             dark.iter()
-                .all(|(l, _)| l.src_node == Some(n) || l.dst_node == Some(n))
+                .all(|(l, ..)| l.src_node == Some(n) || l.dst_node == Some(n))
         })
     };
     let node = on_all(first.dst_node).or(on_all(first.src_node))?;
-    Some(cut_of(s, node, dark.iter().map(|(l, _)| l.link)))
+    Some(cut_of(s, node, dark.iter().map(|(l, ..)| l.link)))
 }
 
 /// Node `node` cut off on the links `cut` (one of its several links, or
@@ -782,6 +883,38 @@ fn loss_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
     })
 }
 
+/// Tokens a node sent again to a successor that was running: lost on the
+/// ring after that node. Every node before the loss resends (each saw no
+/// sign of the token going on), so the resender furthest along names
+/// where: one whose successor resent nothing itself; of those, the one
+/// that resent most.
+fn tokens_resent(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
+    let from = fs.iter().map(|f| f.start).min()? - JOIN_SLACK_NS;
+    let to = fs.iter().map(|f| f.end.unwrap_or(s.now)).max()? + JOIN_SLACK_NS;
+    let resent: Vec<&Finding> = s
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::TokenResent && f.src_node.is_some())
+        .filter(|f| f.start <= to && f.end.unwrap_or(s.now) >= from)
+        .collect();
+    let n = |f: &Finding| f.evidence("resends").unwrap_or(0.0);
+    let most = |last_only: bool| {
+        resent
+            .iter()
+            .copied()
+            .filter(|f| !last_only || !resent.iter().any(|g| g.src_node == f.dst_node))
+            .max_by(|a, b| n(a).total_cmp(&n(b)))
+    };
+    let f = most(true).or_else(|| most(false))?;
+    let from = f.src_node?;
+    Some(Cause::TokensLost {
+        from,
+        to: f.dst_node,
+        resends: n(f) as u32,
+        seen_from: s.vantage.filter(|&v| v == from),
+    })
+}
+
 /// What corosync did during the incident, as the wire shows it.
 fn corosync_did(s: &Snapshot, inc: &Incident) -> Vec<String> {
     let fs = || inc.findings.iter().map(|&i| &s.findings[i]);
@@ -850,7 +983,10 @@ mod tests {
         v.extend([(2, 0); 6]);
         assert_eq!(
             path_loss(&series(&v), 100 * S, 200 * S),
-            PathLoss::Cut { first: 106 * S }
+            PathLoss::Cut {
+                first: 106 * S,
+                longest: 6
+            }
         );
     }
 
@@ -977,6 +1113,45 @@ mod tests {
         );
         assert!(matches!(incidents(&s)[0].cause, Cause::NetworkLoss { .. }));
         assert!(poisson_tail(0.5, 4) < 0.01 && poisson_tail(0.8, 2) > 0.15);
+    }
+
+    #[test]
+    fn tokens_resent_to_running_nodes_are_loss_after_the_last_resender() {
+        let mut lost = at(FindingKind::TokenLost, Severity::Critical, 1, 1, 4);
+        lost.src_node = None;
+        let resent = |src, dst, n: f64| {
+            at(FindingKind::TokenResent, Severity::Warning, src, dst, 3).ev("resends", n)
+        };
+        // Node 1's token to 2 went on, node 2's to 3 did not: every node
+        // before the loss resent (1 the most), and 2 is the last of them.
+        let s = snapshot_with(vec![lost.clone(), resent(1, 2, 9.0), resent(2, 3, 4.0)]);
+        let c = &incidents(&s)[0].cause;
+        assert_eq!(c.name(), "loss");
+        assert_eq!(
+            *c,
+            Cause::TokensLost {
+                from: 2,
+                to: Some(3),
+                resends: 4,
+                seen_from: None,
+            }
+        );
+        // Without any resend the token loss is a stall, inferred.
+        let s = snapshot_with(vec![lost]);
+        assert_eq!(incidents(&s)[0].cause.name(), "host_stall");
+    }
+
+    #[test]
+    fn two_pings_lost_in_a_row_on_one_path_only_are_not_a_cut() {
+        let lost = || vec![at(FindingKind::LinkDown, Severity::Critical, 1, 2, 10)];
+        let cut = |s: &Snapshot| matches!(incidents(s)[0].cause, Cause::LinkCut { .. });
+        // Node 1's pings to 2 unanswered at 10 and 11 s, all else answered:
+        // random loss does that too, and the reverse path kept its pongs.
+        assert!(!cut(&snapshot_unanswered(lost(), &[10, 11], &[], 30)));
+        // Three in a row on that path is a cut; so are two in a row on both
+        // pingers' paths of the pair at once (a cut loses both ways).
+        assert!(cut(&snapshot_unanswered(lost(), &[10, 11, 12], &[], 30)));
+        assert!(cut(&snapshot_unanswered(lost(), &[10, 11], &[10, 11], 30)));
     }
 
     #[test]

@@ -147,7 +147,19 @@
 //!   lost on paths that lose at random around the incident are that
 //!   loss's doing — a link down and back up from one lost pong on its
 //!   path, which at the default budgets is enough — and a token lost or at
-//!   risk names no path: every path of the ring is weighed).
+//!   risk names no path: every path of the ring is weighed; tokens resent
+//!   to a running successor are loss on the ring after the last node that
+//!   resent).
+//! - Token resent (`engine/totem.rs`): totem sends its last token again
+//!   when, for token_retransmit ms, no new token or multicast showed it
+//!   went on (totemsrp's token-retransmit timer); every node before the
+//!   place it was lost does, so a resend says the token was lost at or
+//!   after the sender's hop. A resend past the token timeout is the
+//!   sender's own stall, and one while the successor sent nothing since
+//!   the first send may be the successor's; neither counts. A node's
+//!   resends within two token timeouts of each other are one
+//!   `token_resent` episode: a warning from the second (the ring then
+//!   half-way to a token loss at the default four retransmits), else info.
 //! - Token loss: a node declares the token lost when no new token reached
 //!   it for `token` ms, unless another node's join reached it first (it
 //!   then leaves the operational state without its own timeout); joins

@@ -115,8 +115,12 @@
 //!
 //! Finding kinds: link_down, link_flapping, token_at_risk, token_lost,
 //! membership_change, one_way_loss, loss, latency, mtu_black_hole,
-//! mtu_change, host_stall, retransmit_storm, unknown_sender, asymmetry,
-//! size_dependent_latency.
+//! mtu_change, host_stall, retransmit_storm, token_resent, unknown_sender,
+//! asymmetry, size_dependent_latency.
+//!
+//! `token_resent` (warning from the second resend of an episode, else
+//! info): a node sent its token again to a successor that was running;
+//! evidence `resends`, `max_same_token`, `token_retransmit_ms`.
 //!
 //! `size_dependent_latency` (warning, whole capture): on a directed link the
 //! p50 PMTUD probe→reply time of a size class (≥ 3 replies) exceeds the

@@ -239,10 +239,20 @@ fn findings_verdict(s: &Snapshot, story: Option<String>) -> (&'static str, Strin
         ),
         Some(Severity::Warning) => ("warning", story.unwrap_or_default()),
         _ if s.packets == 0 => ("ok", "no corosync traffic seen".to_string()),
-        _ => (
-            "ok",
-            "no warning: links and token within their budgets".to_string(),
-        ),
+        _ => match s.vantage {
+            // A node's capture holds only that node's paths: say so.
+            Some(v) => (
+                "ok",
+                format!(
+                    "no warning on node {v}'s paths: links and token within their budgets \
+                     (captured on node {v}: the other nodes' paths are not in it)"
+                ),
+            ),
+            None => (
+                "ok",
+                "no warning: links and token within their budgets".to_string(),
+            ),
+        },
     }
 }
 

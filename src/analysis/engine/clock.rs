@@ -76,6 +76,7 @@ impl Engine {
         }
         self.close_quiet_pmtud_runs(t);
         self.close_quiet_rtr(t);
+        self.close_quiet_resends(t);
         self.check_wire(sec, false);
     }
 }

@@ -597,6 +597,7 @@ impl Engine {
             self.close_pmtud_run(i);
         }
         self.close_rtr();
+        self.close_quiet_resends(i64::MAX);
         self.stalled_token_losses();
         self.check_wire(now_sec, true);
         self.budget_latency();

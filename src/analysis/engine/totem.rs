@@ -24,7 +24,7 @@
 //!   timer: only the nodes whose timer ran out first declare the token
 //!   lost ("A processor failed"). The gap a node waited ends at that join.
 
-use crate::analysis::findings::{Finding, FindingKind, Severity};
+use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
 use crate::analysis::snapshot::{LinkState, TOKEN_ROTATIONS_KEPT, TokenRotation, TotemView};
 use crate::compact::{Kind, Lists, Msg, MsgBody, PacketRec, Ring};
 
@@ -38,6 +38,24 @@ pub(super) const RTR_EPISODE_GAP: i64 = NS;
 
 /// A retransmit episode at least this long is a storm.
 pub(super) const RTR_STORM_MIN: i64 = 2 * NS;
+
+/// A node's token resends closer than this many token timeouts are one
+/// episode.
+const RESEND_EPISODE_TOKENS: i64 = 2;
+
+/// One node's token resends to its successor, while the successor was
+/// heard from (running): tokens lost on the ring after the sender.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ResendEpisode {
+    pub(super) from: u32,
+    pub(super) to: Option<u32>,
+    /// When the first token resent was sent the first time.
+    pub(super) start: i64,
+    pub(super) last: i64,
+    pub(super) resends: u32,
+    /// Most times one token was sent again.
+    pub(super) max_again: u32,
+}
 
 /// Adds `n` DATA packets on `link` to a per-link count (at most 8 links,
 /// knet's maximum).
@@ -66,6 +84,9 @@ pub(super) struct TotemState {
     /// Per node: tokens sent and received, hold times.
     pub(super) tok: hold::TokNodes,
     pub(super) rtr_ep: Option<RtrEpisode>,
+    /// Open token-resend episodes, one per sending node (bounded by the
+    /// node limit).
+    pub(super) resend_eps: Vec<ResendEpisode>,
     pub(super) series: Vec<(i64, u32, u32)>,
     /// Per-rotation series (bounded) and the node it is measured at.
     pub(super) rotations: std::collections::VecDeque<TokenRotation>,
@@ -296,6 +317,7 @@ impl Engine {
                         if let Ok(node) = u16::try_from(from) {
                             self.late_token_retransmit(node, sent, ts);
                         }
+                        self.token_resent(from, target, sent, ts);
                     } else {
                         self.totem.v.token_copies += 1;
                     }
@@ -507,6 +529,123 @@ impl Engine {
         out
     }
 
+    /// Node `from` sent its token to `to` again at `ts`, first sent at
+    /// `sent`. totem resends a token when it saw no sign of it going on
+    /// (the next token, a multicast) for token_retransmit ms: it was lost
+    /// on the ring at or after `from` -> `to`. A resend later than the
+    /// token timeout is the sender's own stall (`late_token_retransmit`),
+    /// and one while the successor sent nothing since the first send may be
+    /// the successor's: neither counts.
+    #[cold]
+    pub(super) fn token_resent(&mut self, from: u32, to: Option<u32>, sent: i64, ts: i64) {
+        let token = i64::from(self.th.token_ms) * MS;
+        if ts - sent >= token {
+            return;
+        }
+        let heard = to
+            .and_then(|n| u16::try_from(n).ok())
+            .and_then(|n| self.nodes.get(&n))
+            .is_some_and(|n| n.last_ts > sent);
+        if !heard {
+            return;
+        }
+        let every = i64::from(self.th.token_retransmit_ms.max(1)) * MS;
+        let again = u32::try_from(((ts - sent + every / 2) / every).max(1)).unwrap_or(u32::MAX);
+        let gap = RESEND_EPISODE_TOKENS * token;
+        let eps = &mut self.totem.resend_eps;
+        if let Some(e) = eps.iter_mut().find(|e| e.from == from) {
+            if sent - e.last <= gap {
+                e.last = ts;
+                e.resends += 1;
+                e.max_again = e.max_again.max(again);
+                if e.to.is_none() {
+                    e.to = to;
+                }
+                return;
+            }
+            let done = *e;
+            *e = ResendEpisode {
+                from,
+                to,
+                start: sent,
+                last: ts,
+                resends: 1,
+                max_again: again,
+            };
+            self.resend_finding(done);
+            return;
+        }
+        if eps.len() < self.th.limits.max_nodes {
+            eps.push(ResendEpisode {
+                from,
+                to,
+                start: sent,
+                last: ts,
+                resends: 1,
+                max_again: again,
+            });
+        }
+    }
+
+    /// Closes the resend episodes quiet for [`RESEND_EPISODE_TOKENS`] token
+    /// timeouts at `t` (all of them with `t` = i64::MAX).
+    pub(super) fn close_quiet_resends(&mut self, t: i64) {
+        let gap = RESEND_EPISODE_TOKENS * i64::from(self.th.token_ms) * MS;
+        let mut k = 0;
+        while k < self.totem.resend_eps.len() {
+            if t.saturating_sub(self.totem.resend_eps[k].last) > gap {
+                let e = self.totem.resend_eps.swap_remove(k);
+                self.resend_finding(e);
+            } else {
+                k += 1;
+            }
+        }
+    }
+
+    /// A token-resend episode's finding: a warning when a token was lost
+    /// more than once (resent twice, or two resends in the episode), the
+    /// ring then half-way or more to a token loss; one resend is noted.
+    fn resend_finding(&mut self, e: ResendEpisode) {
+        let sev = if e.resends >= 2 || e.max_again >= 2 {
+            Severity::Warning
+        } else {
+            Severity::Info
+        };
+        let (to, hop) = match e.to {
+            Some(n) => (format!("node {n}"), format!("{} -> {n}", e.from)),
+            None => ("its successor".to_string(), format!("{}'s hop", e.from)),
+        };
+        let f = Finding::new(
+            FindingKind::TokenResent,
+            sev,
+            e.start,
+            format!(
+                "node {} sent the token to {to} again {} time(s) over {:.1} s (the same token \
+                 up to {} times): no sign of it going on within token_retransmit {} ms while \
+                 {to} was running, so it was lost on the ring at or after {hop}",
+                e.from,
+                e.resends,
+                (e.last - e.start) as f64 / NS as f64,
+                e.max_again,
+                self.th.token_retransmit_ms,
+            ),
+        )
+        .ended(e.last)
+        .nodes(
+            u16::try_from(e.from).ok(),
+            e.to.and_then(|n| u16::try_from(n).ok()),
+            None,
+            Some(Direction::SrcToDst),
+        )
+        .ev("resends", f64::from(e.resends))
+        .ev("max_same_token", f64::from(e.max_again))
+        .ev(
+            "token_retransmit_ms",
+            f64::from(self.th.token_retransmit_ms),
+        );
+        self.push_finding(f);
+    }
+
     pub(super) fn close_rtr(&mut self) {
         let Some(e) = self.totem.rtr_ep.take() else {
             return;
@@ -612,6 +751,69 @@ mod tests {
         assert!((300.0..=309.91).contains(&stall), "{stall}");
         // A hold of 100 ms is not one.
         assert!(held_by_node_2(100 * MS).is_empty());
+    }
+
+    /// Node 1 passes the token to node 2 every 100 ms and gets it back
+    /// 1 ms later; once (at 2 s) its token is lost and node 1 sends it
+    /// again at token_retransmit and twice that, while node 2 keeps
+    /// pinging node 1 (`heard`) or sends nothing (a stall: not loss).
+    fn resends(heard: bool) -> Vec<crate::analysis::findings::Finding> {
+        let th = two_nodes();
+        let every = i64::from(th.token_retransmit_ms) * MS;
+        let mut e = Engine::new(th);
+        let (a, b) = (ip(1), ip(2));
+        feed(&mut e, T0, a, b, 0, &commit_bytes(1, 2, 8, &[1, 2]));
+        let mut ts = T0 + 10 * MS;
+        let mut seq = 0;
+        let end = ts + 6 * S;
+        let mut ping = 0;
+        while ts < end {
+            let lost = (T0 + 2 * S..T0 + 2 * S + 100 * MS).contains(&ts);
+            feed(&mut e, ts, a, b, 0, &token_bytes(1, 2, seq, 8, 0));
+            if lost {
+                for k in 1..=2 {
+                    if heard {
+                        ping += 1;
+                        ping_pair(&mut e, ts + k * every - 300 * MS, 2, 1, 0, Some(100), ping);
+                    }
+                    feed(
+                        &mut e,
+                        ts + k * every,
+                        a,
+                        b,
+                        0,
+                        &token_bytes(1, 2, seq, 8, 0),
+                    );
+                }
+                ts += 2 * every;
+            }
+            feed(&mut e, ts + MS, b, a, 0, &token_bytes(2, 1, seq + 1, 8, 0));
+            seq += 2;
+            ts += 100 * MS;
+        }
+        e.finish(end);
+        e.snapshot()
+            .findings
+            .into_iter()
+            .filter(|f| f.kind == FindingKind::TokenResent)
+            .collect()
+    }
+
+    #[test]
+    fn a_token_sent_again_to_a_running_successor_is_loss_after_the_sender() {
+        use crate::analysis::findings::Severity;
+        let f = resends(true);
+        assert_eq!(f.len(), 1, "{f:?}");
+        let f = &f[0];
+        assert_eq!((f.src_node, f.dst_node), (Some(1), Some(2)));
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(f.evidence("resends"), Some(2.0));
+        assert_eq!(f.evidence("max_same_token"), Some(2.0));
+        // From the lost token's first send to its last resend.
+        let every = i64::from(two_nodes().token_retransmit_ms) * MS;
+        assert_eq!(f.end.map(|e| e - f.start), Some(2 * every));
+        // A successor that sent nothing meanwhile may have stalled: no loss.
+        assert!(resends(false).is_empty());
     }
 
     #[test]
