@@ -720,3 +720,50 @@ fn keyless_faults_match_truth_within_stated_tolerances() {
     }
     run(&Tolerances::KEYLESS, "keyless", keyless_snapshot);
 }
+
+/// Tokens resent (totem's token-retransmit timer: no sign of the token
+/// going on) are found during a random loss, with the key and without it,
+/// and only then: each `token_resent` episode starts after the loss took
+/// effect and ends by its end plus a token timeout; the healthy encrypted
+/// capture has none.
+#[test]
+fn tokens_resent_during_loss_and_only_then() {
+    let dir = common::crate_dir().join("captures");
+    let t = Truth::load(&dir.join("crypto-faults-3n-aes128-sha1-loss-mtu.truth.json"));
+    let loss = t
+        .faults()
+        .into_iter()
+        .find(|f| f["kind"] == "loss")
+        .expect("a loss fault");
+    let from = common::ns(loss["effective_start"].as_f64().unwrap());
+    let to = common::ns(loss["effective_end"].as_f64().unwrap());
+    for (label, s) in [
+        ("keyed", keyed_snapshot(&t)),
+        ("keyless", keyless_snapshot(&t)),
+    ] {
+        let token = i64::from(s.thresholds.token_ms) * 1_000_000;
+        let resent: Vec<&Finding> = s
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::TokenResent)
+            .collect();
+        assert!(
+            resent.iter().any(|f| f.severity == Severity::Warning),
+            "{label}: no token_resent warning during the loss"
+        );
+        for f in &resent {
+            assert!(
+                f.start >= from && f.end.is_some_and(|e| e <= to + token),
+                "{label}: {f:?} outside the loss [{from}, {to}]"
+            );
+        }
+    }
+    let h = Truth::load(&dir.join("healthy-3n-aes256-sha256-nss.truth.json"));
+    for s in [keyed_snapshot(&h), keyless_snapshot(&h)] {
+        assert!(
+            s.findings
+                .iter()
+                .all(|f| f.kind != FindingKind::TokenResent)
+        );
+    }
+}

@@ -42,6 +42,9 @@ pub(super) struct TokNode {
     pub join_rx: Option<i64>,
     /// Time between the latest two new tokens towards this node.
     pub rx_gap: Option<i64>,
+    /// Keyless: when a token resent to this node was last seen (the node
+    /// may not have had the first copy: what it sends next may be new).
+    pub resend_rx: Option<i64>,
 }
 
 impl TokNode {

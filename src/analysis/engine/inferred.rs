@@ -7,11 +7,17 @@
 //! within the ping timeout; one it did pair answers that ping or nothing.
 //! PMTUD probes are sized by their IP length, and a reply answers the probe
 //! its prober sent last. Tokens give rotation at their receiver (no
-//! token_seq: every token counts as new).
+//! token_seq: every token counts as new), and a node's second send with
+//! no token reaching it since, a whole number of token_retransmit periods
+//! after the first, is a resend.
 
 use crate::infer::{Inference, Kind, Record};
 
-use super::{Engine, PathKey, Pending, PingKey, TokRx, clamp_ts};
+use super::{Engine, MS, PathKey, Pending, PingKey, TokRx, clamp_ts};
+
+/// A node's send this soon after a resent token reached it may be that
+/// token passed on (the node lost the first copy), not its own resend.
+const RESEND_FORWARD_NS: i64 = 10 * MS;
 
 /// The pending-ping key of an inferred ping: its place in the input, in
 /// bytes no monotonic timespec has (tv_nsec would be negative).
@@ -59,7 +65,27 @@ impl Engine {
             }
             Kind::Token => {
                 self.totem.v.tokens += 1;
-                if let Some(r) = self.addr_node.get(&rec.dst).copied() {
+                let resent = match (
+                    self.addr_node.get(&rec.src).copied(),
+                    self.addr_node.get(&rec.dst).copied(),
+                ) {
+                    (Some(from), Some(to)) => self.inferred_token_sent(
+                        u32::from(from),
+                        u32::from(to),
+                        ts,
+                        rec.len,
+                        inf.confidence >= 0.7,
+                    ),
+                    _ => false,
+                };
+                // A resent token is no new token at its receiver.
+                if resent && let Some(r) = self.addr_node.get(&rec.dst).copied() {
+                    let max_nodes = self.th.limits.max_nodes;
+                    if let Some(tn) = self.totem.tok.entry(u32::from(r), max_nodes, &mut 0) {
+                        tn.resend_rx = Some(ts);
+                    }
+                }
+                if let Some(r) = self.addr_node.get(&rec.dst).copied().filter(|_| !resent) {
                     self.inferred_tokens += 1;
                     let this = TokRx {
                         ts,
@@ -70,6 +96,59 @@ impl Engine {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Node `from` sent a token to `to` at `ts` (inferred: no token_seq).
+    /// A node passes a token on after one reached it; a second send with
+    /// none reaching it since, at a whole number of token_retransmit
+    /// periods (±10 %) after the first, is totem resending the token it
+    /// saw no sign of. Judged only where tokens reaching `from` are in the
+    /// capture (one was seen before its first send). A resend reaching its
+    /// receiver is no new token there. A resend is a copy of the first
+    /// send (same length), and only tokens the inference is sure of
+    /// (`sure`: the idle token's size, or unicast among several peers)
+    /// count. Whether it was a resend.
+    fn inferred_token_sent(&mut self, from: u32, to: u32, ts: i64, len: u32, sure: bool) -> bool {
+        let every = i64::from(self.th.token_retransmit_ms.max(1)) * MS;
+        let max_nodes = self.th.limits.max_nodes;
+        let Some(tn) = self.totem.tok.entry(from, max_nodes, &mut 0) else {
+            return false;
+        };
+        // Keyless, a sent token's `token_seq` holds its length. A send
+        // right after a resend reached the node may pass on a token it
+        // never had the first copy of: not judged.
+        let after_resend = tn
+            .resend_rx
+            .is_some_and(|r| r <= ts && ts - r <= RESEND_FORWARD_NS);
+        let first = match (tn.tx, tn.rx) {
+            (Some(tx), Some(rx))
+                if sure && !after_resend && rx.ts < tx.ts && tx.token_seq == len =>
+            {
+                tx.ts
+            }
+            _ => {
+                tn.tx = Some(TokRx {
+                    ts,
+                    ring: (u32::MAX, 0),
+                    token_seq: len,
+                });
+                return false;
+            }
+        };
+        let k = ((ts - first) as f64 / every as f64).round();
+        let off = (ts - first) as f64 - k * every as f64;
+        if (1.0..=8.0).contains(&k) && off.abs() <= 0.1 * every as f64 {
+            self.totem.v.token_retransmits += 1;
+            self.token_resent(from, Some(to), first, ts);
+            true
+        } else {
+            tn.tx = Some(TokRx {
+                ts,
+                ring: (u32::MAX, 0),
+                token_seq: len,
+            });
+            false
         }
     }
 

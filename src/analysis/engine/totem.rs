@@ -128,6 +128,8 @@ pub(super) struct Token {
     token_seq: u32,
     backlog: u32,
     at: u32,
+    /// The node it was sent to, whether or not knet handed it over.
+    to: Option<u32>,
 }
 
 impl Engine {
@@ -236,6 +238,7 @@ impl Engine {
                     token_seq,
                     backlog,
                     at,
+                    to: receiver,
                 };
                 self.on_token(&tok, lists, from, target, ts, sec, hints);
             }
@@ -317,7 +320,9 @@ impl Engine {
                         if let Ok(node) = u16::try_from(from) {
                             self.late_token_retransmit(node, sent, ts);
                         }
-                        self.token_resent(from, target, sent, ts);
+                        // A token knet did not hand over (the receiver's
+                        // link back is down) was lost on that hop too.
+                        self.token_resent(from, tok.to, sent, ts);
                     } else {
                         self.totem.v.token_copies += 1;
                     }
