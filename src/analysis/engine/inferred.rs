@@ -207,14 +207,22 @@ impl Engine {
             time: inferred_key(source, packet_no),
         });
         // A pong the inference could not pair (crossing pings) answers the
-        // oldest ping still waiting on the reverse path, if it is within the
-        // ping timeout. A pong it did pair answers that ping or nothing:
-        // matching it again to another ping gave ~1 s RTTs and link-ups one
-        // ping interval early.
+        // ping still waiting on the reverse path, within the ping timeout,
+        // whose round trip is nearest the path's average so far (knet's
+        // running mean): after a lost pong an older ping waits too, and
+        // the pong is the newer one's, not one a ping interval late. With
+        // no average yet, the oldest. A pong it did pair answers that ping
+        // or nothing: matching it again to another ping gave ~1 s RTTs and
+        // link-ups one ping interval early.
         let key = match by_partner {
             Some(k) => Some(k).filter(|k| self.pending.contains_key(k)),
             None => {
                 let oldest = ts - self.th.ping_timeout_ns();
+                let avg_ns = |p: &Pending| {
+                    self.dirs
+                        .get(p.dir as usize)
+                        .map_or(0.0, |d| d.ping.avg_lat_us * 1000.0)
+                };
                 self.pending
                     .iter()
                     .filter(|(k, p)| {
@@ -224,7 +232,13 @@ impl Engine {
                             && p.ts <= ts
                             && p.ts >= oldest
                     })
-                    .min_by_key(|(_, p)| p.ts)
+                    .min_by(|(_, a), (_, b)| {
+                        let off = |p: &Pending| match avg_ns(p) {
+                            avg if avg > 0.0 => ((ts - p.ts) as f64 - avg).abs(),
+                            _ => (p.ts - oldest) as f64,
+                        };
+                        off(a).total_cmp(&off(b)).then(a.ts.cmp(&b.ts))
+                    })
                     .map(|(k, _)| *k)
             }
         };
@@ -237,7 +251,58 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testkit::*;
     use super::inferred_key;
+    use crate::infer::{Inference, Kind, Record};
+
+    fn rec(ts: i64, src: u8, dst: u8, packet_no: u64) -> Record {
+        Record {
+            ts,
+            source: 0,
+            packet_no,
+            src: ip(src),
+            dst: ip(dst),
+            sport: 5405,
+            dport: 5405,
+            len: 68,
+            ip_len: 96,
+        }
+    }
+
+    fn inferred(kind: Kind) -> Inference {
+        Inference {
+            kind,
+            confidence: 0.97,
+            partner: None,
+            delay_ns: None,
+        }
+    }
+
+    /// Node 1 pings node 2 every 800 ms, each pong 200 µs later and left
+    /// unpaired by the inference; the 6th pong is lost. The 7th pong is
+    /// the 7th ping's (200 µs), not the 6th's 800 ms late.
+    #[test]
+    fn an_unpaired_pong_after_a_lost_one_answers_the_newer_ping() {
+        let mut e = Engine::new(two_nodes());
+        e.set_addresses(&[(ip(1), 1), (ip(2), 2)]);
+        let mut n = 0;
+        for k in 0..20 {
+            let t = T0 + k * 800 * MS;
+            n += 1;
+            e.ingest_inferred(&rec(t, 1, 2, n), &inferred(Kind::Ping));
+            if k != 5 {
+                n += 1;
+                e.ingest_inferred(&rec(t + 200_000, 2, 1, n), &inferred(Kind::Pong));
+            }
+        }
+        e.finish(T0 + 20 * 800 * MS);
+        let s = e.snapshot();
+        let l = s.link(1, 2, 0).expect("path 1->2");
+        let rtt = l.rtt_us.expect("RTTs");
+        assert!(rtt.max < 1_000, "{rtt:?}");
+        assert_eq!(rtt.count, 19);
+        assert!(s.findings.iter().all(|f| f.kind != FindingKind::HostStall));
+    }
 
     #[test]
     fn inferred_keys_never_look_like_ping_times() {
