@@ -28,7 +28,8 @@
 //!    seconds, again and again, more often than chance at each path's
 //!    share of dark seconds allows (1 % odds), and lost at most a ping
 //!    outside them. Else, unless the loss spared the small
-//!    packets (4.), a node whose loss findings reach [`CUT_LOSS_PCT`];
+//!    packets (4.), a node whose loss findings reach [`CUT_LOSS_PCT`],
+//!    none of them under [`CUT_PEERS_MIN_PCT`];
 //! 4. loss that spared the small packets, with a path-MTU black hole or a
 //!    lower MTU on its pair: every loss finding's pings got through (at
 //!    most half the finding's rate of them lost, of at least
@@ -73,6 +74,9 @@ pub const JOIN_SLACK_NS: i64 = 2_000_000_000;
 pub const PAIR_CUT_MIN_PINGS: u64 = 3;
 /// Loss on a node's paths at or above this is the node cut off.
 pub const CUT_LOSS_PCT: f64 = 90.0;
+/// ... unless another loss finding of the node in the incident is under
+/// this (a cut loses on every path).
+pub const CUT_PEERS_MIN_PCT: f64 = 50.0;
 /// A loss finding spared the small packets when at least this many of its
 /// pings were sent and at most half its rate of them were lost.
 pub const SPARED_MIN_PINGS: f64 = 5.0;
@@ -382,22 +386,27 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
     if let Some(c) = loss_of_large_packets(&fs) {
         return c;
     }
-    if let Some(f) = fs
-        .iter()
-        .filter(lossy)
-        .filter(|f| loss_pct(f).is_some_and(|p| p >= CUT_LOSS_PCT))
-        .max_by(|a, b| {
-            loss_pct(a)
-                .partial_cmp(&loss_pct(b))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        })
-        && let Some(node) = f.src_node
+    // A node cut off loses nearly everything on each of its paths the
+    // incident's loss findings name; one path at 100 % of a few samples
+    // among its others losing a fraction is random loss, not a cut.
+    let cut_like = |f: &&&Finding| {
+        loss_pct(f).is_some_and(|p| p >= CUT_LOSS_PCT)
+            && !fs.iter().filter(lossy).any(|g| {
+                g.src_node == f.src_node && loss_pct(g).is_some_and(|p| p < CUT_PEERS_MIN_PCT)
+            })
+    };
+    if let Some(f) = fs.iter().filter(lossy).filter(cut_like).max_by(|a, b| {
+        loss_pct(a)
+            .partial_cmp(&loss_pct(b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    }) && let Some(node) = f.src_node
     {
         // Cut on every link the node's losses cover, or on one.
         let links = fs
             .iter()
             .filter(lossy)
-            .filter(|g| g.src_node == Some(node) && loss_pct(g).is_some_and(|p| p >= CUT_LOSS_PCT))
+            .filter(cut_like)
+            .filter(|g| g.src_node == Some(node))
             .filter_map(|g| g.link);
         let all = s
             .links
@@ -1152,6 +1161,22 @@ mod tests {
         // pingers' paths of the pair at once (a cut loses both ways).
         assert!(cut(&snapshot_unanswered(lost(), &[10, 11, 12], &[], 30)));
         assert!(cut(&snapshot_unanswered(lost(), &[10, 11], &[10, 11], 30)));
+    }
+
+    #[test]
+    fn one_path_at_100_percent_among_paths_losing_a_fraction_is_not_a_cut() {
+        let loss = |dst, pct: f64| {
+            at(FindingKind::OneWayLoss, Severity::Warning, 2, dst, 5).ev("loss_pct", pct)
+        };
+        let cut = |fs| {
+            matches!(
+                incidents(&snapshot_with(fs))[0].cause,
+                Cause::LinkCut { .. }
+            )
+        };
+        assert!(!cut(vec![loss(1, 14.3), loss(5, 11.4), loss(4, 100.0)]));
+        assert!(cut(vec![loss(4, 100.0)]));
+        assert!(cut(vec![loss(1, 97.0), loss(4, 100.0)]));
     }
 
     #[test]
