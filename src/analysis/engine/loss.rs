@@ -12,14 +12,16 @@
 //! window of `loss_window_s` seconds ending there is summed (and, on a pair
 //! too sparse for two losses to reach the threshold there, a longer window
 //! holding enough samples, see `Engine::loss_window`); at least two
-//! packets lost and an estimate at or above `loss_warning_pct` in either
-//! direction opens an episode at the earliest loss of the latest cluster
+//! packets lost and an estimate at `loss_warning_pct` in either direction
+//! (at or above it, or within the 95 % interval of a rate of at least half
+//! of it that its samples measure to better than the threshold:
+//! [`at_threshold`]) opens an episode at the earliest loss of the latest cluster
 //! (losses separated by half a window of clean seconds belong to something
 //! older). It stays open down to half the threshold and closes when the
 //! window falls below that or a whole window passed without loss. It is
 //! recounted from its first loss to the end a two-rate binomial fit of the
 //! lossier direction picks (`fit_episode`): a finding when a direction is
-//! still at the threshold there. Its rate is counted over those seconds
+//! still at the threshold there, or over the whole episode. Its rate is counted over those seconds
 //! widened by one mean gap between losses at each end (the first and last
 //! losses found the episode; between them alone the rate reads high). It
 //! is told from the lossier direction, one-way when the
@@ -178,6 +180,21 @@ pub(super) fn loss_estimate(f: &Side, r: &Side) -> f64 {
         None => 0.0,
     };
     100.0 * (1.0 - (1.0 - before) * (1.0 - after))
+}
+
+/// Whether loss `l` % over `side`'s samples is at the threshold `thr`: at
+/// or above it, or at least half of it (the level an episode stays open
+/// at) with the threshold inside its 95 % interval, that interval
+/// narrower than the threshold itself: a rate its samples measure that
+/// well and cannot tell from the threshold is not under it (a few losses
+/// in few samples give an interval that holds any threshold, and say
+/// nothing).
+pub(super) fn at_threshold(l: f64, side: &Side, thr: f64) -> bool {
+    if l >= thr {
+        return true;
+    }
+    let (lo, hi) = wilson95(l, loss_samples(side));
+    l >= thr / 2.0 && hi >= thr && hi - lo <= thr
 }
 
 /// Longest loss window, in seconds (see `Engine::loss_window`).
@@ -447,7 +464,8 @@ impl Engine {
         let w = self.loss_window(i, k, thr);
         let opens = |win: &LossSums| {
             let (fwd, rev_pct) = win.estimates();
-            (fwd >= thr && win.lost_fwd() >= 2) || (rev_pct >= thr && win.lost_rev() >= 2)
+            (at_threshold(fwd, &win.fwd, thr) && win.lost_fwd() >= 2)
+                || (at_threshold(rev_pct, &win.rev, thr) && win.lost_rev() >= 2)
         };
         // Opens at the threshold in either direction, over `loss_window_s`
         // or, on a sparse pair, over the longer window; once open, stays
@@ -626,7 +644,16 @@ impl Engine {
         };
         let (fwd, rev) = ep.sums.estimates();
         let thr = self.th.loss_warning_pct;
-        if found.0 < thr && found.1 < thr {
+        // A finding when a direction's loss reached the threshold over the
+        // losses that found the episode, or when the threshold lies within
+        // the 95 % interval of its rate over the whole episode (at least
+        // half the threshold: the level an episode stays open at): a rate
+        // that many samples cannot tell from the threshold is not under it.
+        if found.0 < thr
+            && found.1 < thr
+            && !at_threshold(fwd, &ep.sums.fwd, thr)
+            && !at_threshold(rev, &ep.sums.rev, thr)
+        {
             return;
         }
         // Told from the lossier direction.
@@ -940,6 +967,67 @@ mod tests {
         assert_eq!((f[0].src_node, f[0].dst_node), (Some(2), Some(1)));
         let pct = f[0].evidence("loss_pct").unwrap();
         assert!((5.0..=20.0).contains(&pct), "{pct}");
+    }
+
+    /// Node 1 sends node 2 a unicast DATA every 20 ms for 60 s (pings
+    /// both ways every 800 ms), one seq in `every` lost before the capture
+    /// point.
+    fn steady_seq_loss(every: u16) -> crate::analysis::Snapshot {
+        let mut e = Engine::new(two_nodes());
+        for i in 0..75i64 {
+            let t = T0 + i * 800 * MS;
+            ping_pair(&mut e, t, 1, 2, 0, Some(300), 5);
+            ping_pair(&mut e, t + 300 * MS, 2, 1, 0, Some(300), 5);
+        }
+        for k in 0..3000u16 {
+            let seq = 100 + k;
+            if k > 0 && k % every == 0 {
+                continue;
+            }
+            let mut b = token_bytes(1, 2, u32::from(k), 8, 0);
+            b[6..8].copy_from_slice(&seq.to_be_bytes());
+            feed(
+                &mut e,
+                T0 + 5 * MS + i64::from(k) * 20 * MS,
+                ip(1),
+                ip(2),
+                0,
+                &b,
+            );
+        }
+        e.finish(T0 + 61 * S);
+        e.snapshot()
+    }
+
+    #[test]
+    fn a_steady_loss_its_samples_cannot_tell_from_the_threshold_is_flagged() {
+        // 4 % of thousands of samples: its 95 % interval holds the 5 %
+        // threshold and is narrower than it.
+        let s = steady_seq_loss(25);
+        let f = loss_findings(&s);
+        assert_eq!(f.len(), 1, "{:?}", s.findings);
+        assert_eq!((f[0].src_node, f[0].dst_node), (Some(1), Some(2)));
+        let pct = f[0].evidence("loss_pct").expect("loss_pct");
+        assert!((3.0..5.0).contains(&pct), "{pct}");
+        // 1 %: under half the threshold, not a finding.
+        let s = steady_seq_loss(100);
+        assert!(loss_findings(&s).is_empty(), "{:?}", s.findings);
+    }
+
+    #[test]
+    fn at_threshold_needs_an_interval_that_says_something() {
+        let data = |lost: u64, seen: u64| Side {
+            data_lost: lost,
+            data_seen: seen,
+            ..Side::default()
+        };
+        // 40 of 1000 (4 %): interval 2.9-5.4 %, narrower than 5: at it.
+        assert!(super::at_threshold(4.0, &data(40, 960), 5.0));
+        // 2 of 60 (3.3 %): interval 0.9-11.4 %, holds any threshold.
+        assert!(!super::at_threshold(3.3, &data(2, 58), 5.0));
+        // Under half the threshold, or at or above it.
+        assert!(!super::at_threshold(2.0, &data(200, 9800), 5.0));
+        assert!(super::at_threshold(5.0, &data(2, 38), 5.0));
     }
 
     fn side(pings: u64, missing: u64, unanswered: u64) -> Side {
