@@ -63,7 +63,10 @@
 //!   widened by one mean gap between losses at each end (under a steady
 //!   rate the loss began that long, on average, before the first loss seen,
 //!   and the first and last losses found the episode: counted between them
-//!   alone they read high), with the samples and a 95 % Wilson interval;
+//!   alone they read high) and over at least one `loss_window_s` window
+//!   (the window at the threshold found it: a few losses close together,
+//!   counted over their own seconds, read as a rate the window never
+//!   had), with the samples and a 95 % Wilson interval;
 //!   the finding is told from the lossier direction (one-way when the
 //!   other stays under half the threshold). It starts before its first
 //!   loss: at the rate p where the loss began (up to its third loss, on

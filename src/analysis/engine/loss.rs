@@ -15,19 +15,23 @@
 //! packets lost and an estimate at `loss_warning_pct` in either direction
 //! (at or above it, or within the 95 % interval of a rate of at least half
 //! of it that its samples measure to better than the threshold:
-//! [`at_threshold`]) opens an episode at the earliest loss of the latest cluster
-//! (losses separated by half a window of clean seconds belong to something
-//! older). It stays open down to half the threshold and closes when the
-//! window falls below that or a whole window passed without loss. It is
-//! recounted from its first loss to the end a two-rate binomial fit of the
-//! lossier direction picks (`fit_episode`): a finding when a direction is
-//! still at the threshold there, or over the whole episode. Its rate is counted over those seconds
-//! widened by one mean gap between losses at each end (the first and last
-//! losses found the episode; between them alone the rate reads high). It
-//! is told from the lossier direction, one-way when the
-//! other is under half of it, and not judged in reverse when the sender
-//! itself was nearly silent (≥ 90 % of its packets lost before the capture
-//! point). The finding carries its samples and a 95 % Wilson interval.
+//! [`at_threshold`]) opens an episode at the earliest loss of the latest
+//! cluster (losses separated by half a window of clean seconds belong to
+//! something older). It stays open down to half the threshold and closes
+//! when the window falls below that or a whole window passed without loss.
+//! It is recounted from its first loss to the end a two-rate binomial fit
+//! of the lossier direction picks (`fit_episode`): a finding when a
+//! direction is still at the threshold there, or over the whole episode.
+//! Its rate is counted over those seconds widened by one mean gap between
+//! losses at each end (the first and last losses found the episode;
+//! between them alone the rate reads high), and over at least one loss
+//! window (`loss_window_s`: the window at the threshold found it; a few
+//! losses close together counted over their own seconds read as a high
+//! rate the window never had). It is told from the lossier direction,
+//! one-way when the other is under half of it, and not judged in reverse
+//! when the sender itself was nearly silent (≥ 90 % of its packets lost
+//! before the capture point). The finding carries its samples and a 95 %
+//! Wilson interval.
 
 use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
 
@@ -632,9 +636,21 @@ impl Engine {
                 onset_gap = gap;
                 let widen = ((gap - NS / 2).max(0) + NS / 2) / NS;
                 let last = ep.last_loss.div_euclid(NS);
-                let lo = (from - widen).max(floor).min(from);
-                let hi = (last + widen).min(k.unwrap_or(i64::MAX)).max(e);
-                if widen > 0 && hi - lo < self.dirs[i].buckets.len() as i64 {
+                let mut lo = (from - widen).max(floor).min(from);
+                let mut hi = (last + widen).min(k.unwrap_or(i64::MAX)).max(e);
+                // At least one loss window: the episode was found by a
+                // window at the threshold, and fewer seconds count the
+                // losses that found it and little else (two losses a
+                // second apart in a window of a few percent read 50 %).
+                let base = i64::from(self.th.loss_window_s.clamp(1, 120));
+                let short = base - (hi - lo + 1);
+                if short > 0 {
+                    let end = k.unwrap_or(i64::MAX).max(hi);
+                    let lo2 = (lo - short / 2).max(floor).min(lo);
+                    hi = (hi + (short - (lo - lo2))).min(end);
+                    lo = (hi - base + 1).max(floor).min(lo2);
+                }
+                if hi - lo < self.dirs[i].buckets.len() as i64 {
                     ep.sums = self.loss_sums(i, lo, hi);
                 }
             }
@@ -915,6 +931,32 @@ mod tests {
             f[0].start - T0
         );
         assert_eq!(f[0].evidence("reverse_loss_pct"), Some(0.0));
+    }
+
+    #[test]
+    fn a_rate_is_counted_over_at_least_one_loss_window() {
+        // Pings every 800 ms each way for 60 s; node 2 loses two packets
+        // it sends 800 ms apart (its ping and its pong each time). Counted
+        // over the seconds of those losses alone the rate would read
+        // about half; over the loss window that found them, a few percent.
+        let mut e = Engine::new(two_nodes());
+        for i in 0..75i64 {
+            let t = T0 + i * 800 * MS;
+            let lost = i == 40 || i == 41;
+            ping_pair(&mut e, t, 1, 2, 0, (!lost).then_some(300), 5);
+            if !lost {
+                ping_pair(&mut e, t + 300 * MS, 2, 1, 0, Some(300), 5);
+            }
+        }
+        e.finish(T0 + 75 * 800 * MS);
+        let s = e.snapshot();
+        let f = loss_findings(&s);
+        assert_eq!(f.len(), 1, "{:?}", s.findings);
+        assert_eq!((f[0].src_node, f[0].dst_node), (Some(2), Some(1)));
+        let pct = f[0].evidence("loss_pct").expect("loss_pct");
+        let n = f[0].evidence("samples").expect("samples");
+        assert!(pct < 10.0, "{pct} % of {n}");
+        assert!(n >= 40.0, "{pct} % of {n}");
     }
 
     #[test]
