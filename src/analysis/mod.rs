@@ -27,7 +27,10 @@
 //!   missing between consecutive packets to one destination were lost
 //!   before the capture point — the latter only where the capture sees the
 //!   sender send to two nodes (or the cluster has two): a capture on one
-//!   receiver never shows the seqs that went to the others.
+//!   receiver never shows the seqs that went to the others. A seq counted
+//!   missing that then arrives behind the stream's latest (jitter
+//!   reorders packets, and knet accepts them late) was not lost: the loss
+//!   is taken back, and the stream's latest seq does not move back.
 //! - Loss in direction A→B: L = 1 − (1 − b)(1 − a). `b` (before the
 //!   capture point) is A's missing pings and DATA over all such samples.
 //!   `a` (after it) comes from A's unanswered pings u: a ping goes
@@ -45,17 +48,25 @@
 //!   within two token timeouts): a node outside the ring asks for nothing.
 //! - Loss episodes: judged per pair (A→B with B→A on one link), per second
 //!   over a `loss_window_s` window; open at `loss_warning_pct` in either
-//!   direction with two losses, stay open down to half of it, close after a
+//!   direction with two losses (a rate under the threshold counts as at
+//!   it when it is at least half of it and the threshold lies inside its
+//!   95 % Wilson interval, that interval narrower than the threshold: so
+//!   many samples cannot tell it from the threshold, while a few losses in
+//!   few samples say nothing), stay open down to half of it, close after a
 //!   whole clean window. A pair too sparse for two losses to reach the
 //!   threshold in that window (a link carrying only pings) is also judged
 //!   over a longer one, up to 60 s, that holds 200 / threshold samples each
 //!   way. The losses from the first to the end that a
 //!   two-rate binomial fit (BIC) of the lossier direction chooses decide
-//!   whether it is a finding; its rate is counted over those seconds
+//!   whether it is a finding (or its rate over the whole episode, at the
+//!   threshold by the same interval rule); its rate is counted over those seconds
 //!   widened by one mean gap between losses at each end (under a steady
 //!   rate the loss began that long, on average, before the first loss seen,
 //!   and the first and last losses found the episode: counted between them
-//!   alone they read high), with the samples and a 95 % Wilson interval;
+//!   alone they read high) and over at least one `loss_window_s` window
+//!   (the window at the threshold found it: a few losses close together,
+//!   counted over their own seconds, read as a rate the window never
+//!   had), with the samples and a 95 % Wilson interval;
 //!   the finding is told from the lossier direction (one-way when the
 //!   other stays under half the threshold). It starts before its first
 //!   loss: at the rate p where the loss began (up to its third loss, on

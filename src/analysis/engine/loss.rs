@@ -12,20 +12,26 @@
 //! window of `loss_window_s` seconds ending there is summed (and, on a pair
 //! too sparse for two losses to reach the threshold there, a longer window
 //! holding enough samples, see `Engine::loss_window`); at least two
-//! packets lost and an estimate at or above `loss_warning_pct` in either
-//! direction opens an episode at the earliest loss of the latest cluster
-//! (losses separated by half a window of clean seconds belong to something
-//! older). It stays open down to half the threshold and closes when the
-//! window falls below that or a whole window passed without loss. It is
-//! recounted from its first loss to the end a two-rate binomial fit of the
-//! lossier direction picks (`fit_episode`): a finding when a direction is
-//! still at the threshold there. Its rate is counted over those seconds
-//! widened by one mean gap between losses at each end (the first and last
-//! losses found the episode; between them alone the rate reads high). It
-//! is told from the lossier direction, one-way when the
-//! other is under half of it, and not judged in reverse when the sender
-//! itself was nearly silent (≥ 90 % of its packets lost before the capture
-//! point). The finding carries its samples and a 95 % Wilson interval.
+//! packets lost and an estimate at `loss_warning_pct` in either direction
+//! (at or above it, or within the 95 % interval of a rate of at least half
+//! of it that its samples measure to better than the threshold:
+//! [`at_threshold`]) opens an episode at the earliest loss of the latest
+//! cluster (losses separated by half a window of clean seconds belong to
+//! something older). It stays open down to half the threshold and closes
+//! when the window falls below that or a whole window passed without loss.
+//! It is recounted from its first loss to the end a two-rate binomial fit
+//! of the lossier direction picks (`fit_episode`): a finding when a
+//! direction is still at the threshold there, or over the whole episode.
+//! Its rate is counted over those seconds widened by one mean gap between
+//! losses at each end (the first and last losses found the episode;
+//! between them alone the rate reads high), and over at least one loss
+//! window (`loss_window_s`: the window at the threshold found it; a few
+//! losses close together counted over their own seconds read as a high
+//! rate the window never had). It is told from the lossier direction,
+//! one-way when the other is under half of it, and not judged in reverse
+//! when the sender itself was nearly silent (≥ 90 % of its packets lost
+//! before the capture point). The finding carries its samples and a 95 %
+//! Wilson interval.
 
 use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
 
@@ -178,6 +184,21 @@ pub(super) fn loss_estimate(f: &Side, r: &Side) -> f64 {
         None => 0.0,
     };
     100.0 * (1.0 - (1.0 - before) * (1.0 - after))
+}
+
+/// Whether loss `l` % over `side`'s samples is at the threshold `thr`: at
+/// or above it, or at least half of it (the level an episode stays open
+/// at) with the threshold inside its 95 % interval, that interval
+/// narrower than the threshold itself: a rate its samples measure that
+/// well and cannot tell from the threshold is not under it (a few losses
+/// in few samples give an interval that holds any threshold, and say
+/// nothing).
+pub(super) fn at_threshold(l: f64, side: &Side, thr: f64) -> bool {
+    if l >= thr {
+        return true;
+    }
+    let (lo, hi) = wilson95(l, loss_samples(side));
+    l >= thr / 2.0 && hi >= thr && hi - lo <= thr
 }
 
 /// Longest loss window, in seconds (see `Engine::loss_window`).
@@ -447,7 +468,8 @@ impl Engine {
         let w = self.loss_window(i, k, thr);
         let opens = |win: &LossSums| {
             let (fwd, rev_pct) = win.estimates();
-            (fwd >= thr && win.lost_fwd() >= 2) || (rev_pct >= thr && win.lost_rev() >= 2)
+            (at_threshold(fwd, &win.fwd, thr) && win.lost_fwd() >= 2)
+                || (at_threshold(rev_pct, &win.rev, thr) && win.lost_rev() >= 2)
         };
         // Opens at the threshold in either direction, over `loss_window_s`
         // or, on a sparse pair, over the longer window; once open, stays
@@ -614,9 +636,21 @@ impl Engine {
                 onset_gap = gap;
                 let widen = ((gap - NS / 2).max(0) + NS / 2) / NS;
                 let last = ep.last_loss.div_euclid(NS);
-                let lo = (from - widen).max(floor).min(from);
-                let hi = (last + widen).min(k.unwrap_or(i64::MAX)).max(e);
-                if widen > 0 && hi - lo < self.dirs[i].buckets.len() as i64 {
+                let mut lo = (from - widen).max(floor).min(from);
+                let mut hi = (last + widen).min(k.unwrap_or(i64::MAX)).max(e);
+                // At least one loss window: the episode was found by a
+                // window at the threshold, and fewer seconds count the
+                // losses that found it and little else (two losses a
+                // second apart in a window of a few percent read 50 %).
+                let base = i64::from(self.th.loss_window_s.clamp(1, 120));
+                let short = base - (hi - lo + 1);
+                if short > 0 {
+                    let end = k.unwrap_or(i64::MAX).max(hi);
+                    let lo2 = (lo - short / 2).max(floor).min(lo);
+                    hi = (hi + (short - (lo - lo2))).min(end);
+                    lo = (hi - base + 1).max(floor).min(lo2);
+                }
+                if hi - lo < self.dirs[i].buckets.len() as i64 {
                     ep.sums = self.loss_sums(i, lo, hi);
                 }
             }
@@ -626,7 +660,16 @@ impl Engine {
         };
         let (fwd, rev) = ep.sums.estimates();
         let thr = self.th.loss_warning_pct;
-        if found.0 < thr && found.1 < thr {
+        // A finding when a direction's loss reached the threshold over the
+        // losses that found the episode, or when the threshold lies within
+        // the 95 % interval of its rate over the whole episode (at least
+        // half the threshold: the level an episode stays open at): a rate
+        // that many samples cannot tell from the threshold is not under it.
+        if found.0 < thr
+            && found.1 < thr
+            && !at_threshold(fwd, &ep.sums.fwd, thr)
+            && !at_threshold(rev, &ep.sums.rev, thr)
+        {
             return;
         }
         // Told from the lossier direction.
@@ -891,6 +934,32 @@ mod tests {
     }
 
     #[test]
+    fn a_rate_is_counted_over_at_least_one_loss_window() {
+        // Pings every 800 ms each way for 60 s; node 2 loses two packets
+        // it sends 800 ms apart (its ping and its pong each time). Counted
+        // over the seconds of those losses alone the rate would read
+        // about half; over the loss window that found them, a few percent.
+        let mut e = Engine::new(two_nodes());
+        for i in 0..75i64 {
+            let t = T0 + i * 800 * MS;
+            let lost = i == 40 || i == 41;
+            ping_pair(&mut e, t, 1, 2, 0, (!lost).then_some(300), 5);
+            if !lost {
+                ping_pair(&mut e, t + 300 * MS, 2, 1, 0, Some(300), 5);
+            }
+        }
+        e.finish(T0 + 75 * 800 * MS);
+        let s = e.snapshot();
+        let f = loss_findings(&s);
+        assert_eq!(f.len(), 1, "{:?}", s.findings);
+        assert_eq!((f[0].src_node, f[0].dst_node), (Some(2), Some(1)));
+        let pct = f[0].evidence("loss_pct").expect("loss_pct");
+        let n = f[0].evidence("samples").expect("samples");
+        assert!(pct < 10.0, "{pct} % of {n}");
+        assert!(n >= 40.0, "{pct} % of {n}");
+    }
+
+    #[test]
     fn a_loss_found_at_the_captures_start_does_not_start_before_it() {
         // Node 2 loses one packet in five it sends from its first ping:
         // walked back from the first loss, the start would leave the
@@ -940,6 +1009,67 @@ mod tests {
         assert_eq!((f[0].src_node, f[0].dst_node), (Some(2), Some(1)));
         let pct = f[0].evidence("loss_pct").unwrap();
         assert!((5.0..=20.0).contains(&pct), "{pct}");
+    }
+
+    /// Node 1 sends node 2 a unicast DATA every 20 ms for 60 s (pings
+    /// both ways every 800 ms), one seq in `every` lost before the capture
+    /// point.
+    fn steady_seq_loss(every: u16) -> crate::analysis::Snapshot {
+        let mut e = Engine::new(two_nodes());
+        for i in 0..75i64 {
+            let t = T0 + i * 800 * MS;
+            ping_pair(&mut e, t, 1, 2, 0, Some(300), 5);
+            ping_pair(&mut e, t + 300 * MS, 2, 1, 0, Some(300), 5);
+        }
+        for k in 0..3000u16 {
+            let seq = 100 + k;
+            if k > 0 && k % every == 0 {
+                continue;
+            }
+            let mut b = token_bytes(1, 2, u32::from(k), 8, 0);
+            b[6..8].copy_from_slice(&seq.to_be_bytes());
+            feed(
+                &mut e,
+                T0 + 5 * MS + i64::from(k) * 20 * MS,
+                ip(1),
+                ip(2),
+                0,
+                &b,
+            );
+        }
+        e.finish(T0 + 61 * S);
+        e.snapshot()
+    }
+
+    #[test]
+    fn a_steady_loss_its_samples_cannot_tell_from_the_threshold_is_flagged() {
+        // 4 % of thousands of samples: its 95 % interval holds the 5 %
+        // threshold and is narrower than it.
+        let s = steady_seq_loss(25);
+        let f = loss_findings(&s);
+        assert_eq!(f.len(), 1, "{:?}", s.findings);
+        assert_eq!((f[0].src_node, f[0].dst_node), (Some(1), Some(2)));
+        let pct = f[0].evidence("loss_pct").expect("loss_pct");
+        assert!((3.0..5.0).contains(&pct), "{pct}");
+        // 1 %: under half the threshold, not a finding.
+        let s = steady_seq_loss(100);
+        assert!(loss_findings(&s).is_empty(), "{:?}", s.findings);
+    }
+
+    #[test]
+    fn at_threshold_needs_an_interval_that_says_something() {
+        let data = |lost: u64, seen: u64| Side {
+            data_lost: lost,
+            data_seen: seen,
+            ..Side::default()
+        };
+        // 40 of 1000 (4 %): interval 2.9-5.4 %, narrower than 5: at it.
+        assert!(super::at_threshold(4.0, &data(40, 960), 5.0));
+        // 2 of 60 (3.3 %): interval 0.9-11.4 %, holds any threshold.
+        assert!(!super::at_threshold(3.3, &data(2, 58), 5.0));
+        // Under half the threshold, or at or above it.
+        assert!(!super::at_threshold(2.0, &data(200, 9800), 5.0));
+        assert!(super::at_threshold(5.0, &data(2, 38), 5.0));
     }
 
     fn side(pings: u64, missing: u64, unanswered: u64) -> Side {

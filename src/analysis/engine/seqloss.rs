@@ -25,6 +25,15 @@
 //!   sender seen sending to two destinations): a capture on one receiver
 //!   never shows the seqs that went to the others.
 //!
+//! Order on the wire is not knet's send order: a link with jitter delivers
+//! some packets after later ones, and knet accepts them (its receiver
+//! remembers the seqs it got over a window, not only the latest). A seq
+//! counted missing from a single-destination stream that then arrives,
+//! behind the stream's latest seq, was reordered, not lost: the loss is
+//! taken back and the packet is a seen sample; the stream's latest seq
+//! does not move back (a seq far behind it, more than [`REORDER_SPAN`],
+//! is the sender's counter started again, and the stream follows it).
+//!
 //! knet sends nothing on a link it considers down, and its view can differ
 //! from what the capture shows (e.g. its pongs were lost after the capture
 //! point). So only paths the engine judges up are expected, and missing
@@ -48,6 +57,21 @@ const SETTLE_NS: i64 = NS / 20;
 const MAX_RUN: u8 = 8;
 /// Largest seq gap still attributed to a single-destination stream.
 const MAX_GAP: u16 = 8;
+/// Seqs counted missing remembered per sender, in case they come late.
+const MISSED_KEPT: usize = 16;
+/// How far behind the stream's latest seq a packet is still a late one
+/// (reordered); further back, the sender's counter started again.
+const REORDER_SPAN: u16 = 64;
+
+/// A seq counted missing on a single-destination path: on which path and
+/// in which second.
+#[derive(Debug, Clone, Copy, Default)]
+struct Missed {
+    seq: u16,
+    dir: u32,
+    sec: i64,
+    live: bool,
+}
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Entry {
@@ -84,6 +108,10 @@ pub(super) struct SeqTrack {
     /// The latest new seq where the capture sees all the sender sends:
     /// when it came, and whether seqs before it went missing.
     last_step: Option<(i64, bool)>,
+    /// Seqs lately counted missing on a single-destination path (a ring
+    /// overwritten oldest first), and the next slot.
+    missed: [Missed; MISSED_KEPT],
+    missed_next: usize,
 }
 
 /// Seqs missing between `prev` and `cur` (knet skips 0 on wrap), or None
@@ -162,6 +190,16 @@ impl Dir {
         self.seq.miss_run = self.seq.miss_run.saturating_add(1);
     }
 
+    /// A copy counted lost in second `sec` came late: a seen sample.
+    fn copy_came_late(&mut self, sec: i64) {
+        self.seq.data_lost = self.seq.data_lost.saturating_sub(1);
+        self.seq.data_seen += 1;
+        if let Some(b) = self.bucket(sec) {
+            b.data_lost = b.data_lost.saturating_sub(1);
+            b.data_seen = b.data_seen.wrapping_add(1);
+        }
+    }
+
     fn copies_lost(&mut self, n: u32, ts: i64) {
         self.seq.data_lost += u64::from(n);
         if let Some(b) = self.loss_bucket(ts.div_euclid(NS)) {
@@ -195,6 +233,8 @@ impl SeqTrack {
             last_single: None,
             dests: 0,
             last_step: None,
+            missed: [Missed::default(); MISSED_KEPT],
+            missed_next: 0,
         }
     }
 
@@ -262,7 +302,14 @@ impl SeqTrack {
         if let Some(d) = dst {
             self.dests |= 1u64 << (d % 64);
         }
-        if self.last_seq != Some(seq) {
+        // A seq a little behind the latest: a packet that came late.
+        let late = self
+            .last_seq
+            .is_some_and(|prev| prev != seq && prev.wrapping_sub(seq) <= REORDER_SPAN);
+        if late {
+            self.last_step = None;
+            self.came_late(dirs, seq);
+        } else if self.last_seq != Some(seq) {
             // The seq gaps of a single-destination stream are loss only where
             // the capture sees all the sender sends: at a capture point that
             // shows it sending to one node of several (a capture on that
@@ -293,6 +340,9 @@ impl SeqTrack {
                         d.copies_lost(u32::from(g), ts);
                     }
                     d.copy_seen_in(sec);
+                    if g > 0 {
+                        self.note_missed(seq, g, cur, ts.div_euclid(NS));
+                    }
                 }
             }
             self.last_seq = Some(seq);
@@ -323,6 +373,39 @@ impl SeqTrack {
             self.due = ts + SETTLE_NS;
         }
         self.len += 1;
+    }
+
+    /// The `g` seqs before `seq` were counted missing on path `dir` in
+    /// second `sec`.
+    #[cold]
+    fn note_missed(&mut self, seq: u16, g: u16, dir: u32, sec: i64) {
+        let mut s = seq;
+        for _ in 0..g {
+            s = s.wrapping_sub(1);
+            if s == 0 {
+                s = s.wrapping_sub(1); // knet skips 0 on wrap
+            }
+            self.missed[self.missed_next] = Missed {
+                seq: s,
+                dir,
+                sec,
+                live: true,
+            };
+            self.missed_next = (self.missed_next + 1) % MISSED_KEPT;
+        }
+    }
+
+    /// Seq `seq` came behind the stream's latest: when it was counted
+    /// missing, it was reordered, not lost.
+    #[cold]
+    fn came_late(&mut self, dirs: &mut [Dir], seq: u16) {
+        let Some(m) = self.missed.iter_mut().find(|m| m.live && m.seq == seq) else {
+            return;
+        };
+        m.live = false;
+        if let Some(d) = dirs.get_mut(m.dir as usize) {
+            d.copy_came_late(m.sec);
+        }
     }
 
     /// Judges the broadcasts whose copies had time to come.
@@ -458,7 +541,60 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testkit::*;
     use super::seq_gap;
+
+    /// Node 1's unicast DATA (a token to node 2) with knet seq `seq`.
+    fn data_1_to_2(seq: u16, token_seq: u32) -> Vec<u8> {
+        let mut b = token_bytes(1, 2, token_seq, 8, 0);
+        b[6..8].copy_from_slice(&seq.to_be_bytes());
+        b
+    }
+
+    fn data_counts(e: &Engine, src: u8, dst: u8) -> (u64, u64) {
+        e.dirs
+            .iter()
+            .find(|d| d.key.src == ip(src) && d.key.dst == ip(dst))
+            .map_or((0, 0), |d| (d.seq.data_seen, d.seq.data_lost))
+    }
+
+    #[test]
+    fn a_seq_that_comes_late_was_reordered_not_lost() {
+        let mut e = Engine::new(two_nodes());
+        for i in 0..4 {
+            ping_pair(&mut e, T0 + i * 800 * MS, 1, 2, 0, Some(300), 5);
+            ping_pair(&mut e, T0 + i * 800 * MS + 300 * MS, 2, 1, 0, Some(300), 5);
+        }
+        let t = T0 + 4 * 800 * MS;
+        // Jitter delivers 103 before 102, and 106 before 105: each was
+        // missing for a moment, then came.
+        for (k, seq) in [100u16, 101, 103, 102, 104, 106, 105, 107]
+            .into_iter()
+            .enumerate()
+        {
+            feed(
+                &mut e,
+                t + k as i64 * MS,
+                ip(1),
+                ip(2),
+                0,
+                &data_1_to_2(seq, k as u32),
+            );
+        }
+        // Every packet after the first is a seen sample, none lost; the
+        // stream went on from 107, not from a late seq (108 follows it).
+        assert_eq!(data_counts(&e, 1, 2), (7, 0));
+        feed(&mut e, t + 20 * MS, ip(1), ip(2), 0, &data_1_to_2(108, 9));
+        assert_eq!(data_counts(&e, 1, 2), (8, 0));
+        // A seq that never comes stays lost.
+        feed(&mut e, t + 21 * MS, ip(1), ip(2), 0, &data_1_to_2(110, 10));
+        assert_eq!(data_counts(&e, 1, 2), (9, 1));
+        // A seq far behind the stream is the counter started again: the
+        // stream follows it.
+        feed(&mut e, t + 22 * MS, ip(1), ip(2), 0, &data_1_to_2(1, 11));
+        feed(&mut e, t + 23 * MS, ip(1), ip(2), 0, &data_1_to_2(3, 12));
+        assert_eq!(data_counts(&e, 1, 2), (10, 2));
+    }
 
     #[test]
     fn gaps_wrap_and_skip_zero() {
