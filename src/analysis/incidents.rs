@@ -614,8 +614,22 @@ fn cut_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
     // minute of pings: such a cut loses at least [`PAIR_CUT_MIN_PINGS`] in
     // a row. A cut loses every packet both ways, so both pingers of the
     // pair go dark, and a node's cut darkens its paths to several peers
-    // at once, which chance does not.
-    if dark.len() == 1 && dark[0].2 < PAIR_CUT_MIN_PINGS {
+    // at once, which chance does not. A node of the pair that sent
+    // nothing at all over the run (its longest silence, of 2 s or more,
+    // covers the run's first second) was cut off whatever the count.
+    let silent_over = |n: Option<u16>, at: i64| {
+        s.nodes.iter().any(|v| {
+            Some(v.id) == n
+                && v.max_gap_ms >= 2000.0
+                && v.max_gap_at <= at
+                && v.max_gap_at + (v.max_gap_ms * 1e6) as i64 >= at + 1_000_000_000
+        })
+    };
+    if dark.len() == 1
+        && dark[0].2 < PAIR_CUT_MIN_PINGS
+        && !silent_over(dark[0].0.src_node, dark[0].1)
+        && !silent_over(dark[0].0.dst_node, dark[0].1)
+    {
         return None;
     }
     let (first, ..) = dark.iter().min_by_key(|d| d.1)?;
@@ -1161,6 +1175,13 @@ mod tests {
         // pingers' paths of the pair at once (a cut loses both ways).
         assert!(cut(&snapshot_unanswered(lost(), &[10, 11, 12], &[], 30)));
         assert!(cut(&snapshot_unanswered(lost(), &[10, 11], &[10, 11], 30)));
+        // Two in a row while node 2 sent nothing at all (a two-node cut
+        // seen without the key, pings 3 s apart): a cut.
+        let mut s = snapshot_unanswered(lost(), &[10, 11], &[], 30);
+        let n2 = s.nodes.iter_mut().find(|n| n.id == 2).expect("node 2");
+        n2.max_gap_at = crate::analysis::testkit::T0 + 9 * S;
+        n2.max_gap_ms = 3500.0;
+        assert!(cut(&s));
     }
 
     #[test]
