@@ -41,7 +41,8 @@
 //!   missing pong is charged to the path it travelled. Totem messages give
 //!   the after stage directly: a message whose copy to B was seen here and
 //!   that B then asks for again (a seq B adds to the token's retransmit
-//!   list) was lost after the capture point on A→B; pooled with the pings'
+//!   list, in a token of the message's ring: every ring numbers its
+//!   messages from 1 again) was lost after the capture point on A→B; pooled with the pings'
 //!   estimate by samples (alone from 20 messages when the pings show
 //!   nothing significant). A copy is a sample only while its receiver is in
 //!   the message's ring and operational (it passed on a token of that ring

@@ -14,6 +14,12 @@
 //! for. A copy not seen here and asked for was lost before the capture
 //! point, which the DATA seq rules (`seqloss`) count already.
 //!
+//! Totem numbers the messages of each ring from 1 again (a new ring starts
+//! its `seq` over), and a token's retransmit list names messages of the
+//! token's ring: a message and a request match only within one ring (a
+//! seq asked for in a new ring is not the message of that seq of the ring
+//! before, lost or not).
+//!
 //! Memory is fixed: the latest [`ORIGINS`] messages (by seq) with the paths
 //! their copies were seen on, and per node the retransmit list of the last
 //! token it received (up to [`RTR_KEPT`] entries; a longer list is a storm
@@ -32,8 +38,12 @@ const RTR_KEPT: usize = 64;
 /// A request later than this after the message is not about this copy.
 const REQUEST_WINDOW: i64 = 10 * NS;
 
+/// A ring's id: representative and ring seq.
+pub(super) type RingKey = (u32, u64);
+
 #[derive(Debug, Clone, Copy, Default)]
 struct Origin {
+    ring: RingKey,
     seq: u32,
     ts: i64,
     /// Destination node and path index of each copy seen.
@@ -44,6 +54,8 @@ struct Origin {
 #[derive(Debug, Clone, Copy)]
 struct RtrSet {
     node: u32,
+    /// The ring of the token the list came with.
+    ring: RingKey,
     seqs: [u32; RTR_KEPT],
     n: u8,
     /// More entries than kept: not compared.
@@ -65,13 +77,14 @@ impl RtrLoss {
         }
     }
 
-    /// A copy of original message `seq` towards node `to` on path `dir`,
-    /// seen at `ts`.
+    /// A copy of original message `seq` of ring `ring` towards node `to`
+    /// on path `dir`, seen at `ts`.
     #[inline]
-    pub(super) fn copy_seen(&mut self, seq: u32, to: u32, dir: u32, ts: i64) {
+    pub(super) fn copy_seen(&mut self, ring: RingKey, seq: u32, to: u32, dir: u32, ts: i64) {
         let o = &mut self.origins[seq as usize % ORIGINS];
-        if o.seq != seq || ts - o.ts > REQUEST_WINDOW || o.n == 0 {
+        if o.seq != seq || o.ring != ring || ts - o.ts > REQUEST_WINDOW || o.n == 0 {
             *o = Origin {
+                ring,
                 seq,
                 ts,
                 ..Origin::default()
@@ -83,13 +96,15 @@ impl RtrLoss {
         }
     }
 
-    /// The token towards `node` carried `rtr`: what it asked for is known.
-    pub(super) fn token_to(&mut self, node: u32, rtr: &Rtr<'_>, max_nodes: usize) {
+    /// The token of ring `ring` towards `node` carried `rtr`: what it asked
+    /// for is known.
+    pub(super) fn token_to(&mut self, node: u32, ring: RingKey, rtr: &Rtr<'_>, max_nodes: usize) {
         let k = match self.rx.iter().position(|s| s.node == node) {
             Some(k) => k,
             None if self.rx.len() < max_nodes => {
                 self.rx.push(RtrSet {
                     node,
+                    ring,
                     seqs: [0; RTR_KEPT],
                     n: 0,
                     full: false,
@@ -99,6 +114,7 @@ impl RtrLoss {
             None => return,
         };
         let set = &mut self.rx[k];
+        set.ring = ring;
         set.n = 0;
         set.full = rtr.len > RTR_KEPT;
         for (k, seq) in rtr.seqs.iter().take(RTR_KEPT).enumerate() {
@@ -107,11 +123,18 @@ impl RtrLoss {
         }
     }
 
-    /// Node `from` passed on a token with `rtr`: each entry it added (not
-    /// in the token it received) is a message it missed. Those whose copy
-    /// towards it was seen here were lost after the capture point: counted
-    /// on that copy's path.
-    pub(super) fn token_from(&mut self, from: u32, rtr: &Rtr<'_>, ts: i64, dirs: &mut [Dir]) {
+    /// Node `from` passed on a token of ring `ring` with `rtr`: each entry
+    /// it added (not in the token of that ring it received) is a message
+    /// of that ring it missed. Those whose copy towards it was seen here
+    /// were lost after the capture point: counted on that copy's path.
+    pub(super) fn token_from(
+        &mut self,
+        from: u32,
+        ring: RingKey,
+        rtr: &Rtr<'_>,
+        ts: i64,
+        dirs: &mut [Dir],
+    ) {
         if rtr.len == 0 || rtr.len > RTR_KEPT {
             return;
         }
@@ -121,13 +144,19 @@ impl RtrLoss {
         if got.full {
             return;
         }
-        let had = &got.seqs[..got.n as usize];
+        // A list received with another ring's token asked for that ring's
+        // messages.
+        let had = if got.ring == ring {
+            &got.seqs[..got.n as usize]
+        } else {
+            &[][..]
+        };
         for &seq in rtr.seqs {
             if had.contains(&seq) {
                 continue;
             }
             let o = &self.origins[seq as usize % ORIGINS];
-            if o.seq != seq || o.n == 0 || ts - o.ts > REQUEST_WINDOW {
+            if o.seq != seq || o.ring != ring || o.n == 0 || ts - o.ts > REQUEST_WINDOW {
                 continue;
             }
             let Some(&(_, dir)) = o.copies[..o.n as usize].iter().find(|c| c.0 == from) else {
@@ -174,11 +203,16 @@ mod tests {
     /// A knet DATA packet from `from` carrying totem mcast `seq` of ring
     /// (1, 8).
     fn mcast_bytes(from: u32, seq: u32) -> Vec<u8> {
+        mcast_in(8, from, seq)
+    }
+
+    /// The same, of ring (1, `ring_seq`).
+    fn mcast_in(ring_seq: u64, from: u32, seq: u32) -> Vec<u8> {
         let mut t = totem_header(1, from, 0);
         t.extend_from_slice(&from.to_le_bytes());
         t.extend_from_slice(&seq.to_le_bytes());
         t.extend_from_slice(&0i32.to_le_bytes());
-        ring(&mut t, 1, 8);
+        ring(&mut t, 1, ring_seq);
         t.extend_from_slice(&from.to_le_bytes());
         t.extend_from_slice(&0u32.to_le_bytes());
         t.extend_from_slice(b"payload");
@@ -187,16 +221,21 @@ mod tests {
 
     /// An orf token of ring (1, 8) from `from` to `to` asking for `rtr`.
     fn token_asking(from: u32, to: u32, token_seq: u32, rtr: &[u32]) -> Vec<u8> {
+        token_in(8, from, to, token_seq, rtr)
+    }
+
+    /// The same, of ring (1, `ring_seq`).
+    fn token_in(ring_seq: u64, from: u32, to: u32, token_seq: u32, rtr: &[u32]) -> Vec<u8> {
         let mut t = totem_header(0, from, to);
         for v in [30u32, token_seq, 10, 0] {
             t.extend_from_slice(&v.to_le_bytes());
         }
-        ring(&mut t, 1, 8);
+        ring(&mut t, 1, ring_seq);
         for v in [0u32, 0, 0, rtr.len() as u32] {
             t.extend_from_slice(&v.to_le_bytes());
         }
         for s in rtr {
-            ring(&mut t, 1, 8);
+            ring(&mut t, 1, ring_seq);
             t.extend_from_slice(&s.to_le_bytes());
         }
         knet_data(from as u16, &t)
@@ -207,6 +246,50 @@ mod tests {
             .iter()
             .find(|d| d.key.src == ip(src) && d.key.dst == ip(dst))
             .map_or((0, 0), |d| (d.mcast.seen, d.mcast.lost))
+    }
+
+    #[test]
+    fn a_seq_asked_for_in_a_new_ring_is_not_the_old_rings_message() {
+        let mut e = Engine::new(two_nodes());
+        ping_pair(&mut e, T0, 1, 2, 0, Some(300), 5);
+        feed(&mut e, T0, ip(2), ip(1), 0, &token_in(8, 2, 1, 3, &[]));
+        // Message 14 of ring (1, 8) reaches node 2 (nobody asks for it).
+        feed(&mut e, T0 + MS, ip(1), ip(2), 0, &mcast_in(8, 1, 14));
+        feed(
+            &mut e,
+            T0 + 2 * MS,
+            ip(1),
+            ip(2),
+            0,
+            &token_in(8, 1, 2, 4, &[]),
+        );
+        feed(
+            &mut e,
+            T0 + 3 * MS,
+            ip(2),
+            ip(1),
+            0,
+            &token_in(8, 2, 1, 5, &[]),
+        );
+        // A new ring (1, 12) numbers its messages from 1 again: node 2
+        // asking for 14 of it is not about the copy of ring (1, 8).
+        feed(
+            &mut e,
+            T0 + 5 * MS,
+            ip(1),
+            ip(2),
+            0,
+            &token_in(12, 1, 2, 1, &[]),
+        );
+        feed(
+            &mut e,
+            T0 + 6 * MS,
+            ip(2),
+            ip(1),
+            0,
+            &token_in(12, 2, 1, 2, &[14]),
+        );
+        assert_eq!(mcast_counts(&e, 1, 2), (1, 0));
     }
 
     #[test]

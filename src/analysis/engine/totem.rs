@@ -190,7 +190,8 @@ impl Engine {
                 c.ts - 2 * i64::from(self.th.token_ms) * MS,
             )
         {
-            self.rtr.copy_seen(*seq, to, i, c.ts);
+            self.rtr
+                .copy_seen((ring.rep, ring.seq()), *seq, to, i, c.ts);
             if let Some(d) = self.dirs.get_mut(i as usize) {
                 d.mcast_copy_seen(c.sec);
             }
@@ -345,9 +346,9 @@ impl Engine {
             }
         }
         self.ring_seen(ring_id, ts, from);
-        self.rtr.token_from(from, &rtr, ts, &mut self.dirs);
+        self.rtr.token_from(from, ring, &rtr, ts, &mut self.dirs);
         if let Some(r) = target {
-            self.rtr.token_to(r, &rtr, max_nodes);
+            self.rtr.token_to(r, ring, &rtr, max_nodes);
             self.token_arrival(r, this, true, &mut hints.rx);
         }
     }
