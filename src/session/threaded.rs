@@ -156,8 +156,7 @@ fn produce(
         match src.advance() {
             Ok(true) => {
                 let f = src.frame();
-                let o = dec.decode(&f);
-                b.push(&f, &o, key);
+                dec.decode_with(&f, None, |o| b.push(&f, o, key));
             }
             Ok(false) => break,
             Err(e) => {
@@ -242,8 +241,7 @@ fn produce_decrypting(
         for i in 0..rb.len() {
             match rb.item(i, &mut hint) {
                 Some(RawItem::Frame(f, opened)) => {
-                    let o = dec.decode_opened(&f, opened);
-                    eb.push(&f, &o, key);
+                    dec.decode_with(&f, opened, |o| eb.push(&f, o, key));
                 }
                 Some(RawItem::Error(e)) => eb.push_capture_error(e),
                 None => {}
