@@ -14,18 +14,17 @@ use crate::wire::classify::{self, Framing};
 use crate::wire::crypto::{Decryptor, Opening, Transport};
 use crate::wire::net::{DefragLimits, NetDecoder, NetPacket};
 
-/// A batch is handed on at this many frames or bytes of frames. Each
-/// batch costs two hand-offs between threads (to a worker and back), a
-/// thread wake-up each on two busy cores: 2,048 frames (was 512) take
-/// three quarters of them away (`benches/README.md`, 2026-12-07). Memory
-/// in flight per worker: three batches of twice `BYTES` (frames and
-/// cleartexts), about 3 MiB.
-const FRAMES: usize = 2048;
-const BYTES: usize = 512 * 1024;
+/// A batch is handed on at this many frames or bytes of frames. Larger
+/// batches save thread hand-offs but leave the frames colder for the
+/// decoder when the batch comes back: 2,048 frames halved the context
+/// switches and cost the decoding thread more than that saved
+/// (`benches/README.md`, 2026-12-07).
+const FRAMES: usize = 512;
+const BYTES: usize = 256 * 1024;
 /// Frames of a batch filled before the decoder has found the pair that
 /// opens the payloads: workers open nothing in it and the decoder does
 /// all the work, so the first batches stay short.
-const FRAMES_UNPAIRED: usize = 256;
+const FRAMES_UNPAIRED: usize = 128;
 
 #[derive(Debug, Clone, Copy)]
 struct Meta {
@@ -105,6 +104,16 @@ impl RawBatch {
         self.errors.clear();
         self.hints.clear();
         self.clear_used = 0;
+    }
+
+    /// Sets the pairs workers try.
+    pub fn set_pair_values(
+        &mut self,
+        knet: Option<(usize, usize)>,
+        totem2: Option<(usize, usize)>,
+    ) {
+        self.pair_knet = knet;
+        self.pair_totem2 = totem2;
     }
 
     /// Sets the pairs workers try (the decryptor's, as of now).
