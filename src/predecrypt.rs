@@ -1,10 +1,12 @@
 //! Decryption ahead of the decoder, on worker threads (the threaded
-//! pipeline with a key): frames are copied into [`RawBatch`]es; a worker
-//! finds each frame's corosync payload and decrypts it with the (key,
-//! suite) pair the decoder's decryptor tries first; the decoder then takes
-//! the batches back in order and uses a worker's cleartext only where its
-//! own decryptor would have opened the payload with that same pair first
-//! ([`crate::decode::Opened`]), so outcomes and counters do not change.
+//! pipeline with a key): frames are copied into [`RawBatch`]es by the
+//! thread that reads the capture; a worker finds each frame's corosync
+//! payload and decrypts it with the (key, suite) pair the decoder's
+//! decryptor tries first (as of the last batch it decoded); the decoder
+//! then takes the batches back in order and uses a worker's cleartext
+//! only where its own decryptor would have opened the payload with that
+//! same pair first ([`crate::decode::Opened`]), so outcomes and counters
+//! do not change.
 //! Anything a worker could not open (another pair, IP fragments, a cut
 //! payload) the decoder decrypts itself, as before.
 

@@ -1,6 +1,7 @@
-//! The threaded pipeline of `run_to_end`: one thread reads and decodes
-//! (decrypting on worker threads when keys are given, `predecrypt`), the
-//! caller's thread analyses. They are joined by a bounded channel of
+//! The threaded pipeline of `run_to_end`: one thread reads ahead, one
+//! decodes (with keys, the reading thread fills the batches of the
+//! decryption workers, `predecrypt`, and the decoding thread takes them
+//! back in turn), the caller's thread analyses. They are joined by a bounded channel of
 //! [`Batch`]es of owned per-frame events, and the emptied batches go back
 //! on a return channel, so a run allocates its batches once whatever its
 //! length, and memory is bounded by the batches in flight.
