@@ -1,10 +1,11 @@
 //! The threaded pipeline of `run_to_end`: one thread reads ahead, one
 //! decodes (with keys, the reading thread fills the batches of the
 //! decryption workers, `predecrypt`, and the decoding thread takes them
-//! back in turn), the caller's thread analyses. They are joined by a bounded channel of
-//! [`Batch`]es of owned per-frame events, and the emptied batches go back
-//! on a return channel, so a run allocates its batches once whatever its
-//! length, and memory is bounded by the batches in flight.
+//! back in turn), the caller's thread analyses. Decoding and analysis are
+//! joined by a bounded channel of [`Batch`]es of owned per-frame events,
+//! and the emptied batches go back on a return channel, so a run
+//! allocates its batches once whatever its length, and memory is bounded
+//! by the batches in flight.
 //!
 //! The analysis side takes the events in capture order, exactly as the
 //! single-threaded loop takes frames: counters, notes on stderr, the
