@@ -459,13 +459,16 @@ impl Decoder {
         if frame.is_snaplen_cut() {
             stats.snaplen_cut += 1;
         }
-        let dgram = match net.decode(frame.ts, frame.linktype, frame.data) {
+        // Matched by reference: the datagram is copied once, from the
+        // layer's result into the packet.
+        let net_r = net.decode(frame.ts, frame.linktype, frame.data);
+        let dgram = match &net_r {
             Ok(NetPacket::Udp(d)) => d,
             Ok(NetPacket::TooBig(notice)) => {
                 stats.too_big += 1;
                 *out = Outcome::TooBig {
                     ts: frame.ts,
-                    notice,
+                    notice: *notice,
                 };
                 return;
             }
@@ -480,8 +483,8 @@ impl Decoder {
             }
             Err(e) => {
                 stats.undecodable += 1;
-                stats.reason(&e);
-                *out = Outcome::Undecodable(e);
+                stats.reason(e);
+                *out = Outcome::Undecodable(*e);
                 return;
             }
         };
@@ -494,7 +497,7 @@ impl Decoder {
             ts: frame.ts,
             source: frame.source,
             packet_no: frame.packet_no,
-            dgram,
+            dgram: *dgram,
             class: Class::Encrypted,
             framing: Framing::Opaque,
             decrypted: false,
