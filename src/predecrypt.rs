@@ -1,10 +1,12 @@
 //! Decryption ahead of the decoder, on worker threads (the threaded
-//! pipeline with a key): frames are copied into [`RawBatch`]es; a worker
-//! finds each frame's corosync payload and decrypts it with the (key,
-//! suite) pair the decoder's decryptor tries first; the decoder then takes
-//! the batches back in order and uses a worker's cleartext only where its
-//! own decryptor would have opened the payload with that same pair first
-//! ([`crate::decode::Opened`]), so outcomes and counters do not change.
+//! pipeline with a key): frames are copied into [`RawBatch`]es by the
+//! thread that reads the capture; a worker finds each frame's corosync
+//! payload and decrypts it with the (key, suite) pair the decoder's
+//! decryptor tries first (as of the last batch it decoded); the decoder
+//! then takes the batches back in order and uses a worker's cleartext
+//! only where its own decryptor would have opened the payload with that
+//! same pair first ([`crate::decode::Opened`]), so outcomes and counters
+//! do not change.
 //! Anything a worker could not open (another pair, IP fragments, a cut
 //! payload) the decoder decrypts itself, as before.
 
@@ -14,9 +16,17 @@ use crate::wire::classify::{self, Framing};
 use crate::wire::crypto::{Decryptor, Opening, Transport};
 use crate::wire::net::{DefragLimits, NetDecoder, NetPacket};
 
-/// A batch is handed on at this many frames or bytes of frames.
+/// A batch is handed on at this many frames or bytes of frames. Larger
+/// batches save thread hand-offs but leave the frames colder for the
+/// decoder when the batch comes back: 2,048 frames halved the context
+/// switches and cost the decoding thread more than that saved
+/// (`benches/README.md`, 2026-12-07).
 const FRAMES: usize = 512;
 const BYTES: usize = 256 * 1024;
+/// Frames of a batch filled before the decoder has found the pair that
+/// opens the payloads: workers open nothing in it and the decoder does
+/// all the work, so the first batches stay short.
+const FRAMES_UNPAIRED: usize = 128;
 
 #[derive(Debug, Clone, Copy)]
 struct Meta {
@@ -53,7 +63,11 @@ pub struct RawBatch {
     pair_knet: Option<(usize, usize)>,
     pair_totem2: Option<(usize, usize)>,
     hints: Vec<Hint>,
+    /// Cleartexts, in `clear[..clear_used]`. The vector keeps its length
+    /// from batch to batch (zeroed once, when it grows), so a payload's
+    /// room is not zeroed again before the decryptor writes it.
     clear: Vec<u8>,
+    clear_used: usize,
 }
 
 /// One entry of a raw batch.
@@ -74,7 +88,12 @@ impl RawBatch {
     }
 
     pub fn is_full(&self) -> bool {
-        self.metas.len() >= FRAMES || self.bytes.len() >= BYTES
+        let frames = if self.pair_knet.is_none() && self.pair_totem2.is_none() {
+            FRAMES_UNPAIRED
+        } else {
+            FRAMES
+        };
+        self.metas.len() >= frames || self.bytes.len() >= BYTES
     }
 
     pub fn is_empty(&self) -> bool {
@@ -86,7 +105,17 @@ impl RawBatch {
         self.bytes.clear();
         self.errors.clear();
         self.hints.clear();
-        self.clear.clear();
+        self.clear_used = 0;
+    }
+
+    /// Sets the pairs workers try.
+    pub fn set_pair_values(
+        &mut self,
+        knet: Option<(usize, usize)>,
+        totem2: Option<(usize, usize)>,
+    ) {
+        self.pair_knet = knet;
+        self.pair_totem2 = totem2;
     }
 
     /// Sets the pairs workers try (the decryptor's, as of now).
@@ -201,6 +230,7 @@ impl Worker {
             pair_totem2,
             hints,
             clear,
+            clear_used,
             ..
         } = b;
         let cbc = &mut self.cbc;
@@ -240,8 +270,11 @@ impl Worker {
                 _ => continue,
             };
             let Some(pair) = pair else { continue };
-            let start = clear.len();
-            clear.resize(start + payload.len(), 0);
+            let start = *clear_used;
+            let end = start + payload.len();
+            if clear.len() < end {
+                clear.resize(end, 0);
+            }
             let hint = Hint {
                 frame: i,
                 transport,
@@ -253,24 +286,24 @@ impl Worker {
             };
             match self
                 .crypto
-                .check_pair(transport, pair, payload, &mut clear[start..])
+                .check_pair(transport, pair, payload, &mut clear[start..end])
             {
                 Some(Opening::Done(len)) => {
-                    clear.truncate(start + len);
+                    *clear_used = start + len;
                     hints.push(Hint {
                         clear_len: len,
                         ..hint
                     });
                 }
                 Some(Opening::Cbc { iv_at, n }) => {
-                    clear.truncate(start + n);
+                    *clear_used = start + n;
                     hints.push(Hint {
                         clear_len: n,
                         ..hint
                     });
                     cbc.push((hints.len() - 1, iv_at));
                 }
-                None => clear.truncate(start),
+                None => {}
             }
         }
         // The AES step once per run of ciphertexts laid back to back with

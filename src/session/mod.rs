@@ -631,39 +631,40 @@ impl Session {
             *save_error = Some(e);
             *save = None;
         }
-        let o = decoder.decode(&f);
-        let (rec, key);
-        let seen = match &o {
-            Outcome::Corosync(p) => {
-                lists.clear();
-                rec = PacketRec::of(p, lists);
-                key = match multi {
-                    Some(_) => crate::analysis::multi::packet_key_of(p),
-                    None => 0,
-                };
-                Seen::Packet {
-                    rec: &rec,
-                    lists,
-                    key,
+        decoder.decode_with(&f, None, |o| {
+            let (rec, key);
+            let seen = match o {
+                Outcome::Corosync(p) => {
+                    lists.clear();
+                    rec = PacketRec::of(p, lists);
+                    key = match multi {
+                        Some(_) => crate::analysis::multi::packet_key_of(p),
+                        None => 0,
+                    };
+                    Seen::Packet {
+                        rec: &rec,
+                        lists,
+                        key,
+                    }
                 }
-            }
-            o => Seen::of_other(o),
-        };
-        account(
-            Analysis {
-                names,
-                feed,
-                multi,
-                notes,
-                counters,
-            },
-            Frame {
-                ts: f.ts,
-                source: f.source,
-                packet_no: f.packet_no,
-            },
-            seen,
-        );
+                o => Seen::of_other(o),
+            };
+            account(
+                Analysis {
+                    names,
+                    feed,
+                    multi,
+                    notes,
+                    counters,
+                },
+                Frame {
+                    ts: f.ts,
+                    source: f.source,
+                    packet_no: f.packet_no,
+                },
+                seen,
+            );
+        });
     }
 
     /// Nothing arrived (live capture idle): the clock moves on to `now`.

@@ -335,12 +335,27 @@ impl AesKey {
 
 /// The chaining of CBC after [`AesKey::decrypt_blocks`]: P_i = D(C_i) xor
 /// C_{i-1}, with C_{-1} = IV.
+/// Each block is XORed as one 128-bit word (the iterator chain of byte
+/// pairs this replaces was not vectorised: ~20 instructions a block).
 fn chain(iv: &[u8], ct: &[u8], out: &mut [u8]) {
-    let prevs = std::iter::once(iv).chain(ct.chunks_exact(BLOCK));
-    for (blk, prev) in out.chunks_exact_mut(BLOCK).zip(prevs) {
-        for (a, b) in blk.iter_mut().zip(prev) {
-            *a ^= *b;
+    fn xor(blk: &mut [u8; BLOCK], prev: &[u8; BLOCK]) {
+        *blk = (u128::from_ne_bytes(*blk) ^ u128::from_ne_bytes(*prev)).to_ne_bytes();
+    }
+    let (blocks, _) = out.as_chunks_mut::<BLOCK>();
+    let Some((first, rest)) = blocks.split_first_mut() else {
+        return;
+    };
+    match <&[u8; BLOCK]>::try_from(iv) {
+        Ok(iv) => xor(first, iv),
+        Err(_) => {
+            for (a, b) in first.iter_mut().zip(iv) {
+                *a ^= *b;
+            }
         }
+    }
+    let (prevs, _) = ct.as_chunks::<BLOCK>();
+    for (blk, prev) in rest.iter_mut().zip(prevs) {
+        xor(blk, prev);
     }
 }
 

@@ -138,26 +138,31 @@ struct Rd<'a> {
 }
 
 impl<'a> Rd<'a> {
+    #[inline(always)]
     fn arr<const N: usize>(&self, off: usize) -> [u8; N] {
         let mut a = [0u8; N];
         a.copy_from_slice(&self.b[off..off + N]);
         a
     }
+    #[inline(always)]
     fn u16(&self, off: usize) -> u16 {
         match self.order {
             ByteOrder::Little => u16::from_le_bytes(self.arr(off)),
             ByteOrder::Big => u16::from_be_bytes(self.arr(off)),
         }
     }
+    #[inline(always)]
     fn u32(&self, off: usize) -> u32 {
         match self.order {
             ByteOrder::Little => u32::from_le_bytes(self.arr(off)),
             ByteOrder::Big => u32::from_be_bytes(self.arr(off)),
         }
     }
+    #[inline(always)]
     fn i32(&self, off: usize) -> i32 {
         self.u32(off) as i32
     }
+    #[inline(always)]
     fn u64(&self, off: usize) -> u64 {
         match self.order {
             ByteOrder::Little => u64::from_le_bytes(self.arr(off)),
@@ -176,6 +181,7 @@ impl<'a> Rd<'a> {
             Ok(())
         }
     }
+    #[inline(always)]
     fn ring_id(&self, off: usize, v: Version) -> RingId {
         match v {
             Version::V3 => RingId {
