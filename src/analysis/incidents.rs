@@ -622,7 +622,8 @@ fn cut_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
             Some(v.id) == n
                 && v.max_gap_ms >= 2000.0
                 && v.max_gap_at <= at
-                && v.max_gap_at + (v.max_gap_ms * 1e6) as i64 >= at + 1_000_000_000
+                && v.max_gap_at.saturating_add((v.max_gap_ms * 1e6) as i64)
+                    >= at.saturating_add(1_000_000_000)
         })
     };
     if dark.len() == 1

@@ -299,7 +299,9 @@ impl Engine {
         // fixed order.
         let Some((s, e)) = n.silence else { return };
         let in_burst = |t: i64| t >= e && t - e <= RESUME_BURST_NS;
-        let overdue = n.last_ping - n.silence_ping.saturating_add(spacing);
+        let overdue = n
+            .last_ping
+            .saturating_sub(n.silence_ping.saturating_add(spacing));
         let heartbeat_late = n.silence_ping > i64::MIN
             && in_burst(n.last_ping)
             && (PING_OVERDUE_NS..spacing).contains(&overdue);
