@@ -301,13 +301,8 @@ pub fn incidents(s: &Snapshot) -> Vec<Incident> {
     // group's evidence: listed under it, without moving its window, nodes
     // or cause (rule 8 reads the resends overlapping an incident).
     let window = |idx: &[usize]| {
-        let a = idx
-            .iter()
-            .map(|&i| s.findings[i].start)
-            .min()
-            .unwrap_or(s.now);
-        let b = idx.iter().map(|&i| end(i)).max().unwrap_or(s.now);
-        (a - JOIN_SLACK_NS, b.saturating_add(JOIN_SLACK_NS))
+        let fs: Vec<&Finding> = idx.iter().map(|&i| &s.findings[i]).collect();
+        span(s, &fs, JOIN_SLACK_NS).unwrap_or((s.now, s.now))
     };
     let resends_only = |idx: &[usize]| {
         idx.iter()
@@ -359,6 +354,14 @@ pub fn incidents(s: &Snapshot) -> Vec<Incident> {
         .collect();
     incs.sort_by_key(|i| i.start);
     incs
+}
+
+/// The findings' window (an open one ends now), widened by `slack` either
+/// side; None without findings.
+fn span(s: &Snapshot, fs: &[&Finding], slack: i64) -> Option<(i64, i64)> {
+    let from = fs.iter().map(|f| f.start).min()?;
+    let to = fs.iter().map(|f| f.end.unwrap_or(s.now)).max()?;
+    Some((from.saturating_sub(slack), to.saturating_add(slack)))
 }
 
 /// The cause, by the strongest evidence first (see the module docs).
@@ -598,8 +601,7 @@ fn path_loss_from(series: &[SeriesPoint], from: i64, to: i64, min_lost: u64) -> 
 /// share. The node cut is the one every dark path touches.
 fn cut_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
     let thr = s.thresholds.loss_warning_pct;
-    let from = fs.iter().map(|f| f.start).min()? - JOIN_SLACK_NS;
-    let to = fs.iter().map(|f| f.end.unwrap_or(s.now)).max()? + JOIN_SLACK_NS;
+    let (from, to) = span(s, fs, JOIN_SLACK_NS)?;
     let paths = incident_paths(s, fs);
     let mut dark: Vec<(&crate::analysis::LinkView, i64, u64)> = Vec::new();
     for l in &paths {
@@ -672,8 +674,7 @@ fn cut_of(s: &Snapshot, node: u16, cut: impl IntoIterator<Item = u8>) -> Cause {
 /// incident's findings (or any), is the one cut off.
 fn short_cuts(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
     const SEC: i64 = 1_000_000_000;
-    let from = fs.iter().map(|f| f.start).min()? - JOIN_SLACK_NS;
-    let to = fs.iter().map(|f| f.end.unwrap_or(s.now)).max()? + JOIN_SLACK_NS;
+    let (from, to) = span(s, fs, JOIN_SLACK_NS)?;
     let named: Vec<u16> = fs
         .iter()
         .filter(|f| !cluster_wide(f))
@@ -845,8 +846,7 @@ pub const LOSS_CONTEXT_NS: i64 = 30_000_000_000;
 /// the reverse lost under half as much.
 fn loss_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
     let thr = s.thresholds.loss_warning_pct;
-    let from = fs.iter().map(|f| f.start).min()? - LOSS_CONTEXT_NS;
-    let to = fs.iter().map(|f| f.end.unwrap_or(s.now)).max()? + LOSS_CONTEXT_NS;
+    let (from, to) = span(s, fs, LOSS_CONTEXT_NS)?;
     // A link knet took down and back up with its pongs lost at random: one
     // lost pong is enough at the default budgets (the ping timeout is
     // under two spacings of the heartbeat grid), so one is evidence there.
@@ -913,8 +913,7 @@ fn loss_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
 /// where: one whose successor resent nothing itself; of those, the one
 /// that resent most.
 fn tokens_resent(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
-    let from = fs.iter().map(|f| f.start).min()? - JOIN_SLACK_NS;
-    let to = fs.iter().map(|f| f.end.unwrap_or(s.now)).max()? + JOIN_SLACK_NS;
+    let (from, to) = span(s, fs, JOIN_SLACK_NS)?;
     let resent: Vec<&Finding> = s
         .findings
         .iter()

@@ -65,34 +65,32 @@ impl Engine {
             }
             Kind::Token => {
                 self.totem.v.tokens += 1;
-                let resent = match (
-                    self.addr_node.get(&rec.src).copied(),
-                    self.addr_node.get(&rec.dst).copied(),
-                ) {
-                    (Some(from), Some(to)) => self.inferred_token_sent(
+                let Some(to) = self.addr_node.get(&rec.dst).copied().map(u32::from) else {
+                    return;
+                };
+                let resent = self.addr_node.get(&rec.src).copied().is_some_and(|from| {
+                    self.inferred_token_sent(
                         u32::from(from),
-                        u32::from(to),
+                        to,
                         ts,
                         rec.len,
                         inf.confidence >= 0.7,
-                    ),
-                    _ => false,
-                };
-                // A resent token is no new token at its receiver.
-                if resent && let Some(r) = self.addr_node.get(&rec.dst).copied() {
+                    )
+                });
+                if resent {
+                    // A resent token is no new token at its receiver.
                     let max_nodes = self.th.limits.max_nodes;
-                    if let Some(tn) = self.totem.tok.entry(u32::from(r), max_nodes, &mut 0) {
+                    if let Some(tn) = self.totem.tok.entry(to, max_nodes, &mut 0) {
                         tn.resend_rx = Some(ts);
                     }
-                }
-                if let Some(r) = self.addr_node.get(&rec.dst).copied().filter(|_| !resent) {
+                } else {
                     self.inferred_tokens += 1;
                     let this = TokRx {
                         ts,
                         ring: (u32::MAX, 0),
                         token_seq: (self.inferred_tokens & 0xffff_ffff) as u32,
                     };
-                    self.token_arrival(u32::from(r), this, false, &mut 0);
+                    self.token_arrival(to, this, false, &mut 0);
                 }
             }
             _ => {}
@@ -115,9 +113,14 @@ impl Engine {
         let Some(tn) = self.totem.tok.entry(from, max_nodes, &mut 0) else {
             return false;
         };
-        // Keyless, a sent token's `token_seq` holds its length. A send
-        // right after a resend reached the node may pass on a token it
-        // never had the first copy of: not judged.
+        // Keyless, a sent token's `token_seq` holds its length.
+        let this = TokRx {
+            ts,
+            ring: (u32::MAX, 0),
+            token_seq: len,
+        };
+        // A send right after a resend reached the node may pass on a
+        // token it never had the first copy of: not judged.
         let after_resend = tn
             .resend_rx
             .is_some_and(|r| r <= ts && ts - r <= RESEND_FORWARD_NS);
@@ -128,11 +131,7 @@ impl Engine {
                 tx.ts
             }
             _ => {
-                tn.tx = Some(TokRx {
-                    ts,
-                    ring: (u32::MAX, 0),
-                    token_seq: len,
-                });
+                tn.tx = Some(this);
                 return false;
             }
         };
@@ -143,11 +142,7 @@ impl Engine {
             self.token_resent(from, Some(to), first, ts);
             true
         } else {
-            tn.tx = Some(TokRx {
-                ts,
-                ring: (u32::MAX, 0),
-                token_seq: len,
-            });
+            tn.tx = Some(this);
             false
         }
     }

@@ -558,6 +558,14 @@ impl Engine {
         let every = i64::from(self.th.token_retransmit_ms.max(1)) * MS;
         let again = u32::try_from(((ts - sent + every / 2) / every).max(1)).unwrap_or(u32::MAX);
         let gap = RESEND_EPISODE_TOKENS * token;
+        let fresh = ResendEpisode {
+            from,
+            to,
+            start: sent,
+            last: ts,
+            resends: 1,
+            max_again: again,
+        };
         let eps = &mut self.totem.resend_eps;
         if let Some(e) = eps.iter_mut().find(|e| e.from == from) {
             if sent - e.last <= gap {
@@ -569,27 +577,10 @@ impl Engine {
                 }
                 return;
             }
-            let done = *e;
-            *e = ResendEpisode {
-                from,
-                to,
-                start: sent,
-                last: ts,
-                resends: 1,
-                max_again: again,
-            };
+            let done = std::mem::replace(e, fresh);
             self.resend_finding(done);
-            return;
-        }
-        if eps.len() < self.th.limits.max_nodes {
-            eps.push(ResendEpisode {
-                from,
-                to,
-                start: sent,
-                last: ts,
-                resends: 1,
-                max_again: again,
-            });
+        } else if eps.len() < self.th.limits.max_nodes {
+            eps.push(fresh);
         }
     }
 
