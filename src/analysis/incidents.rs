@@ -52,7 +52,8 @@
 //! 6. a path-MTU black hole or change;
 //! 7. a latency finding or an RTT asymmetry: a latency step;
 //! 8. tokens resent to a successor that was running (`token_resent`, in
-//!    the incident or overlapping it within [`JOIN_SLACK_NS`]): loss on
+//!    the incident, overlapping it within [`JOIN_SLACK_NS`] or listed
+//!    under it): loss on
 //!    the ring after the sender; every node before the loss
 //!    resends, so the one furthest along names where (one whose successor
 //!    resent nothing itself; of those, the one that resent most);
@@ -335,7 +336,7 @@ pub fn incidents(s: &Snapshot) -> Vec<Incident> {
             nodes.sort_unstable();
             nodes.dedup();
             let mut findings = idx.clone();
-            findings.extend(extra);
+            findings.extend(&extra);
             findings.sort_by_key(|&i| (s.findings[i].start, i));
             let mut inc = Incident {
                 start: fs().map(|f| f.start).min().unwrap_or(s.now),
@@ -343,7 +344,7 @@ pub fn incidents(s: &Snapshot) -> Vec<Incident> {
                     .map(|f| f.end)
                     .try_fold(i64::MIN, |m, e| e.map(|e| m.max(e))),
                 severity: fs().map(|f| f.severity).max().unwrap_or(Severity::Warning),
-                cause: cause(s, &idx),
+                cause: cause(s, &idx, &extra),
                 nodes,
                 findings,
                 corosync: Vec::new(),
@@ -364,8 +365,9 @@ fn span(s: &Snapshot, fs: &[&Finding], slack: i64) -> Option<(i64, i64)> {
     Some((from.saturating_sub(slack), to.saturating_add(slack)))
 }
 
-/// The cause, by the strongest evidence first (see the module docs).
-fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
+/// The cause, by the strongest evidence first (see the module docs);
+/// `extra` are the token resends listed under the incident.
+fn cause(s: &Snapshot, idx: &[usize], extra: &[usize]) -> Cause {
     let fs: Vec<&Finding> = idx.iter().map(|&i| &s.findings[i]).collect();
     let has = |k: FindingKind| fs.iter().any(|f| f.kind == k);
     if fs
@@ -449,7 +451,7 @@ fn cause(s: &Snapshot, idx: &[usize]) -> Cause {
     if has(FindingKind::Latency) || fs.iter().any(rtt_asym) {
         return Cause::Latency;
     }
-    if let Some(c) = tokens_resent(s, &fs) {
+    if let Some(c) = tokens_resent(s, &fs, extra) {
         return c;
     }
     if has(FindingKind::LinkDown) || has(FindingKind::LinkFlapping) {
@@ -912,13 +914,15 @@ fn loss_on_paths(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
 /// sign of the token going on), so the resender furthest along names
 /// where: one whose successor resent nothing itself; of those, the one
 /// that resent most.
-fn tokens_resent(s: &Snapshot, fs: &[&Finding]) -> Option<Cause> {
+fn tokens_resent(s: &Snapshot, fs: &[&Finding], extra: &[usize]) -> Option<Cause> {
     let (from, to) = span(s, fs, JOIN_SLACK_NS)?;
     let resent: Vec<&Finding> = s
         .findings
         .iter()
-        .filter(|f| f.kind == FindingKind::TokenResent && f.src_node.is_some())
-        .filter(|f| f.start <= to && f.end.unwrap_or(s.now) >= from)
+        .enumerate()
+        .filter(|(_, f)| f.kind == FindingKind::TokenResent && f.src_node.is_some())
+        .filter(|(i, f)| (f.start <= to && f.end.unwrap_or(s.now) >= from) || extra.contains(i))
+        .map(|(_, f)| f)
         .collect();
     let n = |f: &Finding| f.evidence("resends").unwrap_or(0.0);
     let most = |last_only: bool| {
@@ -1162,6 +1166,21 @@ mod tests {
         // Without any resend the token loss is a stall, inferred.
         let s = snapshot_with(vec![lost]);
         assert_eq!(incidents(&s)[0].cause.name(), "host_stall");
+    }
+
+    #[test]
+    fn resends_listed_under_an_incident_name_its_cause() {
+        // The token at risk from 4 to 7 s; node 2 resent its token to 3
+        // from 10 s: after the incident's window and its slack, yet near
+        // enough to be listed under it. Listed, it is the cause's evidence.
+        let mut risk = at(FindingKind::TokenAtRisk, Severity::Warning, 3, 3, 4);
+        risk.src_node = None;
+        let resent = at(FindingKind::TokenResent, Severity::Warning, 2, 3, 10).ev("resends", 2.0);
+        let s = snapshot_losing(vec![risk, resent], None, 20);
+        let inc = incidents(&s);
+        assert_eq!(inc.len(), 1);
+        assert_eq!(inc[0].findings.len(), 2);
+        assert_eq!(inc[0].cause.name(), "loss");
     }
 
     #[test]

@@ -102,7 +102,8 @@
 //!   warning threshold): there a lost probe is that loss, not a size
 //!   limit. One probe lost and answered at knet's next attempt is loss; a
 //!   run that does not start at its largest size is not knet's (knet
-//!   starts at the interface's MTU). An MTU that shrank because one probe
+//!   starts at the interface's MTU), nor is an unanswered run that starts
+//!   below an earlier run's first size. An MTU that shrank because one probe
 //!   was lost once is information, not a warning.
 //! - A node blocked by PMTUD: knet re-sends a probe the kernel refused
 //!   (ENOBUFS: a device on the way drops the size) every 12.5 ms while it

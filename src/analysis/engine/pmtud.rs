@@ -10,6 +10,9 @@
 //! `pmtud_interval`, 30 s by default); a run ends when no probe came for
 //! [`PMTUD_RUN_GAP`]. At its end:
 //!
+//! * a run that starts below an earlier run's first size and gets no
+//!   reply is not knet's (without the key, large messages taken for
+//!   probes): knet starts every run at the interface's MTU;
 //! * sizes larger than the largest acknowledged one that got no reply are
 //!   an MTU black hole (silently dropped, a warning) when they *keep*
 //!   going unanswered: at least two probes above the largest answered
@@ -116,6 +119,9 @@ pub(super) struct PmtudState {
     /// The first probe of the last closed run that got no reply, (when,
     /// size), until a late reply answers it.
     pub(super) lost_probe: Option<(i64, u16)>,
+    /// The largest first size of the runs closed so far: where knet
+    /// starts a run on this path (the interface's MTU).
+    pub(super) run_first_max: Option<u16>,
 }
 
 /// How far before a PMTUD run the path's loss is weighed.
@@ -140,6 +146,7 @@ impl PmtudState {
             suspect: None,
             retry: None,
             lost_probe: None,
+            run_first_max: None,
         }
     }
 }
@@ -442,8 +449,18 @@ impl Engine {
         // (or sends a size again): a run whose first probe is not its
         // largest is not knet's, and its unanswered sizes say nothing
         // (without the key, large messages taken for probes).
-        let knet_order =
-            d.pmtud.probes.first().map(|p| p.size) == d.pmtud.probes.iter().map(|p| p.size).max();
+        let first = d.pmtud.probes.first().map(|p| p.size);
+        // Every run starts at the same size (the interface's MTU), so a
+        // run that starts below an earlier run's first size and gets no
+        // answer is not knet's either (an interface MTU lowered on the
+        // node itself makes knet start lower, and that first probe is
+        // answered: the interface is the limit).
+        let below_start =
+            acked.is_none() && first.is_some_and(|f| d.pmtud.run_first_max.is_some_and(|m| f < m));
+        let knet_order = first == d.pmtud.probes.iter().map(|p| p.size).max() && !below_start;
+        if !below_start && let Some(f) = first {
+            d.pmtud.run_first_max = Some(d.pmtud.run_first_max.map_or(f, |m| m.max(f)));
+        }
         d.pmtud.unanswered.clear();
         let mut lost = 0u32;
         d.pmtud.lost_probe = None;
@@ -761,6 +778,30 @@ mod tests {
             .map(|f| f.severity)
             .collect();
         assert_eq!(ch, vec![Severity::Info]);
+    }
+
+    #[test]
+    fn an_unanswered_run_starting_below_knets_start_size_is_no_black_hole() {
+        // A run of 1500 answered, then 912 bytes sent four times in a run
+        // and never answered: knet starts every run at the interface's
+        // MTU, so these are not its probes (without the key, a message of
+        // that size taken for one).
+        let (a, b) = (ip(1), ip(2));
+        let run = |first: u16| {
+            let mut e = Engine::new(two_nodes());
+            pings(&mut e, T0, 40);
+            feed(&mut e, T0 + S, a, b, 0, &pmtud_bytes(false, 1, 0, 1500));
+            feed(&mut e, T0 + S + MS, b, a, 0, &pmtud_bytes(true, 2, 0, 1500));
+            for k in 0..4 {
+                let t = T0 + 10 * S + k * 900 * MS;
+                feed(&mut e, t, a, b, 0, &pmtud_bytes(false, 1, 0, first));
+            }
+            e.finish(T0 + 32 * S);
+            black_holes(&e)
+        };
+        assert!(run(912).is_empty(), "{:?}", run(912));
+        // The same run at knet's start size is a black hole.
+        assert_eq!(run(1500).len(), 1);
     }
 
     #[test]
