@@ -116,6 +116,7 @@ impl Feed {
             dport: p.dport,
             len: payload_len,
             ip_len: p.ip_len,
+            outgoing: p.outgoing,
         });
         self.drain();
     }

@@ -121,6 +121,9 @@ pub struct Record {
     pub len: u32,
     /// IP total length.
     pub ip_len: u32,
+    /// The link layer marked it sent by the capturing host (`Some(true)`)
+    /// or received by it (`Some(false)`); `None` where it cannot say.
+    pub outgoing: Option<bool>,
 }
 
 impl Record {
@@ -137,6 +140,7 @@ impl Record {
             dport: d.dport,
             len: u32::try_from(d.payload_len).unwrap_or(u32::MAX),
             ip_len: d.ip_len,
+            outgoing: d.outgoing,
         }
     }
 }
@@ -1249,6 +1253,7 @@ mod tests {
                     dport: 5405,
                     len,
                     ip_len: len + 28,
+                    outgoing: None,
                 },
                 truth,
             ));
@@ -1471,6 +1476,7 @@ mod tests {
             dport: 0,
             len: 0,
             ip_len: 0,
+            outgoing: None,
         };
         inf.push(r);
         r.ts = i64::MIN;

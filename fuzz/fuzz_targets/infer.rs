@@ -43,7 +43,8 @@ fuzz_target!(|data: &[u8]| {
     let mut pushed = 0u64;
     let mut released = Vec::new();
     // 6 bytes per record: time step (2, scaled), src/dst (1), length (2),
-    // flags (1: pop now, big time jump, backwards step).
+    // flags (1: pop now, big time jump, backwards step, link-layer
+    // direction).
     for c in rest.chunks_exact(6) {
         let step = i64::from(u16::from_le_bytes([c[0], c[1]]));
         let flags = c[5];
@@ -64,6 +65,11 @@ fuzz_target!(|data: &[u8]| {
             dport: 5405 + u16::from(flags >> 7),
             len,
             ip_len: len.saturating_add(if c[2] & 0x80 != 0 { 48 } else { 28 }),
+            outgoing: match flags & 0x30 {
+                0x10 => Some(true),
+                0x20 => Some(false),
+                _ => None,
+            },
         };
         inf.push(r);
         pushed += 1;

@@ -393,9 +393,13 @@ fn cause(s: &Snapshot, idx: &[usize], extra: &[usize]) -> Cause {
     }
     // A node cut off loses nearly everything on each of its paths the
     // incident's loss findings name; one path at 100 % of a few samples
-    // among its others losing a fraction is random loss, not a cut.
+    // among its others losing a fraction is random loss, not a cut, and
+    // so is a rate whose samples cannot tell it from half lost (its 95 %
+    // interval reaches below [`CUT_PEERS_MIN_PCT`]: one ping of two).
     let cut_like = |f: &&&Finding| {
         loss_pct(f).is_some_and(|p| p >= CUT_LOSS_PCT)
+            && f.evidence("loss_ci95_low")
+                .is_none_or(|lo| lo >= CUT_PEERS_MIN_PCT)
             && !fs.iter().filter(lossy).any(|g| {
                 g.src_node == f.src_node && loss_pct(g).is_some_and(|p| p < CUT_PEERS_MIN_PCT)
             })
@@ -1217,6 +1221,9 @@ mod tests {
         assert!(!cut(vec![loss(1, 14.3), loss(5, 11.4), loss(4, 100.0)]));
         assert!(cut(vec![loss(4, 100.0)]));
         assert!(cut(vec![loss(1, 97.0), loss(4, 100.0)]));
+        // One ping of two lost: 100 %, its 95 % interval down to 34 %.
+        assert!(!cut(vec![loss(4, 100.0).ev("loss_ci95_low", 34.2)]));
+        assert!(cut(vec![loss(4, 100.0).ev("loss_ci95_low", 56.6)]));
     }
 
     #[test]

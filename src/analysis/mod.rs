@@ -21,7 +21,10 @@
 //!   pings seen whose pong did not come within the ping timeout. A pong
 //!   after the timeout is late, not lost: knet discards it, but both
 //!   packets arrived, so it leaves the unanswered count and enters the RTT
-//!   distribution.
+//!   distribution. Without the key a ping the inference left unpaired is
+//!   not counted unanswered (it may be one it could not pair), except one
+//!   the link layer marks received by the capturing host: that host's
+//!   pong would leave within its own response time and be captured.
 //! - DATA seq: a sender's one counter over all its DATA. Missing broadcast
 //!   copies (seen to one destination, not to another it has up) and seqs
 //!   missing between consecutive packets to one destination were lost

@@ -419,6 +419,7 @@ mod tests {
             dport: 5405,
             len: 80,
             ip_len: 108,
+            outgoing: None,
         };
         let inf = |kind| Inference {
             kind,

@@ -177,9 +177,13 @@ impl Engine {
             }
             _ => {
                 // Its pong may be decided later: wait for it under the
-                // packet's place (no real ping time looks so). Never counted
-                // as lost: an unpaired ping may just be one the inference
-                // could not pair.
+                // packet's place (no real ping time looks so). Not counted
+                // as lost where an unpaired ping may just be one the
+                // inference could not pair; counted where it reached the
+                // capturing host (the link layer says so): that host's
+                // pong would leave within its own response time and be in
+                // the capture, so none is loss after the capture point
+                // (the ping, or the pong before it was captured).
                 let time = inferred_key(rec.source, rec.packet_no);
                 let key = PingKey {
                     pinger: rec.src,
@@ -187,7 +191,8 @@ impl Engine {
                     link,
                     time,
                 };
-                self.await_pong(key, Pending { no_loss: true, ..p });
+                let no_loss = rec.outgoing != Some(false);
+                self.await_pong(key, Pending { no_loss, ..p });
             }
         }
     }
@@ -261,6 +266,7 @@ mod tests {
             dport: 5405,
             len: 68,
             ip_len: 96,
+            outgoing: None,
         }
     }
 
@@ -297,6 +303,46 @@ mod tests {
         assert!(rtt.max < 1_000, "{rtt:?}");
         assert_eq!(rtt.count, 19);
         assert!(s.findings.iter().all(|f| f.kind != FindingKind::HostStall));
+    }
+
+    /// Node 1's pings to node 2, every 800 ms, one of them (the 6th)
+    /// unanswered, captured with link-layer direction marks `marks` (ping,
+    /// pong); the unanswered pings counted on path 1 -> 2.
+    fn unanswered_with(marks: (Option<bool>, Option<bool>)) -> u64 {
+        let mut e = Engine::new(two_nodes());
+        e.set_addresses(&[(ip(1), 1), (ip(2), 2)]);
+        let mut n = 0;
+        for k in 0..20 {
+            let t = T0 + k * 800 * MS;
+            n += 1;
+            let ping = crate::infer::Record {
+                outgoing: marks.0,
+                ..rec(t, 1, 2, n)
+            };
+            e.ingest_inferred(&ping, &inferred(Kind::Ping));
+            if k != 5 {
+                n += 1;
+                let pong = crate::infer::Record {
+                    outgoing: marks.1,
+                    ..rec(t + 200_000, 2, 1, n)
+                };
+                e.ingest_inferred(&pong, &inferred(Kind::Pong));
+            }
+        }
+        e.finish(T0 + 20 * 800 * MS);
+        let s = e.snapshot();
+        s.link(1, 2, 0).expect("path 1->2").pings_unanswered
+    }
+
+    #[test]
+    fn a_ping_reaching_the_capturing_host_unanswered_is_loss() {
+        // Captured on node 2 (the link layer marks node 1's pings received
+        // and node 2's pongs sent): the missing pong is loss after the
+        // capture point.
+        assert_eq!(unanswered_with((Some(false), Some(true))), 1);
+        // On a bridge nothing says so: an unpaired ping may be one the
+        // inference could not pair, and is not counted.
+        assert_eq!(unanswered_with((None, None)), 0);
     }
 
     #[test]
