@@ -92,7 +92,8 @@ pub enum Cause {
         /// paths only, so a fault on the others' cannot be ruled out.
         seen_from: Option<u16>,
         /// What corosync did that the wire shows no fault for: "token
-        /// lost", or "ring re-formed" (on a node's capture only).
+        /// lost", "token late" (past token_warning only), or "ring
+        /// re-formed" (on a node's capture only).
         what: &'static str,
     },
     LinkCut {
@@ -466,7 +467,11 @@ fn cause(s: &Snapshot, idx: &[usize], extra: &[usize]) -> Cause {
             node: None,
             inferred: true,
             seen_from: s.vantage,
-            what: "token lost",
+            what: if has(FindingKind::TokenLost) {
+                "token lost"
+            } else {
+                "token late"
+            },
         };
     }
     // A ring re-formed with no fault on the paths a node's capture holds:
