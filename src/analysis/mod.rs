@@ -138,7 +138,12 @@
 //!   token's latest copy (its sender re-sends it, and an earlier copy may
 //!   have been lost after the capture point), from the first copy only
 //!   when the node's own heartbeat ping in the burst left 20 ms or more
-//!   (and less than a spacing: not a lost ping) after it was due. A
+//!   (and less than a spacing: not a lost ping) after it was due. On the
+//!   predecessor's capture, where the node's forward is not seen, the
+//!   hold shows as the predecessor sending the token again while the node
+//!   sent nothing, and the token coming round again only in the node's
+//!   burst; that is a stall only with the heartbeat late (a token lost
+//!   further on holds it up as long). A
 //!   forward lost before the capture point looks like a hold until the node
 //!   sends the token again, but then knet's DATA seq has skipped the lost
 //!   copy: where the capture sees all the node sends, a send that skipped

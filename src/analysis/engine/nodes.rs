@@ -11,7 +11,8 @@
 //! sends at once when it runs again, within `RESUME_BURST_NS` — holds
 //! what only a process that did not run sends: pongs to old pings, late
 //! (`late_pong`); the token it held, not being the representative
-//! (`held_token`); its old token re-sent past the token timeout
+//! (`held_token`; seen on its predecessor's capture as the token sent to
+//! it again and coming round only in its burst); its old token re-sent past the token timeout
 //! (`late_token_retransmit`). A `host_stall`, critical when the stall
 //! reached the token timeout. The stall began after the node's last
 //! packet and before the first thing it left waiting (a ping, the token)
@@ -278,8 +279,21 @@ impl Engine {
     /// heartbeat shows it stopped: its next ping, due a spacing after its
     /// last, left in the same burst, late by [`PING_OVERDUE_NS`] or more (a
     /// ping lost on the way would show a whole spacing late instead).
+    ///
+    /// `before` is the predecessor whose capture this is, when the node's
+    /// own forward is not in it: the predecessor sent the token again while
+    /// the node sent nothing here, and the token came round again (`ts`)
+    /// only in the burst that ended the node's silence. The hold alone
+    /// could be a token lost further on; the late heartbeat is required.
     #[cold]
-    pub(super) fn held_token(&mut self, node: u16, arrived: i64, first: i64, ts: i64) {
+    pub(super) fn held_token(
+        &mut self,
+        node: u16,
+        arrived: i64,
+        first: i64,
+        ts: i64,
+        before: Option<u16>,
+    ) {
         let token = i64::from(self.th.token_ms) * MS;
         let spacing = self.th.ping_spacing_ns();
         // A token forward lost before the capture point (egress loss) looks
@@ -305,7 +319,7 @@ impl Engine {
         let heartbeat_late = n.silence_ping > i64::MIN
             && in_burst(n.last_ping)
             && (PING_OVERDUE_NS..spacing).contains(&overdue);
-        let arrived = if ts - arrived >= STALL_MIN_NS {
+        let arrived = if before.is_none() && ts - arrived >= STALL_MIN_NS {
             arrived
         } else if heartbeat_late {
             first
@@ -317,21 +331,27 @@ impl Engine {
         }
         n.stall_reported = true;
         let start = self.stall_start(node, s, e, arrived);
-        let f = stall_finding(
-            start,
-            e,
-            token,
-            format!(
+        let message = match before {
+            None => format!(
                 "node {node} stopped for about {:.0} ms: held the token {:.0} ms (only the \
                  ring's representative holds it) and sent nothing for {:.0} ms",
                 ms(e - start),
                 ms(ts - arrived),
                 ms(e - s)
             ),
-        )
-        .nodes(None, Some(node), None, Some(Direction::Both))
-        .ev("silence_ms", ms(e - s))
-        .ev("token_hold_ms", ms(ts - arrived));
+            Some(x) => format!(
+                "node {node} stopped for about {:.0} ms: sent nothing for {:.0} ms while node \
+                 {x} sent it the token again, then its heartbeat came late and the token went \
+                 on ({:.0} ms after node {x} first sent it)",
+                ms(e - start),
+                ms(e - s),
+                ms(ts - arrived)
+            ),
+        };
+        let f = stall_finding(start, e, token, message)
+            .nodes(None, Some(node), None, Some(Direction::Both))
+            .ev("silence_ms", ms(e - s))
+            .ev("token_hold_ms", ms(ts - arrived));
         self.push_finding(f);
         self.silence_ended_by_probe(node, s, e);
     }
@@ -579,6 +599,28 @@ mod tests {
     /// effective: pings every 600 ms, token retransmit 392 ms); node 2's
     /// heartbeat ping after its silence is due at `node2_ping_due`.
     fn x3_first_stall(node2_ping_due: i64) -> Engine {
+        x3_first_stall_seen_by(node2_ping_due, None)
+    }
+
+    /// [`x3_first_stall`] on the capture of node `seen_by` (its packets
+    /// only), with the token going round once more after node 2's burst.
+    fn x3_first_stall_seen_by(node2_ping_due: i64, seen_by: Option<u8>) -> Engine {
+        let keep = |a: u8, b: u8| seen_by.is_none_or(|v| a == v || b == v);
+        let ping = |e: &mut Engine, t: i64, a: u8, b: u8, pt: i64| {
+            if keep(a, b) {
+                ping(e, t, a, b, pt);
+            }
+        };
+        let pong = |e: &mut Engine, t: i64, a: u8, b: u8, pt: i64| {
+            if keep(a, b) {
+                pong(e, t, a, b, pt);
+            }
+        };
+        let token = |e: &mut Engine, t: i64, a: u8, b: u8, q: u32| {
+            if keep(a, b) {
+                token(e, t, a, b, q);
+            }
+        };
         let mut e = Engine::new(Thresholds::from_corosync(1000, 650, None, 2, 3));
         feed(
             &mut e,
@@ -638,6 +680,7 @@ mod tests {
         ping(&mut e, at(713_724), 2, 1, at(713_724));
         token(&mut e, at(713_747), 2, 3, 1114);
         pong(&mut e, at(713_768), 2, 3, at(673_844));
+        token(&mut e, at(714_102), 3, 1, 1115);
         e
     }
 
@@ -657,6 +700,25 @@ mod tests {
         let stall = f.evidence("stall_ms").unwrap();
         assert!((stall - 507.213).abs() <= 200.0, "{stall}");
         assert!((stall - 318.2).abs() < 1.0, "{stall}");
+    }
+
+    #[test]
+    fn a_token_resent_to_a_silent_node_that_resumes_late_is_a_stall_seen_before_it() {
+        // Node 1's capture: node 2's forward to node 3 is not in it. Node 1
+        // sent the token to node 2 and again 89 ms later while node 2 sent
+        // nothing; node 2's heartbeat came 40 ms late and the token came
+        // round again in its burst.
+        let e = x3_first_stall_seen_by(673_550, Some(1));
+        let s = stalls(&e);
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert_eq!(s[0].dst_node, Some(2));
+        assert_eq!(s[0].end, Some(at(713_724)));
+        let stall = s[0].evidence("stall_ms").unwrap();
+        assert!((stall - 507.213).abs() <= 200.0, "{stall}");
+        // With the heartbeat on time it may have been a token lost on the
+        // way on: no stall.
+        let e = x3_first_stall_seen_by(713_724, Some(1));
+        assert!(stalls(&e).is_empty(), "{:?}", stalls(&e));
     }
 
     #[test]

@@ -87,6 +87,10 @@ pub(super) struct TotemState {
     /// Open token-resend episodes, one per sending node (bounded by the
     /// node limit).
     pub(super) resend_eps: Vec<ResendEpisode>,
+    /// A token resent to a successor that had sent nothing since the
+    /// first send: (resender, successor, first send). Its next new token
+    /// tells whether the successor held it, stopped (`held_token`).
+    pub(super) resent_to_silent: Option<(u32, u32, i64)>,
     pub(super) series: Vec<(i64, u32, u32)>,
     /// Per-rotation series (bounded) and the node it is measured at.
     pub(super) rotations: std::collections::VecDeque<TokenRotation>,
@@ -340,9 +344,21 @@ impl Engine {
                         && from != ring_id.rep
                         && let Ok(node) = u16::try_from(from)
                     {
-                        self.held_token(node, at, first, ts);
+                        self.held_token(node, at, first, ts, None);
                     }
                 }
+            }
+        }
+        // The token came round again to a node that had resent its last one
+        // to a silent successor: that successor passed it on only now.
+        if let Some((x, y, first)) = self.totem.resent_to_silent
+            && target == Some(x)
+        {
+            self.totem.resent_to_silent = None;
+            if let (Ok(x), Ok(y)) = (u16::try_from(x), u16::try_from(y))
+                && ts - first >= super::nodes::STALL_MIN_NS
+            {
+                self.held_token(y, first, first, ts, Some(x));
             }
         }
         self.ring_seen(ring_id, ts, from);
@@ -553,6 +569,9 @@ impl Engine {
             .and_then(|n| self.nodes.get(&n))
             .is_some_and(|n| n.last_ts > sent);
         if !heard {
+            if let Some(n) = to {
+                self.totem.resent_to_silent = Some((from, n, sent));
+            }
             return;
         }
         let every = i64::from(self.th.token_retransmit_ms.max(1)) * MS;
