@@ -280,49 +280,23 @@ mod tests {
     }
 
     /// Node 1 pings node 2 every 800 ms, each pong 200 µs later and left
-    /// unpaired by the inference; the 6th pong is lost. The 7th pong is
-    /// the 7th ping's (200 µs), not the 6th's 800 ms late.
-    #[test]
-    fn an_unpaired_pong_after_a_lost_one_answers_the_newer_ping() {
+    /// unpaired by the inference; the 6th pong is lost. The packets carry
+    /// the link-layer direction marks `marks` (ping, pong).
+    fn sixth_pong_lost(marks: (Option<bool>, Option<bool>)) -> crate::analysis::Snapshot {
         let mut e = Engine::new(two_nodes());
         e.set_addresses(&[(ip(1), 1), (ip(2), 2)]);
         let mut n = 0;
         for k in 0..20 {
             let t = T0 + k * 800 * MS;
             n += 1;
-            e.ingest_inferred(&rec(t, 1, 2, n), &inferred(Kind::Ping));
-            if k != 5 {
-                n += 1;
-                e.ingest_inferred(&rec(t + 200_000, 2, 1, n), &inferred(Kind::Pong));
-            }
-        }
-        e.finish(T0 + 20 * 800 * MS);
-        let s = e.snapshot();
-        let l = s.link(1, 2, 0).expect("path 1->2");
-        let rtt = l.rtt_us.expect("RTTs");
-        assert!(rtt.max < 1_000, "{rtt:?}");
-        assert_eq!(rtt.count, 19);
-        assert!(s.findings.iter().all(|f| f.kind != FindingKind::HostStall));
-    }
-
-    /// Node 1's pings to node 2, every 800 ms, one of them (the 6th)
-    /// unanswered, captured with link-layer direction marks `marks` (ping,
-    /// pong); the unanswered pings counted on path 1 -> 2.
-    fn unanswered_with(marks: (Option<bool>, Option<bool>)) -> u64 {
-        let mut e = Engine::new(two_nodes());
-        e.set_addresses(&[(ip(1), 1), (ip(2), 2)]);
-        let mut n = 0;
-        for k in 0..20 {
-            let t = T0 + k * 800 * MS;
-            n += 1;
-            let ping = crate::infer::Record {
+            let ping = Record {
                 outgoing: marks.0,
                 ..rec(t, 1, 2, n)
             };
             e.ingest_inferred(&ping, &inferred(Kind::Ping));
             if k != 5 {
                 n += 1;
-                let pong = crate::infer::Record {
+                let pong = Record {
                     outgoing: marks.1,
                     ..rec(t + 200_000, 2, 1, n)
                 };
@@ -330,7 +304,23 @@ mod tests {
             }
         }
         e.finish(T0 + 20 * 800 * MS);
-        let s = e.snapshot();
+        e.snapshot()
+    }
+
+    /// The 7th pong is the 7th ping's (200 µs), not the 6th's 800 ms late.
+    #[test]
+    fn an_unpaired_pong_after_a_lost_one_answers_the_newer_ping() {
+        let s = sixth_pong_lost((None, None));
+        let l = s.link(1, 2, 0).expect("path 1->2");
+        let rtt = l.rtt_us.expect("RTTs");
+        assert!(rtt.max < 1_000, "{rtt:?}");
+        assert_eq!(rtt.count, 19);
+        assert!(s.findings.iter().all(|f| f.kind != FindingKind::HostStall));
+    }
+
+    /// The unanswered pings counted on path 1 -> 2.
+    fn unanswered_with(marks: (Option<bool>, Option<bool>)) -> u64 {
+        let s = sixth_pong_lost(marks);
         s.link(1, 2, 0).expect("path 1->2").pings_unanswered
     }
 
