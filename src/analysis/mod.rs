@@ -23,8 +23,9 @@
 //!   packets arrived, so it leaves the unanswered count and enters the RTT
 //!   distribution. Without the key a ping the inference left unpaired is
 //!   not counted unanswered (it may be one it could not pair), except one
-//!   the link layer marks received by the capturing host: that host's
-//!   pong would leave within its own response time and be captured.
+//!   the link layer marks sent or received by the capturing host: its pong
+//!   passes the capture point too (the host's own within its response
+//!   time, a peer's on arrival, before the host's filters).
 //! - DATA seq: a sender's one counter over all its DATA. Missing broadcast
 //!   copies (seen to one destination, not to another it has up) and seqs
 //!   missing between consecutive packets to one destination were lost

@@ -179,11 +179,12 @@ impl Engine {
                 // Its pong may be decided later: wait for it under the
                 // packet's place (no real ping time looks so). Not counted
                 // as lost where an unpaired ping may just be one the
-                // inference could not pair; counted where it reached the
-                // capturing host (the link layer says so): that host's
-                // pong would leave within its own response time and be in
-                // the capture, so none is loss after the capture point
-                // (the ping, or the pong before it was captured).
+                // inference could not pair; counted where the capturing
+                // host sent or received it (the link layer says so): its
+                // pong then passes the capture point too, the host's own
+                // within its response time, a peer's on arrival before the
+                // host's filters, so none is loss (the ping after the
+                // capture point, or the pong before it).
                 let time = inferred_key(rec.source, rec.packet_no);
                 let key = PingKey {
                     pinger: rec.src,
@@ -191,7 +192,7 @@ impl Engine {
                     link,
                     time,
                 };
-                let no_loss = rec.outgoing != Some(false);
+                let no_loss = rec.outgoing.is_none();
                 self.await_pong(key, Pending { no_loss, ..p });
             }
         }
@@ -330,6 +331,8 @@ mod tests {
         // and node 2's pongs sent): the missing pong is loss after the
         // capture point.
         assert_eq!(unanswered_with((Some(false), Some(true))), 1);
+        // Captured on node 1, which sent the pings: the same.
+        assert_eq!(unanswered_with((Some(true), Some(false))), 1);
         // On a bridge nothing says so: an unpaired ping may be one the
         // inference could not pair, and is not counted.
         assert_eq!(unanswered_with((None, None)), 0);
