@@ -13,7 +13,7 @@
 #        RUNS (3) BIN (default: build target/release/corowire) TSHARK (0; 1: tshark once on the mix, minutes)
 # Needs: tcpdump, python3 (tshark optional). Files go to bench-data/ (ignored by git).
 # "speed" is tcpdump's wall time over corowire's in the same run: above 1.0
-# corowire is faster.
+# corowire is faster. Each file's last row, "med", is the median of its runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extra=("$@")
@@ -39,6 +39,10 @@ timed() { # command... -> "wall_s peak_kb"
   rm -f "$t"
 }
 
+median() { # numbers... -> their median
+  printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'
+}
+
 make_file() { # kind size_mb -> path
   local kind=$1 mb=$2 f
   case $kind in
@@ -60,20 +64,27 @@ bench() { # kind size_mb
   cat "$f" >/dev/null   # page cache, so every tool reads from memory
   echo "--- $kind: $f, $((($(stat -L -c %s "$f") + 524288) / 1048576)) MB, $frames frames"
   printf '%-4s %14s %14s %10s %8s %12s\n' run "corowire s" "tcpdump s" "cat s" speed "peak RSS KB"
+  local cs=() ts=() ks=() ss=() rs=()
   for i in $(seq 1 "$RUNS"); do
-    local c t k
+    local c t k s
     c=($(timed "$BIN" report "${args[@]}" "${extra[@]}" "$f"))
     t=($(timed tcpdump -r "$f" -w /dev/null "${filter[@]}"))
     k=($(timed cat "$f"))
-    printf '%-4s %14s %14s %10s %7.2fx %12s\n' "#$i" "${c[0]}" "${t[0]}" "${k[0]}" \
-      "$(python3 -c "print(${t[0]} / max(${c[0]}, 0.005))")" "${c[1]}"
+    s=$(python3 -c "print(${t[0]} / max(${c[0]}, 0.005))")
+    printf '%-4s %14s %14s %10s %7.2fx %12s\n' "#$i" "${c[0]}" "${t[0]}" "${k[0]}" "$s" "${c[1]}"
+    cs+=("${c[0]}") ts+=("${t[0]}") ks+=("${k[0]}") ss+=("$s") rs+=("${c[1]}")
   done
+  # The median of each column (the speed's is the median of the runs'
+  # ratios): wall times on a shared machine move by tens of percent run
+  # to run, and one number per file is what the issue's targets compare.
+  printf '%-4s %14s %14s %10s %7.2fx %12s\n' med "$(median "${cs[@]}")" "$(median "${ts[@]}")" \
+    "$(median "${ks[@]}")" "$(median "${ss[@]}")" "$(median "${rs[@]}")"
   if [ "$kind" = mix ] && [ "$TSHARK" = 1 ] && command -v tshark >/dev/null; then
     printf 'tshark -n -r (summary lines): %s s\n' "$(timed tshark -n -r "$f" | cut -d' ' -f1)"
   fi
 }
 
-echo "corowire: $BIN ${extra[*]}; $(nproc) cores; $(date -u +%FT%TZ)"
+echo "corowire: $BIN ${extra[*]}; $(nproc) cores; $(date -u +%FT%TZ); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 bench mix "$MIX_MB"
 bench corosync "$COROSYNC_MB"
 bench crypto "$CRYPTO_MB"
@@ -84,3 +95,4 @@ for mb in $RSS_MB; do
   r=($(timed "$BIN" report "${extra[@]}" "$f"))
   printf '%6s MB: %8s s %10s KB\n' "$mb" "${r[0]}" "${r[1]}"
 done
+echo "done $(date -u +%FT%TZ); load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -513,6 +513,9 @@ impl Decoder {
         let payload = dgram.payload;
         if dgram.is_cut() {
             decode_cut(p, payload, base);
+            if let Some(t) = &p.totem {
+                count_totem(&mut stats.totem, t);
+            }
         } else {
             p.framing = classify::framing(payload);
             let flow = || FlowHistory::key(dgram.src, dgram.dst, dgram.sport, dgram.dport);
@@ -523,26 +526,32 @@ impl Decoder {
                 p.framing = Framing::TotemV2;
             }
             match p.framing {
-                Framing::Knet => decode_knet(p, payload, 0, defrag),
+                Framing::Knet => decode_knet(p, payload, 0, defrag, &mut stats.totem),
                 Framing::KnetHashOnly { hash_len } => match crypto.as_mut() {
                     // With a key the HMAC is checked like any other.
                     Some(c) => {
                         let r = open(c, Transport::Knet, payload, clear, frame.data, opened);
-                        decrypted_knet(p, r, defrag)
+                        decrypted_knet(p, r, defrag, &mut stats.totem)
                     }
-                    None => decode_knet(p, &payload[..payload.len() - hash_len], 0, defrag),
+                    None => decode_knet(
+                        p,
+                        &payload[..payload.len() - hash_len],
+                        0,
+                        defrag,
+                        &mut stats.totem,
+                    ),
                 },
                 Framing::TotemV3 => {
                     p.class = Class::TotemUdp;
-                    set_totem(p, totem::parse_v3(payload), 0);
+                    set_totem(p, totem::parse_v3(payload), 0, &mut stats.totem);
                 }
                 Framing::TotemV2 => {
                     p.class = Class::Corosync2;
-                    set_totem(p, totem::parse_v2(payload), 0);
+                    set_totem(p, totem::parse_v2(payload), 0, &mut stats.totem);
                 }
                 Framing::Totemnet20 => {
                     p.class = Class::Corosync2;
-                    set_totem(p, totem::parse_v2(&payload[4..]), 4);
+                    set_totem(p, totem::parse_v2(&payload[4..]), 4, &mut stats.totem);
                 }
                 Framing::Totemnet => {
                     let inner = &payload[4..];
@@ -553,7 +562,7 @@ impl Decoder {
                         Some(Ok(c)) => {
                             p.class = Class::Corosync2;
                             p.decrypted = true;
-                            set_totem(p, totem::parse_v2(c.bytes), 0);
+                            set_totem(p, totem::parse_v2(c.bytes), 0, &mut stats.totem);
                             if let Some(e) = p.error.as_mut() {
                                 // Offsets inside a cleartext are not frame offsets.
                                 e.cleartext = true;
@@ -562,7 +571,7 @@ impl Decoder {
                         Some(Err(e)) if e.authenticated() => undecryptable(p, e),
                         _ if totem::looks_like_v2(inner) => {
                             p.class = Class::Corosync2;
-                            set_totem(p, totem::parse_v2(inner), 4);
+                            set_totem(p, totem::parse_v2(inner), 4, &mut stats.totem);
                         }
                         _ => p.class = Class::Encrypted,
                     }
@@ -579,7 +588,7 @@ impl Decoder {
                 Framing::Opaque => match crypto.as_mut() {
                     Some(c) => {
                         let r = open(c, Transport::Knet, payload, clear, frame.data, opened);
-                        decrypted_knet(p, r, defrag)
+                        decrypted_knet(p, r, defrag, &mut stats.totem)
                     }
                     None => p.class = Class::Encrypted,
                 },
@@ -594,9 +603,6 @@ impl Decoder {
         stats.class[Class::ALL.iter().position(|c| *c == p.class).unwrap_or(4)] += 1;
         if let Some(k) = &p.knet {
             stats.knet[DecodeStats::knet_index(k.packet_type())] += 1;
-        }
-        if let Some(t) = &p.totem {
-            stats.totem[usize::from(t.header.mtype.code()).min(6)] += 1;
         }
         if p.decrypted {
             stats.decrypted += 1;
@@ -704,10 +710,11 @@ fn decrypted_knet<'a>(
     p: &mut Packet<'a>,
     r: Result<crate::wire::crypto::Cleartext<'a>, DecryptError>,
     defrag: &'a mut defrag::Defrag,
+    totems: &mut [u64; 7],
 ) {
     match r {
         Ok(c) => {
-            decode_knet(p, c.bytes, 0, defrag);
+            decode_knet(p, c.bytes, 0, defrag, totems);
             p.decrypted = true;
             if let Some(e) = p.error.as_mut() {
                 // The error keeps its layer (knet, totem); its offset is
@@ -729,9 +736,26 @@ fn undecryptable(p: &mut Packet<'_>, e: DecryptError) {
     p.error = Some(e.to_wire_error(0));
 }
 
-fn set_totem<'a>(p: &mut Packet<'a>, r: Result<Totem<'a>, WireError>, off: usize) {
+/// Counts a totem message by type (`DecodeStats::totem`). Done where the
+/// message is decoded, before it is stored in the packet: read back from
+/// the packet right after that store (a 200-byte copy), the count stalled
+/// (issue 20).
+#[inline]
+fn count_totem(totems: &mut [u64; 7], t: &Totem<'_>) {
+    totems[usize::from(t.header.mtype.code()).min(6)] += 1;
+}
+
+fn set_totem<'a>(
+    p: &mut Packet<'a>,
+    r: Result<Totem<'a>, WireError>,
+    off: usize,
+    totems: &mut [u64; 7],
+) {
     match r {
-        Ok(t) => p.totem = Some(t),
+        Ok(t) => {
+            count_totem(totems, &t);
+            p.totem = Some(t);
+        }
         Err(e) => {
             p.class = Class::Malformed;
             p.error = Some(e.at(off));
@@ -740,7 +764,13 @@ fn set_totem<'a>(p: &mut Packet<'a>, r: Result<Totem<'a>, WireError>, off: usize
 }
 
 /// Decodes a cleartext knet packet `b` (at `off` within the UDP payload).
-fn decode_knet<'a>(p: &mut Packet<'a>, b: &'a [u8], off: usize, defrag: &'a mut defrag::Defrag) {
+fn decode_knet<'a>(
+    p: &mut Packet<'a>,
+    b: &'a [u8],
+    off: usize,
+    defrag: &'a mut defrag::Defrag,
+    totems: &mut [u64; 7],
+) {
     let k = match knet::parse(b) {
         Ok(k) => k,
         Err(e) => {
@@ -789,7 +819,10 @@ fn decode_knet<'a>(p: &mut Packet<'a>, b: &'a [u8], off: usize, defrag: &'a mut 
         return;
     }
     match totem::parse_v3(message) {
-        Ok(t) => p.totem = Some(t),
+        Ok(t) => {
+            count_totem(totems, &t);
+            p.totem = Some(t);
+        }
         Err(e) => {
             p.class = Class::Malformed;
             // Offsets inside a reassembled message are relative to it.

@@ -24,8 +24,11 @@ use crate::wire::crypto::Transport;
 /// Batches queued between decoding and analysis; two more circulate (one
 /// being filled, one being analysed).
 const DEPTH: usize = 4;
-/// Raw batches queued to and from each decryption worker.
-const RAW_IN_FLIGHT: usize = 2;
+/// Raw batches queued to and from each decryption worker. Four (was two):
+/// half the context switches of a keyed run and ~3 % off its wall time
+/// on two cores, for ~1.5 MB more per worker (`benches/README.md`,
+/// issue 20).
+const RAW_IN_FLIGHT: usize = 4;
 
 /// The several-captures key of a packet, computed on the decoding thread.
 type KeyFn = fn(&Packet<'_>) -> u64;

@@ -476,7 +476,7 @@ impl Engine {
         }
         // Which link and path: service packets name their link; otherwise
         // the learned port, else 5405+N.
-        let (link, dir) = match self.flows.get(d.src, d.dst, d.sport, d.dport, pkt_link) {
+        let (link, dir) = match self.flows.get(&d.src, &d.dst, d.sport, d.dport, pkt_link) {
             Some((l, i)) => (l, Some(i)),
             None => self.flow_slow(d.src, d.dst, d.sport, d.dport, pkt_link, ts),
         };
