@@ -301,7 +301,8 @@ pub fn incidents(s: &Snapshot) -> Vec<Incident> {
     }
     // A group of token resends alone that overlaps another group is that
     // group's evidence: listed under it, without moving its window, nodes
-    // or cause (rule 8 reads the resends overlapping an incident).
+    // or cause (rule 8 reads the resends overlapping or listed under an
+    // incident).
     let window = |idx: &[usize]| {
         let fs: Vec<&Finding> = idx.iter().map(|&i| &s.findings[i]).collect();
         span(s, &fs, JOIN_SLACK_NS).unwrap_or((s.now, s.now))
@@ -310,28 +311,34 @@ pub fn incidents(s: &Snapshot) -> Vec<Incident> {
         idx.iter()
             .all(|&i| s.findings[i].kind == FindingKind::TokenResent)
     };
-    let mut core: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+    let mut core: Vec<Group> = Vec::new();
     let mut loose: Vec<Vec<usize>> = Vec::new();
     for (_, idx) in groups {
         if resends_only(&idx) {
             loose.push(idx);
         } else {
-            core.push((idx, Vec::new()));
+            let window = window(&idx);
+            core.push(Group {
+                idx,
+                extra: Vec::new(),
+                window,
+            });
         }
     }
     for idx in loose {
         let (a, b) = window(&idx);
-        match core.iter_mut().find(|(c, _)| {
-            let (ca, cb) = window(c);
-            ca <= b && a <= cb
-        }) {
-            Some((_, extra)) => extra.extend(idx),
-            None => core.push((idx, Vec::new())),
+        match core.iter_mut().find(|g| g.window.0 <= b && a <= g.window.1) {
+            Some(g) => g.extra.extend(idx),
+            None => core.push(Group {
+                idx,
+                extra: Vec::new(),
+                window: (a, b),
+            }),
         }
     }
     let mut incs: Vec<Incident> = core
         .into_iter()
-        .map(|(idx, extra)| {
+        .map(|Group { idx, extra, .. }| {
             let fs = || idx.iter().map(|&i| &s.findings[i]);
             let mut nodes: Vec<u16> = fs().flat_map(nodes_of).collect();
             nodes.sort_unstable();
@@ -356,6 +363,14 @@ pub fn incidents(s: &Snapshot) -> Vec<Incident> {
         .collect();
     incs.sort_by_key(|i| i.start);
     incs
+}
+
+/// Findings grouped into one incident: the grouped ones, the token resends
+/// listed under them, and the group's window (with [`JOIN_SLACK_NS`]).
+struct Group {
+    idx: Vec<usize>,
+    extra: Vec<usize>,
+    window: (i64, i64),
 }
 
 /// The findings' window (an open one ends now), widened by `slack` either

@@ -183,8 +183,8 @@ impl Engine {
                 // host sent or received it (the link layer says so): its
                 // pong then passes the capture point too, the host's own
                 // within its response time, a peer's on arrival before the
-                // host's filters, so none is loss (the ping after the
-                // capture point, or the pong before it).
+                // host's filters, so a missing one is loss (of the ping
+                // after the capture point, or of the pong before it).
                 let time = inferred_key(rec.source, rec.packet_no);
                 let key = PingKey {
                     pinger: rec.src,

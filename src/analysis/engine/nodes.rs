@@ -12,8 +12,8 @@
 //! what only a process that did not run sends: pongs to old pings, late
 //! (`late_pong`); the token it held, not being the representative
 //! (`held_token`; seen on its predecessor's capture as the token sent to
-//! it again and coming round only in its burst); its old token re-sent past the token timeout
-//! (`late_token_retransmit`). A `host_stall`, critical when the stall
+//! it again and coming round only in its burst); its old token re-sent
+//! past the token timeout (`late_token_retransmit`). A `host_stall`, critical when the stall
 //! reached the token timeout. The stall began after the node's last
 //! packet and before the first thing it left waiting (a ping, the token)
 //! or missed (its own heartbeat ping, due a ping spacing after its last);
