@@ -203,7 +203,12 @@ mod tests {
             _ => None,
         };
         let resolved = match msg {
-            Some(MsgBody::OrfToken { ring, at, .. }) => format!("{:?}", lists.token(at, ring)),
+            Some(MsgBody::OrfToken { ring, at, .. }) => format!(
+                "{:?} {:?}",
+                lists.token(at, ring),
+                lists.token_progress(at)
+            ),
+            Some(MsgBody::Mcast { ring, at, .. }) => format!("{:?}", lists.mcast_ring(at, ring)),
             Some(MsgBody::CommitToken { at }) => format!("{:?}", lists.commit(at)),
             Some(MsgBody::MergeDetect { at, .. }) => format!("{:?}", lists.ring(at)),
             _ => String::new(),
@@ -211,6 +216,7 @@ mod tests {
         let mut r = *rec;
         let clear = |m: &mut crate::compact::Msg| match &mut m.body {
             MsgBody::OrfToken { at, .. }
+            | MsgBody::Mcast { at, .. }
             | MsgBody::CommitToken { at }
             | MsgBody::MergeDetect { at, .. } => *at = 0,
             _ => {}

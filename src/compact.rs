@@ -26,6 +26,12 @@ use crate::wire::totem::{Body, RingId, Totem};
 /// No entry in [`Lists`].
 const NONE: u32 = u32::MAX;
 
+/// A token's seq and aru are carried in the [`Lists`] while its token_seq
+/// is below this: a new ring's tokens start at 0, and totem's RECOVERY,
+/// which reads them, takes a few rotations. Later tokens carry them only
+/// with a retransmit list, so the record stays small.
+pub const RECOVERY_TOKENS: u32 = 4096;
+
 // The record is what crosses between threads: it stays compact.
 const _: () = assert!(PacketRec::SIZE <= 96);
 
@@ -156,13 +162,20 @@ pub enum MsgBody {
         ring: Ring,
         token_seq: u32,
         backlog: u32,
-        /// Retransmit list and ring address ([`Lists::token`]), or none.
+        /// Its retransmit flag: set while a node still has old-ring
+        /// messages to re-send in RECOVERY (fits the record's padding).
+        retrans: bool,
+        /// Retransmit list, ring address, seq and aru ([`Lists::token`],
+        /// [`Lists::token_progress`]), or none.
         at: u32,
     },
     Mcast {
         ring: Ring,
         seq: u32,
         encapsulated: bool,
+        /// A corosync 2 ring id's entry in the lists ([`Lists::mcast_ring`]),
+        /// or none.
+        at: u32,
     },
     /// Members and previous rings in [`Lists::commit`].
     CommitToken {
@@ -254,8 +267,27 @@ impl Lists {
         let at = at as usize;
         let len = self.word(at) as usize;
         let ring = self.ring_at(self.word(at + 1)).unwrap_or(plain);
-        let seqs = self.slice(at + 2, len);
+        let seqs = self.slice(at + 4, len);
         (Rtr { len, seqs }, ring)
+    }
+
+    /// An ORF token's seq (the highest message seq) and aru, when carried
+    /// (`at` from its [`MsgBody::OrfToken`]; see [`RECOVERY_TOKENS`]).
+    pub fn token_progress(&self, at: u32) -> Option<(u32, u32)> {
+        if at == NONE {
+            return None;
+        }
+        let at = at as usize;
+        Some((self.word(at + 2), self.word(at + 3)))
+    }
+
+    /// An mcast's ring id (`at`, `ring` from its [`MsgBody::Mcast`]).
+    pub fn mcast_ring(&self, at: u32, ring: Ring) -> RingId {
+        self.ring_at(at).unwrap_or(RingId {
+            rep: ring.rep,
+            seq: ring.seq(),
+            rep_addr: None,
+        })
     }
 
     /// A commit token's lists (`at` from its [`MsgBody::CommitToken`]).
@@ -365,13 +397,15 @@ fn msg(t: &Totem<'_>, l: &mut Lists) -> Msg {
     let body = match &t.body {
         Body::OrfToken(tok) => {
             let addr = tok.ring_id.rep_addr.is_some();
-            let at = if tok.rtr.is_empty() && !addr {
+            let at = if tok.rtr.is_empty() && !addr && tok.token_seq >= RECOVERY_TOKENS {
                 NONE
             } else {
                 let at = l.words.len() as u32;
                 let ring = if addr { l.push_ring(tok.ring_id) } else { NONE };
                 l.words.push(tok.rtr.len().min(u32::MAX as usize) as u32);
                 l.words.push(ring);
+                l.words.push(tok.seq);
+                l.words.push(tok.aru);
                 l.words.extend(tok.rtr.iter().map(|i| i.seq));
                 at
             };
@@ -379,6 +413,7 @@ fn msg(t: &Totem<'_>, l: &mut Lists) -> Msg {
                 ring: Ring::of(tok.ring_id),
                 token_seq: tok.token_seq,
                 backlog: tok.backlog,
+                retrans: tok.retrans_flg != 0,
                 at,
             }
         }
@@ -386,6 +421,11 @@ fn msg(t: &Totem<'_>, l: &mut Lists) -> Msg {
             ring: Ring::of(m.ring_id),
             seq: m.seq,
             encapsulated: t.header.encapsulated == 1,
+            at: if m.ring_id.rep_addr.is_some() {
+                l.push_ring(m.ring_id)
+            } else {
+                NONE
+            },
         },
         Body::CommitToken(c) => {
             let at = l.words.len() as u32;
@@ -475,12 +515,19 @@ mod tests {
                 ring: r,
                 token_seq,
                 backlog,
+                retrans,
                 at,
             } = m.body
             else {
                 panic!("{m:?}")
             };
-            assert_eq!((token_seq, backlog), (o.token_seq, o.backlog));
+            assert_eq!(
+                (token_seq, backlog, retrans),
+                (o.token_seq, o.backlog, o.retrans_flg != 0)
+            );
+            // A new ring's early token carries its seq and aru.
+            let progress = (o.token_seq < RECOVERY_TOKENS).then_some((o.seq, o.aru));
+            assert_eq!(lists.token_progress(at), progress);
             let (rtr, id) = lists.token(at, r);
             assert_eq!((rtr.len, rtr.seqs), (o.rtr.len(), &seqs[..]));
             assert_eq!(id, o.ring_id);

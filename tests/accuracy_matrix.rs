@@ -1290,6 +1290,10 @@ fn check_membership(c: &mut Ctx) {
             "membership_startup",
             "keyless: ring ids and members are encrypted",
         );
+        c.skip(
+            "membership_state",
+            "keyless: ring ids and members are encrypted",
+        );
         return;
     }
     let s = c.s;
@@ -1307,6 +1311,49 @@ fn check_membership(c: &mut Ctx) {
         rings.entry(id.to_lowercase()).or_default().push(e);
     }
     let ours: Vec<&Value> = c.r["membership"].as_array().into_iter().flatten().collect();
+    // Operational or not, as corosync says: a ring any node logged as
+    // formed became operational (corosync logs it on entering
+    // OPERATIONAL); one none logged was an attempt.
+    let formed: BTreeMap<String, f64> = s.t["log_events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["kind"] == "membership")
+        .filter_map(|e| Some((e["ring_id"].as_str()?.to_lowercase(), f64_of(&e["t"]))))
+        .collect();
+    let end = c.r["capture"]["last_ts"].as_f64().unwrap_or(f64::MAX);
+    for m in &ours {
+        let Some(id) = m["ring_id"].as_str().map(str::to_lowercase) else {
+            continue;
+        };
+        let state = m["state"].as_str().unwrap_or("?");
+        let logged = formed.get(&id).copied();
+        // Working from when first seen, and no node's log names it: formed
+        // before a log that does not reach back that far.
+        if logged.is_none() && m["operational_ts"] == m["ts"] {
+            c.skip("membership_state", "ring formed before the logs begin");
+            continue;
+        }
+        let ok = match state {
+            "operational" => logged.is_some(),
+            "attempt" => logged.is_none(),
+            // Still forming when the capture ended: not formed before it.
+            _ => logged.is_none_or(|t| t >= end),
+        };
+        let when = f64_of(&m["ts"]) - t0;
+        c.check(
+            "membership_state",
+            ok,
+            format!(
+                "ring {id} @{when:+.1}s: corowire {state}, corosync {}",
+                if logged.is_some() {
+                    "logged it formed"
+                } else {
+                    "never logged it formed"
+                }
+            ),
+        );
+    }
     let ids = |v: &Value| -> Vec<u64> {
         let mut x: Vec<u64> = v.as_array().into_iter().flatten().filter_map(u).collect();
         x.sort();
@@ -1630,6 +1677,10 @@ const MEASURES: &[(&str, &str)] = &[
     (
         "membership_startup",
         "the same for the rings of the start-up (before t0)",
+    ),
+    (
+        "membership_state",
+        "ring shown operational only if corosync logged it formed; attempts never",
     ),
     (
         "token_lost",

@@ -6,7 +6,9 @@ mod common;
 use std::path::Path;
 
 use common::{Truth, decode_file_with, truth_thresholds};
-use corowire::analysis::{Engine, FindingKind, Measures, Severity, Snapshot, Thresholds};
+use corowire::analysis::{
+    Engine, FindingKind, Measures, RingState, Severity, Snapshot, Thresholds,
+};
 use corowire::decode::{DecodeOptions, Outcome};
 
 fn analyze(path: &Path, opts: DecodeOptions, th: Thresholds) -> Snapshot {
@@ -313,6 +315,74 @@ fn link_state_and_membership_agree_with_corosync_logs() {
         }
     }
     assert!(checked > 0);
+}
+
+/// A ring in the timeline is operational exactly when some node logged it
+/// as formed (corosync logs that on entering OPERATIONAL); the others are
+/// attempts. A ring that became operational after attempts says how long
+/// its side had no working ring: at least from the last "A processor
+/// failed" before it to its own log line, and at most a token timeout and
+/// a consensus timeout longer (the token was last seen working up to then).
+#[test]
+fn rings_are_operational_exactly_when_corosync_logged_them_formed() {
+    let (mut rings, mut attempts, mut spans) = (0, 0, 0);
+    for (t, s) in bridge_snapshots() {
+        // Every ring logged, before the capture too (a ring seen on the
+        // wire may have formed just before it started).
+        let formed: Vec<(&str, f64)> = t.json["log_events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["kind"] == "membership")
+            .map(|e| (e["ring_id"].as_str().unwrap(), e["t"].as_f64().unwrap()))
+            .collect();
+        let failed: Vec<f64> = t
+            .log_events("processor_failed")
+            .iter()
+            .map(|e| e["t"].as_f64().unwrap())
+            .collect();
+        let th = common::truth_thresholds(&t);
+        let slack = (th.token_ms + th.consensus_ms) as f64 / 1000.0;
+        for m in &s.membership {
+            let logged = formed.iter().find(|(r, _)| *r == m.ring_id).map(|x| x.1);
+            // A ring formed before the capture that the log does not reach.
+            if !m.formed_in_capture && logged.is_none() {
+                continue;
+            }
+            let want = if logged.is_some() {
+                RingState::Operational
+            } else {
+                RingState::Attempt
+            };
+            assert_eq!(m.state, want, "{}: ring {}", t.name(), m.ring_id);
+            rings += 1;
+            attempts += usize::from(want == RingState::Attempt);
+            if m.attempts == 0 {
+                continue;
+            }
+            let (Some(at), Some(down)) = (logged, m.down_since) else {
+                panic!("{}: ring {} after attempts: {m:?}", t.name(), m.ring_id);
+            };
+            let f = failed
+                .iter()
+                .copied()
+                .filter(|f| *f < at)
+                .fold(f64::MIN, f64::max);
+            let span = (m.operational_at.unwrap() - down) as f64 / 1e9;
+            assert!(
+                span >= at - f - 0.05 && span <= at - f + slack,
+                "{}: ring {} no working ring for {span:.2} s; logged failure {:.2} s before it formed",
+                t.name(),
+                m.ring_id,
+                at - f
+            );
+            spans += 1;
+        }
+    }
+    assert!(
+        rings > 0 && attempts >= 2 && spans > 0,
+        "{rings} rings, {attempts} attempts, {spans} spans"
+    );
 }
 
 /// Healthy captures: nothing above info. Fault captures: a finding of the

@@ -65,7 +65,7 @@
 //!     out (and so for a ring re-formed there with no fault on its paths).
 
 use super::findings::{Finding, FindingKind, Severity};
-use super::snapshot::{SeriesPoint, Snapshot};
+use super::snapshot::{RingState, SeriesPoint, Snapshot};
 
 /// Findings this close to an incident's window belong to it.
 pub const JOIN_SLACK_NS: i64 = 2_000_000_000;
@@ -985,11 +985,14 @@ fn corosync_did(s: &Snapshot, inc: &Incident) -> Vec<String> {
         v.push(format!("token lost at nodes {}", l.join(" ")));
     }
     let end = inc.end.unwrap_or(s.now) + JOIN_SLACK_NS;
-    for m in s
-        .membership
-        .iter()
-        .filter(|m| m.ts >= inc.start && m.ts <= end && !(m.left.is_empty() && m.joined.is_empty()))
-    {
+    // Rings formed (attempts that never became operational are not, and
+    // are counted on the ring that followed them).
+    for m in s.membership.iter().filter(|m| {
+        m.ts >= inc.start
+            && m.ts <= end
+            && m.state == RingState::Operational
+            && (m.attempts > 0 || !(m.left.is_empty() && m.joined.is_empty()))
+    }) {
         let list = |x: &[u32]| x.iter().map(u32::to_string).collect::<Vec<_>>().join(" ");
         let mut t = format!("ring {} formed", m.ring_id);
         if !m.left.is_empty() {
@@ -997,6 +1000,16 @@ fn corosync_did(s: &Snapshot, inc: &Incident) -> Vec<String> {
         }
         if !m.joined.is_empty() {
             t.push_str(&format!(", joined {}", list(&m.joined)));
+        }
+        if let (Some(d), Some(at)) = (m.down_since, m.operational_at)
+            && m.attempts > 0
+        {
+            t.push_str(&format!(
+                " after {:.1} s with no working ring ({} failed attempt{})",
+                (at - d) as f64 / 1e9,
+                m.attempts,
+                if m.attempts == 1 { "" } else { "s" }
+            ));
         }
         v.push(t);
     }

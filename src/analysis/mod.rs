@@ -196,6 +196,25 @@
 //!   first knet DATA seen carried one of knet's first 16 seqs (the counter
 //!   starts at 0 with knet) started during the capture, and every member of
 //!   its first ring joined.
+//! - Ring state (totem's own rules): a ring whose commit token was seen is
+//!   operational when the wire shows it: a new (not encapsulated) message
+//!   of it (totem sends new messages only in OPERATIONAL; in RECOVERY only
+//!   old ones, encapsulated), its representative's merge-detect (sent only
+//!   in OPERATIONAL), or its tokens by totem's RECOVERY rule: a node that
+//!   forwards the token with the retransmit flag clear counts it (set, the
+//!   count restarts), takes the second such token's seq as its install
+//!   seq, and from the third on advances a rotation counter when the
+//!   token's aru has reached the install seq (any other token resets it);
+//!   at two it enters OPERATIONAL. A ring first seen on its
+//!   representative's message with no commit token is a ring of one node
+//!   (its token never leaves it), as on its merge-detect. A ring with none
+//!   of these is an attempt once a later ring of its members is seen (its
+//!   recovery failed or its commit token never came back; corosync logs
+//!   nothing for it), still forming otherwise. Left and joined are against
+//!   the last ring that worked, never an attempt. For each ring formed in
+//!   the capture: the time its side had no working ring, from the last
+//!   token or message of the ring its representative came from to its own
+//!   first sign of working, and the failed attempts in between.
 //! - Link state: knet's rule at the pinger: up on the (pong_count+1)-th pong
 //!   while down; down when no pong for ping_timeout × backoff + 2 × average
 //!   latency, backoff 10 right after a fresh start/up, minus one per second,
@@ -289,7 +308,7 @@ pub use engine::{Engine, SIZE_BOUNDS};
 pub use findings::{Direction, Finding, FindingKind, Severity};
 pub use incidents::{Cause, Incident, incidents};
 pub use snapshot::{
-    LinkState, LinkView, Measures, MembershipView, NodeView, Overflow, Quantiles, RTT_BUCKETS_US,
+    LinkState, LinkView, Measures, MembershipView, NodeView, RingState, Overflow, Quantiles, RTT_BUCKETS_US,
     RTT_HIST_LEN, SeriesPoint, SizeBucket, Snapshot, TOKEN_BUCKETS_US, TOKEN_HIST_LEN,
     TOKEN_ROTATIONS_KEPT, TRAFFIC_TYPES, TokenRotation, TotemView, Transition, TypeCount, WireView,
 };

@@ -271,6 +271,49 @@ pub struct MembershipView {
     /// Known only as the ring some members of this later ring came from
     /// (its commit token's entries): it formed before `ts`, unseen.
     pub named_by: Option<String>,
+    /// Formed during the capture: its commit token was seen, so whether it
+    /// became operational is known from the wire.
+    pub formed_in_capture: bool,
+    /// When it showed it was working (totem's OPERATIONAL state: a message
+    /// not encapsulated, or its representative's merge-detect), ns; a ring
+    /// formed before the capture, from when it was first seen.
+    pub operational_at: Option<i64>,
+    /// The last token or message of the ring seen, ns.
+    pub last_ts: i64,
+    /// Operational, an attempt that never was, or still forming.
+    pub state: RingState,
+    /// For a ring formed in the capture that became operational: when the
+    /// ring its representative came from was last seen working. Between
+    /// then and `operational_at` that side of the cluster had no working
+    /// ring.
+    pub down_since: Option<i64>,
+    /// Attempts (rings that never became operational) between `down_since`
+    /// and this ring.
+    pub attempts: u32,
+}
+
+/// Whether a ring became operational.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RingState {
+    /// It worked: operational in the capture, or formed before it.
+    Operational,
+    /// Its commit token went round but it never became operational: a
+    /// later ring of its members replaced it (recovery failed, or the
+    /// commit token did not come back).
+    Attempt,
+    /// Not operational yet (the capture ended, or has not shown it).
+    Forming,
+}
+
+impl RingState {
+    /// As the JSON and text reports name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RingState::Operational => "operational",
+            RingState::Attempt => "attempt",
+            RingState::Forming => "forming",
+        }
+    }
 }
 
 /// Totem summary.

@@ -25,7 +25,7 @@ use crate::analysis::RTT_BUCKETS_US;
 use crate::analysis::frames::FrameSpan;
 use crate::analysis::multi::{MultiView, OneWayView};
 use crate::analysis::timeline::{End, LinkSample, Sample, Timeline, median_u32};
-use crate::analysis::{Incident, MembershipView, Severity, Snapshot, incidents};
+use crate::analysis::{Incident, MembershipView, RingState, Severity, Snapshot, incidents};
 
 /// Most points per series in a plot (about one per two pixels).
 pub const MAX_POINTS: usize = 480;
@@ -503,7 +503,12 @@ fn partitions(spans: &[RingSpan]) -> Vec<(i64, i64, Vec<usize>)> {
 
 fn ring_label(m: &MembershipView) -> String {
     let members: Vec<String> = m.members.iter().map(u32::to_string).collect();
-    format!("{} [{}]", m.ring_id, members.join(" "))
+    let state = match m.state {
+        RingState::Operational => "",
+        RingState::Attempt => " (attempt)",
+        RingState::Forming => " (forming)",
+    };
+    format!("{} [{}]{state}", m.ring_id, members.join(" "))
 }
 
 /// The rings: one band per ring (id, members, joins + and leaves −), rings

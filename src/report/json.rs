@@ -54,7 +54,13 @@
 //!                 "message", "evidence": {name: number}}],
 //!   "membership": [{"ts", "ring_id": "1.d", "members": [nodeid], "members_inferred",
 //!                   "left": [nodeid], "joined": [nodeid], "named_by": ring id|null (known
-//!                   only from that later ring's commit token: formed before "ts")}],
+//!                   only from that later ring's commit token: formed before "ts"),
+//!                   "state": "operational"|"attempt"|"forming" (an attempt never became
+//!                   operational: a later ring of its members replaced it),
+//!                   "operational_ts": time|null (when it showed it worked: a new message
+//!                   or a merge-detect), "no_ring_since": time|null (for a ring formed in
+//!                   the capture: when its representative's previous ring was last seen
+//!                   working), "attempts" (failed attempts in between)}],
 //!   "totem":    {"token_rotation_ms": {"p50","p99","max","samples"}|null,
 //!                "hold_ms": {node id: {"p50","p99","max","samples"}} (token hold: from a
 //!                new token seen on its way to the node to the node's next token),
@@ -472,6 +478,17 @@ pub struct MembershipDto {
     /// The later ring whose commit token named this one (it formed
     /// earlier, unseen).
     pub named_by: Option<String>,
+    /// "operational", "attempt" (never became operational: a later ring
+    /// replaced it) or "forming".
+    pub state: &'static str,
+    /// When it showed it was working (for a ring formed before the
+    /// capture: when first seen).
+    pub operational_ts: Option<f64>,
+    /// For a ring formed in the capture: when the ring its representative
+    /// came from was last seen working (no working ring from then until
+    /// `operational_ts`), and the failed attempts in between.
+    pub no_ring_since: Option<f64>,
+    pub attempts: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -642,6 +659,10 @@ pub fn to_dto_multi(s: &Snapshot, m: Option<&MultiView>) -> ReportDto {
                 left: m.left.clone(),
                 joined: m.joined.clone(),
                 named_by: m.named_by.clone(),
+                state: m.state.name(),
+                operational_ts: m.operational_at.map(secs),
+                no_ring_since: m.down_since.map(secs),
+                attempts: m.attempts,
             })
             .collect(),
         totem: totem_dto(s),

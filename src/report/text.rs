@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::{fmt_datetime, fmt_time};
 use crate::analysis::multi::MultiView;
 use crate::analysis::{Coverage, Severity};
-use crate::analysis::{LinkView, Measures, Snapshot};
+use crate::analysis::{LinkView, Measures, RingState, Snapshot};
 
 /// A node as the report shows it: its configured name, else its id.
 /// A node as findings name it: its configured name shortened in the middle
@@ -621,6 +621,25 @@ fn write_membership(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
             line.push_str(&format!("  (earlier; named by {by})"));
         }
         writeln!(w, "{line}")?;
+        // What became of it, on a line of its own.
+        let pad = " ".repeat(36);
+        match m.state {
+            RingState::Attempt => writeln!(w, "{pad}attempt: never became operational")?,
+            RingState::Forming => writeln!(w, "{pad}forming: not operational yet")?,
+            RingState::Operational => {
+                if let (Some(d), Some(at)) = (m.down_since, m.operational_at)
+                    && (m.attempts > 0 || at - d >= 1_000_000_000)
+                {
+                    writeln!(
+                        w,
+                        "{pad}operational after {:.1} s with no working ring, {} failed attempt{}",
+                        (at - d) as f64 / 1e9,
+                        m.attempts,
+                        if m.attempts == 1 { "" } else { "s" }
+                    )?;
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -162,6 +162,7 @@ pub fn fill(view: &mut View, s: &Snapshot) {
                 members: m.members.clone(),
                 joined: m.joined.clone(),
                 left: m.left.clone(),
+                attempt: m.state == crate::analysis::RingState::Attempt,
             })
             .collect(),
     };

@@ -230,6 +230,9 @@ pub struct Membership {
     pub members: Vec<u32>,
     pub joined: Vec<u32>,
     pub left: Vec<u32>,
+    /// Never became operational: a later ring of its members replaced it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub attempt: bool,
 }
 
 /// Totem: token rotation, retransmits, membership.

@@ -16,7 +16,7 @@
 //! critical; the first ring and rings that only grew are info.
 
 use crate::analysis::findings::{Finding, FindingKind, Severity};
-use crate::analysis::snapshot::MembershipView;
+use crate::analysis::snapshot::{MembershipView, RingState};
 use crate::compact::Commit as CommitToken;
 use crate::wire::totem::RingId;
 
@@ -31,6 +31,11 @@ pub(super) struct Rings {
     /// The latest commit tokens: ring, time, members, and each member's
     /// previous ring (the commit token's per-member entries).
     commits: Vec<Commit>,
+    /// The ring in RECOVERY whose tokens are counted, and per node that
+    /// forwarded them: consecutive tokens with the retransmit flag clear,
+    /// totem's rotation counter and install seq.
+    recovery: Option<RingId>,
+    counts: Vec<Recovery>,
 }
 
 impl Rings {
@@ -40,6 +45,7 @@ impl Rings {
     /// says `v` came from, else the latest earlier ring `v` was in.
     pub(super) fn viewed_by(&self, v: Option<u16>) -> Vec<MembershipView> {
         let mut out = self.list.clone();
+        self.states(&mut out);
         let Some(v) = v.map(u32::from) else {
             return out;
         };
@@ -58,6 +64,61 @@ impl Rings {
             }
         }
         out
+    }
+}
+
+impl Rings {
+    /// Each ring's state, and for a ring that became operational in the
+    /// capture how long its side had no working ring before it. Totem
+    /// sends new messages only in OPERATIONAL (in RECOVERY only old ones,
+    /// encapsulated), and corosync's services send theirs as soon as a ring
+    /// is operational; a representative sends merge-detect messages only
+    /// then. A ring formed in the capture with neither is an attempt once a
+    /// later ring of its members is seen, and still forming otherwise.
+    fn states(&self, out: &mut [MembershipView]) {
+        for k in 0..out.len() {
+            if !never_worked(&out[k]) {
+                continue;
+            }
+            let later = out[k + 1..].iter().any(|l| {
+                l.named_by.is_none() && l.members.iter().any(|m| out[k].members.contains(m))
+            });
+            out[k].state = if later {
+                RingState::Attempt
+            } else {
+                RingState::Forming
+            };
+        }
+        for k in 0..out.len() {
+            let (Some(at), true) = (out[k].operational_at, out[k].formed_in_capture) else {
+                continue;
+            };
+            let rep = out[k].rep;
+            let commit = self
+                .commits
+                .iter()
+                .find(|c| c.ring.rep == rep && c.ring.seq == out[k].seq);
+            let came_from = commit.and_then(|c| c.came_from(rep)).map(|(r, _)| r);
+            let prev = (0..k).rev().find(|&j| {
+                let p = &out[j];
+                match came_from {
+                    Some(r) => p.rep == r.rep && p.seq == r.seq,
+                    None => p.members.contains(&rep) && p.state == RingState::Operational,
+                }
+            });
+            let Some(j) = prev else {
+                continue;
+            };
+            let since = out[j].last_ts;
+            if since >= at {
+                continue;
+            }
+            out[k].down_since = Some(since);
+            out[k].attempts = out[j + 1..k]
+                .iter()
+                .filter(|a| a.state == RingState::Attempt && a.members.contains(&rep))
+                .count() as u32;
+        }
     }
 }
 
@@ -85,9 +146,16 @@ fn previous_members(
         None => earlier
             .iter()
             .rev()
-            .find(|p| p.members.contains(&node))
+            .find(|p| p.members.contains(&node) && !never_worked(p))
             .map(|p| p.members.clone()),
     }
+}
+
+/// A ring formed in the capture that has not shown it worked: corosync's
+/// left and joined are against the last ring that did (the one its commit
+/// token names), never against an attempt.
+fn never_worked(m: &MembershipView) -> bool {
+    m.formed_in_capture && m.operational_at.is_none()
 }
 
 /// Members of `prev` not in `now`, and of `now` not in `prev`.
@@ -98,9 +166,25 @@ fn left_joined(prev: &[u32], now: &[u32]) -> (Vec<u32>, Vec<u32>) {
     )
 }
 
+/// One node's RECOVERY counters, as totem keeps them.
+#[derive(Debug, Clone, Copy)]
+struct Recovery {
+    node: u32,
+    clear: u8,
+    rotations: u8,
+    install: u32,
+}
+
+/// `a` at or before `b` in totem's wrapping sequence numbers.
+fn sq_lte(a: u32, b: u32) -> bool {
+    b.wrapping_sub(a) as i32 >= 0
+}
+
 #[derive(Debug)]
 struct Commit {
     ring: RingId,
+    /// When its first copy was seen.
+    ts: i64,
     members: Vec<u32>,
     prev_rings: Vec<RingId>,
 }
@@ -124,7 +208,7 @@ impl Commit {
 
 impl Rings {
     /// A commit token for a new ring: its members (the latest 16 kept).
-    pub(super) fn commit_seen(&mut self, c: &CommitToken<'_>) {
+    pub(super) fn commit_seen(&mut self, c: &CommitToken<'_>, ts: i64) {
         // The commit token goes round twice; each member fills in its
         // entry (the ring it came from) as it passes: a later copy knows
         // more.
@@ -140,6 +224,7 @@ impl Rings {
         let prev_rings: Vec<RingId> = c.prev_rings.iter().take(256).copied().collect();
         self.commits.push(Commit {
             ring: c.ring,
+            ts,
             members,
             prev_rings,
         });
@@ -151,11 +236,12 @@ impl Engine {
     #[inline]
     pub(super) fn ring_seen(&mut self, ring: RingId, ts: i64, forwarder: u32) {
         // Nearly always the current ring, its members known.
-        if let Some(cur) = self.rings.list.last()
+        if let Some(cur) = self.rings.list.last_mut()
             && cur.rep == ring.rep
             && cur.seq == ring.seq
             && !cur.members_inferred
         {
+            cur.last_ts = ts;
             return;
         }
         self.ring_seen_slow(ring, ts, forwarder);
@@ -163,6 +249,24 @@ impl Engine {
 
     pub(super) fn ring_seen_slow(&mut self, ring: RingId, ts: i64, forwarder: u32) {
         self.add_ring(ring, ts, forwarder, false);
+    }
+
+    /// A message of ring `ring` from `origin` re-sent in its RECOVERY
+    /// (encapsulated): the ring is forming. First seen on its
+    /// representative's message with no commit token, it is a ring of one
+    /// node unless others are seen forwarding its messages (as on its
+    /// merge-detect).
+    #[inline]
+    pub(super) fn ring_recovering(&mut self, ring: RingId, ts: i64, origin: u32) {
+        if let Some(cur) = self.rings.list.last_mut()
+            && cur.rep == ring.rep
+            && cur.seq == ring.seq
+            && !cur.members_inferred
+        {
+            cur.last_ts = ts;
+            return;
+        }
+        self.add_ring(ring, ts, origin, origin == ring.rep);
     }
 
     /// A ring seen at `ts` on a message of `forwarder`; `alone`: on its
@@ -175,6 +279,7 @@ impl Engine {
             .rev()
             .find(|m| m.rep == ring.rep && m.seq == ring.seq)
         {
+            cur.last_ts = cur.last_ts.max(ts);
             if cur.members_inferred && !cur.members.contains(&forwarder) && cur.members.len() < 256
             {
                 cur.members.push(forwarder);
@@ -233,6 +338,9 @@ impl Engine {
             self.ring_members = members.len() as u32;
         }
         let first = tl.is_empty();
+        // Its commit token seen: whether it became operational shows on
+        // the wire. Otherwise it formed before the capture and worked.
+        let formed_in_capture = !inferred && named_by.is_none();
         let view = MembershipView {
             ts,
             ring_id: ring.to_string(),
@@ -243,6 +351,12 @@ impl Engine {
             left,
             joined,
             named_by: named_by.map(|r| r.to_string()),
+            formed_in_capture,
+            operational_at: (!formed_in_capture).then_some(ts),
+            last_ts: ts,
+            state: RingState::Operational,
+            down_since: None,
+            attempts: 0,
         };
         let f = membership_change(&view, first);
         tl.push(view);
@@ -283,6 +397,144 @@ impl Engine {
         }
     }
 
+    /// A new token of ring `ring` forwarded by `from`, with its retransmit
+    /// flag, seq and aru. Totem in RECOVERY (message_handler_orf_token)
+    /// counts each token it forwards with the flag clear (set, the count
+    /// restarts) and takes the seq of the second as its install seq; from
+    /// the third on, a token whose aru reached the install seq advances a
+    /// rotation counter (any other resets it), and at two the node enters
+    /// OPERATIONAL.
+    #[inline]
+    pub(super) fn recovery_token(
+        &mut self,
+        ring: RingId,
+        from: u32,
+        retrans: bool,
+        progress: (u32, u32),
+        ts: i64,
+    ) {
+        if let Some(cur) = self.rings.list.last()
+            && cur.rep == ring.rep
+            && cur.seq == ring.seq
+            && cur.operational_at.is_some()
+        {
+            return;
+        }
+        self.recovery_token_slow(ring, from, retrans, progress, ts);
+    }
+
+    fn recovery_token_slow(
+        &mut self,
+        ring: RingId,
+        from: u32,
+        retrans: bool,
+        (seq, aru): (u32, u32),
+        ts: i64,
+    ) {
+        let r = &mut self.rings;
+        let Some(m) = r
+            .list
+            .iter_mut()
+            .rev()
+            .find(|m| m.rep == ring.rep && m.seq == ring.seq)
+        else {
+            return;
+        };
+        if m.operational_at.is_some() {
+            return;
+        }
+        if r.recovery != Some(ring) {
+            r.recovery = Some(ring);
+            r.counts.clear();
+        }
+        let k = match r.counts.iter().position(|c| c.node == from) {
+            Some(k) => k,
+            None if r.counts.len() < 256 => {
+                r.counts.push(Recovery {
+                    node: from,
+                    clear: 0,
+                    rotations: 0,
+                    install: 0,
+                });
+                r.counts.len() - 1
+            }
+            None => return,
+        };
+        let c = &mut r.counts[k];
+        c.clear = if retrans { 0 } else { c.clear.saturating_add(1) };
+        if c.clear == 2 {
+            c.install = seq;
+        }
+        c.rotations = if c.clear >= 3 && sq_lte(c.install, aru) {
+            c.rotations + 1
+        } else {
+            0
+        };
+        if c.rotations >= 2 {
+            m.operational_at = Some(ts);
+            r.recovery = None;
+            r.counts.clear();
+        }
+    }
+
+    /// A message of ring `ring` that only a working ring sends (a new,
+    /// not encapsulated, message from `origin`, or its representative's
+    /// merge-detect): the ring is operational.
+    #[inline]
+    pub(super) fn ring_working(&mut self, ring: RingId, ts: i64, origin: u32) {
+        if let Some(cur) = self.rings.list.last_mut()
+            && cur.rep == ring.rep
+            && cur.seq == ring.seq
+            && cur.operational_at.is_some()
+            && !cur.members_inferred
+        {
+            cur.last_ts = ts;
+            return;
+        }
+        self.ring_working_slow(ring, ts, origin);
+    }
+
+    fn ring_working_slow(&mut self, ring: RingId, ts: i64, origin: u32) {
+        // First seen on its representative's new message with no commit
+        // token: as on its merge-detect, a ring of one node unless others
+        // are seen forwarding its messages.
+        self.add_ring(ring, ts, origin, origin == ring.rep);
+        if let Some(m) = self
+            .rings
+            .list
+            .iter_mut()
+            .rev()
+            .find(|m| m.rep == ring.rep && m.seq == ring.seq)
+        {
+            m.operational_at.get_or_insert(ts);
+            m.last_ts = m.last_ts.max(ts);
+        }
+    }
+
+    /// Before the commit token of ring `new` (or at the capture's end,
+    /// `None`): the ring of the previous commit token, when no token or
+    /// message of it was seen, was an attempt whose commit token never
+    /// came back. It joins the timeline at its commit token's time.
+    pub(super) fn commit_only_attempt(&mut self, new: Option<RingId>) {
+        let Some(c) = self.rings.commits.last() else {
+            return;
+        };
+        if Some(c.ring) == new {
+            return;
+        }
+        let ring = c.ring;
+        let known = self
+            .rings
+            .list
+            .iter()
+            .any(|m| m.rep == ring.rep && m.seq == ring.seq);
+        if known || self.rings.list.len() >= self.th.limits.max_memberships {
+            return;
+        }
+        let (ts, members) = (c.ts, c.members.clone());
+        self.push_ring(ring, ts, members, false, false, None);
+    }
+
     /// A merge-detect message of ring `ring` from `from`. Totem's ring
     /// representative sends one every `merge` timeout to find other rings;
     /// a ring of one node shows on the wire only this way (its token goes
@@ -296,6 +548,81 @@ impl Engine {
             .any(|m| m.rep == ring.rep && m.seq == ring.seq);
         if from == ring.rep && !known {
             self.add_ring(ring, ts, from, true);
+        }
+        if from == ring.rep {
+            self.ring_working(ring, ts, from);
+        }
+    }
+}
+
+/// The findings of rings that never became operational say so (info for
+/// an attempt: members that would have left did not), and those of
+/// rings that became operational after their side had no working ring for
+/// a second or more, or after failed attempts, say for how long.
+pub(super) fn ring_findings(views: &[MembershipView], findings: &mut [Finding], finished: bool) {
+    for m in views {
+        let notable = m.attempts > 0
+            || m
+                .down_since
+                .zip(m.operational_at)
+                .is_some_and(|(d, at)| at - d >= super::NS);
+        if m.state == RingState::Operational && !notable {
+            continue;
+        }
+        let Some(f) = findings.iter_mut().find(|f| {
+            f.kind == FindingKind::MembershipChange
+                && f.start == m.ts
+                && f.evidence("ring_rep") == Some(f64::from(m.rep))
+                && f.evidence("ring_seq") == Some(m.seq as f64)
+        }) else {
+            continue;
+        };
+        let list = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(" ");
+        match m.state {
+            RingState::Attempt => {
+                // Not a membership change: corosync delivered nothing of it
+                // (and start-up makes some as nodes come up one by one).
+                f.severity = Severity::Info;
+                f.message = format!(
+                    "ring attempt ({}) with members {} never became operational: a later ring \
+                     replaced it",
+                    m.ring_id,
+                    list(&m.members)
+                );
+                if !m.left.is_empty() {
+                    f.message
+                        .push_str(&format!(" (nodes {} would have left)", list(&m.left)));
+                }
+            }
+            RingState::Forming => {
+                f.severity = f.severity.min(Severity::Warning);
+                f.message = format!(
+                    "ring ({}) with members {} forming: not operational {}",
+                    m.ring_id,
+                    list(&m.members),
+                    if finished {
+                        "when the capture ended"
+                    } else {
+                        "yet"
+                    }
+                );
+            }
+            RingState::Operational => {
+                let (Some(d), Some(at)) = (m.down_since, m.operational_at) else {
+                    continue;
+                };
+                f.message.push_str(&format!(
+                    "; its side had no working ring for {:.1} s before it{}",
+                    (at - d) as f64 / super::NS as f64,
+                    match m.attempts {
+                        0 => String::new(),
+                        1 => ", with 1 failed attempt".to_string(),
+                        n => format!(", with {n} failed attempts"),
+                    }
+                ));
+                f.evidence.push(("no_ring_ms", (at - d) as f64 / 1e6));
+                f.evidence.push(("attempts", f64::from(m.attempts)));
+            }
         }
     }
 }
@@ -355,7 +682,7 @@ fn membership_change(m: &MembershipView, first: bool) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use super::{MembershipView, membership_change};
+    use super::{MembershipView, RingState, membership_change};
 
     fn view(members: &[u32], left: &[u32], joined: &[u32]) -> MembershipView {
         MembershipView {
@@ -368,6 +695,12 @@ mod tests {
             left: left.to_vec(),
             joined: joined.to_vec(),
             named_by: None,
+            formed_in_capture: true,
+            operational_at: Some(T0),
+            last_ts: T0,
+            state: RingState::Operational,
+            down_since: None,
+            attempts: 0,
         }
     }
 

@@ -599,6 +599,7 @@ impl Engine {
         self.close_rtr();
         self.close_quiet_resends(i64::MAX);
         self.stalled_token_losses();
+        self.commit_only_attempt(None);
         self.check_wire(now_sec, true);
         self.budget_latency();
         self.asymmetry();

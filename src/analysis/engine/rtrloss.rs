@@ -206,18 +206,6 @@ mod tests {
         mcast_in(8, from, seq)
     }
 
-    /// The same, of ring (1, `ring_seq`).
-    fn mcast_in(ring_seq: u64, from: u32, seq: u32) -> Vec<u8> {
-        let mut t = totem_header(1, from, 0);
-        t.extend_from_slice(&from.to_le_bytes());
-        t.extend_from_slice(&seq.to_le_bytes());
-        t.extend_from_slice(&0i32.to_le_bytes());
-        ring(&mut t, 1, ring_seq);
-        t.extend_from_slice(&from.to_le_bytes());
-        t.extend_from_slice(&0u32.to_le_bytes());
-        t.extend_from_slice(b"payload");
-        knet_data(from as u16, &t)
-    }
 
     /// An orf token of ring (1, 8) from `from` to `to` asking for `rtr`.
     fn token_asking(from: u32, to: u32, token_seq: u32, rtr: &[u32]) -> Vec<u8> {

@@ -91,6 +91,20 @@ pub(crate) fn commit_bytes(from: u32, to: u32, ring_seq: u64, members: &[u32]) -
     knet_data(from as u16, &t)
 }
 
+/// A knet DATA packet from `from` carrying a new (not encapsulated)
+/// totem mcast `seq` of ring (1, `ring_seq`).
+pub(crate) fn mcast_in(ring_seq: u64, from: u32, seq: u32) -> Vec<u8> {
+    let mut t = totem_header(1, from, 0);
+    t.extend_from_slice(&from.to_le_bytes());
+    t.extend_from_slice(&seq.to_le_bytes());
+    t.extend_from_slice(&0i32.to_le_bytes());
+    ring(&mut t, 1, ring_seq);
+    t.extend_from_slice(&from.to_le_bytes());
+    t.extend_from_slice(&0u32.to_le_bytes());
+    t.extend_from_slice(b"payload");
+    knet_data(from as u16, &t)
+}
+
 pub(crate) fn knet_data(node: u16, totem: &[u8]) -> Vec<u8> {
     let mut b = vec![1, 0];
     b.extend_from_slice(&node.to_be_bytes());

@@ -134,6 +134,8 @@ pub(super) struct Token {
     at: u32,
     /// The node it was sent to, whether or not knet handed it over.
     to: Option<u32>,
+    /// Its retransmit flag (RECOVERY: old-ring messages still to re-send).
+    retrans: bool,
 }
 
 impl Engine {
@@ -234,6 +236,7 @@ impl Engine {
                 ring,
                 token_seq,
                 backlog,
+                retrans,
                 at,
             } => {
                 let from = t.nodeid;
@@ -244,16 +247,23 @@ impl Engine {
                     backlog,
                     at,
                     to: receiver,
+                    retrans,
                 };
                 self.on_token(&tok, lists, from, target, ts, sec, hints);
             }
             MsgBody::CommitToken { at } => {
                 self.totem.v.commit_tokens += 1;
                 let c = lists.commit(at);
-                self.rings.commit_seen(&c);
+                self.commit_only_attempt(Some(c.ring));
+                self.rings.commit_seen(&c, ts);
                 self.previous_rings_named(c.ring, ts);
             }
-            MsgBody::Mcast { encapsulated, .. } => {
+            MsgBody::Mcast {
+                ring,
+                encapsulated,
+                at,
+                ..
+            } => {
                 let v = &mut self.totem.v;
                 v.mcasts += 1;
                 if encapsulated {
@@ -261,6 +271,14 @@ impl Engine {
                 }
                 if sender.is_some_and(|s| s != t.nodeid) {
                     v.mcast_retransmits += 1;
+                }
+                // A new message only an operational ring sends; an
+                // encapsulated one is recovery's, of a ring forming.
+                let ring = lists.mcast_ring(at, ring);
+                if encapsulated {
+                    self.ring_recovering(ring, ts, t.nodeid);
+                } else {
+                    self.ring_working(ring, ts, t.nodeid);
                 }
             }
             MsgBody::Join => {
@@ -316,6 +334,7 @@ impl Engine {
         };
         // Retransmission: the same sender sends the same token_seq again.
         let max_nodes = self.th.limits.max_nodes;
+        let mut new_token = false;
         if let Some(tn) = self.totem.tok.entry(from, max_nodes, &mut hints.tx) {
             match &mut tn.tx {
                 Some(prev) if prev.ring == ring && prev.token_seq == tok.token_seq => {
@@ -334,6 +353,7 @@ impl Engine {
                 }
                 prev => {
                     *prev = Some(this);
+                    new_token = true;
                     let arrived = tn.sent(ts, i64::from(self.th.token_ms) * MS);
                     // Only the ring's representative holds the token (when
                     // the ring is idle); any other node passes it on as it
@@ -362,6 +382,9 @@ impl Engine {
             }
         }
         self.ring_seen(ring_id, ts, from);
+        if new_token && let Some(progress) = lists.token_progress(tok.at) {
+            self.recovery_token(ring_id, from, tok.retrans, progress, ts);
+        }
         self.rtr.token_from(from, ring, &rtr, ts, &mut self.dirs);
         if let Some(r) = target {
             self.rtr.token_to(r, ring, &rtr, max_nodes);
@@ -692,6 +715,7 @@ impl Engine {
 mod tests {
     use super::super::testkit::*;
     use super::TotemState;
+    use crate::analysis::RingState;
 
     /// Three nodes pass the token 1 -> 2 -> 3 -> 1 every 10 ms (ring
     /// representative 1), 30 rotations; node 2 then keeps the token `hold`
@@ -874,8 +898,36 @@ mod tests {
             &commit_bytes(1, 1, 12, &[1]),
         );
         feed(&mut e, t_new, b, a, 0, &token_bytes(2, 1, 0, 12, 0));
-        e.finish(t_new);
+        // Nothing yet shows 1.c working: forming, not a membership change.
         let s = e.snapshot();
+        let m = s.membership.last().expect("rings");
+        assert_eq!((m.ring_id.as_str(), m.state), ("1.c", RingState::Forming));
+        let f = s
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::MembershipChange && f.start == t_new)
+            .expect("ring finding");
+        assert_eq!(
+            (f.severity, f.message.as_str()),
+            (
+                Severity::Warning,
+                "ring (1.c) with members 1 forming: not operational yet"
+            )
+        );
+        // Its first new message: operational, 4.1 s after 1.8 last worked.
+        feed(&mut e, t_new + MS, a, b, 0, &mcast_in(12, 1, 1));
+        e.finish(t_new + MS);
+        let s = e.snapshot();
+        let m = s.membership.last().expect("rings");
+        assert_eq!(
+            (m.state, m.operational_at, m.down_since, m.attempts),
+            (
+                RingState::Operational,
+                Some(t_new + MS),
+                Some(ts - 561 * MS + 714 * MS),
+                0
+            )
+        );
         let t = &s.totem;
         assert_eq!(t.tokens, 42);
         assert_eq!(t.token_retransmits, 1);
@@ -920,6 +972,10 @@ mod tests {
             (m.ring_id.as_str(), &m.members[..], &m.left[..], m.ts),
             ("1.c", &[1][..], &[2][..], t_new)
         );
+        // 1.8 went round four times with the retransmit flag clear and its
+        // aru at its seq: operational from the wire alone.
+        assert_eq!(s.membership[1].state, RingState::Operational);
+        assert!(s.membership[1].operational_at.is_some_and(|t| t < T0 + 2000 * MS));
         let mc: Vec<_> = s
             .findings
             .iter()

@@ -63,6 +63,8 @@ impl Engine {
         // Episodes still open are shown with no end.
         findings.extend((0..self.dirs.len()).filter_map(|i| self.open_loss_finding(i)));
         findings.extend(self.open_token_findings(now));
+        let membership = self.rings.viewed_by(vantage);
+        super::membership::ring_findings(&membership, &mut findings, self.finished);
         findings.sort_by_key(|f| (f.start, f.kind.name()));
         Snapshot {
             first_ts: self.first_ts,
@@ -76,7 +78,7 @@ impl Engine {
             nodes,
             links,
             totem,
-            membership: self.rings.viewed_by(vantage),
+            membership,
             findings,
             node_names: self.node_names.clone(),
             wire: self.wire.clone(),

@@ -106,6 +106,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, t: Theme) {
                 t.ok(),
             ));
         }
+        if m.attempt {
+            s.push(Span::styled(" attempt, never operational", t.dim()));
+        }
         lines.push(Line::from(s));
     }
     if n == 0 {
