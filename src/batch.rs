@@ -203,11 +203,9 @@ mod tests {
             _ => None,
         };
         let resolved = match msg {
-            Some(MsgBody::OrfToken { ring, at, .. }) => format!(
-                "{:?} {:?}",
-                lists.token(at, ring),
-                lists.token_progress(at)
-            ),
+            Some(MsgBody::OrfToken { ring, at, .. }) => {
+                format!("{:?} {:?}", lists.token(at, ring), lists.token_progress(at))
+            }
             Some(MsgBody::Mcast { ring, at, .. }) => format!("{:?}", lists.mcast_ring(at, ring)),
             Some(MsgBody::CommitToken { at }) => format!("{:?}", lists.commit(at)),
             Some(MsgBody::MergeDetect { at, .. }) => format!("{:?}", lists.ring(at)),

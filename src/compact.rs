@@ -30,7 +30,7 @@ const NONE: u32 = u32::MAX;
 /// is below this: a new ring's tokens start at 0, and totem's RECOVERY,
 /// which reads them, takes a few rotations. Later tokens carry them only
 /// with a retransmit list, so the record stays small.
-pub const RECOVERY_TOKENS: u32 = 4096;
+pub const RECOVERY_TOKENS: u32 = 512;
 
 // The record is what crosses between threads: it stays compact.
 const _: () = assert!(PacketRec::SIZE <= 96);

@@ -385,6 +385,69 @@ fn rings_are_operational_exactly_when_corosync_logged_them_formed() {
     );
 }
 
+/// On the committed matrix captures of stopped nodes (SIGSTOP), a token
+/// loss at the stopped node is reported only where corosync on it logged
+/// "A processor failed" (within 1 s): a token that reached it while it
+/// was stopped is taken when it runs again, unless the timer it had
+/// started before the stop ran out first. Before that rule the stopped
+/// node's timer was taken to run out whenever it resumed (a loss it never
+/// logged on `stall-2n-node2-2s-token1000-clear`, among others).
+#[test]
+fn a_stopped_nodes_token_loss_only_where_it_logged_one() {
+    let (mut checked, mut kept) = (0, 0);
+    let dir = common::crate_dir().join("captures/matrix");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("captures/matrix")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().to_string();
+            n.starts_with("stall-") && n.ends_with(".truth.json")
+        })
+        .collect();
+    files.sort();
+    for tp in files {
+        let t = Truth::load(&tp);
+        if !t.pcap().exists() {
+            continue;
+        }
+        let stopped: Vec<u64> = t
+            .faults()
+            .iter()
+            .filter(|f| f["kind"] == "pause")
+            .filter_map(|f| f["node"].as_u64())
+            .collect();
+        let failed: Vec<(u64, f64)> = t.json["log_events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["kind"] == "processor_failed")
+            .filter_map(|e| Some((e["node"].as_u64()?, e["t"].as_f64()?)))
+            .collect();
+        let s = truth_snapshot(&t);
+        for f in s
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::TokenLost)
+        {
+            let Some(n) = f.dst_node.map(u64::from).filter(|n| stopped.contains(n)) else {
+                continue;
+            };
+            let at = f.start as f64 / 1e9;
+            let logged = failed.iter().any(|(m, x)| *m == n && (x - at).abs() <= 1.0);
+            assert!(
+                logged,
+                "{}: token loss at stopped node {n} at {at:.3} that it never logged: {}",
+                t.name(),
+                f.message
+            );
+            kept += 1;
+        }
+        checked += 1;
+    }
+    assert!(checked >= 4, "{checked} stall captures");
+    assert!(kept >= 1, "no stopped node's logged loss found");
+}
+
 /// Healthy captures: nothing above info. Fault captures: a finding of the
 /// right kind on a link of the faulty node, starting near the fault.
 #[test]

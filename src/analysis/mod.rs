@@ -308,8 +308,8 @@ pub use engine::{Engine, SIZE_BOUNDS};
 pub use findings::{Direction, Finding, FindingKind, Severity};
 pub use incidents::{Cause, Incident, incidents};
 pub use snapshot::{
-    LinkState, LinkView, Measures, MembershipView, NodeView, RingState, Overflow, Quantiles, RTT_BUCKETS_US,
-    RTT_HIST_LEN, SeriesPoint, SizeBucket, Snapshot, TOKEN_BUCKETS_US, TOKEN_HIST_LEN,
+    LinkState, LinkView, Measures, MembershipView, NodeView, Overflow, Quantiles, RTT_BUCKETS_US,
+    RTT_HIST_LEN, RingState, SeriesPoint, SizeBucket, Snapshot, TOKEN_BUCKETS_US, TOKEN_HIST_LEN,
     TOKEN_ROTATIONS_KEPT, TRAFFIC_TYPES, TokenRotation, TotemView, Transition, TypeCount, WireView,
 };
 pub use whatif::{Headroom, IncidentWhatIf, MARGIN as WHAT_IF_MARGIN, WhatIf, what_if};

@@ -461,7 +461,11 @@ impl Engine {
             None => return,
         };
         let c = &mut r.counts[k];
-        c.clear = if retrans { 0 } else { c.clear.saturating_add(1) };
+        c.clear = if retrans {
+            0
+        } else {
+            c.clear.saturating_add(1)
+        };
         if c.clear == 2 {
             c.install = seq;
         }
@@ -562,8 +566,7 @@ impl Engine {
 pub(super) fn ring_findings(views: &[MembershipView], findings: &mut [Finding], finished: bool) {
     for m in views {
         let notable = m.attempts > 0
-            || m
-                .down_since
+            || m.down_since
                 .zip(m.operational_at)
                 .is_some_and(|(d, at)| at - d >= super::NS);
         if m.state == RingState::Operational && !notable {

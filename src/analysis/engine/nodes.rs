@@ -463,40 +463,69 @@ impl Engine {
     /// A node that was itself stopped while it waited for the token: its
     /// timer ran out only when it ran again (corosync logs "A processor
     /// failed" then), so its token loss is dated at the end of its stall and
-    /// said to be the stall's, not a gap the network made.
+    /// said to be the stall's, not a gap the network made. A token that
+    /// reached it during the stall was taken when it ran again (totem
+    /// restarts the timer on each token): a loss only if none came for a
+    /// token timeout after that.
     pub(super) fn stalled_token_losses(&mut self) {
-        let stalls: Vec<(u16, i64, i64, f64)> = self
+        // Node, start, end, length in ms, and its last packet before it.
+        let stalls: Vec<(u16, i64, i64, f64, i64)> = self
             .findings
             .iter()
             .filter(|f| f.kind == FindingKind::HostStall)
             .filter_map(|f| {
+                let end = f.end?;
+                let last = f
+                    .evidence("silence_ms")
+                    .map_or(f.start, |s| end - (s * 1e6) as i64);
                 Some((
                     f.dst_node.or(f.src_node)?,
                     f.start,
-                    f.end?,
+                    end,
                     f.evidence("stall_ms").unwrap_or(0.0),
+                    last.min(f.start),
                 ))
             })
             .collect();
-        for f in &mut self.findings {
+        let token = i64::from(self.th.token_ms) * super::MS;
+        self.findings.retain_mut(|f| {
             if f.kind != FindingKind::TokenLost {
-                continue;
+                return true;
             }
             let (Some(n), Some(end)) = (f.dst_node, f.end) else {
-                continue;
+                return true;
             };
-            let Some(&(_, _, stall_end, stall_ms)) = stalls
+            let Some(&(_, stall_start, stall_end, stall_ms, last)) = stalls
                 .iter()
                 .find(|s| s.0 == n && s.1 >= f.start - NS && s.2 <= end + NS)
             else {
-                continue;
+                return true;
             };
+            // A token that reached it while it was stopped waited in its
+            // socket. If the timer it started on its last token before
+            // the stop (at or before its last packet) had not run out when
+            // it ran again, it took that token then and the timer started
+            // again: no loss unless that one ran out too. (A timer that
+            // ran out while it was stopped fires first.)
+            if f.start >= stall_start && last + token > stall_end {
+                if end - stall_end < token {
+                    return false;
+                }
+                f.start = stall_end + token;
+                f.message = format!(
+                    "node {n} was stopped for about {stall_ms:.0} ms, took the token waiting for \
+                     it when it ran again, and then received none for {:.0} ms",
+                    (end - stall_end) as f64 / 1e6
+                );
+                return true;
+            }
             f.start = stall_end.min(end);
             f.message = format!(
                 "node {n} was stopped for about {stall_ms:.0} ms while it waited for the token; \
                  its token timer ran out when it ran again"
             );
-        }
+            true
+        });
     }
 }
 

@@ -206,7 +206,6 @@ mod tests {
         mcast_in(8, from, seq)
     }
 
-
     /// An orf token of ring (1, 8) from `from` to `to` asking for `rtr`.
     fn token_asking(from: u32, to: u32, token_seq: u32, rtr: &[u32]) -> Vec<u8> {
         token_in(8, from, to, token_seq, rtr)

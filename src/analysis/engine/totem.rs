@@ -975,7 +975,11 @@ mod tests {
         // 1.8 went round four times with the retransmit flag clear and its
         // aru at its seq: operational from the wire alone.
         assert_eq!(s.membership[1].state, RingState::Operational);
-        assert!(s.membership[1].operational_at.is_some_and(|t| t < T0 + 2000 * MS));
+        assert!(
+            s.membership[1]
+                .operational_at
+                .is_some_and(|t| t < T0 + 2000 * MS)
+        );
         let mc: Vec<_> = s
             .findings
             .iter()
