@@ -385,6 +385,43 @@ fn rings_are_operational_exactly_when_corosync_logged_them_formed() {
     );
 }
 
+/// A token lost in a ring that never became operational was lost in
+/// totem's RECOVERY, which corosync does not log as "A processor failed"
+/// (the scoreboard's truth): it is told on the attempt, and every
+/// `token_lost` left is of an operational ring. Committed matrix captures
+/// with such attempts (2-node, 25 % ingress loss and 50 % loss one way).
+#[test]
+fn a_token_lost_in_recovery_is_the_attempts_not_a_processor_failure() {
+    let mut told = 0;
+    for name in [
+        "loss-2n-node1-ingress25-clear",
+        "pathloss-2n-node2to1-50-token1000-clear",
+    ] {
+        let tp = common::crate_dir().join(format!("captures/matrix/{name}.truth.json"));
+        let t = Truth::load(&tp);
+        let s = truth_snapshot(&t);
+        for f in s
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::TokenLost)
+        {
+            let (rep, seq) = (f.evidence("ring_rep"), f.evidence("ring_seq"));
+            let ring = s
+                .membership
+                .iter()
+                .find(|m| Some(f64::from(m.rep)) == rep && Some(m.seq as f64) == seq)
+                .unwrap_or_else(|| panic!("{name}: no ring for {f:?}"));
+            assert_eq!(ring.state, RingState::Operational, "{name}: {f:?}");
+        }
+        told += s
+            .findings
+            .iter()
+            .filter(|f| f.message.contains("its token was lost in recovery"))
+            .count();
+    }
+    assert!(told >= 2, "{told} attempts told their token loss");
+}
+
 /// On the committed matrix captures of stopped nodes (SIGSTOP), a token
 /// loss at the stopped node is reported only where corosync on it logged
 /// "A processor failed" (within 1 s): a token that reached it while it

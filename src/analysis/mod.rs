@@ -185,7 +185,12 @@
 //! - Token loss: a node declares the token lost when no new token reached
 //!   it for `token` ms, unless another node's join reached it first (it
 //!   then leaves the operational state without its own timeout); joins
-//!   within a twentieth of the timeout of it count as simultaneous.
+//!   within a twentieth of the timeout of it count as simultaneous. A
+//!   node stopped while a token reached it takes that token when it runs
+//!   again (totem restarts the timer on every token), unless the timer it
+//!   started before the stop ran out first. A token of a ring that never
+//!   became operational was lost in RECOVERY: totem goes back to gather
+//!   without "A processor failed", and it is told on that attempt.
 //! - Membership: rings from the commit token (members, and the ring each
 //!   member came from) and from every message's ring id; a ring of one node
 //!   shows only in its merge-detect messages, or as the ring a member of a

@@ -563,8 +563,35 @@ impl Engine {
 /// an attempt: members that would have left did not), and those of
 /// rings that became operational after their side had no working ring for
 /// a second or more, or after failed attempts, say for how long.
-pub(super) fn ring_findings(views: &[MembershipView], findings: &mut [Finding], finished: bool) {
-    for m in views {
+pub(super) fn ring_findings(views: &[MembershipView], findings: &mut Vec<Finding>, finished: bool) {
+    // A token lost in a ring that never became operational was lost in
+    // RECOVERY: totem goes back to gather ("The token was lost in the
+    // RECOVERY state", a debug line), not "A processor failed". It is the
+    // attempt's failure, told there.
+    let mut lost_in: Vec<(usize, String)> = Vec::new();
+    findings.retain(|f| {
+        if !matches!(f.kind, FindingKind::TokenLost | FindingKind::TokenAtRisk) {
+            return true;
+        }
+        let (Some(rep), Some(seq)) = (f.evidence("ring_rep"), f.evidence("ring_seq")) else {
+            return true;
+        };
+        let Some(k) = views.iter().position(|m| {
+            f64::from(m.rep) == rep && m.seq as f64 == seq && m.state != RingState::Operational
+        }) else {
+            return true;
+        };
+        let what = format!(
+            "node {} received no token for {:.0} ms",
+            f.dst_node.map_or("?".to_string(), |n| n.to_string()),
+            f.evidence("gap_ms").unwrap_or(0.0)
+        );
+        if !lost_in.iter().any(|(j, _)| *j == k) {
+            lost_in.push((k, what));
+        }
+        false
+    });
+    for (k, m) in views.iter().enumerate() {
         let notable = m.attempts > 0
             || m.down_since
                 .zip(m.operational_at)
@@ -595,6 +622,10 @@ pub(super) fn ring_findings(views: &[MembershipView], findings: &mut [Finding], 
                 if !m.left.is_empty() {
                     f.message
                         .push_str(&format!(" (nodes {} would have left)", list(&m.left)));
+                }
+                if let Some((_, what)) = lost_in.iter().find(|(j, _)| *j == k) {
+                    f.message
+                        .push_str(&format!("; its token was lost in recovery ({what})"));
                 }
             }
             RingState::Forming => {

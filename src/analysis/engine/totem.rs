@@ -485,7 +485,7 @@ impl Engine {
             self.totem.v.max_rotation_at = p.ts;
         }
         if gap > i64::from(self.th.token_warning_ms) * MS {
-            self.token_gap(node, p.ts, p.ts + gap, gap);
+            self.token_gap(node, p.ring, p.ts, p.ts + gap, gap);
         }
     }
 
@@ -507,9 +507,10 @@ impl Engine {
         }
     }
 
-    /// A node waited longer than token_warning for the token: a finding.
+    /// A node waited longer than token_warning for a token of `ring`: a
+    /// finding.
     #[cold]
-    pub(super) fn token_gap(&mut self, node: u32, from: i64, to: i64, gap: i64) {
+    pub(super) fn token_gap(&mut self, node: u32, ring: (u32, u64), from: i64, to: i64, gap: i64) {
         let (kind, sev, what) = self.token_gap_kind(gap);
         let node16 = u16::try_from(node).ok();
         let f = Finding::new(
@@ -525,7 +526,9 @@ impl Engine {
         .ended(to)
         .ev("gap_ms", ms(gap))
         .ev("token_warning_ms", f64::from(self.th.token_warning_ms))
-        .ev("token_ms", f64::from(self.th.token_ms));
+        .ev("token_ms", f64::from(self.th.token_ms))
+        .ev("ring_rep", f64::from(ring.0))
+        .ev("ring_seq", ring.1 as f64);
         self.push_finding(f);
     }
 
