@@ -197,7 +197,9 @@
 //!   later ring came from (the commit token's entries: it is then shown as
 //!   formed earlier, named by that ring). Left/joined are as the capture's
 //!   node saw them (the ring it came from), else as the ring's
-//!   representative saw them; with no earlier ring, a representative whose
+//!   representative saw them, against totem's transitional membership
+//!   (the new ring's members that came from that same ring, by the commit
+//!   token's entries: one that came from another ring left and joined); with no earlier ring, a representative whose
 //!   first knet DATA seen carried one of knet's first 16 seqs (the counter
 //!   starts at 0 with knet) started during the capture, and every member of
 //!   its first ring joined.

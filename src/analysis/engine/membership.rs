@@ -58,7 +58,7 @@ impl Rings {
                 .iter()
                 .find(|c| c.ring.rep == m.rep && c.ring.seq == m.seq);
             if let Some(pm) = previous_members(&self.list[..k], commit, v, true) {
-                let (left, joined) = left_joined(&pm, &m.members);
+                let (left, joined) = pm.left_joined(&m.members);
                 out[k].left = left;
                 out[k].joined = joined;
             }
@@ -127,27 +127,60 @@ impl Rings {
 /// timeline has them, else those of the new ring that came from it too:
 /// exact for a ring of one node, which never shows otherwise); without the
 /// commit token's word, when `fallback`, the latest earlier ring `node`
-/// was in.
+/// was in. With the commit token's word, also the members of the new ring
+/// that came from that ring too: totem's transitional membership.
 fn previous_members(
     earlier: &[MembershipView],
     commit: Option<&Commit>,
     node: u32,
     fallback: bool,
-) -> Option<Vec<u32>> {
+) -> Option<Previous> {
     match commit.and_then(|c| c.came_from(node)) {
-        Some((pr, same)) => Some(
-            earlier
+        Some((pr, same)) => Some(Previous {
+            members: earlier
                 .iter()
                 .rev()
                 .find(|p| p.rep == pr.rep && p.seq == pr.seq && !p.members_inferred)
-                .map_or(same, |p| p.members.clone()),
-        ),
+                .map_or_else(|| same.clone(), |p| p.members.clone()),
+            transitional: Some(same),
+        }),
         None if !fallback => None,
         None => earlier
             .iter()
             .rev()
             .find(|p| p.members.contains(&node) && !never_worked(p))
-            .map(|p| p.members.clone()),
+            .map(|p| Previous {
+                members: p.members.clone(),
+                transitional: None,
+            }),
+    }
+}
+
+/// The ring a node came from: its members, and those of the new ring that
+/// came from it too (when the commit token says).
+struct Previous {
+    members: Vec<u32>,
+    transitional: Option<Vec<u32>>,
+}
+
+impl Previous {
+    /// Left and joined as totem tells them (memb_state_operational_enter):
+    /// against the transitional membership, the members that came with
+    /// the node from its ring. A member of both rings that came from
+    /// another ring (it had left, alone or with others, and is back) left
+    /// and joined.
+    fn left_joined(&self, now: &[u32]) -> (Vec<u32>, Vec<u32>) {
+        match &self.transitional {
+            Some(t) => (
+                self.members
+                    .iter()
+                    .filter(|n| !t.contains(n))
+                    .copied()
+                    .collect(),
+                now.iter().filter(|n| !t.contains(n)).copied().collect(),
+            ),
+            None => left_joined(&self.members, now),
+        }
     }
 }
 
@@ -328,7 +361,7 @@ impl Engine {
         // capture ran (knet's DATA seq began in it) is in its first ring
         // since it started: every member joined, as corosync logs it.
         let (left, joined) = match &prev {
-            Some(pm) => left_joined(pm, &members),
+            Some(pm) => pm.left_joined(&members),
             None if fresh && (!inferred || alone || named_by.is_some()) => {
                 (Vec::new(), members.clone())
             }
@@ -716,7 +749,7 @@ fn membership_change(m: &MembershipView, first: bool) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::super::testkit::*;
-    use super::{MembershipView, RingState, membership_change};
+    use super::{MembershipView, Previous, RingState, membership_change};
 
     fn view(members: &[u32], left: &[u32], joined: &[u32]) -> MembershipView {
         MembershipView {
@@ -736,6 +769,31 @@ mod tests {
             down_since: None,
             attempts: 0,
         }
+    }
+
+    /// Node 3 was stopped while 1 and 2 formed 1.d without it; the
+    /// commit token of 1.11 says 1 and 2 came from 1.d, 3 from 1.9 [1 2 3]:
+    /// on node 3 corosync logs "joined: 1 2 left: 1 2" (its transitional
+    /// membership is itself alone).
+    #[test]
+    fn left_and_joined_are_against_the_transitional_membership() {
+        let back = Previous {
+            members: vec![1, 2, 3],
+            transitional: Some(vec![3]),
+        };
+        assert_eq!(back.left_joined(&[1, 2, 3]), (vec![1, 2], vec![1, 2]));
+        // Node 1's view of the same ring: 1 and 2 came together from 1.d.
+        let rep = Previous {
+            members: vec![1, 2],
+            transitional: Some(vec![1, 2]),
+        };
+        assert_eq!(rep.left_joined(&[1, 2, 3]), (vec![], vec![3]));
+        // No commit token seen: against the earlier ring's members.
+        let plain = Previous {
+            members: vec![1, 2, 3],
+            transitional: None,
+        };
+        assert_eq!(plain.left_joined(&[1, 2]), (vec![3], vec![]));
     }
 
     #[test]
