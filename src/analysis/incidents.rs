@@ -1001,12 +1001,10 @@ fn corosync_did(s: &Snapshot, inc: &Incident) -> Vec<String> {
         if !m.joined.is_empty() {
             t.push_str(&format!(", joined {}", list(&m.joined)));
         }
-        if let (Some(d), Some(at)) = (m.down_since, m.operational_at)
-            && m.attempts > 0
-        {
+        if let Some(gap) = m.no_ring_ns().filter(|_| m.attempts > 0) {
             t.push_str(&format!(
                 " after {:.1} s with no working ring ({} failed attempt{})",
-                (at - d) as f64 / 1e9,
+                gap as f64 / 1e9,
                 m.attempts,
                 if m.attempts == 1 { "" } else { "s" }
             ));

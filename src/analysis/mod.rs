@@ -199,10 +199,11 @@
 //!   node saw them (the ring it came from), else as the ring's
 //!   representative saw them, against totem's transitional membership
 //!   (the new ring's members that came from that same ring, by the commit
-//!   token's entries: one that came from another ring left and joined); with no earlier ring, a representative whose
-//!   first knet DATA seen carried one of knet's first 16 seqs (the counter
-//!   starts at 0 with knet) started during the capture, and every member of
-//!   its first ring joined.
+//!   token's entries: one that came from another ring left and joined);
+//!   with no earlier ring, a representative whose first knet DATA seen
+//!   carried one of knet's first 16 seqs (the counter starts at 0 with
+//!   knet) started during the capture, and every member of its first ring
+//!   joined.
 //! - Ring state (totem's own rules): a ring whose commit token was seen is
 //!   operational when the wire shows it: a new (not encapsulated) message
 //!   of it (totem sends new messages only in OPERATIONAL; in RECOVERY only

@@ -292,6 +292,23 @@ pub struct MembershipView {
     pub attempts: u32,
 }
 
+impl MembershipView {
+    /// For a ring formed in the capture that became operational, how long
+    /// its side had no working ring before it, ns.
+    pub fn no_ring_ns(&self) -> Option<i64> {
+        self.down_since
+            .zip(self.operational_at)
+            .map(|(d, at)| at - d)
+    }
+
+    /// That time, when worth telling: after failed attempts, or a second
+    /// or more.
+    pub fn notable_no_ring_ns(&self) -> Option<i64> {
+        self.no_ring_ns()
+            .filter(|&ns| self.attempts > 0 || ns >= 1_000_000_000)
+    }
+}
+
 /// Whether a ring became operational.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RingState {

@@ -627,13 +627,11 @@ fn write_membership(s: &Snapshot, w: &mut impl Write) -> io::Result<()> {
             RingState::Attempt => writeln!(w, "{pad}attempt: never became operational")?,
             RingState::Forming => writeln!(w, "{pad}forming: not operational yet")?,
             RingState::Operational => {
-                if let (Some(d), Some(at)) = (m.down_since, m.operational_at)
-                    && (m.attempts > 0 || at - d >= 1_000_000_000)
-                {
+                if let Some(gap) = m.notable_no_ring_ns() {
                     writeln!(
                         w,
                         "{pad}operational after {:.1} s with no working ring, {} failed attempt{}",
-                        (at - d) as f64 / 1e9,
+                        gap as f64 / 1e9,
                         m.attempts,
                         if m.attempts == 1 { "" } else { "s" }
                     )?;

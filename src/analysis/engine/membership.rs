@@ -68,6 +68,15 @@ impl Rings {
 }
 
 impl Rings {
+    /// The latest ring when it is `ring` with its members known: nearly
+    /// every message's ring, the per-packet paths' fast exit.
+    #[inline]
+    fn current_mut(&mut self, ring: RingId) -> Option<&mut MembershipView> {
+        self.list
+            .last_mut()
+            .filter(|m| m.rep == ring.rep && m.seq == ring.seq && !m.members_inferred)
+    }
+
     /// Each ring's state, and for a ring that became operational in the
     /// capture how long its side had no working ring before it. Totem
     /// sends new messages only in OPERATIONAL (in RECOVERY only old ones,
@@ -269,11 +278,7 @@ impl Engine {
     #[inline]
     pub(super) fn ring_seen(&mut self, ring: RingId, ts: i64, forwarder: u32) {
         // Nearly always the current ring, its members known.
-        if let Some(cur) = self.rings.list.last_mut()
-            && cur.rep == ring.rep
-            && cur.seq == ring.seq
-            && !cur.members_inferred
-        {
+        if let Some(cur) = self.rings.current_mut(ring) {
             cur.last_ts = ts;
             return;
         }
@@ -291,11 +296,7 @@ impl Engine {
     /// merge-detect).
     #[inline]
     pub(super) fn ring_recovering(&mut self, ring: RingId, ts: i64, origin: u32) {
-        if let Some(cur) = self.rings.list.last_mut()
-            && cur.rep == ring.rep
-            && cur.seq == ring.seq
-            && !cur.members_inferred
-        {
+        if let Some(cur) = self.rings.current_mut(ring) {
             cur.last_ts = ts;
             return;
         }
@@ -446,10 +447,10 @@ impl Engine {
         progress: (u32, u32),
         ts: i64,
     ) {
-        if let Some(cur) = self.rings.list.last()
-            && cur.rep == ring.rep
-            && cur.seq == ring.seq
-            && cur.operational_at.is_some()
+        if self
+            .rings
+            .current_mut(ring)
+            .is_some_and(|cur| cur.operational_at.is_some())
         {
             return;
         }
@@ -519,11 +520,10 @@ impl Engine {
     /// merge-detect): the ring is operational.
     #[inline]
     pub(super) fn ring_working(&mut self, ring: RingId, ts: i64, origin: u32) {
-        if let Some(cur) = self.rings.list.last_mut()
-            && cur.rep == ring.rep
-            && cur.seq == ring.seq
-            && cur.operational_at.is_some()
-            && !cur.members_inferred
+        if let Some(cur) = self
+            .rings
+            .current_mut(ring)
+            .filter(|cur| cur.operational_at.is_some())
         {
             cur.last_ts = ts;
             return;
@@ -625,11 +625,7 @@ pub(super) fn ring_findings(views: &[MembershipView], findings: &mut Vec<Finding
         false
     });
     for (k, m) in views.iter().enumerate() {
-        let notable = m.attempts > 0
-            || m.down_since
-                .zip(m.operational_at)
-                .is_some_and(|(d, at)| at - d >= super::NS);
-        if m.state == RingState::Operational && !notable {
+        if m.state == RingState::Operational && m.notable_no_ring_ns().is_none() {
             continue;
         }
         let Some(f) = findings.iter_mut().find(|f| {
@@ -675,19 +671,19 @@ pub(super) fn ring_findings(views: &[MembershipView], findings: &mut Vec<Finding
                 );
             }
             RingState::Operational => {
-                let (Some(d), Some(at)) = (m.down_since, m.operational_at) else {
+                let Some(gap) = m.notable_no_ring_ns() else {
                     continue;
                 };
                 f.message.push_str(&format!(
                     "; its side had no working ring for {:.1} s before it{}",
-                    (at - d) as f64 / super::NS as f64,
+                    gap as f64 / super::NS as f64,
                     match m.attempts {
                         0 => String::new(),
                         1 => ", with 1 failed attempt".to_string(),
                         n => format!(", with {n} failed attempts"),
                     }
                 ));
-                f.evidence.push(("no_ring_ms", (at - d) as f64 / 1e6));
+                f.evidence.push(("no_ring_ms", gap as f64 / 1e6));
                 f.evidence.push(("attempts", f64::from(m.attempts)));
             }
         }
