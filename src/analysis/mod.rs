@@ -71,7 +71,11 @@
 //!   alone they read high) and over at least one `loss_window_s` window
 //!   (the window at the threshold found it: a few losses close together,
 //!   counted over their own seconds, read as a rate the window never
-//!   had), with the samples and a 95 % Wilson interval;
+//!   had), with the samples and a 95 % Wilson interval (the samples as
+//!   the binomial count with the estimate's spread, by the delta method
+//!   over its two stages: each stage rests on its own packets, so a rate
+//!   found after the capture point has the interval of the pings and
+//!   messages that show it, not of the DATA copies that passed before it);
 //!   the finding is told from the lossier direction (one-way when the
 //!   other stays under half the threshold). It starts before its first
 //!   loss: at the rate p where the loss began (up to its third loss, on

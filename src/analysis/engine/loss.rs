@@ -31,7 +31,9 @@
 //! one-way when the other is under half of it, and not judged in reverse
 //! when the sender itself was nearly silent (≥ 90 % of its packets lost
 //! before the capture point). The finding carries its samples and a 95 %
-//! Wilson interval.
+//! Wilson interval: the samples as the binomial count with the estimate's
+//! spread (`effective_samples`), since its two stages rest on different
+//! packets.
 
 use crate::analysis::findings::{Direction, Finding, FindingKind, Severity};
 
@@ -156,6 +158,21 @@ pub(super) fn pct(n: u64, d: u64) -> f64 {
 ///   could show, and what happened after the capture point cannot be told
 ///   apart: `a` is taken as 0 (the finding says the reverse was not judged).
 pub(super) fn loss_estimate(f: &Side, r: &Side) -> f64 {
+    let st = stages(f, r);
+    100.0 * (1.0 - (1.0 - st.before) * (1.0 - st.after))
+}
+
+/// The two stages of `loss_estimate`: each rate and the samples it rests
+/// on.
+#[derive(Debug, Clone, Copy)]
+struct Stages {
+    before: f64,
+    before_n: f64,
+    after: f64,
+    after_n: f64,
+}
+
+fn stages(f: &Side, r: &Side) -> Stages {
     let ratio = |(n, d): (u64, u64)| if d == 0 { 0.0 } else { n as f64 / d as f64 };
     let before = ratio(f.before());
     // The pongs' loss on the reverse path: pongs are pings' twins (same
@@ -183,7 +200,52 @@ pub(super) fn loss_estimate(f: &Side, r: &Side) -> f64 {
         None if ms >= MCAST_MIN => ml / ms,
         None => 0.0,
     };
-    100.0 * (1.0 - (1.0 - before) * (1.0 - after))
+    Stages {
+        before,
+        before_n: f.before().1 as f64,
+        after,
+        after_n: pings + ms,
+    }
+}
+
+/// The samples behind `loss_estimate(f, r)` as a binomial count: the count
+/// whose binomial spread equals the estimate's. The two stages are
+/// measured on different samples (DATA copies and pings' cadence before
+/// the capture point, pings' answers and retransmit requests after it), so
+/// a rate found after it rests on those few samples however many passed
+/// before it. By the delta method Var(L) = (1 − a)²·Var(b) + (1 − b)²·Var(a),
+/// each stage's variance from its Agresti–Coull rate (two losses and two
+/// arrivals added: a stage that lost nothing is still uncertain; a stage
+/// with no samples is not estimated and adds nothing); never more than
+/// `loss_samples(f)`. The episode rules (`at_threshold`) keep the raw
+/// count: with the after stage's spread they lose real 5 % egress losses
+/// that the before stage alone measures well.
+pub(super) fn effective_samples(f: &Side, r: &Side) -> u64 {
+    let raw = loss_samples(f);
+    let st = stages(f, r);
+    // A stage with no samples is not estimated (taken as no loss): it adds
+    // no spread.
+    let ac = |p: f64, n: f64| {
+        if n <= 0.0 {
+            return (p, 0.0);
+        }
+        let n4 = n + 4.0;
+        let q = (p * n + 2.0) / n4;
+        (q, q * (1.0 - q) / n4)
+    };
+    let (b, vb) = ac(st.before, st.before_n);
+    let (a, va) = ac(st.after, st.after_n);
+    let var = (1.0 - a).powi(2) * vb + (1.0 - b).powi(2) * va;
+    let l = 1.0 - (1.0 - b) * (1.0 - a);
+    if var <= 0.0 {
+        return raw;
+    }
+    let n = (l * (1.0 - l) / var - 4.0).round();
+    if n.is_finite() {
+        (n.max(1.0) as u64).min(raw)
+    } else {
+        raw
+    }
 }
 
 /// Whether loss `l` % over `side`'s samples is at the threshold `thr`: at
@@ -773,7 +835,7 @@ impl Engine {
         lr: f64,
     ) -> Finding {
         let thr = self.th.loss_warning_pct;
-        let samples = loss_samples(side);
+        let samples = effective_samples(side, other);
         let (ci_lo, ci_hi) = wilson95(l, samples);
         // Nearly nothing of the sender reached the capture point: whether
         // its peer's packets reached it cannot be seen (a node that sends
@@ -825,7 +887,7 @@ impl Engine {
             .ev("loss_ci95_low", ci_lo)
             .ev("loss_ci95_high", ci_hi);
         if !silent {
-            let rs = loss_samples(other);
+            let rs = effective_samples(other, side);
             let (rlo, rhi) = wilson95(lr, rs);
             f = f
                 .ev("reverse_loss_pct", lr)
@@ -954,9 +1016,13 @@ mod tests {
         assert_eq!(f.len(), 1, "{:?}", s.findings);
         assert_eq!((f[0].src_node, f[0].dst_node), (Some(2), Some(1)));
         let pct = f[0].evidence("loss_pct").expect("loss_pct");
-        let n = f[0].evidence("samples").expect("samples");
+        // Counted over the window's pings (the samples of the rate's
+        // interval are fewer: its two stages rest on different ones).
+        let ev = |k: &str| f[0].evidence(k).expect(k);
+        let n = ev("pings") + ev("pings_missing");
         assert!(pct < 10.0, "{pct} % of {n}");
-        assert!(n >= 40.0, "{pct} % of {n}");
+        // A 20 s window of pings every 800 ms.
+        assert!(n >= 24.0, "{pct} % of {n}");
     }
 
     #[test]
@@ -1108,6 +1174,42 @@ mod tests {
         assert!((loss_estimate(&a, &b) - 50.0).abs() < 1e-9);
         // B→A after the capture point: 1 − 0.25 / 0.5 = 50 %.
         assert!((loss_estimate(&b, &a) - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_rate_found_after_the_capture_point_rests_on_its_own_samples() {
+        // Node 1 -> node 2 under 25 % ingress loss at node 2 (bridge
+        // capture): 190 DATA copies all seen (before the capture point:
+        // nothing lost), 43 pings of which 10 unanswered, 19 messages of
+        // which node 2 asked for 3 again. The 21 % lies after the capture
+        // point and rests on the 62 pings and messages, not on 295.
+        let f = Side {
+            pings: 43,
+            unanswered: 10,
+            data_seen: 190,
+            mcast_seen: 19,
+            mcast_lost: 3,
+            ..Side::default()
+        };
+        let r = Side {
+            pings: 43,
+            data_seen: 82,
+            ..Side::default()
+        };
+        assert_eq!(super::loss_samples(&f), 295);
+        let l = loss_estimate(&f, &r);
+        assert!((l - 21.0).abs() < 0.1, "{l}");
+        let n = super::effective_samples(&f, &r);
+        assert!((55..=70).contains(&n), "{n}");
+        // The same rate measured before the capture point, on DATA copies
+        // alone, rests on all of them.
+        let g = Side {
+            data_seen: 158,
+            data_lost: 42,
+            ..Side::default()
+        };
+        let n = super::effective_samples(&g, &Side::default());
+        assert!((190..=200).contains(&n), "{n}");
     }
 
     #[test]
