@@ -99,8 +99,10 @@
 //!   and arriving in the receiver's crossed the wire between them; it can
 //!   still have been lost before the sender's capture point (an egress
 //!   filter: missing from its cadence) or after the receiver's (an ingress
-//!   filter: unanswered). A loss finding is dropped as naming the wrong
-//!   direction only when its direction lost nothing between the captures
+//!   filter: unanswered). The loss between the captures is counted over
+//!   its span (first to last packet lost, widened by one mean gap between
+//!   them at each end, as a loss episode is), not the whole capture. A
+//!   loss finding is dropped as naming the wrong direction only when its direction lost nothing between the captures
 //!   and the reverse did (its unanswered pings were those lost pongs).
 //! - MTU black hole: a size that keeps going unanswered — at least two
 //!   PMTUD probes lost above every size answered since, in one run (knet

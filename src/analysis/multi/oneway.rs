@@ -379,6 +379,7 @@ impl OneWay {
                         100.0 * p.left_not_arrived as f64 / sent as f64
                     },
                     series: p.series.iter().copied().chain(p.open_point()).collect(),
+                    step_ns: self.step,
                     lost_series: p.lost_series.clone(),
                     too_big_from: p.too_big_from(),
                 }
@@ -419,11 +420,50 @@ pub struct OneWayView {
     /// [`series_step_ns`](super::series_step_ns) over the captures' span
     /// (corrected time), by when each packet was matched; oldest first.
     pub series: Vec<OneWayPoint>,
+    /// The bins' width, ns.
+    pub step_ns: i64,
     /// Per bin (its start, ns): packets that left in it and never arrived.
     pub lost_series: Vec<(i64, u64)>,
     /// Every packet lost was at least this large (IP length) and the
     /// smaller ones arrived (see the module docs): dropped for their size.
     pub too_big_from: Option<u32>,
+}
+
+impl OneWayView {
+    /// The loss over the span the lost packets mark, as the engine counts a
+    /// loss episode: from the first lost to the last, widened at each end
+    /// by one mean gap between them (under a steady rate the loss began
+    /// about that long before the first loss seen and went on that long
+    /// after the last), in whole bins of the series: the packets matched
+    /// then and the loss %. Over the whole capture a loss of part of it
+    /// reads as a fraction of its rate. None without losses.
+    pub fn episode_loss(&self) -> Option<(u64, f64)> {
+        let (first, last) = (self.first_lost_ns?, self.last_lost_ns?);
+        let lost = self.left_not_arrived;
+        let gap = match i64::try_from(lost) {
+            Ok(n) if n >= 2 => (last - first) / (n - 1),
+            _ => 0,
+        };
+        let step = self.step_ns.max(1);
+        let lo = first
+            .saturating_sub(gap)
+            .div_euclid(step)
+            .saturating_mul(step);
+        let hi = last.saturating_add(gap);
+        let matched: u64 = self
+            .series
+            .iter()
+            .filter(|p| p.ts >= lo && p.ts <= hi)
+            .map(|p| p.matched)
+            .sum();
+        let sent = matched + lost;
+        let pct = if sent == 0 {
+            0.0
+        } else {
+            100.0 * lost as f64 / sent as f64
+        };
+        Some((matched, pct))
+    }
 }
 
 /// One bin of a direction's one-way delays.

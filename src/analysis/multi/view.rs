@@ -54,7 +54,10 @@ impl MultiView {
             let Some(start) = o.first_lost_ns else {
                 continue;
             };
-            if o.left_not_arrived < PATH_LOSS_MIN_PACKETS || o.loss_pct < thr {
+            let Some((matched, pct)) = o.episode_loss() else {
+                continue;
+            };
+            if o.left_not_arrived < PATH_LOSS_MIN_PACKETS || pct < thr {
                 continue;
             }
             let (src, dst) = (snap.node_of_addr(o.src_addr), snap.node_of_addr(o.dst_addr));
@@ -88,21 +91,24 @@ impl MultiView {
                 Severity::Warning,
                 start,
                 format!(
-                    "{} of {} packets from {} never reached {} ({:.1} %): seen leaving one capture, \
-                     absent from the other",
+                    "{} of {} packets from {} never reached {} ({pct:.1} %): seen leaving one \
+                     capture, absent from the other",
                     o.left_not_arrived,
-                    o.matched + o.left_not_arrived,
+                    matched + o.left_not_arrived,
                     name(src, o.src_addr),
                     name(dst, o.dst_addr),
-                    o.loss_pct
                 ),
             )
             .nodes(src, dst, link, Some(Direction::SrcToDst))
             .ended(o.last_lost_ns.unwrap_or(start))
-            .ev("loss_pct", o.loss_pct)
+            .ev("loss_pct", pct)
             .ev("left_not_arrived", o.left_not_arrived as f64)
-            .ev("matched", o.matched as f64)
-            .ev("arrived_not_seen_leaving", o.arrived_not_seen_leaving as f64);
+            .ev("matched", matched as f64)
+            .ev("capture_loss_pct", o.loss_pct)
+            .ev(
+                "arrived_not_seen_leaving",
+                o.arrived_not_seen_leaving as f64,
+            );
             added.push(f);
         }
         // A loss finding from one capture point cannot tell a lost ping
