@@ -102,8 +102,9 @@
 //!   filter: unanswered). The loss between the captures is counted over
 //!   its span (first to last packet lost, widened by one mean gap between
 //!   them at each end, as a loss episode is), not the whole capture. A
-//!   loss finding is dropped as naming the wrong direction only when its direction lost nothing between the captures
-//!   and the reverse did (its unanswered pings were those lost pongs).
+//!   loss finding is dropped as naming the wrong direction only when its
+//!   direction lost nothing between the captures and the reverse did (its
+//!   unanswered pings were those lost pongs).
 //! - MTU black hole: a size that keeps going unanswered — at least two
 //!   PMTUD probes lost above every size answered since, in one run (knet
 //!   sent the size again, or bisected to another size that was lost too)

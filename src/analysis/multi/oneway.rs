@@ -441,7 +441,7 @@ impl OneWayView {
         let (first, last) = (self.first_lost_ns?, self.last_lost_ns?);
         let lost = self.left_not_arrived;
         let gap = match i64::try_from(lost) {
-            Ok(n) if n >= 2 => (last - first) / (n - 1),
+            Ok(n) if n >= 2 => last.saturating_sub(first) / (n - 1),
             _ => 0,
         };
         let step = self.step_ns.max(1);
