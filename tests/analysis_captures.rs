@@ -397,8 +397,7 @@ fn a_token_lost_in_recovery_is_the_attempts_not_a_processor_failure() {
         "loss-2n-node1-ingress25-clear",
         "pathloss-2n-node2to1-50-token1000-clear",
     ] {
-        let tp = common::crate_dir().join(format!("captures/matrix/{name}.truth.json"));
-        let t = Truth::load(&tp);
+        let t = common::matrix_truth(name);
         let s = truth_snapshot(&t);
         for f in s
             .findings
@@ -432,8 +431,7 @@ fn a_token_lost_in_recovery_is_the_attempts_not_a_processor_failure() {
 #[test]
 fn a_stopped_nodes_token_loss_only_where_it_logged_one() {
     let (mut checked, mut kept) = (0, 0);
-    let dir = common::crate_dir().join("captures/matrix");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
+    let mut files: Vec<_> = std::fs::read_dir(common::matrix_dir())
         .expect("captures/matrix")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
@@ -1336,8 +1334,7 @@ fn a_loss_after_the_capture_point_has_the_interval_of_its_own_samples() {
         "loss-3n-node2-ingress10-aes128",
         "loss-2n-node1-ingress25-clear",
     ] {
-        let tp = common::crate_dir().join(format!("captures/matrix/{name}.truth.json"));
-        let t = Truth::load(&tp);
+        let t = common::matrix_truth(name);
         let s = truth_snapshot(&t);
         for fault in t.faults() {
             let (from, to) = (

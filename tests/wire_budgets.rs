@@ -5,21 +5,15 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 
-fn matrix(name: &str) -> PathBuf {
-    common::crate_dir().join("captures/matrix").join(name)
-}
-
 fn truth(name: &str) -> Value {
-    let p = matrix(&format!("{name}.truth.json"));
+    let p = common::matrix_file(&format!("{name}.truth.json"));
     serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap()
 }
 
 fn report(args: &[&str], name: &str) -> Value {
-    common::report_json(args, &[matrix(&format!("{name}.pcap"))]).1
+    common::report_json(args, &[common::matrix_file(&format!("{name}.pcap"))]).1
 }
 
 fn within_pct(got: f64, want: f64, pct: f64) -> bool {
@@ -131,7 +125,7 @@ fn a_token_10000_cluster_shows_its_token_on_the_wire() {
 #[test]
 fn with_its_config_or_on_defaults_the_wire_agrees() {
     let t = truth(TOKEN_1000);
-    let conf = matrix(t["files"]["corosync_conf"]["1"].as_str().unwrap());
+    let conf = common::matrix_file(t["files"]["corosync_conf"]["1"].as_str().unwrap());
     let v = report(&["--corosync-conf", conf.to_str().unwrap()], TOKEN_1000);
     let w = &v["budgets"]["wire"];
     assert_eq!(w["contradictions"].as_array().unwrap().len(), 0, "{w}");
@@ -219,7 +213,7 @@ fn what_if_a_healthy_cluster_has_headroom() {
 /// snapshot as the report.
 #[test]
 fn tune_shows_the_what_if_of_the_report() {
-    let pcap = matrix(&format!("{TOKEN_1000}.pcap"));
+    let pcap = common::matrix_file(&format!("{TOKEN_1000}.pcap"));
     let run = |args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_corowire"))
             .arg("tune")

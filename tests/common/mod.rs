@@ -25,6 +25,21 @@ pub fn spec_capture(name: &str) -> PathBuf {
     crate_dir().join("tests/data/spec").join(name)
 }
 
+/// The committed subset of the lab matrix.
+pub fn matrix_dir() -> PathBuf {
+    crate_dir().join("captures/matrix")
+}
+
+/// A file of the committed matrix subset.
+pub fn matrix_file(name: &str) -> PathBuf {
+    matrix_dir().join(name)
+}
+
+/// The truth of the committed matrix scenario `name`.
+pub fn matrix_truth(name: &str) -> Truth {
+    Truth::load(&matrix_file(&format!("{name}.truth.json")))
+}
+
 /// Every committed truth file, sorted.
 pub fn truth_files() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(crate_dir().join("captures"))
