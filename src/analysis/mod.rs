@@ -21,11 +21,10 @@
 //!   pings seen whose pong did not come within the ping timeout. A pong
 //!   after the timeout is late, not lost: knet discards it, but both
 //!   packets arrived, so it leaves the unanswered count and enters the RTT
-//!   distribution. Without the key a ping the inference left unpaired is
-//!   not counted unanswered (it may be one it could not pair), except one
-//!   the link layer marks sent or received by the capturing host: its pong
-//!   passes the capture point too (the host's own within its response
-//!   time, a peer's on arrival, before the host's filters).
+//!   distribution. Without the key the same holds at every vantage: a
+//!   ping-size packet the inference takes for a pong without pairing it
+//!   answers the ping waiting on its path, so a ping still unanswered at
+//!   its timeout had nothing come back that could be its pong.
 //! - DATA seq: a sender's one counter over all its DATA. Missing broadcast
 //!   copies (seen to one destination, not to another it has up) and seqs
 //!   missing between consecutive packets to one destination were lost

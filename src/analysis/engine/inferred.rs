@@ -3,8 +3,10 @@
 //!
 //! Pings with their answer give RTT, cadence and link state (an unknown
 //! DATA seq is taken as a node already running). A pong the inference
-//! could not pair answers the oldest ping still waiting on the reverse path
-//! within the ping timeout; one it did pair answers that ping or nothing.
+//! could not pair answers the ping still waiting on the reverse path within
+//! the ping timeout whose round trip is nearest the path's mean; one it did
+//! pair answers that ping or nothing. A ping still waiting at its timeout
+//! went unanswered, at every vantage, as with the key.
 //! PMTUD probes are sized by their IP length, and a reply answers the probe
 //! its prober sent last. Tokens give rotation at their receiver (no
 //! token_seq: every token counts as new), and a node's second send with
@@ -168,7 +170,6 @@ impl Engine {
             dir: i,
             data_seq: 1,
             expired: false,
-            no_loss: false,
         };
         match inf.delay_ns {
             Some(d) if d >= 0 => {
@@ -177,14 +178,12 @@ impl Engine {
             }
             _ => {
                 // Its pong may be decided later: wait for it under the
-                // packet's place (no real ping time looks so). Not counted
-                // as lost where an unpaired ping may just be one the
-                // inference could not pair; counted where the capturing
-                // host sent or received it (the link layer says so): its
-                // pong then passes the capture point too, the host's own
-                // within its response time, a peer's on arrival before the
-                // host's filters, so a missing one is loss (of the ping
-                // after the capture point, or of the pong before it).
+                // packet's place (no real ping time looks so). A ping-size
+                // packet the inference takes for a pong without pairing it
+                // answers a waiting ping (`inferred_pong`), so a ping still
+                // unanswered at its timeout had nothing come back that
+                // could be its pong: it is loss, as with the key (of the
+                // ping after the capture point, or of its pong before it).
                 let time = inferred_key(rec.source, rec.packet_no);
                 let key = PingKey {
                     pinger: rec.src,
@@ -192,8 +191,7 @@ impl Engine {
                     link,
                     time,
                 };
-                let no_loss = rec.outgoing.is_none();
-                self.await_pong(key, Pending { no_loss, ..p });
+                self.await_pong(key, p);
             }
         }
     }
@@ -326,16 +324,18 @@ mod tests {
     }
 
     #[test]
-    fn a_ping_reaching_the_capturing_host_unanswered_is_loss() {
+    fn an_unanswered_ping_is_loss_at_every_vantage() {
         // Captured on node 2 (the link layer marks node 1's pings received
-        // and node 2's pongs sent): the missing pong is loss after the
-        // capture point.
-        assert_eq!(unanswered_with((Some(false), Some(true))), 1);
-        // Captured on node 1, which sent the pings: the same.
-        assert_eq!(unanswered_with((Some(true), Some(false))), 1);
-        // On a bridge nothing says so: an unpaired ping may be one the
-        // inference could not pair, and is not counted.
-        assert_eq!(unanswered_with((None, None)), 0);
+        // and node 2's pongs sent), on node 1, which sent the pings, and on
+        // a bridge, where nothing marks them: every other pong answered a
+        // waiting ping, so the one missing is loss wherever it was captured.
+        for marks in [
+            (Some(false), Some(true)),
+            (Some(true), Some(false)),
+            (None, None),
+        ] {
+            assert_eq!(unanswered_with(marks), 1, "{marks:?}");
+        }
     }
 
     #[test]

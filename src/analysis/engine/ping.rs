@@ -43,8 +43,6 @@ pub(super) struct Pending {
     pub(super) dir: u32,
     pub(super) data_seq: u16,
     pub(super) expired: bool,
-    /// Never counted as unanswered (an inferred ping without its pair).
-    pub(super) no_loss: bool,
 }
 
 /// src's ping session to dst: counts, cadence and RTT.
@@ -192,7 +190,6 @@ impl Engine {
                 dir: i,
                 data_seq: ping.seq,
                 expired: false,
-                no_loss: false,
             },
         );
     }
@@ -276,7 +273,7 @@ impl Engine {
             // running mean never sees it).
             let d = &mut self.dirs[i];
             d.ping.late_pongs += 1;
-            if p.expired && !p.no_loss && d.counts_loss(p.ts) {
+            if p.expired && d.counts_loss(p.ts) {
                 d.ping_late_not_lost(p.ts);
             }
             let us = (rtt / 1000).max(1) as u64;
@@ -327,10 +324,7 @@ impl Engine {
         self.pending.retain(|_, p| {
             if !p.expired && t - p.ts > timeout {
                 p.expired = true;
-                if let Some(d) = dirs
-                    .get_mut(p.dir as usize)
-                    .filter(|d| !p.no_loss && d.counts_loss(p.ts))
-                {
+                if let Some(d) = dirs.get_mut(p.dir as usize).filter(|d| d.counts_loss(p.ts)) {
                     d.ping_unanswered(p.ts);
                 }
             }
