@@ -23,11 +23,13 @@
 //!   way, within that flow's window, not answered yet) — unless the two
 //!   *crossed*: both nodes pinged at once, which is decided by what the
 //!   other reading would leave unexplained (a second ping on a flow sooner
-//!   than [`MIN_PING_GAP`]) or else by which pairing gives round trips
-//!   closer to the recent ones; when neither clearly does (a delay just
-//!   changed), by which of the two is on the 200 ms grid of its node's
-//!   previous ping. An unanswered ping-size
-//!   packet that finds an open ping beyond the window (up to
+//!   than [`MIN_PING_GAP`]), then by which of the answering node's two
+//!   packets is next to its ping to another peer (knet's heartbeat pings
+//!   all peers back to back, within 200 µs), or else by which pairing
+//!   gives round trips closer to the recent ones; when neither clearly
+//!   does (a delay just changed), by which of the two is on the 200 ms
+//!   grid of its node's previous ping. An unanswered ping-size packet that
+//!   finds an open ping beyond the window (up to
 //!   [`Config::window_max_ns`]) is its late pong: the round trip grew (delay,
 //!   queueing) and the window follows.
 //! * **Ping.** Answered by a ping-size packet the other way within the
