@@ -327,3 +327,12 @@ pub use snapshot::{
     TOKEN_ROTATIONS_KEPT, TRAFFIC_TYPES, TokenRotation, TotemView, Transition, TypeCount, WireView,
 };
 pub use whatif::{Headroom, IncidentWhatIf, MARGIN as WHAT_IF_MARGIN, WhatIf, what_if};
+
+/// `n` of `d` in percent; 0 of nothing is 0 %.
+pub(crate) fn pct(n: u64, d: u64) -> f64 {
+    if d == 0 {
+        0.0
+    } else {
+        100.0 * n as f64 / d as f64
+    }
+}

@@ -127,14 +127,6 @@ impl LossSums {
     }
 }
 
-pub(super) fn pct(n: u64, d: u64) -> f64 {
-    if d == 0 {
-        0.0
-    } else {
-        100.0 * n as f64 / d as f64
-    }
-}
-
 /// Loss from X to Y in percent, at one capture point. Every packet on the
 /// path X → Y is lost either before the capture point or after it, and the
 /// two stages combine as independent: L = 1 − (1 − b)(1 − a).

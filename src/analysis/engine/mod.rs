@@ -67,10 +67,11 @@ mod totem;
 mod views;
 mod wire;
 
+use super::pct;
 use hold::TokRx;
 use latency::LatState;
 use link::KnetLink;
-use loss::{LossState, Side, loss_estimate, pct};
+use loss::{LossState, Side, loss_estimate};
 use membership::Rings;
 use nodes::NodeState;
 use path::{Bucket, Hints, PathKey};

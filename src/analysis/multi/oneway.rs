@@ -16,6 +16,7 @@ use std::net::IpAddr;
 use hdrhistogram::Histogram;
 
 use crate::analysis::hash::FastMap;
+use crate::analysis::pct;
 use crate::decode::Packet;
 
 use super::{
@@ -373,11 +374,7 @@ impl OneWay {
                     arrived_not_seen_leaving: p.arrived_not_seen_leaving,
                     first_lost_ns: p.first_lost,
                     last_lost_ns: p.first_lost.map(|_| p.last_lost),
-                    loss_pct: if sent == 0 {
-                        0.0
-                    } else {
-                        100.0 * p.left_not_arrived as f64 / sent as f64
-                    },
+                    loss_pct: pct(p.left_not_arrived, sent),
                     series: p.series.iter().copied().chain(p.open_point()).collect(),
                     step_ns: self.step,
                     lost_series: p.lost_series.clone(),
@@ -456,13 +453,7 @@ impl OneWayView {
             .filter(|p| p.ts >= lo && p.ts <= hi)
             .map(|p| p.matched)
             .sum();
-        let sent = matched + lost;
-        let pct = if sent == 0 {
-            0.0
-        } else {
-            100.0 * lost as f64 / sent as f64
-        };
-        Some((matched, pct))
+        Some((matched, pct(lost, matched + lost)))
     }
 }
 
