@@ -1344,14 +1344,10 @@ fn a_loss_after_the_capture_point_has_the_interval_of_its_own_samples() {
             for p in fault["per_pair"].as_array().expect("per_pair") {
                 let (src, dst) = (p["src"].as_u64(), p["dst"].as_u64());
                 let realised = p["realized_pct"].as_f64().expect("realized_pct");
-                let found: Vec<_> = s
-                    .findings
-                    .iter()
-                    .filter(|f| matches!(f.kind, FindingKind::Loss | FindingKind::OneWayLoss))
-                    .filter(|f| {
-                        f.src_node.map(u64::from) == src && f.dst_node.map(u64::from) == dst
-                    })
-                    .filter(|f| f.start >= from && f.start <= to)
+                let found: Vec<_> = common::loss_findings_on(&s, src, dst)
+                    .into_iter()
+                    .filter(|(f, side)| side.is_empty() && f.start >= from && f.start <= to)
+                    .map(|(f, _)| f)
                     .collect();
                 assert!(
                     !found.is_empty(),

@@ -778,29 +778,12 @@ fn tokens_resent_during_loss_and_only_then() {
 fn without_the_key_a_loss_after_the_bridge_shows_in_unanswered_pings() {
     let t = common::matrix_truth("pathloss-3n-pair2-3-both10-aes128");
     let s = keyless_snapshot(&t);
-    let loss = |f: &&Finding| matches!(f.kind, FindingKind::Loss | FindingKind::OneWayLoss);
     let mut pairs = 0;
     for fault in t.faults() {
         for p in fault["per_pair"].as_array().expect("per_pair") {
             let (src, dst) = (p["src"].as_u64(), p["dst"].as_u64());
             let realised = p["realized_pct"].as_f64().expect("realized_pct");
-            // A two-way `loss` finding told from the other direction holds
-            // this one as its reverse.
-            let found: Vec<(&Finding, &str)> = s
-                .findings
-                .iter()
-                .filter(loss)
-                .filter_map(|f| {
-                    let (a, b) = (f.src_node.map(u64::from), f.dst_node.map(u64::from));
-                    if (a, b) == (src, dst) {
-                        Some((f, ""))
-                    } else if (b, a) == (src, dst) && f.kind == FindingKind::Loss {
-                        Some((f, "reverse_"))
-                    } else {
-                        None
-                    }
-                })
-                .collect();
+            let found = common::loss_findings_on(&s, src, dst);
             assert!(!found.is_empty(), "{src:?}->{dst:?}: no loss finding");
             for (f, side) in found {
                 let ev = |k: &str| {
@@ -821,7 +804,7 @@ fn without_the_key_a_loss_after_the_bridge_shows_in_unanswered_pings() {
     let with_node1: Vec<_> = s
         .findings
         .iter()
-        .filter(loss)
+        .filter(|f| matches!(f.kind, FindingKind::Loss | FindingKind::OneWayLoss))
         .filter(|f| f.src_node == Some(1) || f.dst_node == Some(1))
         .collect();
     assert!(with_node1.is_empty(), "{with_node1:?}");

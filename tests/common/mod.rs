@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use corowire::analysis::{Engine, Snapshot, Thresholds};
+use corowire::analysis::{Engine, Finding, FindingKind, Snapshot, Thresholds};
 use corowire::capture::PacketSource;
 use corowire::capture::file::FileSource;
 use corowire::decode::{DecodeOptions, Decoder, Outcome};
@@ -38,6 +38,30 @@ pub fn matrix_file(name: &str) -> PathBuf {
 /// The truth of the committed matrix scenario `name`.
 pub fn matrix_truth(name: &str) -> Truth {
     Truth::load(&matrix_file(&format!("{name}.truth.json")))
+}
+
+/// The loss findings (`loss`, `one_way_loss`) of `s` that tell direction
+/// `src` → `dst`, each with the prefix of that direction's evidence: ""
+/// when the finding is told from it, "reverse_" for a two-way `loss`
+/// finding told from the other direction.
+pub fn loss_findings_on(
+    s: &Snapshot,
+    src: Option<u64>,
+    dst: Option<u64>,
+) -> Vec<(&Finding, &'static str)> {
+    s.findings
+        .iter()
+        .filter_map(|f| {
+            let (a, b) = (f.src_node.map(u64::from), f.dst_node.map(u64::from));
+            match f.kind {
+                FindingKind::Loss | FindingKind::OneWayLoss if (a, b) == (src, dst) => {
+                    Some((f, ""))
+                }
+                FindingKind::Loss if (b, a) == (src, dst) => Some((f, "reverse_")),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// Every committed truth file, sorted.
