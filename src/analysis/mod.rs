@@ -27,7 +27,10 @@
 //!   its timeout had nothing come back that could be its pong.
 //! - DATA seq: a sender's one counter over all its DATA. Missing broadcast
 //!   copies (seen to one destination, not to another it has up) and seqs
-//!   missing between consecutive packets to one destination were lost
+//!   missing between consecutive packets to one destination, or between a
+//!   broadcast and a unicast (a seq seen on no path was not a broadcast,
+//!   whose other copies would show: it was a unicast, and a node unicasts
+//!   only tokens to its successor), were lost
 //!   before the capture point — the latter only where the capture sees the
 //!   sender send to two nodes (or the cluster has two): a capture on one
 //!   receiver never shows the seqs that went to the others. A seq counted

@@ -21,6 +21,11 @@
 //!   went to the same single destination (unicast tokens, or broadcasts
 //!   while only one peer is up): the seqs missing between them (at most
 //!   [`MAX_GAP`]) were lost on that path; the later packet is a seen sample.
+//!   A unicast after a broadcast counts the same way: the seqs between
+//!   were seen on no path, and a broadcast's copies to the other nodes
+//!   would show (unless every copy was lost), so they were unicasts, and
+//!   a sender unicasts only to its successor on the ring (tokens). Two
+//!   broadcasts in a row say nothing of the seqs between.
 //!   Only where the capture sees all the sender sends (two nodes, or the
 //!   sender seen sending to two destinations): a capture on one receiver
 //!   never shows the seqs that went to the others.
@@ -102,6 +107,9 @@ pub(super) struct SeqTrack {
     last_seq: Option<u16>,
     /// Path of the last seq when it went to a single destination.
     last_single: Option<u32>,
+    /// The last seq was a broadcast to several destinations, all of which
+    /// the capture sees.
+    last_multi: bool,
     /// Destination nodes this sender's DATA was seen going to (bit per
     /// node id mod 64).
     dests: u64,
@@ -231,6 +239,7 @@ impl SeqTrack {
             due: i64::MAX,
             last_seq: None,
             last_single: None,
+            last_multi: false,
             dests: 0,
             last_step: None,
             missed: [Missed::default(); MISSED_KEPT],
@@ -328,7 +337,18 @@ impl SeqTrack {
                 None
             };
             self.last_step = gap.map(|g| (ts, g > 0));
-            if let (Some(ps), Some(cur)) = (self.last_single, single) {
+            // After a broadcast (its copies went to several nodes), a
+            // unicast's gap is the unicasts to its node lost before the
+            // capture point: a seq seen on no path at all was not a
+            // broadcast (its copies to the others would show), unless it
+            // was lost on every path at once.
+            let after_bcast = !bcast && self.last_single.is_none() && self.last_multi;
+            let prev_single = if after_bcast {
+                single
+            } else {
+                self.last_single
+            };
+            if let (Some(ps), Some(cur)) = (prev_single, single) {
                 let same = dst.is_some()
                     && (ps == i || dirs.get(ps as usize).is_some_and(|p| p.dst_node == dst));
                 if let Some(g) = gap.filter(|g| *g <= MAX_GAP && same)
@@ -347,6 +367,7 @@ impl SeqTrack {
             }
             self.last_seq = Some(seq);
             self.last_single = single;
+            self.last_multi = sees_all && single.is_none();
         }
         if !bcast {
             return;
@@ -594,6 +615,44 @@ mod tests {
         feed(&mut e, t + 22 * MS, ip(1), ip(2), 0, &data_1_to_2(1, 11));
         feed(&mut e, t + 23 * MS, ip(1), ip(2), 0, &data_1_to_2(3, 12));
         assert_eq!(data_counts(&e, 1, 2), (10, 2));
+    }
+
+    #[test]
+    fn a_unicast_after_a_broadcast_counts_the_seqs_seen_nowhere_between() {
+        let mut e = Engine::new(Thresholds::corosync31_defaults(3));
+        for i in 0..4 {
+            let t = T0 + i * 800 * MS;
+            ping_pair(&mut e, t, 1, 2, 0, Some(300), 5);
+            ping_pair(&mut e, t + 100 * MS, 1, 3, 0, Some(300), 5);
+            ping_pair(&mut e, t + 200 * MS, 2, 1, 0, Some(300), 5);
+            ping_pair(&mut e, t + 300 * MS, 3, 1, 0, Some(300), 5);
+        }
+        let t = T0 + 4 * 800 * MS;
+        let bcast = |seq: u16| {
+            let mut b = mcast_in(8, 1, u32::from(seq));
+            b[6..8].copy_from_slice(&seq.to_be_bytes());
+            b[10] = 1;
+            b
+        };
+        // Node 1's DATA goes to both (the capture sees all it sends).
+        feed(&mut e, t - 2 * MS, ip(1), ip(2), 0, &bcast(99));
+        feed(&mut e, t - 2 * MS + 10_000, ip(1), ip(3), 0, &bcast(99));
+        // Node 1 broadcasts 100 to nodes 2 and 3, then passes the token to
+        // node 2 as 102: 101 was seen on no path, so it was not a
+        // broadcast; it was a unicast to node 2 lost before the capture.
+        feed(&mut e, t, ip(1), ip(2), 0, &bcast(100));
+        feed(&mut e, t + 10_000, ip(1), ip(3), 0, &bcast(100));
+        feed(&mut e, t + MS, ip(1), ip(2), 0, &data_1_to_2(102, 5));
+        assert_eq!(data_counts(&e, 1, 2).1, 1);
+        assert_eq!(data_counts(&e, 1, 3).1, 0);
+        // A broadcast after a broadcast says nothing of the seqs between:
+        // they may have been unicasts to either node.
+        feed(&mut e, t + 2 * MS, ip(1), ip(2), 0, &bcast(103));
+        feed(&mut e, t + 2 * MS + 10_000, ip(1), ip(3), 0, &bcast(103));
+        feed(&mut e, t + 3 * MS, ip(1), ip(2), 0, &bcast(105));
+        feed(&mut e, t + 3 * MS + 10_000, ip(1), ip(3), 0, &bcast(105));
+        assert_eq!(data_counts(&e, 1, 2).1, 1);
+        assert_eq!(data_counts(&e, 1, 3).1, 0);
     }
 
     #[test]
