@@ -78,7 +78,7 @@ impl Coverage {
             v.push(format!(
                 "the capture dropped {dropped} of {received} packets ({:.1} %): \
                      raise -B or capture less",
-                100.0 * dropped as f64 / received as f64
+                super::pct(dropped, received)
             ));
         }
         if self.frames > 0 && self.snaplen_cut * 1000 > self.frames * MAX_LOST_PERMILLE {

@@ -108,7 +108,7 @@ pub(super) struct SeqTrack {
     /// Path of the last seq when it went to a single destination.
     last_single: Option<u32>,
     /// The last seq was a broadcast to several destinations, all of which
-    /// the capture sees.
+    /// the capture sees (`last_single` is then None).
     last_multi: bool,
     /// Destination nodes this sender's DATA was seen going to (bit per
     /// node id mod 64).
@@ -342,7 +342,7 @@ impl SeqTrack {
             // capture point: a seq seen on no path at all was not a
             // broadcast (its copies to the others would show), unless it
             // was lost on every path at once.
-            let after_bcast = !bcast && self.last_single.is_none() && self.last_multi;
+            let after_bcast = !bcast && self.last_multi;
             let prev_single = if after_bcast {
                 single
             } else {
