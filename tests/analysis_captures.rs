@@ -1368,3 +1368,44 @@ fn a_loss_after_the_capture_point_has_the_interval_of_its_own_samples() {
     }
     assert!(checked >= 3, "{checked} findings checked");
 }
+
+/// A down link counts pongs towards coming up only while they keep coming:
+/// knet's heartbeat runs its down routine again when the next pong is as
+/// late as a down's, and the count starts over. On the committed
+/// `loss-3n-node2-egress50-clear` (node 2 drops half of what it sends, so
+/// its pings to node 1 go out only now and then), node 2's own view of its
+/// link to node 1 goes down and up three times; every one of those
+/// transitions is where node 2 logged it. Counting the pongs across the
+/// gaps brought the link up 5 s early and then down again at the wrong
+/// time.
+#[test]
+fn a_down_links_pong_count_starts_over_after_a_timeout_without_pongs() {
+    let t = common::matrix_truth("loss-3n-node2-egress50-clear");
+    let s = truth_snapshot(&t);
+    let lv = s.link(2, 1, 0).expect("link 2->1");
+    let mut logged = 0;
+    for (kind, up) in [("link_down", false), ("link_up", true)] {
+        for e in t.log_events(kind) {
+            if e["node"].as_u64() != Some(2) || e["host"].as_u64() != Some(1) {
+                continue;
+            }
+            let at = common::ns(e["t"].as_f64().expect("t"));
+            if at < common::ns(t.t0()) {
+                continue;
+            }
+            let near = lv
+                .transitions
+                .iter()
+                .any(|tr| tr.up == up && (tr.ts - at).abs() <= 250_000_000);
+            assert!(near, "{kind} at {}: {:?}", e["rel"], lv.transitions);
+            logged += 1;
+        }
+    }
+    assert_eq!(logged, 6);
+    let after_t0 = lv
+        .transitions
+        .iter()
+        .filter(|tr| tr.ts >= common::ns(t.t0()))
+        .count();
+    assert_eq!(after_t0, logged, "{:?}", lv.transitions);
+}

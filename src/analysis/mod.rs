@@ -235,7 +235,10 @@
 //! - Link state: knet's rule at the pinger: up on the (pong_count+1)-th pong
 //!   while down; down when no pong for ping_timeout × backoff + 2 × average
 //!   latency, backoff 10 right after a fresh start/up, minus one per second,
-//!   down to 1. A link first seen answering a ping with data seq ≠ 0 is
+//!   down to 1. A down link whose next pong is that late again restarts:
+//!   knet's heartbeat runs its down routine once more (pong count zeroed,
+//!   backoff 10); the once-a-second step's phase is unknown, so the restart
+//!   takes the larger backoff (the step as late as it can be). A link first seen answering a ping with data seq ≠ 0 is
 //!   assumed already up (capture started mid-run, backoff 1).
 //! - Budgets checked against the wire (`engine/cadence.rs`,
 //!   `engine/wire.rs`): knet sends a timed ping when the last is at least

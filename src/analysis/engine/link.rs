@@ -9,6 +9,11 @@
 //!   thread checks on the same 200 ms grid it sends pings on (counted from
 //!   the ping whose pong came last), so the link goes down at the first tick
 //!   where the time since the last pong reaches the timeout in force then.
+//! * **Count restarts**: while down, a pong gap that reaches the timeout
+//!   (same tick rule) makes the heartbeat run knet's down routine again:
+//!   the pongs counted towards the up start over and the backoff is 10
+//!   again. The backoff's step phase is unknown; a down takes it rounded,
+//!   a restart at its latest (the larger backoff, the later restart).
 //! * **Backoff**: 10 right after the link is (re)configured or goes down,
 //!   one less on each run of knet's once-a-second adjustment (phase
 //!   unknown: rounded), down to 1.
@@ -125,10 +130,14 @@ impl KnetLink {
 impl Dir {
     /// knet's pong timeout at time `t`: timeout × backoff(t) + 2 × average latency.
     pub(super) fn timeout_adj(&self, th: &Thresholds, t: i64) -> i64 {
+        self.timeout_adj_at(th, t, NS / 2)
+    }
+
+    fn timeout_adj_at(&self, th: &Thresholds, t: i64, phase: i64) -> i64 {
         let backoff = if self.link.backoff_from == i64::MIN {
             1
         } else {
-            (10 - (t - self.link.backoff_from + NS / 2).div_euclid(NS)).clamp(1, 10)
+            (10 - (t - self.link.backoff_from + phase).div_euclid(NS)).clamp(1, 10)
         };
         th.ping_timeout_ns() * backoff + (2.0 * self.ping.avg_lat_us * 1000.0) as i64
     }
@@ -138,8 +147,28 @@ impl Dir {
     /// came last), at the first tick where the time since the last pong
     /// reaches the timeout in force then.
     pub(super) fn down_deadline(&self, th: &Thresholds, heard: i64) -> Option<i64> {
-        match (self.link.state, self.ping.last_pong) {
-            (LinkState::Up, Some(pong)) => {
+        match self.link.state {
+            LinkState::Up => self.pong_deadline(th, heard, NS / 2),
+            _ => None,
+        }
+    }
+
+    /// While the link is down with pongs counted towards its coming up:
+    /// knet's heartbeat runs its down routine again when the next pong is
+    /// as late as a down's (the same tick rule as [`Self::down_deadline`]),
+    /// which zeroes the count and sets the backoff to 10 again.
+    pub(super) fn recount_deadline(&self, th: &Thresholds, heard: i64) -> Option<i64> {
+        match self.link.state {
+            LinkState::Down if self.link.pongs_while_down > 0 => self.pong_deadline(th, heard, 0),
+            _ => None,
+        }
+    }
+
+    /// The heartbeat tick at which no pong since the last one is knet's
+    /// timeout (see [`Self::down_deadline`]).
+    fn pong_deadline(&self, th: &Thresholds, heard: i64, phase: i64) -> Option<i64> {
+        match self.ping.last_pong {
+            Some(pong) => {
                 let lp = pong.max(heard);
                 // The grid runs from the answered ping; a later sign of life
                 // (inferred paths) starts its own count.
@@ -154,7 +183,7 @@ impl Dir {
                 // see `timeout_adj`), the timeout is constant: the tick is
                 // the first grid point at least that long after the pong.
                 if self.link.backoff_from == i64::MIN || t >= self.link.backoff_from + 17 * NS / 2 {
-                    let need = lp + self.timeout_adj(th, t) - ping;
+                    let need = lp + self.timeout_adj_at(th, t, phase) - ping;
                     let k = if need <= grid {
                         1
                     } else {
@@ -164,7 +193,7 @@ impl Dir {
                 }
                 // At most 10 × timeout + latency: bounded loop.
                 for _ in 0..2000 {
-                    if t - lp >= self.timeout_adj(th, t) {
+                    if t - lp >= self.timeout_adj_at(th, t, phase) {
                         return Some(t);
                     }
                     t += grid;
@@ -179,6 +208,15 @@ impl Dir {
 impl Engine {
     pub(super) fn check_downs(&mut self, t: i64) {
         let quiet = self.th.ping_spacing_ns() * 3 / 2;
+        // A pinger that itself sends nothing (stopped, stalled) judges
+        // nothing: knet declares the link down when its heartbeat runs
+        // again (see `pinger_resumed`).
+        let stalled = |e: &Engine, i: usize, at: i64| {
+            e.dirs[i]
+                .src_node
+                .and_then(|n| e.nodes.get(&n))
+                .is_some_and(|n| n.last_ts + quiet < at)
+        };
         for i in 0..self.dirs.len() {
             self.resolve_resume(i, t, false);
             if self.dirs[i].link.resume_check.is_some() {
@@ -187,16 +225,14 @@ impl Engine {
             if let Some(dl) = self.deadline(i)
                 && t > dl
             {
-                // A pinger that itself sends nothing (stopped, stalled)
-                // judges nothing: knet declares the link down when its
-                // heartbeat runs again (see `pinger_resumed`).
-                let stalled = self.dirs[i]
-                    .src_node
-                    .and_then(|n| self.nodes.get(&n))
-                    .is_some_and(|n| n.last_ts + quiet < dl);
-                if !stalled {
+                if !stalled(self, i, dl) {
                     self.link_down(i, dl);
                 }
+            } else if let Some(rd) = self.recount_deadline(i)
+                && t > rd
+                && !stalled(self, i, rd)
+            {
+                self.recount(i, rd);
             }
         }
     }
@@ -205,12 +241,29 @@ impl Engine {
     /// keyless inference, any packet from the peer on that link counts as a
     /// sign of life (an unpaired ping is not proof of a missing pong).
     pub(super) fn deadline(&self, i: usize) -> Option<i64> {
+        self.dirs[i].down_deadline(&self.th, self.heard(i))
+    }
+
+    /// When path `i`, down, restarts its pong count (see
+    /// [`Dir::recount_deadline`]).
+    pub(super) fn recount_deadline(&self, i: usize) -> Option<i64> {
+        self.dirs[i].recount_deadline(&self.th, self.heard(i))
+    }
+
+    fn heard(&self, i: usize) -> i64 {
         let d = &self.dirs[i];
-        let heard = match (d.link.inferred, d.rev) {
+        match (d.link.inferred, d.rev) {
             (true, Some(r)) => self.dirs.get(r as usize).map_or(i64::MIN, |r| r.last_ts),
             _ => i64::MIN,
-        };
-        d.down_deadline(&self.th, heard)
+        }
+    }
+
+    /// knet ran its down routine again on a down link at `at`: the pongs
+    /// counted towards its coming up start over, the backoff is 10 again.
+    pub(super) fn recount(&mut self, i: usize, at: i64) {
+        let l = &mut self.dirs[i].link;
+        l.pongs_while_down = 0;
+        l.backoff_from = at;
     }
 
     /// A node sent again after a silence: its overdue links go down now.
@@ -377,6 +430,30 @@ mod tests {
         // 6 of 15 pings unanswered = 40 % towards node 2 (node 2's cadence is unknown).
         assert!((l.ping_loss_pct - 40.0).abs() < 1e-9);
         assert_eq!(s.worst(), Some(Severity::Critical));
+    }
+
+    #[test]
+    fn a_down_link_counts_its_pongs_again_after_a_timeout_without_one() {
+        let mut e = Engine::new(two_nodes());
+        let answered = |i: i64| i < 5 || i == 11 || i >= 18;
+        for i in 0..22 {
+            let rtt = answered(i).then_some(500);
+            ping_pair(&mut e, T0 + i * 800 * MS, 1, 2, 0, rtt, 5);
+        }
+        e.finish(T0 + 22 * 800 * MS);
+        let s = e.snapshot();
+        let l = s.link(1, 2, 0).expect("link");
+        // Down at +4.8 s (as above), backoff 10. One pong at +8.8 s counts
+        // one; then none while the backoff falls: at +12.8 s (eight whole
+        // seconds after the down, backoff 2) 4 s without a pong reach
+        // 2 × 1500 ms, and knet's down routine zeroes the count. The pongs
+        // from +14.4 s bring the link up on the third: +16.0 s, not on
+        // +15.2 s as the count kept across the gap would.
+        let ups: Vec<_> = l.transitions.iter().map(|t| (t.ts, t.up)).collect();
+        assert_eq!(
+            ups,
+            vec![(T0 + 4800 * MS, false), (T0 + 16_000 * MS + 500_000, true)]
+        );
     }
 
     #[test]

@@ -304,6 +304,12 @@ impl Engine {
             let src = self.dirs[i].src_node;
             self.confirm(src, responder_node);
         }
+        // A down link whose pongs stopped for a timeout restarted its count.
+        if let Some(rd) = self.recount_deadline(i)
+            && ts > rd
+        {
+            self.recount(i, rd);
+        }
         let (pong_count, max_tr) = (self.th.pong_count, self.th.limits.max_transitions);
         let warn_us = self.th.latency_warning_us();
         let d = &mut self.dirs[i];
