@@ -1409,3 +1409,56 @@ fn a_down_links_pong_count_starts_over_after_a_timeout_without_pongs() {
         .count();
     assert_eq!(after_t0, logged, "{:?}", lv.transitions);
 }
+
+/// Ingress loss on a node hides its own link view from the wire: the
+/// pongs the capture sees never reached it. What knet does there still
+/// shows: on coming up it runs PMTUD at once (a run off its 30 s cadence),
+/// and while down it sends the peer no DATA and drops the peer's, so the
+/// predecessor re-sends its token. On the committed bridge capture
+/// `loss-3n-node2-ingress10-aes128`, node 2 logged its link to node 1 down
+/// and up twice and its link to node 3 once; every one of those six
+/// transitions is in node 2's view within 250 ms, and nothing else after
+/// the start. Without this model node 2's view showed none.
+#[test]
+fn a_nodes_own_link_downs_under_ingress_loss_show_through_its_pmtud_runs() {
+    let t = common::matrix_truth("loss-3n-node2-ingress10-aes128");
+    let s = truth_snapshot(&t);
+    let t0 = common::ns(t.t0());
+    let mut logged = 0;
+    for peer in [1u16, 3] {
+        let lv = s.link(2, peer, 0).expect("link from node 2");
+        let mut here = 0;
+        for (kind, up) in [("link_down", false), ("link_up", true)] {
+            for e in t.log_events(kind) {
+                if e["node"].as_u64() != Some(2) || e["host"].as_u64() != Some(u64::from(peer)) {
+                    continue;
+                }
+                let at = common::ns(e["t"].as_f64().expect("t"));
+                if at < t0 {
+                    continue;
+                }
+                let near = lv
+                    .transitions
+                    .iter()
+                    .any(|tr| tr.up == up && (tr.ts - at).abs() <= 250_000_000);
+                assert!(
+                    near,
+                    "2->{peer} {kind} at {}: {:?}",
+                    e["rel"], lv.transitions
+                );
+                here += 1;
+            }
+        }
+        let shown = lv.transitions.iter().filter(|tr| tr.ts >= t0).count();
+        assert_eq!(shown, here, "2->{peer}: {:?}", lv.transitions);
+        logged += here;
+    }
+    assert_eq!(logged, 6);
+    let own: Vec<_> = s
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::LinkDown && f.evidence("own_view").is_some())
+        .collect();
+    assert_eq!(own.len(), 3, "{own:?}");
+    assert!(own.iter().all(|f| f.src_node == Some(2)));
+}

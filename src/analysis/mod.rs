@@ -238,7 +238,15 @@
 //!   down to 1. A down link whose next pong is that late again restarts:
 //!   knet's heartbeat runs its down routine once more (pong count zeroed,
 //!   backoff 10); the once-a-second step's phase is unknown, so the restart
-//!   takes the larger backoff (the step as late as it can be). A link first seen answering a ping with data seq ≠ 0 is
+//!   takes the larger backoff (the step as late as it can be). At a node
+//!   whose pongs were lost after the capture point, its own view
+//!   (`engine/ownview.rs`): knet forces a PMTUD run on every up (the run
+//!   off the node's cadence within 0.3 s), sends no DATA on a down link
+//!   and drops what comes in on it; an unexplained forced run, a path
+//!   silent over its counted pongs and a sign of the down (one token
+//!   re-sent to the node twice or more, two copies missing in a row) make
+//!   a down and an up, when only one path fits (or the token path, when
+//!   the node sent nothing at all). A link first seen answering a ping with data seq ≠ 0 is
 //!   assumed already up (capture started mid-run, backoff 1).
 //! - Budgets checked against the wire (`engine/cadence.rs`,
 //!   `engine/wire.rs`): knet sends a timed ping when the last is at least

@@ -59,6 +59,8 @@ pub(super) struct KnetLink {
     pub(super) downs: u64,
     pub(super) open_down: Option<usize>,
     pub(super) down_times: [i64; 8],
+    /// The latest pongs in time, newest first: (arrival, its ping).
+    pub(super) recent_pongs: [(i64, i64); super::ownview::PONGS_KEPT],
 }
 
 impl KnetLink {
@@ -75,6 +77,7 @@ impl KnetLink {
             downs: 0,
             open_down: None,
             down_times: [i64::MIN; 8],
+            recent_pongs: [(i64::MIN, i64::MIN); super::ownview::PONGS_KEPT],
         }
     }
 }
@@ -300,27 +303,28 @@ impl Engine {
         }
     }
 
-    pub(super) fn link_down(&mut self, i: usize, at: i64) {
-        let th = &self.th;
-        let tolerated = self.dirs[i].timeout_adj(th, at);
-        let (src, dst, link, last_pong) = {
-            let d = &self.dirs[i];
-            (
-                d.src_node,
-                d.dst_node,
-                d.key.link,
-                d.ping.last_pong.unwrap_or(at),
-            )
-        };
-        // Another link from the same pinger to the same peer still up?
-        let other_up = self.dirs.iter().enumerate().any(|(j, o)| {
+    /// Another link from path `i`'s pinger to the same peer is up.
+    pub(super) fn other_link_up(&self, i: usize) -> bool {
+        let d = &self.dirs[i];
+        let (src, dst, link) = (d.src_node, d.dst_node, d.key.link);
+        self.dirs.iter().enumerate().any(|(j, o)| {
             j != i
                 && o.src_node.is_some()
                 && o.src_node == src
                 && o.dst_node == dst
                 && o.key.link != link
                 && o.link.state == LinkState::Up
-        });
+        })
+    }
+
+    pub(super) fn link_down(&mut self, i: usize, at: i64) {
+        let th = &self.th;
+        let tolerated = self.dirs[i].timeout_adj(th, at);
+        let (link, last_pong) = {
+            let d = &self.dirs[i];
+            (d.key.link, d.ping.last_pong.unwrap_or(at))
+        };
+        let other_up = self.other_link_up(i);
         let flap_window = i64::from(self.th.flap_window_s) * NS;
         let flap_downs = self.th.flap_downs.clamp(2, 8) as usize;
         let max_tr = self.th.limits.max_transitions;

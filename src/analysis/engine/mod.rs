@@ -25,6 +25,8 @@
 //! * `latency` — RTT episodes and the RTT budget; `asym` compares the two
 //!   directions, `sizes` packet sizes and latency by size;
 //! * `totem` — tokens, retransmits, rotation and hold (`hold`, `fasthist`);
+//! * `ownview` — knet's link state at a node whose pongs were lost after
+//!   the capture point (its PMTUD run when a link came up);
 //! * `membership` — rings and their members;
 //! * `inferred` — what the keyless inference says of encrypted packets;
 //! * `cadence` — the spacing of a path's timed pings; `wire` checks the
@@ -55,6 +57,7 @@ mod link;
 mod loss;
 mod membership;
 mod nodes;
+mod ownview;
 mod path;
 mod ping;
 mod pmtud;
@@ -511,7 +514,11 @@ impl Engine {
         if let Some(dd) = dir.and_then(|i| self.dirs.get_mut(i as usize)) {
             dd.last_ts = dd.last_ts.max(ts);
             if ty == 0 {
-                dd.seq.last_data_ts = dd.seq.last_data_ts.max(ts);
+                let last = dd.seq.last_data_ts;
+                if last != i64::MIN && ts - last > NS {
+                    dd.seq.data_gap = (last, ts);
+                }
+                dd.seq.last_data_ts = last.max(ts);
             }
             dd.traffic[ty].packets += 1;
             dd.traffic[ty].bytes += len;

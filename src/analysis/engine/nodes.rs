@@ -53,6 +53,10 @@ pub(super) struct NodeState {
     pub(super) stall_reported: bool,
     /// Last time this node answered a ping after the timeout.
     pub(super) late_pong_at: i64,
+    /// The node's latest PMTUD probe (any path), and the longest pause
+    /// between two of its runs (its periodic interval, learnt).
+    pub(super) pmtud_last: i64,
+    pub(super) pmtud_every: i64,
     /// Took part in a ping answered in time (either end): a real node, not
     /// a spoofed sender. Only confirmed nodes count towards the budgets.
     pub(super) confirmed: bool,
@@ -188,6 +192,8 @@ impl Engine {
                 probe_check: None,
                 stall_reported: false,
                 late_pong_at: i64::MIN,
+                pmtud_last: i64::MIN,
+                pmtud_every: 0,
                 confirmed: false,
             },
         );

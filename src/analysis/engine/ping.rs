@@ -314,6 +314,8 @@ impl Engine {
         let warn_us = self.th.latency_warning_us();
         let d = &mut self.dirs[i];
         d.pong_in_time(p.ts, ts, warn_us);
+        d.link.recent_pongs.rotate_right(1);
+        d.link.recent_pongs[0] = (ts, p.ts);
         let first_ts = d.first_ts;
         if let Some(fi) = d.link.pong(p.data_seq, ts, first_ts, pong_count, max_tr) {
             // The link is up again: its down finding ends here.

@@ -190,6 +190,25 @@ impl Engine {
     }
 
     pub(super) fn on_probe(&mut self, i: u32, size: u16, ts: i64) {
+        if let Some(n) = self.dirs[i as usize].src_node
+            && let Some(node) = self.nodes.get_mut(&n)
+        {
+            let prev = std::mem::replace(&mut node.pmtud_last, ts);
+            if prev != i64::MIN && ts - prev > super::ownview::NODE_RUN_GAP {
+                // A new run of the node's: forced when it came sooner
+                // than its periodic runs do.
+                let since = ts - prev;
+                let every = if node.pmtud_every > 0 {
+                    node.pmtud_every
+                } else {
+                    super::ownview::DEFAULT_INTERVAL
+                };
+                node.pmtud_every = node.pmtud_every.max(since);
+                if since < every - NS {
+                    self.pmtud_run_started(n, ts);
+                }
+            }
+        }
         let d = &mut self.dirs[i as usize];
         if d.pmtud.run_last.is_some_and(|l| ts - l > PMTUD_RUN_GAP) {
             self.close_pmtud_run(i as usize);

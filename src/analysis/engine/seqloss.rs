@@ -49,7 +49,7 @@
 //! Memory is fixed: per sender a window of [`WINDOW`] broadcasts and
 //! [`MAX_SLOTS`] destination paths; nothing is allocated per packet.
 
-use super::{Dir, Engine, LinkState, NS};
+use super::{Dir, Engine, LinkState, MS, NS};
 
 /// Destination paths tracked per sender (bits of the seen mask).
 const MAX_SLOTS: usize = 32;
@@ -147,9 +147,39 @@ pub(super) struct SeqEvidence {
     /// Copies of one seq were seen on two links to this host (active mode).
     pub(super) active_copies: bool,
     pub(super) last_data_ts: i64,
+    /// The latest pause of over a second between DATA on the path: (last
+    /// before, first after).
+    pub(super) data_gap: (i64, i64),
+    /// When the latest copy counted missing on the path was sent elsewhere.
+    pub(super) last_miss_ts: i64,
+    /// The latest run of missing copies that ended: (first, copies).
+    pub(super) last_miss_run: (i64, u8),
 }
 
 impl SeqEvidence {
+    /// The path carried no DATA from `down` to `up` (give or take the
+    /// packets in flight): the last DATA before, else None.
+    pub(super) fn silent_over(&self, down: i64, up: i64) -> Option<i64> {
+        let (from, to) = self.data_gap;
+        if self.last_data_ts < down {
+            Some(self.last_data_ts)
+        } else if from < down + 50 * MS && to >= up - 10 * MS {
+            Some(from)
+        } else {
+            None
+        }
+    }
+
+    /// The open run of missing copies, else the latest one that ended:
+    /// (its first copy's time, copies).
+    pub(super) fn miss_run_since(&self) -> (i64, u8) {
+        if self.miss_run > 0 {
+            (self.miss_run_ts, self.miss_run)
+        } else {
+            self.last_miss_run
+        }
+    }
+
     pub(super) fn new() -> Self {
         SeqEvidence {
             data_seen: 0,
@@ -158,6 +188,9 @@ impl SeqEvidence {
             miss_run_ts: 0,
             active_copies: false,
             last_data_ts: i64::MIN,
+            data_gap: (i64::MIN, i64::MIN),
+            last_miss_ts: i64::MIN,
+            last_miss_run: (i64::MIN, 0),
         }
     }
 }
@@ -184,6 +217,7 @@ impl Dir {
 
     #[cold]
     fn miss_run_ended(&mut self) {
+        self.seq.last_miss_run = (self.seq.miss_run_ts, self.seq.miss_run);
         if self.seq.miss_run <= MAX_RUN {
             let (n, at) = (self.seq.miss_run, self.seq.miss_run_ts);
             self.copies_lost(u32::from(n), at);
@@ -192,6 +226,7 @@ impl Dir {
     }
 
     fn copy_missed(&mut self, ts: i64) {
+        self.seq.last_miss_ts = ts;
         if self.seq.miss_run == 0 {
             self.seq.miss_run_ts = ts;
         }

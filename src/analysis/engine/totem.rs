@@ -91,6 +91,10 @@ pub(super) struct TotemState {
     /// first send: (resender, successor, first send). Its next new token
     /// tells whether the successor held it, stopped (`held_token`).
     pub(super) resent_to_silent: Option<(u32, u32, i64)>,
+    /// The latest token resends: (resender, successor, first sent,
+    /// resent), and the next slot.
+    pub(super) resend_log: [(u32, u32, i64, i64); 16],
+    pub(super) resend_next: usize,
     pub(super) series: Vec<(i64, u32, u32)>,
     /// Per-rotation series (bounded) and the node it is measured at.
     pub(super) rotations: std::collections::VecDeque<TokenRotation>,
@@ -100,6 +104,26 @@ pub(super) struct TotemState {
 }
 
 impl TotemState {
+    /// The earliest resend within `a..=b` of a token `from` re-sent to
+    /// `to` twice or more then (a token lost once at random is taken on
+    /// its next copy), if any.
+    pub(super) fn resent_twice(&self, from: u32, to: u32, a: i64, b: i64) -> Option<i64> {
+        let of = |e: &&(u32, u32, i64, i64)| e.0 == from && e.1 == to && (a..=b).contains(&e.3);
+        self.resend_log
+            .iter()
+            .filter(of)
+            .filter(|e| {
+                self.resend_log
+                    .iter()
+                    .filter(of)
+                    .filter(|o| o.2 == e.2)
+                    .count()
+                    >= 2
+            })
+            .map(|e| e.3)
+            .min()
+    }
+
     /// Adds a rotation measured at `node` to the series when `node` is the
     /// series' node, or takes `node` on when the series' node received no
     /// token for `timeout` (it left the ring or the capture lost sight of it).
@@ -590,6 +614,9 @@ impl Engine {
         if ts - sent >= token {
             return;
         }
+        let k = self.totem.resend_next % self.totem.resend_log.len();
+        self.totem.resend_log[k] = (from, to.unwrap_or(u32::MAX), sent, ts);
+        self.totem.resend_next = k + 1;
         let heard = to
             .and_then(|n| u16::try_from(n).ok())
             .and_then(|n| self.nodes.get(&n))
