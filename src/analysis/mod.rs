@@ -245,8 +245,10 @@
 //!   and drops what comes in on it; an unexplained forced run, a path
 //!   silent over its counted pongs and a sign of the down (one token
 //!   re-sent to the node twice or more, two copies missing in a row) make
-//!   a down and an up, when only one path fits (or the token path, when
-//!   the node sent nothing at all). A link first seen answering a ping with data seq ≠ 0 is
+//!   a down (at the ping of the first counted pong, or of one of the two
+//!   pongs before when the first sign came earlier) and an up (the last
+//!   pong), when only one path fits (or the token path, when the node sent
+//!   nothing at all). A link first seen answering a ping with data seq ≠ 0 is
 //!   assumed already up (capture started mid-run, backoff 1).
 //! - Budgets checked against the wire (`engine/cadence.rs`,
 //!   `engine/wire.rs`): knet sends a timed ping when the last is at least

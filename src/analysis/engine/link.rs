@@ -59,7 +59,8 @@ pub(super) struct KnetLink {
     pub(super) downs: u64,
     pub(super) open_down: Option<usize>,
     pub(super) down_times: [i64; 8],
-    /// The latest pongs in time, newest first: (arrival, its ping).
+    /// The latest pongs in time, the last to arrive first: (arrival, its
+    /// ping).
     pub(super) recent_pongs: [(i64, i64); super::ownview::PONGS_KEPT],
 }
 
@@ -182,10 +183,13 @@ impl Dir {
                 };
                 let grid = 200 * MS;
                 let mut t = ping + grid;
-                // Once the backoff is 1 for good (from 8.5 s after its reset,
-                // see `timeout_adj`), the timeout is constant: the tick is
+                // Once the backoff is 1 for good (from 9 s less the step's
+                // phase after its reset, see `timeout_adj_at`), the timeout
+                // is constant: the tick is
                 // the first grid point at least that long after the pong.
-                if self.link.backoff_from == i64::MIN || t >= self.link.backoff_from + 17 * NS / 2 {
+                if self.link.backoff_from == i64::MIN
+                    || t >= self.link.backoff_from + 9 * NS - phase
+                {
                     let need = lp + self.timeout_adj_at(th, t, phase) - ping;
                     let k = if need <= grid {
                         1

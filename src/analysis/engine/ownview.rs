@@ -46,10 +46,17 @@
 //! once at random is taken on its next copy), or two copies or more of the
 //! node's broadcasts missing in a row on the path. The link went down at
 //! the heartbeat tick that sent the ping of its first counted pong (fewest
-//! pongs lost: knet checks the timeout on the tick it pings on), or one or
-//! two ticks earlier when the first sign (that token's first resend, the
-//! first copy missing) came before it, never before the path's last DATA;
-//! it came up at its last pong.
+//! pongs lost: knet checks the timeout on the tick it pings on), or
+//! earlier when the first sign (that token's first resend, the first copy
+//! missing) came before it;
+//! it came up at its last pong. "Earlier" means the pings of the one or two
+//! pongs before the first counted (a ping interval apart): the latest of
+//! them at or before the first sign, else the earliest, never at or before
+//! the path's last DATA. Downs and ups the wire's pongs gave the path in
+//! between stay (the list is in time order, and may then hold two downs
+//! in a row: two views of the link, each right where its loss was). These
+//! downs do not count
+//! towards `link_flapping` (they are found after the fact).
 
 use crate::analysis::findings::{Direction, FindingKind, Severity};
 use crate::analysis::snapshot::{LinkState, Transition};
@@ -106,16 +113,16 @@ impl Engine {
         }
         // Only where the capture sees the node with every peer: a forced
         // run can be any of its links coming up.
-        let mut peers: u64 = 0;
-        let mut others: u64 = 0;
-        for d in &self.dirs {
-            match (d.src_node, d.dst_node) {
-                (Some(s), Some(t)) if s == node => peers |= 1 << (t % 64),
-                (Some(s), _) if s != node => others |= 1 << (s % 64),
-                _ => {}
-            }
-        }
-        if others & !(1 << (node % 64)) & !peers != 0 {
+        let unseen_peer = self.dirs.iter().any(|o| {
+            o.src_node.is_some_and(|s| {
+                s != node
+                    && !self
+                        .dirs
+                        .iter()
+                        .any(|d| d.src_node == Some(node) && d.dst_node == Some(s))
+            })
+        });
+        if unseen_peer {
             return;
         }
         // The paths that may have come up: a pong in time for it, and the
@@ -137,7 +144,7 @@ impl Engine {
             let Some(before) = d.seq.silent_over(downs[0], up) else {
                 continue; // it sent DATA on the path meanwhile: up
             };
-            if cands.len() < 8 {
+            if downs[0] < up {
                 cands.push(Cand {
                     i,
                     downs,
@@ -186,11 +193,10 @@ impl Engine {
                 // last (its token path, within a token timeout) is the one;
                 // when it sent on another path, the wire cannot tell.
                 let (down, up) = (cands[0].downs[0], cands[0].up);
-                let sending = self.dirs.iter().any(|d| {
-                    d.src_node == Some(node)
-                        && d.seq.last_data_ts != i64::MIN
-                        && d.seq.silent_over(down, up).is_none()
-                });
+                let sending = self
+                    .dirs
+                    .iter()
+                    .any(|d| d.src_node == Some(node) && d.seq.silent_over(down, up).is_none());
                 if sending {
                     return;
                 }
@@ -206,14 +212,19 @@ impl Engine {
         let Some(first) = signs(self, pick) else {
             return;
         };
-        // The latest candidate tick at or before the first sign, after the
-        // path's last DATA.
-        let down = pick
+        // The latest candidate at or before the first sign, else the
+        // earliest; never at or before the path's last DATA.
+        let after = |t: &i64| *t != i64::MIN && *t > pick.before;
+        let Some(down) = pick
             .downs
             .iter()
             .copied()
-            .find(|&t| t != i64::MIN && t <= first + 10 * MS && t > pick.before)
-            .unwrap_or(pick.downs[0]);
+            .filter(after)
+            .find(|&t| t <= first + 10 * MS)
+            .or_else(|| pick.downs.iter().rev().copied().find(after))
+        else {
+            return;
+        };
         self.own_view_down_up(pick.i, down, pick.up);
     }
 
@@ -226,6 +237,13 @@ impl Engine {
         let link = self.dirs[i].key.link;
         let other_up = self.other_link_up(i);
         let d = &mut self.dirs[i];
+        // Downs and ups the wire's pongs gave this path in between stay:
+        // they are the pinger's view as the pongs on the wire show it
+        // (right when its pongs were lost before the capture point), and
+        // the scoreboard keeps both better than either alone.
+        if d.link.transitions.len() + 2 > max_tr {
+            return;
+        }
         for tr in [
             Transition {
                 ts: down,
@@ -238,9 +256,6 @@ impl Engine {
                 rule_value: u64::from(pc + 1),
             },
         ] {
-            if d.link.transitions.len() >= max_tr {
-                break;
-            }
             let at = d.link.transitions.partition_point(|t| t.ts <= tr.ts);
             d.link.transitions.insert(at, tr);
         }

@@ -203,7 +203,13 @@ impl Engine {
                 } else {
                     super::ownview::DEFAULT_INTERVAL
                 };
-                node.pmtud_every = node.pmtud_every.max(since);
+                // Learnt from the longest pause, up to knet's default: a
+                // stall or a capture gap makes a pause longer than any
+                // interval, never shorter.
+                node.pmtud_every = node
+                    .pmtud_every
+                    .max(since)
+                    .min(super::ownview::DEFAULT_INTERVAL);
                 if since < every - NS {
                     self.pmtud_run_started(n, ts);
                 }

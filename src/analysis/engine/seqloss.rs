@@ -150,8 +150,6 @@ pub(super) struct SeqEvidence {
     /// The latest pause of over a second between DATA on the path: (last
     /// before, first after).
     pub(super) data_gap: (i64, i64),
-    /// When the latest copy counted missing on the path was sent elsewhere.
-    pub(super) last_miss_ts: i64,
     /// The latest run of missing copies that ended: (first, copies).
     pub(super) last_miss_run: (i64, u8),
 }
@@ -189,7 +187,6 @@ impl SeqEvidence {
             active_copies: false,
             last_data_ts: i64::MIN,
             data_gap: (i64::MIN, i64::MIN),
-            last_miss_ts: i64::MIN,
             last_miss_run: (i64::MIN, 0),
         }
     }
@@ -226,7 +223,6 @@ impl Dir {
     }
 
     fn copy_missed(&mut self, ts: i64) {
-        self.seq.last_miss_ts = ts;
         if self.seq.miss_run == 0 {
             self.seq.miss_run_ts = ts;
         }
