@@ -185,8 +185,8 @@ impl Dir {
                 let mut t = ping + grid;
                 // Once the backoff is 1 for good (from 9 s less the step's
                 // phase after its reset, see `timeout_adj_at`), the timeout
-                // is constant: the tick is
-                // the first grid point at least that long after the pong.
+                // is constant: the tick is the first grid point at least
+                // that long after the pong.
                 if self.link.backoff_from == i64::MIN
                     || t >= self.link.backoff_from + 9 * NS - phase
                 {
@@ -307,18 +307,25 @@ impl Engine {
         }
     }
 
-    /// Another link from path `i`'s pinger to the same peer is up.
-    pub(super) fn other_link_up(&self, i: usize) -> bool {
+    /// How bad a down of path `i` is, and the finding's words for it: a
+    /// warning while another link from its pinger to the same peer is up,
+    /// else critical (the peer unreachable).
+    pub(super) fn down_severity(&self, i: usize) -> (Severity, &'static str) {
         let d = &self.dirs[i];
         let (src, dst, link) = (d.src_node, d.dst_node, d.key.link);
-        self.dirs.iter().enumerate().any(|(j, o)| {
+        let other_up = self.dirs.iter().enumerate().any(|(j, o)| {
             j != i
                 && o.src_node.is_some()
                 && o.src_node == src
                 && o.dst_node == dst
                 && o.key.link != link
                 && o.link.state == LinkState::Up
-        })
+        });
+        if other_up {
+            (Severity::Warning, "; another link is still up")
+        } else {
+            (Severity::Critical, "; no other link up: node unreachable")
+        }
     }
 
     pub(super) fn link_down(&mut self, i: usize, at: i64) {
@@ -328,7 +335,7 @@ impl Engine {
             let d = &self.dirs[i];
             (d.key.link, d.ping.last_pong.unwrap_or(at))
         };
-        let other_up = self.other_link_up(i);
+        let (sev, other) = self.down_severity(i);
         let flap_window = i64::from(self.th.flap_window_s) * NS;
         let flap_downs = self.th.flap_downs.clamp(2, 8) as usize;
         let max_tr = self.th.limits.max_transitions;
@@ -354,15 +361,10 @@ impl Engine {
             .iter()
             .filter(|t| **t != i64::MIN && at - **t <= flap_window)
             .count();
-        let sev = if other_up {
-            Severity::Warning
-        } else {
-            Severity::Critical
-        };
         let f = self.dirs[i].finding(FindingKind::LinkDown, sev, at, Direction::SrcToDst, format!(
                 "knet would declare link {link} down: no pong for {:.0} ms (ping timeout x backoff + 2 x avg latency){}",
                 ms(at - last_pong),
-                if other_up { "; another link is still up" } else { "; no other link up: node unreachable" }
+                other
             ))
         .ev("last_pong_age_ms", ms(at - last_pong))
         .ev("tolerated_ms", ms(tolerated));

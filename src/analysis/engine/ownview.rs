@@ -48,17 +48,16 @@
 //! the heartbeat tick that sent the ping of its first counted pong (fewest
 //! pongs lost: knet checks the timeout on the tick it pings on), or
 //! earlier when the first sign (that token's first resend, the first copy
-//! missing) came before it;
-//! it came up at its last pong. "Earlier" means the pings of the one or two
-//! pongs before the first counted (a ping interval apart): the latest of
-//! them at or before the first sign, else the earliest, never at or before
-//! the path's last DATA. Downs and ups the wire's pongs gave the path in
-//! between stay (the list is in time order, and may then hold two downs
-//! in a row: two views of the link, each right where its loss was). These
-//! downs do not count
-//! towards `link_flapping` (they are found after the fact).
+//! missing) came before it; it came up at its last pong. "Earlier" means
+//! the pings of the one or two pongs before the first counted (a ping
+//! interval apart): the latest of them at or before the first sign, else
+//! the earliest, never at or before the path's last DATA. Downs and ups
+//! the wire's pongs gave the path in between stay (the list is in time
+//! order, and may then hold two downs in a row: two views of the link,
+//! each right where its loss was). These downs do not count towards
+//! `link_flapping` (they are found after the fact).
 
-use crate::analysis::findings::{Direction, FindingKind, Severity};
+use crate::analysis::findings::{Direction, FindingKind};
 use crate::analysis::snapshot::{LinkState, Transition};
 
 use super::{Engine, MS, NS, ms};
@@ -126,10 +125,9 @@ impl Engine {
             return;
         }
         // The paths that may have come up: a pong in time for it, and the
-        // node silent on the path over the pongs knet counted. The down
-        // is at the tick that sent the ping of the first pong counted
-        // (fewest pongs lost), or one or two ticks earlier when the wire
-        // shows it began before (see `down_at`).
+        // node silent on the path over the pongs knet counted. `downs`: the
+        // pings of the first pong counted and of the two pongs before it,
+        // where the down may have been (chosen below, from the signs).
         let mut cands: Vec<Cand> = Vec::new();
         for (i, d) in self.dirs.iter().enumerate() {
             if d.src_node != Some(node) {
@@ -235,7 +233,7 @@ impl Engine {
         let pc = self.th.pong_count;
         let tolerated = self.dirs[i].timeout_adj(&self.th, down);
         let link = self.dirs[i].key.link;
-        let other_up = self.other_link_up(i);
+        let (sev, other) = self.down_severity(i);
         let d = &mut self.dirs[i];
         // Downs and ups the wire's pongs gave this path in between stay:
         // they are the pinger's view as the pongs on the wire show it
@@ -260,11 +258,6 @@ impl Engine {
             d.link.transitions.insert(at, tr);
         }
         d.link.downs += 1;
-        let sev = if other_up {
-            Severity::Warning
-        } else {
-            Severity::Critical
-        };
         let f = self.dirs[i]
             .finding(
                 FindingKind::LinkDown,
@@ -274,7 +267,7 @@ impl Engine {
                 format!(
                     "knet at the pinger took link {link} down for {:.0} ms in its own view: pongs seen here never reached it (it sent no DATA on the link meanwhile, and its PMTUD ran again when the link came back up){}",
                     ms(up - down),
-                    if other_up { "; another link is still up" } else { "; no other link up: node unreachable" }
+                    other
                 ),
             )
             .ended(up)
