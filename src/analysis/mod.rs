@@ -53,6 +53,32 @@
 //!   nothing significant). A copy is a sample only while its receiver is in
 //!   the message's ring and operational (it passed on a token of that ring
 //!   within two token timeouts): a node outside the ring asks for nothing.
+//!   Tokens give it too (`engine/tokloss.rs`): totem resends its token
+//!   every token_retransmit ms until it comes round again, and a running
+//!   receiver passes a token on at once (the representative of an idle
+//!   ring after token_hold, still sooner). A token's first copy seen here
+//!   whose receiver passed the next token on only after the sender's
+//!   second copy was lost after the capture point on A→B; one it passed
+//!   on before that was delivered. A token that needed a third copy is not
+//!   judged: the receiver's knet withholds every copy while its link back
+//!   is down, for seconds, a run random loss rarely makes; among the rest
+//!   a first copy is lost with odds p : 1, so lost first copies over
+//!   delivered ones is the rate. A copy counts only while its receiver's
+//!   knet sent a ping or pong within token_retransmit before and after it
+//!   (a stopped node passes nothing on), every DATA seq the receiver sent
+//!   since was seen (else what showed may be its own resend), it was in
+//!   the token's ring and its knet link back up as far as the capture
+//!   shows. Only the receiver's new token passes a token on: its resend
+//!   of its last one (the token did not come round to it either) tells
+//!   nothing, and a sender's resend after the token went on is no first
+//!   copy. The tokens join the after stage once two were lost (a first
+//!   copy passes the capture point on nearly every path: alone its
+//!   deliveries only narrow the interval of a loss before it), and not
+//!   where the pings' rate lies above theirs beyond both 95 % intervals
+//!   (the receiver's link fell down). The same rule says where they count
+//!   as loss times (where an episode starts and ends) and in the
+//!   per-second counts its bounds are fitted to: a window or episode
+//!   with one token lost counts none of its tokens anywhere.
 //! - Loss episodes: judged per pair (A→B with B→A on one link), per second
 //!   over a `loss_window_s` window; open at `loss_warning_pct` in either
 //!   direction with two losses (a rate under the threshold counts as at

@@ -68,6 +68,7 @@ impl Engine {
             tr.settle(&mut self.dirs, t);
         }
         self.check_downs(t);
+        self.settle_token_copies(t);
         let lag = i64::from(self.th.ping_timeout_ms.div_ceil(1000)) + 2;
         let k = sec - lag;
         if self.eval_sec.is_none_or(|e| k > e) {

@@ -113,6 +113,11 @@ impl TokNodes {
             .and_then(|t| t.rx.map(|rx| (rx.ts, t.rx_gap)))
     }
 
+    /// The latest new token `node` sent (its first copy).
+    pub fn last_sent(&self, node: u32) -> Option<TokRx> {
+        self.nodes.get(&node).and_then(|t| t.tx)
+    }
+
     /// When a new token was last seen on its way to each node.
     pub fn last_arrivals(&self) -> impl Iterator<Item = (u32, i64)> + '_ {
         self.nodes

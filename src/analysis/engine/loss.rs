@@ -4,8 +4,10 @@
 //! Evidence (see [`loss_estimate`]): pings missing from the pinger's
 //! cadence and DATA copies missing (`seqloss`) were lost before the capture
 //! point; pings seen but unanswered were lost after it — or their pong was
-//! lost before it on the reverse path, at the reverse's own rate. The two
-//! stages combine as independent: 1 − (1 − before)(1 − after).
+//! lost before it on the reverse path, at the reverse's own rate — and so
+//! were messages the receiver asked for again (`rtrloss`) and tokens it
+//! did not pass on before their resend (`tokloss`). The two stages
+//! combine as independent: 1 − (1 − before)(1 − after).
 //!
 //! Episodes, one per pair (X → Y with Y → X on one link, owned by the path
 //! with the lower index): each second, once its pings are resolved, the
@@ -49,6 +51,8 @@ pub(super) struct Side {
     pub(super) data_lost: u64,
     pub(super) mcast_seen: u64,
     pub(super) mcast_lost: u64,
+    pub(super) tok_seen: u64,
+    pub(super) tok_lost: u64,
 }
 
 impl Side {
@@ -61,6 +65,8 @@ impl Side {
             data_lost: d.seq.data_lost,
             mcast_seen: d.mcast.seen,
             mcast_lost: d.mcast.lost,
+            tok_seen: d.tok.seen,
+            tok_lost: d.tok.lost,
         }
     }
     /// Samples the loss estimate rests on.
@@ -75,6 +81,8 @@ impl Side {
         self.data_lost += o.data_lost;
         self.mcast_seen += o.mcast_seen;
         self.mcast_lost += o.mcast_lost;
+        self.tok_seen += o.tok_seen;
+        self.tok_lost += o.tok_lost;
     }
     pub(super) fn add(&mut self, b: &Bucket) {
         self.pings += u64::from(b.pings);
@@ -84,10 +92,41 @@ impl Side {
         self.data_lost += u64::from(b.data_lost);
         self.mcast_seen += u64::from(b.mcast_seen);
         self.mcast_lost += u64::from(b.mcast_lost);
+        self.tok_seen += u64::from(b.tok_seen);
+        self.tok_lost += u64::from(b.tok_lost);
     }
     /// Every loss counted, both stages.
     pub(super) fn lost_all(&self) -> u64 {
-        self.missing + self.unanswered + self.data_lost + self.mcast_lost
+        self.missing + self.unanswered + self.data_lost + self.mcast_lost + self.tokens_lost()
+    }
+    /// Whether the token copies count here: once two of them were lost
+    /// (`totem_after`).
+    pub(super) fn tokens_count(&self) -> bool {
+        self.tok_lost >= 2
+    }
+    fn tokens_lost(&self) -> u64 {
+        if self.tokens_count() {
+            self.tok_lost
+        } else {
+            0
+        }
+    }
+    /// Totem's own evidence after the capture point: messages and token
+    /// copies seen, and those lost (`rtrloss`, `tokloss`). The tokens count
+    /// once two of them were lost (as the pings count only once they show
+    /// loss): a token's first copy passes the capture point on nearly
+    /// every path, and alone its deliveries would only narrow the interval
+    /// of a loss that happened before the capture point.
+    pub(super) fn totem_after(&self) -> (u64, u64) {
+        let (ts, tl) = if self.tokens_count() {
+            (self.tok_seen, self.tok_lost.min(self.tok_seen))
+        } else {
+            (0, 0)
+        };
+        (
+            self.mcast_seen + ts,
+            self.mcast_lost.min(self.mcast_seen) + tl,
+        )
     }
     /// Packets lost before the capture point and all samples: pings missing
     /// from the cadence, DATA copies missing (`seqloss`).
@@ -183,9 +222,28 @@ fn stages(f: &Side, r: &Side) -> Stages {
     } else {
         Some((1.0 - (1.0 - unanswered / pings) / (1.0 - before_rev)).clamp(0.0, 1.0))
     };
-    // Messages the receiver asked for again are direct evidence of the
-    // after stage (`rtrloss`); pooled with the pings' estimate by samples.
-    let (ms, ml) = (f.mcast_seen as f64, f.mcast_lost.min(f.mcast_seen) as f64);
+    // Messages the receiver asked for again (`rtrloss`) and tokens whose
+    // first copy it did not pass on before the resend (`tokloss`) are direct evidence of
+    // the after stage, pooled with the pings' estimate by samples. The
+    // tokens read low when the receiver's knet link back went down (it
+    // withholds every copy then, and the groups after a loss go unjudged):
+    // where the pings' rate lies above the tokens' beyond both 95 %
+    // intervals, the tokens are left out.
+    let (ts, tl) = (f.tok_seen, f.tok_lost.min(f.tok_seen));
+    let tokens_low = from_pings.is_some_and(|a| {
+        let tok_pct = if ts == 0 {
+            0.0
+        } else {
+            100.0 * tl as f64 / ts as f64
+        };
+        wilson95(100.0 * a, f.pings).0 > wilson95(tok_pct, ts).1
+    });
+    let (ms, ml) = if tokens_low {
+        (f.mcast_seen, f.mcast_lost.min(f.mcast_seen))
+    } else {
+        f.totem_after()
+    };
+    let (ms, ml) = (ms as f64, ml as f64);
     let after = match from_pings {
         Some(a) if ms > 0.0 => (a * pings + ml) / (pings + ms),
         Some(a) => a,
@@ -265,7 +323,7 @@ const MCAST_MIN: f64 = 20.0;
 /// Samples behind `loss_estimate(f, r)`: X's sequenced samples and X's pings
 /// seen (each asks for a pong).
 pub(super) fn loss_samples(f: &Side) -> u64 {
-    f.before().1 + f.pings + f.mcast_seen
+    f.before().1 + f.pings + f.totem_after().0
 }
 
 /// The 95 % Wilson score interval of `pct` percent over `n` samples, in
@@ -322,26 +380,39 @@ impl LossState {
 impl Dir {
     /// Lost and sampled packets of this path in second `sec` (both stages:
     /// missing, DATA lost, unanswered).
-    fn second_counts(&self, sec: i64) -> (u64, u64) {
+    /// With `tokens`, its token copies too (lost ones, and delivered ones
+    /// as samples: `Side::totem_after`), where they count.
+    fn second_counts(&self, sec: i64, tokens: bool) -> (u64, u64) {
         self.bucket_ref(sec).map_or((0, 0), |b| {
+            let (tl, ts) = if tokens {
+                (u64::from(b.tok_lost), u64::from(b.tok_seen))
+            } else {
+                (0, 0)
+            };
             let lost = u64::from(b.missing)
                 + u64::from(b.unanswered)
                 + u64::from(b.data_lost)
-                + u64::from(b.mcast_lost);
+                + u64::from(b.mcast_lost)
+                + tl;
             let n = u64::from(b.pings)
                 + u64::from(b.missing)
                 + u64::from(b.data_seen)
                 + u64::from(b.data_lost)
-                + u64::from(b.mcast_seen);
+                + u64::from(b.mcast_seen)
+                + ts;
             (lost.min(n), n)
         })
     }
 
-    /// The first and last loss of this path in second `sec`.
-    fn loss_times(&self, sec: i64) -> Option<(i64, i64)> {
-        self.bucket_ref(sec)
-            .filter(|b| b.lost_any() && b.first_loss != 0)
-            .map(|b| (b.first_loss, b.last_loss))
+    /// The first and last loss of this path in second `sec`; its token
+    /// copies lost among them when `tokens` (they count in the window
+    /// asked about: `Side::tokens_count`).
+    fn loss_times(&self, sec: i64, tokens: bool) -> Option<(i64, i64)> {
+        let b = self.bucket_ref(sec)?;
+        let own = (b.lost_any() && b.first_loss != 0).then_some((b.first_loss, b.last_loss));
+        let tok = (tokens && b.tok_lost > 0 && b.tok_first_loss != 0)
+            .then_some((b.tok_first_loss, b.tok_last_loss));
+        span(own, tok)
     }
 }
 
@@ -398,14 +469,22 @@ impl Engine {
         self.dirs[i].rev.map(|r| r as usize)
     }
 
-    /// The first and last loss of pair `i` in seconds `from..=to`.
-    fn pair_losses(&self, i: usize, from: i64, to: i64) -> Option<(i64, i64)> {
+    /// Whether token copies count as loss on pair `i` (forward, reverse)
+    /// over seconds `from..=to`: the same rule as its estimate's.
+    fn token_gate(&self, i: usize, from: i64, to: i64) -> (bool, bool) {
+        let w = self.loss_sums(i, from, to);
+        (w.fwd.tokens_count(), w.rev.tokens_count())
+    }
+
+    /// The first and last loss of pair `i` in seconds `from..=to`, token
+    /// copies included in each direction as `gate` says.
+    fn pair_losses(&self, i: usize, from: i64, to: i64, gate: (bool, bool)) -> Option<(i64, i64)> {
         let r = self.rev_of(i);
         let mut out = None;
         for sec in from..=to {
-            out = span(out, self.dirs[i].loss_times(sec));
+            out = span(out, self.dirs[i].loss_times(sec, gate.0));
             if let Some(r) = r {
-                out = span(out, self.dirs[r].loss_times(sec));
+                out = span(out, self.dirs[r].loss_times(sec, gate.1));
             }
         }
         out
@@ -415,11 +494,17 @@ impl Engine {
     /// of the latest cluster in the window `from..=k` (losses separated by
     /// half a window `w` or more of clean seconds belong to something
     /// older). `first_loss` is the window's earliest loss.
-    fn loss_start(&self, i: usize, from: i64, k: i64, w: i64, first_loss: i64) -> i64 {
+    fn loss_start(
+        &self,
+        i: usize,
+        (from, k, w): (i64, i64, i64),
+        first_loss: i64,
+        gate: (bool, bool),
+    ) -> i64 {
         let mut start = first_loss;
         let mut clean = 0;
         for s in (from..=k).rev() {
-            match self.pair_losses(i, s, s) {
+            match self.pair_losses(i, s, s, gate) {
                 Some((t, _)) => {
                     start = t;
                     clean = 0;
@@ -444,12 +529,12 @@ impl Engine {
     /// parameters by the Bayesian information criterion. A burst of clean
     /// traffic after a fault is left outside instead of diluting the rate;
     /// a few losses clustered by chance in an even low rate keep the whole.
-    fn fit_episode(&self, d: usize, from: i64, to: i64) -> (i64, i64) {
+    fn fit_episode(&self, d: usize, from: i64, to: i64, tokens: bool) -> (i64, i64) {
         let len = (to - from + 1) as usize;
         let mut pre = Vec::with_capacity(len + 1);
         pre.push((0u64, 0u64));
         for sec in from..=to {
-            let (l, n) = self.dirs[d].second_counts(sec);
+            let (l, n) = self.dirs[d].second_counts(sec, tokens);
             let (pl, pn) = pre[pre.len() - 1];
             pre.push((pl + l, pn + n));
         }
@@ -549,13 +634,14 @@ impl Engine {
                 )
             }
         };
-        let win_losses = self.pair_losses(i, from, k);
-        let cur_last = self.pair_losses(i, k, k).map_or(0, |x| x.1);
+        let gate = self.token_gate(i, from, k);
+        let win_losses = self.pair_losses(i, from, k, gate);
+        let cur_last = self.pair_losses(i, k, k, gate).map_or(0, |x| x.1);
         let cur = self.loss_sums(i, k, k);
         match (&mut self.dirs[i].loss.ep, bad) {
             (None, true) => {
                 let first_loss = win_losses.map_or(k * NS, |x| x.0);
-                let start = self.loss_start(i, from, k, w, first_loss);
+                let start = self.loss_start(i, (from, k, w), first_loss, gate);
                 let sums = self.loss_sums(i, start.div_euclid(NS), k);
                 self.dirs[i].loss.ep = Some(LossEpisode {
                     start,
@@ -593,7 +679,7 @@ impl Engine {
         let need = (200.0 / thr).ceil() as u64;
         let cap = MAX_LOSS_WINDOW_S.min(self.dirs[i].buckets.len() as i64 / 2);
         let rev = self.rev_of(i);
-        let samples = |d: usize, sec: i64| self.dirs[d].second_counts(sec).1;
+        let samples = |d: usize, sec: i64| self.dirs[d].second_counts(sec, false).1;
         let (mut nf, mut nr) = (0u64, 0u64);
         let mut w = 0;
         while w < cap {
@@ -663,15 +749,17 @@ impl Engine {
         // it is not known).
         let mut onset_gap = 0;
         let found = if to >= from && to - from < self.dirs[i].buckets.len() as i64 {
-            let (f, r) = self.loss_sums(i, from, to).estimates();
-            let lossier = match self.rev_of(i) {
-                Some(rv) if r > f => rv,
-                _ => i,
+            let sums = self.loss_sums(i, from, to);
+            let (f, r) = sums.estimates();
+            let (lossier, tokens) = match self.rev_of(i) {
+                Some(rv) if r > f => (rv, sums.rev.tokens_count()),
+                _ => (i, sums.fwd.tokens_count()),
             };
             // The start stays at the first loss (where the episode was
             // found); the fit moves the end.
-            let (_, e) = self.fit_episode(lossier, from, to);
-            if let Some((_, last)) = self.pair_losses(i, from, e) {
+            let (_, e) = self.fit_episode(lossier, from, to, tokens);
+            let gate = self.token_gate(i, from, e);
+            if let Some((_, last)) = self.pair_losses(i, from, e, gate) {
                 ep.last_loss = last;
             }
             ep.sums = self.loss_sums(i, from, e);
@@ -726,6 +814,8 @@ impl Engine {
         {
             return;
         }
+        // Token copies count as loss where they count in the estimate.
+        let gate = (ep.sums.fwd.tokens_count(), ep.sums.rev.tokens_count());
         // Told from the lossier direction.
         let (d, side, other, l, lr) = match self.rev_of(i) {
             Some(r) if rev > fwd => (r, ep.sums.rev, ep.sums.fwd, rev, fwd),
@@ -738,7 +828,8 @@ impl Engine {
             let (from, to) = (ep.start.div_euclid(NS), ep.last_loss.div_euclid(NS));
             let o = if d == i { self.rev_of(i) } else { Some(i) };
             let first = (from..=to).find_map(|s| {
-                let own = self.dirs[d].loss_times(s).map(|x| x.0);
+                let tokens = if d == i { gate.0 } else { gate.1 };
+                let own = self.dirs[d].loss_times(s, tokens).map(|x| x.0);
                 let pongs = o
                     .and_then(|o| self.dirs[o].bucket_ref(s))
                     .filter(|b| b.unanswered > 0 && b.first_loss != 0)
@@ -776,7 +867,7 @@ impl Engine {
             }
             let start_sec = ep.start.div_euclid(NS);
             let back = onset_gap.div_euclid(NS) + 1;
-            if let Some((_, prev)) = self.pair_losses(i, start_sec - back, start_sec - 1) {
+            if let Some((_, prev)) = self.pair_losses(i, start_sec - back, start_sec - 1, gate) {
                 lo = lo.max(prev + 1);
             }
             let paths = match self.rev_of(i) {
@@ -785,7 +876,8 @@ impl Engine {
             };
             let counts = |sec: i64| {
                 paths.iter().flatten().fold((0u64, 0u64), |acc, &p| {
-                    let (l, n) = self.dirs[p].second_counts(sec);
+                    let tokens = if p == i { gate.0 } else { gate.1 };
+                    let (l, n) = self.dirs[p].second_counts(sec, tokens);
                     (acc.0 + l, acc.1 + n)
                 })
             };
@@ -894,6 +986,8 @@ impl Engine {
             .ev("data_copies_lost", side.data_lost as f64)
             .ev("messages_seen", side.mcast_seen as f64)
             .ev("messages_asked_again", side.mcast_lost as f64)
+            .ev("token_first_copies_delivered", side.tok_seen as f64)
+            .ev("token_first_copies_lost", side.tok_lost as f64)
             .ev("reverse_pings", other.pings as f64)
             .ev("reverse_pings_missing", other.missing as f64)
             .ev("reverse_pings_unanswered", other.unanswered as f64)

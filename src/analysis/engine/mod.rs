@@ -66,6 +66,7 @@ mod seqloss;
 mod sizes;
 #[cfg(test)]
 pub(crate) mod testkit;
+mod tokloss;
 mod totem;
 mod views;
 mod wire;
@@ -151,6 +152,8 @@ struct Dir {
     /// DATA seq evidence (`seqloss`).
     seq: SeqEvidence,
     mcast: rtrloss::McastEvidence,
+    /// Token copies judged by the receiver's next token (`tokloss`).
+    tok: tokloss::TokEvidence,
     /// RTT episodes (`latency`).
     lat: LatState,
     /// The spacing of src's timed pings (`cadence`).
@@ -186,6 +189,7 @@ impl Dir {
             loss: LossState::new(),
             seq: SeqEvidence::new(),
             mcast: rtrloss::McastEvidence::default(),
+            tok: tokloss::TokEvidence::default(),
             lat: LatState::default(),
             cadence: cadence::Cadence::default(),
         }
@@ -262,6 +266,8 @@ pub struct Engine {
     seqs: SmallMap<u16, SeqTrack>,
     /// Totem messages and the retransmit requests for them.
     rtr: rtrloss::RtrLoss,
+    /// Token copies waiting for their receiver's next token.
+    tokl: tokloss::TokLoss,
     /// Nodes whose paths on a link all went dark together, waiting to be
     /// decided (`cuts`).
     short_cuts: Vec<cuts::ShortCut>,
@@ -317,6 +323,7 @@ impl Engine {
             pending: FastMap::with_capacity_and_hasher(pending_cap, Default::default()),
             seqs: SmallMap::default(),
             rtr: rtrloss::RtrLoss::new(),
+            tokl: tokloss::TokLoss::default(),
             short_cuts: Vec::new(),
             cut_groups: Vec::new(),
             totem: TotemState::default(),
@@ -419,6 +426,8 @@ impl Engine {
         let ts = c.ts;
         match &p.kind {
             Kind::Ping(ping) => {
+                self.tokl
+                    .beat(u32::from(ping.node), ts, self.th.limits.max_nodes);
                 if let Some(i) = c.dir {
                     if ping.timed {
                         self.dirs[i as usize].cadence.note(ts);
@@ -426,7 +435,11 @@ impl Engine {
                     self.on_ping(i, ping, p.src, p.dst, ts);
                 }
             }
-            Kind::Pong(pong) => self.on_pong(pong, p.src, p.dst, ts),
+            Kind::Pong(pong) => {
+                self.tokl
+                    .beat(u32::from(pong.node), ts, self.th.limits.max_nodes);
+                self.on_pong(pong, p.src, p.dst, ts);
+            }
             Kind::Pmtud(x) => {
                 if let Some(i) = c.dir {
                     self.on_probe(i, x.size, ts);
@@ -590,6 +603,7 @@ impl Engine {
             self.resolve_resume(i, now, true);
         }
         self.check_downs(now);
+        self.settle_token_copies(now);
         let now_sec = now.div_euclid(NS);
         let from = self
             .eval_sec

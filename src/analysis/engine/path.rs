@@ -65,6 +65,14 @@ pub(super) struct Bucket {
     /// then asked for again (lost after the capture point, `rtrloss`).
     pub(super) mcast_seen: u16,
     pub(super) mcast_lost: u16,
+    /// Token copies seen here whose fate the receiver's next token told,
+    /// and those of them lost after the capture point (`tokloss`).
+    pub(super) tok_seen: u16,
+    pub(super) tok_lost: u16,
+    /// Earliest and latest token copy lost in this second (0 = none): kept
+    /// apart, as the tokens count only in windows where two were lost.
+    pub(super) tok_first_loss: i64,
+    pub(super) tok_last_loss: i64,
 }
 
 /// RTTs kept per second and direction for its median: knet pings a few
@@ -98,7 +106,8 @@ impl Bucket {
         }
     }
 
-    /// Any loss counted in this second: pings, pongs or DATA copies.
+    /// Any loss counted in this second: pings, pongs, DATA copies or
+    /// messages asked for again (token copies are apart: `tok_loss_at`).
     pub(super) fn lost_any(&self) -> bool {
         self.missing + self.unanswered + self.data_lost + u32::from(self.mcast_lost) > 0
     }
@@ -108,6 +117,13 @@ impl Bucket {
             self.first_loss = ts;
         }
         self.last_loss = self.last_loss.max(ts);
+    }
+
+    pub(super) fn tok_loss_at(&mut self, ts: i64) {
+        if self.tok_first_loss == 0 || ts < self.tok_first_loss {
+            self.tok_first_loss = ts;
+        }
+        self.tok_last_loss = self.tok_last_loss.max(ts);
     }
 }
 

@@ -116,6 +116,10 @@ pub(super) struct SeqTrack {
     /// The latest new seq where the capture sees all the sender sends:
     /// when it came, and whether seqs before it went missing.
     last_step: Option<(i64, bool)>,
+    /// The latest new seq after which the capture cannot vouch that it saw
+    /// everything the sender sent before it: seqs skipped, the capture
+    /// not seeing all it sends, or the sender's first seq here.
+    unsure_ts: i64,
     /// Seqs lately counted missing on a single-destination path (a ring
     /// overwritten oldest first), and the next slot.
     missed: [Missed; MISSED_KEPT],
@@ -256,6 +260,13 @@ impl SeqTrack {
         self.last_step.filter(|s| s.0 == ts).map(|s| s.1)
     }
 
+    /// Whether every seq the sender sent after `t` up to its latest DATA
+    /// was seen here (nothing it sent since then was lost before the
+    /// capture point).
+    pub(super) fn whole_since(&self, t: i64) -> bool {
+        self.unsure_ts < t
+    }
+
     /// Tracking of a sender whose first DATA seen carried `first_seq`.
     pub(super) fn new(first_seq: u16) -> Self {
         SeqTrack {
@@ -273,6 +284,7 @@ impl SeqTrack {
             last_multi: false,
             dests: 0,
             last_step: None,
+            unsure_ts: i64::MAX,
             missed: [Missed::default(); MISSED_KEPT],
             missed_next: 0,
         }
@@ -368,6 +380,9 @@ impl SeqTrack {
                 None
             };
             self.last_step = gap.map(|g| (ts, g > 0));
+            if gap.is_none_or(|g| g > 0) {
+                self.unsure_ts = ts;
+            }
             // After a broadcast (its copies went to several nodes), a
             // unicast's gap is the unicasts to its node lost before the
             // capture point: a seq seen on no path at all was not a

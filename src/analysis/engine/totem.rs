@@ -241,6 +241,67 @@ impl Engine {
             rx_link_down,
             &mut c.hints,
         );
+        if let (
+            MsgBody::OrfToken {
+                ring, token_seq, ..
+            },
+            Some(i),
+            Some(to),
+        ) = (&t.body, c.dir, receiver)
+            && retransmitter == Some(t.nodeid)
+        {
+            let ring = (ring.rep, ring.seq());
+            self.token_copy(t.nodeid, to, ring, *token_seq, c.ts, i, rx_link_down);
+        }
+    }
+
+    /// A copy of `from`'s token towards `to` seen at `ts` on path `i`: the
+    /// token groups of `tokloss`. knet hands nothing from `from` to `to`
+    /// while `to`'s link back is down (`rx_link_down`), and a node outside
+    /// the token's ring discards it: such a copy tells nothing of the path.
+    #[allow(clippy::too_many_arguments)]
+    fn token_copy(
+        &mut self,
+        from: u32,
+        to: u32,
+        ring: (u32, u64),
+        token_seq: u32,
+        ts: i64,
+        i: u32,
+        rx_link_down: bool,
+    ) {
+        let since = ts - 2 * i64::from(self.th.token_ms) * MS;
+        let usable = !rx_link_down && self.totem.tok.passed_token_in(to, ring, since);
+        // The sender sent this token before: its retransmission.
+        let resend = self
+            .totem
+            .tok
+            .last_sent(from)
+            .is_some_and(|tx| tx.ring == ring && tx.token_seq == token_seq && tx.ts < ts);
+        let seqs = &self.seqs;
+        self.tokl.token(
+            from,
+            to,
+            ring,
+            token_seq,
+            ts,
+            i,
+            (usable, resend),
+            self.th.limits.max_nodes,
+            |n, t| {
+                u16::try_from(n)
+                    .ok()
+                    .and_then(|n| seqs.get(&n))
+                    .is_some_and(|s| s.whole_since(t))
+            },
+        );
+    }
+
+    /// Judges the token copies `tokloss` told whose receiver's knet
+    /// heartbeat around them is known at `now`.
+    pub(super) fn settle_token_copies(&mut self, now: i64) {
+        let window = i64::from(self.th.token_retransmit_ms.max(1)) * MS;
+        self.tokl.settle(now, window, &mut self.dirs);
     }
 
     #[allow(clippy::too_many_arguments)]
