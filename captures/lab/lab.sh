@@ -607,10 +607,20 @@ pause_end() {
 # SIGSTOP, sleep, SIGCONT. The times are bash's $EPOCHREALTIME (no fork)
 # right before and right after each kill, so the stall is known to a few
 # hundred microseconds (stop_sent .. cont_sent).
+#
+# The stop comes at a random phase, up to PAUSE_PHASE_S (default 1 s) after
+# the scheduled time (seeded by scenario and fault: the same each run).
+# Scheduled at whole seconds, the stops would fall at one fixed phase of
+# bg_traffic's one-a-second messages (~90 ms after the stalled sender's
+# own message, in every recording made before this), and a stall's start
+# estimated from the node's last packet would look better than it is.
 pause_for() {
     local n=$1 secs=$2 pid; pid=$(node_pid "$n")
     FAULT_SEQ=$((FAULT_SEQ + 1)); FID="f$FAULT_SEQ"
     local req=${REQ:-$EPOCHREALTIME}
+    local phase
+    phase=$(python3 -c "import random; print(random.Random('${SCENARIO:-}/$FID').uniform(0, ${PAUSE_PHASE_S:-1.0}))")
+    sleep "$phase"
     local sb sa cb ca
     sb=$EPOCHREALTIME; kill -STOP "$pid"; sa=$EPOCHREALTIME
     local rest; rest=$(python3 -c "print(max(0.0, $sa + $secs - __import__('time').time()))")
