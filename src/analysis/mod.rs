@@ -68,7 +68,11 @@
 //!   (a stopped node passes nothing on), every DATA seq the receiver sent
 //!   since was seen (else what showed may be its own resend), it was in
 //!   the token's ring and its knet link back up as far as the capture
-//!   shows. Only the receiver's new token passes a token on: its resend
+//!   shows. The receiver's next new token must come within
+//!   token_retransmit of the copy it answers (the first when delivered,
+//!   the second when lost): slower, the capture missed a resend or the
+//!   receiver's totem was held up, and the copy is not judged. Only the
+//!   receiver's new token passes a token on: its resend
 //!   of its last one (the token did not come round to it either) tells
 //!   nothing, and a sender's resend after the token went on is no first
 //!   copy. The tokens join the after stage once two were lost (a first

@@ -95,38 +95,26 @@ impl Side {
         self.tok_seen += u64::from(b.tok_seen);
         self.tok_lost += u64::from(b.tok_lost);
     }
-    /// Every loss counted, both stages.
+    /// Every loss counted, both stages (token copies as given: see
+    /// [`counted`]).
     pub(super) fn lost_all(&self) -> u64 {
-        self.missing + self.unanswered + self.data_lost + self.mcast_lost + self.tokens_lost()
-    }
-    /// Whether the token copies count here: once two of them were lost
-    /// (`totem_after`).
-    pub(super) fn tokens_count(&self) -> bool {
-        self.tok_lost >= 2
-    }
-    fn tokens_lost(&self) -> u64 {
-        if self.tokens_count() {
-            self.tok_lost
-        } else {
-            0
-        }
+        self.missing + self.unanswered + self.data_lost + self.mcast_lost + self.tok_lost
     }
     /// Totem's own evidence after the capture point: messages and token
-    /// copies seen, and those lost (`rtrloss`, `tokloss`). The tokens count
-    /// once two of them were lost (as the pings count only once they show
-    /// loss): a token's first copy passes the capture point on nearly
-    /// every path, and alone its deliveries would only narrow the interval
-    /// of a loss that happened before the capture point.
+    /// copies seen, and those lost (`rtrloss`, `tokloss`; the tokens as
+    /// given: see [`counted`]).
     pub(super) fn totem_after(&self) -> (u64, u64) {
-        let (ts, tl) = if self.tokens_count() {
-            (self.tok_seen, self.tok_lost.min(self.tok_seen))
-        } else {
-            (0, 0)
-        };
         (
-            self.mcast_seen + ts,
-            self.mcast_lost.min(self.mcast_seen) + tl,
+            self.mcast_seen + self.tok_seen,
+            self.mcast_lost.min(self.mcast_seen) + self.tok_lost.min(self.tok_seen),
         )
+    }
+    fn without_tokens(&self) -> Side {
+        Side {
+            tok_seen: 0,
+            tok_lost: 0,
+            ..*self
+        }
     }
     /// Packets lost before the capture point and all samples: pings missing
     /// from the cadence, DATA copies missing (`seqloss`).
@@ -158,11 +146,63 @@ impl LossSums {
             loss_estimate(&self.rev, &self.fwd),
         )
     }
+    /// Whether each direction's token copies count (see [`counted`]).
+    pub(super) fn gate(&self) -> (bool, bool) {
+        (
+            tokens_count(&self.fwd, &self.rev),
+            tokens_count(&self.rev, &self.fwd),
+        )
+    }
+    /// These sums with the token copies of a direction where they do not
+    /// count left out: what every rule of an episode weighs.
+    pub(super) fn gated(&self) -> LossSums {
+        LossSums {
+            fwd: counted(&self.fwd, &self.rev),
+            rev: counted(&self.rev, &self.fwd),
+        }
+    }
     pub(super) fn lost_fwd(&self) -> u64 {
-        self.fwd.lost_all()
+        self.gated().fwd.lost_all()
     }
     pub(super) fn lost_rev(&self) -> u64 {
-        self.rev.lost_all()
+        self.gated().rev.lost_all()
+    }
+}
+
+/// Whether the token copies of `f` (with `r` its reverse) count as
+/// evidence: once two of them were lost (as the pings count only once they
+/// show loss: a token's first copy passes the capture point on nearly every
+/// path, and alone its deliveries would only narrow the interval of a loss
+/// that happened before it), and not where they read low against the
+/// pings: the tokens read low when the receiver's knet link back went down
+/// (it withholds every copy then, and the groups after a loss go
+/// unjudged), so where the pings' rate after the capture point lies above
+/// the tokens' beyond both 95 % intervals, they are left out. One rule for
+/// the estimate, the loss times, the counts an episode is fitted to and
+/// the losses that open it.
+pub(super) fn tokens_count(f: &Side, r: &Side) -> bool {
+    if f.tok_lost < 2 {
+        return false;
+    }
+    let (ts, tl) = (f.tok_seen, f.tok_lost.min(f.tok_seen));
+    let tokens_low = pings_after(f, r).is_some_and(|a| {
+        let tok_pct = if ts == 0 {
+            0.0
+        } else {
+            100.0 * tl as f64 / ts as f64
+        };
+        wilson95(100.0 * a, f.pings).0 > wilson95(tok_pct, ts).1
+    });
+    !tokens_low
+}
+
+/// `f` with its token copies left out unless they count
+/// ([`tokens_count`]).
+pub(super) fn counted(f: &Side, r: &Side) -> Side {
+    if tokens_count(f, r) {
+        *f
+    } else {
+        f.without_tokens()
     }
 }
 
@@ -203,9 +243,11 @@ struct Stages {
     after_n: f64,
 }
 
-fn stages(f: &Side, r: &Side) -> Stages {
+/// The after stage from the pings alone: X's pings seen here but
+/// unanswered beyond what the pongs' loss on the reverse path explains
+/// (None when they are within it).
+fn pings_after(f: &Side, r: &Side) -> Option<f64> {
     let ratio = |(n, d): (u64, u64)| if d == 0 { 0.0 } else { n as f64 / d as f64 };
-    let before = ratio(f.before());
     // The pongs' loss on the reverse path: pongs are pings' twins (same
     // size, same path), so the reverse's missing pings say it best; the
     // DATA seq rules miss some losses (they count only what they can
@@ -217,32 +259,24 @@ fn stages(f: &Side, r: &Side) -> Stages {
     // deviations is loss after the capture point (episodes are tested every
     // second on every path: two would flag chance runs).
     let explained = pings * before_rev + 3.0 * (pings * before_rev * (1.0 - before_rev)).sqrt();
-    let from_pings = if f.pings == 0 || before_rev >= 0.9 || unanswered <= explained {
+    if f.pings == 0 || before_rev >= 0.9 || unanswered <= explained {
         None
     } else {
         Some((1.0 - (1.0 - unanswered / pings) / (1.0 - before_rev)).clamp(0.0, 1.0))
-    };
+    }
+}
+
+fn stages(f: &Side, r: &Side) -> Stages {
+    let f = &counted(f, r);
+    let ratio = |(n, d): (u64, u64)| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+    let before = ratio(f.before());
+    let pings = f.pings as f64;
+    let from_pings = pings_after(f, r);
     // Messages the receiver asked for again (`rtrloss`) and tokens whose
-    // first copy it did not pass on before the resend (`tokloss`) are direct evidence of
-    // the after stage, pooled with the pings' estimate by samples. The
-    // tokens read low when the receiver's knet link back went down (it
-    // withholds every copy then, and the groups after a loss go unjudged):
-    // where the pings' rate lies above the tokens' beyond both 95 %
-    // intervals, the tokens are left out.
-    let (ts, tl) = (f.tok_seen, f.tok_lost.min(f.tok_seen));
-    let tokens_low = from_pings.is_some_and(|a| {
-        let tok_pct = if ts == 0 {
-            0.0
-        } else {
-            100.0 * tl as f64 / ts as f64
-        };
-        wilson95(100.0 * a, f.pings).0 > wilson95(tok_pct, ts).1
-    });
-    let (ms, ml) = if tokens_low {
-        (f.mcast_seen, f.mcast_lost.min(f.mcast_seen))
-    } else {
-        f.totem_after()
-    };
+    // first copy it did not pass on before the resend (`tokloss`), where
+    // they count, are direct evidence of the after stage, pooled with the
+    // pings' estimate by samples.
+    let (ms, ml) = f.totem_after();
     let (ms, ml) = (ms as f64, ml as f64);
     let after = match from_pings {
         Some(a) if ms > 0.0 => (a * pings + ml) / (pings + ms),
@@ -271,7 +305,7 @@ fn stages(f: &Side, r: &Side) -> Stages {
 /// count: with the after stage's spread they lose real 5 % egress losses
 /// that the before stage alone measures well.
 pub(super) fn effective_samples(f: &Side, r: &Side) -> u64 {
-    let raw = loss_samples(f);
+    let raw = loss_samples(&counted(f, r));
     let st = stages(f, r);
     // A stage with no samples is not estimated (taken as no loss): it adds
     // no spread.
@@ -472,8 +506,7 @@ impl Engine {
     /// Whether token copies count as loss on pair `i` (forward, reverse)
     /// over seconds `from..=to`: the same rule as its estimate's.
     fn token_gate(&self, i: usize, from: i64, to: i64) -> (bool, bool) {
-        let w = self.loss_sums(i, from, to);
-        (w.fwd.tokens_count(), w.rev.tokens_count())
+        self.loss_sums(i, from, to).gate()
     }
 
     /// The first and last loss of pair `i` in seconds `from..=to`, token
@@ -607,8 +640,9 @@ impl Engine {
         let w = self.loss_window(i, k, thr);
         let opens = |win: &LossSums| {
             let (fwd, rev_pct) = win.estimates();
-            (at_threshold(fwd, &win.fwd, thr) && win.lost_fwd() >= 2)
-                || (at_threshold(rev_pct, &win.rev, thr) && win.lost_rev() >= 2)
+            let g = win.gated();
+            (at_threshold(fwd, &g.fwd, thr) && win.lost_fwd() >= 2)
+                || (at_threshold(rev_pct, &g.rev, thr) && win.lost_rev() >= 2)
         };
         // Opens at the threshold in either direction, over `loss_window_s`
         // or, on a sparse pair, over the longer window; once open, stays
@@ -751,14 +785,16 @@ impl Engine {
         let found = if to >= from && to - from < self.dirs[i].buckets.len() as i64 {
             let sums = self.loss_sums(i, from, to);
             let (f, r) = sums.estimates();
+            // One token rule over the seconds fitted: for the fit and for
+            // the last loss it leaves.
+            let gate = sums.gate();
             let (lossier, tokens) = match self.rev_of(i) {
-                Some(rv) if r > f => (rv, sums.rev.tokens_count()),
-                _ => (i, sums.fwd.tokens_count()),
+                Some(rv) if r > f => (rv, gate.1),
+                _ => (i, gate.0),
             };
             // The start stays at the first loss (where the episode was
             // found); the fit moves the end.
             let (_, e) = self.fit_episode(lossier, from, to, tokens);
-            let gate = self.token_gate(i, from, e);
             if let Some((_, last)) = self.pair_losses(i, from, e, gate) {
                 ep.last_loss = last;
             }
@@ -809,13 +845,13 @@ impl Engine {
         // that many samples cannot tell from the threshold is not under it.
         if found.0 < thr
             && found.1 < thr
-            && !at_threshold(fwd, &ep.sums.fwd, thr)
-            && !at_threshold(rev, &ep.sums.rev, thr)
+            && !at_threshold(fwd, &ep.sums.gated().fwd, thr)
+            && !at_threshold(rev, &ep.sums.gated().rev, thr)
         {
             return;
         }
         // Token copies count as loss where they count in the estimate.
-        let gate = (ep.sums.fwd.tokens_count(), ep.sums.rev.tokens_count());
+        let gate = ep.sums.gate();
         // Told from the lossier direction.
         let (d, side, other, l, lr) = match self.rev_of(i) {
             Some(r) if rev > fwd => (r, ep.sums.rev, ep.sums.fwd, rev, fwd),
@@ -988,6 +1024,10 @@ impl Engine {
             .ev("messages_asked_again", side.mcast_lost as f64)
             .ev("token_first_copies_delivered", side.tok_seen as f64)
             .ev("token_first_copies_lost", side.tok_lost as f64)
+            .ev(
+                "tokens_counted",
+                f64::from(u8::from(tokens_count(side, other))),
+            )
             .ev("reverse_pings", other.pings as f64)
             .ev("reverse_pings_missing", other.missing as f64)
             .ev("reverse_pings_unanswered", other.unanswered as f64)

@@ -75,8 +75,12 @@ use super::{Dir, NS};
 const COPIES: usize = 3;
 /// Copies told by their group, waiting for the knet test.
 const TOLD: usize = 256;
-/// knet pings and pongs remembered per node, for the test around a copy.
-const BEATS: usize = 32;
+/// knet pings and pongs remembered per node, for the test around a copy: a
+/// copy is judged up to a second and a token_retransmit after it, and the
+/// beats back to a token_retransmit before it must still be here (a node
+/// pings and answers every peer on every link: 64 cover 40 a second at
+/// the default timings; beyond that, copies go unjudged, not misjudged).
+const BEATS: usize = 64;
 
 /// A ring's id: representative and ring seq.
 type RingKey = (u32, u64);
@@ -183,6 +187,7 @@ impl TokLoss {
         ts: i64,
         dir: u32,
         (usable, resend): (bool, bool),
+        window: i64,
         max_nodes: usize,
         whole: impl Fn(u32, i64) -> bool,
     ) {
@@ -197,7 +202,7 @@ impl TokLoss {
         {
             let g = self.groups.swap_remove(k);
             if !g.spoilt && whole(from, g.copies[0].ts) {
-                g.tell(ts, &mut self.told);
+                g.tell(ts, window, &mut self.told);
             }
         }
         let fresh = Group {
@@ -229,10 +234,15 @@ impl TokLoss {
         }
     }
 
-    /// Judges the told copies sent `window` or longer before `now` (all of
-    /// them with `now` = i64::MAX): each counts on its path when its
-    /// receiver's knet sent a ping or pong within `window` before it and
-    /// within `window` after it.
+    /// Whether the told copies fill their table (judge them now).
+    pub(super) fn told_full(&self) -> bool {
+        self.told.len() >= TOLD
+    }
+
+    /// Judges the told copies sent `window` or longer before `now`: each
+    /// counts on its path when its receiver's knet sent a ping or pong
+    /// within `window` before it and within `window` after it (copies of
+    /// the capture's last `window` stay unjudged).
     pub(super) fn settle(&mut self, now: i64, window: i64, dirs: &mut [Dir]) {
         let beats = &self.beats;
         self.told.retain(|t| {
@@ -253,21 +263,33 @@ impl TokLoss {
 
 impl Group {
     /// The receiver passed the token on at `f`: the first copy's fate, when
-    /// the first or the second copy reached it.
-    fn tell(&self, f: i64, told: &mut Vec<Told>) {
+    /// the first or the second copy reached it. `window` is
+    /// token_retransmit: a receiver that got a copy passes the token on
+    /// within it (at once, or the representative of an idle ring within
+    /// its token hold, which is shorter). So the first copy was delivered
+    /// when the token went on within `window` of it with no second copy
+    /// sent; lost when it went on after the second copy, within `window`
+    /// of that. Anything slower says the copies on the wire are not all
+    /// there were (a resend the capture did not see) or the receiver's
+    /// totem was held up: not judged.
+    fn tell(&self, f: i64, window: i64, told: &mut Vec<Told>) {
         let sent_before = |k: usize| k < usize::from(self.n) && self.copies[k].ts < f;
         if !sent_before(0) || sent_before(2) || told.len() >= TOLD {
+            return;
+        }
+        let (fate, from) = if sent_before(1) {
+            (Fate::Lost, self.copies[1].ts)
+        } else {
+            (Fate::Delivered, self.copies[0].ts)
+        };
+        if f.saturating_sub(from) > window {
             return;
         }
         told.push(Told {
             to: self.to,
             dir: self.copies[0].dir,
             ts: self.copies[0].ts,
-            fate: if sent_before(1) {
-                Fate::Lost
-            } else {
-                Fate::Delivered
-            },
+            fate,
         });
     }
 }
@@ -339,14 +361,19 @@ mod tests {
         }
         let f = t + MS + (copies - 1) * every + MS;
         events.push((f, 2, 1, token(2, 1, 12, if y_gap { 102 } else { 101 })));
-        drive(events, quiet)
+        drive(events, quiet, 0)
     }
 
     /// Feeds `events` (time, from, to, packet) in time order among the two
     /// nodes' pings every 200 ms from `T0` for 10 s (node 2's knet silent
     /// over `quiet`, in seconds from `T0`): the judged first copies on node
-    /// 1 -> node 2.
-    fn drive(events: Vec<(i64, u8, u8, Vec<u8>)>, quiet: Option<(i64, i64)>) -> (u64, u64) {
+    /// 1 -> node 2. The two also ping each other on `more` further links
+    /// (knet's beats of a node with many peers and links come as densely).
+    fn drive(
+        events: Vec<(i64, u8, u8, Vec<u8>)>,
+        quiet: Option<(i64, i64)>,
+        more: u8,
+    ) -> (u64, u64) {
         let mut e = Engine::new(two_nodes());
         let mut at = T0;
         let mut ev = events.into_iter().peekable();
@@ -358,6 +385,10 @@ mod tests {
             ping_pair(&mut e, at, 1, 2, 0, (!silent).then_some(300), 5);
             if !silent {
                 ping_pair(&mut e, at + 100 * MS, 2, 1, 0, Some(300), 5);
+                for link in 1..=more {
+                    ping_pair(&mut e, at + 150 * MS, 2, 1, link, Some(300), 5);
+                    ping_pair(&mut e, at + 160 * MS, 1, 2, link, Some(300), 5);
+                }
             }
             at += 200 * MS;
         }
@@ -408,6 +439,27 @@ mod tests {
             (t + MS + 2 * every, 1, 2, token(1, 2, 11, 202)),
             (t + 2 * MS + 2 * every, 2, 1, token(2, 1, 12, 102)),
         ];
-        assert_eq!(drive(events, None), (1, 0));
+        assert_eq!(drive(events, None, 0), (1, 0));
+    }
+
+    #[test]
+    fn a_receiver_that_pings_many_peers_is_still_seen_running() {
+        // Node 2's knet beats come eight every 200 ms (pings and pongs on
+        // four links), as a node of a larger cluster's do; the ones around
+        // a copy must still be known when the copy is judged, a second or
+        // more later (32 kept were not enough).
+        let every = i64::from(two_nodes().token_retransmit_ms) * MS;
+        let t = T0 + 5 * S;
+        let sent = |copies: i64| {
+            let mut ev = vec![(t, 2, 1, token(2, 1, 10, 100))];
+            for k in 0..copies {
+                ev.push((t + MS + k * every, 1, 2, token(1, 2, 11, 200 + k as u16)));
+            }
+            let f = t + MS + (copies - 1) * every + MS;
+            ev.push((f, 2, 1, token(2, 1, 12, 101)));
+            ev
+        };
+        assert_eq!(drive(sent(1), None, 3), (1, 0));
+        assert_eq!(drive(sent(2), None, 3), (0, 1));
     }
 }

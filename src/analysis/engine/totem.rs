@@ -272,7 +272,9 @@ impl Engine {
     ) {
         let since = ts - 2 * i64::from(self.th.token_ms) * MS;
         let usable = !rx_link_down && self.totem.tok.passed_token_in(to, ring, since);
-        // The sender sent this token before: its retransmission.
+        // The sender sent this token before: its retransmission (or, within
+        // TOKEN_COPY_WINDOW, its copy on another link in active mode, whose
+        // group is spoilt anyway).
         let resend = self
             .totem
             .tok
@@ -287,6 +289,7 @@ impl Engine {
             ts,
             i,
             (usable, resend),
+            i64::from(self.th.token_retransmit_ms.max(1)) * MS,
             self.th.limits.max_nodes,
             |n, t| {
                 u16::try_from(n)
@@ -295,6 +298,9 @@ impl Engine {
                     .is_some_and(|s| s.whole_since(t))
             },
         );
+        if self.tokl.told_full() {
+            self.settle_token_copies(ts);
+        }
     }
 
     /// Judges the token copies `tokloss` told whose receiver's knet
