@@ -190,12 +190,12 @@
 //!   seqs is loss, not a stall. The stall began after the node's last
 //!   packet and before the first thing it left waiting or missed: the
 //!   pings and the token that reached it in the silence, and its own next
-//!   heartbeat ping (due a spacing after its last). What reaches it comes
-//!   in streams at unrelated phases (k paths pinging it every spacing, the
-//!   token every rotation), so the start is taken the expected first
-//!   arrival of those streams (spacing / (k + 1) for pings alone) before
-//!   the first thing waiting, within those bounds; the end is the burst's
-//!   first packet. A peer's capture sees only that peer's traffic with the
+//!   heartbeat ping (due a spacing after its last), and a token it got and
+//!   had not passed on (due at once; on the ring's representative within
+//!   token_hold, from the first copy unless that would put it before the
+//!   node's last packet). A stop comes at no particular time, so the start
+//!   is taken midway between those bounds; the end is the burst's first
+//!   packet. A peer's capture sees only that peer's traffic with the
 //!   node: a stall that falls between two of those packets (0.5 s between
 //!   pings a spacing apart) cannot show there and is not flagged.
 //! - Incident causes: the rules are in `incidents`' docs (a node blocked

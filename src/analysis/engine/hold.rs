@@ -105,12 +105,14 @@ impl TokNodes {
             .is_some_and(|tx| tx.ring == ring && tx.ts >= since)
     }
 
-    /// When the latest new token reached `node`, and the time since the
-    /// one before.
-    pub fn last_arrival(&self, node: u32) -> Option<(i64, Option<i64>)> {
-        self.nodes
-            .get(&node)
-            .and_then(|t| t.rx.map(|rx| (rx.ts, t.rx_gap)))
+    /// The token `node` has not passed on yet: when its first copy and its
+    /// latest copy were seen on their way to it, and its ring's
+    /// representative.
+    pub fn held(&self, node: u32) -> Option<(i64, i64, u32)> {
+        let t = self.nodes.get(&node)?;
+        let at = t.arrived?;
+        let first = t.first_arrived.unwrap_or(at).min(at);
+        Some((first, at, t.rx?.ring.0))
     }
 
     /// The latest new token `node` sent (its first copy).
