@@ -74,7 +74,9 @@ fn a_token_1000_cluster_without_its_config_is_judged_on_the_wire() {
     // again; the wire shows the silence from its start.
     let findings = v["findings"].as_array().unwrap();
     let downs = expected(&t, "link_down");
-    assert_eq!(downs.len(), 4);
+    // (three in the recording committed since the stall scenarios were
+    // recorded again at a random phase; four before)
+    assert_eq!(downs.len(), 3);
     for e in downs {
         let at = e["t"].as_f64().unwrap();
         let found = findings.iter().any(|f| {
