@@ -346,6 +346,10 @@ impl Thresholds {
     pub(crate) fn ping_spacing_ns(&self) -> i64 {
         i64::from(self.ping_spacing_ms.max(1)) * 1_000_000
     }
+    /// token_retransmit in ns (at least 1 ms): totem's resend interval.
+    pub(crate) fn token_retransmit_ns(&self) -> i64 {
+        i64::from(self.token_retransmit_ms.max(1)) * 1_000_000
+    }
 }
 
 impl Default for Thresholds {

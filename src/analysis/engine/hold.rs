@@ -66,14 +66,22 @@ impl TokNode {
     /// hold.
     #[inline]
     pub fn sent(&mut self, ts: i64, limit: i64) -> Option<(i64, i64)> {
-        let at = self.arrived.take()?;
-        let first = self.first_arrived.take().unwrap_or(at).min(at);
+        let (first, at) = self.pending()?;
+        self.arrived = None;
+        self.first_arrived = None;
         let hold = ts - at;
         if hold < 0 || (hold > NS && hold > limit) {
             return None;
         }
         self.hold.get_or_insert_with(FastHist::new).record_ns(hold);
         Some((at, first))
+    }
+
+    /// The token not passed on yet: its first copy's arrival and its
+    /// latest copy's.
+    fn pending(&self) -> Option<(i64, i64)> {
+        let at = self.arrived?;
+        Some((self.first_arrived.unwrap_or(at).min(at), at))
     }
 }
 
@@ -110,8 +118,7 @@ impl TokNodes {
     /// representative.
     pub fn held(&self, node: u32) -> Option<(i64, i64, u32)> {
         let t = self.nodes.get(&node)?;
-        let at = t.arrived?;
-        let first = t.first_arrived.unwrap_or(at).min(at);
+        let (first, at) = t.pending()?;
         Some((first, at, t.rx?.ring.0))
     }
 

@@ -110,7 +110,7 @@ impl Engine {
     /// (`sure`: the idle token's size, or unicast among several peers)
     /// count. Whether it was a resend.
     fn inferred_token_sent(&mut self, from: u32, to: u32, ts: i64, len: u32, sure: bool) -> bool {
-        let every = i64::from(self.th.token_retransmit_ms.max(1)) * MS;
+        let every = self.th.token_retransmit_ns();
         let max_nodes = self.th.limits.max_nodes;
         let Some(tn) = self.totem.tok.entry(from, max_nodes, &mut 0) else {
             return false;

@@ -639,10 +639,10 @@ impl Engine {
         }
         let w = self.loss_window(i, k, thr);
         let opens = |win: &LossSums| {
-            let (fwd, rev_pct) = win.estimates();
             let g = win.gated();
-            (at_threshold(fwd, &g.fwd, thr) && win.lost_fwd() >= 2)
-                || (at_threshold(rev_pct, &g.rev, thr) && win.lost_rev() >= 2)
+            let (fwd, rev_pct) = g.estimates();
+            (at_threshold(fwd, &g.fwd, thr) && g.fwd.lost_all() >= 2)
+                || (at_threshold(rev_pct, &g.rev, thr) && g.rev.lost_all() >= 2)
         };
         // Opens at the threshold in either direction, over `loss_window_s`
         // or, on a sparse pair, over the longer window; once open, stays
@@ -843,10 +843,11 @@ impl Engine {
         // the 95 % interval of its rate over the whole episode (at least
         // half the threshold: the level an episode stays open at): a rate
         // that many samples cannot tell from the threshold is not under it.
+        let g = ep.sums.gated();
         if found.0 < thr
             && found.1 < thr
-            && !at_threshold(fwd, &ep.sums.gated().fwd, thr)
-            && !at_threshold(rev, &ep.sums.gated().rev, thr)
+            && !at_threshold(fwd, &g.fwd, thr)
+            && !at_threshold(rev, &g.rev, thr)
         {
             return;
         }

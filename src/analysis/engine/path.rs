@@ -113,18 +113,20 @@ impl Bucket {
     }
 
     pub(super) fn loss_at(&mut self, ts: i64) {
-        if self.first_loss == 0 || ts < self.first_loss {
-            self.first_loss = ts;
-        }
-        self.last_loss = self.last_loss.max(ts);
+        widen(&mut self.first_loss, &mut self.last_loss, ts);
     }
 
     pub(super) fn tok_loss_at(&mut self, ts: i64) {
-        if self.tok_first_loss == 0 || ts < self.tok_first_loss {
-            self.tok_first_loss = ts;
-        }
-        self.tok_last_loss = self.tok_last_loss.max(ts);
+        widen(&mut self.tok_first_loss, &mut self.tok_last_loss, ts);
     }
+}
+
+/// Widens a second's (first, last) loss times (first 0 = none) to `ts`.
+fn widen(first: &mut i64, last: &mut i64, ts: i64) {
+    if *first == 0 || ts < *first {
+        *first = ts;
+    }
+    *last = (*last).max(ts);
 }
 
 impl Engine {

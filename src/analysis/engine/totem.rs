@@ -289,7 +289,7 @@ impl Engine {
             ts,
             i,
             (usable, resend),
-            i64::from(self.th.token_retransmit_ms.max(1)) * MS,
+            self.th.token_retransmit_ns(),
             self.th.limits.max_nodes,
             |n, t| {
                 u16::try_from(n)
@@ -306,8 +306,8 @@ impl Engine {
     /// Judges the token copies `tokloss` told whose receiver's knet
     /// heartbeat around them is known at `now`.
     pub(super) fn settle_token_copies(&mut self, now: i64) {
-        let window = i64::from(self.th.token_retransmit_ms.max(1)) * MS;
-        self.tokl.settle(now, window, &mut self.dirs);
+        self.tokl
+            .settle(now, self.th.token_retransmit_ns(), &mut self.dirs);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -694,7 +694,7 @@ impl Engine {
             }
             return;
         }
-        let every = i64::from(self.th.token_retransmit_ms.max(1)) * MS;
+        let every = self.th.token_retransmit_ns();
         let again = u32::try_from(((ts - sent + every / 2) / every).max(1)).unwrap_or(u32::MAX);
         let gap = RESEND_EPISODE_TOKENS * token;
         let fresh = ResendEpisode {
